@@ -1,1 +1,298 @@
-fn main() {}
+//! The `keyrack` command line: list, check and edit AWS profiles without damaging the files.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use keyrack::files::check::{self, Severity};
+use keyrack::files::edit::{EditOutcome, KeyPath, Section};
+use keyrack::files::model::{is_secret_key, profile_kind, MASK};
+use keyrack::files::{AwsFiles, Dialect, FilePaths, FileKind, Problem, Reading, Settings, Value};
+use serde_json::{json, Map, Value as Json};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "keyrack", version, about = "Manage AWS profiles and access keys without damaging ~/.aws/config and ~/.aws/credentials")]
+struct Cli {
+    /// The config file (default: $AWS_CONFIG_FILE, else ~/.aws/config).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// The credentials file (default: $AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials).
+    #[arg(long, global = true, value_name = "PATH")]
+    credentials: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum As {
+    Cli,
+    Sdk,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List every profile from both files, merged as the AWS CLI (or the SDKs) read them.
+    Profiles {
+        #[arg(long)]
+        json: bool,
+        /// Whose reading to show: the AWS CLI's (default) or the AWS SDKs'.
+        #[arg(long = "as", value_enum, default_value = "cli")]
+        dialect: As,
+    },
+    /// Set a setting (KEY may be PARENT.SUB for a nested setting such as s3.max_concurrent_requests).
+    Set {
+        profile: String,
+        key: String,
+        value: String,
+        /// Address an [sso-session NAME] section instead of a profile.
+        #[arg(long)]
+        sso_session: bool,
+    },
+    /// Remove a setting.
+    Unset {
+        profile: String,
+        key: String,
+        #[arg(long)]
+        sso_session: bool,
+    },
+    /// Create a profile with optional KEY=VALUE settings.
+    Add {
+        profile: String,
+        settings: Vec<String>,
+        #[arg(long)]
+        sso_session: bool,
+    },
+    /// Copy a profile under a new name.
+    Copy {
+        source: String,
+        destination: String,
+        #[arg(long)]
+        sso_session: bool,
+    },
+    /// Rename a profile in both files.
+    Rename {
+        old: String,
+        new: String,
+        #[arg(long)]
+        sso_session: bool,
+    },
+    /// Delete a profile from both files (with the comments glued above it).
+    Delete {
+        profile: String,
+        /// Confirm the deletion.
+        #[arg(long)]
+        yes: bool,
+        #[arg(long)]
+        sso_session: bool,
+    },
+    /// Report everything wrong or risky in the files.
+    Check {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A failure shown as one line on stderr.
+struct Failure(String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(Failure(message)) => {
+            eprintln!("keyrack: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn section(name: &str, sso_session: bool) -> Section {
+    if sso_session {
+        Section::SsoSession(name.to_string())
+    } else {
+        Section::Profile(name.to_string())
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let mut paths = FilePaths::from_process_env();
+    if let Some(p) = cli.config {
+        paths.config = p;
+    }
+    if let Some(p) = cli.credentials {
+        paths.credentials = p;
+    }
+    let mut files = AwsFiles::load(&paths)?;
+    match cli.command {
+        Command::Profiles { json, dialect } => {
+            let dialect = match dialect {
+                As::Cli => Dialect::Cli,
+                As::Sdk => Dialect::Sdk,
+            };
+            let reading = files.read(dialect);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&profiles_json(&files, &reading))?);
+            } else {
+                print_profiles(&files, &reading);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Set { profile, key, value, sso_session } => {
+            let key = KeyPath::parse(&key)?;
+            let target = section(&profile, sso_session);
+            let outcome = files.set(&target, &key, &value)?;
+            finish_edit(&mut files, outcome, &format!("set {key} of {target}"))
+        }
+        Command::Unset { profile, key, sso_session } => {
+            let key = KeyPath::parse(&key)?;
+            let target = section(&profile, sso_session);
+            let outcome = files.unset(&target, &key)?;
+            finish_edit(&mut files, outcome, &format!("removed {key} from {target}"))
+        }
+        Command::Add { profile, settings, sso_session } => {
+            let target = section(&profile, sso_session);
+            let mut parsed = Vec::new();
+            for pair in &settings {
+                let (k, v) = pair.split_once('=').ok_or_else(|| Failure(format!("expected KEY=VALUE, got {pair:?}")))?;
+                parsed.push((KeyPath::parse(k)?, v.to_string()));
+            }
+            let outcome = files.add(&target, &parsed)?;
+            finish_edit(&mut files, outcome, &format!("added {target}"))
+        }
+        Command::Copy { source, destination, sso_session } => {
+            let target = section(&source, sso_session);
+            let outcome = files.copy(&target, &destination)?;
+            finish_edit(&mut files, outcome, &format!("copied {target} to '{destination}'"))
+        }
+        Command::Rename { old, new, sso_session } => {
+            let target = section(&old, sso_session);
+            let outcome = files.rename(&target, &new)?;
+            finish_edit(&mut files, outcome, &format!("renamed {target} to '{new}'"))
+        }
+        Command::Delete { profile, yes, sso_session } => {
+            let target = section(&profile, sso_session);
+            if !yes {
+                return Err(Failure(format!("deleting {target} removes its sections from both files; add --yes to confirm")));
+            }
+            let outcome = files.delete(&target)?;
+            finish_edit(&mut files, outcome, &format!("deleted {target}"))
+        }
+        Command::Check { json } => {
+            let findings = check::check(&files);
+            let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+            if json {
+                let list: Vec<Json> = findings
+                    .iter()
+                    .map(|f| json!({"severity": f.severity, "file": files.path(f.file).display().to_string(), "line": f.line, "message": f.message}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&json!({"findings": list, "errors": errors, "warnings": findings.len() - errors}))?);
+            } else if findings.is_empty() {
+                println!("no problems found in {} and {}", files.path(FileKind::Config).display(), files.path(FileKind::Credentials).display());
+            } else {
+                for f in &findings {
+                    let place = match f.line {
+                        Some(line) => format!("{}:{line}", files.path(f.file).display()),
+                        None => files.path(f.file).display().to_string(),
+                    };
+                    let level = if f.severity == Severity::Error { "error" } else { "warning" };
+                    println!("{place}: {level}: {}", f.message);
+                }
+            }
+            if errors > 0 {
+                eprintln!("keyrack: {errors} error(s) found in the AWS files");
+                Ok(ExitCode::FAILURE)
+            } else {
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    }
+}
+
+fn finish_edit(files: &mut AwsFiles, outcome: EditOutcome, done: &str) -> Result<ExitCode, Failure> {
+    let saved = files.save()?;
+    for warning in &outcome.warnings {
+        eprintln!("keyrack: warning: {warning}");
+    }
+    let where_: Vec<String> = saved.iter().map(|k| files.path(*k).display().to_string()).collect();
+    if where_.is_empty() {
+        println!("{done} (no change needed)");
+    } else {
+        println!("{done} in {}", where_.join(" and "));
+    }
+    if saved.contains(&FileKind::Credentials) {
+        if let Some(f) = check::check(files).into_iter().find(|f| f.file == FileKind::Credentials && f.line.is_none()) {
+            eprintln!("keyrack: warning: {}", f.message);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn settings_json(settings: &Settings) -> Json {
+    let mut out = Map::new();
+    for (key, setting) in settings {
+        let value = if is_secret_key(key) {
+            Json::String(MASK.into())
+        } else {
+            match &setting.value {
+                Value::Text(t) => Json::String(t.clone()),
+                Value::Nested(map) => Json::Object(map.iter().map(|(k, v)| (k.clone(), Json::String(v.clone()))).collect()),
+            }
+        };
+        out.insert(key.clone(), value);
+    }
+    Json::Object(out)
+}
+
+fn problems_json(files: &AwsFiles, problems: &[Problem]) -> Json {
+    Json::Array(
+        problems
+            .iter()
+            .map(|p| json!({"file": files.path(p.file).display().to_string(), "line": p.line, "message": p.message}))
+            .collect(),
+    )
+}
+
+fn profiles_json(files: &AwsFiles, reading: &Reading) -> Json {
+    let group = |map: &indexmap::IndexMap<String, Settings>| -> Json {
+        Json::Object(map.iter().map(|(name, s)| (name.clone(), settings_json(s))).collect())
+    };
+    let mut out = Map::new();
+    out.insert("profiles".into(), group(&reading.profiles));
+    out.insert("sso_sessions".into(), group(&reading.sso_sessions));
+    out.insert("services".into(), group(&reading.services));
+    out.insert("problems".into(), problems_json(files, &reading.problems));
+    out.insert("disagreements".into(), problems_json(files, &files.disagreements()));
+    if let Some(rejection) = reading.rejection() {
+        let place = match rejection.line {
+            Some(line) => format!("{}:{line}", files.path(rejection.file).display()),
+            None => files.path(rejection.file).display().to_string(),
+        };
+        out.insert("error".into(), Json::String(format!("{place}: {}", rejection.message)));
+    }
+    Json::Object(out)
+}
+
+fn print_profiles(files: &AwsFiles, reading: &Reading) {
+    if reading.profiles.is_empty() {
+        println!("no profiles in {} or {}", files.path(FileKind::Config).display(), files.path(FileKind::Credentials).display());
+    }
+    let width = reading.profiles.keys().map(|n| n.chars().count()).max().unwrap_or(0).max(7);
+    for (name, settings) in &reading.profiles {
+        let text = |k: &str| settings.get(k).and_then(|s| s.value.as_text()).unwrap_or("-").to_string();
+        let kind = serde_json::to_value(profile_kind(settings)).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        println!("{name:<width$}  {kind:<18}  {:<14}  {}", text("region"), text("aws_access_key_id"));
+    }
+    if let Some(rejection) = reading.rejection() {
+        eprintln!(
+            "keyrack: warning: the AWS CLI rejects these files ({}{}: {}); run 'keyrack check'",
+            files.path(rejection.file).display(),
+            rejection.line.map(|l| format!(":{l}")).unwrap_or_default(),
+            rejection.message
+        );
+    }
+}

@@ -1,0 +1,157 @@
+//! `keyrack check`: everything wrong or risky in the two files, each with its file and line.
+
+use super::model::{Dialect, FileKind, Problem};
+use super::AwsFiles;
+use serde::Serialize;
+use std::os::unix::fs::PermissionsExt;
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// An AWS tool fails or misreads the files.
+    Error,
+    /// Works, but is risky or read differently by other tools.
+    Warning,
+}
+
+/// One finding of `check`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    pub file: FileKind,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// Every AWS region name keyrack knows (all partitions), for spotting typos.
+pub const REGIONS: &[&str] = &[
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2",
+    "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
+    "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1",
+    "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1",
+    "us-east-2", "us-west-1", "us-west-2", "cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1",
+    "us-iso-east-1", "us-iso-west-1", "us-isob-east-1", "us-isob-west-1", "us-isof-east-1", "us-isof-south-1",
+    "eu-isoe-west-1", "eusc-de-east-1",
+];
+
+fn finding(severity: Severity, p: &Problem) -> Finding {
+    Finding { severity, file: p.file, line: p.line, message: p.message.clone() }
+}
+
+/// Run every check over the loaded files.
+pub fn check(files: &AwsFiles) -> Vec<Finding> {
+    let cli = files.read(Dialect::Cli);
+    let mut out: Vec<Finding> = cli.problems.iter().map(|p| finding(Severity::Error, p)).collect();
+    out.extend(files.disagreements().iter().map(|p| finding(Severity::Warning, p)));
+    let sdk = files.read(Dialect::Sdk);
+    for p in sdk.problems.iter().filter(|p| !cli.problems.iter().any(|c| c.line == p.line && c.file == p.file)) {
+        out.push(finding(Severity::Warning, p));
+    }
+
+    for (name, settings) in &cli.profiles {
+        for (key, setting) in settings {
+            let o = setting.origin;
+            let in_credentials_keys = super::edit::CREDENTIAL_KEYS.contains(&key.as_str());
+            if o.file == FileKind::Config && super::model::is_secret_key(key) {
+                out.push(Finding {
+                    severity: Severity::Warning,
+                    file: o.file,
+                    line: Some(o.line),
+                    message: format!("profile '{name}' keeps its {key} in the config file; secrets belong in the credentials file (mode 0600), where 'aws configure' puts them"),
+                });
+            } else if o.file == FileKind::Credentials && !in_credentials_keys {
+                out.push(Finding {
+                    severity: Severity::Warning,
+                    file: o.file,
+                    line: Some(o.line),
+                    message: format!("profile '{name}' sets '{key}' in the credentials file; the AWS CLI reads it there, but many tools read such settings only from the config file"),
+                });
+            }
+        }
+        let id = settings.get("aws_access_key_id");
+        let secret = settings.get("aws_secret_access_key");
+        if let (Some(id), Some(secret)) = (id, secret) {
+            if id.origin.file == FileKind::Credentials && secret.origin.file == FileKind::Config {
+                out.push(Finding {
+                    severity: Severity::Error,
+                    file: id.origin.file,
+                    line: Some(id.origin.line),
+                    message: format!("profile '{name}' has its access key id in the credentials file but its secret only in the config file; the AWS CLI fails with PartialCredentialsError. Put both in the credentials file"),
+                });
+            }
+        }
+        if let Some(region) = settings.get("region").and_then(|s| s.value.as_text().map(|v| (v, s.origin))) {
+            if !REGIONS.contains(&region.0) {
+                out.push(Finding {
+                    severity: Severity::Warning,
+                    file: region.1.file,
+                    line: Some(region.1.line),
+                    message: format!("profile '{name}' has region {:?}, which is not an AWS region keyrack knows; check for a typo", region.0),
+                });
+            }
+        }
+        if let Some(source) = settings.get("source_profile") {
+            let o = source.origin;
+            if let Some(target) = source.value.as_text() {
+                if !cli.profiles.contains_key(target) {
+                    out.push(Finding {
+                        severity: Severity::Error,
+                        file: o.file,
+                        line: Some(o.line),
+                        message: format!("profile '{name}' has source_profile = {target}, but there is no profile '{target}'"),
+                    });
+                } else if let Some(cycle) = source_cycle(&cli, name) {
+                    out.push(Finding {
+                        severity: Severity::Error,
+                        file: o.file,
+                        line: Some(o.line),
+                        message: format!("profile '{name}' has a source_profile loop: {}", cycle.join(" -> ")),
+                    });
+                }
+            }
+        }
+    }
+
+    if let Ok(meta) = std::fs::metadata(&files.credentials.path) {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            out.push(Finding {
+                severity: Severity::Warning,
+                file: FileKind::Credentials,
+                line: None,
+                message: format!(
+                    "{} has mode {mode:04o}: other users can read your secret keys. Run: chmod 600 {}",
+                    files.credentials.path.display(),
+                    files.credentials.path.display()
+                ),
+            });
+        }
+    }
+    out.sort_by(|a, b| (a.file as u8, a.line, a.severity).cmp(&(b.file as u8, b.line, b.severity)));
+    out
+}
+
+/// The chain of source_profile names from `start` when it loops back (a role whose
+/// source_profile also has static keys ends the chain, as in botocore).
+fn source_cycle(reading: &super::Reading, start: &str) -> Option<Vec<String>> {
+    let mut chain = vec![start.to_string()];
+    let mut current = start.to_string();
+    loop {
+        let settings = reading.profiles.get(&current)?;
+        let next = settings.get("source_profile")?.value.as_text()?.to_string();
+        let has_keys = settings.contains_key("aws_access_key_id");
+        if chain.len() > 1 && has_keys {
+            return None;
+        }
+        if next == current && has_keys {
+            return None; // a profile that sources itself for its own static keys is allowed
+        }
+        if chain.contains(&next) {
+            chain.push(next);
+            return Some(chain);
+        }
+        chain.push(next.clone());
+        current = next;
+    }
+}

@@ -1,0 +1,308 @@
+//! The AWS CLI's reading of one file: Python's `configparser` line rules followed by botocore's
+//! section and nested-block rules, reproduced line for line, but lenient: where the AWS CLI
+//! would stop at the first error, this records the problem and goes on, so everything that
+//! can be shown is shown.
+
+use super::document::{Document, BOM};
+use super::model::{FileKind, Origin, Problem, Settings, Setting, Value};
+use super::python_text::{is_space, rstrip, splitlines, strip};
+use indexmap::IndexMap;
+
+/// The section configparser treats as defaults for every other section of the same file.
+pub const DEFAULT_SECTION: &str = "DEFAULT";
+
+/// One `[header]` occurrence and the options written under it.
+#[derive(Clone, Debug)]
+pub struct Block {
+    /// The raw section name between the brackets, as configparser keeps it.
+    pub name: String,
+    /// 0-based index of the header line.
+    pub header_line: usize,
+    pub options: Vec<OptionLine>,
+}
+
+/// One option: its key line and the continuation lines that belong to its value.
+#[derive(Clone, Debug)]
+pub struct OptionLine {
+    /// The key as configparser stores it: lower-cased.
+    pub key: String,
+    /// 0-based index of the key line.
+    pub key_line: usize,
+    /// 0-based index of the last line holding part of the value (the key line if none).
+    pub last_line: usize,
+    /// The value's parts: the first line's value, then each continuation (with its line).
+    parts: Vec<(String, usize)>,
+}
+
+impl OptionLine {
+    /// The value as configparser gives it: parts joined by `\n`, trailing whitespace removed.
+    pub fn joined_value(&self) -> String {
+        let joined: Vec<&str> = self.parts.iter().map(|(p, _)| p.as_str()).collect();
+        rstrip(&joined.join("\n")).to_string()
+    }
+
+    /// Whether botocore reads this value as a nested block.
+    pub fn is_nested(&self) -> bool {
+        self.joined_value().starts_with('\n')
+    }
+
+    /// The 0-based lines of the value's continuation parts that hold text.
+    pub fn continuation_lines(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.parts.iter().skip(1).filter(|(p, _)| !p.is_empty()).map(|(p, l)| (*l, p.as_str()))
+    }
+}
+
+/// A whole file as configparser sees it: its blocks in order and the problems found.
+#[derive(Clone, Debug, Default)]
+pub struct CliSyntax {
+    pub blocks: Vec<Block>,
+    pub problems: Vec<(usize, String)>,
+}
+
+/// Parse a document the way `configparser.RawConfigParser().read()` does.
+pub fn parse(doc: &Document) -> CliSyntax {
+    let mut syntax = CliSyntax::default();
+    // (block index, option index) of the option that continuation lines extend.
+    let mut current_block: Option<usize> = None;
+    let mut current_option: Option<(usize, usize)> = None;
+    let mut indent_level: usize = 0;
+    let mut seen_sections: Vec<String> = Vec::new();
+    let mut seen_options: Vec<(String, String)> = Vec::new();
+
+    for (index, line) in doc.lines().iter().enumerate() {
+        let lineno = index + 1;
+        let mut bytes: &[u8] = &line.text;
+        if index == 0 && bytes.starts_with(BOM) {
+            syntax.problems.push((
+                lineno,
+                "the file starts with a UTF-8 byte order mark (BOM); the AWS CLI rejects the whole file. Save it as UTF-8 without BOM".into(),
+            ));
+            bytes = &bytes[BOM.len()..];
+        }
+        let text: std::borrow::Cow<str> = match std::str::from_utf8(bytes) {
+            Ok(s) => s.into(),
+            Err(_) => {
+                syntax.problems.push((
+                    lineno,
+                    "this line is not valid UTF-8; the AWS CLI rejects the whole file. Re-save the file as UTF-8".into(),
+                ));
+                String::from_utf8_lossy(bytes)
+            }
+        };
+        let stripped = strip(&text);
+        let is_comment = stripped.starts_with('#') || stripped.starts_with(';');
+        if stripped.is_empty() || is_comment {
+            // configparser keeps an empty line inside a value (not a comment line).
+            if !is_comment {
+                if let Some((b, o)) = current_option {
+                    syntax.blocks[b].options[o].parts.push((String::new(), index));
+                }
+            }
+            continue;
+        }
+        let indent = text.char_indices().find(|(_, c)| !is_space(*c)).map(|(i, _)| text[..i].chars().count()).unwrap_or(0);
+        if let (Some(_), Some((b, o))) = (current_block, current_option) {
+            if indent > indent_level {
+                let option = &mut syntax.blocks[b].options[o];
+                option.parts.push((stripped.to_string(), index));
+                option.last_line = index;
+                continue;
+            }
+        }
+        indent_level = indent;
+        if let Some(name) = section_header(stripped) {
+            let name = name.to_string();
+            if name != DEFAULT_SECTION && seen_sections.contains(&name) {
+                syntax.problems.push((
+                    lineno,
+                    format!("section [{name}] appears more than once in this file; the AWS CLI rejects the whole file. Merge the two sections into one"),
+                ));
+            } else if name != DEFAULT_SECTION {
+                seen_sections.push(name.clone());
+            }
+            syntax.blocks.push(Block { name, header_line: index, options: Vec::new() });
+            current_block = Some(syntax.blocks.len() - 1);
+            current_option = None;
+            continue;
+        }
+        let Some(block) = current_block else {
+            syntax.problems.push((
+                lineno,
+                "a setting before any [section] header; the AWS CLI rejects the whole file. Put it under a [profile NAME] (or remove it)".into(),
+            ));
+            continue;
+        };
+        match stripped.find(['=', ':']) {
+            Some(pos) => {
+                let key = rstrip(&stripped[..pos]);
+                let value = strip(&stripped[pos + 1..]);
+                if key.is_empty() {
+                    syntax.problems.push((lineno, "a setting with no name before its '='; the AWS CLI rejects the whole file".into()));
+                }
+                let key = key.to_lowercase();
+                let section = syntax.blocks[block].name.clone();
+                if seen_options.iter().any(|(s, k)| *s == section && *k == key) {
+                    syntax.problems.push((
+                        lineno,
+                        format!("setting '{key}' appears twice in section [{section}] (keys ignore case); the AWS CLI rejects the whole file. Keep only one"),
+                    ));
+                } else {
+                    seen_options.push((section, key.clone()));
+                }
+                let has_name = !key.is_empty();
+                let options = &mut syntax.blocks[block].options;
+                options.push(OptionLine { key, key_line: index, last_line: index, parts: vec![(value.to_string(), index)] });
+                // configparser continues only a named option (`optname` must be truthy).
+                current_option = has_name.then(|| (block, options.len() - 1));
+            }
+            None => {
+                syntax.problems.push((
+                    lineno,
+                    "this line is neither a [section], a 'key = value' setting nor a comment; the AWS CLI rejects the whole file. Add '= value', indent it under a setting, or start it with '#'".into(),
+                ));
+            }
+        }
+    }
+    syntax
+}
+
+/// configparser's section regex `\[(?P<header>.+)\]`, matched at the start of the stripped line.
+fn section_header(stripped: &str) -> Option<&str> {
+    let rest = stripped.strip_prefix('[')?;
+    let close = rest.rfind(']')?;
+    let name = &rest[..close];
+    (!name.is_empty() && !name.contains('\n')).then_some(name)
+}
+
+/// botocore's `_parse_nested`: split a value that starts with a newline into sub-settings.
+/// Returns the sub-settings and the continuation lines that have no `=` (which botocore rejects).
+pub fn parse_nested(option: &OptionLine) -> (IndexMap<String, String>, Vec<usize>) {
+    let mut map = IndexMap::new();
+    let mut bad = Vec::new();
+    for (line_index, part) in option.continuation_lines() {
+        for piece in splitlines(part) {
+            let piece = strip(piece);
+            if piece.is_empty() {
+                continue;
+            }
+            match piece.split_once('=') {
+                Some((k, v)) => {
+                    map.insert(strip(k).to_string(), strip(v).to_string());
+                }
+                None => bad.push(line_index),
+            }
+        }
+    }
+    (map, bad)
+}
+
+/// The sections of one file with their settings, as botocore's `raw_config_parse` returns them
+/// (`[DEFAULT]` keys inherited by every section), plus the problems found.
+pub fn sections(syntax: &CliSyntax, file: FileKind) -> (IndexMap<String, Settings>, Vec<Problem>) {
+    let mut problems: Vec<Problem> = syntax
+        .problems
+        .iter()
+        .map(|(line, message)| Problem { file, line: Some(*line), message: message.clone(), rejects: true })
+        .collect();
+    let mut raw: IndexMap<String, Settings> = IndexMap::new();
+    let mut defaults = Settings::new();
+    for block in &syntax.blocks {
+        let target = if block.name == DEFAULT_SECTION {
+            &mut defaults
+        } else {
+            raw.entry(block.name.clone()).or_default()
+        };
+        for option in &block.options {
+            let origin = Origin { file, line: option.key_line + 1 };
+            let joined = option.joined_value();
+            let value = if joined.starts_with('\n') {
+                let (map, bad) = parse_nested(option);
+                for line in bad {
+                    problems.push(Problem {
+                        file,
+                        line: Some(line + 1),
+                        message: format!(
+                            "this line inside the nested '{}' block has no '='; the AWS CLI rejects the whole file. Write it as 'name = value'",
+                            option.key
+                        ),
+                        rejects: true,
+                    });
+                }
+                Value::Nested(map)
+            } else {
+                Value::Text(joined)
+            };
+            target.insert(option.key.clone(), Setting { value, origin });
+        }
+    }
+    if !defaults.is_empty() {
+        for settings in raw.values_mut() {
+            for (key, setting) in &defaults {
+                if !settings.contains_key(key) {
+                    settings.insert(key.clone(), setting.clone());
+                }
+            }
+        }
+    }
+    problems.sort_by_key(|p| p.line);
+    (raw, problems)
+}
+
+/// What a config-file section name means to botocore.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SectionMeaning {
+    Profile(String),
+    SsoSession(String),
+    Services(String),
+    /// A section botocore keeps but that is none of the above (`[plugins]`, `[ default ]`...).
+    Other,
+}
+
+/// botocore's `build_profile_map` rule for one raw config section name.
+pub fn config_section_meaning(name: &str) -> SectionMeaning {
+    let second_word = || match super::python_text::shlex_split(name) {
+        Ok(words) if words.len() == 2 => Some(words[1].clone()),
+        _ => None,
+    };
+    if name.starts_with("profile") {
+        second_word().map(SectionMeaning::Profile).unwrap_or(SectionMeaning::Other)
+    } else if name.starts_with("sso-session") {
+        second_word().map(SectionMeaning::SsoSession).unwrap_or(SectionMeaning::Other)
+    } else if name.starts_with("services") {
+        second_word().map(SectionMeaning::Services).unwrap_or(SectionMeaning::Other)
+    } else if name == "default" {
+        SectionMeaning::Profile("default".into())
+    } else {
+        SectionMeaning::Other
+    }
+}
+
+/// The AWS CLI's reading of the two files, merged as botocore's `Session.full_config` does.
+pub fn read(config: &Document, credentials: &Document) -> super::model::Reading {
+    let mut reading = super::model::Reading::default();
+    let (config_sections, problems) = sections(&parse(config), FileKind::Config);
+    reading.problems.extend(problems);
+    for (name, settings) in config_sections {
+        match config_section_meaning(&name) {
+            SectionMeaning::Profile(p) => {
+                reading.profiles.insert(p, settings);
+            }
+            SectionMeaning::SsoSession(s) => {
+                reading.sso_sessions.insert(s, settings);
+            }
+            SectionMeaning::Services(s) => {
+                reading.services.insert(s, settings);
+            }
+            SectionMeaning::Other => {}
+        }
+    }
+    let (credential_sections, problems) = sections(&parse(credentials), FileKind::Credentials);
+    reading.problems.extend(problems);
+    for (name, settings) in credential_sections {
+        let profile = reading.profiles.entry(name).or_default();
+        for (key, setting) in settings {
+            profile.insert(key, setting);
+        }
+    }
+    reading
+}

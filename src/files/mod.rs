@@ -1,0 +1,130 @@
+//! The AWS config and credentials files: load them losslessly, read them as the AWS CLI and the
+//! AWS SDKs do, edit them line by line, and save them without ever losing a byte.
+
+pub mod check;
+pub mod cli_reading;
+pub mod disagreements;
+pub mod document;
+pub mod edit;
+pub mod model;
+pub mod names;
+pub mod paths;
+pub mod python_text;
+pub mod save;
+pub mod sdk_reading;
+
+use document::Document;
+pub use model::{Dialect, FileKind, Origin, Problem, Reading, Setting, Settings, Value};
+pub use paths::FilePaths;
+use std::path::{Path, PathBuf};
+
+/// One of the two files as loaded: its path, its document, and the bytes on disk when loaded.
+#[derive(Clone, Debug)]
+pub struct LoadedFile {
+    pub kind: FileKind,
+    pub path: PathBuf,
+    pub doc: Document,
+    /// The bytes read from disk (`None`: the file did not exist), to detect outside changes.
+    pub on_disk: Option<Vec<u8>>,
+}
+
+impl LoadedFile {
+    pub fn load(kind: FileKind, path: &Path) -> Result<Self, FilesError> {
+        let on_disk = save::read_if_exists(path).map_err(|source| FilesError::Read { path: path.to_path_buf(), source })?;
+        let doc = Document::parse(on_disk.as_deref().unwrap_or_default());
+        Ok(LoadedFile { kind, path: path.to_path_buf(), doc, on_disk })
+    }
+
+    pub fn exists(&self) -> bool {
+        self.on_disk.is_some()
+    }
+
+    /// Whether the document differs from what was loaded.
+    pub fn is_modified(&self) -> bool {
+        self.doc.to_bytes() != self.on_disk.as_deref().unwrap_or_default() || (self.on_disk.is_none() && !self.doc.is_empty())
+    }
+}
+
+/// Errors loading or saving the files, worded for the person who owns them.
+#[derive(Debug, thiserror::Error)]
+pub enum FilesError {
+    #[error("could not read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Save(#[from] save::SaveError),
+}
+
+/// The two files together, as every AWS tool sees them.
+#[derive(Clone, Debug)]
+pub struct AwsFiles {
+    pub config: LoadedFile,
+    pub credentials: LoadedFile,
+}
+
+impl AwsFiles {
+    pub fn load(paths: &FilePaths) -> Result<Self, FilesError> {
+        Ok(AwsFiles {
+            config: LoadedFile::load(FileKind::Config, &paths.config)?,
+            credentials: LoadedFile::load(FileKind::Credentials, &paths.credentials)?,
+        })
+    }
+
+    /// Build from bytes (tests, benchmarks); paths are only used in messages.
+    pub fn from_bytes(config: &[u8], credentials: &[u8]) -> Self {
+        let file = |kind, path: &str, bytes: &[u8]| LoadedFile {
+            kind,
+            path: PathBuf::from(path),
+            doc: Document::parse(bytes),
+            on_disk: Some(bytes.to_vec()),
+        };
+        AwsFiles { config: file(FileKind::Config, "config", config), credentials: file(FileKind::Credentials, "credentials", credentials) }
+    }
+
+    pub fn file(&self, kind: FileKind) -> &LoadedFile {
+        match kind {
+            FileKind::Config => &self.config,
+            FileKind::Credentials => &self.credentials,
+        }
+    }
+
+    pub fn file_mut(&mut self, kind: FileKind) -> &mut LoadedFile {
+        match kind {
+            FileKind::Config => &mut self.config,
+            FileKind::Credentials => &mut self.credentials,
+        }
+    }
+
+    pub fn path(&self, kind: FileKind) -> &Path {
+        &self.file(kind).path
+    }
+
+    /// The files as one family of tools reads them.
+    pub fn read(&self, dialect: Dialect) -> Reading {
+        match dialect {
+            Dialect::Cli => cli_reading::read(&self.config.doc, &self.credentials.doc),
+            Dialect::Sdk => sdk_reading::read(&self.config.doc, &self.credentials.doc),
+        }
+    }
+
+    /// Every place where the AWS CLI and the AWS SDKs read these files differently.
+    pub fn disagreements(&self) -> Vec<Problem> {
+        disagreements::find(&self.read(Dialect::Cli), &self.read(Dialect::Sdk), &self.config.doc, &self.credentials.doc)
+    }
+
+    /// Write every modified file atomically (config first). A file that changed on disk since it
+    /// was loaded is not overwritten: the error says so and nothing of that file is written.
+    pub fn save(&mut self) -> Result<Vec<FileKind>, FilesError> {
+        let mut saved = Vec::new();
+        for kind in [FileKind::Config, FileKind::Credentials] {
+            let file = self.file_mut(kind);
+            if !file.is_modified() {
+                continue;
+            }
+            let bytes = file.doc.to_bytes();
+            save::save(&file.path, &bytes, file.on_disk.as_deref())?;
+            file.on_disk = Some(bytes);
+            saved.push(kind);
+        }
+        Ok(saved)
+    }
+}

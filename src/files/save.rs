@@ -1,0 +1,123 @@
+//! Saving a file so that nothing is ever lost: write a temporary file beside it, fsync, rename
+//! over; keep mode and owner; refuse when the file changed on disk since it was read; keep the
+//! previous version as `NAME.keyrack.bak`.
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// Why a save did not happen. In every case the file on disk is untouched.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("{path} changed on disk since keyrack read it (another program edited it); nothing was written. Reload and apply the change again")]
+    Conflict { path: PathBuf },
+    #[error("could not save {path}: {source}; the file was left as it was")]
+    Io { path: PathBuf, source: io::Error },
+}
+
+/// Mode for files keyrack creates: readable by the owner only, as the AWS CLI does.
+pub const NEW_FILE_MODE: u32 = 0o600;
+/// Mode for a `~/.aws` folder keyrack creates.
+pub const NEW_DIR_MODE: u32 = 0o700;
+
+/// The real file a path names (a dotfiles symlink is followed, so the link survives a save).
+pub fn resolve(path: &Path) -> PathBuf {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::read_link(&current) {
+            Ok(target) => {
+                current = match current.parent() {
+                    Some(parent) if target.is_relative() => parent.join(target),
+                    _ => target,
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    current
+}
+
+/// Where the previous version of a file is kept.
+pub fn backup_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".keyrack.bak");
+    path.with_file_name(name)
+}
+
+/// Read a file's bytes, `None` when it does not exist.
+pub fn read_if_exists(path: &Path) -> io::Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Replace `path` with `bytes`, but only if it still holds `expected` (`None`: must not exist).
+pub fn save(path: &Path, bytes: &[u8], expected: Option<&[u8]>) -> Result<(), SaveError> {
+    let target = resolve(path);
+    let io_err = |source| SaveError::Io { path: path.to_path_buf(), source };
+    let unchanged = || -> Result<(), SaveError> {
+        let now = read_if_exists(&target).map_err(io_err)?;
+        if now.as_deref() == expected {
+            Ok(())
+        } else {
+            Err(SaveError::Conflict { path: path.to_path_buf() })
+        }
+    };
+    unchanged()?;
+    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !dir.exists() {
+        fs::DirBuilder::new().recursive(true).mode(NEW_DIR_MODE).create(dir).map_err(io_err)?;
+    }
+    let existing = fs::metadata(&target).ok();
+    let mode = existing.as_ref().map_or(NEW_FILE_MODE, |m| m.permissions().mode() & 0o7777);
+    let file_name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let tmp = dir.join(format!(".{file_name}.keyrack-{}-{nanos}.tmp", std::process::id()));
+    let result = (|| -> Result<(), SaveError> {
+        let mut file = OpenOptions::new().write(true).create_new(true).mode(NEW_FILE_MODE).open(&tmp).map_err(io_err)?;
+        file.write_all(bytes).map_err(io_err)?;
+        fs::set_permissions(&tmp, fs::Permissions::from_mode(mode)).map_err(io_err)?;
+        if let Some(meta) = &existing {
+            // Keep the owner (matters when run as root on another user's files); a normal user
+            // cannot give files away, and then the owner is already right.
+            if let Err(e) = std::os::unix::fs::chown(&tmp, Some(meta.uid()), Some(meta.gid())) {
+                if e.kind() != io::ErrorKind::PermissionDenied {
+                    return Err(io_err(e));
+                }
+            }
+        }
+        file.sync_all().map_err(io_err)?;
+        drop(file);
+        if existing.is_some() {
+            keep_backup(&target).map_err(io_err)?;
+        }
+        unchanged()?;
+        fs::rename(&tmp, &target).map_err(io_err)?;
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Keep the current version as the backup: a hard link (same bytes, mode and owner), else a copy.
+fn keep_backup(target: &Path) -> io::Result<()> {
+    let backup = backup_path(target);
+    let tmp = backup.with_extension(format!("bak.{}.tmp", std::process::id()));
+    let _ = fs::remove_file(&tmp);
+    if fs::hard_link(target, &tmp).is_err() {
+        let mode = fs::metadata(target)?.permissions().mode() & 0o7777;
+        let mut out = OpenOptions::new().write(true).create_new(true).mode(NEW_FILE_MODE).open(&tmp)?;
+        out.write_all(&fs::read(target)?)?;
+        fs::set_permissions(&tmp, fs::Permissions::from_mode(mode))?;
+        out.sync_all()?;
+    }
+    fs::rename(&tmp, &backup)
+}
