@@ -105,8 +105,39 @@ pub fn find(cli: &Reading, sdk: &Reading, config: &Document, credentials: &Docum
         doc.lines().get(o.line.wrapping_sub(1)).map(|l| l.lossy().into_owned()).unwrap_or_default()
     };
     let mut out = Vec::new();
+    both_defaults(config, &mut out);
     compare_sections("profile", &cli.profiles, &sdk.profiles, &line_text, &mut out);
     compare_sections("sso-session", &cli.sso_sessions, &sdk.sso_sessions, &line_text, &mut out);
     compare_sections("services", &cli.services, &sdk.services, &line_text, &mut out);
     out
+}
+
+/// `[default]` and `[profile default]` both in config: the AWS CLI takes whichever comes last,
+/// the SDKs always take `[profile default]`. They disagree when `[default]` comes last.
+fn both_defaults(config: &Document, out: &mut Vec<Problem>) {
+    use super::cli_reading::{config_section_meaning, parse, SectionMeaning};
+    let syntax = parse(config);
+    let mut order: Vec<(&str, usize)> = Vec::new();
+    for block in &syntax.blocks {
+        if config_section_meaning(&block.name) == SectionMeaning::Profile("default".into())
+            && !order.iter().any(|(n, _)| *n == block.name)
+        {
+            order.push((&block.name, block.header_line + 1));
+        }
+    }
+    if order.len() < 2 {
+        return;
+    }
+    let (winner, line) = *order.last().expect("two or more");
+    if winner == "default" {
+        let other = order.iter().find(|(n, _)| *n != "default").map_or(0, |(_, l)| *l);
+        out.push(Problem {
+            file: FileKind::Config,
+            line: Some(line),
+            message: format!(
+                "both [default] (line {line}) and [profile default] (line {other}) exist: the AWS CLI uses [default] because it comes last, the AWS SDKs always use [profile default]. Merge them into one section"
+            ),
+            rejects: false,
+        });
+    }
 }
