@@ -1,0 +1,334 @@
+//! The errors an AWS call can end in, sorted into the cases a user must act on differently.
+
+use std::path::PathBuf;
+
+use super::secret::Credentials;
+use super::xml::Element;
+
+/// Why an AWS call failed. Messages say what happened in plain words and what to do next; none
+/// holds a secret key or session token (text from servers is scrubbed of both).
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum AwsError {
+    #[error(
+        "AWS rejected the secret access key of {access_key_id}: the secret does not belong to this \
+         key. Check the secret in the credentials file"
+    )]
+    WrongSecret { access_key_id: String },
+
+    #[error(
+        "AWS does not know the access key {access_key_id}: it was deleted or is mistyped, belongs \
+         to another partition (China, GovCloud), or its session token is not valid"
+    )]
+    UnknownAccessKey { access_key_id: String },
+
+    #[error("the temporary credentials have expired ({code}); get new ones and try again")]
+    ExpiredToken { code: String },
+
+    #[error("AWS denied access ({code}): {message}")]
+    AccessDenied { code: String, message: String },
+
+    #[error(
+        "AWS rejected the request because this computer's clock is off by more than a few \
+         minutes ({code}); set the clock right (turn on automatic time) and try again"
+    )]
+    ClockSkew { code: String, message: String },
+
+    #[error(
+        "AWS is limiting the request rate ({code}) and still was after {attempts} attempts; \
+         wait a minute and try again"
+    )]
+    Throttled { code: String, attempts: u32 },
+
+    #[error("AWS answered {code} (HTTP {status}): {message}")]
+    Service {
+        code: String,
+        message: String,
+        status: u16,
+    },
+
+    #[error(
+        "{endpoint} answered HTTP {status} with something that is not an AWS answer \
+         ({excerpt}); check the endpoint URL and any proxy in between"
+    )]
+    UnexpectedAnswer {
+        endpoint: String,
+        status: u16,
+        excerpt: String,
+    },
+
+    #[error(
+        "could not reach {endpoint} ({detail}); check the network connection, the proxy \
+         settings and the endpoint URL"
+    )]
+    Unreachable { endpoint: String, detail: String },
+
+    #[error("{endpoint} did not answer in time; check the network connection and proxy settings")]
+    Timeout { endpoint: String },
+
+    #[error(
+        "could not set up a secure connection to {endpoint} ({detail}); if a proxy inspects \
+         HTTPS traffic, point AWS_CA_BUNDLE or the profile's ca_bundle at its root certificate"
+    )]
+    Tls { endpoint: String, detail: String },
+
+    #[error("could not use the CA bundle {path}: {detail}")]
+    CaBundle { path: PathBuf, detail: String },
+
+    #[error("AWS's answer to {action} could not be read: {detail}")]
+    MalformedAnswer { action: String, detail: String },
+
+    #[error("could not prepare the request: {detail}")]
+    Request { detail: String },
+}
+
+impl AwsError {
+    /// True for failures that may go away if the same request is sent again a little later.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            AwsError::Throttled { .. }
+            | AwsError::Unreachable { .. }
+            | AwsError::Timeout { .. } => true,
+            AwsError::Service { status, .. } | AwsError::UnexpectedAnswer { status, .. } => {
+                *status >= 500 || *status == 429
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `<Code>` and `<Message>` of an AWS error document, found wherever they sit (real AWS wraps
+/// them in a namespaced `ErrorResponse/Error`, moto sometimes in `ErrorResponse/Errors/Error`).
+/// `None` when `body` is not XML or has no `<Code>`.
+pub(crate) fn parse_error_document(body: &str) -> Option<(String, String)> {
+    let root = Element::parse(body).ok()?;
+    let code = root.find_text("Code").filter(|c| !c.is_empty())?.to_owned();
+    let message = root.find_text("Message").unwrap_or_default().to_owned();
+    Some((code, message))
+}
+
+/// Sorts an AWS error code into the kinds a user acts on. The message is scrubbed of the
+/// credentials' secrets first.
+pub(crate) fn classify(
+    code: &str,
+    message: &str,
+    status: u16,
+    credentials: &Credentials,
+) -> AwsError {
+    let code = code.to_owned();
+    let message = credentials.scrub(message);
+    let access_key_id = credentials.access_key_id.clone();
+    match code.as_str() {
+        "SignatureDoesNotMatch" | "InvalidSignatureException"
+            if message.contains("Signature expired") =>
+        {
+            AwsError::ClockSkew { code, message }
+        }
+        "RequestTimeTooSkewed" | "RequestInTheFuture" | "RequestExpired" => {
+            AwsError::ClockSkew { code, message }
+        }
+        "SignatureDoesNotMatch" | "InvalidSignatureException" => {
+            AwsError::WrongSecret { access_key_id }
+        }
+        "InvalidClientTokenId" | "InvalidAccessKeyId" | "UnrecognizedClientException" => {
+            AwsError::UnknownAccessKey { access_key_id }
+        }
+        "ExpiredToken" | "ExpiredTokenException" => AwsError::ExpiredToken { code },
+        c if c.starts_with("AccessDenied") => AwsError::AccessDenied { code, message },
+        "Throttling"
+        | "ThrottlingException"
+        | "RequestLimitExceeded"
+        | "TooManyRequestsException"
+        | "RequestThrottled"
+        | "SlowDown" => AwsError::Throttled { code, attempts: 1 },
+        _ if status == 429 => AwsError::Throttled { code, attempts: 1 },
+        _ => AwsError::Service {
+            code,
+            message,
+            status,
+        },
+    }
+}
+
+/// A short, tag-free, single-line excerpt of a body that is not an AWS error, for the message.
+pub(crate) fn excerpt(body: &str, credentials: &Credentials) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in body.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                text.push(' ');
+            }
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut line = words.join(" ");
+    if line.is_empty() {
+        return "empty body".to_owned();
+    }
+    if line.chars().count() > 160 {
+        line = line.chars().take(160).collect::<String>() + "…";
+    }
+    credentials.scrub(&line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::secret::Secret;
+
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    const TOKEN: &str = "IQoJb3JpZ2luX2VjEXAMPLETOKEN";
+
+    fn creds() -> Credentials {
+        Credentials::new("AKIAIOSFODNN7EXAMPLE", SECRET, Some(Secret::new(TOKEN)))
+    }
+
+    fn no_secret_in(err: &AwsError) {
+        for text in [err.to_string(), format!("{err:?}")] {
+            assert!(
+                !text.contains(SECRET) && !text.contains(TOKEN),
+                "secret leaked: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn finds_code_and_message_in_real_aws_shape() {
+        let body = r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>
+    <Message>The security token included in the request is invalid.</Message></Error>
+  <RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>"#;
+        let (code, message) = parse_error_document(body).unwrap();
+        assert_eq!(code, "InvalidClientTokenId");
+        assert_eq!(
+            message,
+            "The security token included in the request is invalid."
+        );
+    }
+
+    #[test]
+    fn finds_code_and_message_in_moto_auth_shape() {
+        let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse><Errors><Error>\
+            <Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does \
+            not match the signature you provided.</Message></Error></Errors></ErrorResponse>";
+        let (code, _) = parse_error_document(body).unwrap();
+        assert_eq!(code, "SignatureDoesNotMatch");
+    }
+
+    #[test]
+    fn html_and_plain_bodies_are_not_error_documents() {
+        let html = "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n\
+                    <h1>Internal Server Error</h1><p>The server encountered an error.</p>";
+        assert_eq!(parse_error_document(html), None);
+        assert_eq!(parse_error_document("Service Unavailable"), None);
+        assert_eq!(parse_error_document("<Response><Ok/></Response>"), None);
+    }
+
+    #[test]
+    fn signature_mismatch_means_wrong_secret() {
+        let err = classify("SignatureDoesNotMatch", "does not match", 403, &creds());
+        assert_eq!(
+            err,
+            AwsError::WrongSecret {
+                access_key_id: "AKIAIOSFODNN7EXAMPLE".into()
+            }
+        );
+    }
+
+    #[test]
+    fn expired_signature_means_clock_skew() {
+        let message = "Signature expired: 20240101T000000Z is now earlier than 20240101T001000Z";
+        let err = classify("SignatureDoesNotMatch", message, 403, &creds());
+        assert!(matches!(err, AwsError::ClockSkew { .. }), "{err:?}");
+        let err = classify("RequestTimeTooSkewed", "", 403, &creds());
+        assert!(matches!(err, AwsError::ClockSkew { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn unknown_key_expired_token_and_denied_are_told_apart() {
+        let c = creds();
+        assert!(matches!(
+            classify("InvalidClientTokenId", "", 403, &c),
+            AwsError::UnknownAccessKey { .. }
+        ));
+        assert!(matches!(
+            classify("ExpiredToken", "", 400, &c),
+            AwsError::ExpiredToken { .. }
+        ));
+        assert!(matches!(
+            classify("AccessDenied", "no", 403, &c),
+            AwsError::AccessDenied { .. }
+        ));
+        assert!(matches!(
+            classify("AccessDeniedException", "no", 400, &c),
+            AwsError::AccessDenied { .. }
+        ));
+    }
+
+    #[test]
+    fn throttling_codes_and_http_429_are_throttled_and_transient() {
+        for (code, status) in [
+            ("Throttling", 400),
+            ("ThrottlingException", 400),
+            ("RequestLimitExceeded", 503),
+            ("Whatever", 429),
+        ] {
+            let err = classify(code, "", status, &creds());
+            assert!(matches!(err, AwsError::Throttled { .. }), "{code}: {err:?}");
+            assert!(err.is_transient());
+        }
+    }
+
+    #[test]
+    fn other_codes_stay_service_errors_and_only_5xx_is_transient() {
+        let err = classify("LimitExceeded", "Cannot exceed quota", 409, &creds());
+        assert_eq!(
+            err,
+            AwsError::Service {
+                code: "LimitExceeded".into(),
+                message: "Cannot exceed quota".into(),
+                status: 409
+            }
+        );
+        assert!(!err.is_transient());
+        assert!(classify("InternalFailure", "", 500, &creds()).is_transient());
+        assert!(!classify("SignatureDoesNotMatch", "", 403, &creds()).is_transient());
+    }
+
+    #[test]
+    fn secrets_echoed_by_a_server_are_scrubbed_from_every_error() {
+        let c = creds();
+        let message =
+            format!("canonical request had x-amz-security-token:{TOKEN} and key {SECRET}");
+        for code in [
+            "AccessDenied",
+            "RequestTimeTooSkewed",
+            "SomethingElse",
+            "SignatureDoesNotMatch",
+        ] {
+            no_secret_in(&classify(code, &message, 403, &c));
+        }
+        let html = format!("<html><body>{SECRET}</body></html>");
+        let err = AwsError::UnexpectedAnswer {
+            endpoint: "x".into(),
+            status: 500,
+            excerpt: excerpt(&html, &c),
+        };
+        no_secret_in(&err);
+    }
+
+    #[test]
+    fn excerpt_strips_tags_and_shortens() {
+        let html = "<!doctype html><title>500 Internal Server Error</title>\n<h1>Internal</h1>";
+        assert_eq!(
+            excerpt(html, &creds()),
+            "500 Internal Server Error Internal"
+        );
+        assert!(excerpt(&"x".repeat(500), &creds()).chars().count() <= 161);
+        assert_eq!(excerpt("", &creds()), "empty body");
+    }
+}

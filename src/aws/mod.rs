@@ -1,0 +1,19 @@
+//! Signed calls to AWS STS and IAM: endpoints, the HTTP client, typed calls and their errors.
+
+pub mod client;
+pub mod endpoint;
+pub mod error;
+pub mod iam;
+pub mod secret;
+pub mod sts;
+mod xml;
+
+pub use client::{AwsClient, ClientSettings, RetryPolicy};
+pub use endpoint::{
+    resolve_ca_bundle, resolve_endpoint, resolve_region, Endpoint, EndpointEnv, EndpointError,
+    EndpointSource, Partition, ProfileEndpointSettings, Service,
+};
+pub use error::AwsError;
+pub use iam::{AccessKeyLastUsed, AccessKeyMetadata, AccessKeyStatus};
+pub use secret::{Credentials, Secret};
+pub use sts::{AssumedRole, CallerIdentity, RoleRequest};

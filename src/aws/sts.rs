@@ -1,0 +1,92 @@
+//! STS calls: who do these credentials belong to, and temporary credentials for a role.
+
+use time::OffsetDateTime;
+
+use super::client::AwsClient;
+use super::endpoint::{Endpoint, Service};
+use super::error::AwsError;
+use super::secret::{Credentials, Secret};
+use super::xml::Field;
+
+/// The identity behind a set of credentials.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallerIdentity {
+    /// `arn:aws:iam::123456789012:user/alice`, or `...:assumed-role/ROLE/SESSION`.
+    pub arn: String,
+    pub account: String,
+    /// The unique id: `AIDA...` for a user, `AROA...:SESSION` for an assumed role.
+    pub user_id: String,
+}
+
+/// What to ask of AssumeRole.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RoleRequest<'a> {
+    pub role_arn: &'a str,
+    pub session_name: &'a str,
+    pub external_id: Option<&'a str>,
+    /// Session lifetime; AWS's default (1 hour) when `None`.
+    pub duration_seconds: Option<u32>,
+}
+
+/// Temporary credentials for an assumed role.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssumedRole {
+    pub credentials: Credentials,
+    pub expiration: OffsetDateTime,
+    /// `arn:aws:sts::123456789012:assumed-role/ROLE/SESSION`
+    pub assumed_role_arn: String,
+}
+
+/// GetCallerIdentity: the account and ARN the credentials belong to. Needs no permission, so
+/// it tells whether a key works at all.
+pub async fn get_caller_identity(
+    client: &AwsClient,
+    endpoint: &Endpoint,
+    credentials: &Credentials,
+) -> Result<CallerIdentity, AwsError> {
+    debug_assert_eq!(endpoint.service, Service::Sts);
+    let action = "GetCallerIdentity";
+    let answer = client.call_xml(endpoint, action, &[], credentials).await?;
+    let result = Field::new(&answer, action);
+    Ok(CallerIdentity {
+        arn: result.text("Arn")?,
+        account: result.text("Account")?,
+        user_id: result.text("UserId")?,
+    })
+}
+
+/// AssumeRole: temporary credentials for `request.role_arn`.
+pub async fn assume_role(
+    client: &AwsClient,
+    endpoint: &Endpoint,
+    credentials: &Credentials,
+    request: &RoleRequest<'_>,
+) -> Result<AssumedRole, AwsError> {
+    debug_assert_eq!(endpoint.service, Service::Sts);
+    let action = "AssumeRole";
+    let duration = request.duration_seconds.map(|d| d.to_string());
+    let mut params = vec![
+        ("RoleArn", request.role_arn),
+        ("RoleSessionName", request.session_name),
+    ];
+    if let Some(external_id) = request.external_id {
+        params.push(("ExternalId", external_id));
+    }
+    if let Some(duration) = &duration {
+        params.push(("DurationSeconds", duration));
+    }
+    let answer = client
+        .call_xml(endpoint, action, &params, credentials)
+        .await?;
+    let answer = Field::new(&answer, action);
+    let issued = answer.child("Credentials")?;
+    Ok(AssumedRole {
+        credentials: Credentials {
+            access_key_id: issued.text("AccessKeyId")?,
+            secret_access_key: Secret::new(issued.text("SecretAccessKey")?),
+            session_token: Some(Secret::new(issued.text("SessionToken")?)),
+        },
+        expiration: issued.time("Expiration")?,
+        assumed_role_arn: answer.child("AssumedRoleUser")?.text("Arn")?,
+    })
+}
