@@ -1,6 +1,5 @@
 //! keyrack: read and edit the AWS shared config and credentials files exactly as the AWS tools
-//! read them, without ever losing a byte.
+//! read them, without ever losing a byte; and talk to AWS STS and IAM about the keys in them.
 
 pub mod files;
-#[cfg(feature = "aws-wip")]
 pub mod aws;

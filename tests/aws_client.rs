@@ -4,123 +4,18 @@
 //! (`$KEYRACK_VENV`, default `~/.cache/keyrack/venv`), creates users and keys while moto still
 //! lets requests through unchecked, then turns checking on.
 
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::net::TcpListener;
 use std::time::{Duration, Instant};
+
+use support::moto::{free_port, MotoServer, ACCOUNT};
 
 use keyrack::aws::{
     iam, resolve_endpoint, sts, AccessKeyStatus, AwsClient, AwsError, ClientSettings, Credentials,
-    Endpoint, EndpointEnv, EndpointSource, ProfileEndpointSettings, RetryPolicy, RoleRequest,
+    Endpoint, EndpointEnv, ProfileEndpointSettings, RetryPolicy, RoleRequest,
     Secret, Service,
 };
-
-const ACCOUNT: &str = "123456789012";
-
-/// A moto server on a free loopback port, killed when dropped.
-struct MotoServer {
-    child: Child,
-    url: String,
-    log: tempfile::NamedTempFile,
-}
-
-impl MotoServer {
-    fn start() -> MotoServer {
-        let venv = std::env::var_os("KEYRACK_VENV")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                let home = std::env::var_os("HOME").expect("HOME is set");
-                PathBuf::from(home).join(".cache/keyrack/venv")
-            });
-        let program = venv.join("bin/moto_server");
-        assert!(
-            program.is_file(),
-            "moto_server not found at {}: run tests/tools/setup.sh to create the test venv \
-             (or set KEYRACK_VENV to where it is)",
-            program.display()
-        );
-        let port = free_port();
-        let log = tempfile::NamedTempFile::new().expect("temp file for the moto log");
-        let child = Command::new(&program)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            // Setup requests pass unchecked; `enable_auth` turns checking on after them.
-            .env("INITIAL_NO_AUTH_ACTION_COUNT", "1000")
-            .env("MOTO_ACCOUNT_ID", ACCOUNT)
-            .stdin(Stdio::null())
-            .stdout(log.reopen().expect("log handle"))
-            .stderr(log.reopen().expect("log handle"))
-            .spawn()
-            .unwrap_or_else(|e| panic!("could not start {}: {e}", program.display()));
-        let mut server = MotoServer {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            log,
-        };
-        server.wait_until_listening(port);
-        server
-    }
-
-    fn wait_until_listening(&mut self, port: u16) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "moto_server exited ({status}) before answering:\n{}",
-                    self.log_text()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not listen within 30 s:\n{}",
-                self.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(self.log.path()).unwrap_or_default()
-    }
-
-    /// From now on every request's signature and permissions are checked.
-    async fn enable_auth(&self) {
-        let answer = reqwest::Client::new()
-            .post(format!("{}/moto-api/reset-auth", self.url))
-            .header("Content-Type", "text/plain")
-            .body("0")
-            .send()
-            .await
-            .expect("reset-auth request");
-        assert!(
-            answer.status().is_success(),
-            "reset-auth answered {}",
-            answer.status()
-        );
-    }
-
-    fn endpoint(&self, service: Service) -> Endpoint {
-        let env = EndpointEnv::from_pairs([("AWS_ENDPOINT_URL", self.url.as_str())]);
-        let endpoint =
-            resolve_endpoint(service, &ProfileEndpointSettings::default(), &env).unwrap();
-        assert_eq!(endpoint.source, EndpointSource::GlobalEnvVar);
-        endpoint
-    }
-}
-
-impl Drop for MotoServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn client() -> AwsClient {
     let retry = RetryPolicy {

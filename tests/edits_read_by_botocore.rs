@@ -1,0 +1,183 @@
+//! Every kind of edit, checked by the real oracle: botocore reads the edited files without
+//! error, sees exactly the asked change, sees every other profile unchanged, and agrees with
+//! keyrack's own reading; and every line the edit did not need to touch survives byte-for-byte.
+
+mod support;
+
+use serde_json::Value;
+use std::fs;
+use std::process::Command;
+
+const CONFIG: &str = "# Company AWS config
+[default]
+region = us-east-1
+output = json
+
+[profile   dev ]
+REGION = eu-west-1
+s3 =
+    max_concurrent_requests = 10
+    addressing_style = path
+# trailing comment of dev
+
+[profile prod] # production
+role_arn = arn:aws:iam::123456789012:role/admin
+source_profile = default
+mfa_serial = arn:aws:iam::123456789012:mfa/me
+
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start#/
+sso_region = us-east-1
+
+[services local]
+sts =
+  endpoint_url = http://127.0.0.1:5000
+";
+
+const CREDENTIALS: &str = "[default]
+aws_access_key_id = AKIAIOSFODNN7EXAMPLE
+aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+; the dev key below is shared with nobody
+[dev]
+aws_access_key_id=AKIAEXAMPLE000000001
+aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+";
+
+/// One edit: the keyrack arguments, the profiles (or `sso:NAME`) it may change, the most lines
+/// it may remove or rewrite across both files, and what botocore must see afterwards.
+struct Case {
+    args: &'static [&'static str],
+    touches: &'static [&'static str],
+    max_rewritten: usize,
+    expect: fn(&Value) -> bool,
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case { args: &["set", "dev", "region", "eu-central-1"], touches: &["dev"], max_rewritten: 1, expect: |v| v["profiles"]["dev"]["region"] == "eu-central-1" },
+        Case { args: &["set", "dev", "s3.max_concurrent_requests", "20"], touches: &["dev"], max_rewritten: 1, expect: |v| v["profiles"]["dev"]["s3"]["max_concurrent_requests"] == "20" && v["profiles"]["dev"]["s3"]["addressing_style"] == "path" },
+        Case { args: &["set", "dev", "s3.multipart_threshold", "64MB"], touches: &["dev"], max_rewritten: 0, expect: |v| v["profiles"]["dev"]["s3"]["multipart_threshold"] == "64MB" && v["profiles"]["dev"]["s3"]["max_concurrent_requests"] == "10" },
+        Case { args: &["set", "prod", "output", "text"], touches: &["prod"], max_rewritten: 0, expect: |v| v["profiles"]["prod"]["output"] == "text" },
+        Case { args: &["set", "brand-new", "region", "ap-south-1"], touches: &["brand-new"], max_rewritten: 0, expect: |v| v["profiles"]["brand-new"]["region"] == "ap-south-1" },
+        Case { args: &["set", "dev", "aws_access_key_id", "AKIAEXAMPLE000000009"], touches: &["dev"], max_rewritten: 1, expect: |v| v["profiles"]["dev"]["aws_access_key_id"] == "AKIAEXAMPLE000000009" },
+        Case { args: &["set", "default", "cli_pager", ""], touches: &["default"], max_rewritten: 0, expect: |v| v["profiles"]["default"]["cli_pager"] == "" },
+        Case { args: &["set", "prod", "credential_process", "C:\\Program Files\\tool.exe --profile \"x\""], touches: &["prod"], max_rewritten: 0, expect: |v| v["profiles"]["prod"]["credential_process"] == "C:\\Program Files\\tool.exe --profile \"x\"" },
+        Case { args: &["unset", "dev", "s3.addressing_style"], touches: &["dev"], max_rewritten: 1, expect: |v| v["profiles"]["dev"]["s3"].get("addressing_style").is_none() && v["profiles"]["dev"]["s3"]["max_concurrent_requests"] == "10" },
+        Case { args: &["unset", "prod", "mfa_serial"], touches: &["prod"], max_rewritten: 1, expect: |v| v["profiles"]["prod"].get("mfa_serial").is_none() },
+        Case { args: &["add", "ci", "region=us-west-2", "aws_access_key_id=AKIAEXAMPLE000000003", "s3.max_bandwidth=50MB/s"], touches: &["ci"], max_rewritten: 0, expect: |v| v["profiles"]["ci"]["region"] == "us-west-2" && v["profiles"]["ci"]["s3"]["max_bandwidth"] == "50MB/s" && v["profiles"]["ci"]["aws_access_key_id"] == "AKIAEXAMPLE000000003" },
+        Case { args: &["copy", "dev", "dev-copy"], touches: &["dev-copy"], max_rewritten: 0, expect: |v| v["profiles"]["dev-copy"] == v["profiles"]["dev"] },
+        Case { args: &["rename", "prod", "production"], touches: &["prod", "production"], max_rewritten: 1, expect: |v| v["profiles"].get("prod").is_none() && v["profiles"]["production"]["role_arn"] == "arn:aws:iam::123456789012:role/admin" },
+        Case { args: &["rename", "dev", "development"], touches: &["dev", "development"], max_rewritten: 2, expect: |v| v["profiles"].get("dev").is_none() && v["profiles"]["development"]["aws_access_key_id"] == "AKIAEXAMPLE000000001" },
+        Case { args: &["delete", "dev", "--yes"], touches: &["dev"], max_rewritten: 11, expect: |v| v["profiles"].get("dev").is_none() },
+        Case { args: &["set", "--sso-session", "corp", "sso_region", "eu-west-1"], touches: &["sso:corp"], max_rewritten: 1, expect: |v| v["sso_sessions"]["corp"]["sso_region"] == "eu-west-1" },
+        Case { args: &["delete", "--sso-session", "corp", "--yes"], touches: &["sso:corp"], max_rewritten: 4, expect: |v| v["sso_sessions"].get("corp").is_none() },
+    ]
+}
+
+/// Lines of `old` missing from `new` (longest common subsequence): what an edit rewrote or
+/// removed. Endings are compared by the separate line-ending check, so that giving the old last
+/// line the newline it lacked (to append after it) does not count as rewriting it.
+fn lines_not_kept(old: &str, new: &str) -> usize {
+    let a: Vec<&str> = old.split_inclusive(['\n']).map(|l| l.trim_end_matches(['\r', '\n'])).collect();
+    let b: Vec<&str> = new.split_inclusive(['\n']).map(|l| l.trim_end_matches(['\r', '\n'])).collect();
+    let mut table = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            table[i][j] = if a[i] == b[j] { table[i + 1][j + 1] + 1 } else { table[i + 1][j].max(table[i][j + 1]) };
+        }
+    }
+    a.len() - table[0][0]
+}
+
+fn without(v: &Value, touches: &[&str]) -> Value {
+    let mut v = v.clone();
+    for t in touches {
+        match t.strip_prefix("sso:") {
+            Some(s) => v["sso_sessions"].as_object_mut().unwrap().remove(s),
+            None => v["profiles"].as_object_mut().unwrap().remove(*t),
+        };
+    }
+    v
+}
+
+fn run_all(config: &str, credentials: &str, style: &str) {
+    let mut failures = Vec::new();
+    for case in cases() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cfg, cred) = (dir.path().join("config"), dir.path().join("credentials"));
+        fs::write(&cfg, config).unwrap();
+        fs::write(&cred, credentials).unwrap();
+        let before = support::botocore_read(&cfg, &cred);
+        assert!(before["error"].is_null(), "the starting files must be valid: {before}");
+        let out = Command::new(env!("CARGO_BIN_EXE_keyrack"))
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--credentials")
+            .arg(&cred)
+            .args(case.args)
+            .output()
+            .unwrap();
+        let label = format!("[{style}] keyrack {}", case.args.join(" "));
+        if !out.status.success() {
+            failures.push(format!("{label}: failed: {}", String::from_utf8_lossy(&out.stderr)));
+            continue;
+        }
+        let after = support::botocore_read(&cfg, &cred);
+        let (new_cfg, new_cred) = (fs::read_to_string(&cfg).unwrap(), fs::read_to_string(&cred).unwrap());
+        if !after["error"].is_null() {
+            failures.push(format!("{label}: botocore rejects the result: {}", after["error"]));
+            continue;
+        }
+        if !(case.expect)(&after) {
+            failures.push(format!("{label}: botocore does not see the change: {after}"));
+        }
+        let mut unrelated_before = without(&before, case.touches);
+        let mut unrelated_after = without(&after, case.touches);
+        unrelated_before["error"] = Value::Null;
+        unrelated_after["error"] = Value::Null;
+        if unrelated_before != unrelated_after {
+            failures.push(format!("{label}: other profiles changed:\nbefore {unrelated_before}\nafter  {unrelated_after}"));
+        }
+        let ours = Command::new(env!("CARGO_BIN_EXE_keyrack"))
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--credentials")
+            .arg(&cred)
+            .args(["profiles", "--json"])
+            .output()
+            .unwrap();
+        let ours: Value = serde_json::from_slice(&ours.stdout).unwrap();
+        for member in ["profiles", "sso_sessions", "services"] {
+            if ours[member] != after[member] {
+                failures.push(format!("{label}: keyrack and botocore read {member} differently:\nkeyrack  {}\nbotocore {}", ours[member], after[member]));
+            }
+        }
+        let rewritten = lines_not_kept(config, &new_cfg) + lines_not_kept(credentials, &new_cred);
+        if rewritten > case.max_rewritten {
+            failures.push(format!(
+                "{label}: {rewritten} original lines were rewritten or removed (at most {} expected)\n--- config\n{new_cfg}--- credentials\n{new_cred}",
+                case.max_rewritten
+            ));
+        }
+        let line_endings_kept = |old: &str, new: &str| old.contains("\r\n") == new.contains("\r\n") && (new.matches('\n').count() == new.matches("\r\n").count() || !old.contains("\r\n"));
+        if !line_endings_kept(config, &new_cfg) || !line_endings_kept(credentials, &new_cred) {
+            failures.push(format!("{label}: the files' line-ending style changed"));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} edits went wrong:\n\n{}", failures.len(), cases().len(), failures.join("\n\n"));
+}
+
+#[test]
+fn every_edit_reads_back_in_botocore_as_asked_with_lf_files() {
+    run_all(CONFIG, CREDENTIALS, "LF");
+}
+
+#[test]
+fn every_edit_reads_back_in_botocore_as_asked_with_crlf_files() {
+    run_all(&CONFIG.replace('\n', "\r\n"), &CREDENTIALS.replace('\n', "\r\n"), "CRLF");
+}
+
+#[test]
+fn every_edit_reads_back_in_botocore_as_asked_without_final_newlines() {
+    run_all(CONFIG.trim_end(), CREDENTIALS.trim_end(), "no final newline");
+}

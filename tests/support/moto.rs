@@ -1,0 +1,105 @@
+//! A real moto server (IAM + STS) on a free loopback port, with signature checks switched on
+//! by the test once its setup requests are done.
+
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use keyrack::aws::{resolve_endpoint, Endpoint, EndpointEnv, EndpointSource, ProfileEndpointSettings, Service};
+
+/// The account moto's users live in.
+pub const ACCOUNT: &str = "123456789012";
+
+/// A moto server on a free loopback port, killed when dropped.
+pub struct MotoServer {
+    child: Child,
+    pub url: String,
+    log: tempfile::NamedTempFile,
+}
+
+impl MotoServer {
+    pub fn start() -> MotoServer {
+        let program = super::venv_bin("moto_server");
+        let port = free_port();
+        let log = tempfile::NamedTempFile::new().expect("temp file for the moto log");
+        let child = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            // Setup requests pass unchecked; `enable_auth` turns checking on after them.
+            .env("INITIAL_NO_AUTH_ACTION_COUNT", "1000")
+            .env("MOTO_ACCOUNT_ID", ACCOUNT)
+            .stdin(Stdio::null())
+            .stdout(log.reopen().expect("log handle"))
+            .stderr(log.reopen().expect("log handle"))
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start {}: {e}", program.display()));
+        let mut server = MotoServer {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            log,
+        };
+        server.wait_until_listening(port);
+        server
+    }
+
+    fn wait_until_listening(&mut self, port: u16) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "moto_server exited ({status}) before answering:\n{}",
+                    self.log_text()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not listen within 30 s:\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+
+    /// From now on every request's signature and permissions are checked.
+    pub async fn enable_auth(&self) {
+        let answer = reqwest::Client::new()
+            .post(format!("{}/moto-api/reset-auth", self.url))
+            .header("Content-Type", "text/plain")
+            .body("0")
+            .send()
+            .await
+            .expect("reset-auth request");
+        assert!(
+            answer.status().is_success(),
+            "reset-auth answered {}",
+            answer.status()
+        );
+    }
+
+    pub fn endpoint(&self, service: Service) -> Endpoint {
+        let env = EndpointEnv::from_pairs([("AWS_ENDPOINT_URL", self.url.as_str())]);
+        let endpoint =
+            resolve_endpoint(service, &ProfileEndpointSettings::default(), &env).unwrap();
+        assert_eq!(endpoint.source, EndpointSource::GlobalEnvVar);
+        endpoint
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
