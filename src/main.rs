@@ -1,5 +1,7 @@
 //! The `keyrack` command line: list, check and edit AWS profiles without damaging the files.
 
+mod cli;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use keyrack::files::check::{self, Severity};
 use keyrack::files::edit::{EditOutcome, KeyPath, Section};

@@ -1,0 +1,2 @@
+//! The command line's subcommands that talk to AWS or the keychain: each module parses nothing
+//! itself (clap does, in main.rs) and turns an engine result into text or JSON.
