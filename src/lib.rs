@@ -3,3 +3,8 @@
 
 pub mod files;
 pub mod aws;
+pub mod identity;
+pub mod access_keys;
+pub mod keychain;
+pub mod vault;
+pub mod rotation;

@@ -2,11 +2,15 @@
 
 mod cli;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use keyrack::files::check::{self, Severity};
 use keyrack::files::edit::{EditOutcome, KeyPath, Section};
 use keyrack::files::model::{is_secret_key, profile_kind, MASK};
 use keyrack::files::{AwsFiles, Dialect, FilePaths, FileKind, Problem, Reading, Settings, Value};
+use keyrack::vault;
 use serde_json::{json, Map, Value as Json};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -91,6 +95,51 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Who each profile is (ARN, account, user id), asked of AWS STS for all profiles at once.
+    Whoami {
+        /// The profiles to check (default: $AWS_PROFILE, else default).
+        profiles: Vec<String>,
+        /// Check every profile in the files.
+        #[arg(long, conflicts_with = "profiles")]
+        all: bool,
+        /// Print a JSON array: one object per profile with its arn, account and user_id, or an
+        /// error code and message.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The access keys of a profile's IAM user: status, age, last use, and the profiles that hold each.
+    Keys {
+        profile: String,
+        /// Print JSON: the user and its keys.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace a profile's access key with a new one in every profile that holds it, without
+    /// ever leaving the files without a working key.
+    Rotate {
+        profile: String,
+        /// Rotate without showing the plan and asking first.
+        #[arg(long)]
+        yes: bool,
+        /// Keep the old key, Inactive, instead of deleting it.
+        #[arg(long)]
+        keep_old: bool,
+        /// Allow deleting the user's other key to make room, if it is Inactive and no profile holds it.
+        #[arg(long)]
+        delete_inactive: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Keep profiles' access keys in the OS keychain instead of the credentials file.
+    Vault {
+        #[command(subcommand)]
+        command: cli::vault::VaultCommand,
+    },
+    /// Print a keychain-held key as credential_process JSON (what the AWS tools run after `vault move`).
+    CredentialProcess {
+        #[arg(long)]
+        profile: String,
+    },
 }
 
 /// A failure shown as one line on stderr.
@@ -122,6 +171,10 @@ fn section(name: &str, sso_session: bool) -> Section {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    if let Command::CredentialProcess { profile } = &cli.command {
+        // It runs before every AWS call a user makes: it reads no file.
+        return Ok(cli::credential_process::run(profile));
+    }
     let mut paths = FilePaths::from_process_env();
     if let Some(p) = cli.config {
         paths.config = p;
@@ -167,23 +220,41 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             finish_edit(&mut files, outcome, &format!("added {target}"))
         }
         Command::Copy { source, destination, sso_session } => {
+            if !sso_session && vault::keychain_account(&files, &source).is_some() {
+                return Ok(cli::vault::copy(&mut files, &source, &destination)?);
+            }
             let target = section(&source, sso_session);
             let outcome = files.copy(&target, &destination)?;
             finish_edit(&mut files, outcome, &format!("copied {target} to '{destination}'"))
         }
         Command::Rename { old, new, sso_session } => {
+            if !sso_session && vault::keychain_account(&files, &old).is_some() {
+                return Ok(cli::vault::rename(&mut files, &old, &new)?);
+            }
             let target = section(&old, sso_session);
             let outcome = files.rename(&target, &new)?;
             finish_edit(&mut files, outcome, &format!("renamed {target} to '{new}'"))
         }
         Command::Delete { profile, yes, sso_session } => {
             let target = section(&profile, sso_session);
+            let in_keychain = !sso_session && vault::keychain_account(&files, &profile).is_some();
             if !yes {
-                return Err(Failure(format!("deleting {target} removes its sections from both files; add --yes to confirm")));
+                let also = if in_keychain { " and its key from the keychain" } else { "" };
+                return Err(Failure(format!("deleting {target} removes its sections from both files{also}; add --yes to confirm")));
+            }
+            if in_keychain {
+                return Ok(cli::vault::delete(&mut files, &profile)?);
             }
             let outcome = files.delete(&target)?;
             finish_edit(&mut files, outcome, &format!("deleted {target}"))
         }
+        Command::Whoami { profiles, all, json } => Ok(cli::whoami::run(&files, &profiles, all, json)?),
+        Command::Keys { profile, json } => Ok(cli::keys::run(&files, &profile, json)?),
+        Command::Vault { command } => Ok(cli::vault::run(command, &mut files)?),
+        Command::Rotate { profile, yes, keep_old, delete_inactive, json } => {
+            Ok(cli::rotate::run(&paths, &profile, cli::rotate::Choices { yes, keep_old, delete_inactive, json })?)
+        }
+        Command::CredentialProcess { .. } => unreachable!("answered above, before the files are read"),
         Command::Check { json } => {
             let findings = check::check(&files);
             let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
@@ -267,6 +338,8 @@ fn profiles_json(files: &AwsFiles, reading: &Reading) -> Json {
     out.insert("profiles".into(), group(&reading.profiles));
     out.insert("sso_sessions".into(), group(&reading.sso_sessions));
     out.insert("services".into(), group(&reading.services));
+    let stores = reading.profiles.iter().map(|(name, s)| (name.clone(), Json::String(vault::secret_store(s).name().into())));
+    out.insert("secret_stores".into(), Json::Object(stores.collect()));
     out.insert("problems".into(), problems_json(files, &reading.problems));
     out.insert("disagreements".into(), problems_json(files, &files.disagreements()));
     if let Some(rejection) = reading.rejection() {
@@ -287,7 +360,8 @@ fn print_profiles(files: &AwsFiles, reading: &Reading) {
     for (name, settings) in &reading.profiles {
         let text = |k: &str| settings.get(k).and_then(|s| s.value.as_text()).unwrap_or("-").to_string();
         let kind = serde_json::to_value(profile_kind(settings)).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-        println!("{name:<width$}  {kind:<18}  {:<14}  {}", text("region"), text("aws_access_key_id"));
+        let store = vault::secret_store(settings);
+        println!("{name:<width$}  {kind:<18}  {:<14}  {:<20}  {}", text("region"), text("aws_access_key_id"), store.name());
     }
     if let Some(rejection) = reading.rejection() {
         eprintln!(

@@ -3,7 +3,7 @@
 
 use keyrack::files::{AwsFiles, Dialect, Reading, Value};
 
-fn sdk(config: &str, credentials: &str) -> Reading {
+fn sdk(config: &str, credentials: &str) -> std::sync::Arc<Reading> {
     AwsFiles::from_bytes(config.as_bytes(), credentials.as_bytes()).read(Dialect::Sdk)
 }
 

@@ -7,6 +7,7 @@ use super::document::{Document, BOM};
 use super::model::{FileKind, Origin, Problem, Settings, Setting, Value};
 use super::python_text::{is_space, rstrip, splitlines, strip};
 use indexmap::IndexMap;
+use rustc_hash::FxHashMap;
 
 /// The section configparser treats as defaults for every other section of the same file.
 pub const DEFAULT_SECTION: &str = "DEFAULT";
@@ -30,14 +31,19 @@ pub struct OptionLine {
     pub key_line: usize,
     /// 0-based index of the last line holding part of the value (the key line if none).
     pub last_line: usize,
-    /// The value's parts: the first line's value, then each continuation (with its line).
-    parts: Vec<(String, usize)>,
+    /// The value on the key line.
+    first: String,
+    /// Each continuation part (empty for a blank line inside the value) with its line.
+    more: Vec<(String, usize)>,
 }
 
 impl OptionLine {
     /// The value as configparser gives it: parts joined by `\n`, trailing whitespace removed.
     pub fn joined_value(&self) -> String {
-        let joined: Vec<&str> = self.parts.iter().map(|(p, _)| p.as_str()).collect();
+        if self.more.is_empty() {
+            return rstrip(&self.first).to_string();
+        }
+        let joined: Vec<&str> = std::iter::once(self.first.as_str()).chain(self.more.iter().map(|(p, _)| p.as_str())).collect();
         rstrip(&joined.join("\n")).to_string()
     }
 
@@ -48,7 +54,7 @@ impl OptionLine {
 
     /// The 0-based lines of the value's continuation parts that hold text.
     pub fn continuation_lines(&self) -> impl Iterator<Item = (usize, &str)> {
-        self.parts.iter().skip(1).filter(|(p, _)| !p.is_empty()).map(|(p, l)| (*l, p.as_str()))
+        self.more.iter().filter(|(p, _)| !p.is_empty()).map(|(p, l)| (*l, p.as_str()))
     }
 }
 
@@ -66,8 +72,11 @@ pub fn parse(doc: &Document) -> CliSyntax {
     let mut current_block: Option<usize> = None;
     let mut current_option: Option<(usize, usize)> = None;
     let mut indent_level: usize = 0;
-    let mut seen_sections: Vec<String> = Vec::new();
-    let mut seen_options: Vec<(String, String)> = Vec::new();
+    // Section names seen so far (each with a number), and (section number, key) pairs seen.
+    let mut section_ids: FxHashMap<String, usize> = FxHashMap::default();
+    let mut current_section_id = 0;
+    // The blocks of each section number (more than one only for a repeated section).
+    let mut blocks_of_section: Vec<Vec<usize>> = Vec::new();
 
     for (index, line) in doc.lines().iter().enumerate() {
         let lineno = index + 1;
@@ -95,7 +104,7 @@ pub fn parse(doc: &Document) -> CliSyntax {
             // configparser keeps an empty line inside a value (not a comment line).
             if !is_comment {
                 if let Some((b, o)) = current_option {
-                    syntax.blocks[b].options[o].parts.push((String::new(), index));
+                    syntax.blocks[b].options[o].more.push((String::new(), index));
                 }
             }
             continue;
@@ -104,7 +113,7 @@ pub fn parse(doc: &Document) -> CliSyntax {
         if let (Some(_), Some((b, o))) = (current_block, current_option) {
             if indent > indent_level {
                 let option = &mut syntax.blocks[b].options[o];
-                option.parts.push((stripped.to_string(), index));
+                option.more.push((stripped.to_string(), index));
                 option.last_line = index;
                 continue;
             }
@@ -112,15 +121,25 @@ pub fn parse(doc: &Document) -> CliSyntax {
         indent_level = indent;
         if let Some(name) = section_header(stripped) {
             let name = name.to_string();
-            if name != DEFAULT_SECTION && seen_sections.contains(&name) {
-                syntax.problems.push((
-                    lineno,
-                    format!("section [{name}] appears more than once in this file; the AWS CLI rejects the whole file. Merge the two sections into one"),
-                ));
-            } else if name != DEFAULT_SECTION {
-                seen_sections.push(name.clone());
+            let next_id = section_ids.len();
+            match section_ids.get(&name) {
+                Some(&id) => {
+                    if name != DEFAULT_SECTION {
+                        syntax.problems.push((
+                            lineno,
+                            format!("section [{name}] appears more than once in this file; the AWS CLI rejects the whole file. Merge the two sections into one"),
+                        ));
+                    }
+                    current_section_id = id;
+                }
+                None => {
+                    section_ids.insert(name.clone(), next_id);
+                    blocks_of_section.push(Vec::new());
+                    current_section_id = next_id;
+                }
             }
-            syntax.blocks.push(Block { name, header_line: index, options: Vec::new() });
+            blocks_of_section[current_section_id].push(syntax.blocks.len());
+            syntax.blocks.push(Block { name, header_line: index, options: Vec::with_capacity(4) });
             current_block = Some(syntax.blocks.len() - 1);
             current_option = None;
             continue;
@@ -139,19 +158,21 @@ pub fn parse(doc: &Document) -> CliSyntax {
                 if key.is_empty() {
                     syntax.problems.push((lineno, "a setting with no name before its '='; the AWS CLI rejects the whole file".into()));
                 }
-                let key = key.to_lowercase();
-                let section = syntax.blocks[block].name.clone();
-                if seen_options.iter().any(|(s, k)| *s == section && *k == key) {
+                let key = if key.chars().any(|c| !c.is_ascii() || c.is_ascii_uppercase()) { key.to_lowercase() } else { key.to_string() };
+                // Sections hold a handful of keys: a scan is cheaper than hashing every key.
+                let repeated = blocks_of_section[current_section_id]
+                    .iter()
+                    .any(|&b| syntax.blocks[b].options.iter().any(|o| o.key == key));
+                if repeated {
+                    let section = &syntax.blocks[block].name;
                     syntax.problems.push((
                         lineno,
                         format!("setting '{key}' appears twice in section [{section}] (keys ignore case); the AWS CLI rejects the whole file. Keep only one"),
                     ));
-                } else {
-                    seen_options.push((section, key.clone()));
                 }
                 let has_name = !key.is_empty();
                 let options = &mut syntax.blocks[block].options;
-                options.push(OptionLine { key, key_line: index, last_line: index, parts: vec![(value.to_string(), index)] });
+                options.push(OptionLine { key, key_line: index, last_line: index, first: value.to_string(), more: Vec::new() });
                 // configparser continues only a named option (`optname` must be truthy).
                 current_option = has_name.then(|| (block, options.len() - 1));
             }
@@ -198,25 +219,32 @@ pub fn parse_nested(option: &OptionLine) -> (IndexMap<String, String>, Vec<usize
 
 /// The sections of one file with their settings, as botocore's `raw_config_parse` returns them
 /// (`[DEFAULT]` keys inherited by every section), plus the problems found.
-pub fn sections(syntax: &CliSyntax, file: FileKind) -> (IndexMap<String, Settings>, Vec<Problem>) {
+pub fn sections(syntax: CliSyntax, file: FileKind) -> (IndexMap<String, Settings>, Vec<Problem>) {
     let mut problems: Vec<Problem> = syntax
         .problems
-        .iter()
-        .map(|(line, message)| Problem { file, line: Some(*line), message: message.clone(), rejects: true })
+        .into_iter()
+        .map(|(line, message)| Problem { file, line: Some(line), message, rejects: true })
         .collect();
-    let mut raw: IndexMap<String, Settings> = IndexMap::new();
+    let mut raw: IndexMap<String, Settings> = IndexMap::with_capacity(syntax.blocks.len());
     let mut defaults = Settings::new();
-    for block in &syntax.blocks {
+    for block in syntax.blocks {
         let target = if block.name == DEFAULT_SECTION {
             &mut defaults
         } else {
-            raw.entry(block.name.clone()).or_default()
+            raw.entry(block.name).or_default()
         };
-        for option in &block.options {
+        for mut option in block.options {
             let origin = Origin { file, line: option.key_line + 1 };
-            let joined = option.joined_value();
+            let joined = if option.more.is_empty() {
+                // The common one-line value: reuse its string rather than copying it.
+                let mut value = std::mem::take(&mut option.first);
+                value.truncate(rstrip(&value).len());
+                value
+            } else {
+                option.joined_value()
+            };
             let value = if joined.starts_with('\n') {
-                let (map, bad) = parse_nested(option);
+                let (map, bad) = parse_nested(&option);
                 for line in bad {
                     problems.push(Problem {
                         file,
@@ -232,7 +260,7 @@ pub fn sections(syntax: &CliSyntax, file: FileKind) -> (IndexMap<String, Setting
             } else {
                 Value::Text(joined)
             };
-            target.insert(option.key.clone(), Setting { value, origin });
+            target.insert(option.key, Setting { value, origin });
         }
     }
     if !defaults.is_empty() {
@@ -260,9 +288,19 @@ pub enum SectionMeaning {
 
 /// botocore's `build_profile_map` rule for one raw config section name.
 pub fn config_section_meaning(name: &str) -> SectionMeaning {
-    let second_word = || match super::python_text::shlex_split(name) {
-        Ok(words) if words.len() == 2 => Some(words[1].clone()),
-        _ => None,
+    let second_word = || {
+        if !name.contains(['"', '\'', '\\']) {
+            // No quoting: shlex splits only at its four whitespace characters.
+            let mut words = name.split([' ', '\t', '\r', '\n']).filter(|w| !w.is_empty());
+            return match (words.next(), words.next(), words.next()) {
+                (Some(_), Some(second), None) => Some(second.to_string()),
+                _ => None,
+            };
+        }
+        match super::python_text::shlex_split(name) {
+            Ok(words) if words.len() == 2 => Some(words[1].clone()),
+            _ => None,
+        }
     };
     if name.starts_with("profile") {
         second_word().map(SectionMeaning::Profile).unwrap_or(SectionMeaning::Other)
@@ -280,7 +318,12 @@ pub fn config_section_meaning(name: &str) -> SectionMeaning {
 /// The AWS CLI's reading of the two files, merged as botocore's `Session.full_config` does.
 pub fn read(config: &Document, credentials: &Document) -> super::model::Reading {
     let mut reading = super::model::Reading::default();
-    let (config_sections, problems) = sections(&parse(config), FileKind::Config);
+    // The two files are independent until merged: read the credentials file on a second core.
+    let ((config_sections, problems), (credential_sections, credential_problems)) = std::thread::scope(|scope| {
+        let credentials = scope.spawn(|| sections(parse(credentials), FileKind::Credentials));
+        let config = sections(parse(config), FileKind::Config);
+        (config, credentials.join().expect("reading the credentials file does not panic"))
+    });
     reading.problems.extend(problems);
     for (name, settings) in config_sections {
         match config_section_meaning(&name) {
@@ -296,8 +339,7 @@ pub fn read(config: &Document, credentials: &Document) -> super::model::Reading 
             SectionMeaning::Other => {}
         }
     }
-    let (credential_sections, problems) = sections(&parse(credentials), FileKind::Credentials);
-    reading.problems.extend(problems);
+    reading.problems.extend(credential_problems);
     for (name, settings) in credential_sections {
         let profile = reading.profiles.entry(name).or_default();
         for (key, setting) in settings {

@@ -24,7 +24,7 @@ impl LineEnding {
 }
 
 /// One physical line: its bytes without the ending, and the ending.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Line {
     pub text: Vec<u8>,
     pub ending: LineEnding,
@@ -108,6 +108,27 @@ impl Document {
 
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
+    }
+
+    /// A fingerprint of the content, to tell whether a cached reading still applies.
+    /// Word-at-a-time multiply-rotate (FxHash style): every step is a bijection of the state,
+    /// so a change confined to one 8-byte word always changes the fingerprint.
+    pub fn fingerprint(&self) -> u64 {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut h: u64 = self.lines.len() as u64;
+        let mut add = |word: u64| h = (h.rotate_left(5) ^ word).wrapping_mul(K);
+        for line in &self.lines {
+            let chunks = line.text.chunks_exact(8);
+            let tail = chunks.remainder();
+            for chunk in chunks {
+                add(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+            }
+            let mut last = [0u8; 8];
+            last[..tail.len()].copy_from_slice(tail);
+            add(u64::from_le_bytes(last));
+            add(((line.text.len() as u64) << 8) | line.ending as u64);
+        }
+        h
     }
 
     pub fn starts_with_bom(&self) -> bool {

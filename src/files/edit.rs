@@ -418,24 +418,31 @@ fn copy_in_file(doc: &mut Document, kind: FileKind, section: &Section, new: &Sec
 
 // ---------------------------------------------------------------- verified edits on both files
 
-/// The meaning of a reading, order-insensitive, without line numbers: what verification compares.
+/// The intended settings of the sections an edit touches (`None`: the section must not exist),
+/// without line numbers and order: what verification compares with the re-read result.
 type Meaning = BTreeMap<(u8, String), BTreeMap<String, Value>>;
-
-fn meaning(reading: &Reading) -> Meaning {
-    let mut out = Meaning::new();
-    for (tag, map) in [(0u8, &reading.profiles), (1, &reading.sso_sessions), (2, &reading.services)] {
-        for (name, settings) in map {
-            out.insert((tag, name.clone()), settings.iter().map(|(k, s)| (k.clone(), s.value.clone())).collect());
-        }
-    }
-    out
-}
 
 fn section_id(section: &Section) -> (u8, String) {
     match section {
         Section::Profile(n) => (0, n.clone()),
         Section::SsoSession(n) => (1, n.clone()),
     }
+}
+
+fn group(reading: &Reading, tag: u8) -> &indexmap::IndexMap<String, super::Settings> {
+    match tag {
+        0 => &reading.profiles,
+        1 => &reading.sso_sessions,
+        _ => &reading.services,
+    }
+}
+
+fn meaning_of(reading: &Reading, id: &(u8, String)) -> Option<BTreeMap<String, Value>> {
+    group(reading, id.0).get(&id.1).map(|s| s.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect())
+}
+
+fn same_values(a: &super::Settings, b: &super::Settings) -> bool {
+    a.len() == b.len() && a.iter().all(|(k, s)| b.get(k).is_some_and(|t| t.value == s.value))
 }
 
 fn rejecting_problems(reading: &Reading) -> Vec<(FileKind, String)> {
@@ -451,30 +458,42 @@ pub struct EditOutcome {
 }
 
 impl AwsFiles {
-    /// Apply `change` to copies of the documents, check that the AWS CLI reads the result as
-    /// `expected` and that no new problem appeared, then keep it. On any error nothing changes.
+    /// Apply `change` to copies of the documents, then re-read them as the AWS CLI does and
+    /// check that the `touched` sections mean what `expected` says, that every other section
+    /// is unchanged and that no new problem appeared. Only then keep the change.
     fn verified(
         &mut self,
+        before: &Reading,
+        touched: &[&Section],
         change: impl FnOnce(&mut AwsFiles) -> Result<(), EditError>,
         expected: impl FnOnce(&mut Meaning),
     ) -> Result<EditOutcome, EditError> {
-        let before = self.read(Dialect::Cli);
-        let mut want = meaning(&before);
+        let ids: Vec<(u8, String)> = touched.iter().map(|s| section_id(s)).collect();
+        let mut want: Meaning = ids.iter().filter_map(|id| meaning_of(before, id).map(|m| (id.clone(), m))).collect();
         expected(&mut want);
         let mut draft = self.clone();
         change(&mut draft)?;
         let after = draft.read(Dialect::Cli);
-        let got = meaning(&after);
-        if got != want {
-            let differing: Vec<String> = want
-                .keys()
-                .chain(got.keys())
-                .filter(|k| want.get(*k) != got.get(*k))
-                .map(|(_, n)| n.clone())
-                .collect();
+        let mut differing: Vec<String> = ids.iter().filter(|id| want.get(*id) != meaning_of(&after, id).as_ref()).map(|id| id.1.clone()).collect();
+        for tag in 0..3u8 {
+            let (old, new) = (group(before, tag), group(&after, tag));
+            for name in old.keys().chain(new.keys().filter(|k| !old.contains_key(*k))) {
+                if ids.iter().any(|id| id.0 == tag && id.1 == *name) {
+                    continue;
+                }
+                let same = match (old.get(name), new.get(name)) {
+                    (Some(a), Some(b)) => same_values(a, b),
+                    _ => false,
+                };
+                if !same {
+                    differing.push(name.clone());
+                }
+            }
+        }
+        if !differing.is_empty() {
             return Err(EditError::Unverified(format!("sections that would differ: {}", differing.join(", "))));
         }
-        let old_problems = rejecting_problems(&before);
+        let old_problems = rejecting_problems(before);
         let new_problems: Vec<_> = rejecting_problems(&after).into_iter().filter(|p| !old_problems.contains(p)).collect();
         if let Some((file, message)) = new_problems.first() {
             return Err(EditError::Unverified(format!("the {} file would get a new problem: {message}", file.name())));
@@ -483,19 +502,17 @@ impl AwsFiles {
         Ok(EditOutcome::default())
     }
 
-    fn require(&self, section: &Section) -> Result<(), EditError> {
-        match section.settings(&self.read(Dialect::Cli)) {
+    fn require(&self, before: &Reading, section: &Section) -> Result<(), EditError> {
+        match section.settings(before) {
             Some(_) => Ok(()),
             None => Err(EditError::NotFound(section.clone())),
         }
     }
 
-    fn require_new_name(&self, section: &Section) -> Result<(), EditError> {
+    fn require_new_name(&self, before: &Reading, section: &Section) -> Result<(), EditError> {
         names::check_profile_name(section.name()).map_err(|reason| EditError::BadName { name: section.name().to_string(), reason })?;
-        for dialect in [Dialect::Cli, Dialect::Sdk] {
-            if section.settings(&self.read(dialect)).is_some() {
-                return Err(EditError::AlreadyExists(section.clone()));
-            }
+        if section.settings(before).is_some() || section.settings(&self.read(Dialect::Sdk)).is_some() {
+            return Err(EditError::AlreadyExists(section.clone()));
         }
         // A section with no settings is still a section: look at the headers too.
         for kind in [FileKind::Config, FileKind::Credentials] {
@@ -507,30 +524,26 @@ impl AwsFiles {
         Ok(())
     }
 
-    /// The file a setting is written to: where the AWS CLI reads it from today when the
-    /// credentials file already holds it (it wins there), else where `aws configure set` puts it.
-    fn file_for(&self, section: &Section, key: &KeyPath) -> FileKind {
-        if let Section::SsoSession(_) = section {
-            return FileKind::Config;
-        }
-        let creds = cli_reading::parse(&self.credentials.doc);
-        let blocks = effective_blocks(&creds, section, FileKind::Credentials);
-        if find_option(&creds, &blocks, &key.key).is_some() {
-            FileKind::Credentials
-        } else {
-            key.home_file()
-        }
-    }
-
     /// Set a setting (creating the section if needed), as `aws configure set` does, but safely.
+    /// It goes where `aws configure set` puts it, except that a setting the credentials file
+    /// already holds is changed there (the AWS CLI reads it from there).
     pub fn set(&mut self, section: &Section, key: &KeyPath, value: &str) -> Result<EditOutcome, EditError> {
         names::check_value(value).map_err(|reason| EditError::BadValue { key: key.to_string(), reason })?;
-        if section.settings(&self.read(Dialect::Cli)).is_none() {
+        let before = self.read(Dialect::Cli);
+        let settings = section.settings(&before);
+        if settings.is_none() {
             names::check_profile_name(section.name()).map_err(|reason| EditError::BadName { name: section.name().to_string(), reason })?;
         }
-        let current = section.settings(&self.read(Dialect::Cli)).and_then(|s| s.get(&key.key)).map(|s| s.value.clone());
-        let kind = self.file_for(section, key);
-        let result = self.verified(
+        let current = settings.and_then(|s| s.get(&key.key));
+        let kind = match (section, current.map(|c| c.origin.file)) {
+            (Section::SsoSession(_), _) => FileKind::Config,
+            (_, Some(FileKind::Credentials)) => FileKind::Credentials,
+            _ => key.home_file(),
+        };
+        let current = current.map(|s| s.value.clone());
+        self.verified(
+            &before,
+            &[section],
             |files| set_in_file(&mut files.file_mut(kind).doc, kind, section, key, value),
             |want| {
                 let settings = want.entry(section_id(section)).or_default();
@@ -548,27 +561,14 @@ impl AwsFiles {
                     }
                 }
             },
-        );
-        let mut outcome = result?;
-        self.warn_if_sdks_differ(section, key, &mut outcome);
-        Ok(outcome)
-    }
-
-    fn warn_if_sdks_differ(&self, section: &Section, key: &KeyPath, outcome: &mut EditOutcome) {
-        let cli = section.settings(&self.read(Dialect::Cli)).and_then(|s| s.get(&key.key)).map(|s| s.value.clone());
-        let sdk = section.settings(&self.read(Dialect::Sdk)).and_then(|s| s.get(&key.key)).map(|s| s.value.clone());
-        if cli != sdk {
-            outcome.warnings.push(format!(
-                "the AWS SDKs read '{key}' of {section} differently from the AWS CLI; run 'keyrack check' to see why"
-            ));
-        }
+        )
     }
 
     /// Remove a setting from both files (wherever the AWS CLI would still find it).
     pub fn unset(&mut self, section: &Section, key: &KeyPath) -> Result<EditOutcome, EditError> {
-        self.require(section)?;
-        let reading = self.read(Dialect::Cli);
-        let current = section.settings(&reading).and_then(|s| s.get(&key.key));
+        let before = self.read(Dialect::Cli);
+        self.require(&before, section)?;
+        let current = section.settings(&before).and_then(|s| s.get(&key.key));
         let present = match (current.map(|s| &s.value), &key.sub) {
             (None, _) => false,
             (Some(_), None) => true,
@@ -587,6 +587,8 @@ impl AwsFiles {
             return Err(EditError::Inherited { section: section.clone(), key: key.key.clone() });
         }
         self.verified(
+            &before,
+            &[section],
             |files| {
                 for kind in [FileKind::Config, FileKind::Credentials] {
                     unset_in_file(&mut files.file_mut(kind).doc, kind, section, key);
@@ -614,11 +616,14 @@ impl AwsFiles {
 
     /// Create a section with the given settings (each routed to its file).
     pub fn add(&mut self, section: &Section, settings: &[(KeyPath, String)]) -> Result<EditOutcome, EditError> {
-        self.require_new_name(section)?;
+        let before = self.read(Dialect::Cli);
+        self.require_new_name(&before, section)?;
         for (key, value) in settings {
             names::check_value(value).map_err(|reason| EditError::BadValue { key: key.to_string(), reason })?;
         }
         self.verified(
+            &before,
+            &[section],
             |files| {
                 if settings.is_empty() {
                     let doc = &mut files.config.doc;
@@ -654,10 +659,13 @@ impl AwsFiles {
 
     /// Copy a section under a new name, in every file that holds it.
     pub fn copy(&mut self, section: &Section, new_name: &str) -> Result<EditOutcome, EditError> {
-        self.require(section)?;
+        let before = self.read(Dialect::Cli);
+        self.require(&before, section)?;
         let new = section.renamed(new_name);
-        self.require_new_name(&new)?;
+        self.require_new_name(&before, &new)?;
         self.verified(
+            &before,
+            &[section, &new],
             |files| {
                 for kind in [FileKind::Config, FileKind::Credentials] {
                     copy_in_file(&mut files.file_mut(kind).doc, kind, section, &new);
@@ -673,10 +681,13 @@ impl AwsFiles {
 
     /// Rename a section in every file that holds it (every header that means it).
     pub fn rename(&mut self, section: &Section, new_name: &str) -> Result<EditOutcome, EditError> {
-        self.require(section)?;
+        let before = self.read(Dialect::Cli);
+        self.require(&before, section)?;
         let new = section.renamed(new_name);
-        self.require_new_name(&new)?;
+        self.require_new_name(&before, &new)?;
         let mut outcome = self.verified(
+            &before,
+            &[section, &new],
             |files| {
                 for kind in [FileKind::Config, FileKind::Credentials] {
                     rename_in_file(&mut files.file_mut(kind).doc, kind, section, &new);
@@ -708,7 +719,8 @@ impl AwsFiles {
 
     /// Delete a section from every file, with the comment lines glued above its headers.
     pub fn delete(&mut self, section: &Section) -> Result<EditOutcome, EditError> {
-        let exists = self.require(section).is_ok()
+        let before = self.read(Dialect::Cli);
+        let exists = self.require(&before, section).is_ok()
             || [FileKind::Config, FileKind::Credentials]
                 .iter()
                 .any(|&k| !all_blocks(&cli_reading::parse(&self.file(k).doc), section, k).is_empty());
@@ -716,6 +728,8 @@ impl AwsFiles {
             return Err(EditError::NotFound(section.clone()));
         }
         self.verified(
+            &before,
+            &[section],
             |files| {
                 for kind in [FileKind::Config, FileKind::Credentials] {
                     delete_in_file(&mut files.file_mut(kind).doc, kind, section);
@@ -729,3 +743,47 @@ impl AwsFiles {
     }
 }
 
+
+impl AwsFiles {
+    /// Set a setting in `kind`'s copy of `section` (which must exist in that file), even where
+    /// the other file overrides it: for changes that must reach every copy of a value, such as
+    /// a rotated access key. Verified like every edit: that file reads back as before except
+    /// for this one setting, the other file is untouched, and no new problem appears.
+    pub fn set_in(&mut self, kind: FileKind, section: &Section, key: &KeyPath, value: &str) -> Result<EditOutcome, EditError> {
+        names::check_value(value).map_err(|reason| EditError::BadValue { key: key.to_string(), reason })?;
+        let syntax = cli_reading::parse(&self.file(kind).doc);
+        let Some(&winner) = effective_blocks(&syntax, section, kind).last() else {
+            return Err(EditError::NotFound(section.clone()));
+        };
+        let raw_name = syntax.blocks[winner].name.clone();
+        let file_meaning = |files: &AwsFiles| -> BTreeMap<String, BTreeMap<String, Value>> {
+            let (sections, _) = cli_reading::sections(cli_reading::parse(&files.file(kind).doc), kind);
+            sections.into_iter().map(|(name, s)| (name, s.into_iter().map(|(k, v)| (k, v.value)).collect())).collect()
+        };
+        let mut want = file_meaning(self);
+        let settings = want.entry(raw_name).or_default();
+        let new_value = match (&key.sub, settings.get(&key.key)) {
+            (None, _) => Value::Text(value.to_string()),
+            (Some(sub), current) => {
+                let mut map = match current {
+                    Some(Value::Nested(m)) => m.clone(),
+                    _ => Default::default(),
+                };
+                map.insert(sub.clone(), value.to_string());
+                Value::Nested(map)
+            }
+        };
+        settings.insert(key.key.clone(), new_value);
+        let mut draft = self.clone();
+        set_in_file(&mut draft.file_mut(kind).doc, kind, section, key, value)?;
+        if file_meaning(&draft) != want {
+            return Err(EditError::Unverified(format!("the {} file would not read back as asked", kind.name())));
+        }
+        let old_problems = rejecting_problems(&self.read(Dialect::Cli));
+        if let Some((file, message)) = rejecting_problems(&draft.read(Dialect::Cli)).into_iter().find(|p| !old_problems.contains(p)) {
+            return Err(EditError::Unverified(format!("the {} file would get a new problem: {message}", file.name())));
+        }
+        *self = draft;
+        Ok(EditOutcome::default())
+    }
+}

@@ -17,6 +17,7 @@ use document::Document;
 pub use model::{Dialect, FileKind, Origin, Problem, Reading, Setting, Settings, Value};
 pub use paths::FilePaths;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// One of the two files as loaded: its path, its document, and the bytes on disk when loaded.
 #[derive(Clone, Debug)]
@@ -59,6 +60,18 @@ pub enum FilesError {
 pub struct AwsFiles {
     pub config: LoadedFile,
     pub credentials: LoadedFile,
+    readings: ReadingCache,
+}
+
+/// The last reading of each dialect, with the fingerprints of the documents it came from, so
+/// that reading unchanged files again (every edit reads them before and after) costs nothing.
+#[derive(Debug, Default)]
+struct ReadingCache(Mutex<Vec<(Dialect, u64, u64, Arc<Reading>)>>);
+
+impl Clone for ReadingCache {
+    fn clone(&self) -> Self {
+        ReadingCache(Mutex::new(self.0.lock().map(|c| c.clone()).unwrap_or_default()))
+    }
 }
 
 impl AwsFiles {
@@ -66,6 +79,7 @@ impl AwsFiles {
         Ok(AwsFiles {
             config: LoadedFile::load(FileKind::Config, &paths.config)?,
             credentials: LoadedFile::load(FileKind::Credentials, &paths.credentials)?,
+            readings: ReadingCache::default(),
         })
     }
 
@@ -77,7 +91,11 @@ impl AwsFiles {
             doc: Document::parse(bytes),
             on_disk: Some(bytes.to_vec()),
         };
-        AwsFiles { config: file(FileKind::Config, "config", config), credentials: file(FileKind::Credentials, "credentials", credentials) }
+        AwsFiles {
+            config: file(FileKind::Config, "config", config),
+            credentials: file(FileKind::Credentials, "credentials", credentials),
+            readings: ReadingCache::default(),
+        }
     }
 
     pub fn file(&self, kind: FileKind) -> &LoadedFile {
@@ -99,11 +117,23 @@ impl AwsFiles {
     }
 
     /// The files as one family of tools reads them.
-    pub fn read(&self, dialect: Dialect) -> Reading {
-        match dialect {
+    pub fn read(&self, dialect: Dialect) -> Arc<Reading> {
+        let prints = (self.config.doc.fingerprint(), self.credentials.doc.fingerprint());
+        let cached = |cache: &Vec<(Dialect, u64, u64, Arc<Reading>)>| {
+            cache.iter().find(|(d, c, k, _)| *d == dialect && (*c, *k) == prints).map(|(.., r)| r.clone())
+        };
+        if let Some(reading) = self.readings.0.lock().ok().and_then(|c| cached(&c)) {
+            return reading;
+        }
+        let reading = Arc::new(match dialect {
             Dialect::Cli => cli_reading::read(&self.config.doc, &self.credentials.doc),
             Dialect::Sdk => sdk_reading::read(&self.config.doc, &self.credentials.doc),
+        });
+        if let Ok(mut cache) = self.readings.0.lock() {
+            cache.retain(|(d, ..)| *d != dialect);
+            cache.push((dialect, prints.0, prints.1, reading.clone()));
         }
+        reading
     }
 
     /// Every place where the AWS CLI and the AWS SDKs read these files differently.

@@ -6,14 +6,36 @@ pub fn is_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
+/// `is_space` for one ASCII byte (0x09..=0x0D, 0x1C..=0x1F and the space).
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b' ' | 0x09..=0x0d | 0x1c..=0x1f)
+}
+
 /// Python's `str.strip()` with no arguments.
 pub fn strip(s: &str) -> &str {
-    s.trim_matches(is_space)
+    rstrip(lstrip(s))
+}
+
+/// Python's `str.lstrip()` with no arguments.
+pub fn lstrip(s: &str) -> &str {
+    let bytes = s.as_bytes();
+    let ascii_run = bytes.iter().take_while(|b| is_ascii_space(**b)).count();
+    // Past the ASCII whitespace, only a non-ASCII character can still be (Unicode) whitespace.
+    match bytes.get(ascii_run) {
+        Some(b) if !b.is_ascii() => s[ascii_run..].trim_start_matches(is_space),
+        _ => &s[ascii_run..],
+    }
 }
 
 /// Python's `str.rstrip()` with no arguments.
 pub fn rstrip(s: &str) -> &str {
-    s.trim_end_matches(is_space)
+    let bytes = s.as_bytes();
+    let ascii_run = bytes.iter().rev().take_while(|b| is_ascii_space(**b)).count();
+    let end = bytes.len() - ascii_run;
+    match end.checked_sub(1).map(|i| bytes[i]) {
+        Some(b) if !b.is_ascii() => s[..end].trim_end_matches(is_space),
+        _ => &s[..end],
+    }
 }
 
 /// Python's `str.splitlines()` (without keepends).
@@ -54,6 +76,10 @@ pub enum ShlexError {
 /// Python's `shlex.split(s)` (POSIX mode, no comments), which botocore uses on section names.
 pub fn shlex_split(s: &str) -> Result<Vec<String>, ShlexError> {
     const WHITESPACE: &[char] = &[' ', '\t', '\r', '\n'];
+    if !s.contains(['"', '\'', '\\']) {
+        // Without quotes or escapes, shlex only splits at its four whitespace characters.
+        return Ok(s.split(WHITESPACE).filter(|w| !w.is_empty()).map(str::to_string).collect());
+    }
     #[derive(Clone, Copy, PartialEq)]
     enum State {
         Between,
@@ -153,5 +179,9 @@ mod tests {
     fn strip_uses_python_whitespace() {
         assert_eq!(strip("\u{1f} a\u{a0}"), "a");
         assert_eq!(strip("\u{feff}a"), "\u{feff}a");
+        assert_eq!(strip(" \u{3000} a \u{2028}\t"), "a");
+        assert_eq!(strip("\u{a0}"), "");
+        assert_eq!(rstrip("é "), "é");
+        assert_eq!(lstrip("\x0b\x0cx"), "x");
     }
 }

@@ -2,6 +2,7 @@
 //! moto) used as oracles and stand-ins, and running the keyrack binary.
 #![allow(dead_code)]
 
+pub mod keyring;
 pub mod moto;
 
 use serde_json::Value;
@@ -12,7 +13,8 @@ use std::process::Command;
 pub fn venv() -> PathBuf {
     match std::env::var_os("KEYRACK_VENV").filter(|v| !v.is_empty()) {
         Some(v) => PathBuf::from(v),
-        None => PathBuf::from(std::env::var_os("HOME").expect("HOME is not set")).join(".cache/keyrack/venv"),
+        None => PathBuf::from(std::env::var_os("HOME").expect("HOME is not set"))
+            .join(".cache/keyrack/venv"),
     }
 }
 
@@ -42,6 +44,10 @@ pub fn botocore_read(config: &Path, credentials: &Path) -> Value {
         .env_remove("AWS_PROFILE")
         .output()
         .expect("run botocore_read.py");
-    assert!(out.status.success(), "botocore_read.py failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "botocore_read.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("botocore_read.py prints JSON")
 }

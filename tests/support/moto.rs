@@ -5,7 +5,9 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use keyrack::aws::{resolve_endpoint, Endpoint, EndpointEnv, EndpointSource, ProfileEndpointSettings, Service};
+use keyrack::aws::{
+    resolve_endpoint, Endpoint, EndpointEnv, EndpointSource, ProfileEndpointSettings, Service,
+};
 
 /// The account moto's users live in.
 pub const ACCOUNT: &str = "123456789012";
@@ -102,4 +104,3 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
-

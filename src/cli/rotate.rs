@@ -1,0 +1,266 @@
+//! `keyrack rotate`: show the plan, ask, then replace a profile's access key step by step.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+
+use serde_json::{json, Value as Json};
+
+use keyrack::files::{FileKind, FilePaths};
+use keyrack::rotation::{
+    plan_rotation, rotate, Course, DeleteReason, KeyInfo, OldKeyFate, ProfileSection, Progress,
+    RotateOptions, RotationError, RotationPlan, RotationReport, RotationSettings,
+};
+
+/// What the user asked on the command line.
+pub struct Choices {
+    pub yes: bool,
+    pub keep_old: bool,
+    pub delete_inactive: bool,
+    pub json: bool,
+}
+
+/// Plans the rotation of `profile`, shows the plan and asks (unless `--yes`), then rotates,
+/// printing each step. Human text goes to stdout, or to stderr with `--json`, whose final
+/// object is the only thing on stdout. Never prints a secret.
+pub fn run(paths: &FilePaths, profile: &str, choices: Choices) -> Result<ExitCode, String> {
+    if !choices.yes && !std::io::stdin().is_terminal() {
+        return Err(
+            "rotating a key needs a confirmation and there is no terminal to ask on; add --yes \
+             to rotate without asking (nothing was changed)"
+                .into(),
+        );
+    }
+    let settings = RotationSettings::from_process_env(paths.clone());
+    let options = RotateOptions {
+        keep_old: choices.keep_old,
+        delete_inactive: choices.delete_inactive,
+    };
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| format!("could not start the async runtime: {e}"))?;
+    let json = choices.json;
+    let say = move |line: &str| {
+        if json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    };
+
+    let plan = match runtime.block_on(plan_rotation(&settings, profile, options)) {
+        Ok(plan) => plan,
+        Err(error) => return Ok(failed(&error, json)),
+    };
+    for line in plan_lines(&plan, &settings) {
+        say(&line);
+    }
+    if !choices.yes && !confirmed()? {
+        eprintln!("keyrack: the rotation was cancelled; nothing was changed");
+        return Ok(ExitCode::FAILURE);
+    }
+    let result = runtime.block_on(rotate(&settings, &plan, |progress: &Progress| {
+        say(&progress.to_string())
+    }));
+    match result {
+        Ok(report) => {
+            if json {
+                println!("{}", pretty(&report_json(&report, paths)));
+            } else {
+                say(&summary(&report));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => Ok(failed(&error, json)),
+    }
+}
+
+/// Asks on the terminal; only "y" or "yes" goes ahead.
+fn confirmed() -> Result<bool, String> {
+    eprint!("Rotate now? [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| format!("could not read the answer: {e}; nothing was changed"))?;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+}
+
+/// One line on stderr (and with `--json` an object on stdout); exit status 1.
+fn failed(error: &RotationError, json: bool) -> ExitCode {
+    if json {
+        let mut object = json!({"error": error.code(), "message": error.to_string()});
+        if let RotationError::Stopped(stopped) = error {
+            object["stopped_at"] = json!(stopped.stopped_at);
+            object["keys"] = json!(stopped.keys);
+            object["steps"] = json!(stopped.steps_done);
+            object["unfinished"] = json!(stopped.unfinished);
+        }
+        println!("{}", pretty(&object));
+    }
+    eprintln!("keyrack: {error}");
+    ExitCode::FAILURE
+}
+
+fn pretty(value: &Json) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+}
+
+fn plan_lines(plan: &RotationPlan, settings: &RotationSettings) -> Vec<String> {
+    let mut lines = vec![format!(
+        "Rotating the access key {} of profile '{}' (IAM user {}, {})",
+        plan.old_key_id, plan.profile, plan.user, plan.arn
+    )];
+    if let Some(interrupted) = &plan.interrupted {
+        let when = &interrupted.started_at;
+        lines.push(match &plan.course {
+            Course::FinishInterrupted { new_key_id } => format!(
+                "A rotation started {when} was interrupted after writing its new key {new_key_id} \
+                 to the files: this run finishes it."
+            ),
+            _ => format!(
+                "A rotation started {when} was interrupted before its new key reached the files: \
+                 what it left is deleted, then the rotation starts again."
+            ),
+        });
+    }
+    lines.push(format!("Keys of {}:", plan.user));
+    for key in &plan.keys {
+        lines.push(format!("  {}", key_line(key)));
+    }
+    if plan.profiles.is_empty() {
+        lines.push("Every profile holds the new key already.".into());
+    } else {
+        let sections: Vec<String> = plan
+            .profiles
+            .iter()
+            .map(|s| section_name(s, &settings.paths))
+            .collect();
+        lines.push(format!(
+            "Profiles that get the new key: {}",
+            sections.join(", ")
+        ));
+    }
+    lines.push("Steps:".into());
+    let mut steps: Vec<String> = plan
+        .delete_first
+        .iter()
+        .map(|key| match key.reason {
+            DeleteReason::InactiveAndUnused => format!(
+                "delete the Inactive key {}, which no profile holds (you confirmed)",
+                key.access_key_id
+            ),
+            DeleteReason::LeftByInterruptedRotation => format!(
+                "delete the key {}, left by the interrupted rotation (its secret never reached \
+                 the files)",
+                key.access_key_id
+            ),
+        })
+        .collect();
+    if !matches!(plan.course, Course::FinishInterrupted { .. }) {
+        steps.push("create a new access key".into());
+    }
+    if !plan.profiles.is_empty() {
+        steps.push("write it (id and secret) to those profiles, one save per file".into());
+    }
+    steps.push(format!(
+        "check that AWS accepts the new key (waiting up to {} s while IAM spreads it)",
+        settings.propagation.timeout.as_secs()
+    ));
+    steps.push(format!(
+        "make the old key {} Inactive, signed with the new key",
+        plan.old_key_id
+    ));
+    if plan.old_key == OldKeyFate::Deleted {
+        steps.push(format!("delete the old key {}", plan.old_key_id));
+    } else {
+        steps.push(format!("keep the old key {} (Inactive)", plan.old_key_id));
+    }
+    for (number, step) in steps.iter().enumerate() {
+        lines.push(format!("  {}. {step}", number + 1));
+    }
+    lines
+}
+
+fn key_line(key: &KeyInfo) -> String {
+    let day = |text: &str| text.get(..10).unwrap_or(text).to_owned();
+    let used = match (&key.last_used, &key.last_used_service) {
+        (Some(date), Some(service)) => format!("last used {} ({service})", day(date)),
+        (Some(date), None) => format!("last used {}", day(date)),
+        (None, _) => "never used".to_owned(),
+    };
+    let held = if key.profiles.is_empty() {
+        "in no profile".to_owned()
+    } else {
+        let quoted: Vec<String> = key.profiles.iter().map(|p| format!("'{p}'")).collect();
+        format!("in {}", quoted.join(", "))
+    };
+    format!(
+        "{}  {:<8}  created {} ({} days ago), {used}, {held}",
+        key.access_key_id,
+        key.status.to_string(),
+        day(&key.created),
+        key.age_days
+    )
+}
+
+fn section_name(section: &ProfileSection, paths: &FilePaths) -> String {
+    if let Some(account) = &section.keychain {
+        return format!("'{}' (keychain entry '{account}')", section.profile);
+    }
+    format!(
+        "'{}' ({}:{})",
+        section.profile,
+        file_path(section.file, paths),
+        section.line
+    )
+}
+
+fn file_path(kind: FileKind, paths: &FilePaths) -> String {
+    match kind {
+        FileKind::Config => paths.config.display().to_string(),
+        FileKind::Credentials => paths.credentials.display().to_string(),
+    }
+}
+
+fn summary(report: &RotationReport) -> String {
+    let old = match report.old_key {
+        OldKeyFate::Deleted => "deleted",
+        OldKeyFate::Inactive => "kept, Inactive",
+    };
+    let mut names: Vec<&str> = Vec::new();
+    for section in &report.profiles_updated {
+        if !names.contains(&section.profile.as_str()) {
+            names.push(&section.profile);
+        }
+    }
+    let holders = if names.is_empty() {
+        String::new()
+    } else {
+        format!(" (now in '{}')", names.join("', '"))
+    };
+    format!(
+        "Rotated: profile '{}' uses the new key {}{holders}; the old key {} is {old}.",
+        report.profile, report.new_key_id, report.old_key_id
+    )
+}
+
+fn report_json(report: &RotationReport, paths: &FilePaths) -> Json {
+    let updated: Vec<Json> = report
+        .profiles_updated
+        .iter()
+        .map(|s| match &s.keychain {
+            Some(account) => json!({"profile": s.profile, "keychain": account}),
+            None => json!({"profile": s.profile, "file": s.file, "path": file_path(s.file, paths)}),
+        })
+        .collect();
+    json!({
+        "profile": report.profile,
+        "user": report.user,
+        "old_key_id": report.old_key_id,
+        "new_key_id": report.new_key_id,
+        "profiles_updated": updated,
+        "old_key": report.old_key,
+        "deleted_first": report.deleted_first,
+        "steps": report.steps,
+    })
+}

@@ -1,0 +1,101 @@
+//! `keyrack whoami`: who one, several or every profile is, asked of AWS STS all at once.
+
+use std::process::ExitCode;
+
+use serde_json::{json, Value as Json};
+
+use keyrack::files::AwsFiles;
+use keyrack::identity::{check_all, ProfileIdentity, Session, DEFAULT_CONCURRENCY};
+
+/// Checks the chosen profiles (every profile with `all`; none named: `$AWS_PROFILE`, else
+/// `default`) and prints one line, or one JSON object, per profile in the order asked (file
+/// order for `all`). Exit status 1 when any profile failed.
+pub fn run(files: &AwsFiles, named: &[String], all: bool, json: bool) -> Result<ExitCode, String> {
+    let session = Session::from_files(files);
+    let profiles = chosen_profiles(&session, named, all);
+    if let Some(rejection) = session.reading().rejection() {
+        eprintln!(
+            "keyrack: warning: the AWS CLI rejects these files ({}); run 'keyrack check'",
+            rejection.message
+        );
+    }
+    if profiles.is_empty() {
+        eprintln!("keyrack: there are no profiles in the config or credentials file");
+    }
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| format!("could not start the async runtime: {e}"))?;
+    let outcomes = runtime.block_on(check_all(&session, &profiles, DEFAULT_CONCURRENCY, |_| {}));
+
+    if json {
+        let list: Vec<Json> = outcomes.iter().map(outcome_json).collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?
+        );
+    } else {
+        print_lines(&outcomes);
+    }
+    let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
+    if failed == 0 {
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!(
+        "keyrack: {failed} of {} profile(s) could not be checked",
+        outcomes.len()
+    );
+    Ok(ExitCode::FAILURE)
+}
+
+fn chosen_profiles(session: &Session, named: &[String], all: bool) -> Vec<String> {
+    if all {
+        return session.reading().profiles.keys().cloned().collect();
+    }
+    if named.is_empty() {
+        let active = std::env::var("AWS_PROFILE")
+            .ok()
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "default".to_owned());
+        return vec![active];
+    }
+    let mut unique: Vec<String> = Vec::new();
+    for name in named {
+        if !unique.contains(name) {
+            unique.push(name.clone());
+        }
+    }
+    unique
+}
+
+fn outcome_json(outcome: &ProfileIdentity) -> Json {
+    match &outcome.result {
+        Ok(identity) => json!({
+            "profile": outcome.profile,
+            "arn": identity.arn,
+            "account": identity.account,
+            "user_id": identity.user_id,
+        }),
+        Err(error) => json!({
+            "profile": outcome.profile,
+            "error": error.code(),
+            "message": error.to_string(),
+        }),
+    }
+}
+
+fn print_lines(outcomes: &[ProfileIdentity]) {
+    let width = outcomes
+        .iter()
+        .map(|o| o.profile.chars().count())
+        .max()
+        .unwrap_or(0);
+    for outcome in outcomes {
+        let profile = &outcome.profile;
+        match &outcome.result {
+            Ok(identity) => println!(
+                "{profile:<width$}  {}  (account {})",
+                identity.arn, identity.account
+            ),
+            Err(error) => println!("{profile:<width$}  {}: {error}", error.code()),
+        }
+    }
+}

@@ -1,0 +1,311 @@
+//! Who each profile is: its credentials found as the AWS CLI finds them, then STS's answer.
+
+mod endpoints;
+mod error;
+mod process;
+mod source;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::OnceCell;
+use tokio::task::JoinSet;
+
+use crate::aws::{
+    resolve_ca_bundle, resolve_endpoint, sts, AwsClient, ClientSettings, Credentials, Endpoint,
+    EndpointEnv, RoleRequest, Service,
+};
+use crate::files::{AwsFiles, Dialect, Reading, Settings};
+use crate::keychain::Keychain;
+
+pub use crate::aws::CallerIdentity;
+pub use endpoints::endpoint_settings;
+pub use error::IdentityError;
+pub use process::{run_credential_process, split_command, ProcessError};
+pub use source::{credential_source, CredentialSource, RoleSettings};
+
+/// How many profiles [`check_all`] checks at once unless told otherwise.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
+/// How a [`Session`] reaches AWS and runs credential processes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionOptions {
+    /// Timeouts and retries of every AWS call (the CA bundle is chosen per profile).
+    pub client: ClientSettings,
+    /// A `credential_process` still running after this is stopped.
+    pub process_timeout: Duration,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            client: ClientSettings::default(),
+            process_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What every AWS call of one run shares: the files as the AWS CLI read them, the environment,
+/// the HTTP clients, and the credentials already fetched for source profiles and credential
+/// processes (each is fetched once per session, however many profiles need it). Cheap to clone.
+#[derive(Clone)]
+pub struct Session {
+    inner: Arc<Inner>,
+}
+
+type Fetched = Arc<OnceCell<Result<Credentials, IdentityError>>>;
+
+struct Inner {
+    reading: Arc<Reading>,
+    env: EndpointEnv,
+    options: SessionOptions,
+    /// One client per CA bundle (almost always just the one without).
+    clients: Mutex<HashMap<Option<PathBuf>, AwsClient>>,
+    /// Keyed by (kind of step, profile).
+    fetched: Mutex<HashMap<(&'static str, String), Fetched>>,
+}
+
+impl fmt::Debug for Session {
+    /// The reading holds secrets from the files: only its size is shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("profiles", &self.inner.reading.profiles.len())
+            .field("options", &self.inner.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// `reading` is the AWS CLI's reading of the files ([`AwsFiles::read`] with [`Dialect::Cli`]).
+    pub fn new(
+        reading: impl Into<Arc<Reading>>,
+        env: EndpointEnv,
+        options: SessionOptions,
+    ) -> Session {
+        Session {
+            inner: Arc::new(Inner {
+                reading: reading.into(),
+                env,
+                options,
+                clients: Mutex::default(),
+                fetched: Mutex::default(),
+            }),
+        }
+    }
+
+    /// The files as the AWS CLI reads them, the process's AWS variables, default options.
+    pub fn from_files(files: &AwsFiles) -> Session {
+        Session::new(
+            Reading::clone(&files.read(Dialect::Cli)),
+            EndpointEnv::from_process(),
+            SessionOptions::default(),
+        )
+    }
+
+    pub fn reading(&self) -> &Reading {
+        &self.inner.reading
+    }
+
+    fn settings(&self, profile: &str) -> Result<&Settings, IdentityError> {
+        self.inner
+            .reading
+            .profiles
+            .get(profile)
+            .ok_or_else(|| IdentityError::NoSuchProfile {
+                profile: profile.to_owned(),
+            })
+    }
+
+    /// Where `profile` sends calls to `service`: its region (us-east-1 when none), its endpoint
+    /// settings and the `AWS_ENDPOINT_URL*` variables.
+    pub fn endpoint(&self, profile: &str, service: Service) -> Result<Endpoint, IdentityError> {
+        let settings = endpoint_settings(&self.inner.reading, self.settings(profile)?);
+        resolve_endpoint(service, &settings, &self.inner.env).map_err(|e| IdentityError::Endpoint {
+            profile: profile.to_owned(),
+            detail: e.to_string(),
+        })
+    }
+
+    /// The HTTP client for `profile`'s calls (it trusts the profile's CA bundle, if any).
+    pub fn client(&self, profile: &str) -> Result<AwsClient, IdentityError> {
+        let settings = endpoint_settings(&self.inner.reading, self.settings(profile)?);
+        let ca_bundle = resolve_ca_bundle(&settings, &self.inner.env);
+        let mut clients = self.inner.clients.lock().expect("client cache lock");
+        if let Some(client) = clients.get(&ca_bundle) {
+            return Ok(client.clone());
+        }
+        let client = AwsClient::new(ClientSettings {
+            ca_bundle: ca_bundle.clone(),
+            ..self.inner.options.client.clone()
+        })
+        .map_err(|error| IdentityError::Aws {
+            profile: profile.to_owned(),
+            action: "setting up HTTPS".into(),
+            error,
+        })?;
+        clients.insert(ca_bundle, client.clone());
+        Ok(client)
+    }
+
+    /// `profile`'s credentials, as the AWS CLI would sign with them: its keys, its credential
+    /// process's, or its role's (assumed through STS at the profile's STS endpoint).
+    pub async fn credentials(&self, profile: &str) -> Result<Credentials, IdentityError> {
+        let source = credential_source(&self.inner.reading.profiles, profile)?;
+        let sts = self.endpoint(profile, Service::Sts)?;
+        let client = self.client(profile)?;
+        self.fetch(&source, &client, &sts).await
+    }
+
+    fn fetch<'a>(
+        &'a self,
+        source: &'a CredentialSource,
+        client: &'a AwsClient,
+        sts: &'a Endpoint,
+    ) -> Pin<Box<dyn Future<Output = Result<Credentials, IdentityError>> + Send + 'a>> {
+        Box::pin(async move {
+            match source {
+                CredentialSource::StaticKeys { credentials, .. } => Ok(credentials.clone()),
+                CredentialSource::Process { profile, command } => {
+                    self.once("process", profile, async {
+                        run_credential_process(command, self.inner.options.process_timeout)
+                            .await
+                            .map_err(|problem| IdentityError::CredentialProcess {
+                                profile: profile.clone(),
+                                problem,
+                            })
+                    })
+                    .await
+                }
+                CredentialSource::Keychain { profile, account } => {
+                    self.once("keychain", account, async {
+                        let account = account.clone();
+                        // The keychain's calls block: keep them off the async workers.
+                        let read = tokio::task::spawn_blocking(move || Keychain::open()?.get(&account));
+                        match read.await.expect("the keychain read panicked") {
+                            Ok(key) => Ok(key.credentials),
+                            Err(error) => Err(IdentityError::Keychain {
+                                profile: profile.clone(),
+                                error,
+                            }),
+                        }
+                    })
+                    .await
+                }
+                CredentialSource::AssumeRole {
+                    profile,
+                    role,
+                    source,
+                } => {
+                    self.once("role", profile, async {
+                        let source_credentials = self.fetch(source, client, sts).await?;
+                        let session_name = role.session_name.clone().unwrap_or_else(|| {
+                            let epoch = SystemTime::now()
+                                .duration_since(UNIX_EPOCH)
+                                .unwrap_or_default();
+                            format!("botocore-session-{}", epoch.as_secs())
+                        });
+                        let request = RoleRequest {
+                            role_arn: &role.role_arn,
+                            session_name: &session_name,
+                            external_id: role.external_id.as_deref(),
+                            duration_seconds: role.duration_seconds,
+                        };
+                        sts::assume_role(client, sts, &source_credentials, &request)
+                            .await
+                            .map(|assumed| assumed.credentials)
+                            .map_err(|error| IdentityError::Aws {
+                                profile: source.profile().to_owned(),
+                                action: format!("AssumeRole {}", role.role_arn),
+                                error,
+                            })
+                    })
+                    .await
+                }
+            }
+        })
+    }
+
+    /// Runs `fetch` at most once per session for this step and profile; later and concurrent
+    /// callers get its result.
+    async fn once(
+        &self,
+        kind: &'static str,
+        profile: &str,
+        fetch: impl Future<Output = Result<Credentials, IdentityError>>,
+    ) -> Result<Credentials, IdentityError> {
+        let cell = {
+            let mut fetched = self.inner.fetched.lock().expect("credential cache lock");
+            fetched
+                .entry((kind, profile.to_owned()))
+                .or_default()
+                .clone()
+        };
+        cell.get_or_init(|| fetch).await.clone()
+    }
+}
+
+/// Who `profile` is: the ARN, account and user id STS's GetCallerIdentity gives for its
+/// credentials.
+pub async fn check_identity(
+    session: &Session,
+    profile: &str,
+) -> Result<CallerIdentity, IdentityError> {
+    let credentials = session.credentials(profile).await?;
+    let sts = session.endpoint(profile, Service::Sts)?;
+    let client = session.client(profile)?;
+    sts::get_caller_identity(&client, &sts, &credentials)
+        .await
+        .map_err(|error| IdentityError::Aws {
+            profile: profile.to_owned(),
+            action: "GetCallerIdentity".into(),
+            error,
+        })
+}
+
+/// The outcome of checking one profile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileIdentity {
+    pub profile: String,
+    pub result: Result<CallerIdentity, IdentityError>,
+}
+
+/// Checks every profile in `profiles`, `concurrency` at a time, and hands each outcome to
+/// `on_result` as soon as it is known (in the order they finish). Returns every outcome in the
+/// order of `profiles`. Must run inside a tokio runtime.
+pub async fn check_all(
+    session: &Session,
+    profiles: &[String],
+    concurrency: usize,
+    mut on_result: impl FnMut(&ProfileIdentity),
+) -> Vec<ProfileIdentity> {
+    let mut waiting = profiles.iter().cloned().enumerate();
+    let mut running = JoinSet::new();
+    let mut outcomes: Vec<Option<ProfileIdentity>> = profiles.iter().map(|_| None).collect();
+    loop {
+        while running.len() < concurrency.max(1) {
+            let Some((index, profile)) = waiting.next() else {
+                break;
+            };
+            let session = session.clone();
+            running.spawn(async move {
+                let result = check_identity(&session, &profile).await;
+                (index, ProfileIdentity { profile, result })
+            });
+        }
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
+        let (index, outcome) = match joined {
+            Ok(done) => done,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        on_result(&outcome);
+        outcomes[index] = Some(outcome);
+    }
+    outcomes.into_iter().flatten().collect()
+}

@@ -1,0 +1,237 @@
+//! Why a profile's identity could not be checked: a stable short code for programs and a
+//! plain-words message, with what to do next, for people.
+
+use crate::aws::AwsError;
+use crate::keychain::KeychainError;
+
+use super::process::ProcessError;
+
+/// Why the identity of a profile (or the credentials it needs) could not be had. No variant holds
+/// a secret: AWS messages are scrubbed by the client, process output is never echoed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentityError {
+    #[error("there is no profile named '{profile}' in the config or credentials file")]
+    NoSuchProfile { profile: String },
+
+    #[error(
+        "profile '{profile}' has no credentials: add aws_access_key_id and aws_secret_access_key \
+         (keyrack set {profile} aws_access_key_id ...), a role_arn with a source_profile, or a \
+         credential_process"
+    )]
+    NoCredentials { profile: String },
+
+    #[error("profile '{profile}' has incomplete credentials: {detail}")]
+    PartialCredentials { profile: String, detail: String },
+
+    #[error("profile '{profile}' is set up wrongly: {detail}")]
+    InvalidConfig { profile: String, detail: String },
+
+    #[error(
+        "profile '{profile}' names source_profile '{source_profile}', which does not exist; \
+         create it or fix the name"
+    )]
+    SourceProfileMissing {
+        profile: String,
+        source_profile: String,
+    },
+
+    #[error(
+        "the source_profile settings go round in a loop ({}); point one of them at a profile \
+         that has keys",
+        .profiles.join(" -> ")
+    )]
+    SourceProfileLoop { profiles: Vec<String> },
+
+    #[error(
+        "profile '{profile}' needs an MFA code (mfa_serial is set); keyrack cannot ask for MFA \
+         codes: not supported yet. Use the AWS CLI for this profile for now"
+    )]
+    NeedsMfa { profile: String },
+
+    #[error(
+        "profile '{profile}' signs in through IAM Identity Center (SSO): run \
+         'aws sso login --profile {profile}'; keyrack does not read SSO logins: not supported yet"
+    )]
+    NeedsSsoLogin { profile: String },
+
+    #[error("profile '{profile}' uses {what}, which keyrack does not support yet")]
+    NotSupported { profile: String, what: String },
+
+    #[error("the credential_process of profile '{profile}' {problem}")]
+    CredentialProcess {
+        profile: String,
+        problem: ProcessError,
+    },
+
+    #[error("profile '{profile}': {detail}")]
+    Endpoint { profile: String, detail: String },
+
+    #[error("the key of profile '{profile}' is in the keychain: {error}")]
+    Keychain {
+        profile: String,
+        error: KeychainError,
+    },
+
+    #[error("{}", aws_message(.profile, .action, .error))]
+    Aws {
+        /// The profile whose credentials signed the failing request.
+        profile: String,
+        /// What was asked: `GetCallerIdentity`, `AssumeRole arn:...`, `ListAccessKeys`.
+        action: String,
+        error: AwsError,
+    },
+}
+
+impl IdentityError {
+    /// A stable short code: the AWS error code when AWS answered with one (`SignatureDoesNotMatch`,
+    /// `InvalidClientTokenId`, `ExpiredToken`, `AccessDenied`...), else keyrack's own
+    /// (`NoCredentials`, `SourceProfileLoop`, `CredentialProcessFailed`, `Unreachable`,
+    /// `Timeout`, `ClockSkew`...).
+    pub fn code(&self) -> &str {
+        match self {
+            IdentityError::NoSuchProfile { .. } => "NoSuchProfile",
+            IdentityError::NoCredentials { .. } => "NoCredentials",
+            IdentityError::PartialCredentials { .. } => "PartialCredentials",
+            IdentityError::InvalidConfig { .. } => "InvalidConfig",
+            IdentityError::SourceProfileMissing { .. } => "SourceProfileMissing",
+            IdentityError::SourceProfileLoop { .. } => "SourceProfileLoop",
+            IdentityError::NeedsMfa { .. } => "NeedsMfa",
+            IdentityError::NeedsSsoLogin { .. } => "NeedsSsoLogin",
+            IdentityError::NotSupported { .. } => "NotSupported",
+            IdentityError::CredentialProcess { .. } => "CredentialProcessFailed",
+            IdentityError::Endpoint { .. } => "InvalidEndpoint",
+            IdentityError::Keychain { error, .. } => error.code(),
+            IdentityError::Aws { error, .. } => aws_code(error),
+        }
+    }
+
+    /// The AWS error behind this failure, when AWS (or the way to it) is what failed.
+    pub fn aws_error(&self) -> Option<&AwsError> {
+        match self {
+            IdentityError::Aws { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// The code of an AWS failure. STS and IAM answer a wrong secret with `SignatureDoesNotMatch`
+/// and an unknown key with `InvalidClientTokenId`; the client sorts them into typed errors
+/// that no longer carry the code, so it is restored here.
+fn aws_code(error: &AwsError) -> &str {
+    match error {
+        AwsError::WrongSecret { .. } => "SignatureDoesNotMatch",
+        AwsError::UnknownAccessKey { .. } => "InvalidClientTokenId",
+        AwsError::ExpiredToken { code }
+        | AwsError::AccessDenied { code, .. }
+        | AwsError::Throttled { code, .. }
+        | AwsError::Service { code, .. } => code,
+        AwsError::ClockSkew { .. } => "ClockSkew",
+        AwsError::UnexpectedAnswer { .. } => "UnexpectedAnswer",
+        AwsError::Unreachable { .. } => "Unreachable",
+        AwsError::Timeout { .. } => "Timeout",
+        AwsError::Tls { .. } => "Tls",
+        AwsError::CaBundle { .. } => "CaBundle",
+        AwsError::MalformedAnswer { .. } => "MalformedAnswer",
+        AwsError::Request { .. } => "RequestFailed",
+    }
+}
+
+fn aws_message(profile: &str, action: &str, error: &AwsError) -> String {
+    match error {
+        AwsError::WrongSecret { access_key_id } => format!(
+            "wrong secret access key: AWS knows the key {access_key_id} of profile '{profile}' but \
+             the secret does not belong to it; copy the secret again from where the key was \
+             created, or create a new key"
+        ),
+        AwsError::UnknownAccessKey { access_key_id } if access_key_id.starts_with("ASIA") => {
+            format!(
+                "temporary key {access_key_id} of profile '{profile}' is unknown to AWS: the \
+                 session token does not match it or the session ended; get new temporary \
+                 credentials"
+            )
+        }
+        AwsError::UnknownAccessKey { access_key_id } => format!(
+            "key deleted or unknown to AWS: {access_key_id} of profile '{profile}' (deleted, \
+             mistyped, or from another partition such as China or GovCloud); put a working key \
+             in the profile or create a new one"
+        ),
+        AwsError::ExpiredToken { .. } => {
+            format!("the temporary credentials of profile '{profile}' have expired; get new ones")
+        }
+        AwsError::AccessDenied { message, .. } => format!(
+            "access denied: the credentials of profile '{profile}' may not call {action} \
+             ({message}); ask an administrator for the permission"
+        ),
+        other => format!("{action} for profile '{profile}' failed: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aws(error: AwsError) -> IdentityError {
+        IdentityError::Aws {
+            profile: "dev".into(),
+            action: "GetCallerIdentity".into(),
+            error,
+        }
+    }
+
+    #[test]
+    fn aws_failures_keep_the_code_aws_answered() {
+        let wrong = aws(AwsError::WrongSecret {
+            access_key_id: "AKIAEXAMPLE".into(),
+        });
+        assert_eq!(wrong.code(), "SignatureDoesNotMatch");
+        assert!(
+            wrong.to_string().starts_with("wrong secret access key"),
+            "{wrong}"
+        );
+        let unknown = aws(AwsError::UnknownAccessKey {
+            access_key_id: "AKIAEXAMPLE".into(),
+        });
+        assert_eq!(unknown.code(), "InvalidClientTokenId");
+        assert!(
+            unknown.to_string().contains("deleted or unknown"),
+            "{unknown}"
+        );
+        let denied = aws(AwsError::AccessDenied {
+            code: "AccessDenied".into(),
+            message: "no".into(),
+        });
+        assert_eq!(denied.code(), "AccessDenied");
+        let expired = aws(AwsError::ExpiredToken {
+            code: "ExpiredToken".into(),
+        });
+        assert_eq!(expired.code(), "ExpiredToken");
+    }
+
+    #[test]
+    fn network_and_clock_failures_get_keyrack_codes() {
+        let down = aws(AwsError::Unreachable {
+            endpoint: "http://127.0.0.1:1".into(),
+            detail: "Connection refused".into(),
+        });
+        assert_eq!(down.code(), "Unreachable");
+        let slow = aws(AwsError::Timeout {
+            endpoint: "x".into(),
+        });
+        assert_eq!(slow.code(), "Timeout");
+        let skew = aws(AwsError::ClockSkew {
+            code: "RequestTimeTooSkewed".into(),
+            message: String::new(),
+        });
+        assert_eq!(skew.code(), "ClockSkew");
+        assert!(skew.to_string().contains("clock"), "{skew}");
+    }
+
+    #[test]
+    fn a_loop_names_every_profile_in_it() {
+        let err = IdentityError::SourceProfileLoop {
+            profiles: vec!["a".into(), "b".into(), "a".into()],
+        };
+        assert_eq!(err.code(), "SourceProfileLoop");
+        assert!(err.to_string().contains("a -> b -> a"), "{err}");
+    }
+}

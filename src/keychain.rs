@@ -1,0 +1,344 @@
+//! The OS keychain, where `keyrack vault move` keeps a profile's access key instead of the
+//! plaintext credentials file: the Secret Service on Linux (gnome-keyring, KeePassXC, KWallet),
+//! the login Keychain on macOS, the Credential Manager on Windows.
+//!
+//! **One entry per profile.** Service `keyrack`, account (user name) = the profile name, the one
+//! that the profile's `credential_process = keyrack credential-process --profile NAME` names. The
+//! entry's secret is a small JSON object holding everything the profile had in the files:
+//!
+//! ```json
+//! {"version": 1, "aws_access_key_id": "AKIA…", "aws_secret_access_key": "…", "aws_session_token": "…"}
+//! ```
+//!
+//! The access key id is kept there too, not in the files: botocore refuses a profile that has an
+//! `aws_access_key_id` without its secret (`PartialCredentialsError`) before it ever runs
+//! `credential_process`. `aws_session_token` and `expiration` (RFC 3339) are present only when
+//! known.
+//!
+//! Every failure is a [`KeychainError`] worded for the person at the keyboard: no D-Bus session,
+//! no Secret Service running, a locked keyring. There is no fallback to anything weaker: when the
+//! keychain cannot be used, nothing is stored anywhere else. No error, `Debug` or `Display` of
+//! this module ever carries a secret.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use keyring_core::{CredentialStore, Entry, Error as StoreError};
+use serde::Deserialize;
+
+use crate::aws::{Credentials, Secret};
+
+/// The service name of every keyrack entry (the account is the profile name).
+pub const SERVICE: &str = "keyrack";
+
+/// The version of the JSON kept in an entry; a newer one is refused, not misread.
+const PAYLOAD_VERSION: u32 = 1;
+
+/// What one keychain entry holds: a profile's access key and, for temporary credentials, its
+/// session token and expiry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredKey {
+    pub credentials: Credentials,
+    /// When temporary credentials stop working (RFC 3339), if known.
+    pub expiration: Option<String>,
+}
+
+impl StoredKey {
+    pub fn new(credentials: Credentials) -> Self {
+        StoredKey { credentials, expiration: None }
+    }
+
+    /// The JSON kept as the entry's secret. It holds the secret: only the store sees it.
+    fn to_payload(&self) -> String {
+        let c = &self.credentials;
+        let mut out = serde_json::Map::new();
+        out.insert("version".into(), PAYLOAD_VERSION.into());
+        out.insert("aws_access_key_id".into(), c.access_key_id.clone().into());
+        out.insert("aws_secret_access_key".into(), c.secret_access_key.expose().into());
+        if let Some(token) = &c.session_token {
+            out.insert("aws_session_token".into(), token.expose().into());
+        }
+        if let Some(expiration) = &self.expiration {
+            out.insert("expiration".into(), expiration.clone().into());
+        }
+        serde_json::Value::Object(out).to_string()
+    }
+
+    /// Read an entry's secret. Errors never quote it (serde's messages can).
+    fn from_payload(text: &str, account: &str) -> Result<Self, KeychainError> {
+        // No `Debug`: the fields are secrets.
+        #[derive(Deserialize)]
+        struct Payload {
+            version: u32,
+            aws_access_key_id: String,
+            aws_secret_access_key: String,
+            aws_session_token: Option<String>,
+            expiration: Option<String>,
+        }
+        let unreadable = || KeychainError::Unreadable { account: account.to_string() };
+        let payload: Payload = serde_json::from_str(text).map_err(|_| unreadable())?;
+        if payload.version != PAYLOAD_VERSION || payload.aws_access_key_id.is_empty() || payload.aws_secret_access_key.is_empty() {
+            return Err(unreadable());
+        }
+        Ok(StoredKey {
+            credentials: Credentials::new(payload.aws_access_key_id, payload.aws_secret_access_key, payload.aws_session_token.map(Secret::new)),
+            expiration: payload.expiration,
+        })
+    }
+}
+
+/// Why the keychain could not do what was asked, in words that say what to do next. None of
+/// them carries a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeychainError {
+    #[error(
+        "no D-Bus session bus, so the Secret Service keychain cannot be reached ({detail}); run keyrack inside your desktop \
+         session, or on a machine without one start a session with `dbus-run-session -- $SHELL` and a keyring in it \
+         (`gnome-keyring-daemon --unlock --components=secrets`)"
+    )]
+    NoSessionBus { detail: String },
+    #[error(
+        "no Secret Service is running on the D-Bus session bus, so there is no keychain to use; install and start \
+         gnome-keyring (`apt install gnome-keyring`, then log in again or run `gnome-keyring-daemon --start \
+         --components=secrets`) or enable the Secret Service integration of KeePassXC"
+    )]
+    NoSecretService,
+    #[error(
+        "the keychain is locked and was not unlocked (the unlock prompt was dismissed or could not be shown); unlock \
+         your login keyring (Passwords and Keys, KeePassXC, or `gnome-keyring-daemon --unlock` without a desktop) and \
+         try again"
+    )]
+    Locked,
+    #[error("the keychain has no entry for profile '{account}' (service '{SERVICE}')")]
+    NoEntry { account: String },
+    #[error(
+        "the keychain holds several entries for profile '{account}' (service '{SERVICE}'); remove the extra ones with \
+         your keyring manager"
+    )]
+    Ambiguous { account: String },
+    #[error("the keychain entry for profile '{account}' (service '{SERVICE}') is not one keyrack can read")]
+    Unreadable { account: String },
+    #[error(
+        "the keychain did not give back what was just stored for profile '{account}'; nothing else was changed"
+    )]
+    ReadBackMismatch { account: String },
+    #[error("keyrack has no keychain store for this operating system")]
+    Unsupported,
+    #[error("the keychain failed: {0}")]
+    Platform(String),
+}
+
+impl KeychainError {
+    /// A stable short code for programs (the desktop app, `whoami --json`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            KeychainError::NoSessionBus { .. } => "NoSessionBus",
+            KeychainError::NoSecretService => "NoSecretService",
+            KeychainError::Locked => "KeychainLocked",
+            KeychainError::NoEntry { .. } => "NoKeychainEntry",
+            KeychainError::Ambiguous { .. } => "AmbiguousKeychainEntry",
+            KeychainError::Unreadable { .. } => "UnreadableKeychainEntry",
+            KeychainError::ReadBackMismatch { .. } => "KeychainReadBackMismatch",
+            KeychainError::Unsupported => "NoKeychain",
+            KeychainError::Platform(_) => "KeychainFailed",
+        }
+    }
+
+    /// Turn a store error into plain words. `BadEncoding` and `BadDataFormat` carry the raw
+    /// secret bytes: they are dropped here, never formatted.
+    fn from_store(error: StoreError, account: &str) -> Self {
+        match error {
+            StoreError::NoEntry => KeychainError::NoEntry { account: account.to_string() },
+            StoreError::NoStorageAccess(_) => KeychainError::Locked,
+            StoreError::PlatformFailure(inner) => classify_platform_failure(&inner.to_string()),
+            StoreError::Ambiguous(_) => KeychainError::Ambiguous { account: account.to_string() },
+            StoreError::BadEncoding(_) | StoreError::BadDataFormat(..) => KeychainError::Unreadable { account: account.to_string() },
+            StoreError::NoDefaultStore => KeychainError::Unsupported,
+            StoreError::TooLong(what, limit) => KeychainError::Platform(format!("the {what} is longer than the keychain allows ({limit})")),
+            StoreError::Invalid(what, why) => KeychainError::Platform(format!("invalid {what}: {why}")),
+            StoreError::BadStoreFormat(why) | StoreError::NotSupportedByStore(why) => KeychainError::Platform(one_line(&why)),
+            other => KeychainError::Platform(one_line(&other.to_string())),
+        }
+    }
+}
+
+/// The D-Bus errors behind "no bus" and "no Secret Service" (measured with the zbus store):
+/// `Failed to connect to address …` and `… org.freedesktop.secrets was not provided by any
+/// .service files`.
+fn classify_platform_failure(text: &str) -> KeychainError {
+    let text = one_line(text);
+    if text.contains("org.freedesktop.secrets") || text.contains("ServiceUnknown") || text.contains("NameHasNoOwner") {
+        KeychainError::NoSecretService
+    } else if text.contains("Failed to connect") || text.contains("session bus") || text.contains("DBUS_SESSION_BUS_ADDRESS") {
+        KeychainError::NoSessionBus { detail: text }
+    } else {
+        KeychainError::Platform(text)
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A connection to the platform's keychain. Opening it connects (on Linux, to the Secret
+/// Service over D-Bus), so a missing keychain is reported before anything else happens.
+pub struct Keychain {
+    store: Arc<CredentialStore>,
+}
+
+impl std::fmt::Debug for Keychain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keychain").field("vendor", &self.store.vendor()).finish()
+    }
+}
+
+impl Keychain {
+    /// Connect to this system's keychain.
+    pub fn open() -> Result<Keychain, KeychainError> {
+        let store = platform_store().map_err(|e| KeychainError::from_store(e, ""))?;
+        Ok(Keychain { store })
+    }
+
+    fn entry(&self, account: &str) -> Result<Entry, KeychainError> {
+        // The Secret Service shows a label in keyring managers (Passwords and Keys, KeePassXC).
+        #[cfg(target_os = "linux")]
+        let entry = {
+            let label = format!("AWS access key of profile {account} (keyrack)");
+            Entry::new_in_store_with_modifiers(&self.store, SERVICE, account, &HashMap::from([("label", label.as_str())]))
+        };
+        #[cfg(not(target_os = "linux"))]
+        let entry = Entry::new_in_store(&self.store, SERVICE, account);
+        entry.map_err(|e| KeychainError::from_store(e, account))
+    }
+
+    /// The key kept for a profile; [`KeychainError::NoEntry`] when there is none.
+    pub fn get(&self, account: &str) -> Result<StoredKey, KeychainError> {
+        let text = self.entry(account)?.get_password().map_err(|e| KeychainError::from_store(e, account))?;
+        StoredKey::from_payload(&text, account)
+    }
+
+    /// The key kept for a profile, or `None` when there is no entry.
+    pub fn find(&self, account: &str) -> Result<Option<StoredKey>, KeychainError> {
+        match self.get(account) {
+            Ok(key) => Ok(Some(key)),
+            Err(KeychainError::NoEntry { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Store a profile's key (replacing what the entry held), then read it back and compare:
+    /// success means the keychain really holds it.
+    pub fn store(&self, account: &str, key: &StoredKey) -> Result<(), KeychainError> {
+        self.entry(account)?.set_password(&key.to_payload()).map_err(|e| KeychainError::from_store(e, account))?;
+        match self.get(account) {
+            Ok(read) if read == *key => Ok(()),
+            Ok(_) | Err(KeychainError::NoEntry { .. } | KeychainError::Unreadable { .. }) => {
+                Err(KeychainError::ReadBackMismatch { account: account.to_string() })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Remove a profile's entry. `Ok(false)`: there was none.
+    pub fn delete(&self, account: &str) -> Result<bool, KeychainError> {
+        match self.entry(account)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(StoreError::NoEntry) => Ok(false),
+            Err(e) => Err(KeychainError::from_store(e, account)),
+        }
+    }
+
+    /// The accounts (profile names) of every keyrack entry, sorted, found without reading any
+    /// secret; `None` where keyrack does not search the platform's store (only the Secret
+    /// Service is searched by attributes).
+    pub fn accounts(&self) -> Result<Option<Vec<String>>, KeychainError> {
+        if !cfg!(target_os = "linux") {
+            return Ok(None);
+        }
+        let spec = HashMap::from([("service", SERVICE)]);
+        let entries = self.store.search(&spec).map_err(|e| KeychainError::from_store(e, ""))?;
+        let mut accounts: Vec<String> = entries
+            .iter()
+            .filter_map(|e| e.get_specifiers())
+            .filter(|(service, _)| service == SERVICE)
+            .map(|(_, account)| account)
+            .collect();
+        accounts.sort();
+        accounts.dedup();
+        Ok(Some(accounts))
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Ok(zbus_secret_service_keyring_store::Store::new()?)
+}
+
+#[cfg(target_os = "macos")]
+fn platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Ok(apple_native_keyring_store::keychain::Store::new()?)
+}
+
+#[cfg(target_os = "windows")]
+fn platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Ok(windows_native_keyring_store::Store::new()?)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
+fn platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Err(StoreError::NoDefaultStore)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    const TOKEN: &str = "FwoGZXIvYXdzEXAMPLETOKEN";
+
+    #[test]
+    fn payload_round_trips_with_and_without_token() {
+        let plain = StoredKey::new(Credentials::new("AKIAEXAMPLE", SECRET, None));
+        assert_eq!(StoredKey::from_payload(&plain.to_payload(), "p").unwrap(), plain);
+        let session = StoredKey {
+            credentials: Credentials::new("ASIAEXAMPLE", SECRET, Some(Secret::new(TOKEN))),
+            expiration: Some("2030-01-01T00:00:00Z".into()),
+        };
+        assert_eq!(StoredKey::from_payload(&session.to_payload(), "p").unwrap(), session);
+        assert!(!plain.to_payload().contains("aws_session_token"));
+    }
+
+    #[test]
+    fn unreadable_payload_error_never_quotes_the_entry() {
+        for text in [format!("{{\"version\": \"{SECRET}\"}}"), SECRET.to_string(), format!("{{\"version\": 2, \"aws_access_key_id\": \"A\", \"aws_secret_access_key\": \"{SECRET}\"}}")] {
+            let error = StoredKey::from_payload(&text, "p").unwrap_err();
+            assert_eq!(error, KeychainError::Unreadable { account: "p".into() });
+            assert!(!format!("{error} {error:?}").contains(SECRET));
+        }
+    }
+
+    #[test]
+    fn stored_key_debug_shows_no_secret() {
+        let key = StoredKey::new(Credentials::new("AKIAEXAMPLE", SECRET, Some(Secret::new(TOKEN))));
+        let text = format!("{key:?}");
+        assert!(text.contains("AKIAEXAMPLE") && !text.contains(SECRET) && !text.contains(TOKEN));
+    }
+
+    #[test]
+    fn store_errors_with_secret_bytes_are_dropped() {
+        let error = KeychainError::from_store(StoreError::BadEncoding(SECRET.as_bytes().to_vec()), "p");
+        assert!(!format!("{error} {error:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn dbus_failures_become_plain_words() {
+        let no_bus = classify_platform_failure("zbus error: Failed to connect to address unix:path=/nonexistent: No such file");
+        assert!(matches!(no_bus, KeychainError::NoSessionBus { .. }));
+        let no_service = classify_platform_failure(
+            "zbus error: org.freedesktop.DBus.Error.ServiceUnknown: The name org.freedesktop.secrets was not provided by any .service files",
+        );
+        assert_eq!(no_service, KeychainError::NoSecretService);
+        assert!(no_service.to_string().contains("gnome-keyring") && no_service.to_string().contains("KeePassXC"));
+        assert_eq!(KeychainError::from_store(StoreError::NoStorageAccess(Box::new(std::fmt::Error)), "p"), KeychainError::Locked);
+    }
+}

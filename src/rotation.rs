@@ -1,0 +1,124 @@
+//! Access key rotation in one call that never loses a key: plan it, run it step by step, recover.
+
+mod access;
+mod error;
+mod execute;
+mod journal;
+mod key_files;
+mod plan;
+mod progress;
+mod propagation;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::aws::{ClientSettings, EndpointEnv};
+use crate::files::FilePaths;
+
+// The surface the CLI and the desktop app use: `plan_rotation`, show the plan, `rotate`; at
+// start-up `interrupted_rotations`, then `plan_recovery` and `rotate` to finish each one.
+pub use error::{KeyRole, KeyState, RotationError, StoppedRotation};
+pub use execute::rotate;
+pub use journal::{
+    interrupted_rotations, InterruptedRotation, Journal, JournalError, JournalProfile, JournalStep,
+};
+pub use plan::{
+    plan_recovery, plan_rotation, Course, DeleteReason, KeyInfo, KeyStatus, KeyToDelete,
+    OldKeyFate, ProfileSection, RotateOptions, RotationPlan,
+};
+pub use progress::{Progress, RotationReport, Step};
+
+/// Where a rotation finds the files, AWS and its journal, and how long it waits for a new key.
+#[derive(Clone, Debug)]
+pub struct RotationSettings {
+    pub paths: FilePaths,
+    /// `AWS_ENDPOINT_URL*`, `AWS_REGION`, `AWS_CA_BUNDLE`...
+    pub env: EndpointEnv,
+    /// Timeouts and retries of each AWS call.
+    pub client: ClientSettings,
+    /// Where journals of rotations under way are kept.
+    pub journal_dir: PathBuf,
+    pub propagation: PropagationWait,
+}
+
+impl RotationSettings {
+    /// The process's AWS variables, the default timeouts, the journal in the XDG state folder.
+    pub fn from_process_env(paths: FilePaths) -> RotationSettings {
+        RotationSettings {
+            paths,
+            env: EndpointEnv::from_process(),
+            client: ClientSettings::default(),
+            journal_dir: journal_dir_from_env(|name| std::env::var(name).ok()),
+            propagation: PropagationWait::default(),
+        }
+    }
+}
+
+/// `${XDG_STATE_HOME:-$HOME/.local/state}/keyrack/rotations` (a relative `XDG_STATE_HOME` is
+/// ignored, as the XDG specification asks).
+pub fn journal_dir_from_env(env: impl Fn(&str) -> Option<String>) -> PathBuf {
+    let state = env("XDG_STATE_HOME")
+        .filter(|dir| PathBuf::from(dir).is_absolute())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env("HOME").unwrap_or_default()).join(".local/state"));
+    state.join("keyrack").join("rotations")
+}
+
+/// How long calls signed with a new key are retried while IAM spreads it (real AWS takes about
+/// 5 to 15 s), with a pause that doubles from `first_delay` up to `max_delay`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PropagationWait {
+    pub timeout: Duration,
+    pub first_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for PropagationWait {
+    fn default() -> Self {
+        PropagationWait {
+            timeout: Duration::from_secs(60),
+            first_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(8),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The desktop app runs rotations on its async runtime and sends their values to the UI.
+    #[test]
+    fn rotation_values_can_cross_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<RotationError>();
+        shared::<RotationPlan>();
+        shared::<Progress>();
+        shared::<RotationReport>();
+        shared::<InterruptedRotation>();
+    }
+
+    #[test]
+    fn the_journal_lives_in_the_xdg_state_folder() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(
+            journal_dir_from_env(env(&[("HOME", "/home/a")])),
+            PathBuf::from("/home/a/.local/state/keyrack/rotations")
+        );
+        assert_eq!(
+            journal_dir_from_env(env(&[("HOME", "/home/a"), ("XDG_STATE_HOME", "/s")])),
+            PathBuf::from("/s/keyrack/rotations")
+        );
+        assert_eq!(
+            journal_dir_from_env(env(&[("HOME", "/home/a"), ("XDG_STATE_HOME", "rel")])),
+            PathBuf::from("/home/a/.local/state/keyrack/rotations")
+        );
+    }
+}

@@ -1,0 +1,571 @@
+//! Running a rotation top to bottom: new key, into the files, proven, then the old key retired.
+
+use crate::aws::Credentials;
+use crate::files::{AwsFiles, Dialect};
+
+use super::access::{is_no_such_entity, may_have_created, AwsAccess};
+use super::error::{KeyRole, KeyState, RotationError, StoppedRotation};
+use super::journal::{self, Journal, JournalProfile, JournalStep};
+use super::key_files::{credentials_in_files, profile_names, replace_key, sections_holding};
+use super::plan::{
+    created_during, profile_key, Course, KeyStatus, OldKeyFate, ProfileSection, RotationPlan,
+};
+use super::progress::{Progress, RotationReport, Step};
+use super::propagation::{until_accepted, WaitFailure};
+use super::RotationSettings;
+
+/// Runs `plan` (from [`super::plan_rotation`]), telling `on_progress` as each step starts, waits
+/// and ends. The files and the journal are read again first: if they changed since the plan in a
+/// way that matters, nothing is done ([`RotationError::PlanOutdated`]).
+///
+/// The order keeps a working key in the files at every moment: the new key is written to every
+/// profile that held the old one before anything else can fail; it is proven to work (waiting out
+/// IAM's propagation delay) before the old key is touched; the old key is made Inactive with the
+/// new key's signature, then deleted. If the files cannot take the new key, or AWS never accepts
+/// it, the old key goes back where it was and the new key is deleted. The journal records each
+/// step, so that running the rotation again finishes or cleans up after an interrupted one.
+pub async fn rotate(
+    settings: &RotationSettings,
+    plan: &RotationPlan,
+    mut on_progress: impl FnMut(&Progress) + Send,
+) -> Result<RotationReport, RotationError> {
+    let _lock = journal::lock(&settings.journal_dir)?.ok_or(RotationError::Busy)?;
+    let files = AwsFiles::load(&settings.paths)?;
+    let reading = files.read(Dialect::Cli);
+    let held = profile_key(&reading, &plan.profile)?;
+    let expected = match &plan.course {
+        Course::FinishInterrupted { new_key_id } => vec![&plan.old_key_id, new_key_id],
+        Course::New | Course::RestartInterrupted => vec![&plan.old_key_id],
+    };
+    if !expected.contains(&&held.access_key_id) {
+        return Err(RotationError::PlanOutdated {
+            detail: format!(
+                "profile '{}' holds the key {} now",
+                plan.profile, held.access_key_id
+            ),
+        });
+    }
+    if journal::load(&settings.journal_dir, &plan.old_key_id)? != plan.interrupted {
+        return Err(RotationError::PlanOutdated {
+            detail: format!(
+                "a rotation of the key {} started or moved on",
+                plan.old_key_id
+            ),
+        });
+    }
+    let old = if held.access_key_id == plan.old_key_id {
+        Some(held)
+    } else {
+        credentials_in_files(&files, &plan.old_key_id)
+    };
+    let aws = AwsAccess::for_profile(reading, settings, &plan.profile)
+        .map_err(RotationError::Credentials)?;
+    let mut run = Run {
+        settings,
+        plan,
+        aws,
+        old,
+        new: None,
+        journal: plan.interrupted.clone(),
+        old_status: KeyStatus::Active,
+        new_status: KeyStatus::Unknown,
+        steps: Vec::new(),
+        deleted_first: Vec::new(),
+        updated: Vec::new(),
+        on_progress: &mut on_progress,
+    };
+    match &plan.course {
+        Course::New | Course::RestartInterrupted => run.rotate_anew().await,
+        Course::FinishInterrupted { new_key_id } => run.finish_interrupted(new_key_id).await,
+    }
+}
+
+/// One rotation as it runs: what it knows about each key and what it has done.
+struct Run<'a> {
+    settings: &'a RotationSettings,
+    plan: &'a RotationPlan,
+    aws: AwsAccess,
+    /// The old key with its secret, while some file holds it.
+    old: Option<Credentials>,
+    new: Option<Credentials>,
+    /// The journal on disk; `None` once removed.
+    journal: Option<Journal>,
+    old_status: KeyStatus,
+    new_status: KeyStatus,
+    steps: Vec<Step>,
+    deleted_first: Vec<String>,
+    updated: Vec<ProfileSection>,
+    on_progress: &'a mut (dyn FnMut(&Progress) + Send),
+}
+
+impl Run<'_> {
+    async fn rotate_anew(&mut self) -> Result<RotationReport, RotationError> {
+        let Some(old) = self.old.clone() else {
+            return Err(RotationError::PlanOutdated {
+                detail: format!("no profile holds the key {} any more", self.plan.old_key_id),
+            });
+        };
+        let user = self.plan.user.clone();
+
+        // Make room: AWS allows two keys per user.
+        for key in &self.plan.delete_first {
+            let step = Step::DeleteUnusedKey {
+                access_key_id: key.access_key_id.clone(),
+            };
+            self.started(&step);
+            match self.aws.delete(&old, &key.access_key_id, &user).await {
+                Err(e) if !is_no_such_entity(&e) => {
+                    return Err(self.stop(step, e.to_string()).await)
+                }
+                _ => {}
+            }
+            self.deleted_first.push(key.access_key_id.clone());
+            self.done(step, "deleted");
+        }
+        if let Some(leftover) = self.journal.take() {
+            leftover.remove(&self.settings.journal_dir)?;
+        }
+
+        // The journal comes first: whatever happens from here, the next run knows about it.
+        let mut journal = Journal::begin(
+            &self.plan.old_key_id,
+            &user,
+            &self.plan.arn,
+            &self.plan.profile,
+            self.plan
+                .profiles
+                .iter()
+                .map(|s| JournalProfile {
+                    profile: s.profile.clone(),
+                    file: if s.keychain.is_some() {
+                        "keychain"
+                    } else {
+                        s.file.name()
+                    }
+                    .to_owned(),
+                })
+                .collect(),
+            (
+                &self.settings.paths.config,
+                &self.settings.paths.credentials,
+            ),
+            self.plan.old_key == OldKeyFate::Inactive,
+        );
+        journal.save(&self.settings.journal_dir)?;
+        self.journal = Some(journal);
+
+        let step = Step::CreateKey;
+        self.started(&step);
+        let new = match self.aws.create(&old, &user).await {
+            Ok(new) => new,
+            Err(error) => {
+                let mut reason = error.to_string();
+                if !may_have_created(&error) {
+                    self.close_journal();
+                } else if self.delete_lost_key(&old).await > 0 {
+                    reason.push_str(
+                        "; AWS had created the key all the same, and it was deleted again (its \
+                         secret never arrived)",
+                    );
+                }
+                return Err(self.stop(step, reason).await);
+            }
+        };
+        self.new = Some(new.clone());
+        self.new_status = KeyStatus::Active;
+        if let Some(journal) = &mut self.journal {
+            journal.new_key_id = Some(new.access_key_id.clone());
+            journal.step = JournalStep::KeyCreated;
+            if let Err(e) = journal.save(&self.settings.journal_dir) {
+                let reason = format!("the new key could not be recorded: {e}");
+                return Err(self.give_up_new_key(step, reason).await);
+            }
+        }
+        self.done(step, format!("created {}", new.access_key_id));
+        self.finish(new).await
+    }
+
+    async fn finish_interrupted(
+        &mut self,
+        new_key_id: &str,
+    ) -> Result<RotationReport, RotationError> {
+        let files = AwsFiles::load(&self.settings.paths)?;
+        let new = credentials_in_files(&files, new_key_id).ok_or_else(|| {
+            RotationError::PlanOutdated {
+                detail: format!("the secret of the new key {new_key_id} left the files"),
+            }
+        })?;
+        self.new = Some(new.clone());
+        self.new_status = KeyStatus::Active;
+        self.finish(new).await
+    }
+
+    /// From a new key that exists to the end: into the files, proven, old key retired.
+    async fn finish(&mut self, new: Credentials) -> Result<RotationReport, RotationError> {
+        let old_key_id = self.plan.old_key_id.clone();
+        let user = self.plan.user.clone();
+
+        // Into every profile that holds the old key, before anything else can go wrong.
+        let holders = AwsFiles::load(&self.settings.paths)
+            .map(|files| sections_holding(&files, &old_key_id))
+            .unwrap_or_else(|_| self.plan.profiles.clone());
+        if !holders.is_empty() {
+            let step = Step::WriteFiles {
+                new_key_id: new.access_key_id.clone(),
+                profiles: profile_names(&holders),
+            };
+            self.started(&step);
+            match replace_key(&self.settings.paths, &old_key_id, &new) {
+                Ok(written) => {
+                    let outcome = format!("saved in {}", self.file_names(&written));
+                    self.updated.extend(written);
+                    self.record(JournalStep::FilesWritten);
+                    self.done(step, outcome);
+                }
+                Err(failure) => {
+                    self.updated.extend(failure.saved);
+                    let reason = failure.error.to_string();
+                    return Err(self.give_up_new_key(step, reason).await);
+                }
+            }
+        }
+
+        // Prove it works: same identity, signed with the new key.
+        let step = Step::VerifyNewKey {
+            new_key_id: new.access_key_id.clone(),
+        };
+        self.started(&step);
+        let aws = &self.aws;
+        let on_progress = &mut self.on_progress;
+        let checked = until_accepted(
+            &self.settings.propagation,
+            || aws.who(&new),
+            |attempt, pause, error| {
+                on_progress(&Progress::Waiting {
+                    step: step.clone(),
+                    attempt,
+                    retry_in_ms: pause.as_millis() as u64,
+                    reason: error.to_string(),
+                })
+            },
+        )
+        .await;
+        match checked {
+            Ok(identity) if identity.arn == self.plan.arn => {
+                self.record(JournalStep::NewKeyVerified);
+                self.done(step, format!("AWS accepts it as {}", identity.arn));
+            }
+            Ok(identity) => {
+                let reason = format!(
+                    "the new key belongs to {}, not to {}",
+                    identity.arn, self.plan.arn
+                );
+                return Err(self.give_up_new_key(step, reason).await);
+            }
+            Err(WaitFailure::Refused { error, waited }) => {
+                let reason = format!(
+                    "AWS still refused the new key after {} s ({error})",
+                    waited.as_secs()
+                );
+                return Err(self.give_up_new_key(step, reason).await);
+            }
+            Err(WaitFailure::Unreachable { error, waited }) => {
+                let reason = format!(
+                    "could not reach AWS to check the new key for {} s ({error})",
+                    waited.as_secs()
+                );
+                return Err(self.stop(step, reason).await);
+            }
+            Err(WaitFailure::Failed(error)) => {
+                let reason = format!("could not check the new key: {error}");
+                return Err(self.stop(step, reason).await);
+            }
+        }
+
+        // Only now retire the old key, signed with the new one.
+        let step = Step::DeactivateOldKey {
+            old_key_id: old_key_id.clone(),
+        };
+        self.started(&step);
+        let aws = &self.aws;
+        let on_progress = &mut self.on_progress;
+        let deactivated = until_accepted(
+            &self.settings.propagation,
+            || aws.deactivate(&new, &old_key_id, &user),
+            |attempt, pause, error| {
+                on_progress(&Progress::Waiting {
+                    step: step.clone(),
+                    attempt,
+                    retry_in_ms: pause.as_millis() as u64,
+                    reason: error.to_string(),
+                })
+            },
+        )
+        .await;
+        match deactivated.map_err(WaitFailure::into_error) {
+            Ok(()) => {
+                self.old_status = KeyStatus::Inactive;
+                self.record(JournalStep::OldKeyDeactivated);
+                self.done(step, "it is Inactive now");
+            }
+            Err(e) if is_no_such_entity(&e) => {
+                self.old_status = KeyStatus::Deleted;
+                self.done(step, "it was deleted already");
+            }
+            Err(e) => {
+                self.old_status = KeyStatus::Unknown;
+                return Err(self.stop(step, e.to_string()).await);
+            }
+        }
+
+        if self.plan.old_key == OldKeyFate::Deleted && self.old_status != KeyStatus::Deleted {
+            let step = Step::DeleteOldKey {
+                old_key_id: old_key_id.clone(),
+            };
+            self.started(&step);
+            if let Err(e) = self.aws.delete(&new, &old_key_id, &user).await {
+                // The answer may be lost although the key is gone: ask.
+                if !is_no_such_entity(&e) && !self.is_gone(&new, &old_key_id).await {
+                    return Err(self.stop(step, e.to_string()).await);
+                }
+            }
+            self.old_status = KeyStatus::Deleted;
+            self.done(step, "deleted");
+        }
+        self.close_journal();
+        Ok(RotationReport {
+            profile: self.plan.profile.clone(),
+            user,
+            old_key_id,
+            new_key_id: new.access_key_id,
+            profiles_updated: self.updated.clone(),
+            old_key: if self.old_status == KeyStatus::Deleted {
+                OldKeyFate::Deleted
+            } else {
+                OldKeyFate::Inactive
+            },
+            deleted_first: self.deleted_first.clone(),
+            steps: self.steps.clone(),
+        })
+    }
+
+    /// The new key cannot be kept (the files did not take it, or AWS never accepted it): put the
+    /// old key back wherever the new one went, then delete the new key with the old one, so that
+    /// the old key keeps working and no useless key is left. Returns the error to report.
+    async fn give_up_new_key(&mut self, failed: Step, reason: String) -> RotationError {
+        let (Some(old), Some(new)) = (self.old.clone(), self.new.clone()) else {
+            return self.stop(failed, reason).await;
+        };
+        let holders = match AwsFiles::load(&self.settings.paths) {
+            Ok(files) => sections_holding(&files, &new.access_key_id),
+            Err(e) => {
+                let reason = format!("{reason}; then the files could not be read: {e}");
+                return self.stop(failed, reason).await;
+            }
+        };
+        if !holders.is_empty() {
+            let step = Step::RestoreOldKey {
+                old_key_id: old.access_key_id.clone(),
+                profiles: profile_names(&holders),
+            };
+            self.started(&step);
+            if let Err(failure) = replace_key(&self.settings.paths, &new.access_key_id, &old) {
+                let reason = format!(
+                    "{reason}; putting the old key back failed too: {}",
+                    failure.error
+                );
+                return self.stop(failed, reason).await;
+            }
+            self.updated.retain(|s| !holders.contains(s));
+            self.done(step, "the old key is back");
+        }
+        let step = Step::DeleteNewKey {
+            new_key_id: new.access_key_id.clone(),
+        };
+        self.started(&step);
+        match self
+            .aws
+            .delete(&old, &new.access_key_id, &self.plan.user)
+            .await
+        {
+            Err(e) if !is_no_such_entity(&e) => {
+                let reason = format!("{reason}; deleting the new key failed too: {e}");
+                return self.stop(failed, reason).await;
+            }
+            _ => {}
+        }
+        self.new_status = KeyStatus::Deleted;
+        self.close_journal();
+        self.done(step, "deleted");
+        self.stop(failed, reason).await
+    }
+
+    /// CreateAccessKey failed in a way that may hide a key AWS created (the answer was lost):
+    /// delete any key made since the rotation started that no profile holds (its secret is
+    /// gone). When that works nothing is left half-done; else the journal stays for next time.
+    /// Returns how many keys were deleted.
+    async fn delete_lost_key(&mut self, old: &Credentials) -> usize {
+        let started = self.journal.as_ref().and_then(Journal::started);
+        let Ok(listed) = self.aws.list(old, &self.plan.user).await else {
+            return 0;
+        };
+        let Ok(files) = AwsFiles::load(&self.settings.paths) else {
+            return 0;
+        };
+        let mut deleted = 0;
+        for key in listed {
+            let lost = key.access_key_id != old.access_key_id
+                && sections_holding(&files, &key.access_key_id).is_empty()
+                && created_during(key.create_date, started);
+            if !lost {
+                continue;
+            }
+            let step = Step::DeleteNewKey {
+                new_key_id: key.access_key_id.clone(),
+            };
+            self.started(&step);
+            match self
+                .aws
+                .delete(old, &key.access_key_id, &self.plan.user)
+                .await
+            {
+                Err(e) if !is_no_such_entity(&e) => return deleted,
+                _ => self.done(
+                    step,
+                    "deleted: its answer was lost, so its secret never reached keyrack",
+                ),
+            }
+            deleted += 1;
+        }
+        self.close_journal();
+        deleted
+    }
+
+    /// Whether `key_id` is no longer among the user's keys (`false` when AWS cannot be asked).
+    async fn is_gone(&mut self, signer: &Credentials, key_id: &str) -> bool {
+        match self.aws.list(signer, &self.plan.user).await {
+            Ok(keys) => keys.iter().all(|k| k.access_key_id != key_id),
+            Err(_) => false,
+        }
+    }
+
+    /// The error for a rotation that stops at `step`, with the state of each key: asked of AWS
+    /// once (quickly), else what this run knows.
+    async fn stop(&mut self, step: Step, reason: String) -> RotationError {
+        let files = AwsFiles::load(&self.settings.paths).ok();
+        let mut listed = None;
+        let signers = [
+            self.new
+                .as_ref()
+                .filter(|_| self.new_status != KeyStatus::Deleted),
+            self.old.as_ref(),
+        ];
+        for signer in signers.into_iter().flatten() {
+            if let Ok(keys) = self.aws.list_quickly(signer, &self.plan.user).await {
+                listed = Some(keys);
+                break;
+            }
+        }
+        let holders = |key_id: &str| {
+            files
+                .as_ref()
+                .map(|f| profile_names(&sections_holding(f, key_id)))
+                .unwrap_or_default()
+        };
+        let mut keys = Vec::new();
+        let new_id = self.new.as_ref().map(|n| n.access_key_id.clone());
+        let ours = [
+            (
+                Some(self.plan.old_key_id.clone()),
+                KeyRole::Old,
+                self.old_status,
+            ),
+            (new_id.clone(), KeyRole::New, self.new_status),
+        ];
+        for (id, role, known) in ours {
+            let Some(id) = id else { continue };
+            let status = match &listed {
+                Some(list) => list
+                    .iter()
+                    .find(|k| k.access_key_id == id)
+                    .map_or(KeyStatus::Deleted, |k| k.status.into()),
+                None => known,
+            };
+            keys.push(KeyState {
+                profiles: holders(&id),
+                access_key_id: id,
+                role,
+                status,
+            });
+        }
+        for other in listed.iter().flatten() {
+            if other.access_key_id != self.plan.old_key_id
+                && Some(&other.access_key_id) != new_id.as_ref()
+            {
+                keys.push(KeyState {
+                    access_key_id: other.access_key_id.clone(),
+                    role: KeyRole::Other,
+                    status: other.status.into(),
+                    profiles: holders(&other.access_key_id),
+                });
+            }
+        }
+        RotationError::Stopped(Box::new(StoppedRotation {
+            profile: self.plan.profile.clone(),
+            stopped_at: step,
+            reason,
+            keys,
+            steps_done: self.steps.clone(),
+            unfinished: self.journal.is_some(),
+        }))
+    }
+
+    fn started(&mut self, step: &Step) {
+        (self.on_progress)(&Progress::Started { step: step.clone() });
+    }
+
+    fn done(&mut self, step: Step, outcome: impl Into<String>) {
+        (self.on_progress)(&Progress::Done {
+            step: step.clone(),
+            outcome: outcome.into(),
+        });
+        self.steps.push(step);
+    }
+
+    /// Records a finished step. Best effort: the next run works from the files and AWS, and the
+    /// journal's earlier content is enough for that.
+    fn record(&mut self, step: JournalStep) {
+        if let Some(journal) = &mut self.journal {
+            journal.step = step;
+            let _ = journal.save(&self.settings.journal_dir);
+        }
+    }
+
+    /// The rotation is over (done, or cleanly given up): the journal goes.
+    fn close_journal(&mut self) {
+        if let Some(journal) = &self.journal {
+            if journal.remove(&self.settings.journal_dir).is_ok() {
+                self.journal = None;
+            }
+        }
+    }
+
+    fn file_names(&self, sections: &[ProfileSection]) -> String {
+        let mut paths: Vec<String> = Vec::new();
+        for section in sections {
+            let path = match (&section.keychain, section.file) {
+                (Some(_), _) => "the keychain".to_owned(),
+                (None, crate::files::FileKind::Config) => {
+                    self.settings.paths.config.display().to_string()
+                }
+                (None, crate::files::FileKind::Credentials) => {
+                    self.settings.paths.credentials.display().to_string()
+                }
+            };
+            if !paths.contains(&path) {
+                paths.push(path);
+            }
+        }
+        paths.join(" and ")
+    }
+}

@@ -1,0 +1,540 @@
+//! Secrets off the disk: move a profile's access key from the AWS files into the OS keychain and
+//! back, find where each profile's secret lives, and make the keychain entry follow its profile
+//! when the profile is renamed, copied or deleted.
+//!
+//! A moved profile keeps no secret in the files. Its `aws_access_key_id`,
+//! `aws_secret_access_key` and `aws_session_token` are in its keychain entry (see
+//! [`crate::keychain`]; the key id goes too, because botocore rejects a key id without its
+//! secret), and the profile gets `credential_process = <keyrack> credential-process --profile
+//! NAME`, so the AWS CLI, boto3, the SDKs and Terraform keep working unchanged.
+//!
+//! Every operation is ordered so that a failure at any step leaves a working profile:
+//! - **move**: the edits are made and verified in memory; the entry is written and read back;
+//!   only then are the files saved, config first (`credential_process` added), credentials
+//!   second (keys removed). If a save fails, the key is still in the files and in the keychain:
+//!   the profile works either way, and running the move again finishes it.
+//! - **restore**: the keys go into the credentials file first, `credential_process` leaves
+//!   config second, and the entry is deleted last.
+//! - **rename / copy**: the entry is copied to the new name and read back before the files are
+//!   saved; the old entry is removed last, and only when no profile uses it any more.
+//! - **delete**: the files first, the entry last.
+//!
+//! An entry left behind by a failed last step is a copy of a key that is safe elsewhere; `vault
+//! list` shows such entries as unused.
+
+pub mod command;
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::aws::{Credentials, Secret};
+use crate::files::edit::{EditError, EditOutcome, KeyPath, Section};
+use crate::files::model::{profile_kind, ProfileKind};
+use crate::files::{AwsFiles, Dialect, FileKind, FilesError, Origin, Settings};
+use crate::keychain::{Keychain, KeychainError, StoredKey};
+pub use command::{CommandError, KeyrackCommand};
+
+/// The keys of a static-key profile, in the order they are removed from the files.
+const KEY_SETTINGS: &[&str] = &["aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_security_token"];
+
+/// Settings that make the AWS tools take credentials from somewhere other than the profile's keys.
+const OTHER_SOURCES: &[&str] = &["role_arn", "web_identity_token_file", "sso_session", "sso_start_url", "login_session", "credential_process"];
+
+/// Where a profile's secret lives, judged from the files alone (no keychain access).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "store", rename_all = "snake_case")]
+pub enum SecretStore {
+    /// `aws_secret_access_key` is in one of the files.
+    File,
+    /// In the keychain entry of `account`, served by `keyrack credential-process`.
+    Keychain { account: String },
+    /// Somewhere keyrack does not manage: a role, SSO, web identity, another credential_process.
+    Elsewhere,
+    /// The profile has no credentials of its own.
+    None,
+}
+
+impl SecretStore {
+    /// `file`, `keychain`, `elsewhere` or `none`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SecretStore::File => "file",
+            SecretStore::Keychain { .. } => "keychain",
+            SecretStore::Elsewhere => "elsewhere",
+            SecretStore::None => "none",
+        }
+    }
+}
+
+/// Where the secret of a profile (its settings as the AWS CLI reads them) lives. A secret in the
+/// files wins over a keyrack `credential_process`, as it does for botocore.
+pub fn secret_store(settings: &Settings) -> SecretStore {
+    if settings.contains_key("aws_secret_access_key") {
+        return SecretStore::File;
+    }
+    if let Some(command) = keyrack_command(settings) {
+        return SecretStore::Keychain { account: command.account };
+    }
+    if OTHER_SOURCES.iter().any(|k| settings.contains_key(*k)) {
+        SecretStore::Elsewhere
+    } else {
+        SecretStore::None
+    }
+}
+
+/// The keyrack `credential_process` of a profile, if it has one.
+pub fn keyrack_command(settings: &Settings) -> Option<KeyrackCommand> {
+    settings.get("credential_process").and_then(|s| s.value.as_text()).and_then(KeyrackCommand::parse)
+}
+
+/// The keychain account holding a profile's key, when its secret is in the keychain.
+pub fn keychain_account(files: &AwsFiles, profile: &str) -> Option<String> {
+    match files.read(Dialect::Cli).profiles.get(profile).map(secret_store) {
+        Some(SecretStore::Keychain { account }) => Some(account),
+        _ => None,
+    }
+}
+
+/// Why a vault operation stopped. Each message ends with the state things were left in; none
+/// carries a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error("there is no profile '{0}'; nothing was changed")]
+    NoProfile(String),
+    #[error("profile '{profile}' has no access key in the files to move: {reason}; nothing was changed")]
+    NothingToMove { profile: String, reason: String },
+    #[error("profile '{0}' is not in the keychain (it has no `credential_process` that runs keyrack); nothing was changed")]
+    NotInKeychain(String),
+    #[error(
+        "profile '{profile}' holds one key in the files and a different one in the keychain; keyrack will not overwrite \
+         either: remove the one you do not want by hand; nothing was changed"
+    )]
+    TwoKeys { profile: String },
+    #[error("the keychain entry '{account}' is used by profile '{other}'; nothing was changed")]
+    EntryInUse { account: String, other: String },
+    #[error("{error}; nothing was changed")]
+    Keychain { error: KeychainError },
+    #[error("{0}; nothing was changed")]
+    Edit(#[from] EditError),
+    #[error("{0}; nothing was changed")]
+    Command(#[from] CommandError),
+    #[error("{error}. {state}")]
+    Save { error: FilesError, state: String },
+}
+
+impl From<KeychainError> for VaultError {
+    fn from(error: KeychainError) -> Self {
+        VaultError::Keychain { error }
+    }
+}
+
+/// What a vault operation did: the files it saved and what the user should know.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VaultOutcome {
+    pub saved: Vec<FileKind>,
+    /// The keychain entry removed at the end (restore, rename, delete), if one was.
+    pub removed_entry: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+fn key_path(name: &str) -> KeyPath {
+    KeyPath::parse(name).expect("a valid setting name")
+}
+
+fn profile_settings(files: &AwsFiles, profile: &str) -> Result<Settings, VaultError> {
+    files.read(Dialect::Cli).profiles.get(profile).cloned().ok_or_else(|| VaultError::NoProfile(profile.to_string()))
+}
+
+fn text<'s>(settings: &'s Settings, key: &str) -> Option<&'s str> {
+    settings.get(key).and_then(|s| s.value.as_text())
+}
+
+/// The key a profile holds in the files, if it has one.
+fn key_in_files(settings: &Settings) -> Option<StoredKey> {
+    let id = text(settings, "aws_access_key_id")?;
+    let secret = text(settings, "aws_secret_access_key")?;
+    // botocore reads aws_session_token first, then the older aws_security_token.
+    let token = text(settings, "aws_session_token").or_else(|| text(settings, "aws_security_token"));
+    Some(StoredKey::new(Credentials::new(id, secret, token.map(Secret::new))))
+}
+
+/// The profile (other than `except`) whose `credential_process` serves `account`, if any.
+fn user_of_account(files: &AwsFiles, account: &str, except: &str) -> Option<String> {
+    files
+        .read(Dialect::Cli)
+        .profiles
+        .iter()
+        .find(|(name, s)| name.as_str() != except && keyrack_command(s).is_some_and(|c| c.account == account))
+        .map(|(name, _)| name.clone())
+}
+
+/// Save `draft`'s files one at a time in `order`, so that the state between the two saves is a
+/// working one. After an error `files` holds what is on disk.
+fn save_in_order(files: &mut AwsFiles, draft: &AwsFiles, order: [FileKind; 2]) -> Result<Vec<FileKind>, (Vec<FileKind>, FilesError)> {
+    let mut saved = Vec::new();
+    for kind in order {
+        let before = std::mem::replace(&mut files.file_mut(kind).doc, draft.file(kind).doc.clone());
+        match files.save() {
+            Ok(kinds) => saved.extend(kinds),
+            Err(error) => {
+                files.file_mut(kind).doc = before;
+                return Err((saved, error));
+            }
+        }
+    }
+    Ok(saved)
+}
+
+/// Move a profile's access key (key id, secret, session token) from the files into the
+/// keychain, and point the profile at `program credential-process --profile NAME`. `program` is
+/// the absolute path of the keyrack command line the AWS tools will run.
+///
+/// Running it again after a failed save finishes the move.
+pub fn move_to_keychain(files: &mut AwsFiles, keychain: &Keychain, profile: &str, program: &Path) -> Result<VaultOutcome, VaultError> {
+    let settings = profile_settings(files, profile)?;
+    let nothing = |reason: &str| VaultError::NothingToMove { profile: profile.to_string(), reason: reason.to_string() };
+    match secret_store(&settings) {
+        SecretStore::File => {}
+        SecretStore::Keychain { .. } => return Err(nothing("it is already in the keychain")),
+        SecretStore::Elsewhere => return Err(nothing("its credentials come from a role, SSO or a credential_process")),
+        SecretStore::None => return Err(nothing("it has no aws_secret_access_key")),
+    }
+    match profile_kind(&settings) {
+        ProfileKind::StaticKeys | ProfileKind::Session => {}
+        ProfileKind::Role | ProfileKind::Sso => return Err(nothing("it assumes a role or uses SSO, so the AWS tools do not sign with its own key")),
+        _ => return Err(nothing("it has aws_secret_access_key but no aws_access_key_id")),
+    }
+    let key = key_in_files(&settings).ok_or_else(|| nothing("its access key is not plain text"))?;
+    let resuming = match keyrack_command(&settings) {
+        Some(c) if c.account == profile => true,
+        Some(_) => return Err(nothing("it already runs keyrack for another profile's keychain entry")),
+        None if settings.contains_key("credential_process") => return Err(nothing("it already has a credential_process")),
+        None => false,
+    };
+    if let Some(other) = user_of_account(files, profile, profile) {
+        return Err(VaultError::EntryInUse { account: profile.to_string(), other });
+    }
+    if resuming && keychain.find(profile)?.is_some_and(|held| held != key) {
+        return Err(VaultError::TwoKeys { profile: profile.to_string() });
+    }
+
+    let section = Section::Profile(profile.to_string());
+    let line = KeyrackCommand::new(program, profile).to_line()?;
+    let mut draft = files.clone();
+    draft.set(&section, &key_path("credential_process"), &line)?;
+    for name in KEY_SETTINGS {
+        if settings.contains_key(*name) {
+            draft.unset(&section, &key_path(name))?;
+        }
+    }
+
+    keychain.store(profile, &key)?;
+
+    match save_in_order(files, &draft, [FileKind::Config, FileKind::Credentials]) {
+        Ok(saved) => Ok(VaultOutcome { saved, ..Default::default() }),
+        Err((saved, error)) => {
+            let state = if saved.is_empty() {
+                format!("The key is in the keychain, but the files were not changed: profile '{profile}' still uses the key in the files. Run `keyrack vault move {profile}` again to finish")
+            } else {
+                format!("The key is in the keychain and credential_process was added to the config file, but the key is still in the credentials file; profile '{profile}' works either way. Run `keyrack vault move {profile}` again to finish")
+            };
+            Err(VaultError::Save { error, state })
+        }
+    }
+}
+
+/// Put a keychain profile's key back into the credentials file, remove its
+/// `credential_process`, then delete the keychain entry (unless another profile uses it).
+///
+/// Running it again after a failed save finishes the restore.
+pub fn restore_from_keychain(files: &mut AwsFiles, keychain: &Keychain, profile: &str) -> Result<VaultOutcome, VaultError> {
+    let settings = profile_settings(files, profile)?;
+    let command = keyrack_command(&settings).ok_or_else(|| VaultError::NotInKeychain(profile.to_string()))?;
+    let account = command.account;
+    let key = keychain.get(&account)?;
+    // After an interrupted restore the files already hold the key: it must be this very key.
+    if settings.contains_key("aws_secret_access_key") && key_in_files(&settings).as_ref() != Some(&key) {
+        return Err(VaultError::TwoKeys { profile: profile.to_string() });
+    }
+
+    let section = Section::Profile(profile.to_string());
+    let c = &key.credentials;
+    let mut draft = files.clone();
+    draft.set(&section, &key_path("aws_access_key_id"), &c.access_key_id)?;
+    draft.set(&section, &key_path("aws_secret_access_key"), c.secret_access_key.expose())?;
+    if let Some(token) = &c.session_token {
+        draft.set(&section, &key_path("aws_session_token"), token.expose())?;
+    }
+    draft.unset(&section, &key_path("credential_process"))?;
+
+    let saved = save_in_order(files, &draft, [FileKind::Credentials, FileKind::Config]).map_err(|(saved, error)| {
+        let state = if saved.is_empty() {
+            format!("The files were not changed: profile '{profile}' still uses its key in the keychain")
+        } else {
+            format!("The key was written to the credentials file but credential_process is still in the config file; profile '{profile}' works either way and the keychain entry was kept. Run `keyrack vault restore {profile}` again to finish")
+        };
+        VaultError::Save { error, state }
+    })?;
+    let mut outcome = VaultOutcome { saved, ..Default::default() };
+    remove_unused_entry(files, keychain, &account, &mut outcome);
+    Ok(outcome)
+}
+
+/// Delete `account`'s entry when no profile uses it any more; a failure is only a warning (the
+/// key is safe elsewhere).
+fn remove_unused_entry(files: &AwsFiles, keychain: &Keychain, account: &str, outcome: &mut VaultOutcome) {
+    if user_of_account(files, account, "").is_some() {
+        return;
+    }
+    match keychain.delete(account) {
+        Ok(_) => outcome.removed_entry = Some(account.to_string()),
+        Err(error) => outcome.warnings.push(format!("the keychain entry '{account}' is no longer used but could not be removed: {error}")),
+    }
+}
+
+/// Rename a keychain profile: the entry is copied to the new name (and read back), the files
+/// are renamed with `credential_process` naming the new entry, then the old entry is removed.
+pub fn rename(files: &mut AwsFiles, keychain: &Keychain, old: &str, new: &str) -> Result<VaultOutcome, VaultError> {
+    follow(files, keychain, old, new, true)
+}
+
+/// Copy a keychain profile: the copy gets its own entry, a copy of the key.
+pub fn copy(files: &mut AwsFiles, keychain: &Keychain, source: &str, destination: &str) -> Result<VaultOutcome, VaultError> {
+    follow(files, keychain, source, destination, false)
+}
+
+fn follow(files: &mut AwsFiles, keychain: &Keychain, source: &str, destination: &str, rename: bool) -> Result<VaultOutcome, VaultError> {
+    let settings = profile_settings(files, source)?;
+    let command = keyrack_command(&settings).ok_or_else(|| VaultError::NotInKeychain(source.to_string()))?;
+    if let Some(other) = user_of_account(files, destination, if rename { source } else { "" }) {
+        return Err(VaultError::EntryInUse { account: destination.to_string(), other });
+    }
+    let key = keychain.get(&command.account)?;
+
+    let section = Section::Profile(source.to_string());
+    let mut draft = files.clone();
+    let EditOutcome { warnings } = if rename { draft.rename(&section, destination)? } else { draft.copy(&section, destination)? };
+    let line = command.for_account(destination).to_line()?;
+    draft.set(&Section::Profile(destination.to_string()), &key_path("credential_process"), &line)?;
+
+    keychain.store(destination, &key)?;
+
+    let saved = save_in_order(files, &draft, [FileKind::Config, FileKind::Credentials]).map_err(|(saved, error)| {
+        let state = if saved.is_empty() {
+            format!("The files were not changed; profile '{source}' works as before (the keychain now also holds a copy of its key under '{destination}')")
+        } else {
+            format!("Only the config file was saved; profile '{destination}' works with its keychain entry. Check both files with `keyrack profiles`")
+        };
+        VaultError::Save { error, state }
+    })?;
+    let mut outcome = VaultOutcome { saved, warnings, ..Default::default() };
+    if rename {
+        remove_unused_entry(files, keychain, &command.account, &mut outcome);
+    }
+    Ok(outcome)
+}
+
+/// Delete a keychain profile from the files, then its entry (unless another profile uses it).
+pub fn delete(files: &mut AwsFiles, keychain: &Keychain, profile: &str) -> Result<VaultOutcome, VaultError> {
+    let settings = profile_settings(files, profile)?;
+    let command = keyrack_command(&settings).ok_or_else(|| VaultError::NotInKeychain(profile.to_string()))?;
+    let mut draft = files.clone();
+    let EditOutcome { warnings } = draft.delete(&Section::Profile(profile.to_string()))?;
+    let saved = save_in_order(files, &draft, [FileKind::Config, FileKind::Credentials]).map_err(|(saved, error)| {
+        let state = if saved.is_empty() {
+            "The files were not changed and the keychain entry was kept".to_string()
+        } else {
+            format!("Profile '{profile}' was removed from the config file only; its keychain entry was kept")
+        };
+        VaultError::Save { error, state }
+    })?;
+    let mut outcome = VaultOutcome { saved, warnings, ..Default::default() };
+    remove_unused_entry(files, keychain, &command.account, &mut outcome);
+    Ok(outcome)
+}
+
+/// A profile whose key is in the keychain: the profile, the entry (account) it names, and where
+/// its `credential_process` line is (what makes it a keychain profile).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeychainHolder {
+    pub profile: String,
+    pub account: String,
+    pub origin: Origin,
+}
+
+/// Every profile of the files whose secret is in the keychain, in file order.
+pub fn keychain_profiles(files: &AwsFiles) -> Vec<KeychainHolder> {
+    let reading = files.read(Dialect::Cli);
+    let mut holders = Vec::new();
+    for (profile, settings) in &reading.profiles {
+        if let (SecretStore::Keychain { account }, Some(setting)) = (secret_store(settings), settings.get("credential_process")) {
+            holders.push(KeychainHolder { profile: profile.clone(), account, origin: setting.origin });
+        }
+    }
+    holders
+}
+
+/// Every keychain profile whose entry holds the access key `access_key_id`, in file order: what
+/// a rotation must update besides the profiles holding the key in the files. An entry that
+/// several profiles use is read once.
+pub fn keychain_holders(files: &AwsFiles, keychain: &Keychain, access_key_id: &str) -> Result<Vec<KeychainHolder>, KeychainError> {
+    let mut holders = Vec::new();
+    let mut read: Vec<(String, bool)> = Vec::new();
+    for holder in keychain_profiles(files) {
+        let holds = match read.iter().find(|(account, _)| *account == holder.account) {
+            Some((_, holds)) => *holds,
+            None => {
+                let holds = keychain.find(&holder.account)?.is_some_and(|key| key.credentials.access_key_id == access_key_id);
+                read.push((holder.account.clone(), holds));
+                holds
+            }
+        };
+        if holds {
+            holders.push(holder);
+        }
+    }
+    Ok(holders)
+}
+
+/// [`keychain_holders`] for code that must not mistake a key for unused (rotation): the keychain
+/// is opened only when a profile of the files is in it, and when it cannot be read every keychain
+/// profile counts as a holder. Writing a key to them then fails, which stops a rotation before
+/// the old key is touched. Check [`read_keychain_profiles`] first to refuse early instead.
+pub fn keychain_holders_or_all(files: &AwsFiles, access_key_id: &str) -> Vec<KeychainHolder> {
+    let all = keychain_profiles(files);
+    if all.is_empty() {
+        return all;
+    }
+    Keychain::open().and_then(|keychain| keychain_holders(files, &keychain, access_key_id)).unwrap_or(all)
+}
+
+/// Reads the entry of every keychain profile of the files: `Ok` when each is readable or absent
+/// (an absent entry holds no key); else the first profile whose entry cannot be read, and why
+/// (no keychain, locked...). A rotation checks this before it starts.
+pub fn read_keychain_profiles(files: &AwsFiles) -> Result<(), (String, KeychainError)> {
+    let all = keychain_profiles(files);
+    let Some(first) = all.first() else {
+        return Ok(());
+    };
+    let keychain = Keychain::open().map_err(|e| (first.profile.clone(), e))?;
+    for holder in &all {
+        keychain.find(&holder.account).map_err(|e| (holder.profile.clone(), e))?;
+    }
+    Ok(())
+}
+
+/// The key `access_key_id` with its secret, from the first keychain entry (of a profile of the
+/// files) that holds it; `None` when none does or the keychain cannot be read.
+pub fn keychain_credentials(files: &AwsFiles, access_key_id: &str) -> Option<Credentials> {
+    let all = keychain_profiles(files);
+    if all.is_empty() {
+        return None;
+    }
+    let keychain = Keychain::open().ok()?;
+    all.iter()
+        .filter_map(|holder| keychain.find(&holder.account).ok().flatten())
+        .map(|key| key.credentials)
+        .find(|credentials| credentials.access_key_id == access_key_id)
+}
+
+/// A rotation's write: puts `to` (a new long-term key, no session token) into every keychain
+/// entry that holds `from`, each read back before the next. Returns the holders written; on an
+/// error, also the holders written before it (they hold `to`, the rest still `from`: both keys
+/// work until the old one is deactivated, which must therefore wait for this to succeed).
+pub fn replace_key_in_keychain(files: &AwsFiles, from: &str, to: &Credentials) -> Result<Vec<KeychainHolder>, (Vec<KeychainHolder>, KeychainError)> {
+    if keychain_profiles(files).is_empty() {
+        return Ok(Vec::new());
+    }
+    let keychain = Keychain::open().map_err(|e| (Vec::new(), e))?;
+    let holders = keychain_holders(files, &keychain, from).map_err(|e| (Vec::new(), e))?;
+    let key = StoredKey::new(Credentials { session_token: None, ..to.clone() });
+    let mut written: Vec<KeychainHolder> = Vec::new();
+    for holder in holders {
+        if !written.iter().any(|w| w.account == holder.account) {
+            if let Err(error) = keychain.store(&holder.account, &key) {
+                return Err((written, error));
+            }
+        }
+        written.push(holder);
+    }
+    Ok(written)
+}
+
+/// Where one profile's secret lives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SecretPlace {
+    pub profile: String,
+    #[serde(flatten)]
+    pub store: SecretStore,
+    /// For keychain profiles: whether the entry is there (`None`: the keychain was not checked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry_found: Option<bool>,
+}
+
+/// Every profile's secret store, and the keyrack entries that no profile uses.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct VaultListing {
+    pub profiles: Vec<SecretPlace>,
+    pub unused_entries: Vec<String>,
+}
+
+/// Where each profile's secret lives; with a keychain, also whether each keychain profile's
+/// entry is there and which keyrack entries no profile uses.
+pub fn list(files: &AwsFiles, keychain: Option<&Keychain>) -> Result<VaultListing, KeychainError> {
+    let reading = files.read(Dialect::Cli);
+    let mut listing = VaultListing::default();
+    let accounts = match keychain {
+        Some(k) => k.accounts()?,
+        None => None,
+    };
+    for (name, settings) in &reading.profiles {
+        let store = secret_store(settings);
+        let entry_found = match (&store, keychain, &accounts) {
+            (SecretStore::Keychain { account }, _, Some(accounts)) => Some(accounts.contains(account)),
+            (SecretStore::Keychain { account }, Some(k), None) => Some(k.find(account)?.is_some()),
+            _ => None,
+        };
+        listing.profiles.push(SecretPlace { profile: name.clone(), store, entry_found });
+    }
+    if let Some(accounts) = accounts {
+        listing.unused_entries = accounts.into_iter().filter(|a| user_of_account(files, a, "").is_none()).collect();
+    }
+    Ok(listing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::files::AwsFiles;
+
+    fn store_of(config: &str, credentials: &str, profile: &str) -> SecretStore {
+        let files = AwsFiles::from_bytes(config.as_bytes(), credentials.as_bytes());
+        secret_store(&files.read(Dialect::Cli).profiles[profile])
+    }
+
+    #[test]
+    fn a_secret_in_either_file_lives_in_the_file() {
+        assert_eq!(store_of("", "[a]\naws_access_key_id = AKIA1\naws_secret_access_key = s\n", "a"), SecretStore::File);
+        assert_eq!(store_of("[profile a]\naws_access_key_id = AKIA1\naws_secret_access_key = s\n", "", "a"), SecretStore::File);
+    }
+
+    #[test]
+    fn a_keyrack_credential_process_means_the_keychain_entry_it_names() {
+        let config = "[profile a]\ncredential_process = \"/opt/My Tools/keyrack\" credential-process --profile b\n";
+        assert_eq!(store_of(config, "", "a"), SecretStore::Keychain { account: "b".into() });
+    }
+
+    #[test]
+    fn roles_sso_and_other_processes_are_elsewhere_and_settings_only_is_none() {
+        assert_eq!(store_of("[profile a]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = b\n", "", "a"), SecretStore::Elsewhere);
+        assert_eq!(store_of("[profile a]\ncredential_process = aws-vault exec a --json\n", "", "a"), SecretStore::Elsewhere);
+        assert_eq!(store_of("[profile a]\nregion = eu-west-1\n", "", "a"), SecretStore::None);
+    }
+
+    #[test]
+    fn secret_store_serialises_as_a_tagged_object() {
+        let place = SecretPlace { profile: "a".into(), store: SecretStore::Keychain { account: "a".into() }, entry_found: Some(true) };
+        assert_eq!(serde_json::to_value(&place).unwrap(), serde_json::json!({"profile": "a", "store": "keychain", "account": "a", "entry_found": true}));
+    }
+}

@@ -1,0 +1,841 @@
+//! Who each profile is, against a real moto server that checks every signature: static keys,
+//! session tokens, role chains, credential processes, the `whoami` and `keys` commands, and the
+//! AWS CLI as the independent client. The tests share one moto server, which none of them
+//! changes; each has its own files.
+
+mod support;
+
+use std::fs;
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::moto::{free_port, ACCOUNT};
+
+use keyrack::access_keys::list_user_keys;
+use keyrack::aws::{
+    iam, resolve_endpoint, sts, AccessKeyStatus, AwsClient, ClientSettings, Credentials, Endpoint,
+    EndpointEnv, ProfileEndpointSettings, RetryPolicy, RoleRequest, Service,
+};
+use keyrack::files::{AwsFiles, Dialect};
+use keyrack::identity::{check_all, check_identity, IdentityError, Session, SessionOptions};
+
+const ALICE_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[
+    {"Effect":"Allow","Action":["iam:*","sts:AssumeRole"],"Resource":"*"}]}"#;
+
+fn trust_alice() -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow",
+            "Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:user/alice"}},"Action":"sts:AssumeRole"}}]}}"#
+    )
+}
+
+fn quick_retries() -> ClientSettings {
+    ClientSettings {
+        retry: RetryPolicy {
+            base_delay: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        },
+        ..ClientSettings::default()
+    }
+}
+
+/// The moto server all tests of this file share (they only read from it), with signature
+/// checks on, holding:
+/// - `alice` (may use IAM and assume `deployer`) with an Active key and a second, Inactive key;
+/// - `bob` (no permissions) with one key;
+/// - a key of `carol` that was deleted;
+/// - the role `deployer`, which trusts alice.
+struct Stand {
+    url: String,
+    alice: Credentials,
+    alice_inactive: Credentials,
+    bob: Credentials,
+    deleted: Credentials,
+    /// moto runs under this `sh`, which kills it when its stdin (a pipe from this process)
+    /// closes, that is when the test process ends, however it ends.
+    _shell: Mutex<Child>,
+}
+
+static STAND: OnceLock<Stand> = OnceLock::new();
+
+fn stand() -> &'static Stand {
+    // Set up on a thread of its own: the tests run inside a tokio runtime already.
+    STAND.get_or_init(|| {
+        std::thread::spawn(start_stand)
+            .join()
+            .expect("moto setup failed")
+    })
+}
+
+fn start_stand() -> Stand {
+    let port = free_port();
+    let shell = Command::new("sh")
+        .args(["-c", r#""$0" "$@" & moto=$!; cat >/dev/null; kill $moto"#])
+        .arg(support::venv_bin("moto_server"))
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .env("INITIAL_NO_AUTH_ACTION_COUNT", "1000")
+        .env("MOTO_ACCOUNT_ID", ACCOUNT)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start moto_server");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not listen within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let url = format!("http://127.0.0.1:{port}");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (alice, alice_inactive, bob, deleted) = runtime.block_on(populate(&url));
+    Stand {
+        url,
+        alice,
+        alice_inactive,
+        bob,
+        deleted,
+        _shell: Mutex::new(shell),
+    }
+}
+
+/// Creates the users, keys and role while moto lets requests through unchecked, then turns
+/// checking on.
+async fn populate(url: &str) -> (Credentials, Credentials, Credentials, Credentials) {
+    let client = AwsClient::new(quick_retries()).unwrap();
+    let iam_endpoint = endpoint(url, Service::Iam);
+    let setup = Credentials::new("AKIASETUPSETUPSETUP0", "setup", None);
+    let call = |action: &'static str, params: Vec<(&'static str, String)>| {
+        let (client, iam_endpoint, setup) = (&client, &iam_endpoint, &setup);
+        async move {
+            let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            client
+                .call(iam_endpoint, action, &params, setup)
+                .await
+                .unwrap_or_else(|e| panic!("{action}: {e}"));
+        }
+    };
+    for user in ["alice", "bob", "carol"] {
+        call("CreateUser", vec![("UserName", user.into())]).await;
+    }
+    call(
+        "PutUserPolicy",
+        vec![
+            ("UserName", "alice".into()),
+            ("PolicyName", "keys".into()),
+            ("PolicyDocument", ALICE_POLICY.into()),
+        ],
+    )
+    .await;
+    call(
+        "CreateRole",
+        vec![
+            ("RoleName", "deployer".into()),
+            ("AssumeRolePolicyDocument", trust_alice()),
+        ],
+    )
+    .await;
+    let new_key = |user: &'static str| {
+        let (client, iam_endpoint, setup) = (&client, &iam_endpoint, &setup);
+        async move {
+            let (key, secret) = iam::create_access_key(client, iam_endpoint, setup, Some(user))
+                .await
+                .unwrap_or_else(|e| panic!("key for {user}: {e}"));
+            Credentials::new(key.access_key_id, secret, None)
+        }
+    };
+    let alice = new_key("alice").await;
+    let alice_inactive = new_key("alice").await;
+    let inactive = AccessKeyStatus::Inactive;
+    iam::update_access_key(
+        &client,
+        &iam_endpoint,
+        &setup,
+        &alice_inactive.access_key_id,
+        inactive,
+        Some("alice"),
+    )
+    .await
+    .unwrap();
+    let bob = new_key("bob").await;
+    let deleted = new_key("carol").await;
+    iam::delete_access_key(
+        &client,
+        &iam_endpoint,
+        &setup,
+        &deleted.access_key_id,
+        Some("carol"),
+    )
+    .await
+    .unwrap();
+    let auth_on = reqwest::Client::new()
+        .post(format!("{url}/moto-api/reset-auth"))
+        .header("Content-Type", "text/plain")
+        .body("0")
+        .send()
+        .await
+        .expect("reset-auth request");
+    assert!(
+        auth_on.status().is_success(),
+        "reset-auth answered {}",
+        auth_on.status()
+    );
+    (alice, alice_inactive, bob, deleted)
+}
+
+fn endpoint(url: &str, service: Service) -> Endpoint {
+    let env = EndpointEnv::from_pairs([("AWS_ENDPOINT_URL", url)]);
+    resolve_endpoint(service, &ProfileEndpointSettings::default(), &env).unwrap()
+}
+
+/// One test's view: the shared moto server, and a temp dir of its own for files and scripts.
+struct World {
+    stand: &'static Stand,
+    dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for World {
+    type Target = Stand;
+    fn deref(&self) -> &Stand {
+        self.stand
+    }
+}
+
+impl World {
+    fn new() -> World {
+        World {
+            stand: stand(),
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// A session over these files that sends every call to moto.
+    fn session(&self, config: &str, credentials: &str) -> Session {
+        session_at(&self.url, config, credentials)
+    }
+
+    /// Every secret this world handed out, to check that none is ever shown.
+    fn secrets(&self) -> Vec<String> {
+        [&self.alice, &self.alice_inactive, &self.bob, &self.deleted]
+            .iter()
+            .map(|c| c.secret_access_key.expose().to_owned())
+            .collect()
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A shell script in the temp dir, and the `credential_process` line that runs it (through
+    /// `sh`, quoted, from a folder with a space in its name).
+    fn script(&self, name: &str, body: &str) -> String {
+        let folder = self.path("my scripts");
+        fs::create_dir_all(&folder).unwrap();
+        let path = folder.join(name);
+        fs::write(&path, body).unwrap();
+        format!("sh '{}'", path.display())
+    }
+
+    /// Runs the keyrack binary on files written here, against moto, with no AWS variable from the
+    /// outside; asserts that no secret was printed.
+    fn keyrack(&self, config: &str, credentials: &str, args: &[&str]) -> Output {
+        let (config_path, credentials_path) = self.write_files(config, credentials);
+        let out = Command::new(env!("CARGO_BIN_EXE_keyrack"))
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("AWS_CONFIG_FILE", config_path)
+            .env("AWS_SHARED_CREDENTIALS_FILE", credentials_path)
+            .env("AWS_ENDPOINT_URL", &self.url)
+            .output()
+            .unwrap();
+        assert_no_secret(&out, &self.secrets());
+        out
+    }
+
+    fn write_files(&self, config: &str, credentials: &str) -> (PathBuf, PathBuf) {
+        let config_path = self.path("config");
+        let credentials_path = self.path("credentials");
+        fs::write(&config_path, config).unwrap();
+        fs::write(&credentials_path, credentials).unwrap();
+        (config_path, credentials_path)
+    }
+}
+
+fn session_at(endpoint_url: &str, config: &str, credentials: &str) -> Session {
+    let files = AwsFiles::from_bytes(config.as_bytes(), credentials.as_bytes());
+    let options = SessionOptions {
+        client: quick_retries(),
+        process_timeout: Duration::from_secs(2),
+    };
+    Session::new(
+        files.read(Dialect::Cli),
+        EndpointEnv::from_pairs([("AWS_ENDPOINT_URL", endpoint_url)]),
+        options,
+    )
+}
+
+/// A credentials-file (or config-file) section body holding these keys.
+fn keys(credentials: &Credentials) -> String {
+    let mut text = format!(
+        "aws_access_key_id = {}\naws_secret_access_key = {}\n",
+        credentials.access_key_id,
+        credentials.secret_access_key.expose()
+    );
+    if let Some(token) = &credentials.session_token {
+        text.push_str(&format!("aws_session_token = {}\n", token.expose()));
+    }
+    text
+}
+
+/// The credential_process JSON for these keys.
+fn process_json(credentials: &Credentials) -> String {
+    json!({
+        "Version": 1,
+        "AccessKeyId": credentials.access_key_id,
+        "SecretAccessKey": credentials.secret_access_key.expose(),
+    })
+    .to_string()
+}
+
+fn assert_no_secret(out: &Output, secrets: &[String]) {
+    for stream in [&out.stdout, &out.stderr] {
+        let text = String::from_utf8_lossy(stream);
+        for secret in secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "a secret was printed:\n{text}"
+            );
+        }
+    }
+}
+
+fn assert_error_has_no_secret(error: &IdentityError, secrets: &[String]) {
+    let shown = format!("{error} {error:?}");
+    for secret in secrets {
+        assert!(!shown.contains(secret.as_str()), "a secret leaked: {shown}");
+    }
+}
+
+fn alice_arn() -> String {
+    format!("arn:aws:iam::{ACCOUNT}:user/alice")
+}
+
+fn deployer_arn() -> String {
+    format!("arn:aws:iam::{ACCOUNT}:role/deployer")
+}
+
+#[tokio::test]
+async fn static_keys_give_the_users_arn_account_and_user_id() {
+    let w = World::new();
+    let session = w.session("", &format!("[dev]\n{}", keys(&w.alice)));
+    let identity = check_identity(&session, "dev").await.unwrap();
+    assert_eq!(identity.arn, alice_arn());
+    assert_eq!(identity.account, ACCOUNT);
+    assert!(!identity.user_id.is_empty());
+    assert_ne!(identity.user_id, w.alice.access_key_id);
+}
+
+#[tokio::test]
+async fn keys_in_the_config_file_work_too() {
+    let w = World::new();
+    let session = w.session(&format!("[profile dev]\n{}", keys(&w.bob)), "");
+    let identity = check_identity(&session, "dev").await.unwrap();
+    assert_eq!(identity.arn, format!("arn:aws:iam::{ACCOUNT}:user/bob"));
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_signature_does_not_match_in_plain_words() {
+    let w = World::new();
+    let wrong = Credentials::new(w.alice.access_key_id.clone(), "x".repeat(40), None);
+    let session = w.session("", &format!("[dev]\n{}", keys(&wrong)));
+    let err = check_identity(&session, "dev").await.unwrap_err();
+    assert_eq!(err.code(), "SignatureDoesNotMatch");
+    let message = err.to_string();
+    assert!(message.starts_with("wrong secret access key"), "{message}");
+    assert!(message.contains(&w.alice.access_key_id), "{message}");
+    assert_error_has_no_secret(&err, &[w.secrets(), vec!["x".repeat(40)]].concat());
+}
+
+#[tokio::test]
+async fn a_deleted_key_is_invalid_client_token_id() {
+    let w = World::new();
+    let session = w.session("", &format!("[old]\n{}", keys(&w.deleted)));
+    let err = check_identity(&session, "old").await.unwrap_err();
+    assert_eq!(err.code(), "InvalidClientTokenId");
+    assert!(err.to_string().contains("deleted or unknown"), "{err}");
+    assert_error_has_no_secret(&err, &w.secrets());
+}
+
+#[tokio::test]
+async fn temporary_keys_with_a_session_token_work() {
+    let w = World::new();
+    let client = AwsClient::new(quick_retries()).unwrap();
+    let request = RoleRequest {
+        role_arn: &deployer_arn(),
+        session_name: "handmade",
+        ..RoleRequest::default()
+    };
+    let role = sts::assume_role(&client, &endpoint(&w.url, Service::Sts), &w.alice, &request)
+        .await
+        .unwrap();
+    let session = w.session("", &format!("[temp]\n{}", keys(&role.credentials)));
+    let identity = check_identity(&session, "temp").await.unwrap();
+    assert_eq!(identity.arn, role.assumed_role_arn);
+}
+
+#[tokio::test]
+async fn a_role_with_a_source_profile_gives_the_assumed_role_arn() {
+    let w = World::new();
+    let config = format!(
+        "[profile admin]\nrole_arn = {}\nsource_profile = base\nexternal_id = ext-1\n\
+         role_session_name = keyrack-test\nduration_seconds = 900\n\
+         [profile plain]\nrole_arn = {}\nsource_profile = base\n",
+        deployer_arn(),
+        deployer_arn()
+    );
+    let session = w.session(&config, &format!("[base]\n{}", keys(&w.alice)));
+    let identity = check_identity(&session, "admin").await.unwrap();
+    assert_eq!(
+        identity.arn,
+        format!("arn:aws:sts::{ACCOUNT}:assumed-role/deployer/keyrack-test")
+    );
+    assert_eq!(identity.account, ACCOUNT);
+    let plain = check_identity(&session, "plain").await.unwrap();
+    let prefix = format!("arn:aws:sts::{ACCOUNT}:assumed-role/deployer/botocore-session-");
+    assert!(plain.arn.starts_with(&prefix), "{}", plain.arn);
+}
+
+#[tokio::test]
+async fn a_source_profile_loop_is_reported_without_any_network_call() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let config = "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\n\
+                  [profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = a\n";
+    let session = session_at(&url, config, "");
+    let err = check_identity(&session, "a").await.unwrap_err();
+    assert_eq!(
+        err,
+        IdentityError::SourceProfileLoop {
+            profiles: vec!["a".into(), "b".into(), "a".into()]
+        }
+    );
+    assert!(err.to_string().contains("a -> b -> a"), "{err}");
+    let accepted = listener.accept();
+    assert!(
+        matches!(&accepted, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "something connected to the endpoint: {accepted:?}"
+    );
+}
+
+#[tokio::test]
+async fn credential_process_credentials_are_used() {
+    let w = World::new();
+    let command = w.script(
+        "get.sh",
+        &format!("cat <<'EOF'\n{}\nEOF\n", process_json(&w.bob)),
+    );
+    let session = w.session(
+        &format!("[profile proc]\ncredential_process = {command}\n"),
+        "",
+    );
+    let identity = check_identity(&session, "proc").await.unwrap();
+    assert_eq!(identity.arn, format!("arn:aws:iam::{ACCOUNT}:user/bob"));
+}
+
+#[tokio::test]
+async fn a_failing_credential_process_is_reported_with_its_last_stderr_line() {
+    let w = World::new();
+    let command = w.script(
+        "fail.sh",
+        &format!(
+            "echo '{}'\necho 'starting' >&2\necho 'session expired: run corp-login' >&2\nexit 3\n",
+            process_json(&w.alice)
+        ),
+    );
+    let session = w.session(
+        &format!("[profile proc]\ncredential_process = {command}\n"),
+        "",
+    );
+    let err = check_identity(&session, "proc").await.unwrap_err();
+    assert_eq!(err.code(), "CredentialProcessFailed");
+    let message = err.to_string();
+    assert!(message.contains("status 3"), "{message}");
+    assert!(
+        message.ends_with("session expired: run corp-login"),
+        "{message}"
+    );
+    assert_error_has_no_secret(&err, &w.secrets());
+}
+
+#[tokio::test]
+async fn credential_process_output_that_is_not_json_is_reported_without_echoing_it() {
+    let w = World::new();
+    let truncated = process_json(&w.alice).trim_end_matches('}').to_owned();
+    let command = w.script("bad.sh", &format!("echo '{truncated}'\n"));
+    let session = w.session(
+        &format!("[profile proc]\ncredential_process = {command}\n"),
+        "",
+    );
+    let err = check_identity(&session, "proc").await.unwrap_err();
+    assert_eq!(err.code(), "CredentialProcessFailed");
+    assert!(err.to_string().contains("not JSON"), "{err}");
+    assert_error_has_no_secret(&err, &w.secrets());
+}
+
+#[tokio::test]
+async fn a_credential_process_that_hangs_is_stopped_at_the_time_limit() {
+    let w = World::new();
+    let command = w.script("hang.sh", "exec sleep 30\n");
+    let session = w.session(
+        &format!("[profile proc]\ncredential_process = {command}\n"),
+        "",
+    );
+    let started = Instant::now();
+    let err = check_identity(&session, "proc").await.unwrap_err();
+    assert_eq!(err.code(), "CredentialProcessFailed");
+    assert!(
+        err.to_string().contains("did not finish within 2 s"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_source_shared_by_many_profiles_is_fetched_once_per_run() {
+    let w = World::new();
+    let counter = w.path("runs");
+    let command = w.script(
+        "counted.sh",
+        &format!(
+            "echo run >> '{}'\ncat <<'EOF'\n{}\nEOF\n",
+            counter.display(),
+            process_json(&w.alice)
+        ),
+    );
+    let mut config = format!("[profile base]\ncredential_process = {command}\n");
+    for name in ["r1", "r2", "r3"] {
+        config.push_str(&format!(
+            "[profile {name}]\nrole_arn = {}\nsource_profile = base\nrole_session_name = {name}\n",
+            deployer_arn()
+        ));
+    }
+    let session = w.session(&config, "");
+    let profiles: Vec<String> = ["base", "r1", "r2", "r3"].map(String::from).to_vec();
+    let outcomes = check_all(&session, &profiles, 16, |_| {}).await;
+    for outcome in &outcomes {
+        assert!(
+            outcome.result.is_ok(),
+            "{}: {:?}",
+            outcome.profile,
+            outcome.result
+        );
+    }
+    assert_eq!(
+        outcomes[2].result.as_ref().unwrap().arn,
+        format!("arn:aws:sts::{ACCOUNT}:assumed-role/deployer/r2")
+    );
+    let runs = fs::read_to_string(&counter).unwrap();
+    assert_eq!(
+        runs.lines().count(),
+        1,
+        "the credential process ran {} times",
+        runs.lines().count()
+    );
+}
+
+#[tokio::test]
+async fn check_all_reports_each_profile_as_it_finishes_and_returns_them_in_order() {
+    let w = World::new();
+    let wrong = Credentials::new(w.bob.access_key_id.clone(), "y".repeat(40), None);
+    let mut credentials = String::new();
+    let mut names = Vec::new();
+    for i in 0..20 {
+        let creds = if i % 5 == 3 { &wrong } else { &w.alice };
+        credentials.push_str(&format!("[p{i}]\n{}", keys(creds)));
+        names.push(format!("p{i}"));
+    }
+    let session = w.session("", &credentials);
+    let reported = AtomicUsize::new(0);
+    let outcomes = check_all(&session, &names, 4, |_| {
+        reported.fetch_add(1, Ordering::Relaxed);
+    })
+    .await;
+    assert_eq!(reported.load(Ordering::Relaxed), 20);
+    let order: Vec<&str> = outcomes.iter().map(|o| o.profile.as_str()).collect();
+    assert_eq!(order, names);
+    let failed: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| o.result.is_err())
+        .map(|o| o.profile.as_str())
+        .collect();
+    assert_eq!(failed, ["p3", "p8", "p13", "p18"]);
+}
+
+#[tokio::test]
+async fn list_user_keys_shows_both_keys_of_the_user_with_their_holders() {
+    let w = World::new();
+    let credentials = format!(
+        "[dev]\n{}[spare]\n{}",
+        keys(&w.alice),
+        keys(&w.alice_inactive)
+    );
+    let config = format!(
+        "[profile dev-copy]\naws_access_key_id = {}\n",
+        w.alice.access_key_id
+    );
+    let files = AwsFiles::from_bytes(config.as_bytes(), credentials.as_bytes());
+    let session = w.session(&config, &credentials);
+    let listed = list_user_keys(&session, &files, "dev").await.unwrap();
+    assert_eq!(listed.user, "alice");
+    assert_eq!(listed.keys.len(), 2);
+    let active = listed
+        .keys
+        .iter()
+        .find(|k| k.access_key_id == w.alice.access_key_id)
+        .unwrap();
+    assert_eq!(active.status, AccessKeyStatus::Active);
+    let holders: Vec<&str> = active.holders.iter().map(|h| h.profile.as_str()).collect();
+    assert_eq!(holders, ["dev-copy", "dev"]);
+    assert_eq!(active.age_days, 0);
+}
+
+// The command line.
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}):\n{}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[tokio::test]
+async fn whoami_all_json_gives_one_entry_per_profile_in_file_order_and_exits_1_on_failure() {
+    let w = World::new();
+    let wrong = Credentials::new(w.alice.access_key_id.clone(), "z".repeat(40), None);
+    let config = format!(
+        "[profile role]\nrole_arn = {}\nsource_profile = good\nrole_session_name = cli\n\
+         [profile loop]\nrole_arn = {}\nsource_profile = loop\n\
+         [profile settings-only]\nregion = eu-west-1\n",
+        deployer_arn(),
+        deployer_arn()
+    );
+    let credentials = format!(
+        "[good]\n{}[wrong-secret]\n{}[deleted]\n{}",
+        keys(&w.alice),
+        keys(&wrong),
+        keys(&w.deleted)
+    );
+    let out = w.keyrack(&config, &credentials, &["whoami", "--all", "--json"]);
+    assert_no_secret(&out, &["z".repeat(40)]);
+    assert_eq!(out.status.code(), Some(1));
+    let entries = json_of(&out);
+    let entries = entries.as_array().unwrap();
+    let names: Vec<&str> = entries
+        .iter()
+        .map(|e| e["profile"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "role",
+            "loop",
+            "settings-only",
+            "good",
+            "wrong-secret",
+            "deleted"
+        ]
+    );
+    let by_name = |name: &str| entries.iter().find(|e| e["profile"] == name).unwrap();
+    let good = by_name("good");
+    assert_eq!(good["arn"], alice_arn());
+    assert_eq!(good["account"], ACCOUNT);
+    assert!(!good["user_id"].as_str().unwrap().is_empty());
+    assert_eq!(good.as_object().unwrap().len(), 4, "{good}");
+    assert_eq!(
+        by_name("role")["arn"],
+        format!("arn:aws:sts::{ACCOUNT}:assumed-role/deployer/cli")
+    );
+    for (name, code) in [
+        ("loop", "SourceProfileLoop"),
+        ("settings-only", "NoCredentials"),
+        ("wrong-secret", "SignatureDoesNotMatch"),
+        ("deleted", "InvalidClientTokenId"),
+    ] {
+        let entry = by_name(name);
+        assert_eq!(entry["error"], code, "{entry}");
+        assert!(!entry["message"].as_str().unwrap().is_empty());
+        assert_eq!(entry.as_object().unwrap().len(), 3, "{entry}");
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "keyrack: 4 of 6 profile(s) could not be checked"
+    );
+}
+
+#[tokio::test]
+async fn whoami_text_prints_one_line_per_profile_and_exits_0_when_all_succeed() {
+    let w = World::new();
+    let credentials = format!("[default]\n{}[b]\n{}", keys(&w.alice), keys(&w.bob));
+    let out = w.keyrack("", &credentials, &["whoami", "b", "default"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[0].starts_with("b ") && lines[0].contains(":user/bob"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].starts_with("default ") && lines[1].contains(&alice_arn()),
+        "{stdout}"
+    );
+    assert!(out.stderr.is_empty());
+}
+
+#[test]
+fn whoami_without_a_profile_checks_aws_profile_else_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |aws_profile: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_keyrack"));
+        command
+            .args(["whoami", "--json"])
+            .env_clear()
+            .env("HOME", dir.path())
+            .env(
+                "AWS_ENDPOINT_URL",
+                format!("http://127.0.0.1:{}", free_port()),
+            );
+        if let Some(p) = aws_profile {
+            command.env("AWS_PROFILE", p);
+        }
+        let out = command.output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        json_of(&out)
+    };
+    assert_eq!(
+        run(None),
+        json!([{"profile": "default", "error": "NoSuchProfile",
+                "message": "there is no profile named 'default' in the config or credentials file"}])
+    );
+    assert_eq!(run(Some("ops"))[0]["profile"], "ops");
+}
+
+#[tokio::test]
+async fn the_aws_cli_agrees_with_keyrack_on_each_profiles_arn() {
+    let w = World::new();
+    let config = format!(
+        "[profile user]\nregion = eu-west-1\n\
+         [profile role]\nregion = eu-west-1\nrole_arn = {}\nsource_profile = user\nrole_session_name = both\n",
+        deployer_arn()
+    );
+    let credentials = format!("[user]\n{}", keys(&w.alice));
+    let out = w.keyrack(&config, &credentials, &["whoami", "user", "role", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ours = json_of(&out);
+    let (config_path, credentials_path) = w.write_files(&config, &credentials);
+    for (index, profile) in ["user", "role"].iter().enumerate() {
+        let aws = Command::new(support::venv_bin("aws"))
+            .args([
+                "sts",
+                "get-caller-identity",
+                "--output",
+                "json",
+                "--profile",
+                profile,
+            ])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", w.dir.path())
+            .env("AWS_CONFIG_FILE", &config_path)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &credentials_path)
+            .env("AWS_ENDPOINT_URL", &w.url)
+            .output()
+            .unwrap();
+        assert!(
+            aws.status.success(),
+            "aws: {}",
+            String::from_utf8_lossy(&aws.stderr)
+        );
+        let theirs = json_of(&aws);
+        assert_eq!(ours[index]["arn"], theirs["Arn"], "{profile}");
+        assert_eq!(ours[index]["account"], theirs["Account"], "{profile}");
+        assert_eq!(ours[index]["user_id"], theirs["UserId"], "{profile}");
+    }
+}
+
+#[tokio::test]
+async fn keys_lists_both_keys_with_their_holders_and_statuses() {
+    let w = World::new();
+    let config = format!(
+        "[profile dev-config]\n{}[profile other]\nregion = eu-west-1\n",
+        keys(&w.alice)
+    );
+    let credentials = format!("[dev]\n{}[bob]\n{}", keys(&w.alice), keys(&w.bob));
+    let out = w.keyrack(&config, &credentials, &["keys", "dev", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed = json_of(&out);
+    assert_eq!(listed["user"], "alice");
+    let keys = listed["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2, "{listed}");
+    let key = |id: &str| keys.iter().find(|k| k["access_key_id"] == id).unwrap();
+    let active = key(&w.alice.access_key_id);
+    assert_eq!(active["status"], "Active");
+    assert_eq!(active["profiles"], json!(["dev-config", "dev"]));
+    assert_eq!(active["age_days"], 0);
+    assert!(active["created"].as_str().unwrap().ends_with('Z'));
+    assert!(active["last_used"].is_null() || active["last_used"]["date"].is_string());
+    let inactive = key(&w.alice_inactive.access_key_id);
+    assert_eq!(inactive["status"], "Inactive");
+    assert_eq!(inactive["profiles"], json!([]));
+
+    let text = w.keyrack(&config, &credentials, &["keys", "dev"]);
+    assert!(text.status.success());
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(stdout.starts_with("user alice ("), "{stdout}");
+    assert_eq!(stdout.lines().count(), 3, "{stdout}");
+}
+
+#[tokio::test]
+async fn keys_of_a_role_profile_explain_that_roles_have_no_keys() {
+    let w = World::new();
+    let config = format!(
+        "[profile role]\nrole_arn = {}\nsource_profile = dev\n",
+        deployer_arn()
+    );
+    let credentials = format!("[dev]\n{}", keys(&w.alice));
+    let out = w.keyrack(&config, &credentials, &["keys", "role", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json_of(&out)["error"], "NotAUser");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not an IAM user"), "{stderr}");
+}

@@ -1,0 +1,1119 @@
+//! Key rotation against a real moto server that checks every signature: the happy path through
+//! the `keyrack rotate` command (checked with the AWS CLI), the two-key limit, IAM's propagation
+//! delay, a save that fails, and fault injection: a request dropped or a process killed at every
+//! point of a rotation must leave a working key in the files, and a second run must finish with
+//! exactly one Active key that is in the files and works. No secret may appear in any output,
+//! error or journal.
+//!
+//! moto accepts Inactive keys and new keys at once, so key states are asserted with
+//! ListAccessKeys, and the propagation delay is injected by a proxy (`rotation/proxy.rs`).
+
+#[path = "rotation/proxy.rs"]
+mod proxy;
+mod support;
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use proxy::{Fault, Proxy};
+use serde_json::Value;
+use support::moto::{free_port, ACCOUNT};
+
+use keyrack::aws::{
+    iam, resolve_endpoint, sts, AccessKeyMetadata, AccessKeyStatus, AwsClient, ClientSettings,
+    Credentials, Endpoint, EndpointEnv, ProfileEndpointSettings, RetryPolicy, Service,
+};
+use keyrack::files::{AwsFiles, Dialect, FilePaths};
+use keyrack::rotation::{
+    interrupted_rotations, plan_recovery, plan_rotation, rotate, KeyRole, KeyStatus, OldKeyFate,
+    Progress, PropagationWait, RotateOptions, RotationError, RotationReport, RotationSettings,
+    Step,
+};
+
+const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[
+    {"Effect":"Allow","Action":"iam:*","Resource":"*"}]}"#;
+
+/// The group whose policy lets its users manage keys. Users join it rather than getting a policy
+/// of their own: with checks on, moto recomputes a signature over a body it encodes again, in
+/// which `*` differs, so a policy cannot be sent once checks are on.
+const GROUP: &str = "key-managers";
+
+fn quick_retries() -> ClientSettings {
+    ClientSettings {
+        retry: RetryPolicy {
+            base_delay: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        },
+        ..ClientSettings::default()
+    }
+}
+
+fn endpoint(url: &str, service: Service) -> Endpoint {
+    let env = EndpointEnv::from_pairs([("AWS_ENDPOINT_URL", url)]);
+    resolve_endpoint(service, &ProfileEndpointSettings::default(), &env).unwrap()
+}
+
+// ------------------------------------------------------------------ the shared moto server
+
+/// The moto server all tests share, with signature checks on, and an admin key that creates
+/// each test's own user. Tests never touch each other's users.
+struct Stand {
+    url: String,
+    admin: Credentials,
+    client: AwsClient,
+    /// moto runs under this `sh`, which kills it when its stdin (a pipe from this process)
+    /// closes, that is when the test process ends, however it ends.
+    _shell: Mutex<Child>,
+}
+
+static STAND: OnceLock<Stand> = OnceLock::new();
+
+fn stand() -> &'static Stand {
+    // Set up on a thread of its own: the tests run inside a tokio runtime already.
+    STAND.get_or_init(|| {
+        std::thread::spawn(start_stand)
+            .join()
+            .expect("moto setup failed")
+    })
+}
+
+fn start_stand() -> Stand {
+    let port = free_port();
+    let shell = Command::new("sh")
+        .args(["-c", r#""$0" "$@" & moto=$!; cat >/dev/null; kill $moto"#])
+        .arg(support::venv_bin("moto_server"))
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .env("INITIAL_NO_AUTH_ACTION_COUNT", "1000")
+        .env("MOTO_ACCOUNT_ID", ACCOUNT)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start moto_server");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not listen within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let url = format!("http://127.0.0.1:{port}");
+    let client = AwsClient::new(quick_retries()).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let admin = runtime.block_on(async {
+        let iam_endpoint = endpoint(&url, Service::Iam);
+        let setup = Credentials::new("AKIASETUPSETUPSETUP0", "setup", None);
+        client
+            .call(
+                &iam_endpoint,
+                "CreateUser",
+                &[("UserName", "admin")],
+                &setup,
+            )
+            .await
+            .unwrap();
+        client
+            .call(
+                &iam_endpoint,
+                "CreateGroup",
+                &[("GroupName", GROUP)],
+                &setup,
+            )
+            .await
+            .unwrap();
+        let params = [
+            ("GroupName", GROUP),
+            ("PolicyName", "keys"),
+            ("PolicyDocument", POLICY),
+        ];
+        client
+            .call(&iam_endpoint, "PutGroupPolicy", &params, &setup)
+            .await
+            .unwrap();
+        let params = [("GroupName", GROUP), ("UserName", "admin")];
+        client
+            .call(&iam_endpoint, "AddUserToGroup", &params, &setup)
+            .await
+            .unwrap();
+        let admin = iam::create_access_key(&client, &iam_endpoint, &setup, Some("admin"))
+            .await
+            .unwrap();
+        let auth_on = reqwest::Client::new()
+            .post(format!("{url}/moto-api/reset-auth"))
+            .header("Content-Type", "text/plain")
+            .body("0")
+            .send()
+            .await
+            .expect("reset-auth request");
+        assert!(
+            auth_on.status().is_success(),
+            "reset-auth answered {}",
+            auth_on.status()
+        );
+        Credentials::new(admin.0.access_key_id, admin.1, None)
+    });
+    Stand {
+        url,
+        admin,
+        client,
+        _shell: Mutex::new(shell),
+    }
+}
+
+impl Stand {
+    async fn admin_call(&self, action: &str, params: &[(&str, &str)]) {
+        self.client
+            .call(
+                &endpoint(&self.url, Service::Iam),
+                action,
+                params,
+                &self.admin,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{action}: {e}"));
+    }
+
+    async fn new_key(&self, user: &str) -> Credentials {
+        let (key, secret) = iam::create_access_key(
+            &self.client,
+            &endpoint(&self.url, Service::Iam),
+            &self.admin,
+            Some(user),
+        )
+        .await
+        .unwrap();
+        Credentials::new(key.access_key_id, secret, None)
+    }
+
+    async fn keys_of(&self, user: &str) -> Vec<AccessKeyMetadata> {
+        iam::list_access_keys(
+            &self.client,
+            &endpoint(&self.url, Service::Iam),
+            &self.admin,
+            Some(user),
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn arn_of(&self, key: &Credentials) -> Result<String, String> {
+        sts::get_caller_identity(&self.client, &endpoint(&self.url, Service::Sts), key)
+            .await
+            .map(|identity| identity.arn)
+            .map_err(|e| e.to_string())
+    }
+}
+
+// ------------------------------------------------------------------ one test's world
+
+/// A user of its own with one key, held by profile `work` (credentials file, between comments)
+/// and profile `ci` (config file); an unrelated profile and comments all around.
+struct World {
+    stand: &'static Stand,
+    dir: tempfile::TempDir,
+    user: String,
+    old: Credentials,
+    config: String,
+    credentials: String,
+}
+
+static USERS: AtomicUsize = AtomicUsize::new(0);
+
+impl World {
+    async fn new() -> World {
+        let stand = stand();
+        let user = format!("user{}", USERS.fetch_add(1, Ordering::SeqCst));
+        stand.admin_call("CreateUser", &[("UserName", &user)]).await;
+        stand
+            .admin_call(
+                "AddUserToGroup",
+                &[("GroupName", GROUP), ("UserName", &user)],
+            )
+            .await;
+        let old = stand.new_key(&user).await;
+        let (id, secret) = (&old.access_key_id, old.secret_access_key.expose());
+        let credentials = format!(
+            "# credentials kept by hand\n\n\
+             [unrelated]\naws_access_key_id = AKIAUNRELATED0000000\n\
+             aws_secret_access_key = unrelatedunrelatedunrelatedunrelated0000\n\n\
+             # the work key: rotate every 90 days\n\
+             [work]\n\
+             aws_access_key_id = {id}\n\
+             # (the secret comes next)\n\
+             aws_secret_access_key={secret}\n\
+             # end of work\n"
+        );
+        let config = format!(
+            "[default]\nregion = us-east-1\n\n\
+             [profile work]\n; settings of work; its key is in the credentials file\nregion = eu-west-1\noutput = json\n\n\
+             # CI shares the work key\n\
+             [profile ci]\n\
+             aws_access_key_id   =   {id}\n\
+             aws_secret_access_key = {secret}\n\
+             region = us-west-2\n"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("config"), &config).unwrap();
+        fs::write(dir.path().join("credentials"), &credentials).unwrap();
+        World {
+            stand,
+            dir,
+            user,
+            old,
+            config,
+            credentials,
+        }
+    }
+
+    fn paths(&self) -> FilePaths {
+        FilePaths {
+            config: self.dir.path().join("config"),
+            credentials: self.dir.path().join("credentials"),
+        }
+    }
+
+    fn state_dir(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    fn journal_dir(&self) -> PathBuf {
+        self.state_dir().join("keyrack/rotations")
+    }
+
+    fn arn(&self) -> String {
+        format!("arn:aws:iam::{ACCOUNT}:user/{}", self.user)
+    }
+
+    /// Rotation settings that send every call to `url` (moto or a proxy), with short waits.
+    fn settings(&self, url: &str) -> RotationSettings {
+        RotationSettings {
+            paths: self.paths(),
+            env: EndpointEnv::from_pairs([("AWS_ENDPOINT_URL", url)]),
+            client: quick_retries(),
+            journal_dir: self.journal_dir(),
+            propagation: PropagationWait {
+                timeout: Duration::from_secs(3),
+                first_delay: Duration::from_millis(50),
+                max_delay: Duration::from_millis(400),
+            },
+        }
+    }
+
+    /// Plan and run a rotation of `work` through `url`.
+    async fn rotate_via(
+        &self,
+        url: &str,
+        options: RotateOptions,
+    ) -> Result<RotationReport, RotationError> {
+        let settings = self.settings(url);
+        let plan = plan_rotation(&settings, "work", options).await?;
+        rotate(&settings, &plan, |_| {}).await
+    }
+
+    /// The key each profile signs with, as the AWS CLI reads the files.
+    fn key_of(&self, profile: &str) -> Credentials {
+        let files = AwsFiles::load(&self.paths()).unwrap();
+        let reading = files.read(Dialect::Cli);
+        let settings = &reading.profiles[profile];
+        let text = |key: &str| settings[key].value.as_text().unwrap().to_owned();
+        Credentials::new(
+            text("aws_access_key_id"),
+            text("aws_secret_access_key"),
+            None,
+        )
+    }
+
+    fn read(&self, name: &str) -> String {
+        fs::read_to_string(self.dir.path().join(name)).unwrap()
+    }
+
+    /// Both profiles hold a key that works (GetCallerIdentity) and that IAM lists as Active
+    /// (moto would accept an Inactive key too).
+    async fn assert_files_hold_working_keys(&self, context: &str) {
+        let listed = self.stand.keys_of(&self.user).await;
+        for profile in ["work", "ci"] {
+            let key = self.key_of(profile);
+            let arn = self.stand.arn_of(&key).await;
+            assert_eq!(
+                arn.as_deref(),
+                Ok(self.arn().as_str()),
+                "{context}: profile {profile}'s key does not work"
+            );
+            let status = listed
+                .iter()
+                .find(|k| k.access_key_id == key.access_key_id)
+                .map(|k| k.status);
+            assert_eq!(
+                status,
+                Some(AccessKeyStatus::Active),
+                "{context}: profile {profile}'s key is not Active: {listed:?}"
+            );
+        }
+    }
+
+    /// Exactly one key, Active, held by both profiles, working; no journal left.
+    async fn assert_rotated_cleanly(&self, context: &str) -> Credentials {
+        let listed = self.stand.keys_of(&self.user).await;
+        assert_eq!(listed.len(), 1, "{context}: keys left: {listed:?}");
+        assert_eq!(listed[0].status, AccessKeyStatus::Active, "{context}");
+        let key = self.key_of("work");
+        assert_eq!(
+            key.access_key_id, listed[0].access_key_id,
+            "{context}: work holds another key"
+        );
+        assert_eq!(self.key_of("ci"), key, "{context}: ci holds another key");
+        assert_eq!(
+            self.stand.arn_of(&key).await.as_deref(),
+            Ok(self.arn().as_str()),
+            "{context}"
+        );
+        let left = interrupted_rotations(&self.journal_dir()).unwrap();
+        assert!(left.is_empty(), "{context}: journals left: {left:?}");
+        key
+    }
+
+    /// Every file edit changed only the key and secret lines: the files are the originals with
+    /// the old key and secret replaced by `new`.
+    fn assert_only_keys_changed(&self, new: &Credentials) {
+        let swap = |text: &str| {
+            text.replace(&self.old.access_key_id, &new.access_key_id)
+                .replace(
+                    self.old.secret_access_key.expose(),
+                    new.secret_access_key.expose(),
+                )
+        };
+        assert_eq!(self.read("credentials"), swap(&self.credentials));
+        assert_eq!(self.read("config"), swap(&self.config));
+    }
+
+    fn assert_files_untouched(&self) {
+        assert_eq!(self.read("credentials"), self.credentials);
+        assert_eq!(self.read("config"), self.config);
+    }
+
+    /// `keyrack ARGS` with the files, moto and the state folder of this world.
+    fn keyrack(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_keyrack"))
+            .args(args)
+            .envs(self.env())
+            .env_remove("AWS_PROFILE")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("HOME", self.dir.path().display().to_string()),
+            ("XDG_STATE_HOME", self.state_dir().display().to_string()),
+            ("AWS_CONFIG_FILE", self.paths().config.display().to_string()),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.paths().credentials.display().to_string(),
+            ),
+            ("AWS_ENDPOINT_URL", self.stand.url.clone()),
+        ]
+    }
+
+    /// The AWS CLI from the venv, as the independent client: who `profile` is.
+    fn aws_cli_identity(&self, profile: &str) -> Output {
+        Command::new(support::venv_bin("aws"))
+            .args([
+                "sts",
+                "get-caller-identity",
+                "--output",
+                "json",
+                "--profile",
+                profile,
+            ])
+            .envs(self.env())
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap()
+    }
+
+    /// Neither the old secret nor `others` appear in `text`.
+    fn assert_no_secret(&self, text: &str, others: &[&Credentials]) {
+        for key in std::iter::once(&self.old).chain(others.iter().copied()) {
+            assert!(
+                !text.contains(key.secret_access_key.expose()),
+                "a secret leaked into: {text}"
+            );
+        }
+    }
+}
+
+fn text_of(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn stdout_json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", text_of(out)))
+}
+
+/// Every key a stopped rotation describes, by role.
+fn stopped_keys(error: &RotationError) -> Vec<(KeyRole, KeyStatus, Vec<String>)> {
+    match error {
+        RotationError::Stopped(stopped) => stopped
+            .keys
+            .iter()
+            .map(|k| (k.role, k.status, k.profiles.clone()))
+            .collect(),
+        other => panic!("expected a stopped rotation, got {other:?}"),
+    }
+}
+
+// ------------------------------------------------------------------ the command
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotate_writes_the_new_key_to_every_profile_and_leaves_one_active_key() {
+    let world = World::new().await;
+    let out = world.keyrack(&["rotate", "work", "--yes", "--json"]);
+    assert!(out.status.success(), "{}", text_of(&out));
+    let report = stdout_json(&out);
+    let new = world.key_of("work");
+    assert_eq!(report["old_key_id"], world.old.access_key_id.as_str());
+    assert_eq!(report["new_key_id"], new.access_key_id.as_str());
+    assert_eq!(report["old_key"], "deleted");
+    let updated: Vec<(&str, &str)> = report["profiles_updated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["profile"].as_str().unwrap(), p["file"].as_str().unwrap()))
+        .collect();
+    assert_eq!(updated, [("ci", "config"), ("work", "credentials")]);
+    let steps: Vec<&str> = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "create_key",
+            "write_files",
+            "verify_new_key",
+            "deactivate_old_key",
+            "delete_old_key"
+        ]
+    );
+    // Progress went to stderr, step by step.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("creating a new access key...") && stderr.contains("deleting the old key"),
+        "{stderr}"
+    );
+
+    world.assert_only_keys_changed(&new);
+    world.assert_rotated_cleanly("after rotate").await;
+    assert_ne!(new.access_key_id, world.old.access_key_id);
+    world.assert_no_secret(&text_of(&out), &[&new]);
+    for profile in ["work", "ci"] {
+        let cli = world.aws_cli_identity(profile);
+        assert!(
+            cli.status.success(),
+            "aws --profile {profile}: {}",
+            text_of(&cli)
+        );
+        assert_eq!(stdout_json(&cli)["Arn"], world.arn().as_str());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_old_leaves_the_old_key_inactive() {
+    let world = World::new().await;
+    let out = world.keyrack(&["rotate", "work", "--yes", "--keep-old", "--json"]);
+    assert!(out.status.success(), "{}", text_of(&out));
+    let report = stdout_json(&out);
+    assert_eq!(report["old_key"], "inactive");
+    let new = world.key_of("work");
+    let mut states: Vec<(String, AccessKeyStatus)> = world
+        .stand
+        .keys_of(&world.user)
+        .await
+        .into_iter()
+        .map(|k| (k.access_key_id, k.status))
+        .collect();
+    states.sort_by_key(|(_, status)| *status == AccessKeyStatus::Inactive);
+    assert_eq!(
+        states,
+        [
+            (new.access_key_id.clone(), AccessKeyStatus::Active),
+            (world.old.access_key_id.clone(), AccessKeyStatus::Inactive)
+        ]
+    );
+    world.assert_only_keys_changed(&new);
+    world.assert_no_secret(&text_of(&out), &[&new]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn human_output_shows_the_plan_and_each_step() {
+    let world = World::new().await;
+    let out = world.keyrack(&["rotate", "work", "--yes"]);
+    assert!(out.status.success(), "{}", text_of(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let new = world.key_of("work");
+    for expected in [
+        format!(
+            "Rotating the access key {} of profile 'work'",
+            world.old.access_key_id
+        ),
+        "Profiles that get the new key: 'ci'".to_owned(),
+        "checking that AWS accepts the new key".to_owned(),
+        format!(
+            "Rotated: profile 'work' uses the new key {}",
+            new.access_key_id
+        ),
+    ] {
+        assert!(
+            stdout.contains(&expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+    world.assert_no_secret(&text_of(&out), &[&new]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_yes_and_without_a_terminal_nothing_happens() {
+    let world = World::new().await;
+    let out = world.keyrack(&["rotate", "work"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("--yes") && stderr.contains("nothing was changed"),
+        "{stderr}"
+    );
+    world.assert_files_untouched();
+    let keys = world.stand.keys_of(&world.user).await;
+    assert_eq!(keys.len(), 1);
+    assert!(
+        !world.journal_dir().exists(),
+        "not even the journal folder is created"
+    );
+}
+
+/// On a terminal the plan is shown and only "y" goes ahead (`script` gives keyrack a terminal).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_the_plan_is_confirmed_before_anything_changes() {
+    let world = World::new().await;
+    let on_terminal = |answer: &str| {
+        use std::io::Write;
+        let command = format!("'{}' rotate work", env!("CARGO_BIN_EXE_keyrack"));
+        let mut child = Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .envs(world.env())
+            .env_remove("AWS_PROFILE")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run script");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(answer.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let declined = on_terminal("n\n");
+    let shown = text_of(&declined);
+    assert!(!declined.status.success(), "{shown}");
+    assert!(
+        shown.contains("Profiles that get the new key") && shown.contains("Rotate now? [y/N]"),
+        "{shown}"
+    );
+    assert!(shown.contains("cancelled; nothing was changed"), "{shown}");
+    world.assert_files_untouched();
+    assert_eq!(world.stand.keys_of(&world.user).await.len(), 1);
+
+    let accepted = on_terminal("y\n");
+    assert!(accepted.status.success(), "{}", text_of(&accepted));
+    let new = world.assert_rotated_cleanly("after answering y").await;
+    world.assert_no_secret(&text_of(&accepted), &[&new]);
+}
+
+// ------------------------------------------------------------------ the two-key limit
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_active_second_key_stops_the_rotation_and_changes_nothing() {
+    let world = World::new().await;
+    let second = world.stand.new_key(&world.user).await;
+    let out = world.keyrack(&["rotate", "work", "--yes", "--delete-inactive"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&second.access_key_id) && stderr.contains("is Active"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Nothing was changed"), "{stderr}");
+    world.assert_files_untouched();
+    let keys = world.stand.keys_of(&world.user).await;
+    assert_eq!(keys.len(), 2);
+    assert!(keys.iter().all(|k| k.status == AccessKeyStatus::Active));
+    world.assert_no_secret(&text_of(&out), &[&second]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inactive_unused_second_key_is_deleted_only_when_confirmed() {
+    let world = World::new().await;
+    let spare = world.stand.new_key(&world.user).await;
+    let params = [
+        ("UserName", world.user.as_str()),
+        ("AccessKeyId", spare.access_key_id.as_str()),
+        ("Status", "Inactive"),
+    ];
+    world.stand.admin_call("UpdateAccessKey", &params).await;
+
+    let refused = world.keyrack(&["rotate", "work", "--yes"]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains(&spare.access_key_id) && stderr.contains("--delete-inactive"),
+        "{stderr}"
+    );
+    world.assert_files_untouched();
+    assert_eq!(world.stand.keys_of(&world.user).await.len(), 2);
+
+    let out = world.keyrack(&["rotate", "work", "--yes", "--delete-inactive", "--json"]);
+    assert!(out.status.success(), "{}", text_of(&out));
+    let report = stdout_json(&out);
+    assert_eq!(
+        report["deleted_first"],
+        serde_json::json!([spare.access_key_id])
+    );
+    let new = world
+        .assert_rotated_cleanly("after deleting the spare key")
+        .await;
+    world.assert_only_keys_changed(&new);
+    world.assert_no_secret(&text_of(&out), &[&new, &spare]);
+}
+
+// ------------------------------------------------------------------ propagation
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rotation_waits_until_aws_accepts_the_new_key() {
+    let world = World::new().await;
+    let proxy = Proxy::start(&world.stand.url, Fault::None).await;
+    proxy.refuse_new_keys_for(Duration::from_millis(1500));
+    let mut settings = world.settings(&proxy.url);
+    settings.propagation.timeout = Duration::from_secs(15);
+    let plan = plan_rotation(&settings, "work", RotateOptions::default())
+        .await
+        .unwrap();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let report = rotate(&settings, &plan, move |p| {
+        seen.lock().unwrap().push(p.clone())
+    })
+    .await
+    .unwrap();
+    let waits = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|p| {
+            matches!(
+                p,
+                Progress::Waiting {
+                    step: Step::VerifyNewKey { .. },
+                    ..
+                }
+            )
+        })
+        .count();
+    assert!(
+        waits >= 2,
+        "the new key was refused, so the rotation had to wait: {events:?}"
+    );
+    assert!(proxy.refused() >= 2);
+    assert_eq!(report.old_key, OldKeyFate::Deleted);
+    world.assert_rotated_cleanly("after waiting").await;
+}
+
+/// The safest state when the new key never works: the old key, which works, back in the files,
+/// still Active; the new key deleted (its secret would otherwise be nowhere). Nothing is left
+/// half-done, so no journal remains.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_key_that_never_works_is_given_up_before_the_old_key_is_touched() {
+    let world = World::new().await;
+    let proxy = Proxy::start(&world.stand.url, Fault::None).await;
+    proxy.refuse_new_keys_for(Duration::from_secs(3600));
+    let mut settings = world.settings(&proxy.url);
+    settings.propagation.timeout = Duration::from_millis(800);
+    let plan = plan_rotation(&settings, "work", RotateOptions::default())
+        .await
+        .unwrap();
+    let error = rotate(&settings, &plan, |_| {}).await.unwrap_err();
+    let RotationError::Stopped(stopped) = &error else {
+        panic!("{error:?}")
+    };
+    assert!(
+        matches!(stopped.stopped_at, Step::VerifyNewKey { .. }),
+        "{error}"
+    );
+    assert!(!stopped.unfinished);
+    let keys = stopped_keys(&error);
+    assert_eq!(
+        keys[0],
+        (
+            KeyRole::Old,
+            KeyStatus::Active,
+            vec!["ci".to_owned(), "work".to_owned()]
+        )
+    );
+    assert_eq!((keys[1].0, keys[1].1), (KeyRole::New, KeyStatus::Deleted));
+    let message = error.to_string();
+    assert!(
+        message.contains("still refused the new key")
+            && message.contains("the old key still works"),
+        "{message}"
+    );
+    assert!(
+        !proxy.actions().contains(&"UpdateAccessKey".to_owned()),
+        "the old key was touched"
+    );
+    world.assert_files_untouched();
+    let listed = world.stand.keys_of(&world.user).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].access_key_id.as_str(), listed[0].status),
+        (world.old.access_key_id.as_str(), AccessKeyStatus::Active)
+    );
+    world
+        .assert_files_hold_working_keys("after giving up")
+        .await;
+    world.assert_no_secret(&format!("{error} {error:?}"), &[]);
+}
+
+// ------------------------------------------------------------------ a save that fails
+
+/// A full disk under the credentials file: the config file (saved first) gets its old key back,
+/// the new key is deleted again with the old one, and the old key keeps working.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_save_deletes_the_new_key_again_and_keeps_the_old_one() {
+    let world = World::new().await;
+    let padding = "# ".to_string() + &"x".repeat(7000) + "\n";
+    let credentials = format!("{padding}{}", world.credentials);
+    let script = "set -e; mount -t tmpfs -o size=12k tmpfs \"$1\"; printf '%s' \"$2\" > \"$1/credentials\"; \
+                  status=0; AWS_SHARED_CREDENTIALS_FILE=\"$1/credentials\" \"$3\" rotate work --yes --json || status=$?; \
+                  echo '--- credentials after:' >&2; cat \"$1/credentials\" >&2; exit $status";
+    let mount_point = tempfile::tempdir().unwrap();
+    let out = Command::new("unshare")
+        .args(["--mount", "--map-root-user", "sh", "-c", script, "sh"])
+        .arg(mount_point.path())
+        .arg(&credentials)
+        .arg(env!("CARGO_BIN_EXE_keyrack"))
+        .envs(world.env())
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "saving to a full disk must fail: {}",
+        text_of(&out)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (message, after) = stderr.split_once("--- credentials after:\n").unwrap();
+    assert!(
+        after == credentials,
+        "the credentials file on the full disk changed"
+    );
+    assert!(message.contains("No space left on device"), "{message}");
+    let report = stdout_json(&out);
+    assert_eq!(report["stopped_at"]["step"], "write_files");
+    assert_eq!(report["unfinished"], false);
+    let steps: Vec<&str> = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["create_key", "restore_old_key", "delete_new_key"]);
+    assert_eq!(
+        world.read("config"),
+        world.config,
+        "the config file got its old key back"
+    );
+    let listed = world.stand.keys_of(&world.user).await;
+    assert_eq!(listed.len(), 1, "no orphan key: {listed:?}");
+    assert_eq!(
+        (listed[0].access_key_id.as_str(), listed[0].status),
+        (world.old.access_key_id.as_str(), AccessKeyStatus::Active)
+    );
+    assert_eq!(world.stand.arn_of(&world.old).await, Ok(world.arn()));
+    assert!(interrupted_rotations(&world.journal_dir())
+        .unwrap()
+        .is_empty());
+    // (stderr ends with the test's own dump of the file, secret included: not keyrack's output)
+    world.assert_no_secret(
+        &format!("{}{message}", String::from_utf8_lossy(&out.stdout)),
+        &[],
+    );
+}
+
+// ------------------------------------------------------------------ secrets
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_in_progress_plan_report_or_journal() {
+    let world = World::new().await;
+    let settings = world.settings(&world.stand.url);
+    let plan = plan_rotation(&settings, "work", RotateOptions::default())
+        .await
+        .unwrap();
+    let journal_dir = world.journal_dir();
+    let seen = Arc::new(Mutex::new(vec![format!(
+        "{plan:?} {}",
+        serde_json::to_string(&plan).unwrap()
+    )]));
+    let record = seen.clone();
+    let report = rotate(&settings, &plan, move |progress| {
+        let mut record = record.lock().unwrap();
+        record.push(format!(
+            "{progress} {progress:?} {}",
+            serde_json::to_string(progress).unwrap()
+        ));
+        for entry in fs::read_dir(&journal_dir).unwrap().flatten() {
+            record.push(fs::read_to_string(entry.path()).unwrap_or_default());
+        }
+    })
+    .await
+    .unwrap();
+    let new = world.key_of("work");
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen.iter().any(|s| s.contains("\"step\": \"key_created\"")),
+        "the journal was read during the run"
+    );
+    let all = format!(
+        "{} {report:?} {}",
+        seen.join("\n"),
+        serde_json::to_string(&report).unwrap()
+    );
+    world.assert_no_secret(&all, &[&new]);
+}
+
+// ------------------------------------------------------------------ fault injection
+
+/// The number of requests an undisturbed rotation (plan and run) sends.
+async fn requests_of_a_rotation() -> usize {
+    let world = World::new().await;
+    let proxy = Proxy::start(&world.stand.url, Fault::None).await;
+    world
+        .rotate_via(&proxy.url, RotateOptions::default())
+        .await
+        .expect("undisturbed rotation");
+    // Everything up to the creation is signed with the old key, everything after with the new.
+    let new = world.key_of("work").access_key_id;
+    let (old, new) = (world.old.access_key_id.as_str(), new.as_str());
+    assert_eq!(proxy.signers(), [old, old, old, old, new, new, new]);
+    let actions = proxy.actions();
+    assert_eq!(
+        actions,
+        [
+            "GetCallerIdentity",
+            "ListAccessKeys",
+            "GetAccessKeyLastUsed",
+            "CreateAccessKey",
+            "GetCallerIdentity",
+            "UpdateAccessKey",
+            "DeleteAccessKey"
+        ]
+    );
+    actions.len()
+}
+
+/// After an interrupted first run: the files hold working keys; then a second run (straight to
+/// moto) must end with one Active key in the files.
+async fn assert_recovers(world: &World, context: &str) {
+    world.assert_files_hold_working_keys(context).await;
+    let second = world
+        .rotate_via(&world.stand.url, RotateOptions::default())
+        .await;
+    if let Err(e) = &second {
+        panic!("{context}: the second run failed: {e}");
+    }
+    let key = world.assert_rotated_cleanly(context).await;
+    world.assert_no_secret(&format!("{second:?}"), &[&key]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_dropped_at_any_point_leaves_a_working_key_and_a_second_run_finishes() {
+    let total = requests_of_a_rotation().await;
+    for k in 1..=total {
+        for fault in [Fault::DropBefore(k), Fault::DropAfter(k)] {
+            let world = World::new().await;
+            let proxy = Proxy::start(&world.stand.url, fault).await;
+            let first = world.rotate_via(&proxy.url, RotateOptions::default()).await;
+            let action = proxy.actions().get(k - 1).cloned().unwrap_or_default();
+            let context = format!("{fault:?} ({action}): {first:?}");
+            match (fault, action.as_str(), &first) {
+                // Lost before or after AWS made the key: nothing is left half-done, and a key
+                // AWS made without the answer arriving is deleted again.
+                (_, "CreateAccessKey", Err(RotationError::Stopped(stopped))) => {
+                    assert!(matches!(stopped.stopped_at, Step::CreateKey), "{context}");
+                    assert!(!stopped.unfinished, "{context}");
+                    let deleted_lost_key = stopped
+                        .steps_done
+                        .iter()
+                        .any(|s| matches!(s, Step::DeleteNewKey { .. }));
+                    assert_eq!(
+                        deleted_lost_key,
+                        matches!(fault, Fault::DropAfter(_)),
+                        "{context}"
+                    );
+                }
+                // A delete that never arrived stops the run, which the next run finishes; one
+                // whose answer was lost is found done.
+                (Fault::DropBefore(_), "DeleteAccessKey", Err(RotationError::Stopped(stopped))) => {
+                    assert!(stopped.unfinished, "{context}")
+                }
+                // Everything else is sent again by the client or waited for.
+                (_, _, Ok(_)) => {}
+                _ => panic!("{context}"),
+            }
+            if let Err(error) = &first {
+                world.assert_no_secret(&format!("{error} {error:?}"), &[]);
+            }
+            assert_recovers(&world, &context).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_killed_after_any_request_reached_aws_is_finished_by_the_next_run() {
+    let total = requests_of_a_rotation().await;
+    for k in 1..=total {
+        let world = World::new().await;
+        let proxy = Proxy::start(&world.stand.url, Fault::HoldAfter(k)).await;
+        let settings = world.settings(&proxy.url);
+        let mut run = tokio::spawn(async move {
+            let plan = plan_rotation(&settings, "work", RotateOptions::default()).await?;
+            rotate(&settings, &plan, |_| {}).await
+        });
+        tokio::select! {
+            _ = proxy.held() => {
+                run.abort();
+                let _ = (&mut run).await;
+            }
+            finished = &mut run => panic!("request {k} was never sent: {finished:?}"),
+        }
+        let context = format!("killed after request {k} ({})", proxy.actions()[k - 1]);
+        if proxy.actions()[k - 1] == "CreateAccessKey" {
+            let left = interrupted_rotations(&world.journal_dir()).unwrap();
+            assert_eq!(left.len(), 1, "{context}: the journal tells the next run");
+            assert_eq!(left[0].new_key_id, None, "{context}");
+            assert_eq!(
+                world.stand.keys_of(&world.user).await.len(),
+                2,
+                "{context}: AWS made the key"
+            );
+        }
+        assert_recovers(&world, &context).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_killed_at_any_step_is_finished_by_the_next_run() {
+    // A panic in the progress callback stops the rotation right there, like a killed process.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !info.to_string().contains("simulated kill") {
+            default_hook(info)
+        }
+    }));
+    let mut kills = 0;
+    for at in 0.. {
+        let world = World::new().await;
+        let settings = world.settings(&world.stand.url);
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let seen = events.clone();
+        let run = tokio::spawn(async move {
+            let plan = plan_rotation(&settings, "work", RotateOptions::default()).await?;
+            rotate(&settings, &plan, move |progress| {
+                let count = seen.lock().unwrap().len();
+                if count == at {
+                    panic!("simulated kill");
+                }
+                seen.lock().unwrap().push(progress.to_string());
+            })
+            .await
+        });
+        match run.await {
+            Err(join) if join.is_panic() => kills += 1,
+            Ok(Ok(_)) => break,
+            other => panic!("event {at}: {other:?}"),
+        }
+        let context = format!("killed at event {at} after {:?}", events.lock().unwrap());
+        assert_recovers(&world, &context).await;
+    }
+    assert!(kills >= 10, "only {kills} kill points");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_rotation_is_offered_until_it_is_finished() {
+    let world = World::new().await;
+    let proxy = Proxy::start(&world.stand.url, Fault::HoldAfter(5)).await;
+    let settings = world.settings(&proxy.url);
+    let mut run = tokio::spawn(async move {
+        let plan = plan_rotation(
+            &settings,
+            "work",
+            RotateOptions {
+                keep_old: true,
+                delete_inactive: false,
+            },
+        )
+        .await?;
+        rotate(&settings, &plan, |_| {}).await
+    });
+    tokio::select! {
+        _ = proxy.held() => { run.abort(); let _ = (&mut run).await; }
+        finished = &mut run => panic!("never held: {finished:?}"),
+    }
+    // Killed while checking the new key: it is in the files, both keys Active.
+    let left = interrupted_rotations(&world.journal_dir()).unwrap();
+    assert_eq!(left.len(), 1);
+    let interrupted = &left[0];
+    assert_eq!(interrupted.old_key_id, world.old.access_key_id);
+    let new = world.key_of("work");
+    assert_eq!(interrupted.new_key_id.as_ref(), Some(&new.access_key_id));
+    assert!(interrupted.keep_old);
+    world.assert_files_hold_working_keys("interrupted").await;
+
+    let settings = world.settings(&world.stand.url);
+    let plan = plan_recovery(&settings, interrupted, RotateOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        plan.old_key,
+        OldKeyFate::Inactive,
+        "the interrupted run asked to keep the old key"
+    );
+    let report = rotate(&settings, &plan, |_| {}).await.unwrap();
+    assert_eq!(report.new_key_id, new.access_key_id);
+    assert!(interrupted_rotations(&world.journal_dir())
+        .unwrap()
+        .is_empty());
+    let listed = world.stand.keys_of(&world.user).await;
+    let old_status = listed
+        .iter()
+        .find(|k| k.access_key_id == world.old.access_key_id)
+        .map(|k| k.status);
+    assert_eq!(old_status, Some(AccessKeyStatus::Inactive));
+    world.assert_files_hold_working_keys("finished").await;
+}
