@@ -5,6 +5,8 @@ pub mod files;
 pub mod aws;
 pub mod identity;
 pub mod access_keys;
+pub mod profiles;
+pub mod changes;
 pub mod keychain;
 pub mod vault;
 pub mod rotation;

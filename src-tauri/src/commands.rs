@@ -1,0 +1,223 @@
+//! The commands the window may call: each one calls one engine function and maps its result.
+//! A secret crosses into the window only in `reveal_secret` (the person asked to see or copy
+//! it) and from the window only as something the person typed.
+
+use crate::seen::Seen;
+use keyrack::aws::Secret;
+use keyrack::changes::{self, Applied, ChangeError, ConfigureAnswers, InputAdvice, Operation};
+use keyrack::files::check::REGIONS;
+use keyrack::files::{AwsFiles, FilePaths, FilesError};
+use keyrack::identity::{self, Session};
+use keyrack::profiles::{self, Snapshot};
+use serde::Serialize;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+use tauri::ipc::Channel;
+use tauri::State;
+
+pub struct AppState {
+    paths: FilePaths,
+    /// Held while keyrack itself writes the files, so the watcher never takes keyrack's own save
+    /// for an outside edit.
+    seen: Arc<Mutex<Seen>>,
+    /// The rotation plan the window shows; `rotate_key` runs exactly this one.
+    pub rotation_plan: Mutex<Option<keyrack::rotation::RotationPlan>>,
+    /// Where file-change notices go: the channel of the page loaded last.
+    watcher: Arc<Mutex<Option<Channel<u64>>>>,
+}
+
+impl AppState {
+    pub fn new(paths: FilePaths) -> Self {
+        AppState { paths, seen: Arc::default(), rotation_plan: Mutex::default(), watcher: Arc::default() }
+    }
+
+    pub fn paths(&self) -> &FilePaths {
+        &self.paths
+    }
+
+    /// Run `write` (which saves the files) and record the result as seen, with the watcher kept
+    /// out until it is recorded.
+    pub fn writing<T>(&self, write: impl FnOnce() -> Result<T, Failure>) -> Result<T, Failure> {
+        let mut seen = self.seen.lock().expect("seen lock");
+        let result = write();
+        if let Ok(files) = AwsFiles::load(&self.paths) {
+            seen.record(files);
+        }
+        result
+    }
+
+    fn latest(&self) -> Result<AwsFiles, Failure> {
+        match self.seen.lock().expect("seen lock").latest() {
+            Some(files) => Ok(files.clone()),
+            None => Ok(AwsFiles::load(&self.paths)?),
+        }
+    }
+}
+
+/// Why a command failed, for the window: a stable code and a message in plain words.
+#[derive(Debug, Serialize)]
+pub struct Failure {
+    code: &'static str,
+    message: String,
+    /// For `changed_on_disk`: the settings another program changed.
+    keys: Vec<String>,
+}
+
+impl Failure {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Failure { code, message: message.into(), keys: Vec::new() }
+    }
+}
+
+impl From<FilesError> for Failure {
+    fn from(e: FilesError) -> Self {
+        Failure::new("files", e.to_string())
+    }
+}
+
+impl From<ChangeError> for Failure {
+    fn from(e: ChangeError) -> Self {
+        let message = e.to_string();
+        match e {
+            ChangeError::ChangedOnDisk { keys, .. } => Failure { code: "changed_on_disk", message, keys },
+            ChangeError::Edit(_) => Failure::new("refused", message),
+            ChangeError::Files(_) | ChangeError::Busy => Failure::new("files", message),
+            ChangeError::Vault(_) => Failure::new("keychain", message),
+        }
+    }
+}
+
+/// The files as shown, with the revision a later change refers to.
+#[derive(Serialize)]
+pub struct View {
+    revision: u64,
+    #[serde(flatten)]
+    snapshot: Snapshot,
+    regions: &'static [&'static str],
+    output_formats: &'static [&'static str],
+}
+
+#[tauri::command]
+pub fn load(state: State<'_, AppState>) -> Result<View, Failure> {
+    let files = AwsFiles::load(&state.paths)?;
+    let snapshot = profiles::snapshot(&files);
+    let revision = state.seen.lock().expect("seen lock").record(files);
+    Ok(View { revision, snapshot, regions: REGIONS, output_formats: changes::OUTPUT_FORMATS })
+}
+
+/// Send a notice through `on_change` whenever either file changes on disk.
+#[tauri::command]
+pub fn watch_files(state: State<'_, AppState>, on_change: Channel<u64>) {
+    let first = state.watcher.lock().expect("watcher lock").replace(on_change).is_none();
+    if first {
+        let target = state.watcher.clone();
+        let (seen, paths) = (state.seen.clone(), state.paths.clone());
+        let mut count = 0u64;
+        crate::watch::watch(vec![paths.config.clone(), paths.credentials.clone()], move || {
+            // Only what keyrack has not seen: its own saves are recorded before the lock is freed.
+            let unseen = match (AwsFiles::load(&paths), seen.lock().expect("seen lock").latest()) {
+                (Ok(now), Some(shown)) => now.config.on_disk != shown.config.on_disk || now.credentials.on_disk != shown.credentials.on_disk,
+                _ => true,
+            };
+            if unseen {
+                count += 1;
+                if let Some(channel) = target.lock().expect("watcher lock").as_ref() {
+                    let _ = channel.send(count);
+                }
+            }
+            true
+        });
+    }
+}
+
+#[tauri::command]
+pub fn check_input(field: String, value: String) -> Option<InputAdvice> {
+    changes::check_input(&field, &value)
+}
+
+/// The value of a secret setting, because the person asked to see or copy it.
+#[tauri::command]
+pub fn reveal_secret(state: State<'_, AppState>, profile: String, key: String) -> Result<String, Failure> {
+    let files = state.latest()?;
+    profiles::reveal(&files, &profile, &key)
+        .map(|secret| secret.expose().to_string())
+        .ok_or_else(|| Failure::new("not_found", format!("profile '{profile}' has no {key}")))
+}
+
+/// Apply a change made from the view of `revision` to the files as they are now.
+#[tauri::command]
+pub fn apply_change(state: State<'_, AppState>, revision: u64, operation: Operation, force: bool) -> Result<Applied, Failure> {
+    let seen = state.seen.lock().expect("seen lock").at(revision).cloned();
+    let seen = match seen {
+        Some(files) => files,
+        None => AwsFiles::load(&state.paths)?,
+    };
+    state.writing(|| Ok(changes::apply(&state.paths, &seen, &operation, force)?))
+}
+
+/// The first run: write the four `aws configure` answers to the default profile.
+#[tauri::command]
+pub fn configure_default(
+    state: State<'_, AppState>,
+    access_key_id: String,
+    secret_access_key: String,
+    region: String,
+    output: String,
+) -> Result<Applied, Failure> {
+    let answers = ConfigureAnswers { access_key_id, secret_access_key: Secret::new(secret_access_key), region, output };
+    state.writing(|| Ok(changes::configure_default(&state.paths, &answers)?))
+}
+
+/// One profile's identity check, as the list shows it.
+#[derive(Clone, Serialize)]
+pub struct IdentityView {
+    profile: String,
+    arn: Option<String>,
+    account: Option<String>,
+    user_id: Option<String>,
+    /// The AWS error code or keyrack's own (`SignatureDoesNotMatch`, `NoCredentials`...).
+    code: Option<String>,
+    message: Option<String>,
+    /// Milliseconds since the epoch.
+    checked_at: u64,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Check who each profile is, all at once; each result goes through `on_result` as it comes.
+#[tauri::command]
+pub async fn check_identities(
+    state: State<'_, AppState>,
+    profiles: Vec<String>,
+    on_result: Channel<IdentityView>,
+) -> Result<usize, Failure> {
+    let files = state.latest()?;
+    let session = Session::from_files(&files);
+    let outcomes = identity::check_all(&session, &profiles, identity::DEFAULT_CONCURRENCY, |outcome| {
+        let view = match &outcome.result {
+            Ok(id) => IdentityView {
+                profile: outcome.profile.clone(),
+                arn: Some(id.arn.clone()),
+                account: Some(id.account.clone()),
+                user_id: Some(id.user_id.clone()),
+                code: None,
+                message: None,
+                checked_at: now_ms(),
+            },
+            Err(e) => IdentityView {
+                profile: outcome.profile.clone(),
+                arn: None,
+                account: None,
+                user_id: None,
+                code: Some(e.code().to_string()),
+                message: Some(e.to_string()),
+                checked_at: now_ms(),
+            },
+        };
+        let _ = on_result.send(view);
+    })
+    .await;
+    Ok(outcomes.len())
+}

@@ -1,0 +1,40 @@
+//! keyrack's desktop window: a thin Tauri shell over the keyrack engine. Each command in
+//! `commands.rs` calls one engine function; the web UI in `ui/` is plain HTML/CSS/JS.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod keychain;
+mod rotation;
+mod seen;
+mod watch;
+
+use keyrack::files::FilePaths;
+
+fn main() {
+    // WebKitGTK's accelerated compositing costs about 100 MB per window and is what blanks
+    // WebKit windows on some GPU drivers; a window of forms does not need it. Set before any
+    // thread starts, so the WebKit processes inherit it; a value the user set wins.
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
+    let state = commands::AppState::new(FilePaths::from_process_env());
+    tauri::Builder::default()
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![
+            commands::load,
+            commands::watch_files,
+            commands::check_input,
+            commands::reveal_secret,
+            commands::apply_change,
+            commands::configure_default,
+            commands::check_identities,
+            rotation::rotation_plan,
+            rotation::recovery_plan,
+            rotation::rotate_key,
+            rotation::interrupted_rotations,
+            keychain::move_to_keychain,
+            keychain::restore_from_keychain,
+        ])
+        .run(tauri::generate_context!())
+        .expect("keyrack could not open its window");
+}

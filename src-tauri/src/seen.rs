@@ -1,0 +1,44 @@
+//! The versions of the files the window has shown, by revision number, so that a change made
+//! from an older view is compared with what the person actually saw.
+
+use keyrack::files::AwsFiles;
+use std::collections::VecDeque;
+
+/// How many shown versions are kept (a form is rarely older than a few outside edits).
+const KEPT: usize = 16;
+
+#[derive(Default)]
+pub struct Seen {
+    versions: VecDeque<(u64, AwsFiles)>,
+    next: u64,
+}
+
+fn same_bytes(a: &AwsFiles, b: &AwsFiles) -> bool {
+    a.config.on_disk == b.config.on_disk && a.credentials.on_disk == b.credentials.on_disk
+}
+
+impl Seen {
+    /// Record `files` as shown; the same bytes as the latest version keep its revision.
+    pub fn record(&mut self, files: AwsFiles) -> u64 {
+        if let Some((revision, latest)) = self.versions.back() {
+            if same_bytes(latest, &files) {
+                return *revision;
+            }
+        }
+        self.next += 1;
+        self.versions.push_back((self.next, files));
+        if self.versions.len() > KEPT {
+            self.versions.pop_front();
+        }
+        self.next
+    }
+
+    /// The files as shown at `revision` (the oldest kept one when it is too old).
+    pub fn at(&self, revision: u64) -> Option<&AwsFiles> {
+        self.versions.iter().find(|(r, _)| *r == revision).or(self.versions.front()).map(|(_, f)| f)
+    }
+
+    pub fn latest(&self) -> Option<&AwsFiles> {
+        self.versions.back().map(|(_, f)| f)
+    }
+}

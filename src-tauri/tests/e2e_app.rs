@@ -1,0 +1,457 @@
+//! The desktop app end to end: the real window in WebKit under Xvfb, driven through
+//! `tauri-driver` + `WebKitWebDriver`, on AWS files in a temporary HOME and, for identities and
+//! rotation, the moto stand-in with signature checks on. Each test saves a screenshot in
+//! `<target>/e2e-screenshots/`.
+//!
+//! Needs `tests/tools/setup-app.sh` (Xvfb, WebKitWebDriver, tauri-driver) and
+//! `tests/tools/setup.sh` (botocore, the AWS CLI and moto in a venv).
+
+mod support;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::Duration;
+
+use keyrack::aws::{iam, AwsClient, ClientSettings, Credentials, Service};
+use support::desktop::{app_env, Desktop};
+use support::moto::MotoServer;
+use support::{aws_cli, botocore_read};
+use thirtyfour::prelude::*;
+
+fn home() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("keyrack-e2e-").tempdir().expect("temp HOME")
+}
+
+fn write_aws(home: &Path, config: &str, credentials: &str) {
+    let dir = home.join(".aws");
+    fs::create_dir_all(&dir).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
+    fs::write(dir.join("config"), config).unwrap();
+    fs::write(dir.join("credentials"), credentials).unwrap();
+    fs::set_permissions(dir.join("credentials"), fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+fn read(home: &Path, file: &str) -> String {
+    fs::read_to_string(home.join(".aws").join(file)).unwrap()
+}
+
+async fn open(home: &Path, endpoint: Option<&str>) -> Desktop {
+    Desktop::open(home, app_env(home, endpoint)).await
+}
+
+/// An IAM user on moto with one access key and permission for IAM and STS.
+async fn moto_user(moto: &MotoServer, name: &str) -> (String, String) {
+    let client = AwsClient::new(ClientSettings::default()).unwrap();
+    let endpoint = moto.endpoint(Service::Iam);
+    let setup = Credentials::new("AKIASETUPSETUPSETUP0", "setup", None);
+    let call = |action: &'static str, params: Vec<(&'static str, String)>| {
+        let (client, endpoint, setup) = (&client, &endpoint, &setup);
+        async move {
+            let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            client.call(endpoint, action, &params, setup).await.unwrap_or_else(|e| panic!("{action}: {e}"));
+        }
+    };
+    call("CreateUser", vec![("UserName", name.into())]).await;
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:*","sts:*"],"Resource":"*"}]}"#;
+    call("PutUserPolicy", vec![("UserName", name.into()), ("PolicyName", "all".into()), ("PolicyDocument", policy.into())]).await;
+    let (key, secret) = iam::create_access_key(&client, &endpoint, &setup, Some(name)).await.expect("create key");
+    (key.access_key_id, secret.expose().to_string())
+}
+
+#[tokio::test]
+async fn first_run_asks_aws_configures_questions_and_creates_files_the_aws_cli_reads() {
+    let home = home();
+    let app = open(home.path(), None).await;
+    app.wait_text("#onboarding-title", "Welcome").await;
+    app.type_into("#ob-key", "AKIA EXAMPLE").await;
+    app.wait_text("#ob-key-advice", "only letters and digits").await;
+    app.type_into("#ob-key", "AKIAIOSFODNN7EXAMPLE").await;
+    app.type_into("#ob-secret", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY").await;
+    app.select_option("#ob-region", "eu-west-2").await;
+    app.select_option("#ob-output", "table").await;
+    app.screenshot("first-run-questions").await;
+    app.click("#ob-create").await;
+    app.wait_text("#profiles", "default").await;
+    app.wait_text("#editor-title", "default").await;
+    app.screenshot("first-run-done").await;
+    app.close().await;
+
+    let aws = home.path().join(".aws");
+    assert_eq!(fs::metadata(&aws).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(fs::metadata(aws.join("credentials")).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        read(home.path(), "credentials"),
+        "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+    );
+    assert_eq!(read(home.path(), "config"), "[default]\nregion = eu-west-2\noutput = table\n");
+    let seen = botocore_read(&aws.join("config"), &aws.join("credentials"));
+    assert_eq!(seen["error"], serde_json::Value::Null);
+    assert_eq!(seen["profiles"]["default"]["aws_access_key_id"], "AKIAIOSFODNN7EXAMPLE");
+    assert_eq!(seen["profiles"]["default"]["region"], "eu-west-2");
+    assert_eq!(seen["profiles"]["default"]["output"], "table");
+}
+
+#[tokio::test]
+async fn check_all_shows_each_profiles_arn_and_a_plain_words_error_for_a_bad_one() {
+    let moto = MotoServer::start();
+    let (alice_key, alice_secret) = moto_user(&moto, "alice").await;
+    let (bob_key, bob_secret) = moto_user(&moto, "bob").await;
+    moto.enable_auth().await;
+    let home = home();
+    let wrong_secret = "x".repeat(40);
+    write_aws(
+        home.path(),
+        "[default]\nregion = us-east-1\n\n[profile bob]\nregion = eu-west-1\n",
+        &format!(
+            "[default]\naws_access_key_id = {alice_key}\naws_secret_access_key = {alice_secret}\n\n\
+             [bob]\naws_access_key_id = {bob_key}\naws_secret_access_key = {bob_secret}\n\n\
+             [typo]\naws_access_key_id = {alice_key}\naws_secret_access_key = {wrong_secret}\n\n\
+             [gone]\naws_access_key_id = AKIAGONEGONEGONEGONE\naws_secret_access_key = {wrong_secret}\n"
+        ),
+    );
+    let app = open(home.path(), Some(&moto.url)).await;
+    app.wait_text("#profiles", "gone").await;
+    // Ctrl+R is the shortcut for "Check all".
+    app.driver.find(By::Css("#profiles")).await.unwrap().send_keys(Key::Control + "r").await.unwrap();
+    app.wait_text("#progress-text", "Checked 4 profiles").await;
+    let row = |name: &str| format!("#profiles li[data-name='{name}'] .who");
+    app.wait_text(&row("default"), "123456789012 · user alice").await;
+    app.wait_text(&row("bob"), "user bob").await;
+    app.wait_text(&row("typo"), "Wrong secret").await;
+    app.wait_text(&row("gone"), "Key deleted or unknown").await;
+    let arn = app.driver.find(By::Css(row("bob"))).await.unwrap().attr("title").await.unwrap();
+    assert_eq!(arn.as_deref(), Some("arn:aws:iam::123456789012:user/bob"));
+    app.open_profile("typo").await;
+    app.wait_text("#identity-card", "Wrong secret").await;
+    app.screenshot("check-all").await;
+    app.close().await;
+}
+
+#[tokio::test]
+async fn editing_a_region_changes_exactly_that_line() {
+    let home = home();
+    let config = "# my settings\n[default]\nregion = us-east-1\noutput = json\n\n; work account\n[profile work]\nregion=eu-west-1   \ncli_pager =\nunknown_key = kept as is\n";
+    let credentials = "[work]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
+    write_aws(home.path(), config, credentials);
+    let app = open(home.path(), None).await;
+    app.open_profile("work").await;
+    app.wait_text("#f-region-where", "config file, line 8").await;
+    app.select_option("#f-region", "ap-southeast-2").await;
+    app.wait_text("#dirty-note", "1 unsaved change").await;
+    // Validation as typed: a key id that cannot be one blocks saving, with the reason beside it.
+    app.type_into("#f-key", "akia-bad").await;
+    app.wait_text("#f-key-advice", "only letters and digits").await;
+    assert!(!app.driver.find(By::Css("#save")).await.unwrap().is_enabled().await.unwrap());
+    app.type_into("#f-key", "AKIAIOSFODNN7EXAMPLE").await;
+    app.wait_js("return !document.querySelector('#save').disabled", "Save to be enabled").await;
+    app.screenshot("edit-region").await;
+    // Ctrl+S saves.
+    app.driver.find(By::Css("#f-region")).await.unwrap().send_keys(Key::Control + "s").await.unwrap();
+    app.wait_text("#notice", "Saved 1 change to profile work in the config file").await;
+    app.close().await;
+
+    let after = read(home.path(), "config");
+    let changed: Vec<(&str, &str)> = config.lines().zip(after.lines()).filter(|(a, b)| a != b).collect();
+    assert_eq!(changed, [("region=eu-west-1   ", "region=ap-southeast-2")]);
+    assert_eq!(config.lines().count(), after.lines().count());
+    assert_eq!(read(home.path(), "credentials"), credentials, "the credentials file was not touched");
+    assert!(!after.contains("wJalr"));
+}
+
+#[tokio::test]
+async fn copy_rename_and_delete_a_profile_through_their_dialogs() {
+    let home = home();
+    write_aws(
+        home.path(),
+        "[default]\nregion = us-east-1\n\n# the dev account\n[profile dev]\nregion = eu-west-1\n",
+        "[dev]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+    );
+    let app = open(home.path(), None).await;
+    app.open_profile("dev").await;
+
+    // Copy (Ctrl+D), with a name the AWS tools cannot read back refused as typed.
+    app.driver.find(By::Css("#profiles")).await.unwrap().send_keys(Key::Control + "d").await.unwrap();
+    app.wait_text("#name-dialog-title", "Copy profile dev").await;
+    app.type_into("#name-input", "dev copy").await;
+    app.wait_text("#name-advice", "cannot read this name back").await;
+    app.type_into("#name-input", "staging").await;
+    app.wait_js("return !document.querySelector('#name-ok').disabled", "OK to be enabled").await;
+    app.click("#name-ok").await;
+    app.wait_text("#profiles", "staging").await;
+
+    // Rename staging to qa.
+    app.open_profile("staging").await;
+    app.click("#rename-profile").await;
+    app.wait_text("#name-dialog-title", "Rename profile staging").await;
+    app.type_into("#name-input", "qa").await;
+    app.click("#name-ok").await;
+    app.wait_text("#editor-title", "qa").await;
+
+    // Delete dev, after confirming.
+    app.open_profile("dev").await;
+    app.click("#delete-profile").await;
+    app.wait_text("#confirm-title", "Delete profile dev?").await;
+    app.screenshot("delete-confirmation").await;
+    app.click("#confirm-ok").await;
+    app.wait_js("return !document.querySelector(\"#profiles li[data-name='dev']\")", "dev to leave the list").await;
+    app.screenshot("after-copy-rename-delete").await;
+    app.close().await;
+
+    let aws = home.path().join(".aws");
+    let seen = botocore_read(&aws.join("config"), &aws.join("credentials"));
+    let profiles = seen["profiles"].as_object().unwrap();
+    let names: Vec<&str> = profiles.keys().map(String::as_str).collect();
+    assert_eq!(names, ["default", "qa"]);
+    assert_eq!(seen["profiles"]["qa"]["region"], "eu-west-1");
+    assert_eq!(seen["profiles"]["qa"]["aws_access_key_id"], "AKIAIOSFODNN7EXAMPLE");
+    assert!(!read(home.path(), "config").contains("the dev account"), "the comment glued to dev went with it");
+}
+
+#[tokio::test]
+async fn an_outside_edit_appears_at_once_and_is_never_overwritten() {
+    let home = home();
+    write_aws(home.path(), "[default]\nregion = us-east-1\noutput = json\n", "");
+    let app = open(home.path(), None).await;
+    app.open_profile("default").await;
+
+    // The person starts changing the region...
+    app.select_option("#f-region", "eu-central-1").await;
+    app.wait_text("#dirty-note", "1 unsaved change").await;
+    // ...while another program adds a profile and changes the output format.
+    let outside = "[default]\nregion = us-east-1\noutput = text\n\n[profile added-outside]\nregion = sa-east-1\n";
+    fs::write(home.path().join(".aws/config"), outside).unwrap();
+    app.wait_text("#profiles", "added-outside").await;
+    app.wait_text("#editor-changed", "changed on disk").await;
+    app.screenshot("outside-edit-while-editing").await;
+    app.click("#save").await;
+    app.wait_text("#notice", "their changes were kept").await;
+    assert_eq!(
+        read(home.path(), "config"),
+        "[default]\nregion = eu-central-1\noutput = text\n\n[profile added-outside]\nregion = sa-east-1\n"
+    );
+
+    // Now the other program changes the very setting the person is editing: keyrack asks.
+    app.select_option("#f-region", "us-west-2").await;
+    app.wait_text("#dirty-note", "1 unsaved change").await;
+    fs::write(home.path().join(".aws/config"), "[default]\nregion = ap-south-1\noutput = text\n\n[profile added-outside]\nregion = sa-east-1\n").unwrap();
+    app.wait_text("#editor-changed", "changed on disk").await;
+    app.click("#save").await;
+    app.wait_text("#confirm-title", "Changed by another program").await;
+    app.wait_text("#confirm-text", "region").await;
+    app.screenshot("outside-edit-conflict").await;
+    app.click("#confirm-cancel").await; // "Discard mine"
+    app.wait_js("return document.querySelector('#f-region').value === 'ap-south-1'", "the editor to show their region").await;
+    app.close().await;
+    assert!(read(home.path(), "config").contains("region = ap-south-1"), "their change was kept");
+}
+
+#[tokio::test]
+async fn secrets_stay_masked_until_shown_and_the_keyboard_reaches_everything() {
+    let home = home();
+    let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    let mut config = String::new();
+    for i in 0..12 {
+        config.push_str(&format!("[profile p{i:02}]\nregion = eu-west-1\n\n"));
+    }
+    write_aws(home.path(), &config, &format!("[p03]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = {secret}\n"));
+    let app = open(home.path(), None).await;
+    // Ctrl+F filters.
+    app.driver.find(By::Tag("body")).await.unwrap().send_keys(Key::Control + "f").await.unwrap();
+    app.wait_js("return document.activeElement.id === 'filter'", "the filter to have focus").await;
+    app.driver.find(By::Css("#filter")).await.unwrap().send_keys("p03").await.unwrap();
+    app.wait_text("#profile-count", "(1 of 12)").await;
+    app.driver.find(By::Css("#filter")).await.unwrap().send_keys(Key::Enter).await.unwrap();
+    app.wait_text("#editor-title", "p03").await;
+    assert!(!app.body_text().await.contains(secret));
+    let html = app.driver.source().await.unwrap();
+    assert!(!html.contains(secret), "the secret reached the page before it was asked for");
+    app.click("#f-secret + .reveal").await;
+    app.wait_js(&format!("return document.querySelector('#f-secret').value === '{secret}'"), "the secret to be shown").await;
+    // Every control has an accessible name.
+    let unnamed = app
+        .driver
+        .execute(
+            "return [...document.querySelectorAll('button, input, select')].filter(e => e.offsetParent !== null)
+               .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim() && !e.title)
+               .map(e => e.id || e.outerHTML)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(unnamed.json(), &serde_json::json!([]), "controls without an accessible name");
+    // Ctrl+N opens the new-profile dialog; Escape closes it.
+    app.driver.find(By::Css("#profiles")).await.unwrap().send_keys(Key::Control + "n").await.unwrap();
+    app.wait_text("#name-dialog-title", "New profile").await;
+    app.screenshot("new-profile-dialog").await;
+    app.driver.find(By::Css("#name-input")).await.unwrap().send_keys(Key::Escape).await.unwrap();
+    app.wait_js("return !document.querySelector('#name-dialog').open", "the dialog to close").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.close().await;
+}
+
+#[tokio::test]
+async fn the_rotate_button_rotates_the_key_of_every_profile_sharing_it() {
+    let moto = MotoServer::start();
+    let (old_key, old_secret) = moto_user(&moto, "alice").await;
+    moto.enable_auth().await;
+    let home = home();
+    let credentials = format!(
+        "# alice's key, twice\n[default]\naws_access_key_id = {old_key}\naws_secret_access_key = {old_secret}\n\n\
+         [alice-too]\naws_access_key_id = {old_key}\naws_secret_access_key = {old_secret}\n"
+    );
+    write_aws(home.path(), "[default]\nregion = eu-west-1\n", &credentials);
+    let app = open(home.path(), Some(&moto.url)).await;
+    app.open_profile("default").await;
+    app.click("#rotate").await;
+    app.wait_text("#rotate-content", "These profiles hold the key").await;
+    app.wait_text("#rotate-content", "alice-too").await;
+    app.wait_text("#rotate-content", "(this one)").await;
+    app.screenshot("rotate-plan").await;
+    app.click("#rotate-start").await;
+    app.wait_text("#rotate-result", "Done.").await;
+    app.wait_text("#rotate-result", "is deleted").await;
+    app.screenshot("rotate-done").await;
+    app.close().await;
+
+    let after = read(home.path(), "credentials");
+    assert!(!after.contains(&old_key) && !after.contains(&old_secret), "the old key is gone from the files:\n{after}");
+    assert!(after.starts_with("# alice's key, twice\n[default]\n"), "comments kept:\n{after}");
+    let out = aws_cli(home.path(), &moto.url, &["sts", "get-caller-identity", "--profile", "alice-too", "--region", "us-east-1", "--output", "json"]);
+    assert!(out.status.success(), "the AWS CLI works with the new key: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("user/alice"));
+    let out = aws_cli(home.path(), &moto.url, &["iam", "list-access-keys", "--user-name", "alice", "--profile", "alice-too", "--region", "us-east-1", "--output", "json"]);
+    let keys: serde_json::Value = serde_json::from_slice(&out.stdout).expect("list-access-keys JSON");
+    let ids: Vec<&str> = keys["AccessKeyMetadata"].as_array().unwrap().iter().map(|k| k["AccessKeyId"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 1, "one key left: {ids:?}");
+    assert_ne!(ids[0], old_key);
+    assert!(after.contains(ids[0]));
+}
+
+#[tokio::test]
+async fn the_window_can_reach_only_keyracks_commands_and_no_remote_content() {
+    let home = home();
+    write_aws(home.path(), "[default]\nregion = us-east-1\n", "");
+    let app = open(home.path(), None).await;
+    // A core command that no capability grants is refused.
+    let refused = app
+        .driver
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             window.__TAURI__.core.invoke('plugin:window|close', { label: 'main' })
+               .then(() => done('allowed'), (e) => done('refused: ' + e));",
+            vec![],
+        )
+        .await
+        .expect("invoke a core command");
+    let refused = refused.json().as_str().unwrap_or_default().to_string();
+    assert!(refused.starts_with("refused"), "the window could call plugin:window|close: {refused}");
+    // Remote content and inline scripts are blocked by the Content-Security-Policy.
+    app.driver
+        .execute(
+            "const img = document.createElement('img'); img.src = 'https://example.com/x.png'; document.body.append(img);
+             const s = document.createElement('script'); s.textContent = 'window.__inline = 1'; document.body.append(s);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    app.wait_js("return (window.__keyrackErrors || []).some(e => e.startsWith('CSP blocked'))", "the CSP to block remote content").await;
+    let inline_ran = app.driver.execute("return window.__inline === 1", vec![]).await.unwrap();
+    assert_eq!(inline_ran.json(), &serde_json::json!(false), "an inline script ran");
+    app.driver.execute("window.__keyrackErrors.length = 0", vec![]).await.unwrap();
+    app.close().await;
+}
+
+#[tokio::test]
+async fn an_interrupted_rotation_is_offered_for_completion_when_the_app_opens() {
+    let moto = MotoServer::start();
+    let (old_key, old_secret) = moto_user(&moto, "alice").await;
+    // The interrupted run got as far as AWS creating a key whose secret never reached the files.
+    let client = AwsClient::new(ClientSettings::default()).unwrap();
+    let setup = Credentials::new("AKIASETUPSETUPSETUP0", "setup", None);
+    let (lost, _) = iam::create_access_key(&client, &moto.endpoint(Service::Iam), &setup, Some("alice")).await.unwrap();
+    moto.enable_auth().await;
+    let home = home();
+    write_aws(home.path(), "[default]\nregion = us-east-1\n", &format!("[default]\naws_access_key_id = {old_key}\naws_secret_access_key = {old_secret}\n"));
+    let now = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap();
+    let journal = keyrack::rotation::Journal {
+        version: 1,
+        old_key_id: old_key.clone(),
+        new_key_id: None,
+        user: "alice".into(),
+        arn: "arn:aws:iam::123456789012:user/alice".into(),
+        profile: "default".into(),
+        profiles: vec![keyrack::rotation::JournalProfile { profile: "default".into(), file: "credentials".into() }],
+        config_file: home.path().join(".aws/config"),
+        credentials_file: home.path().join(".aws/credentials"),
+        started_at: now.clone(),
+        updated_at: now,
+        step: keyrack::rotation::JournalStep::Started,
+        keep_old: false,
+    };
+    let dir = home.path().join(".local/state/keyrack/rotations");
+    fs::create_dir_all(&dir).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
+    fs::write(dir.join(format!("{old_key}.json")), serde_json::to_vec(&journal).unwrap()).unwrap();
+
+    let app = open(home.path(), Some(&moto.url)).await;
+    app.wait_text("#interrupted", "was interrupted").await;
+    app.screenshot("interrupted-rotation-offered").await;
+    app.click("#interrupted button").await;
+    app.wait_text("#rotate-content", &lost.access_key_id).await;
+    app.click("#rotate-start").await;
+    app.wait_text("#rotate-result", "Done.").await;
+    app.screenshot("interrupted-rotation-finished").await;
+    app.click("#rotate-buttons button").await;
+    app.wait_js("return document.querySelector('#interrupted').hidden", "the offer to go away").await;
+    app.close().await;
+
+    let out = aws_cli(home.path(), &moto.url, &["iam", "list-access-keys", "--user-name", "alice", "--profile", "default", "--output", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let keys: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = keys["AccessKeyMetadata"].as_array().unwrap().iter().map(|k| k["AccessKeyId"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 1, "one Active key left: {ids:?}");
+    assert!(ids[0] != old_key && ids[0] != lost.access_key_id);
+    assert!(read(home.path(), "credentials").contains(ids[0]));
+    assert!(fs::read_dir(&dir).unwrap().flatten().all(|e| e.file_name().to_string_lossy().starts_with('.')), "the journal is gone");
+}
+
+#[tokio::test]
+async fn the_problems_panel_shows_what_check_finds_with_line_numbers() {
+    let home = home();
+    write_aws(home.path(), "[default]\nregion = us-east-1\n\n[profile typo]\nregion = eu-wset-1\n", "");
+    let app = open(home.path(), None).await;
+    app.wait_text("#problem-count", "1").await;
+    app.click("#problems-toggle").await;
+    app.wait_text("#problem-list", "config:5").await;
+    app.wait_text("#problem-list", "eu-wset-1").await;
+    // An outside fix makes the problem go away without a restart.
+    fs::write(home.path().join(".aws/config"), "[default]\nregion = us-east-1\n\n[profile typo]\nregion = eu-west-1\n").unwrap();
+    app.wait_text("#problem-list", "No problems found").await;
+    app.screenshot("problems-panel").await;
+    app.close().await;
+}
+
+#[tokio::test]
+async fn a_refused_rotation_explains_what_to_do_and_changes_nothing() {
+    let moto = MotoServer::start();
+    let (key, secret) = moto_user(&moto, "alice").await;
+    // alice's second key is Active and held by no profile here: keyrack must not touch it.
+    let client = AwsClient::new(ClientSettings::default()).unwrap();
+    let setup = Credentials::new("AKIASETUPSETUPSETUP0", "setup", None);
+    let (other, _) = iam::create_access_key(&client, &moto.endpoint(Service::Iam), &setup, Some("alice")).await.unwrap();
+    moto.enable_auth().await;
+    let home = home();
+    let credentials = format!("[default]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n");
+    write_aws(home.path(), "[default]\nregion = us-east-1\n", &credentials);
+    let app = open(home.path(), Some(&moto.url)).await;
+    app.open_profile("default").await;
+    app.click("#rotate").await;
+    app.wait_text("#rotate-content", &other.access_key_id).await;
+    app.wait_text("#rotate-content", "Nothing was changed").await;
+    assert!(app.driver.find(By::Css("#rotate-start")).await.is_err(), "no way to start a refused rotation");
+    app.screenshot("rotate-refused").await;
+    app.click("#rotate-buttons button").await;
+    app.close().await;
+    assert_eq!(read(home.path(), "credentials"), credentials);
+}

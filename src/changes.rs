@@ -1,0 +1,409 @@
+//! A person's changes to the files, made from a view that may be out of date: each change is
+//! applied to the files as they are on disk *now*, so an edit made meanwhile by another program
+//! (an editor, `aws configure`) is kept. Only when that edit touched what the person is changing
+//! is the change refused with [`ChangeError::ChangedOnDisk`], so the app can ask.
+//!
+//! Also: what the first run writes (the four `aws configure` answers), and the checks run on
+//! every field while it is typed.
+
+use crate::aws::Secret;
+use crate::files::check::REGIONS;
+use crate::files::edit::{EditError, KeyPath, Section};
+use crate::files::names::{check_key, check_profile_name, check_value};
+use crate::files::save::SaveError;
+use crate::files::{AwsFiles, Dialect, FilePaths, FileKind, FilesError, Settings};
+use crate::keychain::Keychain;
+use crate::vault::{self, VaultError};
+use serde::{Deserialize, Serialize};
+
+/// One change to a setting of a profile.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum SettingChange {
+    Set { key: String, value: String },
+    Unset { key: String },
+}
+
+impl SettingChange {
+    fn key(&self) -> &str {
+        match self {
+            SettingChange::Set { key, .. } | SettingChange::Unset { key } => key,
+        }
+    }
+}
+
+/// What the person asked for.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Operation {
+    /// Change some settings of a profile (created when it does not exist yet).
+    Edit { profile: String, changes: Vec<SettingChange> },
+    Add { profile: String, changes: Vec<SettingChange> },
+    Copy { profile: String, to: String },
+    Rename { profile: String, to: String },
+    Delete { profile: String },
+}
+
+impl Operation {
+    fn profile(&self) -> &str {
+        match self {
+            Operation::Edit { profile, .. }
+            | Operation::Add { profile, .. }
+            | Operation::Copy { profile, .. }
+            | Operation::Rename { profile, .. }
+            | Operation::Delete { profile } => profile,
+        }
+    }
+}
+
+/// What was done.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Applied {
+    /// The files written (none when nothing needed to change).
+    pub saved: Vec<FileKind>,
+    pub warnings: Vec<String>,
+    /// The files had changed on disk since the person's view; the change was made on top of them.
+    pub reapplied: bool,
+}
+
+/// Why a change was not made. Nothing was written in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    #[error("profile '{profile}' changed on disk since you opened it ({}); look at the new values, then apply your change again or discard it", changed_what(.keys))]
+    ChangedOnDisk { profile: String, keys: Vec<String> },
+    #[error(transparent)]
+    Edit(#[from] EditError),
+    #[error(transparent)]
+    Files(#[from] FilesError),
+    #[error(transparent)]
+    Vault(#[from] crate::vault::VaultError),
+    #[error("the files kept changing on disk while keyrack was saving; nothing was written. Try again")]
+    Busy,
+}
+
+fn changed_what(keys: &[String]) -> String {
+    if keys.is_empty() {
+        "edited or removed by another program".into()
+    } else {
+        format!("{} changed by another program", keys.join(", "))
+    }
+}
+
+fn profile_settings<'a>(reading: &'a crate::files::Reading, name: &str) -> Option<&'a Settings> {
+    reading.profiles.get(name)
+}
+
+fn values(settings: Option<&Settings>, key: &str) -> Option<crate::files::Value> {
+    settings.and_then(|s| s.get(&key.split('.').next().unwrap_or(key).to_lowercase())).map(|s| s.value.clone())
+}
+
+fn same_profile(a: Option<&Settings>, b: Option<&Settings>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a.len() == b.len() && a.iter().all(|(k, s)| b.get(k).is_some_and(|t| t.value == s.value)),
+        _ => false,
+    }
+}
+
+/// The keys of `operation`'s profile that differ between what the person saw and the disk, or
+/// `Err` with them when the operation depends on them.
+fn check_unchanged(seen: &AwsFiles, fresh: &AwsFiles, operation: &Operation) -> Result<(), ChangeError> {
+    let (before, now) = (seen.read(Dialect::Cli), fresh.read(Dialect::Cli));
+    let name = operation.profile();
+    let (a, b) = (profile_settings(&before, name), profile_settings(&now, name));
+    match operation {
+        Operation::Edit { changes, .. } => {
+            let keys: Vec<String> =
+                changes.iter().map(SettingChange::key).filter(|k| values(a, k) != values(b, k)).map(str::to_string).collect();
+            let vanished = a.is_some() && b.is_none();
+            if keys.is_empty() && !vanished {
+                Ok(())
+            } else {
+                Err(ChangeError::ChangedOnDisk { profile: name.to_string(), keys })
+            }
+        }
+        Operation::Add { .. } => Ok(()),
+        Operation::Copy { .. } | Operation::Rename { .. } | Operation::Delete { .. } => {
+            if same_profile(a, b) {
+                Ok(())
+            } else {
+                Err(ChangeError::ChangedOnDisk { profile: name.to_string(), keys: Vec::new() })
+            }
+        }
+    }
+}
+
+fn apply_to(files: &mut AwsFiles, operation: &Operation) -> Result<Vec<String>, ChangeError> {
+    let section = Section::Profile(operation.profile().to_string());
+    let mut warnings = Vec::new();
+    match operation {
+        Operation::Edit { changes, .. } => {
+            for change in changes {
+                match change {
+                    SettingChange::Set { key, value } => {
+                        let key = KeyPath::parse(key)?;
+                        let current = files.read(Dialect::Cli).profiles.get(section.name()).and_then(|s| s.get(&key.key)).and_then(|s| s.value.as_text().map(str::to_string));
+                        if key.sub.is_some() || current.as_deref() != Some(value.as_str()) {
+                            warnings.extend(files.set(&section, &key, value)?.warnings);
+                        }
+                    }
+                    SettingChange::Unset { key } => {
+                        let key = KeyPath::parse(key)?;
+                        match files.unset(&section, &key) {
+                            Ok(outcome) => warnings.extend(outcome.warnings),
+                            Err(EditError::NoSetting { .. }) => {}
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
+                }
+            }
+        }
+        Operation::Add { changes, .. } => {
+            let mut settings = Vec::new();
+            for change in changes {
+                if let SettingChange::Set { key, value } = change {
+                    settings.push((KeyPath::parse(key)?, value.clone()));
+                }
+            }
+            warnings.extend(files.add(&section, &settings)?.warnings);
+        }
+        Operation::Copy { to, .. } => warnings.extend(files.copy(&section, to)?.warnings),
+        Operation::Rename { to, .. } => warnings.extend(files.rename(&section, to)?.warnings),
+        Operation::Delete { .. } => warnings.extend(files.delete(&section)?.warnings),
+    }
+    Ok(warnings)
+}
+
+/// Apply `operation` to the files as they are on disk now. `seen` is what the person was looking
+/// at; `force` applies the change even where the disk changed the same settings meanwhile.
+pub fn apply(paths: &FilePaths, seen: &AwsFiles, operation: &Operation, force: bool) -> Result<Applied, ChangeError> {
+    for _attempt in 0..3 {
+        let mut files = AwsFiles::load(paths)?;
+        let reapplied = files.config.on_disk != seen.config.on_disk || files.credentials.on_disk != seen.credentials.on_disk;
+        if reapplied && !force {
+            check_unchanged(seen, &files, operation)?;
+        }
+        if let Some(result) = follow_keychain(&mut files, operation) {
+            match result {
+                Ok(outcome) => return Ok(Applied { saved: outcome.saved, warnings: outcome.warnings, reapplied }),
+                Err(VaultError::Save { error: FilesError::Save(SaveError::Conflict { .. }), .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let warnings = apply_to(&mut files, operation)?;
+        match files.save() {
+            Ok(saved) => return Ok(Applied { saved, warnings, reapplied }),
+            // Changed between our load and our save: load again and re-apply.
+            Err(FilesError::Save(SaveError::Conflict { .. })) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ChangeError::Busy)
+}
+
+/// Copy, rename and delete of a profile whose key is in the keychain go through the vault, so the
+/// keychain entry follows the profile (`None`: not such a profile or operation).
+fn follow_keychain(files: &mut AwsFiles, operation: &Operation) -> Option<Result<vault::VaultOutcome, VaultError>> {
+    let profile = operation.profile();
+    vault::keychain_account(files, profile)?;
+    let keychain = match Keychain::open() {
+        Ok(k) => k,
+        Err(error) => return Some(Err(VaultError::Keychain { error })),
+    };
+    Some(match operation {
+        Operation::Copy { to, .. } => vault::copy(files, &keychain, profile, to),
+        Operation::Rename { to, .. } => vault::rename(files, &keychain, profile, to),
+        Operation::Delete { .. } => vault::delete(files, &keychain, profile),
+        Operation::Edit { .. } | Operation::Add { .. } => return None,
+    })
+}
+
+/// The four answers of `aws configure`.
+#[derive(Debug)]
+pub struct ConfigureAnswers {
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    pub region: String,
+    pub output: String,
+}
+
+/// Write the answers to the `[default]` profile as `aws configure` does: the key pair to the
+/// credentials file, region and output to the config file, an empty answer skipped; new files
+/// are created 0600 in a 0700 folder.
+pub fn configure_default(paths: &FilePaths, answers: &ConfigureAnswers) -> Result<Applied, ChangeError> {
+    let pairs = [
+        ("aws_access_key_id", answers.access_key_id.trim()),
+        ("aws_secret_access_key", answers.secret_access_key.expose().trim()),
+        ("region", answers.region.trim()),
+        ("output", answers.output.trim()),
+    ];
+    let changes = pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| SettingChange::Set { key: k.to_string(), value: v.to_string() })
+        .collect();
+    let files = AwsFiles::load(paths)?;
+    apply(paths, &files, &Operation::Edit { profile: "default".into(), changes }, false)
+}
+
+/// What is wrong with a field being typed, in words; `None` when it is fine.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InputAdvice {
+    /// `error`: keyrack will not save it; `warning`: it saves, but probably is a mistake.
+    pub level: &'static str,
+    pub message: String,
+}
+
+fn error(message: impl Into<String>) -> Option<InputAdvice> {
+    Some(InputAdvice { level: "error", message: message.into() })
+}
+
+fn warning(message: impl Into<String>) -> Option<InputAdvice> {
+    Some(InputAdvice { level: "warning", message: message.into() })
+}
+
+/// The output formats the AWS CLI accepts.
+pub const OUTPUT_FORMATS: &[&str] = &["json", "yaml", "yaml-stream", "text", "table"];
+
+/// Check a profile name (`field = "profile"`), a setting name (`field = "key"`) or the value of
+/// setting `field`.
+pub fn check_input(field: &str, value: &str) -> Option<InputAdvice> {
+    match field {
+        "profile" => check_profile_name(value).err().and_then(|e| error(format!("The AWS tools cannot read this name back: {e}"))),
+        "key" => check_key(value).err().and_then(|e| error(format!("Not a setting name: {e}"))),
+        _ => {
+            if let Err(e) = check_value(value) {
+                return error(format!("Cannot be saved: {e}"));
+            }
+            check_setting_value(&field.to_lowercase(), value)
+        }
+    }
+}
+
+fn check_setting_value(key: &str, value: &str) -> Option<InputAdvice> {
+    if value.is_empty() {
+        return None;
+    }
+    match key {
+        "aws_access_key_id" => {
+            if !value.chars().all(|c| c.is_ascii_alphanumeric()) {
+                error("An access key ID has only letters and digits (like AKIAIOSFODNN7EXAMPLE)")
+            } else if value.len() < 16 || value.len() > 128 {
+                error(format!("An access key ID is 20 characters long (this one has {})", value.len()))
+            } else if value.chars().any(|c| c.is_ascii_lowercase()) {
+                error("An access key ID is in capital letters (like AKIAIOSFODNN7EXAMPLE)")
+            } else if !(value.starts_with("AKIA") || value.starts_with("ASIA")) {
+                warning("AWS access key IDs start with AKIA (or ASIA for temporary keys)")
+            } else {
+                None
+            }
+        }
+        "aws_secret_access_key" => {
+            if value.chars().any(char::is_whitespace) {
+                error("A secret access key has no spaces")
+            } else if value.len() != 40 {
+                warning(format!("AWS secret access keys are 40 characters long (this one has {})", value.len()))
+            } else {
+                None
+            }
+        }
+        "region" => {
+            if REGIONS.contains(&value) {
+                None
+            } else if value.chars().any(|c| c.is_ascii_uppercase() || c == '_' || c == ' ') {
+                error("Region names are lower case with dashes, like eu-west-1")
+            } else {
+                warning(format!("'{value}' is not an AWS region keyrack knows; check for a typo"))
+            }
+        }
+        "output" => {
+            if OUTPUT_FORMATS.contains(&value) {
+                None
+            } else {
+                error(format!("The AWS CLI accepts only {}", OUTPUT_FORMATS.join(", ")))
+            }
+        }
+        "role_arn" | "mfa_serial" if !value.starts_with("arn:") => error("An ARN starts with arn: (like arn:aws:iam::123456789012:role/Name)"),
+        "endpoint_url" if !(value.starts_with("https://") || value.starts_with("http://")) => error("An endpoint URL starts with https://"),
+        "duration_seconds" if value.parse::<u32>().map_or(true, |d| !(900..=43200).contains(&d)) => {
+            error("A number of seconds between 900 and 43200")
+        }
+        _ => None,
+    }
+}
+
+/// Whether a setting goes to the credentials file (as `aws configure set` does).
+pub fn home_file(key: &str) -> Option<FileKind> {
+    KeyPath::parse(key).ok().map(|k| k.home_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn paths(dir: &std::path::Path) -> FilePaths {
+        FilePaths { config: dir.join("aws/config"), credentials: dir.join("aws/credentials") }
+    }
+
+    #[test]
+    fn configure_default_writes_the_files_as_aws_configure_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = paths(dir.path());
+        let answers = ConfigureAnswers {
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+            secret_access_key: Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+            region: "eu-west-1".into(),
+            output: "json".into(),
+        };
+        configure_default(&p, &answers).unwrap();
+        assert_eq!(
+            fs::read_to_string(&p.credentials).unwrap(),
+            "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+        );
+        assert_eq!(fs::read_to_string(&p.config).unwrap(), "[default]\nregion = eu-west-1\noutput = json\n");
+    }
+
+    #[test]
+    fn an_outside_edit_elsewhere_is_kept_and_the_change_reapplied() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = paths(dir.path());
+        fs::create_dir_all(dir.path().join("aws")).unwrap();
+        fs::write(&p.config, "[profile a]\nregion = eu-west-1\n\n[profile b]\noutput = json\n").unwrap();
+        let seen = AwsFiles::load(&p).unwrap();
+        fs::write(&p.config, "[profile a]\nregion = eu-west-1\n\n[profile b]\noutput = text\n").unwrap();
+        let op = Operation::Edit { profile: "a".into(), changes: vec![SettingChange::Set { key: "region".into(), value: "us-east-2".into() }] };
+        let applied = apply(&p, &seen, &op, false).unwrap();
+        assert!(applied.reapplied);
+        assert_eq!(fs::read_to_string(&p.config).unwrap(), "[profile a]\nregion = us-east-2\n\n[profile b]\noutput = text\n");
+    }
+
+    #[test]
+    fn an_outside_edit_of_the_same_setting_is_never_overwritten_unasked() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = paths(dir.path());
+        fs::create_dir_all(dir.path().join("aws")).unwrap();
+        fs::write(&p.config, "[profile a]\nregion = eu-west-1\n").unwrap();
+        let seen = AwsFiles::load(&p).unwrap();
+        fs::write(&p.config, "[profile a]\nregion = ap-south-1\n").unwrap();
+        let op = Operation::Edit { profile: "a".into(), changes: vec![SettingChange::Set { key: "region".into(), value: "us-east-2".into() }] };
+        match apply(&p, &seen, &op, false) {
+            Err(ChangeError::ChangedOnDisk { keys, .. }) => assert_eq!(keys, ["region"]),
+            other => panic!("expected ChangedOnDisk, got {other:?}"),
+        }
+        assert_eq!(fs::read_to_string(&p.config).unwrap(), "[profile a]\nregion = ap-south-1\n");
+        apply(&p, &seen, &op, true).unwrap();
+        assert_eq!(fs::read_to_string(&p.config).unwrap(), "[profile a]\nregion = us-east-2\n");
+    }
+
+    #[test]
+    fn typed_values_get_advice_in_words() {
+        assert_eq!(check_input("aws_access_key_id", "AKIAIOSFODNN7EXAMPLE"), None);
+        assert_eq!(check_input("aws_access_key_id", "AKIA IOSF").unwrap().level, "error");
+        assert_eq!(check_input("region", "eu-west-1"), None);
+        assert_eq!(check_input("region", "eu-wset-1").unwrap().level, "warning");
+        assert_eq!(check_input("output", "xml").unwrap().level, "error");
+        assert_eq!(check_input("profile", "my profile").unwrap().level, "error");
+        assert_eq!(check_input("role_arn", "line\nbreak").unwrap().level, "error");
+    }
+}

@@ -1,0 +1,176 @@
+//! The profiles as a person sees them at a glance: one [`Profile`] per profile of the AWS CLI's
+//! reading, with its kind, region, default marker and settings (secrets masked), plus what
+//! `keyrack check` finds. This is what the desktop app lists; secrets leave it only through
+//! [`reveal`].
+
+use crate::aws::Secret;
+use crate::files::check::{self, Finding, Severity};
+use crate::files::model::{is_secret_key, profile_kind, ProfileKind};
+use crate::files::{AwsFiles, Dialect, FileKind, Settings, Value};
+use crate::vault::{secret_store, SecretStore};
+use serde::Serialize;
+
+/// Everything the app shows about the two files at one moment.
+#[derive(Clone, Debug, Serialize)]
+pub struct Snapshot {
+    pub config_path: String,
+    pub credentials_path: String,
+    /// Neither file exists: the first-run questions are asked.
+    pub first_run: bool,
+    /// The profile the AWS tools use when none is named (`AWS_PROFILE`, else `default`).
+    pub default_profile: String,
+    pub profiles: Vec<Profile>,
+    pub sso_sessions: Vec<String>,
+    pub findings: Vec<FindingView>,
+    /// Why the AWS CLI rejects the files, when it does.
+    pub rejection: Option<String>,
+}
+
+/// One profile, merged from both files as the AWS CLI reads it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Profile {
+    pub name: String,
+    /// `static_keys`, `session`, `role`, `sso`, `credential_process`, `keychain` or `settings_only`.
+    pub kind: String,
+    pub region: Option<String>,
+    pub output: Option<String>,
+    pub access_key_id: Option<String>,
+    pub is_default: bool,
+    pub settings: Vec<ProfileSetting>,
+}
+
+/// One setting of a profile; a secret's value is never included.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProfileSetting {
+    pub key: String,
+    /// The text; `None` for a secret or a nested block.
+    pub value: Option<String>,
+    pub secret: bool,
+    /// Sub-settings of a nested block (`s3 =` + indented lines), in file order.
+    pub nested: Vec<(String, String)>,
+    pub file: FileKind,
+    pub line: usize,
+}
+
+/// A finding of `keyrack check`, with the file's path.
+#[derive(Clone, Debug, Serialize)]
+pub struct FindingView {
+    pub severity: Severity,
+    pub file: FileKind,
+    pub path: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// How a profile gets its credentials, for the list. A `credential_process` that runs
+/// `keyrack credential-process` means the secret is in the OS keychain.
+pub fn kind_name(settings: &Settings) -> String {
+    let kind = profile_kind(settings);
+    if kind == ProfileKind::CredentialProcess && matches!(secret_store(settings), SecretStore::Keychain { .. }) {
+        return "keychain".into();
+    }
+    serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+/// The profile used when none is named: `AWS_PROFILE` (or the older `AWS_DEFAULT_PROFILE`), else
+/// `default`.
+pub fn default_profile_name(env: impl Fn(&str) -> Option<String>) -> String {
+    env("AWS_PROFILE").or_else(|| env("AWS_DEFAULT_PROFILE")).filter(|p| !p.is_empty()).unwrap_or_else(|| "default".into())
+}
+
+/// Look at the files as they were loaded.
+pub fn snapshot(files: &AwsFiles) -> Snapshot {
+    let reading = files.read(Dialect::Cli);
+    let default_profile = default_profile_name(|k| std::env::var(k).ok());
+    let text = |s: &Settings, k: &str| s.get(k).and_then(|v| v.value.as_text()).map(str::to_string);
+    let profiles = reading
+        .profiles
+        .iter()
+        .map(|(name, settings)| Profile {
+            name: name.clone(),
+            kind: kind_name(settings),
+            region: text(settings, "region"),
+            output: text(settings, "output"),
+            access_key_id: text(settings, "aws_access_key_id"),
+            is_default: *name == default_profile,
+            settings: settings
+                .iter()
+                .map(|(key, s)| {
+                    let secret = is_secret_key(key);
+                    let (value, nested) = match (&s.value, secret) {
+                        (_, true) => (None, Vec::new()),
+                        (Value::Text(t), false) => (Some(t.clone()), Vec::new()),
+                        (Value::Nested(map), false) => (None, map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+                    };
+                    ProfileSetting { key: key.clone(), value, secret, nested, file: s.origin.file, line: s.origin.line }
+                })
+                .collect(),
+        })
+        .collect();
+    let path = |kind: FileKind| files.path(kind).display().to_string();
+    let findings = check::check(files)
+        .into_iter()
+        .map(|Finding { severity, file, line, message }| FindingView { severity, file, path: path(file), line, message })
+        .collect();
+    let rejection = reading.rejection().map(|p| match p.line {
+        Some(line) => format!("{}:{line}: {}", path(p.file), p.message),
+        None => format!("{}: {}", path(p.file), p.message),
+    });
+    Snapshot {
+        config_path: path(FileKind::Config),
+        credentials_path: path(FileKind::Credentials),
+        first_run: !files.config.exists() && !files.credentials.exists(),
+        default_profile,
+        profiles,
+        sso_sessions: reading.sso_sessions.keys().cloned().collect(),
+        findings,
+        rejection,
+    }
+}
+
+/// A secret setting of a profile, for the one moment the user asked to see or copy it.
+pub fn reveal(files: &AwsFiles, profile: &str, key: &str) -> Option<Secret> {
+    if !is_secret_key(key) {
+        return None;
+    }
+    let reading = files.read(Dialect::Cli);
+    reading.profiles.get(profile)?.get(&key.to_lowercase())?.value.as_text().map(Secret::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = "[default]\nregion = eu-west-1\n\n[profile ops]\nrole_arn = arn:aws:iam::123456789012:role/ops\nsource_profile = default\n\n[profile vault]\ncredential_process = /usr/bin/keyrack credential-process --profile vault\n";
+    const CREDENTIALS: &str = "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
+
+    #[test]
+    fn snapshot_lists_profiles_with_kind_region_and_default_but_no_secret() {
+        let files = AwsFiles::from_bytes(CONFIG.as_bytes(), CREDENTIALS.as_bytes());
+        let snap = snapshot(&files);
+        let names: Vec<_> = snap.profiles.iter().map(|p| (p.name.as_str(), p.kind.as_str())).collect();
+        assert_eq!(names, [("default", "static_keys"), ("ops", "role"), ("vault", "keychain")]);
+        let default = &snap.profiles[0];
+        assert_eq!(default.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(default.access_key_id.as_deref(), Some("AKIAIOSFODNN7EXAMPLE"));
+        let json = serde_json::to_string(&snap).unwrap();
+        assert!(!json.contains("wJalrXUtnFEMI"), "a secret reached the snapshot: {json}");
+        let secret = default.settings.iter().find(|s| s.key == "aws_secret_access_key").unwrap();
+        assert!(secret.secret && secret.value.is_none());
+        assert_eq!((secret.file, secret.line), (FileKind::Credentials, 3));
+    }
+
+    #[test]
+    fn reveal_gives_secrets_only() {
+        let files = AwsFiles::from_bytes(CONFIG.as_bytes(), CREDENTIALS.as_bytes());
+        assert_eq!(reveal(&files, "default", "aws_secret_access_key").unwrap().expose(), "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+        assert!(reveal(&files, "default", "region").is_none());
+        assert!(reveal(&files, "nobody", "aws_secret_access_key").is_none());
+    }
+
+    #[test]
+    fn aws_profile_names_the_default() {
+        assert_eq!(default_profile_name(|_| None), "default");
+        assert_eq!(default_profile_name(|k| (k == "AWS_PROFILE").then(|| "work".to_string())), "work");
+    }
+}

@@ -1,0 +1,44 @@
+// The only way the window talks to keyrack: its own commands, through Tauri's IPC.
+const { invoke, Channel } = window.__TAURI__.core;
+
+export const load = () => invoke("load");
+export const checkInput = (field, value) => invoke("check_input", { field, value });
+export const revealSecret = (profile, key) => invoke("reveal_secret", { profile, key });
+export const applyChange = (revision, operation, force = false) => invoke("apply_change", { revision, operation, force });
+export const configureDefault = (answers) => invoke("configure_default", answers);
+
+/** Calls `onChange()` whenever either AWS file changes on disk. */
+export function watchFiles(onChange) {
+  const channel = new Channel();
+  channel.onmessage = () => onChange();
+  return invoke("watch_files", { onChange: channel });
+}
+
+/** Checks who each profile is; `onResult(view)` gets each result as it arrives. */
+export function checkIdentities(profiles, onResult) {
+  const channel = new Channel();
+  channel.onmessage = onResult;
+  return invoke("check_identities", { profiles, onResult: channel });
+}
+
+/** A rotation's plan (changes nothing); the shell keeps it for `rotateKey`. */
+export const rotationPlan = (profile, keepOld, deleteInactive) => invoke("rotation_plan", { profile, keepOld, deleteInactive });
+export const recoveryPlan = (oldKeyId) => invoke("recovery_plan", { oldKeyId });
+
+/** Runs the plan last shown; `onProgress(event)` gets each step as it starts, waits and ends. */
+export function rotateKey(onProgress) {
+  const channel = new Channel();
+  channel.onmessage = onProgress;
+  return invoke("rotate_key", { onProgress: channel });
+}
+
+export const interruptedRotations = () => invoke("interrupted_rotations");
+
+export const moveToKeychain = (profile) => invoke("move_to_keychain", { profile });
+export const restoreFromKeychain = (profile) => invoke("restore_from_keychain", { profile });
+
+/** A failure from a command, as text. */
+export function message(error) {
+  if (error && typeof error === "object" && "message" in error) return error.message;
+  return String(error);
+}

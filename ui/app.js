@@ -1,0 +1,274 @@
+// keyrack's window: loads the files, keeps the list, editor and problems panel in step with the
+// disk, and wires the keyboard shortcuts.
+import * as api from "./api.js";
+import { $, announce } from "./dom.js";
+import { renderList, listKeys, scrollToSelected, visibleProfiles } from "./profile-list.js";
+import { initEditor, show as showEditor, save, isDirty, renderIdentity } from "./editor.js";
+import { confirmDialog, nameDialog } from "./dialogs.js";
+import { renderProblems, toggleProblems } from "./problems.js";
+import { showOnboarding, hideOnboarding } from "./onboarding.js";
+import { openRotation, offerInterrupted } from "./rotation.js";
+
+const state = {
+  view: null,
+  selected: null,
+  filter: "",
+  identities: new Map(),   // profile -> last identity result
+  checking: new Set(),     // profiles being checked now
+};
+
+async function reload() {
+  const view = await api.load();
+  const first = !state.view;
+  // The same bytes as shown (our own save, seen again by the watcher): nothing to redraw.
+  if (!first && view.revision === state.view.revision) return false;
+  state.view = view;
+  for (const name of [...state.identities.keys()]) if (!view.profiles.some((p) => p.name === name)) state.identities.delete(name);
+  if (view.first_run && !view.profiles.length) {
+    showOnboarding(view, reload);
+    return;
+  }
+  hideOnboarding();
+  if (!view.profiles.some((p) => p.name === state.selected)) {
+    state.selected = (view.profiles.find((p) => p.is_default) || view.profiles[0] || {}).name || null;
+  }
+  render();
+  showEditor(state.selected);
+  const errors = renderProblems(view);
+  if (first && errors) toggleProblems(true);
+  $("#file-paths").textContent = `${view.config_path} · ${view.credentials_path}`;
+  return true;
+}
+
+function render() {
+  renderList(state, select);
+  // When the list first showed, for scripts/bench-app (milliseconds since the epoch).
+  if (!document.body.dataset.listRenderedAt && state.view.profiles.length) {
+    document.body.dataset.listRenderedAt = String(Math.round(performance.timeOrigin + performance.now()));
+  }
+}
+
+function showActive() {
+  const list = $("#profiles");
+  const id = list.getAttribute("aria-activedescendant");
+  const current = id && document.getElementById(id);
+  if (current) current.classList.toggle("active-descendant", document.activeElement === list);
+}
+
+function select(name, { focusList = false } = {}) {
+  state.selected = name;
+  render();
+  showEditor(name);
+  scrollToSelected(state);
+  if (focusList) $("#profiles").focus();
+}
+
+function selectedProfile() {
+  return state.view && state.view.profiles.find((p) => p.name === state.selected);
+}
+
+async function checkIdentities(names) {
+  if (!names.length) return;
+  for (const n of names) state.checking.add(n);
+  let done = 0;
+  const progress = $("#progress");
+  const fill = $("#progress-fill");
+  const text = $("#progress-text");
+  progress.hidden = false;
+  fill.style.width = "0%";
+  text.textContent = `Checking ${names.length} profile${names.length > 1 ? "s" : ""}…`;
+  $("#check-all").disabled = true;
+  render();
+  refreshIdentityCard();
+  try {
+    await api.checkIdentities(names, (result) => {
+      done += 1;
+      state.checking.delete(result.profile);
+      state.identities.set(result.profile, result);
+      fill.style.width = `${Math.round((done / names.length) * 100)}%`;
+      text.textContent = `Checked ${done} of ${names.length}`;
+      render();
+      if (result.profile === state.selected) refreshIdentityCard();
+    });
+    const failed = names.filter((n) => state.identities.get(n) && !state.identities.get(n).arn).length;
+    text.textContent = `Checked ${names.length} profile${names.length > 1 ? "s" : ""}: ${names.length - failed} working, ${failed} failing`;
+  } catch (error) {
+    text.textContent = "Checking failed: " + api.message(error);
+  } finally {
+    for (const n of names) state.checking.delete(n);
+    $("#check-all").disabled = false;
+    render();
+    refreshIdentityCard();
+    setTimeout(() => { if (!state.checking.size) progress.hidden = true; }, 5000);
+  }
+}
+
+function refreshIdentityCard() {
+  const p = selectedProfile();
+  if (p) renderIdentity(p);
+}
+
+const actions = {
+  select,
+  checkOne: (name) => checkIdentities([name]),
+  async copy() {
+    const p = selectedProfile();
+    if (!p) return;
+    await nameDialog({
+      title: `Copy profile ${p.name}`,
+      text: "The copy gets every setting of this profile, in both files.",
+      initial: `${p.name}-copy`,
+      ok: "Copy",
+      submit: ({ name }) => api.applyChange(state.view.revision, { action: "copy", profile: p.name, to: name }),
+    }).then(async (result) => {
+      if (!result) return;
+      announce(`Copied profile ${p.name} to ${result.name}.`);
+      await reload();
+      select(result.name);
+    });
+  },
+  async rename() {
+    const p = selectedProfile();
+    if (!p) return;
+    const result = await nameDialog({
+      title: `Rename profile ${p.name}`,
+      text: "Renames its sections in both files; comments and other lines stay as they are.",
+      initial: p.name,
+      ok: "Rename",
+      submit: ({ name }) => api.applyChange(state.view.revision, { action: "rename", profile: p.name, to: name }).then((applied) => {
+        if (applied.warnings.length) announce(applied.warnings.join(" "), "warning");
+      }),
+    });
+    if (!result) return;
+    if (!$("#notice").classList.contains("warning")) announce(`Renamed profile ${p.name} to ${result.name}.`);
+    state.identities.delete(p.name);
+    await reload();
+    select(result.name);
+  },
+  async remove() {
+    const p = selectedProfile();
+    if (!p) return;
+    const places = [...new Set(p.settings.map((s) => s.file))].map((f) => `the ${f} file`).join(" and ") || "the config file";
+    const ok = await confirmDialog({
+      title: `Delete profile ${p.name}?`,
+      text: [
+        `Its sections are removed from ${places}, with the comment lines right above them.`,
+        "The previous version of each file stays next to it as NAME.keyrack.bak.",
+      ],
+      ok: "Delete",
+      danger: true,
+    });
+    if (!ok) return;
+    try {
+      await api.applyChange(state.view.revision, { action: "delete", profile: p.name });
+      announce(`Deleted profile ${p.name}.`);
+      state.identities.delete(p.name);
+      await reload();
+      $("#profiles").focus();
+    } catch (error) {
+      announce(api.message(error), "error");
+    }
+  },
+  async newProfile() {
+    const result = await nameDialog({
+      title: "New profile",
+      text: "Like aws configure --profile NAME: keys go to the credentials file, region and output to the config file.",
+      ok: "Create",
+      newProfile: true,
+      regions: state.view.regions,
+      outputs: state.view.output_formats,
+      submit: ({ name, changes }) => api.applyChange(state.view.revision, { action: "add", profile: name, changes }),
+    });
+    if (!result) return;
+    announce(`Created profile ${result.name}.`);
+    await reload();
+    select(result.name);
+  },
+  async vault() {
+    const p = selectedProfile();
+    if (!p) return;
+    const toKeychain = p.kind !== "keychain";
+    const ok = await confirmDialog({
+      title: toKeychain ? `Move the key of ${p.name} into the keychain?` : `Move the key of ${p.name} back into the file?`,
+      text: toKeychain
+        ? ["The access key and secret leave the credentials file and go into the OS keychain. The profile gets a credential_process that runs keyrack, so the AWS CLI, the SDKs and Terraform keep working.",
+           "The key is read back from the keychain before it is removed from the file."]
+        : ["The access key and secret go back into the credentials file (readable by you only), then leave the keychain."],
+      ok: toKeychain ? "Move to keychain" : "Move to file",
+    });
+    if (!ok) return;
+    try {
+      const applied = await (toKeychain ? api.moveToKeychain(p.name) : api.restoreFromKeychain(p.name));
+      announce((toKeychain ? `The key of ${p.name} is in the keychain now.` : `The key of ${p.name} is in the credentials file again.`) + (applied.warnings.length ? " " + applied.warnings.join(" ") : ""));
+      await reload();
+    } catch (error) {
+      announce(api.message(error), "error");
+    }
+  },
+  rotate() {
+    const p = selectedProfile();
+    if (p) openRotation(p, { reload, select, state });
+  },
+};
+
+function shortcuts(event) {
+  const ctrl = event.ctrlKey || event.metaKey;
+  const inDialog = document.querySelector("dialog[open]");
+  if (inDialog) return;
+  const key = event.key.toLowerCase();
+  if (ctrl && key === "f") { event.preventDefault(); $("#filter").focus(); $("#filter").select(); return; }
+  if (ctrl && key === "n") { event.preventDefault(); actions.newProfile(); return; }
+  if (ctrl && key === "s") { event.preventDefault(); save(); return; }
+  if (ctrl && key === "r") { event.preventDefault(); checkAll(); return; }
+  if (ctrl && key === "d") { event.preventDefault(); actions.copy(); return; }
+  if (event.key === "F2") { event.preventDefault(); actions.rename(); return; }
+  if (event.key === "F5") { event.preventDefault(); return; }
+  if (event.target === $("#profiles")) {
+    if (listKeys(event, state, select)) { event.preventDefault(); return; }
+    if (event.key === "Delete") { event.preventDefault(); actions.remove(); return; }
+    if (event.key === "Enter") { event.preventDefault(); const first = $("#f-key"); if (first) first.focus(); }
+  }
+}
+
+function checkAll() {
+  if (!state.view || $("#check-all").disabled) return;
+  checkIdentities(visibleProfiles(state).map((p) => p.name));
+}
+
+async function start() {
+  initEditor({ state, reload, actions });
+  $("#check-all").addEventListener("click", checkAll);
+  $("#new-profile").addEventListener("click", () => actions.newProfile());
+  $("#problems-toggle").addEventListener("click", () => toggleProblems());
+  $("#problems-close").addEventListener("click", () => { toggleProblems(false); $("#problems-toggle").focus(); });
+  $("#filter").addEventListener("input", (e) => { state.filter = e.target.value.trim(); render(); });
+  $("#filter").addEventListener("keydown", (e) => {
+    if (e.key === "ArrowDown" || e.key === "Enter") {
+      e.preventDefault();
+      const first = visibleProfiles(state)[0];
+      if (first) select(first.name, { focusList: true });
+    } else if (e.key === "Escape") { e.target.value = ""; state.filter = ""; render(); }
+  });
+  // Focus only moves the highlight: rebuilding the rows here would swallow the click that focused the list.
+  $("#profiles").addEventListener("focus", showActive);
+  $("#profiles").addEventListener("blur", showActive);
+  document.addEventListener("keydown", shortcuts);
+  window.addEventListener("beforeunload", (e) => { if (isDirty()) e.preventDefault(); });
+
+  try {
+    await reload();
+  } catch (error) {
+    announce("Could not read the AWS files: " + api.message(error), "error");
+  }
+  await api.watchFiles(async () => {
+    try {
+      if (await reload()) announce("The AWS files changed on disk; keyrack shows the new version.");
+    } catch (error) {
+      announce("Could not read the AWS files: " + api.message(error), "error");
+    }
+  });
+  offerInterrupted({ reload, select, state });
+  document.body.dataset.ready = "true";
+}
+
+start();

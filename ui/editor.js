@@ -1,0 +1,338 @@
+// The editor of one profile: the four `aws configure` answers, the session token and every other
+// setting. Validated as typed; saving sends only what changed. Secrets stay masked and are
+// fetched only when the person presses Show or Copy.
+import * as api from "./api.js";
+import { $, el, showAdvice, fillSelect, kindLabel, errorHeadline, principal, timeAgo, announce } from "./dom.js";
+import { confirmDialog } from "./dialogs.js";
+
+const FIXED = {
+  aws_access_key_id: "#f-key",
+  aws_secret_access_key: "#f-secret",
+  aws_session_token: "#f-token",
+  region: "#f-region",
+  output: "#f-output",
+};
+const SECRET_KEYS = ["aws_secret_access_key", "aws_session_token", "aws_security_token"];
+
+let ctx;            // { state, reload, actions }
+let form = null;    // { profile, revision, original: Map, rows: [...], errors: Set }
+
+export function initEditor(context) {
+  ctx = context;
+  const f = $("#editor-form");
+  f.addEventListener("submit", (e) => { e.preventDefault(); save(); });
+  f.addEventListener("input", onInput);
+  f.addEventListener("change", onInput);
+  $("#discard").addEventListener("click", () => { if (form) show(form.profile, { force: true }); });
+  for (const button of document.querySelectorAll("#editor-form .reveal")) button.addEventListener("click", () => reveal(button));
+  for (const button of document.querySelectorAll("#editor-form .copy-secret")) button.addEventListener("click", () => copySecret(button));
+  $("#add-setting").addEventListener("click", addSetting);
+  $("#new-key").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); $("#new-value").focus(); } });
+  $("#new-value").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); addSetting(); } });
+  $("#copy-profile").addEventListener("click", () => ctx.actions.copy());
+  $("#rename-profile").addEventListener("click", () => ctx.actions.rename());
+  $("#delete-profile").addEventListener("click", () => ctx.actions.remove());
+  $("#rotate").addEventListener("click", () => ctx.actions.rotate());
+  $("#vault-move").addEventListener("click", () => ctx.actions.vault());
+}
+
+export const isDirty = () => !!form && changes().length > 0;
+export const editedProfile = () => form && form.profile;
+
+function profileNamed(name) {
+  return ctx.state.view.profiles.find((p) => p.name === name);
+}
+
+function setting(profile, key) {
+  return profile.settings.find((s) => s.key === key);
+}
+
+function whereText(s) {
+  return s ? `${s.file} file, line ${s.line}` : "";
+}
+
+/** Show `name` in the editor. Unsaved edits of the profile shown are kept unless `force`. */
+export function show(name, { force = false } = {}) {
+  const profile = name && profileNamed(name);
+  $("#editor-empty").hidden = !!profile;
+  $("#editor-form").hidden = !profile;
+  if (!profile) { form = null; return; }
+  if (!force && form && form.profile === name && isDirty()) {
+    // The files changed on disk while the person edits: keep the edits, say so.
+    const box = $("#editor-changed");
+    box.textContent = "The files changed on disk while you were editing. Your unsaved changes are kept; " +
+      "Save applies them to the new version (keyrack asks first if another program changed the same settings).";
+    box.hidden = false;
+    renderIdentity(profile);
+    return;
+  }
+  $("#editor-changed").hidden = true;
+  $("#editor-error").textContent = "";
+  form = { profile: name, revision: ctx.state.view.revision, original: new Map(), rows: [], errors: new Set(), revealed: new Set() };
+  $("#editor-title").textContent = profile.name;
+  $("#editor-kind").textContent = kindLabel(profile.kind) + (profile.is_default ? " · default profile" : "");
+  $("#rotate").hidden = profile.kind !== "static_keys" && profile.kind !== "keychain";
+  const inKeychain = profile.kind === "keychain";
+  const vaultButton = $("#vault-move");
+  vaultButton.hidden = !inKeychain && !(profile.kind === "static_keys" || profile.kind === "session");
+  vaultButton.textContent = inKeychain ? "Move key to file" : "Move key to keychain";
+  vaultButton.title = inKeychain
+    ? "Put the key back into the credentials file and remove it from the OS keychain"
+    : "Keep the key in the OS keychain instead of the credentials file; the AWS tools read it through keyrack";
+
+  for (const [key, selector] of Object.entries(FIXED)) {
+    const input = $(selector);
+    const s = setting(profile, key);
+    form.original.set(key, s ? (s.secret ? null : s.value ?? "") : undefined);
+    if (key === "region") fillSelect(input, ctx.state.view.regions, s && s.value);
+    else if (key === "output") fillSelect(input, ctx.state.view.output_formats, s && s.value);
+    else if (SECRET_KEYS.includes(key)) {
+      input.value = "";
+      input.type = "password";
+      input.placeholder = s ? "•••••••••••••••• (saved; Show to see it)" : profile.kind === "keychain" ? "kept in the OS keychain" : "not set";
+      input.dataset.dirty = "";
+      const row = input.closest(".field");
+      row.querySelector(".reveal").disabled = !s;
+      row.querySelector(".reveal").textContent = "Show";
+      row.querySelector(".reveal").setAttribute("aria-pressed", "false");
+      row.querySelector(".copy-secret").disabled = !s;
+    } else input.value = s ? s.value ?? "" : "";
+    input.classList.remove("dirty");
+    showAdvice(input, null);
+    const where = document.getElementById(input.id + "-where");
+    if (where) where.textContent = whereText(s);
+    if (input.dataset.key === "aws_access_key_id") input.placeholder = "AKIA…";
+  }
+
+  const box = $("#other-settings");
+  box.replaceChildren();
+  for (const s of profile.settings) {
+    if (s.key in FIXED) continue;
+    if (s.nested.length) {
+      for (const [sub, value] of s.nested) addRow(`${s.key}.${sub}`, value, s, false);
+    } else addRow(s.key, s.secret ? null : s.value ?? "", s, false);
+  }
+  $("#new-key").value = "";
+  $("#new-value").value = "";
+  showAdvice($("#new-key"), null);
+  showAdvice($("#new-value"), null);
+  renderIdentity(profile);
+  updateFoot();
+}
+
+let rowCounter = 0;
+function addRow(key, value, s, isNew) {
+  const id = "o-" + ++rowCounter;
+  const secret = SECRET_KEYS.includes(key);
+  const input = el("input", {
+    id, "data-key": key, autocomplete: "off", spellcheck: "false",
+    type: secret ? "password" : "text",
+    "aria-describedby": `${id}-advice`,
+    placeholder: secret && !isNew ? "•••••••• (saved)" : "",
+  });
+  input.value = value ?? "";
+  const remove = el("button", { type: "button", class: "danger", "aria-label": `Remove ${key}`, text: "Remove" });
+  const row = { key, input, remove, removed: false, isNew, original: isNew ? undefined : value };
+  remove.addEventListener("click", () => {
+    if (row.isNew) { row.nodes.forEach((n) => n.remove()); form.rows = form.rows.filter((r) => r !== row); updateFoot(); return; }
+    row.removed = !row.removed;
+    input.disabled = row.removed;
+    remove.textContent = row.removed ? "Keep" : "Remove";
+    remove.setAttribute("aria-label", (row.removed ? "Keep " : "Remove ") + key);
+    label.classList.toggle("removed", row.removed);
+    label.firstChild.textContent = row.removed ? key + " (will be removed)" : key;
+    updateFoot();
+  });
+  const label = el("label", { class: "key", for: id }, key, el("span", { class: "where", text: s ? ` ${whereText(s)}` : " new" }));
+  label.firstChild.textContent = key;
+  const advice = el("p", { class: "advice", id: `${id}-advice` });
+  row.nodes = [label, el("div", {}, input, advice), remove];
+  $("#other-settings").append(...row.nodes);
+  form.rows.push(row);
+  if (isNew) input.classList.add("dirty");
+  return row;
+}
+
+async function validate(input) {
+  const key = input.dataset.key;
+  if (!key) return;
+  const advice = await api.checkInput(key, input.value);
+  showAdvice(input, advice);
+  if (form) {
+    if (advice && advice.level === "error") form.errors.add(input.id); else form.errors.delete(input.id);
+    updateFoot();
+  }
+}
+
+function onInput(event) {
+  const input = event.target;
+  if (!form || !(input instanceof HTMLInputElement || input instanceof HTMLSelectElement)) return;
+  if (input.id === "new-key") { checkNewKey(); return; }
+  if (input.id === "new-value") { validateNewValue(); return; }
+  if (SECRET_KEYS.includes(input.dataset.key) && event.type === "input") input.dataset.dirty = "1";
+  validate(input);
+  input.classList.toggle("dirty", fieldChanged(input));
+  updateFoot();
+}
+
+function fieldChanged(input) {
+  const key = input.dataset.key;
+  if (SECRET_KEYS.includes(key)) return input.dataset.dirty === "1";
+  const row = form.rows.find((r) => r.input === input);
+  const original = row ? row.original : form.original.get(key);
+  return (original ?? "") !== input.value;
+}
+
+/** The changes the form holds, as the engine takes them. */
+function changes() {
+  const out = [];
+  for (const [key, selector] of Object.entries(FIXED)) {
+    const input = $(selector);
+    if (!fieldChanged(input)) continue;
+    const existed = form.original.get(key) !== undefined;
+    if (input.value === "") { if (existed) out.push({ op: "unset", key }); }
+    else out.push({ op: "set", key, value: input.value });
+  }
+  for (const row of form.rows) {
+    if (row.removed) out.push({ op: "unset", key: row.key });
+    else if (row.isNew || fieldChanged(row.input)) out.push({ op: "set", key: row.key, value: row.input.value });
+  }
+  return out;
+}
+
+function updateFoot() {
+  if (!form) return;
+  const n = changes().length;
+  const errors = form.errors.size;
+  $("#save").disabled = n === 0 || errors > 0;
+  $("#discard").disabled = n === 0;
+  $("#dirty-note").textContent = errors
+    ? `${errors} field${errors > 1 ? "s" : ""} to fix before saving`
+    : n ? `${n} unsaved change${n > 1 ? "s" : ""}` : "No unsaved changes";
+}
+
+export async function save({ force = false } = {}) {
+  if (!form || $("#save").disabled) return;
+  const list = changes();
+  const name = form.profile;
+  $("#editor-error").textContent = "";
+  try {
+    const applied = await api.applyChange(form.revision, { action: "edit", profile: name, changes: list }, force);
+    const files = applied.saved.length ? applied.saved.join(" and ") + " file" + (applied.saved.length > 1 ? "s" : "") : "no file (nothing changed)";
+    announce(`Saved ${list.length} change${list.length > 1 ? "s" : ""} to profile ${name} in the ${files}` +
+      (applied.reapplied ? "; the files had changed on disk, their changes were kept" : "") +
+      (applied.warnings.length ? ". " + applied.warnings.join(" ") : ""));
+    form = null;
+    await ctx.reload();
+    ctx.actions.select(name);
+  } catch (error) {
+    if (error && error.code === "changed_on_disk") {
+      const keep = await confirmDialog({
+        title: "Changed by another program",
+        text: [error.message, "Save yours over theirs, or discard your changes and look at theirs?"],
+        ok: "Save mine",
+        cancel: "Discard mine",
+      });
+      if (keep) return save({ force: true });
+      form = null;
+      await ctx.reload();
+      show(name, { force: true });
+      return;
+    }
+    $("#editor-error").textContent = api.message(error);
+  }
+}
+
+async function reveal(button) {
+  const input = document.getElementById(button.dataset.for);
+  if (input.type === "text") {
+    input.type = "password";
+    if (input.dataset.dirty !== "1") input.value = "";
+    button.textContent = "Show";
+    button.setAttribute("aria-pressed", "false");
+    return;
+  }
+  if (input.dataset.dirty !== "1") {
+    try { input.value = await api.revealSecret(form.profile, input.dataset.key); } catch (e) { announce(api.message(e), "error"); return; }
+  }
+  input.type = "text";
+  button.textContent = "Hide";
+  button.setAttribute("aria-pressed", "true");
+}
+
+async function copySecret(button) {
+  const input = document.getElementById(button.dataset.for);
+  try {
+    const value = input.dataset.dirty === "1" ? input.value : await api.revealSecret(form.profile, input.dataset.key);
+    await writeClipboard(value);
+    announce("Copied to the clipboard.");
+  } catch (e) {
+    announce("Could not copy: " + api.message(e), "error");
+  }
+}
+
+async function writeClipboard(text) {
+  if (navigator.clipboard && navigator.clipboard.writeText) {
+    try { await navigator.clipboard.writeText(text); return; } catch { /* fall back below */ }
+  }
+  const area = el("textarea", { class: "visually-hidden", "aria-hidden": "true" });
+  area.value = text;
+  document.body.append(area);
+  area.select();
+  document.execCommand("copy");
+  area.remove();
+}
+
+async function checkNewKey() {
+  const key = $("#new-key");
+  const value = key.value.trim();
+  let advice = value ? await api.checkInput("key", value.split(".")[0]) : null;
+  if (!advice && value && form && (value in FIXED || form.rows.some((r) => r.key === value))) {
+    advice = { level: "error", message: `${value} is already in this profile; change it above` };
+  }
+  showAdvice(key, advice);
+  $("#new-value").dataset.key = value;
+  return !advice || advice.level !== "error";
+}
+
+async function validateNewValue() {
+  const input = $("#new-value");
+  const advice = await api.checkInput(input.dataset.key || "value", input.value);
+  showAdvice(input, advice);
+  return !advice || advice.level !== "error";
+}
+
+async function addSetting() {
+  const key = $("#new-key").value.trim();
+  if (!key) { showAdvice($("#new-key"), { level: "error", message: "Type the name of the setting first" }); $("#new-key").focus(); return; }
+  if (!(await checkNewKey()) || !(await validateNewValue())) return;
+  const row = addRow(key, $("#new-value").value, null, true);
+  $("#new-key").value = "";
+  $("#new-value").value = "";
+  validate(row.input);
+  updateFoot();
+  $("#new-key").focus();
+}
+
+export function renderIdentity(profile) {
+  const card = $("#identity-card");
+  const result = ctx.state.identities.get(profile.name);
+  const checking = ctx.state.checking.has(profile.name);
+  const button = el("button", { type: "button", text: checking ? "Checking…" : "Check", disabled: checking, onclick: () => ctx.actions.checkOne(profile.name) });
+  if (!result) {
+    card.className = "identity-card";
+    card.replaceChildren(el("div", {}, el("span", { class: "label", text: "Identity: " }), checking ? "checking…" : "not checked yet"), button);
+  } else if (result.arn) {
+    card.className = "identity-card ok";
+    card.replaceChildren(el("div", {},
+      el("div", {}, el("span", { class: "label", text: "✓ " + principal(result.arn) }), ` in account ${result.account}`),
+      el("div", { class: "arn", text: result.arn }),
+      el("div", { class: "muted small", text: "checked " + timeAgo(result.checked_at) })), button);
+  } else {
+    card.className = "identity-card bad";
+    card.replaceChildren(el("div", {},
+      el("div", { class: "label", text: "✕ " + errorHeadline(result.code) }),
+      el("div", { text: result.message || "" }),
+      el("div", { class: "muted small", text: `${result.code} · checked ${timeAgo(result.checked_at)}` })), button);
+  }
+}

@@ -1,0 +1,32 @@
+// The problems panel: what `keyrack check` finds, each with its file and line.
+import { $, el } from "./dom.js";
+
+export function renderProblems(view) {
+  const findings = view.findings;
+  const errors = findings.filter((f) => f.severity === "error").length;
+  const count = $("#problem-count");
+  count.textContent = String(findings.length);
+  count.className = "count" + (errors ? " bad" : findings.length ? " warn" : "");
+  $("#problems-toggle").setAttribute("aria-label", `Problems: ${errors} error${errors === 1 ? "" : "s"}, ${findings.length - errors} warning${findings.length - errors === 1 ? "" : "s"}`);
+  const rejection = $("#rejection");
+  rejection.hidden = !view.rejection;
+  rejection.textContent = view.rejection ? "The AWS CLI rejects these files: " + view.rejection : "";
+  const items = findings.map((f) => {
+    const file = f.path.split("/").pop();
+    return el("li", {},
+      el("span", { class: "sev " + f.severity, text: f.severity }),
+      el("span", { class: "mono", title: f.path, text: f.line ? `${file}:${f.line}` : file }),
+      el("span", { text: f.message }));
+  });
+  if (!items.length) items.push(el("li", {}, el("span", { class: "sev", text: "" }), el("span"), el("span", { class: "muted", text: "No problems found: the AWS CLI and the SDKs read these files the same way." })));
+  $("#problem-list").replaceChildren(...items);
+  return errors;
+}
+
+export function toggleProblems(open) {
+  const panel = $("#problems");
+  const show = open ?? panel.hidden;
+  panel.hidden = !show;
+  $("#problems-toggle").setAttribute("aria-expanded", String(show));
+  if (show) $("#problems-close").focus();
+}

@@ -1,0 +1,117 @@
+// The profile list: every profile with its kind, region, default marker and who it is.
+import { $, el, kindLabel, errorHeadline, principal, timeAgo } from "./dom.js";
+
+const optionId = (name) => "profile-" + encodeURIComponent(name).replace(/%/g, "_");
+
+function identityLine(result, checking) {
+  if (!result) {
+    return checking
+      ? el("div", { class: "who pending", text: "Checking…" })
+      : el("div", { class: "who pending", text: "Not checked yet" });
+  }
+  const when = " · " + timeAgo(result.checked_at);
+  if (result.arn) {
+    return el("div", { class: "who ok", title: result.arn },
+      `✓ ${result.account} · ${principal(result.arn)}`, el("span", { class: "muted", text: when }));
+  }
+  return el("div", { class: "who bad", title: result.message || "" },
+    `✕ ${errorHeadline(result.code)}`, el("span", { class: "muted", text: when }));
+}
+
+function matches(profile, filter, identity) {
+  if (!filter) return true;
+  const hay = [profile.name, profile.kind, kindLabel(profile.kind), profile.region, profile.access_key_id,
+    identity && identity.arn, identity && identity.account].filter(Boolean).join(" ").toLowerCase();
+  return filter.toLowerCase().split(/\s+/).every((word) => hay.includes(word));
+}
+
+/** The profiles shown under the current filter. */
+export function visibleProfiles(state) {
+  return state.view.profiles.filter((p) => matches(p, state.filter, state.identities.get(p.name)));
+}
+
+const rows = new Map(); // profile name -> { node, signature }
+
+function rowSignature(p, identity, checking, selected) {
+  return JSON.stringify([p.kind, p.region, p.access_key_id, p.is_default, identity, checking, selected]);
+}
+
+function buildRow(p, identity, checking, selected) {
+  const node = el("li", { id: optionId(p.name), class: "profile", role: "option", "data-name": p.name });
+  // Select on press, not on click: a row rebuilt while the button is down would lose the click.
+  node.addEventListener("mousedown", (event) => { if (event.button === 0) { event.preventDefault(); node.onselect(); } });
+  fillRow(node, p, identity, checking, selected);
+  return node;
+}
+
+function fillRow(node, p, identity, checking, selected) {
+  node.setAttribute("aria-selected", selected ? "true" : "false");
+  node.replaceChildren(
+    el("span", { class: "name", text: p.name }),
+    p.is_default ? el("span", { class: "badge default", text: "default", title: "Used when no profile is named" }) : el("span"),
+    el("div", { class: "meta" },
+      el("span", { class: "chip", text: kindLabel(p.kind) }),
+      el("span", { text: p.region || "no region" }),
+      p.access_key_id ? el("span", { class: "mono", text: p.access_key_id }) : null),
+    identityLine(identity, checking));
+}
+
+/** Bring the list up to date, touching only the rows whose content changed. */
+export function renderList(state, onSelect) {
+  const list = $("#profiles");
+  const shown = visibleProfiles(state);
+  const wanted = [];
+  for (const p of shown) {
+    const identity = state.identities.get(p.name);
+    const checking = state.checking.has(p.name);
+    const selected = p.name === state.selected;
+    const signature = rowSignature(p, identity, checking, selected);
+    let row = rows.get(p.name);
+    if (!row) {
+      row = { node: buildRow(p, identity, checking, selected), signature };
+      rows.set(p.name, row);
+    } else if (row.signature !== signature) {
+      fillRow(row.node, p, identity, checking, selected);
+      row.signature = signature;
+    }
+    row.node.onselect = () => onSelect(p.name, { focusList: true });
+    wanted.push(row.node);
+  }
+  const present = new Set(state.view.profiles.map((p) => p.name));
+  for (const name of [...rows.keys()]) if (!present.has(name)) rows.delete(name);
+  const current = [...list.children];
+  if (current.length !== wanted.length || current.some((node, i) => node !== wanted[i])) list.replaceChildren(...wanted);
+  $("#no-match").hidden = wanted.length > 0 || state.view.profiles.length === 0;
+  $("#profile-count").textContent = state.filter
+    ? `(${shown.length} of ${state.view.profiles.length})`
+    : `(${state.view.profiles.length})`;
+  const selectedNode = state.selected && document.getElementById(optionId(state.selected));
+  if (selectedNode) {
+    list.setAttribute("aria-activedescendant", selectedNode.id);
+    for (const node of list.querySelectorAll(".active-descendant")) if (node !== selectedNode) node.classList.remove("active-descendant");
+    selectedNode.classList.toggle("active-descendant", document.activeElement === list);
+  } else {
+    list.removeAttribute("aria-activedescendant");
+  }
+}
+
+/** Arrow keys, Home/End move the selection within the list. */
+export function listKeys(event, state, onSelect) {
+  const shown = visibleProfiles(state);
+  if (!shown.length) return false;
+  let index = shown.findIndex((p) => p.name === state.selected);
+  switch (event.key) {
+    case "ArrowDown": index = Math.min(shown.length - 1, index + 1); break;
+    case "ArrowUp": index = Math.max(0, index - 1); break;
+    case "Home": index = 0; break;
+    case "End": index = shown.length - 1; break;
+    default: return false;
+  }
+  onSelect(shown[index].name, { focusList: true });
+  return true;
+}
+
+export function scrollToSelected(state) {
+  const node = state.selected && document.getElementById(optionId(state.selected));
+  if (node) node.scrollIntoView({ block: "nearest" });
+}

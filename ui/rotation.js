@@ -1,0 +1,192 @@
+// The rotation dialog: the plan (which profiles share the key and get the new one, the user's
+// keys with age and last use, what happens to the old key, keeping it Inactive), then each step
+// live, then the result. A refused rotation says what the person can do. An interrupted rotation
+// is offered for completion when the window opens.
+import * as api from "./api.js";
+import { $, el, announce } from "./dom.js";
+
+const STEPS = [
+  ["delete_unused_key", "Delete the unused key to make room"],
+  ["create_key", "Create the new key"],
+  ["write_files", "Write the new key to every profile that held the old one"],
+  ["verify_new_key", "Prove the new key works (IAM takes a few seconds to accept a new key)"],
+  ["deactivate_old_key", "Switch the old key to Inactive, signed with the new key"],
+  ["delete_old_key", "Delete the old key"],
+  ["restore_old_key", "Put the old key back"],
+  ["delete_new_key", "Delete the unusable new key"],
+];
+const LABEL = Object.fromEntries(STEPS);
+
+let busy = false;
+const dialog = () => $("#rotate-dialog");
+
+function day(iso) {
+  return iso ? iso.slice(0, 10) : "";
+}
+
+function keysTable(plan) {
+  const rows = plan.keys.map((k) => el("tr", {},
+    el("td", { class: "mono", text: k.access_key_id + (k.access_key_id === plan.old_key_id ? " (this one)" : "") }),
+    el("td", { text: k.status.charAt(0).toUpperCase() + k.status.slice(1) }),
+    el("td", { text: `${k.age_days} day${k.age_days === 1 ? "" : "s"}` }),
+    el("td", { text: k.last_used ? `${day(k.last_used)}${k.last_used_service ? " · " + k.last_used_service : ""}` : "never" }),
+    el("td", { text: k.profiles.length ? k.profiles.join(", ") : "no local profile" })));
+  return el("table", {},
+    el("caption", { class: "visually-hidden", text: "The user's access keys" }),
+    el("thead", {}, el("tr", {}, ...["Key", "Status", "Age", "Last used", "Held by"].map((h) => el("th", { scope: "col", text: h })))),
+    el("tbody", {}, rows));
+}
+
+function buttons(...nodes) {
+  $("#rotate-buttons").replaceChildren(...nodes);
+  const focus = nodes.find((n) => n.classList.contains("primary")) || nodes[nodes.length - 1];
+  if (focus) focus.focus();
+}
+
+function closeButton(label = "Close") {
+  return el("button", { type: "button", text: label, onclick: () => dialog().close() });
+}
+
+function open(title) {
+  $("#rotate-title").textContent = title;
+  dialog().onclose = () => { if (busy) dialog().showModal(); };
+  if (!dialog().open) dialog().showModal();
+}
+
+/** Show the plan for rotating `profile`'s key; run it when confirmed. */
+export async function openRotation(profile, ctx, options = { keepOld: false, deleteInactive: false }) {
+  open(`Rotate the access key of ${profile.name}`);
+  $("#rotate-content").replaceChildren(el("p", { text: "Asking AWS who the key belongs to and listing the user's keys…" }));
+  buttons(closeButton("Cancel"));
+  let plan;
+  try {
+    plan = await api.rotationPlan(profile.name, options.keepOld, options.deleteInactive);
+  } catch (error) {
+    showRefusal(profile, ctx, error, options);
+    return;
+  }
+  showPlan(plan, ctx, options);
+}
+
+function showRefusal(profile, ctx, error, options) {
+  const parts = [el("div", { class: "result bad", role: "alert" }, el("p", { text: api.message(error) }))];
+  if (error && error.code === "inactive_key_needs_confirmation") {
+    const confirm = el("button", { type: "button", class: "primary", text: "Delete it and rotate", onclick: () => openRotation(profile, ctx, { ...options, deleteInactive: true }) });
+    parts.push(el("p", { text: "The Inactive key is not in any profile here. Delete it to make room for the new key?" }));
+    $("#rotate-content").replaceChildren(...parts);
+    buttons(closeButton("Cancel"), confirm);
+    return;
+  }
+  $("#rotate-content").replaceChildren(...parts);
+  buttons(closeButton());
+}
+
+function showPlan(plan, ctx, options) {
+  const keepOld = el("input", { type: "checkbox", id: "keep-old", checked: plan.old_key === "inactive" });
+  const finishing = plan.course && plan.course.course === "finish_interrupted";
+  const parts = [
+    el("div", { class: "plan" },
+      el("p", {}, "Key ", el("strong", { class: "mono", text: plan.old_key_id }), " of IAM user ", el("strong", { text: plan.user }), ` in account ${plan.account}.`),
+      finishing ? el("p", { class: "result", text: `An earlier rotation was interrupted after creating the new key ${plan.course.new_key_id}; this finishes it.` }) : null,
+      plan.course && plan.course.course === "restart_interrupted" ? el("p", { class: "result", text: "An earlier rotation was interrupted before its new key reached your files; that key is deleted and the rotation starts again." }) : null,
+      el("p", { text: "These profiles hold the key and get the new one (one safe save per file, comments kept):" }),
+      el("ul", {}, plan.profiles.map((h) => el("li", { text: h.keychain ? `${h.profile} — in the keychain` : `${h.profile} — ${h.file} file, line ${h.line}` }))),
+      el("p", { text: "The user's keys now:" }),
+      keysTable(plan)),
+  ];
+  for (const k of plan.delete_first) {
+    parts.push(el("p", { class: "result", text: k.reason === "inactive_and_unused"
+      ? `First, the Inactive key ${k.access_key_id}, which no profile here uses, is deleted to make room (AWS allows two keys).`
+      : `First, the key ${k.access_key_id} left by the interrupted rotation (its secret never reached your files) is deleted.` }));
+  }
+  parts.push(
+    el("p", { text: "Then a new key is created and written to the profiles above; keyrack proves it works, switches the old key Inactive and deletes it." }),
+    el("label", { class: "checkbox", for: "keep-old" }, keepOld, el("span", { text: "Keep the old key (Inactive) instead of deleting it, so it can be switched back on in the IAM console" })));
+  $("#rotate-content").replaceChildren(...parts);
+  const start = el("button", { type: "button", class: "primary", id: "rotate-start", text: finishing ? "Finish the rotation" : "Rotate now", onclick: async () => {
+    if (keepOld.checked !== (plan.old_key === "inactive")) {
+      // The choice changed the plan: plan again with it, then run that plan.
+      try {
+        plan = await api.rotationPlan(plan.profile, keepOld.checked, options.deleteInactive);
+      } catch (error) {
+        showRefusal({ name: plan.profile }, ctx, error, options);
+        return;
+      }
+    }
+    run(plan, ctx);
+  } });
+  buttons(closeButton("Cancel"), start);
+}
+
+async function run(plan, ctx) {
+  const items = new Map();
+  const list = el("ol", { class: "steps", "aria-label": "Rotation steps" });
+  const addItem = (name, text) => {
+    const item = el("li", { "data-step": name }, el("span", { text }), el("span", { class: "detail" }));
+    items.set(name, item);
+    list.append(item);
+    return item;
+  };
+  const planned = ["create_key", "write_files", "verify_new_key", "deactivate_old_key", ...(plan.old_key === "deleted" ? ["delete_old_key"] : [])];
+  if (plan.delete_first.length) planned.unshift("delete_unused_key");
+  for (const name of planned) addItem(name, LABEL[name]);
+  const status = el("p", { role: "status", text: "Rotating…" });
+  $("#rotate-content").replaceChildren(list, status);
+  buttons();
+  busy = true;
+  try {
+    const report = await api.rotateKey((progress) => {
+      const name = progress.step.step;
+      const item = items.get(name) || addItem(name, LABEL[name] || name);
+      const detail = item.querySelector(".detail");
+      if (progress.event === "started") { item.className = "running"; detail.textContent = ""; }
+      else if (progress.event === "waiting") detail.textContent = `not yet (attempt ${progress.attempt}: ${progress.reason}); trying again in ${(progress.retry_in_ms / 1000).toFixed(1)} s`;
+      else if (progress.event === "done") { item.className = "done"; detail.textContent = progress.outcome; }
+    });
+    for (const item of items.values()) if (!item.className) item.className = "skipped";
+    status.textContent = "";
+    $("#rotate-content").append(el("div", { class: "result ok", role: "alert", id: "rotate-result" },
+      el("p", {}, "Done. The new key ", el("strong", { class: "mono", text: report.new_key_id }), ` is in ${report.profiles_updated.map((p) => p.profile).join(", ")} and works.`),
+      el("p", { text: report.old_key === "deleted" ? `The old key ${report.old_key_id} is deleted.` : `The old key ${report.old_key_id} is kept, Inactive.` })));
+    announce(`Rotated the key of ${plan.profile}: the new key is ${report.new_key_id}.`);
+  } catch (error) {
+    for (const item of items.values()) if (item.className === "running") item.className = "failed";
+    status.textContent = "";
+    $("#rotate-content").append(el("div", { class: "result bad", role: "alert", id: "rotate-result" }, el("p", { text: api.message(error) })));
+  } finally {
+    busy = false;
+    buttons(el("button", { type: "button", class: "primary", text: "Close", onclick: () => dialog().close() }));
+    await ctx.reload();
+    offerInterrupted(ctx);
+  }
+}
+
+/** When a rotation was interrupted, offer to finish it. */
+export async function offerInterrupted(ctx) {
+  const box = $("#interrupted");
+  let pending = [];
+  try {
+    pending = await api.interruptedRotations();
+  } catch (error) {
+    box.replaceChildren(el("span", { text: "Could not look for interrupted key rotations: " + api.message(error) }));
+    box.hidden = false;
+    return;
+  }
+  if (!pending.length) { box.hidden = true; return; }
+  const journal = pending[0];
+  const finish = el("button", { type: "button", class: "primary", text: "Finish the rotation", onclick: async () => {
+    box.hidden = true;
+    open(`Finish rotating the key of ${journal.profile}`);
+    $("#rotate-content").replaceChildren(el("p", { text: "Looking at where the rotation stopped…" }));
+    buttons(closeButton("Cancel"));
+    try {
+      showPlan(await api.recoveryPlan(journal.old_key_id), ctx, { keepOld: journal.keep_old, deleteInactive: false });
+    } catch (error) {
+      showRefusal({ name: journal.profile }, ctx, error, {});
+    }
+  } });
+  box.replaceChildren(
+    el("span", { text: `A key rotation of profile ${journal.profile} (key ${journal.old_key_id}) was interrupted. Your files hold a working key; finishing it leaves one Active key. ` }),
+    finish);
+  box.hidden = false;
+}
