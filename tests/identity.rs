@@ -6,15 +6,15 @@
 mod support;
 
 use std::fs;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::moto::{free_port, ACCOUNT};
+use support::moto::{enable_auth_at, free_port, ProcessWideMoto, ACCOUNT};
 
 use keyrack::access_keys::list_user_keys;
 use keyrack::aws::{
@@ -56,9 +56,8 @@ struct Stand {
     alice_inactive: Credentials,
     bob: Credentials,
     deleted: Credentials,
-    /// moto runs under this `sh`, which kills it when its stdin (a pipe from this process)
-    /// closes, that is when the test process ends, however it ends.
-    _shell: Mutex<Child>,
+    /// Kept for as long as the test process runs.
+    _moto: ProcessWideMoto,
 }
 
 static STAND: OnceLock<Stand> = OnceLock::new();
@@ -73,27 +72,8 @@ fn stand() -> &'static Stand {
 }
 
 fn start_stand() -> Stand {
-    let port = free_port();
-    let shell = Command::new("sh")
-        .args(["-c", r#""$0" "$@" & moto=$!; cat >/dev/null; kill $moto"#])
-        .arg(support::venv_bin("moto_server"))
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .env("INITIAL_NO_AUTH_ACTION_COUNT", "1000")
-        .env("MOTO_ACCOUNT_ID", ACCOUNT)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start moto_server");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "moto_server did not listen within 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let url = format!("http://127.0.0.1:{port}");
+    let moto = ProcessWideMoto::start();
+    let url = moto.url.clone();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (alice, alice_inactive, bob, deleted) = runtime.block_on(populate(&url));
     Stand {
@@ -102,7 +82,7 @@ fn start_stand() -> Stand {
         alice_inactive,
         bob,
         deleted,
-        _shell: Mutex::new(shell),
+        _moto: moto,
     }
 }
 
@@ -175,18 +155,7 @@ async fn populate(url: &str) -> (Credentials, Credentials, Credentials, Credenti
     )
     .await
     .unwrap();
-    let auth_on = reqwest::Client::new()
-        .post(format!("{url}/moto-api/reset-auth"))
-        .header("Content-Type", "text/plain")
-        .body("0")
-        .send()
-        .await
-        .expect("reset-auth request");
-    assert!(
-        auth_on.status().is_success(),
-        "reset-auth answered {}",
-        auth_on.status()
-    );
+    enable_auth_at(&url).await;
     (alice, alice_inactive, bob, deleted)
 }
 

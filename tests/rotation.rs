@@ -14,14 +14,14 @@ mod support;
 
 use std::fs;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use proxy::{Fault, Proxy};
 use serde_json::Value;
-use support::moto::{free_port, ACCOUNT};
+use support::moto::{enable_auth_at, ProcessWideMoto, ACCOUNT};
 
 use keyrack::aws::{
     iam, resolve_endpoint, sts, AccessKeyMetadata, AccessKeyStatus, AwsClient, ClientSettings,
@@ -65,9 +65,8 @@ struct Stand {
     url: String,
     admin: Credentials,
     client: AwsClient,
-    /// moto runs under this `sh`, which kills it when its stdin (a pipe from this process)
-    /// closes, that is when the test process ends, however it ends.
-    _shell: Mutex<Child>,
+    /// Kept for as long as the test process runs.
+    _moto: ProcessWideMoto,
 }
 
 static STAND: OnceLock<Stand> = OnceLock::new();
@@ -82,27 +81,8 @@ fn stand() -> &'static Stand {
 }
 
 fn start_stand() -> Stand {
-    let port = free_port();
-    let shell = Command::new("sh")
-        .args(["-c", r#""$0" "$@" & moto=$!; cat >/dev/null; kill $moto"#])
-        .arg(support::venv_bin("moto_server"))
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .env("INITIAL_NO_AUTH_ACTION_COUNT", "1000")
-        .env("MOTO_ACCOUNT_ID", ACCOUNT)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start moto_server");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "moto_server did not listen within 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let url = format!("http://127.0.0.1:{port}");
+    let moto = ProcessWideMoto::start();
+    let url = moto.url.clone();
     let client = AwsClient::new(quick_retries()).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let admin = runtime.block_on(async {
@@ -143,25 +123,14 @@ fn start_stand() -> Stand {
         let admin = iam::create_access_key(&client, &iam_endpoint, &setup, Some("admin"))
             .await
             .unwrap();
-        let auth_on = reqwest::Client::new()
-            .post(format!("{url}/moto-api/reset-auth"))
-            .header("Content-Type", "text/plain")
-            .body("0")
-            .send()
-            .await
-            .expect("reset-auth request");
-        assert!(
-            auth_on.status().is_success(),
-            "reset-auth answered {}",
-            auth_on.status()
-        );
+        enable_auth_at(&url).await;
         Credentials::new(admin.0.access_key_id, admin.1, None)
     });
     Stand {
         url,
         admin,
         client,
-        _shell: Mutex::new(shell),
+        _moto: moto,
     }
 }
 

@@ -67,18 +67,7 @@ impl MotoServer {
 
     /// From now on every request's signature and permissions are checked.
     pub async fn enable_auth(&self) {
-        let answer = reqwest::Client::new()
-            .post(format!("{}/moto-api/reset-auth", self.url))
-            .header("Content-Type", "text/plain")
-            .body("0")
-            .send()
-            .await
-            .expect("reset-auth request");
-        assert!(
-            answer.status().is_success(),
-            "reset-auth answered {}",
-            answer.status()
-        );
+        enable_auth_at(&self.url).await
     }
 
     pub fn endpoint(&self, service: Service) -> Endpoint {
@@ -103,4 +92,48 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// Turn signature and permission checks on for every later request to the moto at `url`.
+pub async fn enable_auth_at(url: &str) {
+    let answer = reqwest::Client::new()
+        .post(format!("{url}/moto-api/reset-auth"))
+        .header("Content-Type", "text/plain")
+        .body("0")
+        .send()
+        .await
+        .expect("reset-auth request");
+    assert!(answer.status().is_success(), "reset-auth answered {}", answer.status());
+}
+
+/// A moto server shared by every test of one test binary, for as long as that process runs:
+/// moto runs under an `sh` that kills it when its stdin (a pipe from this process) closes,
+/// that is when the test process ends, however it ends.
+pub struct ProcessWideMoto {
+    pub url: String,
+    _shell: std::sync::Mutex<Child>,
+}
+
+impl ProcessWideMoto {
+    /// Start it (checks off until `enable_auth_at`) and wait until it listens.
+    pub fn start() -> ProcessWideMoto {
+        let port = free_port();
+        let shell = Command::new("sh")
+            .args(["-c", r#""$0" "$@" & moto=$!; cat >/dev/null; kill $moto"#])
+            .arg(super::venv_bin("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("INITIAL_NO_AUTH_ACTION_COUNT", "1000")
+            .env("MOTO_ACCOUNT_ID", ACCOUNT)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto_server did not listen within 30 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        ProcessWideMoto { url: format!("http://127.0.0.1:{port}"), _shell: std::sync::Mutex::new(shell) }
+    }
 }
