@@ -1,14 +1,17 @@
 //! Benchmark (not a test): load, edit and save a config/credentials pair with 2,000 profiles,
 //! next to botocore reading the same files in the same run, both measured in-process (the
 //! Python interpreter's start-up and botocore's import are not counted against botocore).
+//! The two are measured in alternation, one round each in turn, so that a machine that slows
+//! down or speeds up during the run affects both sides alike.
 //!
 //! Run: `cargo bench --bench files` (needs the venv from tests/tools/setup.sh).
 
 use keyrack::files::edit::{KeyPath, Section};
 use keyrack::files::{AwsFiles, Dialect, FilePaths};
 use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Write as _};
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The same allocator as the keyrack binaries.
@@ -16,7 +19,7 @@ use std::time::{Duration, Instant};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const PROFILES: usize = 2000;
-const ROUNDS: usize = 20;
+const ROUNDS: usize = 30;
 
 fn write_files(dir: &std::path::Path) -> FilePaths {
     let mut config = String::from("# generated for the benchmark\n[default]\nregion = us-east-1\noutput = json\n");
@@ -44,48 +47,106 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
-fn keyrack_round(paths: &FilePaths, round: usize) -> Duration {
-    let start = Instant::now();
-    let mut files = AwsFiles::load(paths).unwrap();
-    let reading = files.read(Dialect::Cli);
-    assert_eq!(reading.profiles.len(), PROFILES + 1);
-    let profile = Section::Profile(format!("p{}", (round * 97) % PROFILES));
-    files.set(&profile, &KeyPath::parse("region").unwrap(), &format!("ap-south-{}", round % 2 + 1)).unwrap();
-    files.save().unwrap();
-    start.elapsed()
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
 }
 
-fn botocore_seconds(paths: &FilePaths) -> Duration {
-    let venv = std::env::var_os("KEYRACK_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/keyrack/venv"));
-    let script = format!(
-        "import time, statistics, botocore.session\n\
-         samples = []\n\
-         for _ in range({ROUNDS}):\n\
-         \x20   s = botocore.session.Session()\n\
-         \x20   s.set_config_variable('config_file', {:?})\n\
-         \x20   s.set_config_variable('credentials_file', {:?})\n\
-         \x20   t = time.perf_counter(); c = s.full_config; samples.append(time.perf_counter() - t)\n\
-         \x20   assert len(c['profiles']) == {}\n\
-         print(statistics.median(samples))\n",
-        paths.config.display().to_string(),
-        paths.credentials.display().to_string(),
-        PROFILES + 1
-    );
-    let out = Command::new(venv.join("bin/python")).args(["-c", &script]).env("PYTHONUTF8", "1").output().expect("run the venv's python (run tests/tools/setup.sh)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    Duration::from_secs_f64(String::from_utf8_lossy(&out.stdout).trim().parse().unwrap())
+/// One round, as `keyrack set` does it: load, read, verified edit, atomic save; the time of
+/// each phase.
+fn keyrack_round(paths: &FilePaths, round: usize) -> [Duration; 4] {
+    let t0 = Instant::now();
+    let mut files = AwsFiles::load(paths).unwrap();
+    let t1 = Instant::now();
+    let reading = files.read(Dialect::Cli);
+    assert_eq!(reading.profiles.len(), PROFILES + 1);
+    let t2 = Instant::now();
+    let profile = Section::Profile(format!("p{}", (round * 97) % PROFILES));
+    files.set(&profile, &KeyPath::parse("region").unwrap(), &format!("ap-south-{}", round % 2 + 1)).unwrap();
+    let t3 = Instant::now();
+    files.save().unwrap();
+    let t4 = Instant::now();
+    [t1 - t0, t2 - t1, t3 - t2, t4 - t3]
+}
+
+/// A Python process with botocore imported that reads the files once per request and answers
+/// with the seconds `Session.full_config` took.
+struct Botocore {
+    child: Child,
+    input: ChildStdin,
+    output: BufReader<ChildStdout>,
+}
+
+impl Botocore {
+    fn start(paths: &FilePaths) -> Botocore {
+        let venv = std::env::var_os("KEYRACK_VENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/keyrack/venv"));
+        let script = format!(
+            "import sys, time, botocore.session\n\
+             for _ in sys.stdin:\n\
+             \x20   s = botocore.session.Session()\n\
+             \x20   s.set_config_variable('config_file', {:?})\n\
+             \x20   s.set_config_variable('credentials_file', {:?})\n\
+             \x20   t = time.perf_counter(); c = s.full_config; d = time.perf_counter() - t\n\
+             \x20   assert len(c['profiles']) == {}\n\
+             \x20   print(d, flush=True)\n",
+            paths.config.display().to_string(),
+            paths.credentials.display().to_string(),
+            PROFILES + 1
+        );
+        let mut child = Command::new(venv.join("bin/python"))
+            .args(["-c", &script])
+            .env("PYTHONUTF8", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("run the venv's python (run tests/tools/setup.sh)");
+        let input = child.stdin.take().unwrap();
+        let output = BufReader::new(child.stdout.take().unwrap());
+        Botocore { child, input, output }
+    }
+
+    fn round(&mut self) -> Duration {
+        writeln!(self.input, "go").unwrap();
+        let mut line = String::new();
+        self.output.read_line(&mut line).unwrap();
+        let seconds: f64 = line.trim().parse().unwrap_or_else(|_| panic!("botocore failed (see its error above): {line:?}"));
+        Duration::from_secs_f64(seconds)
+    }
+}
+
+impl Drop for Botocore {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let paths = write_files(dir.path());
     let size = std::fs::metadata(&paths.config).unwrap().len() + std::fs::metadata(&paths.credentials).unwrap().len();
-    let keyrack = median((0..ROUNDS).map(|r| keyrack_round(&paths, r)).collect());
-    let botocore = botocore_seconds(&paths);
-    println!("files: {PROFILES} profiles, {size} bytes in config + credentials");
-    println!("keyrack load + read + verified edit + atomic save (median of {ROUNDS}): {:.2} ms", keyrack.as_secs_f64() * 1e3);
-    println!("botocore Session.full_config read only   (median of {ROUNDS}): {:.2} ms", botocore.as_secs_f64() * 1e3);
+    let mut botocore = Botocore::start(&paths);
+    // One unmeasured round each: the first touches fresh memory and cold caches.
+    keyrack_round(&paths, ROUNDS);
+    botocore.round();
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        ours.push(keyrack_round(&paths, round));
+        theirs.push(botocore.round());
+    }
+    let keyrack = median(ours.iter().map(|p| p.iter().sum()).collect());
+    let phase = |i: usize| ms(median(ours.iter().map(|p| p[i]).collect()));
+    let botocore = median(theirs);
+    println!("files: {PROFILES} profiles, {size} bytes in config + credentials; {ROUNDS} alternating rounds");
+    println!("keyrack load + read + verified edit + atomic save (median): {:.2} ms", ms(keyrack));
+    println!(
+        "  of which (medians): load {:.2} ms, read {:.2} ms, verified edit {:.2} ms, save {:.2} ms",
+        phase(0),
+        phase(1),
+        phase(2),
+        phase(3)
+    );
+    println!("botocore Session.full_config read only   (median): {:.2} ms", ms(botocore));
     println!("ratio botocore / keyrack: {:.1}x (goal: at least 20x)", botocore.as_secs_f64() / keyrack.as_secs_f64());
 }

@@ -331,7 +331,7 @@ fn problems_json(files: &AwsFiles, problems: &[Problem]) -> Json {
 }
 
 fn profiles_json(files: &AwsFiles, reading: &Reading) -> Json {
-    let group = |map: &indexmap::IndexMap<String, Settings>| -> Json {
+    let group = |map: &keyrack::files::model::OrderedMap<Settings>| -> Json {
         Json::Object(map.iter().map(|(name, s)| (name.clone(), settings_json(s))).collect())
     };
     let mut out = Map::new();

@@ -210,13 +210,11 @@ fn check_is_quiet_and_succeeds_on_clean_files() {
 fn a_full_disk_leaves_the_file_intact_and_says_so() {
     let padding = "# ".to_string() + &"x".repeat(7000) + "\n";
     let original = format!("{padding}[default]\nregion = us-east-1\n");
-    let script = format!(
-        "set -e; mount -t tmpfs -o size=12k tmpfs \"$1\"; mkdir \"$1/.aws\"; printf '%s' \"$2\" > \"$1/.aws/config\"; \
-         status=0; HOME=\"$1\" \"$3\" set default output json || status=$?; cat \"$1/.aws/config\"; exit $status"
-    );
+    let script = "set -e; mount -t tmpfs -o size=12k tmpfs \"$1\"; mkdir \"$1/.aws\"; printf '%s' \"$2\" > \"$1/.aws/config\"; \
+         status=0; HOME=\"$1\" \"$3\" set default output json || status=$?; cat \"$1/.aws/config\"; exit $status";
     let mount_point = tempfile::tempdir().unwrap();
     let out = Command::new("unshare")
-        .args(["--mount", "--map-root-user", "sh", "-c", &script, "sh"])
+        .args(["--mount", "--map-root-user", "sh", "-c", script, "sh"])
         .arg(mount_point.path())
         .arg(&original)
         .arg(env!("CARGO_BIN_EXE_keyrack"))

@@ -155,7 +155,7 @@ async fn populate(url: &str) -> (Credentials, Credentials, Credentials, Credenti
     )
     .await
     .unwrap();
-    enable_auth_at(&url).await;
+    enable_auth_at(url).await;
     (alice, alice_inactive, bob, deleted)
 }
 

@@ -128,7 +128,7 @@ pub fn check(files: &AwsFiles) -> Vec<Finding> {
             });
         }
     }
-    out.sort_by(|a, b| (a.file as u8, a.line, a.severity).cmp(&(b.file as u8, b.line, b.severity)));
+    out.sort_by_key(|f| (f.file as u8, f.line, f.severity));
     out
 }
 

@@ -4,9 +4,8 @@
 //! can be shown is shown.
 
 use super::document::{Document, BOM};
-use super::model::{FileKind, Origin, Problem, Settings, Setting, Value};
+use super::model::{FileKind, OrderedMap, Origin, Problem, Settings, Setting, Value};
 use super::python_text::{is_space, rstrip, splitlines, strip};
-use indexmap::IndexMap;
 use rustc_hash::FxHashMap;
 
 /// The section configparser treats as defaults for every other section of the same file.
@@ -197,8 +196,8 @@ fn section_header(stripped: &str) -> Option<&str> {
 
 /// botocore's `_parse_nested`: split a value that starts with a newline into sub-settings.
 /// Returns the sub-settings and the continuation lines that have no `=` (which botocore rejects).
-pub fn parse_nested(option: &OptionLine) -> (IndexMap<String, String>, Vec<usize>) {
-    let mut map = IndexMap::new();
+pub fn parse_nested(option: &OptionLine) -> (OrderedMap<String>, Vec<usize>) {
+    let mut map = OrderedMap::default();
     let mut bad = Vec::new();
     for (line_index, part) in option.continuation_lines() {
         for piece in splitlines(part) {
@@ -219,19 +218,20 @@ pub fn parse_nested(option: &OptionLine) -> (IndexMap<String, String>, Vec<usize
 
 /// The sections of one file with their settings, as botocore's `raw_config_parse` returns them
 /// (`[DEFAULT]` keys inherited by every section), plus the problems found.
-pub fn sections(syntax: CliSyntax, file: FileKind) -> (IndexMap<String, Settings>, Vec<Problem>) {
+pub fn sections(syntax: CliSyntax, file: FileKind) -> (OrderedMap<Settings>, Vec<Problem>) {
     let mut problems: Vec<Problem> = syntax
         .problems
         .into_iter()
         .map(|(line, message)| Problem { file, line: Some(line), message, rejects: true })
         .collect();
-    let mut raw: IndexMap<String, Settings> = IndexMap::with_capacity(syntax.blocks.len());
-    let mut defaults = Settings::new();
+    let mut raw: OrderedMap<Settings> = OrderedMap::with_capacity_and_hasher(syntax.blocks.len(), Default::default());
+    let mut defaults = Settings::default();
     for block in syntax.blocks {
         let target = if block.name == DEFAULT_SECTION {
             &mut defaults
         } else {
-            raw.entry(block.name).or_default()
+            let capacity = block.options.len();
+            raw.entry(block.name).or_insert_with(|| Settings::with_capacity_and_hasher(capacity, Default::default()))
         };
         for mut option in block.options {
             let origin = Origin { file, line: option.key_line + 1 };
@@ -325,6 +325,7 @@ pub fn read(config: &Document, credentials: &Document) -> super::model::Reading 
         (config, credentials.join().expect("reading the credentials file does not panic"))
     });
     reading.problems.extend(problems);
+    reading.profiles.reserve(config_sections.len());
     for (name, settings) in config_sections {
         match config_section_meaning(&name) {
             SectionMeaning::Profile(p) => {
@@ -342,6 +343,7 @@ pub fn read(config: &Document, credentials: &Document) -> super::model::Reading 
     reading.problems.extend(credential_problems);
     for (name, settings) in credential_sections {
         let profile = reading.profiles.entry(name).or_default();
+        profile.reserve(settings.len());
         for (key, setting) in settings {
             profile.insert(key, setting);
         }

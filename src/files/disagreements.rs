@@ -1,8 +1,7 @@
 //! Where the AWS CLI and the AWS SDKs read the same files differently, setting by setting.
 
 use super::document::Document;
-use super::model::{FileKind, Origin, Problem, Reading, Settings, Value};
-use indexmap::IndexMap;
+use super::model::{FileKind, OrderedMap, Origin, Problem, Reading, Settings, Value};
 
 fn show(value: Option<&Value>) -> String {
     match value {
@@ -42,8 +41,8 @@ fn hint(line_text: &str, cli: Option<&Value>, sdk: Option<&Value>) -> &'static s
 
 fn compare_sections(
     kind: &str,
-    cli: &IndexMap<String, Settings>,
-    sdk: &IndexMap<String, Settings>,
+    cli: &OrderedMap<Settings>,
+    sdk: &OrderedMap<Settings>,
     line_text: &dyn Fn(Origin) -> String,
     out: &mut Vec<Problem>,
 ) {

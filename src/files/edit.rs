@@ -230,7 +230,7 @@ fn find_option(syntax: &CliSyntax, blocks: &[usize], key: &str) -> Option<(usize
         .flat_map(|&b| syntax.blocks[b].options.iter().enumerate().map(move |(o, opt)| (b, o, opt)))
         .filter(|(_, _, opt)| opt.key == key)
         .map(|(b, o, _)| (b, o))
-        .last()
+        .next_back()
 }
 
 /// Append a new section at the end of the file, after a blank line.
@@ -429,7 +429,7 @@ fn section_id(section: &Section) -> (u8, String) {
     }
 }
 
-fn group(reading: &Reading, tag: u8) -> &indexmap::IndexMap<String, super::Settings> {
+fn group(reading: &Reading, tag: u8) -> &super::model::OrderedMap<super::Settings> {
     match tag {
         0 => &reading.profiles,
         1 => &reading.sso_sessions,
@@ -441,8 +441,11 @@ fn meaning_of(reading: &Reading, id: &(u8, String)) -> Option<BTreeMap<String, V
     group(reading, id.0).get(&id.1).map(|s| s.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect())
 }
 
+/// Whether two sections hold the same values (order and line numbers aside).
 fn same_values(a: &super::Settings, b: &super::Settings) -> bool {
-    a.len() == b.len() && a.iter().all(|(k, s)| b.get(k).is_some_and(|t| t.value == s.value))
+    // Unrelated sections keep their order, so a walk side by side settles almost every case.
+    let in_order = || a.iter().zip(b.iter()).all(|((k, s), (l, t))| k == l && s.value == t.value);
+    a.len() == b.len() && (in_order() || a.iter().all(|(k, s)| b.get(k).is_some_and(|t| t.value == s.value)))
 }
 
 fn rejecting_problems(reading: &Reading) -> Vec<(FileKind, String)> {

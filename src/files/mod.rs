@@ -66,7 +66,10 @@ pub struct AwsFiles {
 /// The last reading of each dialect, with the fingerprints of the documents it came from, so
 /// that reading unchanged files again (every edit reads them before and after) costs nothing.
 #[derive(Debug, Default)]
-struct ReadingCache(Mutex<Vec<(Dialect, u64, u64, Arc<Reading>)>>);
+struct ReadingCache(Mutex<Vec<CachedReading>>);
+
+/// A reading, its dialect, and the fingerprints of the config and credentials documents.
+type CachedReading = (Dialect, u64, u64, Arc<Reading>);
 
 impl Clone for ReadingCache {
     fn clone(&self) -> Self {
@@ -119,7 +122,7 @@ impl AwsFiles {
     /// The files as one family of tools reads them.
     pub fn read(&self, dialect: Dialect) -> Arc<Reading> {
         let prints = (self.config.doc.fingerprint(), self.credentials.doc.fingerprint());
-        let cached = |cache: &Vec<(Dialect, u64, u64, Arc<Reading>)>| {
+        let cached = |cache: &Vec<CachedReading>| {
             cache.iter().find(|(d, c, k, _)| *d == dialect && (*c, *k) == prints).map(|(.., r)| r.clone())
         };
         if let Some(reading) = self.readings.0.lock().ok().and_then(|c| cached(&c)) {

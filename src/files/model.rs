@@ -4,6 +4,10 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
+/// A map that keeps insertion (file) order, keyed by names from the files. Hashed with FxHash:
+/// the keys come from the user's own files, and reading 2,000 profiles hashes every key.
+pub type OrderedMap<V> = IndexMap<String, V, rustc_hash::FxBuildHasher>;
+
 /// Which of the two AWS files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -42,7 +46,7 @@ pub struct Origin {
 #[serde(untagged)]
 pub enum Value {
     Text(String),
-    Nested(IndexMap<String, String>),
+    Nested(OrderedMap<String>),
 }
 
 impl Value {
@@ -62,7 +66,7 @@ pub struct Setting {
 }
 
 /// The settings of one profile, sso-session or services section, in file order.
-pub type Settings = IndexMap<String, Setting>;
+pub type Settings = OrderedMap<Setting>;
 
 /// Something wrong in a file. `rejects` is true when the tools reading this dialect refuse the
 /// whole file because of it (the AWS CLI fails every command).
@@ -77,9 +81,9 @@ pub struct Problem {
 /// The meaning of the two files for one dialect, after merging them as that dialect does.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Reading {
-    pub profiles: IndexMap<String, Settings>,
-    pub sso_sessions: IndexMap<String, Settings>,
-    pub services: IndexMap<String, Settings>,
+    pub profiles: OrderedMap<Settings>,
+    pub sso_sessions: OrderedMap<Settings>,
+    pub services: OrderedMap<Settings>,
     pub problems: Vec<Problem>,
 }
 

@@ -3,7 +3,7 @@
 //! every problem is recorded and the rest is still read.
 
 use super::document::Document;
-use super::model::{FileKind, Origin, Problem, Reading, Setting, Settings, Value};
+use super::model::{FileKind, OrderedMap, Origin, Problem, Reading, Setting, Settings, Value};
 use indexmap::IndexMap;
 
 /// The only characters the SDK format treats as whitespace.
@@ -128,7 +128,7 @@ fn section_key(raw: &str) -> (Option<&str>, &str) {
 }
 
 /// Sub-settings of a nested value, split as the SDKs do (`k = v` per line).
-fn nested(value: &str) -> IndexMap<String, String> {
+fn nested(value: &str) -> OrderedMap<String> {
     value
         .split('\n')
         .filter(|l| !l.is_empty())
@@ -142,7 +142,7 @@ fn nested(value: &str) -> IndexMap<String, String> {
 }
 
 fn settings_of(file: FileKind, properties: &IndexMap<String, (String, usize)>, section: &str, problems: &mut Vec<Problem>) -> Settings {
-    let mut out = Settings::new();
+    let mut out = Settings::default();
     for (key, (value, line)) in properties {
         if !is_identifier(key) {
             problems.push(Problem {

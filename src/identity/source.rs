@@ -2,7 +2,7 @@
 //! (role, web identity, SSO, credentials file, login, credential_process, config file), so that
 //! loops and unsupported set-ups are found before anything is run or sent.
 
-use indexmap::IndexMap;
+use crate::files::model::OrderedMap;
 
 use crate::aws::{Credentials, Secret};
 use crate::files::{FileKind, Settings};
@@ -61,7 +61,7 @@ pub struct RoleSettings {
 /// `--profile PROFILE` (environment credentials do not count then). `profiles` is the merged
 /// reading of both files ([`crate::files::Reading::profiles`]).
 pub fn credential_source(
-    profiles: &IndexMap<String, Settings>,
+    profiles: &OrderedMap<Settings>,
     profile: &str,
 ) -> Result<CredentialSource, IdentityError> {
     let settings = profiles
@@ -82,7 +82,7 @@ pub fn credential_source(
 
 /// botocore's AssumeRoleProvider state: the profiles visited so far, to find loops.
 struct Chain<'a> {
-    profiles: &'a IndexMap<String, Settings>,
+    profiles: &'a OrderedMap<Settings>,
     visited: Vec<String>,
 }
 
