@@ -46,9 +46,11 @@ impl OptionLine {
         rstrip(&joined.join("\n")).to_string()
     }
 
-    /// Whether botocore reads this value as a nested block.
+    /// Whether botocore reads this value as a nested block: the joined value starts with a
+    /// newline, that is, nothing on the key line and some text on a continuation line (parts
+    /// are stripped, so a part that is not empty holds text).
     pub fn is_nested(&self) -> bool {
-        self.joined_value().starts_with('\n')
+        self.first.is_empty() && self.more.iter().any(|(part, _)| !part.is_empty())
     }
 
     /// The 0-based lines of the value's continuation parts that hold text.
@@ -77,9 +79,9 @@ pub fn parse(doc: &Document) -> CliSyntax {
     // The blocks of each section number (more than one only for a repeated section).
     let mut blocks_of_section: Vec<Vec<usize>> = Vec::new();
 
-    for (index, line) in doc.lines().iter().enumerate() {
+    for (index, line) in doc.iter().enumerate() {
         let lineno = index + 1;
-        let mut bytes: &[u8] = &line.text;
+        let mut bytes: &[u8] = line.text;
         if index == 0 && bytes.starts_with(BOM) {
             syntax.problems.push((
                 lineno,
@@ -235,15 +237,7 @@ pub fn sections(syntax: CliSyntax, file: FileKind) -> (OrderedMap<Settings>, Vec
         };
         for mut option in block.options {
             let origin = Origin { file, line: option.key_line + 1 };
-            let joined = if option.more.is_empty() {
-                // The common one-line value: reuse its string rather than copying it.
-                let mut value = std::mem::take(&mut option.first);
-                value.truncate(rstrip(&value).len());
-                value
-            } else {
-                option.joined_value()
-            };
-            let value = if joined.starts_with('\n') {
+            let value = if option.is_nested() {
                 let (map, bad) = parse_nested(&option);
                 for line in bad {
                     problems.push(Problem {
@@ -257,8 +251,13 @@ pub fn sections(syntax: CliSyntax, file: FileKind) -> (OrderedMap<Settings>, Vec
                     });
                 }
                 Value::Nested(map)
+            } else if option.more.is_empty() {
+                // The common one-line value: reuse its string rather than copying it.
+                let mut value = std::mem::take(&mut option.first);
+                value.truncate(rstrip(&value).len());
+                Value::Text(value)
             } else {
-                Value::Text(joined)
+                Value::Text(option.joined_value())
             };
             target.insert(option.key, Setting { value, origin });
         }

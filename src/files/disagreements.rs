@@ -101,7 +101,7 @@ fn compare_sections(
 pub fn find(cli: &Reading, sdk: &Reading, config: &Document, credentials: &Document) -> Vec<Problem> {
     let line_text = |o: Origin| {
         let doc = if o.file == FileKind::Config { config } else { credentials };
-        doc.lines().get(o.line.wrapping_sub(1)).map(|l| l.lossy().into_owned()).unwrap_or_default()
+        doc.get(o.line.wrapping_sub(1)).map(|l| l.lossy().into_owned()).unwrap_or_default()
     };
     let mut out = Vec::new();
     both_defaults(config, &mut out);

@@ -1,6 +1,7 @@
 //! A lossless, line-based model of one AWS file: saving an untouched document gives back its exact bytes.
 
 use std::ops::Range;
+use std::sync::{Arc, OnceLock};
 
 /// How one line ends. Every line keeps its own ending, so mixed files survive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -23,7 +24,7 @@ impl LineEnding {
     }
 }
 
-/// One physical line: its bytes without the ending, and the ending.
+/// A line to put into a document: its bytes without the ending, and the ending.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Line {
     pub text: Vec<u8>,
@@ -34,48 +35,92 @@ impl Line {
     pub fn new(text: impl Into<Vec<u8>>, ending: LineEnding) -> Self {
         Line { text: text.into(), ending }
     }
+}
 
+/// One line of a document, borrowed from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineRef<'a> {
+    pub text: &'a [u8],
+    pub ending: LineEnding,
+}
+
+impl<'a> LineRef<'a> {
     /// The text as UTF-8, or `None` when the bytes are not valid UTF-8.
-    pub fn as_str(&self) -> Option<&str> {
-        std::str::from_utf8(&self.text).ok()
+    pub fn as_str(&self) -> Option<&'a str> {
+        std::str::from_utf8(self.text).ok()
     }
 
     /// The text as UTF-8 with invalid bytes replaced, for showing what can be shown.
-    pub fn lossy(&self) -> std::borrow::Cow<'_, str> {
-        String::from_utf8_lossy(&self.text)
+    pub fn lossy(&self) -> std::borrow::Cow<'a, str> {
+        String::from_utf8_lossy(self.text)
+    }
+
+    pub fn to_line(&self) -> Line {
+        Line::new(self.text, self.ending)
     }
 }
 
 /// The UTF-8 byte order mark, which the AWS CLI rejects.
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// One file as a list of lines. Lines break at `\n`, `\r\n` and a lone `\r`, as Python's
-/// universal newlines (and so the AWS CLI) read them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Document {
-    lines: Vec<Line>,
+/// Where one line's bytes are: in the bytes as loaded, or in the text added by edits.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    start: usize,
+    len: usize,
+    ending: LineEnding,
+    added: bool,
 }
+
+/// One file as a list of lines. Lines break at `\n`, `\r\n` and a lone `\r`, as Python's
+/// universal newlines (and so the AWS CLI) read them. The lines point into the bytes as loaded
+/// (shared by every copy of the document, so a draft copy for an edit costs little) and into
+/// the text of lines that edits added.
+#[derive(Clone, Debug)]
+pub struct Document {
+    loaded: Arc<[u8]>,
+    added: Vec<u8>,
+    spans: Vec<Span>,
+    /// The fingerprint of the lines, computed once (every change goes through `splice`, which
+    /// clears it).
+    fingerprint: OnceLock<u64>,
+}
+
+impl Default for Document {
+    fn default() -> Self {
+        Document::parse(b"")
+    }
+}
+
+impl PartialEq for Document {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Document {}
 
 impl Document {
     /// Split bytes into lines. Never fails: any input whatsoever is representable.
     pub fn parse(bytes: &[u8]) -> Self {
-        let mut lines = Vec::new();
+        let mut spans = Vec::with_capacity(bytes.len() / 24 + 1);
         let mut start = 0;
         let mut i = 0;
+        let mut push = |start: usize, end: usize, ending| spans.push(Span { start, len: end - start, ending, added: false });
         while i < bytes.len() {
             match bytes[i] {
                 b'\n' => {
-                    lines.push(Line::new(&bytes[start..i], LineEnding::Lf));
+                    push(start, i, LineEnding::Lf);
                     i += 1;
                     start = i;
                 }
                 b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
-                    lines.push(Line::new(&bytes[start..i], LineEnding::CrLf));
+                    push(start, i, LineEnding::CrLf);
                     i += 2;
                     start = i;
                 }
                 b'\r' => {
-                    lines.push(Line::new(&bytes[start..i], LineEnding::Cr));
+                    push(start, i, LineEnding::Cr);
                     i += 1;
                     start = i;
                 }
@@ -83,41 +128,59 @@ impl Document {
             }
         }
         if start < bytes.len() {
-            lines.push(Line::new(&bytes[start..], LineEnding::None));
+            push(start, bytes.len(), LineEnding::None);
         }
-        Document { lines }
+        Document { loaded: Arc::from(bytes), added: Vec::new(), spans, fingerprint: OnceLock::new() }
+    }
+
+    fn text_of(&self, span: &Span) -> &[u8] {
+        let source: &[u8] = if span.added { &self.added } else { &self.loaded };
+        &source[span.start..span.start + span.len]
+    }
+
+    /// Line `index` (0-based). Panics when there is no such line.
+    pub fn line(&self, index: usize) -> LineRef<'_> {
+        self.get(index).expect("line index within the document")
+    }
+
+    pub fn get(&self, index: usize) -> Option<LineRef<'_>> {
+        self.spans.get(index).map(|span| LineRef { text: self.text_of(span), ending: span.ending })
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = LineRef<'_>> {
+        self.spans.iter().map(|span| LineRef { text: self.text_of(span), ending: span.ending })
     }
 
     /// The exact bytes of the document.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.lines.iter().map(|l| l.text.len() + 2).sum());
-        for line in &self.lines {
-            out.extend_from_slice(&line.text);
+        let mut out = Vec::with_capacity(self.spans.iter().map(|s| s.len + 2).sum());
+        for line in self.iter() {
+            out.extend_from_slice(line.text);
             out.extend_from_slice(line.ending.as_bytes());
         }
         out
     }
 
-    pub fn lines(&self) -> &[Line] {
-        &self.lines
-    }
-
     pub fn len(&self) -> usize {
-        self.lines.len()
+        self.spans.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
+        self.spans.is_empty()
     }
 
     /// A fingerprint of the content, to tell whether a cached reading still applies.
     /// Word-at-a-time multiply-rotate (FxHash style): every step is a bijection of the state,
     /// so a change confined to one 8-byte word always changes the fingerprint.
     pub fn fingerprint(&self) -> u64 {
+        *self.fingerprint.get_or_init(|| self.compute_fingerprint())
+    }
+
+    fn compute_fingerprint(&self) -> u64 {
         const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut h: u64 = self.lines.len() as u64;
+        let mut h: u64 = self.spans.len() as u64;
         let mut add = |word: u64| h = (h.rotate_left(5) ^ word).wrapping_mul(K);
-        for line in &self.lines {
+        for line in self.iter() {
             let chunks = line.text.chunks_exact(8);
             let tail = chunks.remainder();
             for chunk in chunks {
@@ -132,13 +195,20 @@ impl Document {
     }
 
     pub fn starts_with_bom(&self) -> bool {
-        self.lines.first().is_some_and(|l| l.text.starts_with(BOM))
+        self.get(0).is_some_and(|l| l.text.starts_with(BOM))
     }
 
     /// The ending most lines use, for new lines (`\n` for an empty or one-line file).
     pub fn dominant_ending(&self) -> LineEnding {
-        let count = |e| self.lines.iter().filter(|l| l.ending == e).count();
-        let (lf, crlf, cr) = (count(LineEnding::Lf), count(LineEnding::CrLf), count(LineEnding::Cr));
+        let (mut lf, mut crlf, mut cr) = (0, 0, 0);
+        for span in &self.spans {
+            match span.ending {
+                LineEnding::Lf => lf += 1,
+                LineEnding::CrLf => crlf += 1,
+                LineEnding::Cr => cr += 1,
+                LineEnding::None => {}
+            }
+        }
         if crlf > lf && crlf >= cr {
             LineEnding::CrLf
         } else if cr > lf && cr > crlf {
@@ -151,31 +221,37 @@ impl Document {
     /// Replace a range of lines with new ones, keeping the file's "no final newline" style:
     /// lines inserted at the very end of such a file leave the new last line without an ending.
     pub fn splice(&mut self, range: Range<usize>, mut new_lines: Vec<Line>) {
-        let at_end = range.end == self.lines.len();
-        let last_had_no_ending = self.lines.last().is_some_and(|l| l.ending == LineEnding::None);
+        self.fingerprint = OnceLock::new();
+        let at_end = range.end == self.spans.len();
+        let last_had_no_ending = self.spans.last().is_some_and(|l| l.ending == LineEnding::None);
         let ending = self.dominant_ending();
         if at_end && last_had_no_ending {
             // The old last line (if kept) now needs an ending; the new last line gets none.
             if range.start > 0 && range.start == range.end && !new_lines.is_empty() {
-                self.lines[range.start - 1].ending = ending;
+                self.spans[range.start - 1].ending = ending;
             }
             if let Some(last) = new_lines.last_mut() {
                 last.ending = LineEnding::None;
             }
         }
-        self.lines.splice(range.clone(), new_lines);
+        let mut new_spans = Vec::with_capacity(new_lines.len());
+        for line in new_lines {
+            new_spans.push(Span { start: self.added.len(), len: line.text.len(), ending: line.ending, added: true });
+            self.added.extend_from_slice(&line.text);
+        }
+        self.spans.splice(range.clone(), new_spans);
         if at_end && last_had_no_ending {
-            if let Some(last) = self.lines.last_mut() {
+            if let Some(last) = self.spans.last_mut() {
                 if last.ending != LineEnding::None && range.end > range.start {
                     last.ending = LineEnding::None;
                 }
             }
         }
         // Any line that is not last must end; a line with no ending can only be last.
-        let n = self.lines.len();
-        for (i, line) in self.lines.iter_mut().enumerate() {
-            if i + 1 < n && line.ending == LineEnding::None {
-                line.ending = ending;
+        let n = self.spans.len();
+        for (i, span) in self.spans.iter_mut().enumerate() {
+            if i + 1 < n && span.ending == LineEnding::None {
+                span.ending = ending;
             }
         }
     }
@@ -188,7 +264,7 @@ mod tests {
     #[test]
     fn splits_on_every_kind_of_line_ending() {
         let doc = Document::parse(b"a\nb\r\nc\rd");
-        let endings: Vec<_> = doc.lines().iter().map(|l| l.ending).collect();
+        let endings: Vec<_> = doc.iter().map(|l| l.ending).collect();
         assert_eq!(endings, [LineEnding::Lf, LineEnding::CrLf, LineEnding::Cr, LineEnding::None]);
         assert_eq!(doc.to_bytes(), b"a\nb\r\nc\rd");
     }

@@ -143,7 +143,7 @@ pub enum EditError {
 // ---------------------------------------------------------------- line-level helpers
 
 fn text(doc: &Document, index: usize) -> String {
-    doc.lines()[index].lossy().into_owned()
+    doc.line(index).lossy().into_owned()
 }
 
 fn leading_ws(s: &str) -> &str {
@@ -155,11 +155,11 @@ fn new_line(doc: &Document, text: String) -> Line {
 }
 
 fn is_blank(doc: &Document, index: usize) -> bool {
-    super::python_text::strip(&doc.lines()[index].lossy()).is_empty()
+    super::python_text::strip(&doc.line(index).lossy()).is_empty()
 }
 
 fn is_comment(doc: &Document, index: usize) -> bool {
-    let t = doc.lines()[index].lossy();
+    let t = doc.line(index).lossy();
     let s = super::python_text::strip(&t);
     s.starts_with('#') || s.starts_with(';')
 }
@@ -272,7 +272,7 @@ fn set_in_file(doc: &mut Document, kind: FileKind, section: &Section, key: &KeyP
                 doc.splice(l..l + 1, vec![]);
             }
             let line = rewrite_key_line(&text(doc, option.key_line), &['=', ':'], value, true);
-            let ending = doc.lines()[option.key_line].ending;
+            let ending = doc.line(option.key_line).ending;
             doc.splice(option.key_line..option.key_line + 1, vec![Line::new(line, ending)]);
         }
         (None, None) => {
@@ -301,7 +301,7 @@ fn set_in_file(doc: &mut Document, kind: FileKind, section: &Section, key: &KeyP
             match existing {
                 Some((l, t)) => {
                     let line = rewrite_key_line(t, &['='], value, false);
-                    let ending = doc.lines()[*l].ending;
+                    let ending = doc.line(*l).ending;
                     doc.splice(*l..*l + 1, vec![Line::new(line, ending)]);
                 }
                 None => {
@@ -387,7 +387,7 @@ fn rename_in_file(doc: &mut Document, kind: FileKind, section: &Section, new: &S
         let old = text(doc, line_index);
         let indent = leading_ws(&old).to_string();
         let tail = old.rfind(']').map(|p| old[p + 1..].to_string()).unwrap_or_default();
-        let ending = doc.lines()[line_index].ending;
+        let ending = doc.line(line_index).ending;
         doc.splice(line_index..line_index + 1, vec![Line::new(format!("{indent}{}{tail}", new.header(kind)), ending)]);
     }
     !blocks.is_empty()
@@ -403,7 +403,7 @@ fn copy_in_file(doc: &mut Document, kind: FileKind, section: &Section, new: &Sec
     let mut body = Vec::new();
     for &b in &blocks {
         for l in syntax.blocks[b].header_line + 1..=content_end(&syntax, b) {
-            body.push(doc.lines()[l].clone());
+            body.push(doc.line(l).to_line());
         }
     }
     let ending = doc.dominant_ending();
