@@ -636,21 +636,24 @@ async fn whoami_all_json_gives_one_entry_per_profile_in_file_order_and_exits_1_o
     assert_eq!(good["arn"], alice_arn());
     assert_eq!(good["account"], ACCOUNT);
     assert!(!good["user_id"].as_str().unwrap().is_empty());
-    assert_eq!(good.as_object().unwrap().len(), 4, "{good}");
+    assert_eq!(good["secret_store"], "file");
+    assert_eq!(good.as_object().unwrap().len(), 5, "{good}");
     assert_eq!(
         by_name("role")["arn"],
         format!("arn:aws:sts::{ACCOUNT}:assumed-role/deployer/cli")
     );
-    for (name, code) in [
-        ("loop", "SourceProfileLoop"),
-        ("settings-only", "NoCredentials"),
-        ("wrong-secret", "SignatureDoesNotMatch"),
-        ("deleted", "InvalidClientTokenId"),
+    assert_eq!(by_name("role")["secret_store"], "elsewhere");
+    for (name, code, store) in [
+        ("loop", "SourceProfileLoop", "elsewhere"),
+        ("settings-only", "NoCredentials", "none"),
+        ("wrong-secret", "SignatureDoesNotMatch", "file"),
+        ("deleted", "InvalidClientTokenId", "file"),
     ] {
         let entry = by_name(name);
         assert_eq!(entry["error"], code, "{entry}");
         assert!(!entry["message"].as_str().unwrap().is_empty());
-        assert_eq!(entry.as_object().unwrap().len(), 3, "{entry}");
+        assert_eq!(entry["secret_store"], store, "{entry}");
+        assert_eq!(entry.as_object().unwrap().len(), 4, "{entry}");
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(

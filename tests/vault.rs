@@ -473,7 +473,15 @@ fn whoami_reads_a_keychain_profiles_key_from_the_keychain_without_running_the_pr
     assert!(!String::from_utf8_lossy(&out.stdout).contains(alice.secret_access_key.expose()));
     let answers: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(answers[0]["arn"].as_str().unwrap().ends_with(":user/alice"), "{answers}");
+    assert_eq!(answers[0]["secret_store"], "keychain", "{answers}");
     assert_eq!(answers[1]["error"], "NoKeychainEntry", "{answers}");
+    let text = home
+        .command(Path::new(env!("CARGO_BIN_EXE_keyrack")), &["whoami", &profile])
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .output()
+        .unwrap();
+    let line = String::from_utf8_lossy(&text.stdout);
+    assert!(line.trim_end().ends_with("(account 123456789012, key in the OS keychain)"), "{line}");
     keychain.delete(&profile).unwrap();
 }
 

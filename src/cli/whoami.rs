@@ -6,10 +6,12 @@ use serde_json::{json, Value as Json};
 
 use keyrack::files::AwsFiles;
 use keyrack::identity::{check_all, ProfileIdentity, Session, DEFAULT_CONCURRENCY};
+use keyrack::profiles::default_profile_name;
+use keyrack::vault::{secret_store, SecretStore};
 
 /// Checks the chosen profiles (every profile with `all`; none named: `$AWS_PROFILE`, else
 /// `default`) and prints one line, or one JSON object, per profile in the order asked (file
-/// order for `all`). Exit status 1 when any profile failed.
+/// order for `all`), with where its secret lives. Exit status 1 when any profile failed.
 pub fn run(files: &AwsFiles, named: &[String], all: bool, json: bool) -> Result<ExitCode, String> {
     let session = Session::from_files(files);
     let profiles = chosen_profiles(&session, named, all);
@@ -27,13 +29,13 @@ pub fn run(files: &AwsFiles, named: &[String], all: bool, json: bool) -> Result<
     let outcomes = runtime.block_on(check_all(&session, &profiles, DEFAULT_CONCURRENCY, |_| {}));
 
     if json {
-        let list: Vec<Json> = outcomes.iter().map(outcome_json).collect();
+        let list: Vec<Json> = outcomes.iter().map(|o| outcome_json(o, store_of(&session, &o.profile))).collect();
         println!(
             "{}",
             serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?
         );
     } else {
-        print_lines(&outcomes);
+        print_lines(&session, &outcomes);
     }
     let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
     if failed == 0 {
@@ -51,11 +53,7 @@ fn chosen_profiles(session: &Session, named: &[String], all: bool) -> Vec<String
         return session.reading().profiles.keys().cloned().collect();
     }
     if named.is_empty() {
-        let active = std::env::var("AWS_PROFILE")
-            .ok()
-            .filter(|p| !p.is_empty())
-            .unwrap_or_else(|| "default".to_owned());
-        return vec![active];
+        return vec![default_profile_name(|name| std::env::var(name).ok())];
     }
     let mut unique: Vec<String> = Vec::new();
     for name in named {
@@ -66,8 +64,13 @@ fn chosen_profiles(session: &Session, named: &[String], all: bool) -> Vec<String
     unique
 }
 
-fn outcome_json(outcome: &ProfileIdentity) -> Json {
-    match &outcome.result {
+/// Where a profile's secret lives (`None`: no such profile).
+fn store_of(session: &Session, profile: &str) -> Option<SecretStore> {
+    session.reading().profiles.get(profile).map(secret_store)
+}
+
+fn outcome_json(outcome: &ProfileIdentity, store: Option<SecretStore>) -> Json {
+    let mut object = match &outcome.result {
         Ok(identity) => json!({
             "profile": outcome.profile,
             "arn": identity.arn,
@@ -79,10 +82,14 @@ fn outcome_json(outcome: &ProfileIdentity) -> Json {
             "error": error.code(),
             "message": error.to_string(),
         }),
+    };
+    if let Some(store) = store {
+        object["secret_store"] = json!(store.name());
     }
+    object
 }
 
-fn print_lines(outcomes: &[ProfileIdentity]) {
+fn print_lines(session: &Session, outcomes: &[ProfileIdentity]) {
     let width = outcomes
         .iter()
         .map(|o| o.profile.chars().count())
@@ -91,10 +98,11 @@ fn print_lines(outcomes: &[ProfileIdentity]) {
     for outcome in outcomes {
         let profile = &outcome.profile;
         match &outcome.result {
-            Ok(identity) => println!(
-                "{profile:<width$}  {}  (account {})",
-                identity.arn, identity.account
-            ),
+            Ok(identity) => {
+                let keychain = matches!(store_of(session, profile), Some(SecretStore::Keychain { .. }));
+                let store = if keychain { ", key in the OS keychain" } else { "" };
+                println!("{profile:<width$}  {}  (account {}{store})", identity.arn, identity.account)
+            }
             Err(error) => println!("{profile:<width$}  {}: {error}", error.code()),
         }
     }
