@@ -651,7 +651,7 @@ async fn an_inactive_unused_second_key_is_deleted_only_when_confirmed() {
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
-        stderr.contains(&spare.access_key_id) && stderr.contains("--delete-inactive"),
+        stderr.contains(&spare.access_key_id) && stderr.contains("(confirm with: keyrack rotate work --delete-inactive)"),
         "{stderr}"
     );
     world.assert_files_untouched();

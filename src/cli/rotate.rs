@@ -48,7 +48,7 @@ pub fn run(paths: &FilePaths, profile: &str, choices: Choices) -> Result<ExitCod
 
     let plan = match runtime.block_on(plan_rotation(&settings, profile, options)) {
         Ok(plan) => plan,
-        Err(error) => return Ok(failed(&error, json)),
+        Err(error) => return Ok(failed(&error, profile, json)),
     };
     for line in plan_lines(&plan, &settings) {
         say(&line);
@@ -69,7 +69,7 @@ pub fn run(paths: &FilePaths, profile: &str, choices: Choices) -> Result<ExitCod
             }
             Ok(ExitCode::SUCCESS)
         }
-        Err(error) => Ok(failed(&error, json)),
+        Err(error) => Ok(failed(&error, profile, json)),
     }
 }
 
@@ -85,8 +85,9 @@ fn confirmed() -> Result<bool, String> {
     Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
 }
 
-/// One line on stderr (and with `--json` an object on stdout); exit status 1.
-fn failed(error: &RotationError, json: bool) -> ExitCode {
+/// One line on stderr (and with `--json` an object on stdout); exit status 1. A refusal that a
+/// confirmation lifts says how to give it on the command line.
+fn failed(error: &RotationError, profile: &str, json: bool) -> ExitCode {
     if json {
         let mut object = json!({"error": error.code(), "message": error.to_string()});
         if let RotationError::Stopped(stopped) = error {
@@ -97,7 +98,13 @@ fn failed(error: &RotationError, json: bool) -> ExitCode {
         }
         println!("{}", pretty(&object));
     }
-    eprintln!("keyrack: {error}");
+    let how = match error {
+        RotationError::OtherKeyActive { .. } | RotationError::InactiveKeyNeedsConfirmation { .. } => {
+            format!(" (confirm with: keyrack rotate {profile} --delete-inactive)")
+        }
+        _ => String::new(),
+    };
+    eprintln!("keyrack: {error}{how}");
     ExitCode::FAILURE
 }
 

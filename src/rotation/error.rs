@@ -67,9 +67,8 @@ pub enum RotationError {
         "IAM user '{user}' already has two access keys, the most AWS allows, and the other one, \
          {other_key_id}, is Active{usage}. keyrack does not delete a key that may be in use. If \
          nothing uses it any more, make it Inactive (aws iam update-access-key --user-name {user} \
-         --access-key-id {other_key_id} --status Inactive) and rotate again, confirming its \
-         deletion (--delete-inactive); if something uses it, rotate that key instead. Nothing \
-         was changed"
+         --access-key-id {other_key_id} --status Inactive) and rotate again, confirming that it \
+         may be deleted; if something uses it, rotate that key instead. Nothing was changed"
     )]
     OtherKeyActive {
         user: String,
@@ -81,7 +80,7 @@ pub enum RotationError {
     #[error(
         "IAM user '{user}' already has two access keys, the most AWS allows; the other one, \
          {other_key_id}, is Inactive and no profile here holds it. Rotate again confirming that \
-         it may be deleted first (--delete-inactive). Nothing was changed"
+         it may be deleted first. Nothing was changed"
     )]
     InactiveKeyNeedsConfirmation { user: String, other_key_id: String },
 
