@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use keyrack::aws::{iam, AwsClient, ClientSettings, Credentials, Service};
 use support::desktop::{app_env, Desktop};
+use support::keyring::{fresh_account, keychain};
 use support::moto::MotoServer;
 use support::{aws_cli, botocore_read};
 use thirtyfour::prelude::*;
@@ -448,10 +449,73 @@ async fn a_refused_rotation_explains_what_to_do_and_changes_nothing() {
     app.open_profile("default").await;
     app.click("#rotate").await;
     app.wait_text("#rotate-content", &other.access_key_id).await;
-    app.wait_text("#rotate-content", "Nothing was changed").await;
+    let refusal = app.wait_text("#rotate-content", "Nothing was changed").await.text().await.unwrap();
+    assert!(!refusal.contains("--delete-inactive"), "the window does not talk in command-line flags: {refusal}");
     assert!(app.driver.find(By::Css("#rotate-start")).await.is_err(), "no way to start a refused rotation");
     app.screenshot("rotate-refused").await;
     app.click("#rotate-buttons button").await;
     app.close().await;
     assert_eq!(read(home.path(), "credentials"), credentials);
+}
+
+#[tokio::test]
+async fn the_keychain_button_moves_a_key_out_of_the_file_and_back_while_the_aws_cli_keeps_working() {
+    let keychain = keychain();
+    let profile = fresh_account(&keychain, "e2e-app-vault");
+    let moto = MotoServer::start();
+    let (key, secret) = moto_user(&moto, "carol").await;
+    moto.enable_auth().await;
+    let home = home();
+    let config = format!("[profile {profile}]\nregion = us-east-1\n");
+    let credentials = format!("# carol's key\n[{profile}]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n");
+    write_aws(home.path(), &config, &credentials);
+    let caller_arn = || {
+        let out = aws_cli(home.path(), &moto.url, &["sts", "get-caller-identity", "--output", "json", "--profile", &profile]);
+        assert!(out.status.success(), "the AWS CLI failed: {}", String::from_utf8_lossy(&out.stderr));
+        let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        answer["Arn"].as_str().unwrap().to_string()
+    };
+    // The app talks to the throw-away keyring of tests/tools/with-keyring.sh, not to none.
+    let mut env = app_env(home.path(), Some(&moto.url));
+    env.retain(|(name, _)| name != "DBUS_SESSION_BUS_ADDRESS");
+    env.push(("DBUS_SESSION_BUS_ADDRESS".into(), std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("the test keyring's bus")));
+    let app = Desktop::open(home.path(), env).await;
+
+    app.open_profile(&profile).await;
+    app.wait_text("#vault-move", "Move key to keychain").await;
+    app.click("#vault-move").await;
+    app.wait_text("#confirm-title", &format!("Move the key of {profile} into the keychain?")).await;
+    app.click("#confirm-ok").await;
+    app.wait_text("#notice", &format!("The key of {profile} is in the keychain now.")).await;
+    app.wait_text(&format!("#profiles li[data-name='{profile}']"), "Keychain").await;
+    app.wait_text("#vault-move", "Move key to file").await;
+    // Who the profile is, now read through the keychain.
+    app.click("#identity-card button").await;
+    app.wait_text("#identity-card", "user carol").await;
+    app.screenshot("keychain-moved").await;
+
+    let (config_moved, credentials_moved) = (read(home.path(), "config"), read(home.path(), "credentials"));
+    assert!(!credentials_moved.contains(&secret) && !credentials_moved.contains(&key), "{credentials_moved}");
+    assert!(!config_moved.contains(&secret), "{config_moved}");
+    assert!(config_moved.contains(&format!("credential-process --profile {profile}")), "{config_moved}");
+    assert!(caller_arn().ends_with(":user/carol"), "the AWS CLI signs through keyrack's credential_process");
+
+    app.click("#vault-move").await;
+    app.wait_text("#confirm-title", &format!("Move the key of {profile} back into the file?")).await;
+    app.click("#confirm-ok").await;
+    app.wait_text("#notice", &format!("The key of {profile} is in the credentials file again.")).await;
+    app.wait_text("#vault-move", "Move key to keychain").await;
+    app.screenshot("keychain-restored").await;
+    app.close().await;
+
+    let (config_back, credentials_back) = (read(home.path(), "config"), read(home.path(), "credentials"));
+    assert_eq!(config_back, config, "the config file is as it was");
+    assert!(credentials_back.starts_with("# carol's key\n"), "{credentials_back}");
+    let aws = home.path().join(".aws");
+    let seen = botocore_read(&aws.join("config"), &aws.join("credentials"));
+    assert_eq!(seen["profiles"][&profile]["aws_access_key_id"], key.as_str());
+    assert_eq!(seen["profiles"][&profile]["aws_secret_access_key"], "********", "botocore reads a secret (its helper masks it)");
+    assert!(credentials_back.contains(&format!("aws_secret_access_key = {secret}\n")), "the secret is back in the file");
+    assert_eq!(keychain.find(&profile).unwrap(), None, "the keychain entry is gone");
+    assert!(caller_arn().ends_with(":user/carol"), "the AWS CLI reads the key from the file again");
 }

@@ -6,6 +6,8 @@
 
 #[path = "../../../tests/support/moto.rs"]
 pub mod moto;
+#[path = "../../../tests/support/keyring.rs"]
+pub mod keyring;
 pub mod desktop;
 
 use serde_json::Value;
