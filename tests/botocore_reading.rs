@@ -62,7 +62,7 @@ const AWS_ENV: [&str; 5] = [
     "PYTHONPATH",
 ];
 
-fn manifest_dir() -> PathBuf {
+fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -96,7 +96,7 @@ struct Case {
 }
 
 fn load_cases() -> Vec<Case> {
-    let corpus = manifest_dir().join("tests/corpus");
+    let corpus = repo_root().join("tests/corpus");
     let mut cases = Vec::new();
     let mut problems = Vec::new();
     let entries = fs::read_dir(&corpus)
@@ -385,7 +385,7 @@ fn check_case(case: &Case, python: &Path, oracle: &Path) -> Option<String> {
 #[test]
 fn keyrack_reads_the_aws_files_like_botocore() {
     let python = oracle_python();
-    let oracle = manifest_dir().join("tests/tools/botocore_read.py");
+    let oracle = repo_root().join("tests/tools/botocore_read.py");
     assert!(oracle.is_file(), "missing {}", oracle.display());
 
     let cases = load_cases();

@@ -1,44 +1,23 @@
 //! The `keyrack` command line contract: JSON shapes, exit codes, one-line errors, the AWS
 //! environment variables, and never a secret in any output.
 
+mod support;
+
 use serde_json::Value;
 use std::fs;
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::{Command, Output};
+use support::home::Home;
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const TOKEN: &str = "FwoGZXIvYXdzEXAMPLETOKENVALUE";
 
-struct Home {
-    dir: tempfile::TempDir,
-}
-
+/// keyrack run on a home's files.
 impl Home {
-    fn new(config: &str, credentials: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        fs::create_dir_all(dir.path().join(".aws")).unwrap();
-        fs::write(dir.path().join(".aws/config"), config).unwrap();
-        fs::write(dir.path().join(".aws/credentials"), credentials).unwrap();
-        Home { dir }
-    }
-
-    fn config(&self) -> PathBuf {
-        self.dir.path().join(".aws/config")
-    }
-
-    fn credentials(&self) -> PathBuf {
-        self.dir.path().join(".aws/credentials")
-    }
-
-    /// Run keyrack with HOME pointing here and no AWS variables from the outside.
+    /// Run keyrack with HOME pointing here and no AWS variables from the outside; no secret
+    /// may appear in what it prints.
     fn keyrack(&self, args: &[&str]) -> Output {
-        let out = Command::new(env!("CARGO_BIN_EXE_keyrack"))
-            .args(args)
-            .env("HOME", self.dir.path())
-            .env_remove("AWS_CONFIG_FILE")
-            .env_remove("AWS_SHARED_CREDENTIALS_FILE")
-            .output()
-            .unwrap();
+        let out = self.command(Path::new(env!("CARGO_BIN_EXE_keyrack")), args).output().unwrap();
         assert_no_secret(&out);
         out
     }

@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::moto::{enable_auth_at, free_port, ProcessWideMoto, ACCOUNT};
+use support::moto::{enable_auth_at, free_port, set_up_once, ProcessWideMoto, ACCOUNT};
 
 use keyrack::access_keys::list_user_keys;
 use keyrack::aws::{
@@ -60,15 +60,9 @@ struct Stand {
     _moto: ProcessWideMoto,
 }
 
-static STAND: OnceLock<Stand> = OnceLock::new();
-
 fn stand() -> &'static Stand {
-    // Set up on a thread of its own: the tests run inside a tokio runtime already.
-    STAND.get_or_init(|| {
-        std::thread::spawn(start_stand)
-            .join()
-            .expect("moto setup failed")
-    })
+    static STAND: OnceLock<Stand> = OnceLock::new();
+    set_up_once(&STAND, start_stand)
 }
 
 fn start_stand() -> Stand {

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use proxy::{Fault, Proxy};
 use serde_json::Value;
-use support::moto::{enable_auth_at, ProcessWideMoto, ACCOUNT};
+use support::moto::{enable_auth_at, set_up_once, ProcessWideMoto, ACCOUNT};
 
 use keyrack::aws::{
     iam, resolve_endpoint, sts, AccessKeyMetadata, AccessKeyStatus, AwsClient, ClientSettings,
@@ -69,15 +69,9 @@ struct Stand {
     _moto: ProcessWideMoto,
 }
 
-static STAND: OnceLock<Stand> = OnceLock::new();
-
 fn stand() -> &'static Stand {
-    // Set up on a thread of its own: the tests run inside a tokio runtime already.
-    STAND.get_or_init(|| {
-        std::thread::spawn(start_stand)
-            .join()
-            .expect("moto setup failed")
-    })
+    static STAND: OnceLock<Stand> = OnceLock::new();
+    set_up_once(&STAND, start_stand)
 }
 
 fn start_stand() -> Stand {

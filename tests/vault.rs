@@ -5,10 +5,11 @@
 mod support;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use keyrack::aws::{iam, AwsClient, ClientSettings, Credentials, RetryPolicy, Service};
+use support::home::Home;
 use support::keyring::{fresh_account, keychain};
 use support::moto::MotoServer;
 
@@ -16,44 +17,8 @@ const KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const TOKEN: &str = "FwoGZXIvYXdzEXAMPLETOKENVALUE";
 
-/// A home folder with the two AWS files, and keyrack run on them.
-struct Home {
-    dir: tempfile::TempDir,
-}
-
+/// keyrack run on a home's files.
 impl Home {
-    fn new(config: &str, credentials: &str) -> Home {
-        let dir = tempfile::tempdir().unwrap();
-        fs::create_dir_all(dir.path().join(".aws")).unwrap();
-        fs::write(dir.path().join(".aws/config"), config).unwrap();
-        fs::write(dir.path().join(".aws/credentials"), credentials).unwrap();
-        Home { dir }
-    }
-
-    fn config(&self) -> PathBuf {
-        self.dir.path().join(".aws/config")
-    }
-
-    fn credentials(&self) -> PathBuf {
-        self.dir.path().join(".aws/credentials")
-    }
-
-    fn files(&self) -> (String, String) {
-        (fs::read_to_string(self.config()).unwrap(), fs::read_to_string(self.credentials()).unwrap())
-    }
-
-    fn command(&self, program: &Path, args: &[&str]) -> Command {
-        let mut command = Command::new(program);
-        command
-            .args(args)
-            .env("HOME", self.dir.path())
-            .env("AWS_CONFIG_FILE", self.config())
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.credentials())
-            .env_remove("AWS_PROFILE")
-            .stdin(Stdio::null());
-        command
-    }
-
     /// Run keyrack; no secret may appear in what it prints.
     fn keyrack(&self, args: &[&str]) -> Output {
         let out = self.command(Path::new(env!("CARGO_BIN_EXE_keyrack")), args).output().unwrap();
@@ -330,7 +295,7 @@ fn with_a_locked_keyring_vault_move_says_so_and_changes_nothing() {
     // A keyring of its own (the shared one must stay unlocked), locked before keyrack runs.
     let home = Home::new("", &credentials_section("dev", KEY_ID, SECRET, None));
     let before = home.files();
-    let script = support::manifest_dir().join("tests/tools/with-keyring.sh");
+    let script = support::repo_root().join("tests/tools/with-keyring.sh");
     let lock = "dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
                 org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null \
                 && exec \"$0\" vault move dev";

@@ -2,6 +2,7 @@
 //! moto) used as oracles and stand-ins, and running the keyrack binary.
 #![allow(dead_code)]
 
+pub mod home;
 pub mod keyring;
 pub mod moto;
 
@@ -29,15 +30,21 @@ pub fn venv_bin(name: &str) -> PathBuf {
     path
 }
 
-pub fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+/// The repository root (these helpers also serve src-tauri's tests, whose package sits below it).
+pub fn repo_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .find(|dir| dir.join("tests/tools/botocore_read.py").is_file())
+        .unwrap_or(manifest)
+        .to_path_buf()
 }
 
 /// What botocore reads from a pair of files: `{"profiles", "sso_sessions", "services", "error"}`,
 /// secrets masked like keyrack masks them.
 pub fn botocore_read(config: &Path, credentials: &Path) -> Value {
     let out = Command::new(venv_bin("python"))
-        .arg(manifest_dir().join("tests/tools/botocore_read.py"))
+        .arg(repo_root().join("tests/tools/botocore_read.py"))
         .arg(config)
         .arg(credentials)
         .env("PYTHONUTF8", "1")

@@ -3,6 +3,7 @@
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use keyrack::aws::{
@@ -136,4 +137,11 @@ impl ProcessWideMoto {
         }
         ProcessWideMoto { url: format!("http://127.0.0.1:{port}"), _shell: std::sync::Mutex::new(shell) }
     }
+}
+
+/// A value every test of the process shares (a moto server and its users), set up by the
+/// first test that asks, on a thread of its own: the tests run inside a tokio runtime already,
+/// where a setup with a runtime of its own would panic.
+pub fn set_up_once<T: Send + Sync>(cell: &'static OnceLock<T>, set_up: fn() -> T) -> &'static T {
+    cell.get_or_init(|| std::thread::spawn(set_up).join().expect("the shared test setup failed"))
 }

@@ -4,48 +4,16 @@
 //! moto), shared with them.
 #![allow(dead_code)]
 
-#[path = "../../../tests/support/moto.rs"]
-pub mod moto;
-#[path = "../../../tests/support/keyring.rs"]
-pub mod keyring;
+#[path = "../../../tests/support/mod.rs"]
+mod engine;
 pub mod desktop;
 
-use serde_json::Value;
-use std::path::{Path, PathBuf};
+// Each test binary uses a part of these.
+#[allow(unused_imports)]
+pub use engine::{botocore_read, keyring, moto, venv_bin};
+
+use std::path::Path;
 use std::process::Command;
-
-/// The repository root.
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("src-tauri has a parent").to_path_buf()
-}
-
-/// The venv created by `tests/tools/setup.sh` (`$KEYRACK_VENV`, default `~/.cache/keyrack/venv`).
-pub fn venv() -> PathBuf {
-    match std::env::var_os("KEYRACK_VENV").filter(|v| !v.is_empty()) {
-        Some(v) => PathBuf::from(v),
-        None => PathBuf::from(std::env::var_os("HOME").expect("HOME is not set")).join(".cache/keyrack/venv"),
-    }
-}
-
-pub fn venv_bin(name: &str) -> PathBuf {
-    let path = venv().join("bin").join(name);
-    assert!(path.is_file(), "{} does not exist: run `tests/tools/setup.sh` first", path.display());
-    path
-}
-
-/// What botocore reads from a pair of files (see tests/tools/botocore_read.py).
-pub fn botocore_read(config: &Path, credentials: &Path) -> Value {
-    let out = Command::new(venv_bin("python"))
-        .arg(repo_root().join("tests/tools/botocore_read.py"))
-        .arg(config)
-        .arg(credentials)
-        .env("PYTHONUTF8", "1")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .expect("run botocore_read.py");
-    assert!(out.status.success(), "botocore_read.py failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("botocore_read.py prints JSON")
-}
 
 /// Run the pinned AWS CLI against `home`'s files and the stand-in at `endpoint`.
 pub fn aws_cli(home: &Path, endpoint: &str, args: &[&str]) -> std::process::Output {

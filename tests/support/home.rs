@@ -1,0 +1,51 @@
+//! A temporary HOME holding the two AWS files, and programs run on them as a user would.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub struct Home {
+    pub dir: tempfile::TempDir,
+}
+
+impl Home {
+    /// A fresh HOME whose `.aws/config` and `.aws/credentials` hold these texts.
+    pub fn new(config: &str, credentials: &str) -> Home {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join(".aws")).unwrap();
+        fs::write(dir.path().join(".aws/config"), config).unwrap();
+        fs::write(dir.path().join(".aws/credentials"), credentials).unwrap();
+        Home { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join(".aws/config")
+    }
+
+    pub fn credentials(&self) -> PathBuf {
+        self.dir.path().join(".aws/credentials")
+    }
+
+    /// Both files as they are now: (config, credentials).
+    pub fn files(&self) -> (String, String) {
+        (fs::read_to_string(self.config()).unwrap(), fs::read_to_string(self.credentials()).unwrap())
+    }
+
+    /// `program` with HOME pointing here and no AWS variables from the outside, so that it
+    /// finds the files where every AWS tool looks by default.
+    pub fn command(&self, program: &Path, args: &[&str]) -> Command {
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .env("HOME", self.dir.path())
+            .env_remove("AWS_CONFIG_FILE")
+            .env_remove("AWS_SHARED_CREDENTIALS_FILE")
+            .env_remove("AWS_PROFILE")
+            .stdin(Stdio::null());
+        command
+    }
+}
