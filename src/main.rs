@@ -97,13 +97,13 @@ enum Command {
     },
     /// Who each profile is (ARN, account, user id), asked of AWS STS for all profiles at once.
     Whoami {
-        /// The profiles to check (default: $AWS_PROFILE, else default).
+        /// The profiles to check (default: $AWS_PROFILE, else $AWS_DEFAULT_PROFILE, else default).
         profiles: Vec<String>,
         /// Check every profile in the files.
         #[arg(long, conflicts_with = "profiles")]
         all: bool,
         /// Print a JSON array: one object per profile with its arn, account and user_id, or an
-        /// error code and message.
+        /// error code and message, and where its secret lives (secret_store).
         #[arg(long)]
         json: bool,
     },
