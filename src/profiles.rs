@@ -7,6 +7,7 @@ use crate::aws::Secret;
 use crate::files::check::{self, Finding, Severity};
 use crate::files::model::{is_secret_key, profile_kind, ProfileKind};
 use crate::files::{AwsFiles, Dialect, FileKind, Settings, Value};
+use crate::keychain::Keychain;
 use crate::vault::{secret_store, SecretStore};
 use serde::Serialize;
 
@@ -70,6 +71,26 @@ pub fn kind_name(settings: &Settings) -> String {
         return "keychain".into();
     }
     serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+/// Fill in the access key id of each keychain profile from its keychain entry, as the list shows
+/// the key ids of the files (an id is not a secret). The keychain is opened only when there is
+/// such a profile; an entry that cannot be read leaves the id empty, and checking the profile
+/// says why.
+pub fn show_keychain_key_ids(snapshot: &mut Snapshot, files: &AwsFiles) {
+    let reading = files.read(Dialect::Cli);
+    let mut keychain = None;
+    for profile in snapshot.profiles.iter_mut().filter(|p| p.access_key_id.is_none()) {
+        let Some(SecretStore::Keychain { account }) = reading.profiles.get(&profile.name).map(secret_store) else {
+            continue;
+        };
+        let Ok(keychain) = keychain.get_or_insert_with(Keychain::open) else {
+            return;
+        };
+        if let Ok(Some(stored)) = keychain.find(&account) {
+            profile.access_key_id = Some(stored.credentials.access_key_id.clone());
+        }
+    }
 }
 
 /// The profile used when none is named: `AWS_PROFILE` (or the older `AWS_DEFAULT_PROFILE`), else

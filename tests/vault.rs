@@ -112,6 +112,30 @@ fn vault_restore_puts_the_files_back_as_they_were_and_removes_the_entry() {
 }
 
 #[test]
+fn the_app_list_shows_a_keychain_profiles_key_id_from_its_entry_and_never_its_secret() {
+    let keychain = keychain();
+    let moved = fresh_account(&keychain, "app-list-key-id");
+    let gone = fresh_account(&keychain, "app-list-no-entry");
+    let config = format!(
+        "[profile {moved}]\nregion = eu-west-1\n[profile {gone}]\ncredential_process = /usr/bin/keyrack credential-process --profile {gone}\n"
+    );
+    let home = Home::new(&config, &credentials_section(&moved, KEY_ID, SECRET, None));
+    succeeded(&home.keyrack(&["vault", "move", &moved]));
+
+    let files = keyrack::files::AwsFiles::load(&keyrack::files::FilePaths { config: home.config(), credentials: home.credentials() }).unwrap();
+    let mut snapshot = keyrack::profiles::snapshot(&files);
+    let key_id = |snapshot: &keyrack::profiles::Snapshot, name: &str| {
+        snapshot.profiles.iter().find(|p| p.name == name).unwrap().access_key_id.clone()
+    };
+    assert_eq!(key_id(&snapshot, &moved), None, "the files no longer hold it");
+    keyrack::profiles::show_keychain_key_ids(&mut snapshot, &files);
+    assert_eq!(key_id(&snapshot, &moved).as_deref(), Some(KEY_ID));
+    assert_eq!(key_id(&snapshot, &gone), None, "no entry: nothing to show, and no failure");
+    assert!(!serde_json::to_string(&snapshot).unwrap().contains(SECRET));
+    keychain.delete(&moved).unwrap();
+}
+
+#[test]
 fn vault_list_and_profiles_show_where_each_secret_lives() {
     let keychain = keychain();
     let moved = fresh_account(&keychain, "cli-list-moved");

@@ -101,7 +101,10 @@ export function show(name, { force = false } = {}) {
     showAdvice(input, null);
     const where = document.getElementById(input.id + "-where");
     if (where) where.textContent = whereText(s);
-    if (input.dataset.key === "aws_access_key_id") input.placeholder = "AKIA…";
+    if (input.dataset.key === "aws_access_key_id") {
+      const inKeychain = profile.kind === "keychain" && !s && profile.access_key_id;
+      input.placeholder = inKeychain ? `${profile.access_key_id} (kept in the OS keychain)` : "AKIA…";
+    }
   }
 
   const box = $("#other-settings");

@@ -100,7 +100,8 @@ pub struct View {
 #[tauri::command]
 pub fn load(state: State<'_, AppState>) -> Result<View, Failure> {
     let files = AwsFiles::load(&state.paths)?;
-    let snapshot = profiles::snapshot(&files);
+    let mut snapshot = profiles::snapshot(&files);
+    profiles::show_keychain_key_ids(&mut snapshot, &files);
     let revision = state.seen.lock().expect("seen lock").record(files);
     Ok(View { revision, snapshot, regions: REGIONS, output_formats: changes::OUTPUT_FORMATS })
 }

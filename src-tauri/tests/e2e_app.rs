@@ -487,7 +487,12 @@ async fn the_keychain_button_moves_a_key_out_of_the_file_and_back_while_the_aws_
     app.wait_text("#confirm-title", &format!("Move the key of {profile} into the keychain?")).await;
     app.click("#confirm-ok").await;
     app.wait_text("#notice", &format!("The key of {profile} is in the keychain now.")).await;
-    app.wait_text(&format!("#profiles li[data-name='{profile}']"), "Keychain").await;
+    let row = app.wait_text(&format!("#profiles li[data-name='{profile}']"), "Keychain").await;
+    // The key id (not a secret) is shown from the keychain entry, as for keys in the file.
+    app.wait_text(&format!("#profiles li[data-name='{profile}']"), &key).await;
+    assert!(!row.text().await.unwrap().contains(&secret));
+    let placeholder = app.driver.find(By::Css("#f-key")).await.unwrap().attr("placeholder").await.unwrap();
+    assert_eq!(placeholder, Some(format!("{key} (kept in the OS keychain)")));
     app.wait_text("#vault-move", "Move key to file").await;
     // Who the profile is, now read through the keychain.
     app.click("#identity-card button").await;
