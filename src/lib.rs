@@ -10,3 +10,4 @@ pub mod changes;
 pub mod keychain;
 pub mod vault;
 pub mod rotation;
+pub mod crash_dumps;

@@ -97,7 +97,7 @@ enum Command {
     },
     /// Who each profile is (ARN, account, user id), asked of AWS STS for all profiles at once.
     Whoami {
-        /// The profiles to check (default: $AWS_PROFILE, else $AWS_DEFAULT_PROFILE, else default).
+        /// The profiles to check (default: $AWS_DEFAULT_PROFILE, else $AWS_PROFILE, else default, as the AWS CLI picks).
         profiles: Vec<String>,
         /// Check every profile in the files.
         #[arg(long, conflicts_with = "profiles")]
@@ -152,6 +152,7 @@ impl<E: std::fmt::Display> From<E> for Failure {
 }
 
 fn main() -> ExitCode {
+    keyrack::crash_dumps::forbid_core_dumps();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,

@@ -93,10 +93,14 @@ pub fn show_keychain_key_ids(snapshot: &mut Snapshot, files: &AwsFiles) {
     }
 }
 
-/// The profile used when none is named: `AWS_PROFILE` (or the older `AWS_DEFAULT_PROFILE`), else
-/// `default`.
+/// The profile used when none is named, as the AWS CLI picks it: `AWS_DEFAULT_PROFILE` (the
+/// older name, which botocore asks first), else `AWS_PROFILE`, else `default`. An empty
+/// variable counts as unset.
 pub fn default_profile_name(env: impl Fn(&str) -> Option<String>) -> String {
-    env("AWS_PROFILE").or_else(|| env("AWS_DEFAULT_PROFILE")).filter(|p| !p.is_empty()).unwrap_or_else(|| "default".into())
+    ["AWS_DEFAULT_PROFILE", "AWS_PROFILE"]
+        .iter()
+        .find_map(|name| env(name).filter(|p| !p.is_empty()))
+        .unwrap_or_else(|| "default".into())
 }
 
 /// Look at the files as they were loaded.
@@ -190,8 +194,16 @@ mod tests {
     }
 
     #[test]
-    fn aws_profile_names_the_default() {
+    fn the_default_profile_is_picked_as_botocore_picks_it() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| pairs.iter().find(|(name, _)| *name == k).map(|(_, v)| v.to_string())
+        };
         assert_eq!(default_profile_name(|_| None), "default");
-        assert_eq!(default_profile_name(|k| (k == "AWS_PROFILE").then(|| "work".to_string())), "work");
+        assert_eq!(default_profile_name(env(&[("AWS_PROFILE", "work")])), "work");
+        assert_eq!(default_profile_name(env(&[("AWS_DEFAULT_PROFILE", "old")])), "old");
+        // botocore asks AWS_DEFAULT_PROFILE first.
+        assert_eq!(default_profile_name(env(&[("AWS_PROFILE", "work"), ("AWS_DEFAULT_PROFILE", "old")])), "old");
+        assert_eq!(default_profile_name(env(&[("AWS_DEFAULT_PROFILE", ""), ("AWS_PROFILE", "work")])), "work");
+        assert_eq!(default_profile_name(env(&[("AWS_PROFILE", "")])), "default");
     }
 }

@@ -97,11 +97,19 @@ pub struct View {
     output_formats: &'static [&'static str],
 }
 
+/// Off the window's thread: showing keychain profiles' key ids asks the Secret Service over
+/// D-Bus, which may wait (a locked keyring prompts for its password).
 #[tauri::command]
-pub fn load(state: State<'_, AppState>) -> Result<View, Failure> {
-    let files = AwsFiles::load(&state.paths)?;
-    let mut snapshot = profiles::snapshot(&files);
-    profiles::show_keychain_key_ids(&mut snapshot, &files);
+pub async fn load(state: State<'_, AppState>) -> Result<View, Failure> {
+    let paths = state.paths.clone();
+    let (files, snapshot) = tauri::async_runtime::spawn_blocking(move || -> Result<_, Failure> {
+        let files = AwsFiles::load(&paths)?;
+        let mut snapshot = profiles::snapshot(&files);
+        profiles::show_keychain_key_ids(&mut snapshot, &files);
+        Ok((files, snapshot))
+    })
+    .await
+    .map_err(|e| Failure::new("internal", format!("reading the files stopped unexpectedly ({e}); reload to try again")))??;
     let revision = state.seen.lock().expect("seen lock").record(files);
     Ok(View { revision, snapshot, regions: REGIONS, output_formats: changes::OUTPUT_FORMATS })
 }

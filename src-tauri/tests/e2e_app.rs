@@ -502,7 +502,9 @@ async fn the_keychain_button_moves_a_key_out_of_the_file_and_back_while_the_aws_
     let (config_moved, credentials_moved) = (read(home.path(), "config"), read(home.path(), "credentials"));
     assert!(!credentials_moved.contains(&secret) && !credentials_moved.contains(&key), "{credentials_moved}");
     assert!(!config_moved.contains(&secret), "{config_moved}");
-    assert!(config_moved.contains(&format!("credential-process --profile {profile}")), "{config_moved}");
+    // The command the AWS tools run is the keyrack installed beside the app.
+    let beside_app = support::desktop::app_binary().with_file_name("keyrack");
+    assert!(config_moved.contains(&format!("credential_process = {} credential-process --profile {profile}\n", beside_app.display())), "{config_moved}");
     assert!(caller_arn().ends_with(":user/carol"), "the AWS CLI signs through keyrack's credential_process");
 
     app.click("#vault-move").await;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use serde_json::{json, Value as Json};
 
 use keyrack::files::{FileKind, FilePaths};
+use keyrack::vault::command::quote;
 use keyrack::rotation::{
     plan_rotation, rotate, Course, DeleteReason, KeyInfo, OldKeyFate, ProfileSection, Progress,
     RotateOptions, RotationError, RotationPlan, RotationReport, RotationSettings,
@@ -48,7 +49,7 @@ pub fn run(paths: &FilePaths, profile: &str, choices: Choices) -> Result<ExitCod
 
     let plan = match runtime.block_on(plan_rotation(&settings, profile, options)) {
         Ok(plan) => plan,
-        Err(error) => return Ok(failed(&error, profile, json)),
+        Err(error) => return Ok(failed(&error, profile, &choices)),
     };
     for line in plan_lines(&plan, &settings) {
         say(&line);
@@ -69,7 +70,7 @@ pub fn run(paths: &FilePaths, profile: &str, choices: Choices) -> Result<ExitCod
             }
             Ok(ExitCode::SUCCESS)
         }
-        Err(error) => Ok(failed(&error, profile, json)),
+        Err(error) => Ok(failed(&error, profile, &choices)),
     }
 }
 
@@ -87,8 +88,8 @@ fn confirmed() -> Result<bool, String> {
 
 /// One line on stderr (and with `--json` an object on stdout); exit status 1. A refusal that a
 /// confirmation lifts says how to give it on the command line.
-fn failed(error: &RotationError, profile: &str, json: bool) -> ExitCode {
-    if json {
+fn failed(error: &RotationError, profile: &str, choices: &Choices) -> ExitCode {
+    if choices.json {
         let mut object = json!({"error": error.code(), "message": error.to_string()});
         if let RotationError::Stopped(stopped) = error {
             object["stopped_at"] = json!(stopped.stopped_at);
@@ -99,8 +100,10 @@ fn failed(error: &RotationError, profile: &str, json: bool) -> ExitCode {
         println!("{}", pretty(&object));
     }
     let how = match error {
-        RotationError::OtherKeyActive { .. } | RotationError::InactiveKeyNeedsConfirmation { .. } => {
-            format!(" (confirm with: keyrack rotate {profile} --delete-inactive)")
+        RotationError::InactiveKeyNeedsConfirmation { .. } => {
+            let name = quote(profile).unwrap_or_else(|_| profile.to_string());
+            let keep_old = if choices.keep_old { " --keep-old" } else { "" };
+            format!(" (confirm with: keyrack rotate {name} --delete-inactive{keep_old})")
         }
         _ => String::new(),
     };

@@ -9,8 +9,8 @@ use keyrack::identity::{check_all, ProfileIdentity, Session, DEFAULT_CONCURRENCY
 use keyrack::profiles::default_profile_name;
 use keyrack::vault::{secret_store, SecretStore};
 
-/// Checks the chosen profiles (every profile with `all`; none named: `$AWS_PROFILE`, else
-/// `default`) and prints one line, or one JSON object, per profile in the order asked (file
+/// Checks the chosen profiles (every profile with `all`; none named: the one the AWS CLI would
+/// use, see [`default_profile_name`]) and prints one line, or one JSON object, per profile in the order asked (file
 /// order for `all`), with where its secret lives. Exit status 1 when any profile failed.
 pub fn run(files: &AwsFiles, named: &[String], all: bool, json: bool) -> Result<ExitCode, String> {
     let session = Session::from_files(files);

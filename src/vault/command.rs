@@ -68,9 +68,9 @@ fn is_plain(c: char) -> bool {
     c.is_ascii_alphanumeric() || "_-./:+@%,=".contains(c)
 }
 
-/// Quote one word. POSIX: bare when plain, in double quotes when that is enough (the usual
+/// Quote one word for a command line (also used to show commands to type). POSIX: bare when plain, in double quotes when that is enough (the usual
 /// `"/opt/My Tools/keyrack"`), else in single quotes. Windows: bare or in double quotes.
-fn quote(word: &str) -> Result<String, CommandError> {
+pub fn quote(word: &str) -> Result<String, CommandError> {
     if word.contains(['\n', '\r', '\0']) {
         return Err(CommandError::Unquotable(word.to_string()));
     }

@@ -45,6 +45,7 @@ impl Home {
             .env_remove("AWS_CONFIG_FILE")
             .env_remove("AWS_SHARED_CREDENTIALS_FILE")
             .env_remove("AWS_PROFILE")
+            .env_remove("AWS_DEFAULT_PROFILE")
             .stdin(Stdio::null());
         command
     }
