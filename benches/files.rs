@@ -6,6 +6,8 @@
 //! in-process loop does (alternating single rounds would instead measure each side right after
 //! the other has filled the caches with its own data).
 //!
+//! Also printed: one `keyrack set` run as a whole process (start-up included), as people use it.
+//!
 //! Run: `cargo bench --bench files` (needs the venv from tests/tools/setup.sh).
 
 use keyrack::files::edit::{KeyPath, Section};
@@ -72,6 +74,23 @@ fn keyrack_round(paths: &FilePaths, round: usize) -> [Duration; 4] {
     [t1 - t0, t2 - t1, t3 - t2, t4 - t3]
 }
 
+/// One `keyrack set` as a person runs it: a whole process, from start to exit.
+fn keyrack_command(paths: &FilePaths, round: usize) -> Duration {
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_keyrack"))
+        .arg("--config")
+        .arg(&paths.config)
+        .arg("--credentials")
+        .arg(&paths.credentials)
+        .args(["set", &format!("p{}", (round * 89) % PROFILES), "region", &format!("ap-east-{}", round % 2 + 1)])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run keyrack");
+    let took = start.elapsed();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    took
+}
+
 /// A Python process with botocore imported that reads the files once per request and answers
 /// with the seconds `Session.full_config` took.
 struct Botocore {
@@ -127,6 +146,8 @@ impl Drop for Botocore {
 }
 
 fn main() {
+    // The same process set-up as the keyrack command line.
+    keyrack::huge_pages::turn_off();
     let dir = tempfile::tempdir().unwrap();
     let paths = write_files(dir.path());
     let size = std::fs::metadata(&paths.config).unwrap().len() + std::fs::metadata(&paths.credentials).unwrap().len();
@@ -134,10 +155,11 @@ fn main() {
     // One unmeasured round each: the first touches fresh memory and cold caches.
     keyrack_round(&paths, ROUNDS);
     botocore.round();
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let (mut ours, mut commands, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
     for block in 0..ROUNDS / BLOCK {
         for round in block * BLOCK..(block + 1) * BLOCK {
             ours.push(keyrack_round(&paths, round));
+            commands.push(keyrack_command(&paths, round));
         }
         for _ in 0..BLOCK {
             theirs.push(botocore.round());
@@ -155,6 +177,9 @@ fn main() {
         phase(2),
         phase(3)
     );
+    let command = median(commands);
+    println!("keyrack set as a command, process start to exit (median): {:.2} ms", ms(command));
     println!("botocore Session.full_config read only   (median): {:.2} ms", ms(botocore));
     println!("ratio botocore / keyrack: {:.1}x (goal: at least 20x)", botocore.as_secs_f64() / keyrack.as_secs_f64());
+    println!("ratio botocore / keyrack set as a command: {:.1}x", botocore.as_secs_f64() / command.as_secs_f64());
 }

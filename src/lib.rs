@@ -11,3 +11,4 @@ pub mod keychain;
 pub mod vault;
 pub mod rotation;
 pub mod crash_dumps;
+pub mod huge_pages;

@@ -153,6 +153,7 @@ impl<E: std::fmt::Display> From<E> for Failure {
 
 fn main() -> ExitCode {
     keyrack::crash_dumps::forbid_core_dumps();
+    keyrack::huge_pages::turn_off();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
