@@ -41,11 +41,23 @@ async fn open(home: &Path, endpoint: Option<&str>) -> Desktop {
     Desktop::open(home, app_env(home, endpoint)).await
 }
 
+/// What sets moto up before signature checks are on (moto accepts any key then).
+fn setup_credentials() -> Credentials {
+    Credentials::new("AKIASETUPSETUPSETUP0", "setup", None)
+}
+
+/// Another access key of `user`, made while moto still accepts the setup key: its id.
+async fn another_key(moto: &MotoServer, user: &str) -> String {
+    let client = AwsClient::new(ClientSettings::default()).unwrap();
+    let (key, _) = iam::create_access_key(&client, &moto.endpoint(Service::Iam), &setup_credentials(), Some(user)).await.expect("create key");
+    key.access_key_id
+}
+
 /// An IAM user on moto with one access key and permission for IAM and STS.
 async fn moto_user(moto: &MotoServer, name: &str) -> (String, String) {
     let client = AwsClient::new(ClientSettings::default()).unwrap();
     let endpoint = moto.endpoint(Service::Iam);
-    let setup = Credentials::new("AKIASETUPSETUPSETUP0", "setup", None);
+    let setup = setup_credentials();
     let call = |action: &'static str, params: Vec<(&'static str, String)>| {
         let (client, endpoint, setup) = (&client, &endpoint, &setup);
         async move {
@@ -368,9 +380,7 @@ async fn an_interrupted_rotation_is_offered_for_completion_when_the_app_opens() 
     let moto = MotoServer::start();
     let (old_key, old_secret) = moto_user(&moto, "alice").await;
     // The interrupted run got as far as AWS creating a key whose secret never reached the files.
-    let client = AwsClient::new(ClientSettings::default()).unwrap();
-    let setup = Credentials::new("AKIASETUPSETUPSETUP0", "setup", None);
-    let (lost, _) = iam::create_access_key(&client, &moto.endpoint(Service::Iam), &setup, Some("alice")).await.unwrap();
+    let lost = another_key(&moto, "alice").await;
     moto.enable_auth().await;
     let home = home();
     write_aws(home.path(), "[default]\nregion = us-east-1\n", &format!("[default]\naws_access_key_id = {old_key}\naws_secret_access_key = {old_secret}\n"));
@@ -399,7 +409,7 @@ async fn an_interrupted_rotation_is_offered_for_completion_when_the_app_opens() 
     app.wait_text("#interrupted", "was interrupted").await;
     app.screenshot("interrupted-rotation-offered").await;
     app.click("#interrupted button").await;
-    app.wait_text("#rotate-content", &lost.access_key_id).await;
+    app.wait_text("#rotate-content", &lost).await;
     app.click("#rotate-start").await;
     app.wait_text("#rotate-result", "Done.").await;
     app.screenshot("interrupted-rotation-finished").await;
@@ -412,7 +422,7 @@ async fn an_interrupted_rotation_is_offered_for_completion_when_the_app_opens() 
     let keys: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let ids: Vec<&str> = keys["AccessKeyMetadata"].as_array().unwrap().iter().map(|k| k["AccessKeyId"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), 1, "one Active key left: {ids:?}");
-    assert!(ids[0] != old_key && ids[0] != lost.access_key_id);
+    assert!(ids[0] != old_key && ids[0] != lost);
     assert!(read(home.path(), "credentials").contains(ids[0]));
     assert!(fs::read_dir(&dir).unwrap().flatten().all(|e| e.file_name().to_string_lossy().starts_with('.')), "the journal is gone");
 }
@@ -438,9 +448,7 @@ async fn a_refused_rotation_explains_what_to_do_and_changes_nothing() {
     let moto = MotoServer::start();
     let (key, secret) = moto_user(&moto, "alice").await;
     // alice's second key is Active and held by no profile here: keyrack must not touch it.
-    let client = AwsClient::new(ClientSettings::default()).unwrap();
-    let setup = Credentials::new("AKIASETUPSETUPSETUP0", "setup", None);
-    let (other, _) = iam::create_access_key(&client, &moto.endpoint(Service::Iam), &setup, Some("alice")).await.unwrap();
+    let other = another_key(&moto, "alice").await;
     moto.enable_auth().await;
     let home = home();
     let credentials = format!("[default]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n");
@@ -448,7 +456,7 @@ async fn a_refused_rotation_explains_what_to_do_and_changes_nothing() {
     let app = open(home.path(), Some(&moto.url)).await;
     app.open_profile("default").await;
     app.click("#rotate").await;
-    app.wait_text("#rotate-content", &other.access_key_id).await;
+    app.wait_text("#rotate-content", &other).await;
     let refusal = app.wait_text("#rotate-content", "Nothing was changed").await.text().await.unwrap();
     assert!(!refusal.contains("--delete-inactive"), "the window does not talk in command-line flags: {refusal}");
     assert!(app.driver.find(By::Css("#rotate-start")).await.is_err(), "no way to start a refused rotation");
@@ -500,8 +508,10 @@ async fn the_keychain_button_moves_a_key_out_of_the_file_and_back_while_the_aws_
     app.screenshot("keychain-moved").await;
 
     let (config_moved, credentials_moved) = (read(home.path(), "config"), read(home.path(), "credentials"));
-    assert!(!credentials_moved.contains(&secret) && !credentials_moved.contains(&key), "{credentials_moved}");
-    assert!(!config_moved.contains(&secret), "{config_moved}");
+    // The messages do not quote the files: on failure they would hold the secret.
+    assert!(!credentials_moved.contains(&secret), "the secret is still in the credentials file");
+    assert!(!credentials_moved.contains(&key), "the key id is still in the credentials file");
+    assert!(!config_moved.contains(&secret), "the secret went into the config file");
     // The command the AWS tools run is the keyrack installed beside the app.
     let beside_app = support::desktop::app_binary().with_file_name("keyrack");
     assert!(config_moved.contains(&format!("credential_process = {} credential-process --profile {profile}\n", beside_app.display())), "{config_moved}");
