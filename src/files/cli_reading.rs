@@ -5,45 +5,54 @@
 
 use super::document::{Document, BOM};
 use super::model::{FileKind, OrderedMap, Origin, Problem, Settings, Setting, Value};
-use super::python_text::{is_space, rstrip, splitlines, strip};
+use super::python_text::{lstrip, rstrip, splitlines, strip};
 use rustc_hash::FxHashMap;
+use std::borrow::Cow;
 
 /// The section configparser treats as defaults for every other section of the same file.
 pub const DEFAULT_SECTION: &str = "DEFAULT";
 
-/// One `[header]` occurrence and the options written under it.
+/// One `[header]` occurrence and the options written under it. Text is borrowed from the
+/// document (copied only from a line that is not valid UTF-8).
 #[derive(Clone, Debug)]
-pub struct Block {
+pub struct Block<'a> {
     /// The raw section name between the brackets, as configparser keeps it.
-    pub name: String,
+    pub name: Cow<'a, str>,
     /// 0-based index of the header line.
     pub header_line: usize,
-    pub options: Vec<OptionLine>,
+    /// The number of the section this block belongs to, in order of first appearance: the
+    /// blocks of a repeated section share it.
+    section: usize,
+    pub options: Vec<OptionLine<'a>>,
 }
 
 /// One option: its key line and the continuation lines that belong to its value.
 #[derive(Clone, Debug)]
-pub struct OptionLine {
+pub struct OptionLine<'a> {
     /// The key as configparser stores it: lower-cased.
-    pub key: String,
+    pub key: Cow<'a, str>,
     /// 0-based index of the key line.
     pub key_line: usize,
     /// 0-based index of the last line holding part of the value (the key line if none).
     pub last_line: usize,
     /// The value on the key line.
-    first: String,
+    first: Cow<'a, str>,
     /// Each continuation part (empty for a blank line inside the value) with its line.
-    more: Vec<(String, usize)>,
+    more: Vec<(Cow<'a, str>, usize)>,
 }
 
-impl OptionLine {
+impl OptionLine<'_> {
     /// The value as configparser gives it: parts joined by `\n`, trailing whitespace removed.
     pub fn joined_value(&self) -> String {
-        if self.more.is_empty() {
-            return rstrip(&self.first).to_string();
+        // Empty parts at the end (blank lines after the value) go with the trailing whitespace.
+        let used = self.more.iter().rposition(|(part, _)| !part.is_empty()).map_or(0, |last| last + 1);
+        let mut joined = String::from(&*self.first);
+        for (part, _) in &self.more[..used] {
+            joined.push('\n');
+            joined.push_str(part);
         }
-        let joined: Vec<&str> = std::iter::once(self.first.as_str()).chain(self.more.iter().map(|(p, _)| p.as_str())).collect();
-        rstrip(&joined.join("\n")).to_string()
+        joined.truncate(rstrip(&joined).len());
+        joined
     }
 
     /// Whether botocore reads this value as a nested block: the joined value starts with a
@@ -55,75 +64,92 @@ impl OptionLine {
 
     /// The 0-based lines of the value's continuation parts that hold text.
     pub fn continuation_lines(&self) -> impl Iterator<Item = (usize, &str)> {
-        self.more.iter().filter(|(p, _)| !p.is_empty()).map(|(p, l)| (*l, p.as_str()))
+        self.more.iter().filter(|(p, _)| !p.is_empty()).map(|(p, l)| (*l, &**p))
     }
 }
 
 /// A whole file as configparser sees it: its blocks in order and the problems found.
 #[derive(Clone, Debug, Default)]
-pub struct CliSyntax {
-    pub blocks: Vec<Block>,
+pub struct CliSyntax<'a> {
+    pub blocks: Vec<Block<'a>>,
     pub problems: Vec<(usize, String)>,
+    /// How many different section names there are.
+    sections: usize,
+}
+
+/// `part`, a piece of `line`'s text, kept in the syntax: borrowed from the document when
+/// `line` is the document's own text, copied when the text was decoded from invalid UTF-8.
+fn keep<'a>(part: &str, line: Option<&'a str>) -> Cow<'a, str> {
+    match line {
+        Some(line) => {
+            let start = part.as_ptr() as usize - line.as_ptr() as usize;
+            Cow::Borrowed(&line[start..start + part.len()])
+        }
+        None => Cow::Owned(part.to_string()),
+    }
 }
 
 /// Parse a document the way `configparser.RawConfigParser().read()` does.
-pub fn parse(doc: &Document) -> CliSyntax {
+pub fn parse(doc: &Document) -> CliSyntax<'_> {
     let mut syntax = CliSyntax::default();
     // (block index, option index) of the option that continuation lines extend.
     let mut current_block: Option<usize> = None;
     let mut current_option: Option<(usize, usize)> = None;
     let mut indent_level: usize = 0;
-    // Section names seen so far (each with a number), and (section number, key) pairs seen.
-    let mut section_ids: FxHashMap<String, usize> = FxHashMap::default();
-    let mut current_section_id = 0;
-    // The blocks of each section number (more than one only for a repeated section).
-    let mut blocks_of_section: Vec<Vec<usize>> = Vec::new();
+    // The number of each section name seen so far, and how many blocks each section has.
+    let mut section_ids: FxHashMap<Cow<str>, usize> = FxHashMap::default();
+    let mut blocks_per_section: Vec<usize> = Vec::new();
 
     for (index, line) in doc.iter().enumerate() {
         let lineno = index + 1;
-        let mut bytes: &[u8] = line.text;
-        if index == 0 && bytes.starts_with(BOM) {
+        if index == 0 && line.text.starts_with(BOM) {
             syntax.problems.push((
                 lineno,
                 "the file starts with a UTF-8 byte order mark (BOM); the AWS CLI rejects the whole file. Save it as UTF-8 without BOM".into(),
             ));
-            bytes = &bytes[BOM.len()..];
         }
-        let text: std::borrow::Cow<str> = match std::str::from_utf8(bytes) {
-            Ok(s) => s.into(),
-            Err(_) => {
+        let lossy: String;
+        let own_text = line.as_str();
+        let mut text = match own_text {
+            Some(text) => text,
+            None => {
                 syntax.problems.push((
                     lineno,
                     "this line is not valid UTF-8; the AWS CLI rejects the whole file. Re-save the file as UTF-8".into(),
                 ));
-                String::from_utf8_lossy(bytes)
+                lossy = String::from_utf8_lossy(line.text).into_owned();
+                &lossy
             }
         };
-        let stripped = strip(&text);
+        if index == 0 {
+            text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        }
+        let stripped = strip(text);
         let is_comment = stripped.starts_with('#') || stripped.starts_with(';');
         if stripped.is_empty() || is_comment {
             // configparser keeps an empty line inside a value (not a comment line).
             if !is_comment {
                 if let Some((b, o)) = current_option {
-                    syntax.blocks[b].options[o].more.push((String::new(), index));
+                    syntax.blocks[b].options[o].more.push((Cow::Borrowed(""), index));
                 }
             }
             continue;
         }
-        let indent = text.char_indices().find(|(_, c)| !is_space(*c)).map(|(i, _)| text[..i].chars().count()).unwrap_or(0);
+        // The indentation in characters: configparser compares it with the option's.
+        let leading = &text[..text.len() - lstrip(text).len()];
+        let indent = if leading.is_ascii() { leading.len() } else { leading.chars().count() };
         if let (Some(_), Some((b, o))) = (current_block, current_option) {
             if indent > indent_level {
                 let option = &mut syntax.blocks[b].options[o];
-                option.more.push((stripped.to_string(), index));
+                option.more.push((keep(stripped, own_text), index));
                 option.last_line = index;
                 continue;
             }
         }
         indent_level = indent;
         if let Some(name) = section_header(stripped) {
-            let name = name.to_string();
-            let next_id = section_ids.len();
-            match section_ids.get(&name) {
+            let name = keep(name, own_text);
+            let section = match section_ids.get(&*name) {
                 Some(&id) => {
                     if name != DEFAULT_SECTION {
                         syntax.problems.push((
@@ -131,16 +157,17 @@ pub fn parse(doc: &Document) -> CliSyntax {
                             format!("section [{name}] appears more than once in this file; the AWS CLI rejects the whole file. Merge the two sections into one"),
                         ));
                     }
-                    current_section_id = id;
+                    id
                 }
                 None => {
-                    section_ids.insert(name.clone(), next_id);
-                    blocks_of_section.push(Vec::new());
-                    current_section_id = next_id;
+                    let id = section_ids.len();
+                    section_ids.insert(name.clone(), id);
+                    blocks_per_section.push(0);
+                    id
                 }
-            }
-            blocks_of_section[current_section_id].push(syntax.blocks.len());
-            syntax.blocks.push(Block { name, header_line: index, options: Vec::with_capacity(4) });
+            };
+            blocks_per_section[section] += 1;
+            syntax.blocks.push(Block { name, header_line: index, section, options: Vec::with_capacity(4) });
             current_block = Some(syntax.blocks.len() - 1);
             current_option = None;
             continue;
@@ -159,11 +186,18 @@ pub fn parse(doc: &Document) -> CliSyntax {
                 if key.is_empty() {
                     syntax.problems.push((lineno, "a setting with no name before its '='; the AWS CLI rejects the whole file".into()));
                 }
-                let key = if key.chars().any(|c| !c.is_ascii() || c.is_ascii_uppercase()) { key.to_lowercase() } else { key.to_string() };
+                let key = if key.bytes().any(|b| !b.is_ascii() || b.is_ascii_uppercase()) {
+                    Cow::Owned(key.to_lowercase())
+                } else {
+                    keep(key, own_text)
+                };
                 // Sections hold a handful of keys: a scan is cheaper than hashing every key.
-                let repeated = blocks_of_section[current_section_id]
-                    .iter()
-                    .any(|&b| syntax.blocks[b].options.iter().any(|o| o.key == key));
+                let section = syntax.blocks[block].section;
+                let repeated = if blocks_per_section[section] == 1 {
+                    syntax.blocks[block].options.iter().any(|o| o.key == key)
+                } else {
+                    syntax.blocks.iter().filter(|b| b.section == section).any(|b| b.options.iter().any(|o| o.key == key))
+                };
                 if repeated {
                     let section = &syntax.blocks[block].name;
                     syntax.problems.push((
@@ -173,7 +207,7 @@ pub fn parse(doc: &Document) -> CliSyntax {
                 }
                 let has_name = !key.is_empty();
                 let options = &mut syntax.blocks[block].options;
-                options.push(OptionLine { key, key_line: index, last_line: index, first: value.to_string(), more: Vec::new() });
+                options.push(OptionLine { key, key_line: index, last_line: index, first: keep(value, own_text), more: Vec::new() });
                 // configparser continues only a named option (`optname` must be truthy).
                 current_option = has_name.then(|| (block, options.len() - 1));
             }
@@ -185,6 +219,7 @@ pub fn parse(doc: &Document) -> CliSyntax {
             }
         }
     }
+    syntax.sections = section_ids.len();
     syntax
 }
 
@@ -199,7 +234,7 @@ fn section_header(stripped: &str) -> Option<&str> {
 /// botocore's `_parse_nested`: split a value that starts with a newline into sub-settings.
 /// Returns the sub-settings and the continuation lines that have no `=` (which botocore rejects).
 pub fn parse_nested(option: &OptionLine) -> (OrderedMap<String>, Vec<usize>) {
-    let mut map = OrderedMap::default();
+    let mut map = OrderedMap::with_capacity_and_hasher(option.more.len(), Default::default());
     let mut bad = Vec::new();
     for (line_index, part) in option.continuation_lines() {
         for piece in splitlines(part) {
@@ -218,24 +253,32 @@ pub fn parse_nested(option: &OptionLine) -> (OrderedMap<String>, Vec<usize>) {
     (map, bad)
 }
 
-/// The sections of one file with their settings, as botocore's `raw_config_parse` returns them
-/// (`[DEFAULT]` keys inherited by every section), plus the problems found.
-pub fn sections(syntax: CliSyntax, file: FileKind) -> (OrderedMap<Settings>, Vec<Problem>) {
+/// The sections of one file in order of first appearance with their settings, as botocore's
+/// `raw_config_parse` returns them (`[DEFAULT]` keys inherited by every section), plus the
+/// problems found.
+pub fn section_list(syntax: CliSyntax, file: FileKind) -> (Vec<(String, Settings)>, Vec<Problem>) {
     let mut problems: Vec<Problem> = syntax
         .problems
         .into_iter()
         .map(|(line, message)| Problem { file, line: Some(line), message, rejects: true })
         .collect();
-    let mut raw: OrderedMap<Settings> = OrderedMap::with_capacity_and_hasher(syntax.blocks.len(), Default::default());
+    let mut list: Vec<(String, Settings)> = Vec::with_capacity(syntax.sections);
+    // Where each section number's settings are in `list` (`None`: the defaults).
+    let mut slots: Vec<Option<usize>> = Vec::with_capacity(syntax.sections);
     let mut defaults = Settings::default();
     for block in syntax.blocks {
-        let target = if block.name == DEFAULT_SECTION {
-            &mut defaults
-        } else {
-            let capacity = block.options.len();
-            raw.entry(block.name).or_insert_with(|| Settings::with_capacity_and_hasher(capacity, Default::default()))
+        if block.section == slots.len() {
+            slots.push((block.name != DEFAULT_SECTION).then_some(list.len()));
+            if block.name != DEFAULT_SECTION {
+                let settings = Settings::with_capacity_and_hasher(block.options.len(), Default::default());
+                list.push((block.name.into_owned(), settings));
+            }
+        }
+        let target = match slots[block.section] {
+            Some(slot) => &mut list[slot].1,
+            None => &mut defaults,
         };
-        for mut option in block.options {
+        for option in block.options {
             let origin = Origin { file, line: option.key_line + 1 };
             let value = if option.is_nested() {
                 let (map, bad) = parse_nested(&option);
@@ -251,19 +294,14 @@ pub fn sections(syntax: CliSyntax, file: FileKind) -> (OrderedMap<Settings>, Vec
                     });
                 }
                 Value::Nested(map)
-            } else if option.more.is_empty() {
-                // The common one-line value: reuse its string rather than copying it.
-                let mut value = std::mem::take(&mut option.first);
-                value.truncate(rstrip(&value).len());
-                Value::Text(value)
             } else {
                 Value::Text(option.joined_value())
             };
-            target.insert(option.key, Setting { value, origin });
+            target.insert(option.key.into_owned(), Setting { value, origin });
         }
     }
     if !defaults.is_empty() {
-        for settings in raw.values_mut() {
+        for (_, settings) in &mut list {
             for (key, setting) in &defaults {
                 if !settings.contains_key(key) {
                     settings.insert(key.clone(), setting.clone());
@@ -272,7 +310,13 @@ pub fn sections(syntax: CliSyntax, file: FileKind) -> (OrderedMap<Settings>, Vec
         }
     }
     problems.sort_by_key(|p| p.line);
-    (raw, problems)
+    (list, problems)
+}
+
+/// [`section_list`] as a map from raw section name to settings.
+pub fn sections(syntax: CliSyntax, file: FileKind) -> (OrderedMap<Settings>, Vec<Problem>) {
+    let (list, problems) = section_list(syntax, file);
+    (list.into_iter().collect(), problems)
 }
 
 /// What a config-file section name means to botocore.
@@ -287,30 +331,59 @@ pub enum SectionMeaning {
 
 /// botocore's `build_profile_map` rule for one raw config section name.
 pub fn config_section_meaning(name: &str) -> SectionMeaning {
+    match config_section_group(name) {
+        Some((Group::Profile, n)) => SectionMeaning::Profile(n.into_owned()),
+        Some((Group::SsoSession, n)) => SectionMeaning::SsoSession(n.into_owned()),
+        Some((Group::Services, n)) => SectionMeaning::Services(n.into_owned()),
+        None => SectionMeaning::Other,
+    }
+}
+
+/// Whether a raw config-file section name means the profile `profile` to botocore.
+pub fn names_profile(name: &str, profile: &str) -> bool {
+    matches!(config_section_group(name), Some((Group::Profile, n)) if n == profile)
+}
+
+/// Whether a raw config-file section name means the sso-session `session` to botocore.
+pub fn names_sso_session(name: &str, session: &str) -> bool {
+    matches!(config_section_group(name), Some((Group::SsoSession, n)) if n == session)
+}
+
+/// The three kinds of named config sections botocore knows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Group {
+    Profile,
+    SsoSession,
+    Services,
+}
+
+/// botocore's `build_profile_map` rule: which kind of section a raw name is and its name,
+/// borrowed from the raw name where no shell quoting is involved.
+fn config_section_group(name: &str) -> Option<(Group, Cow<'_, str>)> {
     let second_word = || {
         if !name.contains(['"', '\'', '\\']) {
             // No quoting: shlex splits only at its four whitespace characters.
             let mut words = name.split([' ', '\t', '\r', '\n']).filter(|w| !w.is_empty());
             return match (words.next(), words.next(), words.next()) {
-                (Some(_), Some(second), None) => Some(second.to_string()),
+                (Some(_), Some(second), None) => Some(Cow::Borrowed(second)),
                 _ => None,
             };
         }
         match super::python_text::shlex_split(name) {
-            Ok(words) if words.len() == 2 => Some(words[1].clone()),
+            Ok(mut words) if words.len() == 2 => words.pop().map(Cow::Owned),
             _ => None,
         }
     };
     if name.starts_with("profile") {
-        second_word().map(SectionMeaning::Profile).unwrap_or(SectionMeaning::Other)
+        Some((Group::Profile, second_word()?))
     } else if name.starts_with("sso-session") {
-        second_word().map(SectionMeaning::SsoSession).unwrap_or(SectionMeaning::Other)
+        Some((Group::SsoSession, second_word()?))
     } else if name.starts_with("services") {
-        second_word().map(SectionMeaning::Services).unwrap_or(SectionMeaning::Other)
+        Some((Group::Services, second_word()?))
     } else if name == "default" {
-        SectionMeaning::Profile("default".into())
+        Some((Group::Profile, Cow::Borrowed("default")))
     } else {
-        SectionMeaning::Other
+        None
     }
 }
 
@@ -319,8 +392,8 @@ pub fn read(config: &Document, credentials: &Document) -> super::model::Reading 
     let mut reading = super::model::Reading::default();
     // The two files are independent until merged: read the credentials file on a second core.
     let ((config_sections, problems), (credential_sections, credential_problems)) = std::thread::scope(|scope| {
-        let credentials = scope.spawn(|| sections(parse(credentials), FileKind::Credentials));
-        let config = sections(parse(config), FileKind::Config);
+        let credentials = scope.spawn(|| section_list(parse(credentials), FileKind::Credentials));
+        let config = section_list(parse(config), FileKind::Config);
         (config, credentials.join().expect("reading the credentials file does not panic"))
     });
     reading.problems.extend(problems);

@@ -37,17 +37,28 @@ impl Line {
     }
 }
 
-/// One line of a document, borrowed from it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One line of a document, borrowed from it. Two lines are equal when their bytes and
+/// endings are.
+#[derive(Clone, Copy, Debug)]
 pub struct LineRef<'a> {
     pub text: &'a [u8],
     pub ending: LineEnding,
+    /// The text as UTF-8 when the document already knows it is valid (checked once per load).
+    known_str: Option<&'a str>,
 }
+
+impl PartialEq for LineRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text && self.ending == other.ending
+    }
+}
+
+impl Eq for LineRef<'_> {}
 
 impl<'a> LineRef<'a> {
     /// The text as UTF-8, or `None` when the bytes are not valid UTF-8.
     pub fn as_str(&self) -> Option<&'a str> {
-        std::str::from_utf8(self.text).ok()
+        self.known_str.or_else(|| std::str::from_utf8(self.text).ok())
     }
 
     /// The text as UTF-8 with invalid bytes replaced, for showing what can be shown.
@@ -72,13 +83,21 @@ struct Span {
     added: bool,
 }
 
+/// The bytes as loaded, kept as text when they are valid UTF-8 (as nearly every file is), so
+/// that reading a line as text needs no check of its own.
+#[derive(Clone, Debug)]
+enum Loaded {
+    Text(Arc<str>),
+    Bytes(Arc<[u8]>),
+}
+
 /// One file as a list of lines. Lines break at `\n`, `\r\n` and a lone `\r`, as Python's
 /// universal newlines (and so the AWS CLI) read them. The lines point into the bytes as loaded
 /// (shared by every copy of the document, so a draft copy for an edit costs little) and into
 /// the text of lines that edits added.
 #[derive(Clone, Debug)]
 pub struct Document {
-    loaded: Arc<[u8]>,
+    loaded: Loaded,
     added: Vec<u8>,
     spans: Vec<Span>,
     /// The fingerprint of the lines, computed once (every change goes through `splice`, which
@@ -130,12 +149,25 @@ impl Document {
         if start < bytes.len() {
             push(start, bytes.len(), LineEnding::None);
         }
-        Document { loaded: Arc::from(bytes), added: Vec::new(), spans, fingerprint: OnceLock::new() }
+        let loaded = match std::str::from_utf8(bytes) {
+            Ok(text) => Loaded::Text(Arc::from(text)),
+            Err(_) => Loaded::Bytes(Arc::from(bytes)),
+        };
+        Document { loaded, added: Vec::new(), spans, fingerprint: OnceLock::new() }
     }
 
-    fn text_of(&self, span: &Span) -> &[u8] {
-        let source: &[u8] = if span.added { &self.added } else { &self.loaded };
-        &source[span.start..span.start + span.len]
+    fn line_of(&self, span: &Span) -> LineRef<'_> {
+        let range = span.start..span.start + span.len;
+        let (text, known_str) = match (&self.loaded, span.added) {
+            (_, true) => (&self.added[range], None),
+            // Lines break at ASCII bytes, so every line of valid UTF-8 is valid UTF-8.
+            (Loaded::Text(s), false) => {
+                let line = &s[range];
+                (line.as_bytes(), Some(line))
+            }
+            (Loaded::Bytes(b), false) => (&b[range], None),
+        };
+        LineRef { text, ending: span.ending, known_str }
     }
 
     /// Line `index` (0-based). Panics when there is no such line.
@@ -144,11 +176,11 @@ impl Document {
     }
 
     pub fn get(&self, index: usize) -> Option<LineRef<'_>> {
-        self.spans.get(index).map(|span| LineRef { text: self.text_of(span), ending: span.ending })
+        self.spans.get(index).map(|span| self.line_of(span))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = LineRef<'_>> {
-        self.spans.iter().map(|span| LineRef { text: self.text_of(span), ending: span.ending })
+        self.spans.iter().map(|span| self.line_of(span))
     }
 
     /// The exact bytes of the document.

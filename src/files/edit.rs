@@ -2,7 +2,7 @@
 //! too), add, copy, rename and delete profiles and sso-sessions. Every edit is re-read and
 //! verified to mean exactly what was asked before it can be saved.
 
-use super::cli_reading::{self, config_section_meaning, CliSyntax, SectionMeaning};
+use super::cli_reading::{self, CliSyntax};
 use super::document::{Document, Line};
 use super::model::{Dialect, FileKind, Reading, Value};
 use super::names::{self, NameError};
@@ -53,9 +53,9 @@ impl Section {
     /// Whether a raw section name in a file means this section to the AWS CLI.
     fn is_named_by(&self, raw: &str, kind: FileKind) -> bool {
         match (self, kind) {
-            (Section::Profile(n), FileKind::Config) => config_section_meaning(raw) == SectionMeaning::Profile(n.clone()),
+            (Section::Profile(n), FileKind::Config) => cli_reading::names_profile(raw, n),
             (Section::Profile(n), FileKind::Credentials) => raw == n,
-            (Section::SsoSession(n), FileKind::Config) => config_section_meaning(raw) == SectionMeaning::SsoSession(n.clone()),
+            (Section::SsoSession(n), FileKind::Config) => cli_reading::names_sso_session(raw, n),
             (Section::SsoSession(_), FileKind::Credentials) => false,
         }
     }
@@ -212,7 +212,7 @@ fn effective_blocks(syntax: &CliSyntax, section: &Section, kind: FileKind) -> Ve
     let blocks = all_blocks(syntax, section, kind);
     let mut raw_names: Vec<&str> = Vec::new();
     for &b in &blocks {
-        let name = syntax.blocks[b].name.as_str();
+        let name = &*syntax.blocks[b].name;
         if !raw_names.contains(&name) {
             raw_names.push(name);
         }
@@ -266,14 +266,15 @@ fn set_in_file(doc: &mut Document, kind: FileKind, section: &Section, key: &KeyP
             if option.is_nested() {
                 return Err(EditError::IsABlock { section: section.clone(), key: key.key.clone() });
             }
+            let key_line = option.key_line;
             let mut remove: Vec<usize> = option.continuation_lines().map(|(l, _)| l).collect();
             remove.sort_unstable();
             for l in remove.into_iter().rev() {
                 doc.splice(l..l + 1, vec![]);
             }
-            let line = rewrite_key_line(&text(doc, option.key_line), &['=', ':'], value, true);
-            let ending = doc.line(option.key_line).ending;
-            doc.splice(option.key_line..option.key_line + 1, vec![Line::new(line, ending)]);
+            let line = rewrite_key_line(&text(doc, key_line), &['=', ':'], value, true);
+            let ending = doc.line(key_line).ending;
+            doc.splice(key_line..key_line + 1, vec![Line::new(line, ending)]);
         }
         (None, None) => {
             let at = content_end(&syntax, last_block) + 1;
@@ -358,13 +359,14 @@ fn unset_in_file(doc: &mut Document, kind: FileKind, section: &Section, key: &Ke
 /// Remove every block that means `section`, with the comment lines glued above its header.
 fn delete_in_file(doc: &mut Document, kind: FileKind, section: &Section) -> bool {
     let syntax = cli_reading::parse(doc);
-    let blocks = all_blocks(&syntax, section, kind);
-    for &b in blocks.iter().rev() {
-        let mut start = syntax.blocks[b].header_line;
+    let blocks: Vec<(usize, usize)> =
+        all_blocks(&syntax, section, kind).into_iter().map(|b| (syntax.blocks[b].header_line, content_end(&syntax, b))).collect();
+    for &(header_line, last_line) in blocks.iter().rev() {
+        let mut start = header_line;
         while start > 0 && is_comment(doc, start - 1) {
             start -= 1;
         }
-        let mut end = content_end(&syntax, b) + 1;
+        let mut end = last_line + 1;
         while end < doc.len() && is_blank(doc, end) {
             end += 1;
         }
@@ -381,16 +383,15 @@ fn delete_in_file(doc: &mut Document, kind: FileKind, section: &Section) -> bool
 /// Rewrite the headers of every block that means `section` to name `new` instead.
 fn rename_in_file(doc: &mut Document, kind: FileKind, section: &Section, new: &Section) -> bool {
     let syntax = cli_reading::parse(doc);
-    let blocks = all_blocks(&syntax, section, kind);
-    for &b in &blocks {
-        let line_index = syntax.blocks[b].header_line;
+    let header_lines: Vec<usize> = all_blocks(&syntax, section, kind).into_iter().map(|b| syntax.blocks[b].header_line).collect();
+    for &line_index in &header_lines {
         let old = text(doc, line_index);
         let indent = leading_ws(&old).to_string();
         let tail = old.rfind(']').map(|p| old[p + 1..].to_string()).unwrap_or_default();
         let ending = doc.line(line_index).ending;
         doc.splice(line_index..line_index + 1, vec![Line::new(format!("{indent}{}{tail}", new.header(kind)), ending)]);
     }
-    !blocks.is_empty()
+    !header_lines.is_empty()
 }
 
 /// Append a copy of the body of the block(s) the AWS CLI reads for `section`, named `new`.
@@ -764,7 +765,7 @@ impl AwsFiles {
             sections.into_iter().map(|(name, s)| (name, s.into_iter().map(|(k, v)| (k, v.value)).collect())).collect()
         };
         let mut want = file_meaning(self);
-        let settings = want.entry(raw_name).or_default();
+        let settings = want.entry(raw_name.into_owned()).or_default();
         let new_value = match (&key.sub, settings.get(&key.key)) {
             (None, _) => Value::Text(value.to_string()),
             (Some(sub), current) => {

@@ -38,32 +38,30 @@ pub fn rstrip(s: &str) -> &str {
     }
 }
 
-/// Python's `str.splitlines()` (without keepends).
-pub fn splitlines(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut chars = s.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let is_break = matches!(
-            c,
-            '\n' | '\r' | '\u{0b}' | '\u{0c}' | '\u{1c}' | '\u{1d}' | '\u{1e}' | '\u{85}' | '\u{2028}' | '\u{2029}'
-        );
-        if is_break {
-            out.push(&s[start..i]);
-            let mut next = i + c.len_utf8();
-            if c == '\r' {
-                if let Some(&(j, '\n')) = chars.peek() {
-                    chars.next();
-                    next = j + 1;
-                }
-            }
-            start = next;
+/// Python's `str.splitlines()` (without keepends), as an iterator.
+pub fn splitlines(s: &str) -> impl Iterator<Item = &str> {
+    let mut rest = s;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
         }
-    }
-    if start < s.len() {
-        out.push(&s[start..]);
-    }
-    out
+        let is_break = |c: char| {
+            matches!(c, '\n' | '\r' | '\u{0b}' | '\u{0c}' | '\u{1c}' | '\u{1d}' | '\u{1e}' | '\u{85}' | '\u{2028}' | '\u{2029}')
+        };
+        let line = match rest.char_indices().find(|&(_, c)| is_break(c)) {
+            Some((i, c)) => {
+                let mut next = i + c.len_utf8();
+                if c == '\r' && rest[next..].starts_with('\n') {
+                    next += 1;
+                }
+                let line = &rest[..i];
+                rest = &rest[next..];
+                line
+            }
+            None => std::mem::take(&mut rest),
+        };
+        Some(line)
+    })
 }
 
 /// Why `shlex.split` refused a string.
@@ -171,8 +169,12 @@ mod tests {
 
     #[test]
     fn splitlines_matches_python() {
-        assert_eq!(splitlines("\na=b\r\nc\x0cd"), ["", "a=b", "c", "d"]);
-        assert_eq!(splitlines("x\n"), ["x"]);
+        let lines = |s| splitlines(s).collect::<Vec<_>>();
+        assert_eq!(lines("\na=b\r\nc\x0cd"), ["", "a=b", "c", "d"]);
+        assert_eq!(lines("x\n"), ["x"]);
+        assert_eq!(lines("\n\n"), ["", ""]);
+        assert_eq!(lines("a\u{2028}b\u{85}"), ["a", "b"]);
+        assert!(lines("").is_empty());
     }
 
     #[test]
