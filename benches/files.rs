@@ -7,8 +7,11 @@
 //! the other has filled the caches with its own data).
 //!
 //! Also printed: one `keyrack set` run as a whole process (start-up included), as people use it.
+//! Those runs have blocks of their own, so that no in-process round follows a process start.
 //!
 //! Run: `cargo bench --bench files` (needs the venv from tests/tools/setup.sh).
+//! `cargo bench --bench files -- --keyrack-only` runs keyrack's rounds alone, for a profiler
+//! (`valgrind --tool=callgrind` counts the same instructions on every run).
 
 use keyrack::files::edit::{KeyPath, Section};
 use keyrack::files::{AwsFiles, Dialect, FilePaths};
@@ -145,12 +148,33 @@ impl Drop for Botocore {
     }
 }
 
+/// Print keyrack's median round and phases; returns the median round.
+fn print_keyrack(rounds: &[[Duration; 4]]) -> Duration {
+    let total = median(rounds.iter().map(|p| p.iter().sum()).collect());
+    let phase = |i: usize| ms(median(rounds.iter().map(|p| p[i]).collect()));
+    println!("keyrack load + read + verified edit + atomic save (median): {:.2} ms", ms(total));
+    println!(
+        "  of which (medians): load {:.2} ms, read {:.2} ms, verified edit {:.2} ms, save {:.2} ms",
+        phase(0),
+        phase(1),
+        phase(2),
+        phase(3)
+    );
+    total
+}
+
 fn main() {
     // The same process set-up as the keyrack command line.
     keyrack::huge_pages::turn_off();
     let dir = tempfile::tempdir().unwrap();
     let paths = write_files(dir.path());
     let size = std::fs::metadata(&paths.config).unwrap().len() + std::fs::metadata(&paths.credentials).unwrap().len();
+    if std::env::args().any(|a| a == "--keyrack-only") {
+        let rounds: Vec<[Duration; 4]> = (0..ROUNDS).map(|round| keyrack_round(&paths, round)).collect();
+        println!("files: {PROFILES} profiles, {size} bytes; keyrack alone, {ROUNDS} rounds");
+        print_keyrack(&rounds);
+        return;
+    }
     let mut botocore = Botocore::start(&paths);
     // One unmeasured round each: the first touches fresh memory and cold caches.
     keyrack_round(&paths, ROUNDS);
@@ -159,24 +183,17 @@ fn main() {
     for block in 0..ROUNDS / BLOCK {
         for round in block * BLOCK..(block + 1) * BLOCK {
             ours.push(keyrack_round(&paths, round));
+        }
+        for round in block * BLOCK..(block + 1) * BLOCK {
             commands.push(keyrack_command(&paths, round));
         }
         for _ in 0..BLOCK {
             theirs.push(botocore.round());
         }
     }
-    let keyrack = median(ours.iter().map(|p| p.iter().sum()).collect());
-    let phase = |i: usize| ms(median(ours.iter().map(|p| p[i]).collect()));
     let botocore = median(theirs);
     println!("files: {PROFILES} profiles, {size} bytes in config + credentials; {ROUNDS} rounds each, alternating every {BLOCK}");
-    println!("keyrack load + read + verified edit + atomic save (median): {:.2} ms", ms(keyrack));
-    println!(
-        "  of which (medians): load {:.2} ms, read {:.2} ms, verified edit {:.2} ms, save {:.2} ms",
-        phase(0),
-        phase(1),
-        phase(2),
-        phase(3)
-    );
+    let keyrack = print_keyrack(&ours);
     let command = median(commands);
     println!("keyrack set as a command, process start to exit (median): {:.2} ms", ms(command));
     println!("botocore Session.full_config read only   (median): {:.2} ms", ms(botocore));

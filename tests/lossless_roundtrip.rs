@@ -1,6 +1,6 @@
 //! Loading and saving an untouched file gives back the identical bytes, for any input at all.
 
-use keyrack::files::document::Document;
+use keyrack::files::document::{Document, Line, LineEnding};
 use keyrack::files::{AwsFiles, Dialect};
 use proptest::prelude::*;
 
@@ -36,6 +36,23 @@ proptest! {
         let _ = files.read(Dialect::Sdk);
         let _ = files.disagreements();
         prop_assert_eq!(files.config.doc.to_bytes(), bytes);
+    }
+
+    /// Edits replace ranges of lines; what is written is then exactly the lines the document
+    /// holds, each with its ending, whatever mix of loaded and new lines it has.
+    #[test]
+    fn an_edited_document_writes_exactly_its_lines(
+        bytes in tricky_bytes(),
+        edits in prop::collection::vec((0..100usize, 0..3usize, prop::collection::vec("[a-z =]{0,8}", 0..3)), 0..6),
+    ) {
+        let mut doc = Document::parse(&bytes);
+        for (at, removed, texts) in edits {
+            let start = at % (doc.len() + 1);
+            let end = (start + removed).min(doc.len());
+            doc.splice(start..end, texts.into_iter().map(|t| Line::new(t, LineEnding::Lf)).collect());
+            let lines: Vec<u8> = doc.iter().flat_map(|l| [l.text, l.ending.as_bytes()].concat()).collect();
+            prop_assert_eq!(doc.to_bytes(), lines);
+        }
     }
 }
 

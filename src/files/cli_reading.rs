@@ -124,7 +124,8 @@ pub fn parse(doc: &Document) -> CliSyntax<'_> {
         if index == 0 {
             text = text.strip_prefix('\u{feff}').unwrap_or(text);
         }
-        let stripped = strip(text);
+        let from_text = lstrip(text);
+        let stripped = rstrip(from_text);
         let is_comment = stripped.starts_with('#') || stripped.starts_with(';');
         if stripped.is_empty() || is_comment {
             // configparser keeps an empty line inside a value (not a comment line).
@@ -136,7 +137,7 @@ pub fn parse(doc: &Document) -> CliSyntax<'_> {
             continue;
         }
         // The indentation in characters: configparser compares it with the option's.
-        let leading = &text[..text.len() - lstrip(text).len()];
+        let leading = &text[..text.len() - from_text.len()];
         let indent = if leading.is_ascii() { leading.len() } else { leading.chars().count() };
         if let (Some(_), Some((b, o))) = (current_block, current_option) {
             if indent > indent_level {

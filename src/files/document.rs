@@ -1,7 +1,8 @@
 //! A lossless, line-based model of one AWS file: saving an untouched document gives back its exact bytes.
 
 use std::ops::Range;
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// How one line ends. Every line keeps its own ending, so mixed files survive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -100,9 +101,15 @@ pub struct Document {
     loaded: Loaded,
     added: Vec<u8>,
     spans: Vec<Span>,
-    /// The fingerprint of the lines, computed once (every change goes through `splice`, which
-    /// clears it).
-    fingerprint: OnceLock<u64>,
+    /// Names this content: see [`Document::version`].
+    version: u64,
+}
+
+/// The source of document versions: every parse and every splice takes the next number.
+static NEXT_VERSION: AtomicU64 = AtomicU64::new(1);
+
+fn new_version() -> u64 {
+    NEXT_VERSION.fetch_add(1, Ordering::Relaxed)
 }
 
 impl Default for Document {
@@ -124,36 +131,24 @@ impl Document {
     pub fn parse(bytes: &[u8]) -> Self {
         let mut spans = Vec::with_capacity(bytes.len() / 24 + 1);
         let mut start = 0;
-        let mut i = 0;
-        let mut push = |start: usize, end: usize, ending| spans.push(Span { start, len: end - start, ending, added: false });
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\n' => {
-                    push(start, i, LineEnding::Lf);
-                    i += 1;
-                    start = i;
-                }
-                b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
-                    push(start, i, LineEnding::CrLf);
-                    i += 2;
-                    start = i;
-                }
-                b'\r' => {
-                    push(start, i, LineEnding::Cr);
-                    i += 1;
-                    start = i;
-                }
-                _ => i += 1,
-            }
+        while let Some(offset) = memchr::memchr2(b'\n', b'\r', &bytes[start..]) {
+            let end = start + offset;
+            let (ending, width) = match (bytes[end], bytes.get(end + 1)) {
+                (b'\n', _) => (LineEnding::Lf, 1),
+                (_, Some(b'\n')) => (LineEnding::CrLf, 2),
+                _ => (LineEnding::Cr, 1),
+            };
+            spans.push(Span { start, len: end - start, ending, added: false });
+            start = end + width;
         }
         if start < bytes.len() {
-            push(start, bytes.len(), LineEnding::None);
+            spans.push(Span { start, len: bytes.len() - start, ending: LineEnding::None, added: false });
         }
         let loaded = match std::str::from_utf8(bytes) {
             Ok(text) => Loaded::Text(Arc::from(text)),
             Err(_) => Loaded::Bytes(Arc::from(bytes)),
         };
-        Document { loaded, added: Vec::new(), spans, fingerprint: OnceLock::new() }
+        Document { loaded, added: Vec::new(), spans, version: new_version() }
     }
 
     fn line_of(&self, span: &Span) -> LineRef<'_> {
@@ -186,11 +181,41 @@ impl Document {
     /// The exact bytes of the document.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.spans.iter().map(|s| s.len + 2).sum());
-        for line in self.iter() {
+        // Untouched lines follow one another in the bytes as loaded: copy each run at once.
+        let loaded = self.loaded_bytes();
+        let mut run: Option<Range<usize>> = None;
+        for span in &self.spans {
+            let end = span.start + span.len + span.ending.as_bytes().len();
+            let ending_is_loaded = end <= loaded.len() && loaded[span.start + span.len..end] == *span.ending.as_bytes();
+            if !span.added && ending_is_loaded {
+                match &mut run {
+                    Some(r) if r.end == span.start => r.end = end,
+                    _ => {
+                        if let Some(r) = run.replace(span.start..end) {
+                            out.extend_from_slice(&loaded[r]);
+                        }
+                    }
+                }
+                continue;
+            }
+            if let Some(r) = run.take() {
+                out.extend_from_slice(&loaded[r]);
+            }
+            let line = self.line_of(span);
             out.extend_from_slice(line.text);
             out.extend_from_slice(line.ending.as_bytes());
         }
+        if let Some(r) = run {
+            out.extend_from_slice(&loaded[r]);
+        }
         out
+    }
+
+    fn loaded_bytes(&self) -> &[u8] {
+        match &self.loaded {
+            Loaded::Text(s) => s.as_bytes(),
+            Loaded::Bytes(b) => b,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -201,29 +226,12 @@ impl Document {
         self.spans.is_empty()
     }
 
-    /// A fingerprint of the content, to tell whether a cached reading still applies.
-    /// Word-at-a-time multiply-rotate (FxHash style): every step is a bijection of the state,
-    /// so a change confined to one 8-byte word always changes the fingerprint.
-    pub fn fingerprint(&self) -> u64 {
-        *self.fingerprint.get_or_init(|| self.compute_fingerprint())
-    }
-
-    fn compute_fingerprint(&self) -> u64 {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut h: u64 = self.spans.len() as u64;
-        let mut add = |word: u64| h = (h.rotate_left(5) ^ word).wrapping_mul(K);
-        for line in self.iter() {
-            let chunks = line.text.chunks_exact(8);
-            let tail = chunks.remainder();
-            for chunk in chunks {
-                add(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
-            }
-            let mut last = [0u8; 8];
-            last[..tail.len()].copy_from_slice(tail);
-            add(u64::from_le_bytes(last));
-            add(((line.text.len() as u64) << 8) | line.ending as u64);
-        }
-        h
+    /// A number that names this content, to tell whether a reading of it still applies: a
+    /// copy has its original's version until either changes, and every parse and every change
+    /// takes a number no document had before. Equal versions therefore mean equal content (the
+    /// converse need not hold: two parses of the same bytes have different versions).
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     pub fn starts_with_bom(&self) -> bool {
@@ -253,7 +261,7 @@ impl Document {
     /// Replace a range of lines with new ones, keeping the file's "no final newline" style:
     /// lines inserted at the very end of such a file leave the new last line without an ending.
     pub fn splice(&mut self, range: Range<usize>, mut new_lines: Vec<Line>) {
-        self.fingerprint = OnceLock::new();
+        self.version = new_version();
         let at_end = range.end == self.spans.len();
         let last_had_no_ending = self.spans.last().is_some_and(|l| l.ending == LineEnding::None);
         let ending = self.dominant_ending();

@@ -27,13 +27,15 @@ pub struct LoadedFile {
     pub doc: Document,
     /// The bytes read from disk (`None`: the file did not exist), to detect outside changes.
     pub on_disk: Option<Vec<u8>>,
+    /// The version of the document that was read from disk or last written to it.
+    on_disk_version: u64,
 }
 
 impl LoadedFile {
     pub fn load(kind: FileKind, path: &Path) -> Result<Self, FilesError> {
         let on_disk = save::read_if_exists(path).map_err(|source| FilesError::Read { path: path.to_path_buf(), source })?;
         let doc = Document::parse(on_disk.as_deref().unwrap_or_default());
-        Ok(LoadedFile { kind, path: path.to_path_buf(), doc, on_disk })
+        Ok(LoadedFile { kind, path: path.to_path_buf(), on_disk_version: doc.version(), doc, on_disk })
     }
 
     pub fn exists(&self) -> bool {
@@ -42,7 +44,21 @@ impl LoadedFile {
 
     /// Whether the document differs from what was loaded.
     pub fn is_modified(&self) -> bool {
-        self.doc.to_bytes() != self.on_disk.as_deref().unwrap_or_default() || (self.on_disk.is_none() && !self.doc.is_empty())
+        self.unsaved_bytes().is_some()
+    }
+
+    /// The document's bytes when they differ from what is on disk (a document that edits
+    /// emptied still counts as different from a file that does not exist).
+    fn unsaved_bytes(&self) -> Option<Vec<u8>> {
+        if self.doc.version() == self.on_disk_version {
+            return None;
+        }
+        let bytes = self.doc.to_bytes();
+        let same = match &self.on_disk {
+            Some(on_disk) => *on_disk == bytes,
+            None => self.doc.is_empty(),
+        };
+        (!same).then_some(bytes)
     }
 }
 
@@ -63,12 +79,12 @@ pub struct AwsFiles {
     readings: ReadingCache,
 }
 
-/// The last reading of each dialect, with the fingerprints of the documents it came from, so
+/// The last reading of each dialect, with the versions of the documents it came from, so
 /// that reading unchanged files again (every edit reads them before and after) costs nothing.
 #[derive(Debug, Default)]
 struct ReadingCache(Mutex<Vec<CachedReading>>);
 
-/// A reading, its dialect, and the fingerprints of the config and credentials documents.
+/// A reading, its dialect, and the versions of the config and credentials documents.
 type CachedReading = (Dialect, u64, u64, Arc<Reading>);
 
 impl Clone for ReadingCache {
@@ -88,11 +104,9 @@ impl AwsFiles {
 
     /// Build from bytes (tests, benchmarks); paths are only used in messages.
     pub fn from_bytes(config: &[u8], credentials: &[u8]) -> Self {
-        let file = |kind, path: &str, bytes: &[u8]| LoadedFile {
-            kind,
-            path: PathBuf::from(path),
-            doc: Document::parse(bytes),
-            on_disk: Some(bytes.to_vec()),
+        let file = |kind, path: &str, bytes: &[u8]| {
+            let doc = Document::parse(bytes);
+            LoadedFile { kind, path: PathBuf::from(path), on_disk_version: doc.version(), doc, on_disk: Some(bytes.to_vec()) }
         };
         AwsFiles {
             config: file(FileKind::Config, "config", config),
@@ -121,9 +135,9 @@ impl AwsFiles {
 
     /// The files as one family of tools reads them.
     pub fn read(&self, dialect: Dialect) -> Arc<Reading> {
-        let prints = (self.config.doc.fingerprint(), self.credentials.doc.fingerprint());
+        let versions = (self.config.doc.version(), self.credentials.doc.version());
         let cached = |cache: &Vec<CachedReading>| {
-            cache.iter().find(|(d, c, k, _)| *d == dialect && (*c, *k) == prints).map(|(.., r)| r.clone())
+            cache.iter().find(|(d, c, k, _)| *d == dialect && (*c, *k) == versions).map(|(.., r)| r.clone())
         };
         if let Some(reading) = self.readings.0.lock().ok().and_then(|c| cached(&c)) {
             return reading;
@@ -134,7 +148,7 @@ impl AwsFiles {
         });
         if let Ok(mut cache) = self.readings.0.lock() {
             cache.retain(|(d, ..)| *d != dialect);
-            cache.push((dialect, prints.0, prints.1, reading.clone()));
+            cache.push((dialect, versions.0, versions.1, reading.clone()));
         }
         reading
     }
@@ -150,12 +164,10 @@ impl AwsFiles {
         let mut saved = Vec::new();
         for kind in [FileKind::Config, FileKind::Credentials] {
             let file = self.file_mut(kind);
-            if !file.is_modified() {
-                continue;
-            }
-            let bytes = file.doc.to_bytes();
+            let Some(bytes) = file.unsaved_bytes() else { continue };
             save::save(&file.path, &bytes, file.on_disk.as_deref())?;
             file.on_disk = Some(bytes);
+            file.on_disk_version = file.doc.version();
             saved.push(kind);
         }
         Ok(saved)

@@ -12,13 +12,18 @@ fn is_ascii_space(b: u8) -> bool {
 }
 
 /// Python's `str.strip()` with no arguments.
+#[inline]
 pub fn strip(s: &str) -> &str {
     rstrip(lstrip(s))
 }
 
 /// Python's `str.lstrip()` with no arguments.
+#[inline]
 pub fn lstrip(s: &str) -> &str {
     let bytes = s.as_bytes();
+    if matches!(bytes.first(), Some(b'!'..=b'~')) {
+        return s; // the common case: printable ASCII is never whitespace
+    }
     let ascii_run = bytes.iter().take_while(|b| is_ascii_space(**b)).count();
     // Past the ASCII whitespace, only a non-ASCII character can still be (Unicode) whitespace.
     match bytes.get(ascii_run) {
@@ -28,8 +33,12 @@ pub fn lstrip(s: &str) -> &str {
 }
 
 /// Python's `str.rstrip()` with no arguments.
+#[inline]
 pub fn rstrip(s: &str) -> &str {
     let bytes = s.as_bytes();
+    if matches!(bytes.last(), Some(b'!'..=b'~')) {
+        return s; // the common case: printable ASCII is never whitespace
+    }
     let ascii_run = bytes.iter().rev().take_while(|b| is_ascii_space(**b)).count();
     let end = bytes.len() - ascii_run;
     match end.checked_sub(1).map(|i| bytes[i]) {
