@@ -257,7 +257,9 @@ pub fn parse_nested(option: &OptionLine) -> (OrderedMap<String>, Vec<usize>) {
 /// The sections of one file in order of first appearance with their settings, as botocore's
 /// `raw_config_parse` returns them (`[DEFAULT]` keys inherited by every section), plus the
 /// problems found.
-pub fn section_list(syntax: CliSyntax, file: FileKind) -> (Vec<(String, Settings)>, Vec<Problem>) {
+///
+/// Each section's map has `room` places beyond its own settings, for settings merged in later.
+pub fn section_list(syntax: CliSyntax, file: FileKind, room: usize) -> (Vec<(String, Settings)>, Vec<Problem>) {
     let mut problems: Vec<Problem> = syntax
         .problems
         .into_iter()
@@ -271,7 +273,7 @@ pub fn section_list(syntax: CliSyntax, file: FileKind) -> (Vec<(String, Settings
         if block.section == slots.len() {
             slots.push((block.name != DEFAULT_SECTION).then_some(list.len()));
             if block.name != DEFAULT_SECTION {
-                let settings = Settings::with_capacity_and_hasher(block.options.len(), Default::default());
+                let settings = Settings::with_capacity_and_hasher(block.options.len() + room, Default::default());
                 list.push((block.name.into_owned(), settings));
             }
         }
@@ -316,7 +318,7 @@ pub fn section_list(syntax: CliSyntax, file: FileKind) -> (Vec<(String, Settings
 
 /// [`section_list`] as a map from raw section name to settings.
 pub fn sections(syntax: CliSyntax, file: FileKind) -> (OrderedMap<Settings>, Vec<Problem>) {
-    let (list, problems) = section_list(syntax, file);
+    let (list, problems) = section_list(syntax, file, 0);
     (list.into_iter().collect(), problems)
 }
 
@@ -364,7 +366,7 @@ fn config_section_group(name: &str) -> Option<(Group, Cow<'_, str>)> {
     let second_word = || {
         if !name.contains(['"', '\'', '\\']) {
             // No quoting: shlex splits only at its four whitespace characters.
-            let mut words = name.split([' ', '\t', '\r', '\n']).filter(|w| !w.is_empty());
+            let mut words = super::python_text::shlex_plain_words(name);
             return match (words.next(), words.next(), words.next()) {
                 (Some(_), Some(second), None) => Some(Cow::Borrowed(second)),
                 _ => None,
@@ -393,8 +395,10 @@ pub fn read(config: &Document, credentials: &Document) -> super::model::Reading 
     let mut reading = super::model::Reading::default();
     // The two files are independent until merged: read the credentials file on a second core.
     let ((config_sections, problems), (credential_sections, credential_problems)) = std::thread::scope(|scope| {
-        let credentials = scope.spawn(|| section_list(parse(credentials), FileKind::Credentials));
-        let config = section_list(parse(config), FileKind::Config);
+        let credentials = scope.spawn(|| section_list(parse(credentials), FileKind::Credentials, 0));
+        // Room for the two settings most profiles also have in the credentials file (a key id
+        // and its secret), so that merging them in below does not have to grow every map.
+        let config = section_list(parse(config), FileKind::Config, 2);
         (config, credentials.join().expect("reading the credentials file does not panic"))
     });
     reading.problems.extend(problems);

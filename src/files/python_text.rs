@@ -54,22 +54,51 @@ pub fn splitlines(s: &str) -> impl Iterator<Item = &str> {
         if rest.is_empty() {
             return None;
         }
-        let is_break = |c: char| {
-            matches!(c, '\n' | '\r' | '\u{0b}' | '\u{0c}' | '\u{1c}' | '\u{1d}' | '\u{1e}' | '\u{85}' | '\u{2028}' | '\u{2029}')
-        };
-        let line = match rest.char_indices().find(|&(_, c)| is_break(c)) {
-            Some((i, c)) => {
-                let mut next = i + c.len_utf8();
-                if c == '\r' && rest[next..].starts_with('\n') {
-                    next += 1;
-                }
-                let line = &rest[..i];
-                rest = &rest[next..];
+        let line = match find_line_break(rest) {
+            Some((at, width)) => {
+                let line = &rest[..at];
+                rest = &rest[at + width..];
                 line
             }
             None => std::mem::take(&mut rest),
         };
         Some(line)
+    })
+}
+
+/// Where the first line break `str.splitlines` splits at is, and how many bytes it takes
+/// (`\r\n` counts as one break).
+fn find_line_break(s: &str) -> Option<(usize, usize)> {
+    let bytes = s.as_bytes();
+    let mut from = 0;
+    loop {
+        // Every break is one of these ASCII bytes, or a character whose UTF-8 starts with
+        // 0xC2 (U+0085) or 0xE2 (U+2028, U+2029).
+        let at = from + bytes[from..].iter().position(|&b| matches!(b, b'\n' | b'\r' | 0x0b | 0x0c | 0x1c..=0x1e | 0xc2 | 0xe2))?;
+        let c = s[at..].chars().next().expect("a character starts at a byte found above");
+        let width = match c {
+            '\r' if bytes.get(at + 1) == Some(&b'\n') => 2,
+            '\n' | '\r' | '\u{0b}' | '\u{0c}' | '\u{1c}' | '\u{1d}' | '\u{1e}' | '\u{85}' | '\u{2028}' | '\u{2029}' => c.len_utf8(),
+            _ => {
+                from = at + c.len_utf8();
+                continue;
+            }
+        };
+        return Some((at, width));
+    }
+}
+
+/// The words of a string with no quotes or backslashes as `shlex.split` gives them: split at
+/// its four whitespace characters.
+pub fn shlex_plain_words(s: &str) -> impl Iterator<Item = &str> {
+    let is_separator = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let mut rest = s;
+    std::iter::from_fn(move || {
+        let start = rest.bytes().position(|b| !is_separator(b))?;
+        let word = &rest[start..];
+        let end = word.bytes().position(is_separator).unwrap_or(word.len());
+        rest = &word[end..];
+        Some(&word[..end])
     })
 }
 
@@ -84,8 +113,7 @@ pub enum ShlexError {
 pub fn shlex_split(s: &str) -> Result<Vec<String>, ShlexError> {
     const WHITESPACE: &[char] = &[' ', '\t', '\r', '\n'];
     if !s.contains(['"', '\'', '\\']) {
-        // Without quotes or escapes, shlex only splits at its four whitespace characters.
-        return Ok(s.split(WHITESPACE).filter(|w| !w.is_empty()).map(str::to_string).collect());
+        return Ok(shlex_plain_words(s).map(str::to_string).collect());
     }
     #[derive(Clone, Copy, PartialEq)]
     enum State {
@@ -183,6 +211,7 @@ mod tests {
         assert_eq!(lines("x\n"), ["x"]);
         assert_eq!(lines("\n\n"), ["", ""]);
         assert_eq!(lines("a\u{2028}b\u{85}"), ["a", "b"]);
+        assert_eq!(lines("é\u{2029}\u{2030}\r\r\n"), ["é", "\u{2030}", ""]);
         assert!(lines("").is_empty());
     }
 
