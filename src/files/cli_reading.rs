@@ -37,17 +37,16 @@ pub struct OptionLine<'a> {
     pub last_line: usize,
     /// The value on the key line.
     first: Cow<'a, str>,
-    /// Each continuation part (empty for a blank line inside the value) with its line.
+    /// Each continuation part (empty for a blank line inside the value) with its line. Blank
+    /// lines after the last part are not kept: they add nothing to the value.
     more: Vec<(Cow<'a, str>, usize)>,
 }
 
 impl OptionLine<'_> {
     /// The value as configparser gives it: parts joined by `\n`, trailing whitespace removed.
     pub fn joined_value(&self) -> String {
-        // Empty parts at the end (blank lines after the value) go with the trailing whitespace.
-        let used = self.more.iter().rposition(|(part, _)| !part.is_empty()).map_or(0, |last| last + 1);
         let mut joined = String::from(&*self.first);
-        for (part, _) in &self.more[..used] {
+        for (part, _) in &self.more {
             joined.push('\n');
             joined.push_str(part);
         }
@@ -79,6 +78,7 @@ pub struct CliSyntax<'a> {
 
 /// `part`, a piece of `line`'s text, kept in the syntax: borrowed from the document when
 /// `line` is the document's own text, copied when the text was decoded from invalid UTF-8.
+#[inline]
 fn keep<'a>(part: &str, line: Option<&'a str>) -> Cow<'a, str> {
     match line {
         Some(line) => {
@@ -99,6 +99,9 @@ pub fn parse(doc: &Document) -> CliSyntax<'_> {
     // The number of each section name seen so far, and how many blocks each section has.
     let mut section_ids: FxHashMap<Cow<str>, usize> = FxHashMap::default();
     let mut blocks_per_section: Vec<usize> = Vec::new();
+    // Blank lines since the current option's last line, which belong to its value if more of
+    // it follows.
+    let mut blanks_in_value: Vec<usize> = Vec::new();
 
     for (index, line) in doc.iter().enumerate() {
         let lineno = index + 1;
@@ -128,11 +131,10 @@ pub fn parse(doc: &Document) -> CliSyntax<'_> {
         let stripped = rstrip(from_text);
         let is_comment = stripped.starts_with('#') || stripped.starts_with(';');
         if stripped.is_empty() || is_comment {
-            // configparser keeps an empty line inside a value (not a comment line).
-            if !is_comment {
-                if let Some((b, o)) = current_option {
-                    syntax.blocks[b].options[o].more.push((Cow::Borrowed(""), index));
-                }
+            // configparser keeps an empty line inside a value (not a comment line). It only
+            // matters when more of the value follows: blank lines at its end are stripped.
+            if !is_comment && current_option.is_some() {
+                blanks_in_value.push(index);
             }
             continue;
         }
@@ -142,12 +144,14 @@ pub fn parse(doc: &Document) -> CliSyntax<'_> {
         if let (Some(_), Some((b, o))) = (current_block, current_option) {
             if indent > indent_level {
                 let option = &mut syntax.blocks[b].options[o];
+                option.more.extend(blanks_in_value.drain(..).map(|line| (Cow::Borrowed(""), line)));
                 option.more.push((keep(stripped, own_text), index));
                 option.last_line = index;
                 continue;
             }
         }
         indent_level = indent;
+        blanks_in_value.clear();
         if let Some(name) = section_header(stripped) {
             let name = keep(name, own_text);
             let section = match section_ids.get(&*name) {
@@ -180,7 +184,7 @@ pub fn parse(doc: &Document) -> CliSyntax<'_> {
             ));
             continue;
         };
-        match stripped.find(['=', ':']) {
+        match memchr::memchr2(b'=', b':', stripped.as_bytes()) {
             Some(pos) => {
                 let key = rstrip(&stripped[..pos]);
                 let value = strip(&stripped[pos + 1..]);

@@ -66,15 +66,26 @@ pub fn splitlines(s: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// The bytes a line break can start with: the ASCII breaks, and the first byte of the UTF-8 of
+/// U+0085 (0xC2) and of U+2028 and U+2029 (0xE2).
+static MAY_START_A_BREAK: [bool; 256] = {
+    let mut table = [false; 256];
+    let starts: [u8; 9] = [b'\n', b'\r', 0x0b, 0x0c, 0x1c, 0x1d, 0x1e, 0xc2, 0xe2];
+    let mut i = 0;
+    while i < starts.len() {
+        table[starts[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 /// Where the first line break `str.splitlines` splits at is, and how many bytes it takes
 /// (`\r\n` counts as one break).
 fn find_line_break(s: &str) -> Option<(usize, usize)> {
     let bytes = s.as_bytes();
     let mut from = 0;
     loop {
-        // Every break is one of these ASCII bytes, or a character whose UTF-8 starts with
-        // 0xC2 (U+0085) or 0xE2 (U+2028, U+2029).
-        let at = from + bytes[from..].iter().position(|&b| matches!(b, b'\n' | b'\r' | 0x0b | 0x0c | 0x1c..=0x1e | 0xc2 | 0xe2))?;
+        let at = from + bytes[from..].iter().position(|&b| MAY_START_A_BREAK[b as usize])?;
         let c = s[at..].chars().next().expect("a character starts at a byte found above");
         let width = match c {
             '\r' if bytes.get(at + 1) == Some(&b'\n') => 2,
