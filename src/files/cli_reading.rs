@@ -263,13 +263,13 @@ pub fn parse_nested(option: &OptionLine) -> (OrderedMap<String>, Vec<usize>) {
 /// problems found.
 ///
 /// Each section's map has `room` places beyond its own settings, for settings merged in later.
-pub fn section_list(syntax: CliSyntax, file: FileKind, room: usize) -> (Vec<(String, Settings)>, Vec<Problem>) {
+pub fn section_list(syntax: CliSyntax<'_>, file: FileKind, room: usize) -> (Vec<(Cow<'_, str>, Settings)>, Vec<Problem>) {
     let mut problems: Vec<Problem> = syntax
         .problems
         .into_iter()
         .map(|(line, message)| Problem { file, line: Some(line), message, rejects: true })
         .collect();
-    let mut list: Vec<(String, Settings)> = Vec::with_capacity(syntax.sections);
+    let mut list: Vec<(Cow<str>, Settings)> = Vec::with_capacity(syntax.sections);
     // Where each section number's settings are in `list` (`None`: the defaults).
     let mut slots: Vec<Option<usize>> = Vec::with_capacity(syntax.sections);
     let mut defaults = Settings::default();
@@ -278,7 +278,7 @@ pub fn section_list(syntax: CliSyntax, file: FileKind, room: usize) -> (Vec<(Str
             slots.push((block.name != DEFAULT_SECTION).then_some(list.len()));
             if block.name != DEFAULT_SECTION {
                 let settings = Settings::with_capacity_and_hasher(block.options.len() + room, Default::default());
-                list.push((block.name.into_owned(), settings));
+                list.push((block.name, settings));
             }
         }
         let target = match slots[block.section] {
@@ -323,7 +323,7 @@ pub fn section_list(syntax: CliSyntax, file: FileKind, room: usize) -> (Vec<(Str
 /// [`section_list`] as a map from raw section name to settings.
 pub fn sections(syntax: CliSyntax, file: FileKind) -> (OrderedMap<Settings>, Vec<Problem>) {
     let (list, problems) = section_list(syntax, file, 0);
-    (list.into_iter().collect(), problems)
+    (list.into_iter().map(|(name, settings)| (name.into_owned(), settings)).collect(), problems)
 }
 
 /// What a config-file section name means to botocore.
@@ -423,7 +423,11 @@ pub fn read(config: &Document, credentials: &Document) -> super::model::Reading 
     }
     reading.problems.extend(credential_problems);
     for (name, settings) in credential_sections {
-        let profile = reading.profiles.entry(name).or_default();
+        let index = match reading.profiles.get_index_of(&*name) {
+            Some(index) => index,
+            None => reading.profiles.insert_full(name.into_owned(), Settings::default()).0,
+        };
+        let profile = &mut reading.profiles[index];
         profile.reserve(settings.len());
         for (key, setting) in settings {
             profile.insert(key, setting);
