@@ -26,7 +26,8 @@ pub struct LoadedFile {
     pub path: PathBuf,
     pub doc: Document,
     /// The bytes read from disk (`None`: the file did not exist), to detect outside changes.
-    pub on_disk: Option<Vec<u8>>,
+    /// Shared, so that the draft copy every edit makes does not copy them.
+    pub on_disk: Option<Arc<[u8]>>,
     /// The version of the document that was read from disk or last written to it.
     on_disk_version: u64,
 }
@@ -35,7 +36,7 @@ impl LoadedFile {
     pub fn load(kind: FileKind, path: &Path) -> Result<Self, FilesError> {
         let on_disk = save::read_if_exists(path).map_err(|source| FilesError::Read { path: path.to_path_buf(), source })?;
         let doc = Document::parse(on_disk.as_deref().unwrap_or_default());
-        Ok(LoadedFile { kind, path: path.to_path_buf(), on_disk_version: doc.version(), doc, on_disk })
+        Ok(LoadedFile { kind, path: path.to_path_buf(), on_disk_version: doc.version(), doc, on_disk: on_disk.map(Arc::from) })
     }
 
     pub fn exists(&self) -> bool {
@@ -55,7 +56,7 @@ impl LoadedFile {
         }
         let bytes = self.doc.to_bytes();
         let same = match &self.on_disk {
-            Some(on_disk) => *on_disk == bytes,
+            Some(on_disk) => **on_disk == *bytes,
             None => self.doc.is_empty(),
         };
         (!same).then_some(bytes)
@@ -106,7 +107,7 @@ impl AwsFiles {
     pub fn from_bytes(config: &[u8], credentials: &[u8]) -> Self {
         let file = |kind, path: &str, bytes: &[u8]| {
             let doc = Document::parse(bytes);
-            LoadedFile { kind, path: PathBuf::from(path), on_disk_version: doc.version(), doc, on_disk: Some(bytes.to_vec()) }
+            LoadedFile { kind, path: PathBuf::from(path), on_disk_version: doc.version(), doc, on_disk: Some(Arc::from(bytes)) }
         };
         AwsFiles {
             config: file(FileKind::Config, "config", config),
@@ -166,7 +167,7 @@ impl AwsFiles {
             let file = self.file_mut(kind);
             let Some(bytes) = file.unsaved_bytes() else { continue };
             save::save(&file.path, &bytes, file.on_disk.as_deref())?;
-            file.on_disk = Some(bytes);
+            file.on_disk = Some(Arc::from(bytes));
             file.on_disk_version = file.doc.version();
             saved.push(kind);
         }
