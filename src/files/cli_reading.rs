@@ -72,16 +72,18 @@ impl OptionLine<'_> {
 pub struct CliSyntax<'a> {
     pub blocks: Vec<Block<'a>>,
     pub problems: Vec<(usize, String)>,
-    /// How many different section names there are.
+    /// How many different section names there are (`[DEFAULT]` included).
     sections: usize,
 }
 
 /// `part`, a piece of `line`'s text, kept in the syntax: borrowed from the document when
 /// `line` is the document's own text, copied when the text was decoded from invalid UTF-8.
+/// `part` must be a slice of the line's text (as every piece `parse` takes is).
 #[inline]
 fn keep<'a>(part: &str, line: Option<&'a str>) -> Cow<'a, str> {
     match line {
         Some(line) => {
+            debug_assert!(line.as_bytes().as_ptr_range().contains(&part.as_ptr()) || part.is_empty());
             let start = part.as_ptr() as usize - line.as_ptr() as usize;
             Cow::Borrowed(&line[start..start + part.len()])
         }
@@ -100,7 +102,7 @@ pub fn parse(doc: &Document) -> CliSyntax<'_> {
     let mut section_ids: FxHashMap<Cow<str>, usize> = FxHashMap::default();
     let mut blocks_per_section: Vec<usize> = Vec::new();
     // Blank lines since the current option's last line, which belong to its value if more of
-    // it follows.
+    // it follows (even after a line configparser rejects: that does not end the option).
     let mut blanks_in_value: Vec<usize> = Vec::new();
 
     for (index, line) in doc.iter().enumerate() {
@@ -151,7 +153,6 @@ pub fn parse(doc: &Document) -> CliSyntax<'_> {
             }
         }
         indent_level = indent;
-        blanks_in_value.clear();
         if let Some(name) = section_header(stripped) {
             let name = keep(name, own_text);
             let section = match section_ids.get(&*name) {
@@ -175,6 +176,7 @@ pub fn parse(doc: &Document) -> CliSyntax<'_> {
             syntax.blocks.push(Block { name, header_line: index, section, options: Vec::with_capacity(4) });
             current_block = Some(syntax.blocks.len() - 1);
             current_option = None;
+            blanks_in_value.clear();
             continue;
         }
         let Some(block) = current_block else {
@@ -215,6 +217,7 @@ pub fn parse(doc: &Document) -> CliSyntax<'_> {
                 options.push(OptionLine { key, key_line: index, last_line: index, first: keep(value, own_text), more: Vec::new() });
                 // configparser continues only a named option (`optname` must be truthy).
                 current_option = has_name.then(|| (block, options.len() - 1));
+                blanks_in_value.clear();
             }
             None => {
                 syntax.problems.push((
@@ -274,6 +277,8 @@ pub fn section_list(syntax: CliSyntax<'_>, file: FileKind, room: usize) -> (Vec<
     let mut slots: Vec<Option<usize>> = Vec::with_capacity(syntax.sections);
     let mut defaults = Settings::default();
     for block in syntax.blocks {
+        // Section numbers are given in order of first appearance: a new one is the next slot.
+        debug_assert!(block.section <= slots.len());
         if block.section == slots.len() {
             slots.push((block.name != DEFAULT_SECTION).then_some(list.len()));
             if block.name != DEFAULT_SECTION {
@@ -434,4 +439,30 @@ pub fn read(config: &Document, credentials: &Document) -> super::model::Reading 
         }
     }
     reading
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(config: &str, key: &str) -> Option<String> {
+        let doc = Document::parse(config.as_bytes());
+        let (sections, _) = sections(parse(&doc), FileKind::Config);
+        sections.get("default")?.get(key).map(|s| match &s.value {
+            Value::Text(t) => t.clone(),
+            Value::Nested(m) => format!("{m:?}"),
+        })
+    }
+
+    #[test]
+    fn blank_lines_inside_a_value_are_kept_and_blank_lines_after_it_are_not() {
+        assert_eq!(value("[default]\nk = a\n\n   b\n\n\nx = 1\n", "k").as_deref(), Some("a\n\nb"));
+        assert_eq!(value("[default]\nk = a\n\n\n", "k").as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn a_line_configparser_rejects_does_not_end_the_value_before_it() {
+        // configparser records the bad line and goes on with the same option.
+        assert_eq!(value("[default]\nregion = us-east-1\n\nbad line\n   more\n", "region").as_deref(), Some("us-east-1\n\nmore"));
+    }
 }

@@ -186,8 +186,9 @@ impl Document {
         let mut run: Option<Range<usize>> = None;
         for span in &self.spans {
             let end = span.start + span.len + span.ending.as_bytes().len();
-            let ending_is_loaded = end <= loaded.len() && loaded[span.start + span.len..end] == *span.ending.as_bytes();
-            if !span.added && ending_is_loaded {
+            // A line from the loaded bytes whose ending is still the one loaded with it.
+            let untouched = !span.added && end <= loaded.len() && loaded[span.start + span.len..end] == *span.ending.as_bytes();
+            if untouched {
                 match &mut run {
                     Some(r) if r.end == span.start => r.end = end,
                     _ => {
