@@ -259,6 +259,43 @@ fn error_of(v: &Value) -> Result<Option<&str>, String> {
     }
 }
 
+/// Compares keyrack's `profiles --json` object with the oracle's: the same rejection, and the
+/// same maps when botocore accepts the files. Each difference becomes a line of `lines`.
+fn compare(k: &Value, b: &Value, lines: &mut Vec<String>) {
+    let botocore_rejects = matches!(error_of(b), Ok(Some(_)));
+    match (error_of(k), error_of(b)) {
+        (Err(e), _) => lines.push(format!("keyrack: {e}")),
+        (_, Err(e)) => lines.push(format!("botocore_read.py: {e}")),
+        (Ok(ke), Ok(be)) if ke.is_some() != be.is_some() => {
+            lines.push(format!(
+                "rejection differs:\n        keyrack:  {}\n        botocore: {}",
+                ke.map_or("accepts the files".to_string(), |m| format!("rejects: {m}")),
+                be.map_or("accepts the files".to_string(), |m| format!("rejects: {m}")),
+            ));
+            if let Some(p) = k
+                .get("problems")
+                .filter(|p| p.as_array().is_some_and(|a| !a.is_empty()))
+            {
+                lines.push(format!("(keyrack problems: {})", show(p)));
+            }
+        }
+        _ => {}
+    }
+    for member in COMPARED_MEMBERS {
+        let (km, bm) = (k.get(member), b.get(member));
+        if km.is_none() {
+            lines.push(format!("keyrack printed no \"{member}\" member"));
+            continue;
+        }
+        if botocore_rejects && !COMPARE_MAPS_WHEN_REJECTED {
+            continue;
+        }
+        let mut diffs = Vec::new();
+        diff_values(member, km, bm, &mut diffs);
+        lines.extend(diffs);
+    }
+}
+
 /// Runs one case on both sides; returns the report of its disagreements, if any.
 fn check_case(case: &Case, python: &Path, oracle: &Path) -> Option<String> {
     let scratch = tempfile::tempdir().expect("tempdir");
@@ -337,38 +374,7 @@ fn check_case(case: &Case, python: &Path, oracle: &Path) -> Option<String> {
     };
 
     if let (Some(k), Some(b)) = (&k, &b) {
-        let botocore_rejects = matches!(error_of(b), Ok(Some(_)));
-        match (error_of(k), error_of(b)) {
-            (Err(e), _) => lines.push(format!("keyrack: {e}")),
-            (_, Err(e)) => lines.push(format!("botocore_read.py: {e}")),
-            (Ok(ke), Ok(be)) if ke.is_some() != be.is_some() => {
-                lines.push(format!(
-                    "rejection differs:\n        keyrack:  {}\n        botocore: {}",
-                    ke.map_or("accepts the files".to_string(), |m| format!("rejects: {m}")),
-                    be.map_or("accepts the files".to_string(), |m| format!("rejects: {m}")),
-                ));
-                if let Some(p) = k
-                    .get("problems")
-                    .filter(|p| p.as_array().is_some_and(|a| !a.is_empty()))
-                {
-                    lines.push(format!("(keyrack problems: {})", show(p)));
-                }
-            }
-            _ => {}
-        }
-        for member in COMPARED_MEMBERS {
-            let (km, bm) = (k.get(member), b.get(member));
-            if km.is_none() {
-                lines.push(format!("keyrack printed no \"{member}\" member"));
-                continue;
-            }
-            if botocore_rejects && !COMPARE_MAPS_WHEN_REJECTED {
-                continue;
-            }
-            let mut diffs = Vec::new();
-            diff_values(member, km, bm, &mut diffs);
-            lines.extend(diffs);
-        }
+        compare(k, b, &mut lines);
     }
 
     if lines.is_empty() {
@@ -433,5 +439,231 @@ fn keyrack_reads_the_aws_files_like_botocore() {
     eprintln!(
         "keyrack agrees with botocore on all {} corpus cases",
         cases.len()
+    );
+}
+
+// ---------------------------------------------------------------- random file pairs
+
+/// How many random file pairs are compared, and the seed they come from: the same cases every
+/// run, so a failure is reproducible from its number.
+const RANDOM_CASES: usize = 600;
+const RANDOM_SEED: u64 = 0x6b65_7972_6163_6b21;
+/// At least this share of the random pairs must be accepted by botocore, so that the maps are
+/// compared, not only the rejections.
+const MIN_ACCEPTED_PERCENT: usize = 25;
+
+/// xorshift64*: a small deterministic generator.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(seed | 1)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
+    }
+
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+/// One file of random lines made of the pieces AWS files are made of (headers, settings,
+/// indented continuation and nested lines, blank lines, comments), with now and then what
+/// makes reading them tricky: a BOM, invalid UTF-8, CR or CRLF endings, Unicode whitespace
+/// and line separators, `:` separators, repeated sections and keys, no final newline. A
+/// `tidy` file has none of what makes botocore reject a file outright (a BOM, invalid UTF-8,
+/// a repeated section or key, a setting before any section, a nested line with no `=`), so
+/// that most tidy pairs are read, not rejected.
+fn random_file(rng: &mut Rng, credentials: bool, tidy: bool) -> Vec<u8> {
+    const CONFIG_HEADERS: &[&str] = &[
+        "[default]", "[profile a]", "[profile  b ]", "[profile 'c d']", "[profile \"e\"]", "[profile a b]",
+        "[ profile a]", "[profile a] # note", "[sso-session s]", "[services x]", "[DEFAULT]", "[plugins]",
+        "[profile default]", "[profile é]",
+    ];
+    const CREDENTIAL_HEADERS: &[&str] = &["[a]", "[b]", "[default]", "[DEFAULT]", "[profile a]", "[ a ]", "[c d]", "[é]"];
+    const KEYS: &[&str] = &[
+        "region", "output", "s3", "Region", "aws_access_key_id", "aws_secret_access_key", "aws_session_token",
+        "role_arn", "source_profile", "x y", "é",
+    ];
+    const SEPARATORS: &[&str] = &["=", " = ", ":", " : ", "\t=\t", "=="];
+    const VALUES: &[&str] = &["", "us-east-1", "v # c", "a=b", "é", "x\u{0b}y", "a\u{2028}b", "  spaced  ", "1", "\u{a0}"];
+    const INDENTS: &[&str] = &["  ", "\t", "    ", " ", "\u{3000}"];
+    const NESTED: &[&str] = &[
+        "max_concurrent_requests = 10", "addressing_style=path", "a = b = c", "# hash", "x\u{0c}y = 2", "é = ü",
+        "k = v\u{85}w = 1", "novalue", "k:v",
+    ];
+    /// The nested lines botocore accepts: the last two have no `=`.
+    const TIDY_NESTED: usize = 7;
+    const BLANKS: &[&str] = &["", "  ", "\t", "\u{a0}"];
+    const COMMENTS: &[&str] = &["# c", "; c", "  # indented", "#"];
+
+    let mut out = Vec::new();
+    if !tidy && rng.chance(3) {
+        out.extend_from_slice(b"\xEF\xBB\xBF");
+    }
+    let mut headers: Vec<&str> = if credentials { CREDENTIAL_HEADERS } else { CONFIG_HEADERS }.to_vec();
+    let mut keys_in_section: Vec<String> = Vec::new();
+    let lines = rng.below(14);
+    for n in 0..lines {
+        let kind = if tidy && n == 0 { 0 } else { rng.below(10) };
+        let line = match kind {
+            0 | 1 => {
+                let indent = if !tidy && rng.chance(10) { "  " } else { "" };
+                let at = rng.below(headers.len());
+                let header = if tidy { headers.swap_remove(at) } else { headers[at] };
+                keys_in_section.clear();
+                if headers.is_empty() {
+                    headers.push("[DEFAULT]"); // configparser lets [DEFAULT] repeat
+                }
+                format!("{indent}{header}")
+            }
+            2..=5 => {
+                let indent = if rng.chance(10) { rng.pick(INDENTS) } else { "" };
+                let key = rng.pick(KEYS);
+                if tidy && keys_in_section.contains(&key.to_lowercase()) {
+                    continue;
+                }
+                keys_in_section.push(key.to_lowercase());
+                format!("{indent}{key}{}{}", rng.pick(SEPARATORS), rng.pick(VALUES))
+            }
+            6 | 7 => format!("{}{}", rng.pick(INDENTS), rng.pick(if tidy { &NESTED[..TIDY_NESTED] } else { NESTED })),
+            8 => rng.pick(BLANKS).to_string(),
+            _ => rng.pick(COMMENTS).to_string(),
+        };
+        out.extend_from_slice(line.as_bytes());
+        if !tidy && rng.chance(2) {
+            out.push(0xFF);
+        }
+        if n + 1 < lines || !rng.chance(20) {
+            out.extend_from_slice(match rng.below(25) {
+                0 => b"\r\n",
+                1 => b"\r",
+                _ => b"\n",
+            });
+        }
+    }
+    out
+}
+
+/// One random pair: the bytes of each file (`None`: it does not exist) and where they are.
+struct RandomCase {
+    config: Option<Vec<u8>>,
+    credentials: Option<Vec<u8>>,
+    dir: PathBuf,
+}
+
+fn escaped(bytes: &[u8]) -> String {
+    bytes.escape_ascii().to_string()
+}
+
+/// Beyond the hand-made corpus: random file pairs, each read by keyrack and by botocore.
+#[test]
+fn keyrack_reads_random_file_pairs_like_botocore() {
+    let python = oracle_python();
+    let oracle = repo_root().join("tests/tools/botocore_read.py");
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let home = scratch.path().join("home");
+    fs::create_dir(&home).expect("create fake HOME");
+
+    let mut cases: Vec<RandomCase> = Vec::new();
+    for i in 0..RANDOM_CASES {
+        let mut rng = Rng::new(RANDOM_SEED ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let dir = scratch.path().join(format!("case-{i}"));
+        fs::create_dir(&dir).expect("create case dir");
+        let tidy = i % 2 == 0;
+        let config = (!rng.chance(10)).then(|| random_file(&mut rng, false, tidy));
+        let credentials = (!rng.chance(10)).then(|| random_file(&mut rng, true, tidy));
+        for (name, bytes) in [("config", &config), ("credentials", &credentials)] {
+            if let Some(bytes) = bytes {
+                fs::write(dir.join(name), bytes).expect("write case file");
+            }
+        }
+        cases.push(RandomCase { config, credentials, dir });
+    }
+
+    // botocore reads every pair in one process.
+    let mut batch = Command::new(&python);
+    batch
+        .arg(&oracle)
+        .arg("--batch")
+        .env("PYTHONUTF8", "1")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("HOME", &home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    for var in AWS_ENV {
+        batch.env_remove(var);
+    }
+    let mut child = batch.spawn().expect("start the botocore oracle");
+    let mut input = String::new();
+    for RandomCase { dir, .. } in &cases {
+        let _ = writeln!(input, "{}\t{}", dir.join("config").display(), dir.join("credentials").display());
+    }
+    let mut stdin = child.stdin.take().expect("oracle stdin");
+    let writer = thread::spawn(move || std::io::Write::write_all(&mut stdin, input.as_bytes()));
+    let output = child.wait_with_output().expect("run the botocore oracle");
+    writer.join().expect("feed the oracle").expect("write to the oracle");
+    assert!(output.status.success(), "the botocore oracle failed: {}", output.status);
+    let botocore: Vec<Value> = String::from_utf8(output.stdout)
+        .expect("oracle output is ASCII JSON")
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("oracle prints JSON lines"))
+        .collect();
+    assert_eq!(botocore.len(), cases.len(), "the oracle answered every case");
+
+    let next = AtomicUsize::new(0);
+    let reports: Mutex<Vec<(usize, String)>> = Mutex::new(Vec::new());
+    thread::scope(|s| {
+        for _ in 0..thread::available_parallelism().map_or(2, |n| n.get()) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(RandomCase { config, credentials, dir }) = cases.get(i) else { break };
+                let mut keyrack = Command::new(env!("CARGO_BIN_EXE_keyrack"));
+                keyrack
+                    .args(["profiles", "--json", "--config"])
+                    .arg(dir.join("config"))
+                    .arg("--credentials")
+                    .arg(dir.join("credentials"))
+                    .env("HOME", &home);
+                let mut lines = Vec::new();
+                match run(keyrack, dir, "keyrack") {
+                    Ok(Run { json: Some(k), .. }) if k.is_object() => compare(&k, &botocore[i], &mut lines),
+                    Ok(r) => lines.push(format!("keyrack did not print one JSON object: {}", r.stderr.trim_end())),
+                    Err(e) => lines.push(format!("keyrack failed: {e}")),
+                }
+                if !lines.is_empty() {
+                    let show_file = |f: &Option<Vec<u8>>| f.as_deref().map_or("(no file)".to_string(), |b| format!("b\"{}\"", escaped(b)));
+                    let mut report = format!("random case {i}\n    config:      {}\n    credentials: {}\n", show_file(config), show_file(credentials));
+                    for line in lines {
+                        let _ = writeln!(report, "    {line}");
+                    }
+                    reports.lock().unwrap().push((i, report));
+                }
+            });
+        }
+    });
+
+    let mut reports = reports.into_inner().unwrap();
+    reports.sort_by_key(|(i, _)| *i);
+    assert!(
+        reports.is_empty(),
+        "keyrack disagrees with botocore on {} of {RANDOM_CASES} random file pairs:\n\n{}",
+        reports.len(),
+        reports.iter().map(|(_, r)| r.as_str()).collect::<Vec<_>>().join("\n")
+    );
+    let accepted = botocore.iter().filter(|b| matches!(error_of(b), Ok(None))).count();
+    eprintln!("keyrack agrees with botocore on all {RANDOM_CASES} random file pairs ({accepted} accepted by botocore)");
+    assert!(
+        accepted * 100 >= RANDOM_CASES * MIN_ACCEPTED_PERCENT,
+        "only {accepted} of {RANDOM_CASES} random pairs were accepted by botocore: the generator makes too few valid files"
     );
 }

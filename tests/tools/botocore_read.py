@@ -2,6 +2,8 @@
 """Print, as one JSON object, exactly what botocore sees in a pair of AWS files.
 
     botocore_read.py CONFIG_PATH CREDENTIALS_PATH
+    botocore_read.py --batch    (stdin: one "CONFIG_PATH<TAB>CREDENTIALS_PATH" per line;
+                                 stdout: one JSON object per input line, in order)
 
 Output (stdout, one line):
     {"profiles": {...}, "sso_sessions": {...}, "services": {...},
@@ -39,12 +41,8 @@ SECRET_KEYS = ("aws_secret_access_key", "aws_session_token", "aws_security_token
 MASK = "********"
 
 
-def main(argv):
-    if len(argv) != 3:
-        sys.stderr.write("usage: botocore_read.py CONFIG_PATH CREDENTIALS_PATH\n")
-        return 2
-    config_path, credentials_path = argv[1], argv[2]
-
+def read_pair(config_path, credentials_path):
+    """What botocore sees in one pair of files, as the dict described above."""
     # Locate the files exactly as the AWS CLI does: through the environment.
     # AWS_PROFILE & co. do not influence full_config, but drop them anyway.
     for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
@@ -79,7 +77,21 @@ def main(argv):
                     if key in values:
                         values[key] = MASK
             result[member] = sections
+    return result
 
+
+def main(argv):
+    if argv[1:] == ["--batch"]:
+        for line in sys.stdin:
+            config_path, credentials_path = line.rstrip("\n").split("\t")
+            result = read_pair(config_path, credentials_path)
+            sys.stdout.write(json.dumps(result, ensure_ascii=True, sort_keys=True) + "\n")
+            sys.stdout.flush()
+        return 0
+    if len(argv) != 3:
+        sys.stderr.write("usage: botocore_read.py CONFIG_PATH CREDENTIALS_PATH | --batch\n")
+        return 2
+    result = read_pair(argv[1], argv[2])
     sys.stdout.write(json.dumps(result, ensure_ascii=True, sort_keys=True) + "\n")
     return 0
 
