@@ -305,7 +305,7 @@ pub fn section_list(syntax: CliSyntax<'_>, file: FileKind, room: usize) -> (Vec<
                         rejects: true,
                     });
                 }
-                Value::Nested(map)
+                Value::Nested(Box::new(map))
             } else {
                 Value::Text(option.joined_value())
             };

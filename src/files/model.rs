@@ -42,11 +42,12 @@ pub struct Origin {
 }
 
 /// A setting's value: plain text, or a nested block (`s3 =` followed by indented `k = v` lines).
+/// The rare nested block is boxed, so that every value takes the room of a string.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Value {
     Text(String),
-    Nested(OrderedMap<String>),
+    Nested(Box<OrderedMap<String>>),
 }
 
 impl Value {
