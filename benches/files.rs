@@ -15,15 +15,38 @@
 
 use keyrack::files::edit::{KeyPath, Section};
 use keyrack::files::{AwsFiles, Dialect, FilePaths};
+use std::alloc::{GlobalAlloc, Layout};
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::io::{BufRead, BufReader, Write as _};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The same allocator as the keyrack binaries.
+/// The same allocator as the keyrack binaries, counting allocations: their number is the one
+/// figure here that does not change with the machine's load.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: Counting = Counting(mimalloc::MiMalloc);
+
+struct Counting(mimalloc::MiMalloc);
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { self.0.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { self.0.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { self.0.realloc(ptr, layout, new_size) }
+    }
+}
 
 const PROFILES: usize = 2000;
 const ROUNDS: usize = 60;
@@ -170,9 +193,12 @@ fn main() {
     let paths = write_files(dir.path());
     let size = std::fs::metadata(&paths.config).unwrap().len() + std::fs::metadata(&paths.credentials).unwrap().len();
     if std::env::args().any(|a| a == "--keyrack-only") {
+        let before = ALLOCATIONS.load(Ordering::Relaxed);
         let rounds: Vec<[Duration; 4]> = (0..ROUNDS).map(|round| keyrack_round(&paths, round)).collect();
+        let allocations = (ALLOCATIONS.load(Ordering::Relaxed) - before) / ROUNDS;
         println!("files: {PROFILES} profiles, {size} bytes; keyrack alone, {ROUNDS} rounds");
         print_keyrack(&rounds);
+        println!("  allocations per round: {allocations} ({:.1} per profile)", allocations as f64 / PROFILES as f64);
         return;
     }
     let mut botocore = Botocore::start(&paths);
@@ -191,6 +217,13 @@ fn main() {
             theirs.push(botocore.round());
         }
     }
+    // Each block's ratio compares rounds run moments apart, so a machine whose speed drifts
+    // during the run moves both sides of it alike.
+    let block_ratios: Vec<f64> = ours
+        .chunks(BLOCK)
+        .zip(theirs.chunks(BLOCK))
+        .map(|(k, b)| median(b.to_vec()).as_secs_f64() / median(k.iter().map(|p| p.iter().sum()).collect()).as_secs_f64())
+        .collect();
     let botocore = median(theirs);
     println!("files: {PROFILES} profiles, {size} bytes in config + credentials; {ROUNDS} rounds each, alternating every {BLOCK}");
     let keyrack = print_keyrack(&ours);
@@ -198,5 +231,13 @@ fn main() {
     println!("keyrack set as a command, process start to exit (median): {:.2} ms", ms(command));
     println!("botocore Session.full_config read only   (median): {:.2} ms", ms(botocore));
     println!("ratio botocore / keyrack: {:.1}x (goal: at least 20x)", botocore.as_secs_f64() / keyrack.as_secs_f64());
+    let (lowest, middle, highest) = spread(block_ratios);
+    println!("  the same ratio block by block: median {middle:.1}x, lowest {lowest:.1}x, highest {highest:.1}x");
     println!("ratio botocore / keyrack set as a command: {:.1}x", botocore.as_secs_f64() / command.as_secs_f64());
+}
+
+/// The lowest, median and highest of some numbers.
+fn spread(mut values: Vec<f64>) -> (f64, f64, f64) {
+    values.sort_by(f64::total_cmp);
+    (values[0], values[values.len() / 2], values[values.len() - 1])
 }
