@@ -8,6 +8,7 @@ use super::model::{FileKind, OrderedMap, Origin, Problem, Settings, Setting, Val
 use super::python_text::{lstrip, rstrip, splitlines, strip};
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
+use std::ops::Range;
 
 /// The section configparser treats as defaults for every other section of the same file.
 pub const DEFAULT_SECTION: &str = "DEFAULT";
@@ -23,30 +24,43 @@ pub struct Block<'a> {
     /// The number of the section this block belongs to, in order of first appearance: the
     /// blocks of a repeated section share it.
     section: usize,
-    pub options: Vec<OptionLine<'a>>,
+    /// Where this block's options are in [`CliSyntax::options`] (a block's options follow one
+    /// another, so one list holds those of every block).
+    options: Range<usize>,
 }
 
-/// One option: its key line and the continuation lines that belong to its value.
+/// One option as parsed: its key line, and where its continuation parts are.
 #[derive(Clone, Debug)]
-pub struct OptionLine<'a> {
+struct ParsedOption<'a> {
+    key: Cow<'a, str>,
+    key_line: usize,
+    last_line: usize,
+    first: Cow<'a, str>,
+    /// Where this option's continuation parts are in [`CliSyntax::parts`].
+    parts: Range<usize>,
+}
+
+/// One option of a parsed file: its key line and the continuation lines that belong to its value.
+#[derive(Clone, Copy, Debug)]
+pub struct OptionLine<'s> {
     /// The key as configparser stores it: lower-cased.
-    pub key: Cow<'a, str>,
+    pub key: &'s str,
     /// 0-based index of the key line.
     pub key_line: usize,
     /// 0-based index of the last line holding part of the value (the key line if none).
     pub last_line: usize,
     /// The value on the key line.
-    first: Cow<'a, str>,
+    first: &'s str,
     /// Each continuation part (empty for a blank line inside the value) with its line. Blank
     /// lines after the last part are not kept: they add nothing to the value.
-    more: Vec<(Cow<'a, str>, usize)>,
+    parts: &'s [(Cow<'s, str>, usize)],
 }
 
-impl OptionLine<'_> {
+impl<'s> OptionLine<'s> {
     /// The value as configparser gives it: parts joined by `\n`, trailing whitespace removed.
     pub fn joined_value(&self) -> String {
-        let mut joined = String::from(&*self.first);
-        for (part, _) in &self.more {
+        let mut joined = String::from(self.first);
+        for (part, _) in self.parts {
             joined.push('\n');
             joined.push_str(part);
         }
@@ -58,12 +72,12 @@ impl OptionLine<'_> {
     /// newline, that is, nothing on the key line and some text on a continuation line (parts
     /// are stripped, so a part that is not empty holds text).
     pub fn is_nested(&self) -> bool {
-        self.first.is_empty() && self.more.iter().any(|(part, _)| !part.is_empty())
+        self.first.is_empty() && self.parts.iter().any(|(part, _)| !part.is_empty())
     }
 
     /// The 0-based lines of the value's continuation parts that hold text.
-    pub fn continuation_lines(&self) -> impl Iterator<Item = (usize, &str)> {
-        self.more.iter().filter(|(p, _)| !p.is_empty()).map(|(p, l)| (*l, &**p))
+    pub fn continuation_lines(&self) -> impl Iterator<Item = (usize, &'s str)> {
+        self.parts.iter().filter(|(p, _)| !p.is_empty()).map(|(p, l)| (*l, &**p))
     }
 }
 
@@ -71,9 +85,33 @@ impl OptionLine<'_> {
 #[derive(Clone, Debug, Default)]
 pub struct CliSyntax<'a> {
     pub blocks: Vec<Block<'a>>,
+    /// The options of every block, block after block.
+    options: Vec<ParsedOption<'a>>,
+    /// The continuation parts of every option, option after option.
+    parts: Vec<(Cow<'a, str>, usize)>,
     pub problems: Vec<(usize, String)>,
     /// How many different section names there are (`[DEFAULT]` included).
     sections: usize,
+}
+
+impl<'a> CliSyntax<'a> {
+    /// The options of block `block`, in file order.
+    pub fn options(&self, block: usize) -> impl DoubleEndedIterator<Item = OptionLine<'_>> + ExactSizeIterator {
+        self.options[self.blocks[block].options.clone()].iter().map(|o| o.line(&self.parts))
+    }
+}
+
+impl<'a> ParsedOption<'a> {
+    /// This option with its continuation parts, out of the parts of every option.
+    fn line<'s>(&'s self, parts: &'s [(Cow<'a, str>, usize)]) -> OptionLine<'s> {
+        OptionLine {
+            key: &self.key,
+            key_line: self.key_line,
+            last_line: self.last_line,
+            first: &self.first,
+            parts: &parts[self.parts.clone()],
+        }
+    }
 }
 
 /// `part`, a piece of `line`'s text, kept in the syntax: borrowed from the document when
@@ -93,10 +131,12 @@ fn keep<'a>(part: &str, line: Option<&'a str>) -> Cow<'a, str> {
 
 /// Parse a document the way `configparser.RawConfigParser().read()` does.
 pub fn parse(doc: &Document) -> CliSyntax<'_> {
-    let mut syntax = CliSyntax::default();
-    // (block index, option index) of the option that continuation lines extend.
+    // Every option and every part takes a line of its own: sized once, the lists never move.
+    let mut syntax =
+        CliSyntax { options: Vec::with_capacity(doc.len()), parts: Vec::with_capacity(doc.len()), ..CliSyntax::default() };
+    // The block, and the option (in `syntax.options`) that continuation lines extend.
     let mut current_block: Option<usize> = None;
-    let mut current_option: Option<(usize, usize)> = None;
+    let mut current_option: Option<usize> = None;
     let mut indent_level: usize = 0;
     // The number of each section name seen so far, and how many blocks each section has.
     let mut section_ids: FxHashMap<Cow<str>, usize> = FxHashMap::default();
@@ -143,11 +183,12 @@ pub fn parse(doc: &Document) -> CliSyntax<'_> {
         // The indentation in characters: configparser compares it with the option's.
         let leading = &text[..text.len() - from_text.len()];
         let indent = if leading.is_ascii() { leading.len() } else { leading.chars().count() };
-        if let (Some(_), Some((b, o))) = (current_block, current_option) {
+        if let (Some(_), Some(o)) = (current_block, current_option) {
             if indent > indent_level {
-                let option = &mut syntax.blocks[b].options[o];
-                option.more.extend(blanks_in_value.drain(..).map(|line| (Cow::Borrowed(""), line)));
-                option.more.push((keep(stripped, own_text), index));
+                syntax.parts.extend(blanks_in_value.drain(..).map(|line| (Cow::Borrowed(""), line)));
+                syntax.parts.push((keep(stripped, own_text), index));
+                let option = &mut syntax.options[o];
+                option.parts.end = syntax.parts.len();
                 option.last_line = index;
                 continue;
             }
@@ -173,7 +214,8 @@ pub fn parse(doc: &Document) -> CliSyntax<'_> {
                 }
             };
             blocks_per_section[section] += 1;
-            syntax.blocks.push(Block { name, header_line: index, section, options: Vec::with_capacity(4) });
+            let options = syntax.options.len()..syntax.options.len();
+            syntax.blocks.push(Block { name, header_line: index, section, options });
             current_block = Some(syntax.blocks.len() - 1);
             current_option = None;
             blanks_in_value.clear();
@@ -200,10 +242,11 @@ pub fn parse(doc: &Document) -> CliSyntax<'_> {
                 };
                 // Sections hold a handful of keys: a scan is cheaper than hashing every key.
                 let section = syntax.blocks[block].section;
+                let in_block = |b: &Block| syntax.options[b.options.clone()].iter().any(|o| o.key == key);
                 let repeated = if blocks_per_section[section] == 1 {
-                    syntax.blocks[block].options.iter().any(|o| o.key == key)
+                    in_block(&syntax.blocks[block])
                 } else {
-                    syntax.blocks.iter().filter(|b| b.section == section).any(|b| b.options.iter().any(|o| o.key == key))
+                    syntax.blocks.iter().filter(|b| b.section == section).any(in_block)
                 };
                 if repeated {
                     let section = &syntax.blocks[block].name;
@@ -213,10 +256,11 @@ pub fn parse(doc: &Document) -> CliSyntax<'_> {
                     ));
                 }
                 let has_name = !key.is_empty();
-                let options = &mut syntax.blocks[block].options;
-                options.push(OptionLine { key, key_line: index, last_line: index, first: keep(value, own_text), more: Vec::new() });
+                let parts = syntax.parts.len()..syntax.parts.len();
+                syntax.options.push(ParsedOption { key, key_line: index, last_line: index, first: keep(value, own_text), parts });
+                syntax.blocks[block].options.end = syntax.options.len();
                 // configparser continues only a named option (`optname` must be truthy).
-                current_option = has_name.then(|| (block, options.len() - 1));
+                current_option = has_name.then(|| syntax.options.len() - 1);
                 blanks_in_value.clear();
             }
             None => {
@@ -242,7 +286,7 @@ fn section_header(stripped: &str) -> Option<&str> {
 /// botocore's `_parse_nested`: split a value that starts with a newline into sub-settings.
 /// Returns the sub-settings and the continuation lines that have no `=` (which botocore rejects).
 pub fn parse_nested(option: &OptionLine) -> (OrderedMap<String>, Vec<usize>) {
-    let mut map = OrderedMap::with_capacity_and_hasher(option.more.len(), Default::default());
+    let mut map = OrderedMap::with_capacity_and_hasher(option.parts.len(), Default::default());
     let mut bad = Vec::new();
     for (line_index, part) in option.continuation_lines() {
         for piece in splitlines(part) {
@@ -267,16 +311,14 @@ pub fn parse_nested(option: &OptionLine) -> (OrderedMap<String>, Vec<usize>) {
 ///
 /// Each section's map has `room` places beyond its own settings, for settings merged in later.
 pub fn section_list(syntax: CliSyntax<'_>, file: FileKind, room: usize) -> (Vec<(Cow<'_, str>, Settings)>, Vec<Problem>) {
-    let mut problems: Vec<Problem> = syntax
-        .problems
-        .into_iter()
-        .map(|(line, message)| Problem { file, line: Some(line), message, rejects: true })
-        .collect();
-    let mut list: Vec<(Cow<str>, Settings)> = Vec::with_capacity(syntax.sections);
+    let CliSyntax { blocks, options, parts, problems, sections } = syntax;
+    let mut problems: Vec<Problem> =
+        problems.into_iter().map(|(line, message)| Problem { file, line: Some(line), message, rejects: true }).collect();
+    let mut list: Vec<(Cow<str>, Settings)> = Vec::with_capacity(sections);
     // Where each section number's settings are in `list` (`None`: the defaults).
-    let mut slots: Vec<Option<usize>> = Vec::with_capacity(syntax.sections);
+    let mut slots: Vec<Option<usize>> = Vec::with_capacity(sections);
     let mut defaults = Settings::default();
-    for block in syntax.blocks {
+    for block in blocks {
         // Section numbers are given in order of first appearance: a new one is the next slot.
         debug_assert!(block.section <= slots.len());
         if block.section == slots.len() {
@@ -290,7 +332,8 @@ pub fn section_list(syntax: CliSyntax<'_>, file: FileKind, room: usize) -> (Vec<
             Some(slot) => &mut list[slot].1,
             None => &mut defaults,
         };
-        for option in block.options {
+        for option in &options[block.options] {
+            let option = option.line(&parts);
             let origin = Origin { file, line: option.key_line + 1 };
             let value = if option.is_nested() {
                 let (map, bad) = parse_nested(&option);
@@ -309,7 +352,7 @@ pub fn section_list(syntax: CliSyntax<'_>, file: FileKind, room: usize) -> (Vec<
             } else {
                 Value::Text(option.joined_value())
             };
-            target.insert(option.key.into_owned(), Setting { value, origin });
+            target.insert(option.key.to_string(), Setting { value, origin });
         }
     }
     if !defaults.is_empty() {

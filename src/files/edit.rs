@@ -2,7 +2,7 @@
 //! too), add, copy, rename and delete profiles and sso-sessions. Every edit is re-read and
 //! verified to mean exactly what was asked before it can be saved.
 
-use super::cli_reading::{self, CliSyntax};
+use super::cli_reading::{self, CliSyntax, OptionLine};
 use super::document::{Document, Line};
 use super::model::{Dialect, FileKind, Reading, Value};
 use super::names::{self, NameError};
@@ -183,7 +183,7 @@ fn rewrite_key_line(line: &str, separators: &[char], value: &str, lowercase_key:
 /// The text between key and value in existing `key = value` lines of a block (`" = "` when
 /// there is no such line to copy).
 fn separator_style(doc: &Document, syntax: &CliSyntax, block: usize) -> String {
-    for option in syntax.blocks[block].options.iter().rev() {
+    for option in syntax.options(block).rev() {
         let line = text(doc, option.key_line);
         let Some(pos) = line.find(['=', ':']) else { continue };
         let (before, after) = (&line[..pos], &line[pos + 1..]);
@@ -198,7 +198,7 @@ fn separator_style(doc: &Document, syntax: &CliSyntax, block: usize) -> String {
 
 fn content_end(syntax: &CliSyntax, block: usize) -> usize {
     let b = &syntax.blocks[block];
-    b.options.iter().map(|o| o.last_line).max().unwrap_or(b.header_line).max(b.header_line)
+    syntax.options(block).map(|o| o.last_line).max().unwrap_or(b.header_line).max(b.header_line)
 }
 
 /// Blocks that mean `section` in this file.
@@ -223,14 +223,9 @@ fn effective_blocks(syntax: &CliSyntax, section: &Section, kind: FileKind) -> Ve
     }
 }
 
-/// The last option named `key` within `blocks`: (block, option).
-fn find_option(syntax: &CliSyntax, blocks: &[usize], key: &str) -> Option<(usize, usize)> {
-    blocks
-        .iter()
-        .flat_map(|&b| syntax.blocks[b].options.iter().enumerate().map(move |(o, opt)| (b, o, opt)))
-        .filter(|(_, _, opt)| opt.key == key)
-        .map(|(b, o, _)| (b, o))
-        .next_back()
+/// The last option named `key` within `blocks`.
+fn find_option<'s>(syntax: &'s CliSyntax, blocks: &[usize], key: &str) -> Option<OptionLine<'s>> {
+    blocks.iter().flat_map(|&b| syntax.options(b)).filter(|o| o.key == key).last()
 }
 
 /// Append a new section at the end of the file, after a blank line.
@@ -261,8 +256,7 @@ fn set_in_file(doc: &mut Document, kind: FileKind, section: &Section, key: &KeyP
     };
     let found = find_option(&syntax, &blocks, &key.key);
     match (&key.sub, found) {
-        (None, Some((b, o))) => {
-            let option = &syntax.blocks[b].options[o];
+        (None, Some(option)) => {
             if option.is_nested() {
                 return Err(EditError::IsABlock { section: section.clone(), key: key.key.clone() });
             }
@@ -278,19 +272,18 @@ fn set_in_file(doc: &mut Document, kind: FileKind, section: &Section, key: &KeyP
         }
         (None, None) => {
             let at = content_end(&syntax, last_block) + 1;
-            let indent = syntax.blocks[last_block].options.last().map(|o| leading_ws(&text(doc, o.key_line)).to_string()).unwrap_or_default();
+            let indent = syntax.options(last_block).last().map(|o| leading_ws(&text(doc, o.key_line)).to_string()).unwrap_or_default();
             let sep = separator_style(doc, &syntax, last_block);
             let line = new_line(doc, format!("{indent}{}{sep}{value}", key.key));
             doc.splice(at..at, vec![line]);
         }
         (Some(sub), None) => {
             let at = content_end(&syntax, last_block) + 1;
-            let indent = syntax.blocks[last_block].options.last().map(|o| leading_ws(&text(doc, o.key_line)).to_string()).unwrap_or_default();
+            let indent = syntax.options(last_block).last().map(|o| leading_ws(&text(doc, o.key_line)).to_string()).unwrap_or_default();
             let lines = vec![new_line(doc, format!("{indent}{} =", key.key)), new_line(doc, format!("{indent}  {sub} = {value}"))];
             doc.splice(at..at, lines);
         }
-        (Some(sub), Some((b, o))) => {
-            let option = &syntax.blocks[b].options[o];
+        (Some(sub), Some(option)) => {
             let joined = option.joined_value();
             if !joined.is_empty() && !joined.starts_with('\n') {
                 return Err(EditError::NotABlock { section: section.clone(), key: key.key.clone() });
@@ -326,7 +319,7 @@ fn unset_in_file(doc: &mut Document, kind: FileKind, section: &Section, key: &Ke
     let blocks = all_blocks(&syntax, section, kind);
     let mut remove: Vec<usize> = Vec::new();
     for &b in &blocks {
-        for option in syntax.blocks[b].options.iter().filter(|o| o.key == key.key) {
+        for option in syntax.options(b).filter(|o| o.key == key.key) {
             match &key.sub {
                 None => {
                     remove.push(option.key_line);
@@ -584,8 +577,8 @@ impl AwsFiles {
         }
         let origin = current.expect("present").origin;
         let syntax = cli_reading::parse(&self.file(origin.file).doc);
-        let from_defaults = syntax.blocks.iter().any(|b| {
-            b.name == cli_reading::DEFAULT_SECTION && b.options.iter().any(|o| o.key_line + 1 == origin.line)
+        let from_defaults = syntax.blocks.iter().enumerate().any(|(i, b)| {
+            b.name == cli_reading::DEFAULT_SECTION && syntax.options(i).any(|o| o.key_line + 1 == origin.line)
         });
         if from_defaults {
             return Err(EditError::Inherited { section: section.clone(), key: key.key.clone() });
