@@ -225,7 +225,7 @@ fn effective_blocks(syntax: &CliSyntax, section: &Section, kind: FileKind) -> Ve
 
 /// The last option named `key` within `blocks`.
 fn find_option<'s>(syntax: &'s CliSyntax, blocks: &[usize], key: &str) -> Option<OptionLine<'s>> {
-    blocks.iter().flat_map(|&b| syntax.options(b)).filter(|o| o.key == key).last()
+    blocks.iter().flat_map(|&b| syntax.options(b)).rfind(|o| o.key == key)
 }
 
 /// Append a new section at the end of the file, after a blank line.
