@@ -234,3 +234,23 @@ fn add_creates_the_profile_in_the_right_files() {
     assert_eq!(files.credentials.doc.to_bytes(), b"[new]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n");
     assert!(matches!(files.add(&profile("new"), &[]), Err(EditError::AlreadyExists(_))));
 }
+
+#[test]
+fn a_new_profile_takes_the_settings_of_default_like_every_section_of_its_file() {
+    let config = "[DEFAULT]\nregion = eu-north-1\n[profile a]\nx = 1\n";
+    let mut files = AwsFiles::from_bytes(config.as_bytes(), b"");
+    files.set(&profile("b"), &key("output"), "json").unwrap();
+    assert_eq!(String::from_utf8(files.config.doc.to_bytes()).unwrap(), format!("{config}\n[profile b]\noutput = json\n"));
+    assert_eq!(text_value(&files, "b", "output").as_deref(), Some("json"));
+    assert_eq!(text_value(&files, "b", "region").as_deref(), Some("eu-north-1"));
+}
+
+#[test]
+fn unsetting_a_setting_that_default_would_give_back_is_refused_with_the_reason() {
+    let config = "[DEFAULT]\nregion = eu-north-1\n[profile a]\nregion = us-east-1\n";
+    let mut files = AwsFiles::from_bytes(config.as_bytes(), b"");
+    let err = files.unset(&profile("a"), &key("region")).unwrap_err();
+    assert!(matches!(err, EditError::ShadowsDefault { file: "config", .. }), "{err}");
+    assert!(err.to_string().contains("[DEFAULT]"), "{err}");
+    assert_eq!(String::from_utf8(files.config.doc.to_bytes()).unwrap(), config);
+}

@@ -4,7 +4,7 @@
 
 use super::cli_reading::{self, CliSyntax, OptionLine};
 use super::document::{Document, Line};
-use super::model::{Dialect, FileKind, Reading, Value};
+use super::model::{Dialect, FileKind, Origin, Reading, Value};
 use super::names::{self, NameError};
 use super::AwsFiles;
 use std::collections::BTreeMap;
@@ -136,6 +136,8 @@ pub enum EditError {
     IsABlock { section: Section, key: String },
     #[error("'{key}' of {section} comes from the [DEFAULT] section, which applies to every section of the file; edit [DEFAULT] by hand or set the value instead")]
     Inherited { section: Section, key: String },
+    #[error("'{key}' of {section} would still be set after removing it: the [DEFAULT] section of the {file} file gives it to every section there; edit [DEFAULT] by hand, or set the value instead")]
+    ShadowsDefault { section: Section, key: String, file: &'static str },
     #[error("the edit did not read back as asked ({0}); nothing was written. This is a keyrack bug: please report it")]
     Unverified(String),
 }
@@ -226,6 +228,13 @@ fn effective_blocks(syntax: &CliSyntax, section: &Section, kind: FileKind) -> Ve
 /// The last option named `key` within `blocks`.
 fn find_option<'s>(syntax: &'s CliSyntax, blocks: &[usize], key: &str) -> Option<OptionLine<'s>> {
     blocks.iter().flat_map(|&b| syntax.options(b)).rfind(|o| o.key == key)
+}
+
+/// Whether the setting on 1-based line `line` is written in a `[DEFAULT]` section, which every
+/// section of the same file inherits.
+fn from_defaults(doc: &Document, line: usize) -> bool {
+    let syntax = cli_reading::parse(doc);
+    syntax.blocks.iter().enumerate().any(|(i, b)| b.name == cli_reading::DEFAULT_SECTION && syntax.options(i).any(|o| o.key_line + 1 == line))
 }
 
 /// Append a new section at the end of the file, after a blank line.
@@ -471,7 +480,14 @@ impl AwsFiles {
         let mut draft = self.clone();
         change(&mut draft)?;
         let after = draft.read(Dialect::Cli);
-        let mut differing: Vec<String> = ids.iter().filter(|id| want.get(*id) != meaning_of(&after, id).as_ref()).map(|id| id.1.clone()).collect();
+        let mut differing: Vec<String> = touched
+            .iter()
+            .zip(&ids)
+            .filter(|(section, id)| {
+                want.get(*id) != meaning_of(&after, id).as_ref() && !self.reads_as_wanted(&draft, section, want.get(*id), &after)
+            })
+            .map(|(_, id)| id.1.clone())
+            .collect();
         for tag in 0..3u8 {
             let (old, new) = (group(before, tag), group(&after, tag));
             for name in old.keys().chain(new.keys().filter(|k| !old.contains_key(*k))) {
@@ -497,6 +513,19 @@ impl AwsFiles {
         }
         *self = draft;
         Ok(EditOutcome::default())
+    }
+
+    /// Whether `section` reads back from `draft` as `want` says once the settings that come
+    /// with a new block are allowed for: a section written into a file where it had no block
+    /// inherits that file's `[DEFAULT]` settings, as every section there does.
+    fn reads_as_wanted(&self, draft: &AwsFiles, section: &Section, want: Option<&BTreeMap<String, Value>>, after: &Reading) -> bool {
+        let (Some(want), Some(got)) = (want, section.settings(after)) else { return false };
+        let newly_inherited = |origin: Origin| {
+            let had_block = !all_blocks(&cli_reading::parse(&self.file(origin.file).doc), section, origin.file).is_empty();
+            !had_block && from_defaults(&draft.file(origin.file).doc, origin.line)
+        };
+        want.iter().all(|(key, value)| got.get(key).is_some_and(|s| s.value == *value))
+            && got.iter().filter(|(key, _)| !want.contains_key(*key)).all(|(_, s)| newly_inherited(s.origin))
     }
 
     fn require(&self, before: &Reading, section: &Section) -> Result<(), EditError> {
@@ -576,12 +605,18 @@ impl AwsFiles {
             return Err(EditError::NoSetting { section: section.clone(), key: key.to_string() });
         }
         let origin = current.expect("present").origin;
-        let syntax = cli_reading::parse(&self.file(origin.file).doc);
-        let from_defaults = syntax.blocks.iter().enumerate().any(|(i, b)| {
-            b.name == cli_reading::DEFAULT_SECTION && syntax.options(i).any(|o| o.key_line + 1 == origin.line)
-        });
-        if from_defaults {
+        if from_defaults(&self.file(origin.file).doc, origin.line) {
             return Err(EditError::Inherited { section: section.clone(), key: key.key.clone() });
+        }
+        // Removing the section's own line would only uncover the value [DEFAULT] gives it.
+        for kind in [FileKind::Config, FileKind::Credentials] {
+            let syntax = cli_reading::parse(&self.file(kind).doc);
+            let in_defaults = syntax.blocks.iter().enumerate().any(|(i, b)| {
+                b.name == cli_reading::DEFAULT_SECTION && syntax.options(i).any(|o| o.key == key.key)
+            });
+            if key.sub.is_none() && in_defaults && !all_blocks(&syntax, section, kind).is_empty() {
+                return Err(EditError::ShadowsDefault { section: section.clone(), key: key.key.clone(), file: kind.name() });
+            }
         }
         self.verified(
             &before,
