@@ -23,8 +23,8 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The same allocator as the keyrack binaries, counting allocations: their number is the one
-/// figure here that does not change with the machine's load.
+/// The same allocator as the keyrack binaries, counting allocations (a reallocation counts as
+/// one): their number is the one figure here that does not change with the machine's load.
 #[global_allocator]
 static ALLOCATOR: Counting = Counting(mimalloc::MiMalloc);
 
@@ -36,6 +36,11 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         unsafe { self.0.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { self.0.alloc_zeroed(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -198,7 +203,7 @@ fn main() {
         let allocations = (ALLOCATIONS.load(Ordering::Relaxed) - before) / ROUNDS;
         println!("files: {PROFILES} profiles, {size} bytes; keyrack alone, {ROUNDS} rounds");
         print_keyrack(&rounds);
-        println!("  allocations per round: {allocations} ({:.1} per profile)", allocations as f64 / PROFILES as f64);
+        println!("  allocations and reallocations per round: {allocations} ({:.1} per profile)", allocations as f64 / PROFILES as f64);
         return;
     }
     let mut botocore = Botocore::start(&paths);

@@ -96,7 +96,7 @@ pub struct CliSyntax<'a> {
 
 impl<'a> CliSyntax<'a> {
     /// The options of block `block`, in file order.
-    pub fn options(&self, block: usize) -> impl DoubleEndedIterator<Item = OptionLine<'_>> + ExactSizeIterator {
+    pub fn block_options(&self, block: usize) -> impl DoubleEndedIterator<Item = OptionLine<'_>> + ExactSizeIterator {
         self.options[self.blocks[block].options.clone()].iter().map(|o| o.line(&self.parts))
     }
 }
@@ -131,7 +131,8 @@ fn keep<'a>(part: &str, line: Option<&'a str>) -> Cow<'a, str> {
 
 /// Parse a document the way `configparser.RawConfigParser().read()` does.
 pub fn parse(doc: &Document) -> CliSyntax<'_> {
-    // Every option and every part takes a line of its own: sized once, the lists never move.
+    // Every option and every part takes a line of its own: sized once, the lists are never
+    // copied while they grow (a file of 2,000 profiles has some 20,000 options and parts).
     let mut syntax =
         CliSyntax { options: Vec::with_capacity(doc.len()), parts: Vec::with_capacity(doc.len()), ..CliSyntax::default() };
     // The block, and the option (in `syntax.options`) that continuation lines extend.
@@ -183,8 +184,10 @@ pub fn parse(doc: &Document) -> CliSyntax<'_> {
         // The indentation in characters: configparser compares it with the option's.
         let leading = &text[..text.len() - from_text.len()];
         let indent = if leading.is_ascii() { leading.len() } else { leading.chars().count() };
-        if let (Some(_), Some(o)) = (current_block, current_option) {
+        if let Some(o) = current_option {
             if indent > indent_level {
+                // Only the option pushed last continues, so its parts are the last parts.
+                debug_assert!(o + 1 == syntax.options.len() && syntax.options[o].parts.end == syntax.parts.len());
                 syntax.parts.extend(blanks_in_value.drain(..).map(|line| (Cow::Borrowed(""), line)));
                 syntax.parts.push((keep(stripped, own_text), index));
                 let option = &mut syntax.options[o];

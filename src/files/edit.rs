@@ -185,7 +185,7 @@ fn rewrite_key_line(line: &str, separators: &[char], value: &str, lowercase_key:
 /// The text between key and value in existing `key = value` lines of a block (`" = "` when
 /// there is no such line to copy).
 fn separator_style(doc: &Document, syntax: &CliSyntax, block: usize) -> String {
-    for option in syntax.options(block).rev() {
+    for option in syntax.block_options(block).rev() {
         let line = text(doc, option.key_line);
         let Some(pos) = line.find(['=', ':']) else { continue };
         let (before, after) = (&line[..pos], &line[pos + 1..]);
@@ -200,7 +200,7 @@ fn separator_style(doc: &Document, syntax: &CliSyntax, block: usize) -> String {
 
 fn content_end(syntax: &CliSyntax, block: usize) -> usize {
     let b = &syntax.blocks[block];
-    syntax.options(block).map(|o| o.last_line).max().unwrap_or(b.header_line).max(b.header_line)
+    syntax.block_options(block).map(|o| o.last_line).max().unwrap_or(b.header_line).max(b.header_line)
 }
 
 /// Blocks that mean `section` in this file.
@@ -227,14 +227,14 @@ fn effective_blocks(syntax: &CliSyntax, section: &Section, kind: FileKind) -> Ve
 
 /// The last option named `key` within `blocks`.
 fn find_option<'s>(syntax: &'s CliSyntax, blocks: &[usize], key: &str) -> Option<OptionLine<'s>> {
-    blocks.iter().flat_map(|&b| syntax.options(b)).rfind(|o| o.key == key)
+    blocks.iter().flat_map(|&b| syntax.block_options(b)).rfind(|o| o.key == key)
 }
 
 /// Whether the setting on 1-based line `line` is written in a `[DEFAULT]` section, which every
 /// section of the same file inherits.
 fn from_defaults(doc: &Document, line: usize) -> bool {
     let syntax = cli_reading::parse(doc);
-    syntax.blocks.iter().enumerate().any(|(i, b)| b.name == cli_reading::DEFAULT_SECTION && syntax.options(i).any(|o| o.key_line + 1 == line))
+    syntax.blocks.iter().enumerate().any(|(i, b)| b.name == cli_reading::DEFAULT_SECTION && syntax.block_options(i).any(|o| o.key_line + 1 == line))
 }
 
 /// Append a new section at the end of the file, after a blank line.
@@ -281,14 +281,14 @@ fn set_in_file(doc: &mut Document, kind: FileKind, section: &Section, key: &KeyP
         }
         (None, None) => {
             let at = content_end(&syntax, last_block) + 1;
-            let indent = syntax.options(last_block).last().map(|o| leading_ws(&text(doc, o.key_line)).to_string()).unwrap_or_default();
+            let indent = syntax.block_options(last_block).last().map(|o| leading_ws(&text(doc, o.key_line)).to_string()).unwrap_or_default();
             let sep = separator_style(doc, &syntax, last_block);
             let line = new_line(doc, format!("{indent}{}{sep}{value}", key.key));
             doc.splice(at..at, vec![line]);
         }
         (Some(sub), None) => {
             let at = content_end(&syntax, last_block) + 1;
-            let indent = syntax.options(last_block).last().map(|o| leading_ws(&text(doc, o.key_line)).to_string()).unwrap_or_default();
+            let indent = syntax.block_options(last_block).last().map(|o| leading_ws(&text(doc, o.key_line)).to_string()).unwrap_or_default();
             let lines = vec![new_line(doc, format!("{indent}{} =", key.key)), new_line(doc, format!("{indent}  {sub} = {value}"))];
             doc.splice(at..at, lines);
         }
@@ -328,7 +328,7 @@ fn unset_in_file(doc: &mut Document, kind: FileKind, section: &Section, key: &Ke
     let blocks = all_blocks(&syntax, section, kind);
     let mut remove: Vec<usize> = Vec::new();
     for &b in &blocks {
-        for option in syntax.options(b).filter(|o| o.key == key.key) {
+        for option in syntax.block_options(b).filter(|o| o.key == key.key) {
             match &key.sub {
                 None => {
                     remove.push(option.key_line);
@@ -612,7 +612,7 @@ impl AwsFiles {
         for kind in [FileKind::Config, FileKind::Credentials] {
             let syntax = cli_reading::parse(&self.file(kind).doc);
             let in_defaults = syntax.blocks.iter().enumerate().any(|(i, b)| {
-                b.name == cli_reading::DEFAULT_SECTION && syntax.options(i).any(|o| o.key == key.key)
+                b.name == cli_reading::DEFAULT_SECTION && syntax.block_options(i).any(|o| o.key == key.key)
             });
             if key.sub.is_none() && in_defaults && !all_blocks(&syntax, section, kind).is_empty() {
                 return Err(EditError::ShadowsDefault { section: section.clone(), key: key.key.clone(), file: kind.name() });
