@@ -5,10 +5,12 @@
 pub mod home;
 pub mod keyring;
 pub mod moto;
+pub mod random_files;
 
 use serde_json::Value;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// The venv created by `tests/tools/setup.sh` (`$KEYRACK_VENV`, default `~/.cache/keyrack/venv`).
 pub fn venv() -> PathBuf {
@@ -57,4 +59,38 @@ pub fn botocore_read(config: &Path, credentials: &Path) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("botocore_read.py prints JSON")
+}
+
+/// What botocore sees in each (config, credentials) pair, read by one Python process (a
+/// process per pair would spend most of the time importing botocore). `home` is its `HOME`.
+pub fn botocore_read_all(pairs: &[(PathBuf, PathBuf)], home: &Path) -> Vec<Value> {
+    let mut oracle = Command::new(venv_bin("python"));
+    oracle
+        .arg(repo_root().join("tests/tools/botocore_read.py"))
+        .arg("--batch")
+        .env("PYTHONUTF8", "1")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("HOME", home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    for var in ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "PYTHONPATH"] {
+        oracle.env_remove(var);
+    }
+    let mut child = oracle.spawn().expect("start botocore_read.py --batch");
+    let mut input = String::new();
+    for (config, credentials) in pairs {
+        input.push_str(&format!("{}\t{}\n", config.display(), credentials.display()));
+    }
+    let mut stdin = child.stdin.take().expect("oracle stdin");
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().expect("run botocore_read.py --batch");
+    writer.join().expect("feed the oracle").expect("write to the oracle");
+    assert!(output.status.success(), "botocore_read.py --batch failed: {}", output.status);
+    let answers: Vec<Value> = String::from_utf8(output.stdout)
+        .expect("the oracle prints ASCII JSON")
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("the oracle prints JSON lines"))
+        .collect();
+    assert_eq!(answers.len(), pairs.len(), "the oracle answered every pair");
+    answers
 }
