@@ -254,3 +254,17 @@ fn unsetting_a_setting_that_default_would_give_back_is_refused_with_the_reason()
     assert!(err.to_string().contains("[DEFAULT]"), "{err}");
     assert_eq!(String::from_utf8(files.config.doc.to_bytes()).unwrap(), config);
 }
+
+#[test]
+fn a_credentials_profile_whose_name_config_cannot_hold_gets_no_config_section() {
+    // `[c d]` names "c d" in credentials; in config `[profile c d]` would name nothing.
+    let credentials = "[c d]\naws_access_key_id = AKIAEXAMPLE000000001\n";
+    let mut files = AwsFiles::from_bytes(b"", credentials.as_bytes());
+    let err = files.set(&profile("c d"), &key("region"), "eu-west-1").unwrap_err();
+    assert!(matches!(err, EditError::CannotName { file: "config", .. }), "{err}");
+    assert!(err.to_string().contains("keyrack rename"), "{err}");
+    assert!(files.config.doc.to_bytes().is_empty());
+    // Its own file can still be edited.
+    files.set(&profile("c d"), &key("aws_access_key_id"), "AKIAEXAMPLE000000002").unwrap();
+    assert_eq!(text_value(&files, "c d", "aws_access_key_id").as_deref(), Some("AKIAEXAMPLE000000002"));
+}

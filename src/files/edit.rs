@@ -138,6 +138,8 @@ pub enum EditError {
     Inherited { section: Section, key: String },
     #[error("'{key}' of {section} would still be set after removing it: the [DEFAULT] section of the {file} file gives it to every section there; edit [DEFAULT] by hand, or set the value instead")]
     ShadowsDefault { section: Section, key: String, file: &'static str },
+    #[error("{section} has no section in the {file} file, and cannot get one: the AWS CLI would read {header} as another name. Rename it (keyrack rename) to letters, digits and _-/.%@:+ first")]
+    CannotName { section: Section, file: &'static str, header: String },
     #[error("the edit did not read back as asked ({0}); nothing was written. This is a keyrack bug: please report it")]
     Unverified(String),
 }
@@ -256,11 +258,16 @@ fn set_in_file(doc: &mut Document, kind: FileKind, section: &Section, key: &KeyP
     let syntax = cli_reading::parse(doc);
     let blocks = effective_blocks(&syntax, section, kind);
     let Some(&last_block) = blocks.last() else {
+        let header = section.header(kind);
+        let raw_name = header.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(&header);
+        if !section.is_named_by(raw_name, kind) {
+            return Err(EditError::CannotName { section: section.clone(), file: kind.name(), header });
+        }
         let mut body = vec![new_line(doc, format!("{} = {}", key.key, if key.sub.is_some() { "" } else { value }).trim_end().to_string())];
         if let Some(sub) = &key.sub {
             body.push(new_line(doc, format!("  {sub} = {value}")));
         }
-        append_section(doc, section.header(kind), body);
+        append_section(doc, header, body);
         return Ok(());
     };
     let found = find_option(&syntax, &blocks, &key.key);
