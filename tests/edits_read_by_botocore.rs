@@ -181,3 +181,125 @@ fn every_edit_reads_back_in_botocore_as_asked_with_crlf_files() {
 fn every_edit_reads_back_in_botocore_as_asked_without_final_newlines() {
     run_all(CONFIG.trim_end(), CREDENTIALS.trim_end(), "no final newline");
 }
+
+/// `keyrack set` on generated files that botocore accepts: each set either does exactly what
+/// was asked (botocore reads the new value, the profile's other settings and every other
+/// section as before, and accepts the files) or is refused and leaves both files byte for byte
+/// as they were.
+#[test]
+fn random_sets_on_random_files_change_exactly_what_was_asked_or_nothing() {
+    use support::random_files::{random_file, Rng};
+    const CASES: usize = 300;
+    const KEYS: &[&str] = &["region", "output", "aws_access_key_id", "s3.max_concurrent_requests", "cli_pager"];
+    const VALUES: &[&str] = &["eu-west-3", "json", "AKIANEWNEWNEWNEWNEW1", "7", ""];
+
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    fs::create_dir(&home).unwrap();
+    let mut rngs = Vec::new();
+    let mut pairs = Vec::new();
+    for i in 0..CASES {
+        let mut rng = Rng::new(0x5e7_5e7 ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let dir = scratch.path().join(format!("case-{i}"));
+        fs::create_dir(&dir).unwrap();
+        let (cfg, cred) = (dir.join("config"), dir.join("credentials"));
+        fs::write(&cfg, random_file(&mut rng, false, true)).unwrap();
+        fs::write(&cred, random_file(&mut rng, true, true)).unwrap();
+        rngs.push(rng);
+        pairs.push((cfg, cred));
+    }
+    let before = support::botocore_read_all(&pairs, &home);
+
+    // (case, profile, key, value) of every set keyrack carried out.
+    let mut done: Vec<(usize, String, &str, &str)> = Vec::new();
+    let mut failures = Vec::new();
+    let mut tried = 0;
+    for (i, ((cfg, cred), rng)) in pairs.iter().zip(&mut rngs).enumerate() {
+        if !before[i]["error"].is_null() {
+            continue;
+        }
+        tried += 1;
+        let names: Vec<&String> = before[i]["profiles"].as_object().unwrap().keys().collect();
+        let profile = match names.len() {
+            0 => "new-profile".to_string(),
+            n if rng.chance(20) => {
+                let _ = n;
+                "new-profile".to_string()
+            }
+            n => names[rng.below(n)].clone(),
+        };
+        let (key, value) = (rng.pick(KEYS), rng.pick(VALUES));
+        let (old_cfg, old_cred) = (fs::read(cfg).unwrap(), fs::read(cred).unwrap());
+        let out = Command::new(env!("CARGO_BIN_EXE_keyrack"))
+            .arg("--config")
+            .arg(cfg)
+            .arg("--credentials")
+            .arg(cred)
+            .args(["set", &profile, key, value])
+            .env("HOME", &home)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() {
+            done.push((i, profile, key, value));
+        } else if fs::read(cfg).unwrap() != old_cfg || fs::read(cred).unwrap() != old_cred {
+            failures.push(format!("case {i}: set {profile:?} {key} {value:?} was refused but changed the files"));
+        } else if stderr.contains("keyrack bug") || stderr.trim().is_empty() {
+            // A refusal must give a reason, and verification failing is a bug, not a reason.
+            failures.push(format!("case {i}: set {profile:?} {key} {value:?}: {}", stderr.trim()));
+        } else if std::env::var_os("KEYRACK_SHOW_REFUSALS").is_some() {
+            eprintln!("case {i}: set {profile:?} {key} {value:?}: {}", stderr.trim());
+        }
+    }
+    let edited: Vec<_> = done.iter().map(|(i, ..)| pairs[*i].clone()).collect();
+    let after = support::botocore_read_all(&edited, &home);
+    for ((i, profile, key, value), after) in done.iter().zip(&after) {
+        let label = format!("case {i}: set {profile:?} {key} {value:?}");
+        if !after["error"].is_null() {
+            failures.push(format!("{label}: botocore rejects the result: {}", after["error"]));
+            continue;
+        }
+        let (was, now) = (&before[*i]["profiles"][profile.as_str()], &after["profiles"][profile.as_str()]);
+        let (top, sub) = match key.split_once('.') {
+            Some((top, sub)) => (top, Some(sub)),
+            None => (*key, None),
+        };
+        let set_value = match sub {
+            Some(sub) => &now[top][sub],
+            None => &now[top],
+        };
+        if set_value != value {
+            failures.push(format!("{label}: botocore reads {set_value} instead"));
+        }
+        // The profile's other settings (and a block's other sub-settings) are as they were.
+        for (k, v) in was.as_object().into_iter().flatten() {
+            let same = match (k == top, sub) {
+                (false, _) => now[k.as_str()] == *v,
+                (true, Some(sub)) => v.as_object().into_iter().flatten().all(|(s, x)| s == sub || now[top][s.as_str()] == *x),
+                (true, None) => true,
+            };
+            if !same {
+                failures.push(format!("{label}: '{k}' changed from {v} to {}", now[k.as_str()]));
+            }
+        }
+        // A profile new to a file inherits that file's [DEFAULT]; nothing else may appear.
+        let has_defaults = [&pairs[*i].0, &pairs[*i].1].iter().any(|p| fs::read_to_string(p).unwrap().contains("[DEFAULT]"));
+        let extra: Vec<&String> =
+            now.as_object().into_iter().flatten().map(|(k, _)| k).filter(|k| k.as_str() != top && was.get(k.as_str()).is_none()).collect();
+        if !extra.is_empty() && !has_defaults {
+            failures.push(format!("{label}: settings appeared: {extra:?}"));
+        }
+        let others = |v: &Value| {
+            let mut v = v.clone();
+            v["profiles"].as_object_mut().unwrap().remove(profile.as_str());
+            v["error"] = Value::Null;
+            v
+        };
+        if others(&before[*i]) != others(after) {
+            failures.push(format!("{label}: other sections changed"));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} sets went wrong:\n{}", failures.len(), tried, failures.join("\n"));
+    eprintln!("{} of {tried} random sets carried out, each as asked; the rest refused without a change", done.len());
+    assert!(done.len() * 2 >= tried, "only {} of {tried} random sets were carried out", done.len());
+}
