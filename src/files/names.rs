@@ -10,9 +10,9 @@ pub enum NameError {
     Empty,
     #[error("it contains a line break, which would split the file's line")]
     LineBreak,
-    #[error("it contains '{0}'; AWS tools read back only letters, digits and _-/.%@:+ in profile names")]
+    #[error("it contains {0:?}; AWS tools read back only letters, digits and _-/.%@:+ in profile names")]
     ProfileChar(char),
-    #[error("it contains '{0}'; setting names may use only letters, digits and _-/%@+")]
+    #[error("it contains {0:?}; setting names may use only letters, digits and _-/%@+")]
     KeyChar(char),
     #[error("it contains the control character U+{0:04X}, which AWS tools read differently")]
     Control(u32),
@@ -83,6 +83,13 @@ mod tests {
         assert_eq!(check_value("a\r"), Err(NameError::LineBreak));
         assert_eq!(check_value(" padded"), Err(NameError::OuterSpace));
         assert_eq!(check_value("a\u{0c}b"), Err(NameError::Control(0x0c)));
+    }
+
+    #[test]
+    fn an_invisible_character_is_named_in_the_message() {
+        let message = check_key("\u{3000}region").unwrap_err().to_string();
+        assert!(message.starts_with("it contains '\\u{3000}'"), "{message}");
+        assert!(check_profile_name("a b").unwrap_err().to_string().starts_with("it contains ' '"));
     }
 
     #[test]
