@@ -6,6 +6,7 @@ mod support;
 
 use serde_json::Value;
 use std::fs;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const CONFIG: &str = "# Company AWS config
@@ -182,24 +183,24 @@ fn every_edit_reads_back_in_botocore_as_asked_without_final_newlines() {
     run_all(CONFIG.trim_end(), CREDENTIALS.trim_end(), "no final newline");
 }
 
-/// `keyrack set` on generated files that botocore accepts: each set either does exactly what
-/// was asked (botocore reads the new value, the profile's other settings and every other
-/// section as before, and accepts the files) or is refused and leaves both files byte for byte
-/// as they were.
-#[test]
-fn random_sets_on_random_files_change_exactly_what_was_asked_or_nothing() {
-    use support::random_files::{random_file, Rng};
-    const CASES: usize = 300;
-    const KEYS: &[&str] = &["region", "output", "aws_access_key_id", "s3.max_concurrent_requests", "cli_pager"];
-    const VALUES: &[&str] = &["eu-west-3", "json", "AKIANEWNEWNEWNEWNEW1", "7", ""];
+/// Generated file pairs, each in its own folder, with what botocore read in them and the
+/// random generator that made them (which then picks the edits).
+struct RandomPairs {
+    _scratch: tempfile::TempDir,
+    home: PathBuf,
+    pairs: Vec<(PathBuf, PathBuf)>,
+    before: Vec<Value>,
+    rngs: Vec<support::random_files::Rng>,
+}
 
+fn random_pairs(seed: u64, cases: usize) -> RandomPairs {
+    use support::random_files::{random_file, Rng};
     let scratch = tempfile::tempdir().unwrap();
     let home = scratch.path().join("home");
     fs::create_dir(&home).unwrap();
-    let mut rngs = Vec::new();
-    let mut pairs = Vec::new();
-    for i in 0..CASES {
-        let mut rng = Rng::new(0x5e7_5e7 ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let (mut rngs, mut pairs) = (Vec::new(), Vec::new());
+    for i in 0..cases {
+        let mut rng = Rng::new(seed ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let dir = scratch.path().join(format!("case-{i}"));
         fs::create_dir(&dir).unwrap();
         let (cfg, cred) = (dir.join("config"), dir.join("credentials"));
@@ -209,46 +210,73 @@ fn random_sets_on_random_files_change_exactly_what_was_asked_or_nothing() {
         pairs.push((cfg, cred));
     }
     let before = support::botocore_read_all(&pairs, &home);
+    RandomPairs { _scratch: scratch, home, pairs, before, rngs }
+}
+
+/// Run one keyrack edit on a pair: `Ok(true)` when carried out, `Ok(false)` when refused with
+/// a reason and both files left byte for byte as they were, `Err` otherwise (a refusal that
+/// changed a file, gave no reason, or reported a failed verification, which is a bug).
+fn edit_pair(home: &Path, (cfg, cred): &(PathBuf, PathBuf), args: &[&str]) -> Result<bool, String> {
+    let (old_cfg, old_cred) = (fs::read(cfg).unwrap(), fs::read(cred).unwrap());
+    let out = Command::new(env!("CARGO_BIN_EXE_keyrack"))
+        .arg("--config")
+        .arg(cfg)
+        .arg("--credentials")
+        .arg(cred)
+        .args(args)
+        .env("HOME", home)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.success() {
+        Ok(true)
+    } else if fs::read(cfg).unwrap() != old_cfg || fs::read(cred).unwrap() != old_cred {
+        Err("refused, but changed the files".into())
+    } else if stderr.contains("keyrack bug") || stderr.trim().is_empty() {
+        Err(format!("refused without a reason: {}", stderr.trim()))
+    } else {
+        if std::env::var_os("KEYRACK_SHOW_REFUSALS").is_some() {
+            eprintln!("keyrack {}: {}", args.join(" "), stderr.trim());
+        }
+        Ok(false)
+    }
+}
+
+/// The reading without the named profiles (and without `error`), to compare the rest.
+fn other_sections(v: &Value, profiles: &[&str]) -> Value {
+    let mut v = v.clone();
+    for p in profiles {
+        v["profiles"].as_object_mut().unwrap().remove(*p);
+    }
+    v["error"] = Value::Null;
+    v
+}
+
+/// `keyrack set` on generated files that botocore accepts: each set either does exactly what
+/// was asked (botocore reads the new value, the profile's other settings and every other
+/// section as before, and accepts the files) or is refused with a reason and changes nothing.
+#[test]
+fn random_sets_on_random_files_change_exactly_what_was_asked_or_nothing() {
+    const KEYS: &[&str] = &["region", "output", "aws_access_key_id", "s3.max_concurrent_requests", "cli_pager"];
+    const VALUES: &[&str] = &["eu-west-3", "json", "AKIANEWNEWNEWNEWNEW1", "7", ""];
+    let RandomPairs { _scratch, home, pairs, before, mut rngs } = random_pairs(0x5e7_5e7, 300);
 
     // (case, profile, key, value) of every set keyrack carried out.
     let mut done: Vec<(usize, String, &str, &str)> = Vec::new();
     let mut failures = Vec::new();
     let mut tried = 0;
-    for (i, ((cfg, cred), rng)) in pairs.iter().zip(&mut rngs).enumerate() {
+    for (i, (pair, rng)) in pairs.iter().zip(&mut rngs).enumerate() {
         if !before[i]["error"].is_null() {
             continue;
         }
         tried += 1;
         let names: Vec<&String> = before[i]["profiles"].as_object().unwrap().keys().collect();
-        let profile = match names.len() {
-            0 => "new-profile".to_string(),
-            n if rng.chance(20) => {
-                let _ = n;
-                "new-profile".to_string()
-            }
-            n => names[rng.below(n)].clone(),
-        };
+        let profile = if names.is_empty() || rng.chance(20) { "new-profile".to_string() } else { names[rng.below(names.len())].clone() };
         let (key, value) = (rng.pick(KEYS), rng.pick(VALUES));
-        let (old_cfg, old_cred) = (fs::read(cfg).unwrap(), fs::read(cred).unwrap());
-        let out = Command::new(env!("CARGO_BIN_EXE_keyrack"))
-            .arg("--config")
-            .arg(cfg)
-            .arg("--credentials")
-            .arg(cred)
-            .args(["set", &profile, key, value])
-            .env("HOME", &home)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if out.status.success() {
-            done.push((i, profile, key, value));
-        } else if fs::read(cfg).unwrap() != old_cfg || fs::read(cred).unwrap() != old_cred {
-            failures.push(format!("case {i}: set {profile:?} {key} {value:?} was refused but changed the files"));
-        } else if stderr.contains("keyrack bug") || stderr.trim().is_empty() {
-            // A refusal must give a reason, and verification failing is a bug, not a reason.
-            failures.push(format!("case {i}: set {profile:?} {key} {value:?}: {}", stderr.trim()));
-        } else if std::env::var_os("KEYRACK_SHOW_REFUSALS").is_some() {
-            eprintln!("case {i}: set {profile:?} {key} {value:?}: {}", stderr.trim());
+        match edit_pair(&home, pair, &["set", &profile, key, value]) {
+            Ok(true) => done.push((i, profile, key, value)),
+            Ok(false) => {}
+            Err(e) => failures.push(format!("case {i}: set {profile:?} {key} {value:?}: {e}")),
         }
     }
     let edited: Vec<_> = done.iter().map(|(i, ..)| pairs[*i].clone()).collect();
@@ -289,17 +317,75 @@ fn random_sets_on_random_files_change_exactly_what_was_asked_or_nothing() {
         if !extra.is_empty() && !has_defaults {
             failures.push(format!("{label}: settings appeared: {extra:?}"));
         }
-        let others = |v: &Value| {
-            let mut v = v.clone();
-            v["profiles"].as_object_mut().unwrap().remove(profile.as_str());
-            v["error"] = Value::Null;
-            v
-        };
-        if others(&before[*i]) != others(after) {
+        if other_sections(&before[*i], &[profile]) != other_sections(after, &[profile]) {
             failures.push(format!("{label}: other sections changed"));
         }
     }
     assert!(failures.is_empty(), "{} of {} sets went wrong:\n{}", failures.len(), tried, failures.join("\n"));
-    eprintln!("{} of {tried} random sets carried out, each as asked; the rest refused without a change", done.len());
+    eprintln!("{} of {tried} random sets carried out, each as asked; the rest refused with a reason, without a change", done.len());
     assert!(done.len() * 2 >= tried, "only {} of {tried} random sets were carried out", done.len());
+}
+
+/// `keyrack unset`, `copy`, `rename` and `delete` of existing profiles in generated files:
+/// each does exactly what was asked, as botocore reads the result, or is refused with a reason
+/// and changes nothing.
+#[test]
+fn random_section_edits_on_random_files_change_exactly_what_was_asked_or_nothing() {
+    const NEW_NAME: &str = "new-name";
+    let RandomPairs { _scratch, home, pairs, before, mut rngs } = random_pairs(0xed17_5ec7, 300);
+    let mut done: Vec<(usize, Vec<String>)> = Vec::new();
+    let mut failures = Vec::new();
+    let mut tried = 0;
+    for (i, (pair, rng)) in pairs.iter().zip(&mut rngs).enumerate() {
+        let profiles = before[i]["profiles"].as_object().unwrap();
+        if !before[i]["error"].is_null() || profiles.is_empty() {
+            continue;
+        }
+        tried += 1;
+        let names: Vec<&String> = profiles.keys().collect();
+        let profile = names[rng.below(names.len())].clone();
+        let keys: Vec<&String> = profiles[&profile].as_object().unwrap().keys().collect();
+        let args: Vec<String> = match rng.below(4) {
+            0 if !keys.is_empty() => vec!["unset".into(), profile, keys[rng.below(keys.len())].clone()],
+            0 | 1 => vec!["copy".into(), profile, NEW_NAME.into()],
+            2 => vec!["rename".into(), profile, NEW_NAME.into()],
+            _ => vec!["delete".into(), profile, "--yes".into()],
+        };
+        let args_str: Vec<&str> = args.iter().map(String::as_str).collect();
+        match edit_pair(&home, pair, &args_str) {
+            Ok(true) => done.push((i, args)),
+            Ok(false) => {}
+            Err(e) => failures.push(format!("case {i}: {args:?}: {e}")),
+        }
+    }
+    let edited: Vec<_> = done.iter().map(|(i, _)| pairs[*i].clone()).collect();
+    let after = support::botocore_read_all(&edited, &home);
+    for ((i, args), after) in done.iter().zip(&after) {
+        let label = format!("case {i}: {args:?}");
+        if !after["error"].is_null() {
+            failures.push(format!("{label}: botocore rejects the result: {}", after["error"]));
+            continue;
+        }
+        let (was, now) = (&before[*i]["profiles"], &after["profiles"]);
+        let profile = args[1].as_str();
+        let as_asked = match args[0].as_str() {
+            "unset" => {
+                let mut expected = was[profile].clone();
+                expected.as_object_mut().unwrap().remove(&args[2]);
+                now[profile] == expected
+            }
+            "copy" => now[profile] == was[profile] && now[NEW_NAME] == was[profile],
+            "rename" => now.get(profile).is_none() && now[NEW_NAME] == was[profile],
+            _ => now.get(profile).is_none(),
+        };
+        if !as_asked {
+            failures.push(format!("{label}: botocore reads {} and {NEW_NAME} as {}", now[profile], now[NEW_NAME]));
+        }
+        if other_sections(&before[*i], &[profile, NEW_NAME]) != other_sections(after, &[profile, NEW_NAME]) {
+            failures.push(format!("{label}: other sections changed"));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} edits went wrong:\n{}", failures.len(), tried, failures.join("\n"));
+    eprintln!("{} of {tried} random section edits carried out, each as asked; the rest refused with a reason, without a change", done.len());
+    assert!(done.len() * 2 >= tried, "only {} of {tried} random section edits were carried out", done.len());
 }
