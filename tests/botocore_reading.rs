@@ -55,43 +55,6 @@ const CASE_FILES: [&str; 3] = ["config", "credentials", "README"];
 const SECRET_FRAGMENTS: [&str; 2] = ["EXAMPLEKEY", "EXAMPLETOKEN"];
 /// A single process (keyrack or botocore) taking longer than this is a hang.
 const PROCESS_TIMEOUT: Duration = Duration::from_secs(120);
-/// Environment variables that would let either side read files other than
-/// the ones named on its command line.
-const AWS_ENV: [&str; 5] = [
-    "AWS_CONFIG_FILE",
-    "AWS_SHARED_CREDENTIALS_FILE",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "PYTHONPATH",
-];
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `$KEYRACK_VENV/bin/python`, or a panic explaining how to create it.
-fn oracle_python() -> PathBuf {
-    let venv = match std::env::var_os("KEYRACK_VENV").filter(|v| !v.is_empty()) {
-        Some(v) => PathBuf::from(v),
-        None => {
-            let home = std::env::var_os("HOME")
-                .filter(|h| !h.is_empty())
-                .expect("HOME is not set (needed for the default KEYRACK_VENV)");
-            PathBuf::from(home).join(".cache/keyrack/venv")
-        }
-    };
-    let python = venv.join("bin/python");
-    if !python.is_file() {
-        panic!(
-            "the botocore oracle is not installed: {} does not exist.\n\
-             Run `bash tests/tools/setup.sh` (it creates the venv at \
-             ${{KEYRACK_VENV:-$HOME/.cache/keyrack/venv}}), then rerun the tests.",
-            python.display()
-        );
-    }
-    python
-}
-
 struct Case {
     name: String,
     dir: PathBuf,
@@ -99,7 +62,7 @@ struct Case {
 }
 
 fn load_cases() -> Vec<Case> {
-    let corpus = repo_root().join("tests/corpus");
+    let corpus = support::repo_root().join("tests/corpus");
     let mut cases = Vec::new();
     let mut problems = Vec::new();
     let entries = fs::read_dir(&corpus)
@@ -156,7 +119,7 @@ fn run(mut cmd: Command, scratch: &Path, tag: &str) -> Result<Run, String> {
     let out = File::create(&out_path).map_err(|e| format!("create {}: {e}", out_path.display()))?;
     let err = File::create(&err_path).map_err(|e| format!("create {}: {e}", err_path.display()))?;
     cmd.stdin(Stdio::null()).stdout(out).stderr(err);
-    for var in AWS_ENV {
+    for var in support::AWS_ENV {
         cmd.env_remove(var);
     }
     let mut child = cmd
@@ -393,8 +356,8 @@ fn check_case(case: &Case, python: &Path, oracle: &Path) -> Option<String> {
 
 #[test]
 fn keyrack_reads_the_aws_files_like_botocore() {
-    let python = oracle_python();
-    let oracle = repo_root().join("tests/tools/botocore_read.py");
+    let python = support::venv_bin("python");
+    let oracle = support::repo_root().join("tests/tools/botocore_read.py");
     assert!(oracle.is_file(), "missing {}", oracle.display());
 
     let cases = load_cases();

@@ -99,6 +99,11 @@ impl<'a> CliSyntax<'a> {
     pub fn block_options(&self, block: usize) -> impl DoubleEndedIterator<Item = OptionLine<'_>> + ExactSizeIterator {
         self.options[self.blocks[block].options.clone()].iter().map(|o| o.line(&self.parts))
     }
+
+    /// The options of the `[DEFAULT]` blocks, which every section of the file inherits.
+    pub fn default_options(&self) -> impl Iterator<Item = OptionLine<'_>> {
+        (0..self.blocks.len()).filter(|&b| self.blocks[b].name == DEFAULT_SECTION).flat_map(|b| self.block_options(b))
+    }
 }
 
 impl<'a> ParsedOption<'a> {

@@ -235,8 +235,7 @@ fn find_option<'s>(syntax: &'s CliSyntax, blocks: &[usize], key: &str) -> Option
 /// Whether the setting on 1-based line `line` is written in a `[DEFAULT]` section, which every
 /// section of the same file inherits.
 fn from_defaults(doc: &Document, line: usize) -> bool {
-    let syntax = cli_reading::parse(doc);
-    syntax.blocks.iter().enumerate().any(|(i, b)| b.name == cli_reading::DEFAULT_SECTION && syntax.block_options(i).any(|o| o.key_line + 1 == line))
+    cli_reading::parse(doc).default_options().any(|o| o.key_line + 1 == line)
 }
 
 /// Append a new section at the end of the file, after a blank line.
@@ -618,9 +617,7 @@ impl AwsFiles {
         // Removing the section's own line would only uncover the value [DEFAULT] gives it.
         for kind in [FileKind::Config, FileKind::Credentials] {
             let syntax = cli_reading::parse(&self.file(kind).doc);
-            let in_defaults = syntax.blocks.iter().enumerate().any(|(i, b)| {
-                b.name == cli_reading::DEFAULT_SECTION && syntax.block_options(i).any(|o| o.key == key.key)
-            });
+            let in_defaults = syntax.default_options().any(|o| o.key == key.key);
             if key.sub.is_none() && in_defaults && !all_blocks(&syntax, section, kind).is_empty() {
                 return Err(EditError::ShadowsDefault { section: section.clone(), key: key.key.clone(), file: kind.name() });
             }

@@ -61,6 +61,10 @@ pub fn botocore_read(config: &Path, credentials: &Path) -> Value {
     serde_json::from_slice(&out.stdout).expect("botocore_read.py prints JSON")
 }
 
+/// Environment variables that would let a program read files other than the ones named on its
+/// command line.
+pub const AWS_ENV: [&str; 5] = ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "PYTHONPATH"];
+
 /// What botocore sees in each (config, credentials) pair, read by one Python process (a
 /// process per pair would spend most of the time importing botocore). `home` is its `HOME`.
 pub fn botocore_read_all(pairs: &[(PathBuf, PathBuf)], home: &Path) -> Vec<Value> {
@@ -73,7 +77,7 @@ pub fn botocore_read_all(pairs: &[(PathBuf, PathBuf)], home: &Path) -> Vec<Value
         .env("HOME", home)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped());
-    for var in ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "PYTHONPATH"] {
+    for var in AWS_ENV {
         oracle.env_remove(var);
     }
     let mut child = oracle.spawn().expect("start botocore_read.py --batch");
