@@ -12,3 +12,4 @@ pub mod vault;
 pub mod rotation;
 pub mod crash_dumps;
 pub mod huge_pages;
+pub mod state;

@@ -54,14 +54,9 @@ impl RotationSettings {
     }
 }
 
-/// `${XDG_STATE_HOME:-$HOME/.local/state}/keyrack/rotations` (a relative `XDG_STATE_HOME` is
-/// ignored, as the XDG specification asks).
+/// `${XDG_STATE_HOME:-$HOME/.local/state}/keyrack/rotations` (see [`crate::state`]).
 pub fn journal_dir_from_env(env: impl Fn(&str) -> Option<String>) -> PathBuf {
-    let state = env("XDG_STATE_HOME")
-        .filter(|dir| PathBuf::from(dir).is_absolute())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env("HOME").unwrap_or_default()).join(".local/state"));
-    state.join("keyrack").join("rotations")
+    crate::state::state_dir_from_env(env).join("rotations")
 }
 
 /// How long calls signed with a new key are retried while IAM spreads it (real AWS takes about

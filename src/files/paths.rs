@@ -1,7 +1,9 @@
 //! Where the two files are: `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/...`,
-//! with `~` and `$VAR` expanded as botocore expands them.
+//! with `~` and `$VAR` expanded as botocore expands them; and which file set they form.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
 
 /// The paths of the config and credentials files.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +25,44 @@ impl FilePaths {
 
     pub fn from_process_env() -> Self {
         Self::from_env(|k| std::env::var(k).ok())
+    }
+
+    /// A short, stable name of this file set: the first 12 hex digits of a SHA-256 of both
+    /// files' real absolute paths (symlinks followed, `.` and `..` gone). Two spellings of the
+    /// same files give the same id; two projects' file sets (`AWS_CONFIG_FILE`, direnv) never
+    /// do. It keys what keyrack keeps per file set: the writers' lock, keychain entries.
+    pub fn set_id(&self) -> String {
+        let mut hash = Sha256::new();
+        for path in [&self.config, &self.credentials] {
+            hash.update(real_path(path).as_os_str().as_encoded_bytes());
+            hash.update([0]);
+        }
+        hash.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// The absolute path a file is really at, whether or not it exists yet: symlinks followed
+/// (as a save follows them), then the nearest existing folder canonicalised.
+fn real_path(path: &Path) -> PathBuf {
+    let target = crate::files::save::resolve(path);
+    let absolute = if target.is_absolute() {
+        target
+    } else {
+        std::env::current_dir().unwrap_or_default().join(target)
+    };
+    let mut missing = Vec::new();
+    let mut existing = absolute.as_path();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            return missing.iter().rev().fold(real, |p: PathBuf, part| p.join(part));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                missing.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return absolute,
+        }
     }
 }
 
@@ -72,6 +112,24 @@ mod tests {
         let paths = FilePaths::from_env(env(&[("HOME", "/home/u")]));
         assert_eq!(paths.config, PathBuf::from("/home/u/.aws/config"));
         assert_eq!(paths.credentials, PathBuf::from("/home/u/.aws/credentials"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_set_id_names_the_real_files_not_their_spelling() {
+        let dir = tempfile::tempdir().unwrap();
+        let aws = dir.path().join("aws");
+        std::fs::create_dir(&aws).unwrap();
+        std::fs::write(aws.join("config"), "").unwrap();
+        let set = |config: PathBuf, credentials: PathBuf| FilePaths { config, credentials }.set_id();
+        let plain = set(aws.join("config"), aws.join("credentials"));
+        assert_eq!(plain.len(), 12);
+        assert_eq!(plain, set(aws.join("../aws/./config"), aws.join("credentials")));
+        std::os::unix::fs::symlink(&aws, dir.path().join("link")).unwrap();
+        assert_eq!(plain, set(dir.path().join("link/config"), dir.path().join("link/credentials")));
+        let other = dir.path().join("other");
+        assert_ne!(plain, set(other.join("config"), other.join("credentials")));
+        assert_ne!(plain, set(aws.join("credentials"), aws.join("config")));
     }
 
     #[test]

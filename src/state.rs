@@ -1,0 +1,19 @@
+//! keyrack's own state folder, `${XDG_STATE_HOME:-$HOME/.local/state}/keyrack`: rotation
+//! journals, the writers' locks. Never a secret in it.
+
+use std::path::PathBuf;
+
+/// `${XDG_STATE_HOME:-$HOME/.local/state}/keyrack` (a relative `XDG_STATE_HOME` is ignored, as
+/// the XDG specification asks).
+pub fn state_dir_from_env(env: impl Fn(&str) -> Option<String>) -> PathBuf {
+    let state = env("XDG_STATE_HOME")
+        .filter(|dir| PathBuf::from(dir).is_absolute())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env("HOME").unwrap_or_default()).join(".local/state"));
+    state.join("keyrack")
+}
+
+/// [`state_dir_from_env`] of this process.
+pub fn state_dir() -> PathBuf {
+    state_dir_from_env(|name| std::env::var(name).ok())
+}
