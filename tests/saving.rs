@@ -58,6 +58,23 @@ fn a_save_keeps_the_mode_and_leaves_a_backup_of_the_previous_version() {
 }
 
 #[test]
+fn the_backup_of_a_credentials_file_others_can_read_is_readable_by_its_owner_only() {
+    let home = tempfile::tempdir().unwrap();
+    let paths = paths_in(home.path());
+    fs::create_dir_all(paths.credentials.parent().unwrap()).unwrap();
+    let before = "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
+    fs::write(&paths.credentials, before).unwrap();
+    fs::set_permissions(&paths.credentials, fs::Permissions::from_mode(0o644)).unwrap();
+    let mut files = AwsFiles::load(&paths).unwrap();
+    set(&mut files, "default", "aws_access_key_id", "AKIAI44QH8DHBEXAMPLE");
+    files.save().unwrap();
+    assert_eq!(mode(&paths.credentials), 0o644, "the live file keeps the mode its owner gave it");
+    let backup = save::backup_path(&paths.credentials);
+    assert_eq!(fs::read_to_string(&backup).unwrap(), before);
+    assert_eq!(mode(&backup), 0o600, "a backup holding a secret is private");
+}
+
+#[test]
 fn a_change_made_outside_since_loading_is_never_overwritten() {
     let home = tempfile::tempdir().unwrap();
     let paths = paths_in(home.path());

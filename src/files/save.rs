@@ -1,6 +1,6 @@
 //! Saving a file so that nothing is ever lost: write a temporary file beside it, fsync, rename
 //! over; keep mode and owner; refuse when the file changed on disk since it was read; keep the
-//! previous version as `NAME.keyrack.bak`.
+//! previous version as `NAME.keyrack.bak` (readable by its owner only when it holds a secret).
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -91,8 +91,8 @@ pub fn save(path: &Path, bytes: &[u8], expected: Option<&[u8]>) -> Result<(), Sa
         }
         file.sync_all().map_err(io_err)?;
         drop(file);
-        if existing.is_some() {
-            keep_backup(&target).map_err(io_err)?;
+        if let Some(meta) = &existing {
+            keep_backup(&target, meta, expected.is_some_and(names_a_secret)).map_err(io_err)?;
         }
         unchanged()?;
         fs::rename(&tmp, &target).map_err(io_err)?;
@@ -107,17 +107,32 @@ pub fn save(path: &Path, bytes: &[u8], expected: Option<&[u8]>) -> Result<(), Sa
     result
 }
 
-/// Keep the current version as the backup: a hard link (same bytes, mode and owner), else a copy.
-fn keep_backup(target: &Path) -> io::Result<()> {
+/// Keep the current version as the backup: a hard link (same bytes, mode and owner) when that
+/// shares no secret with other users, else a copy readable by the owner only (owner kept).
+fn keep_backup(target: &Path, meta: &fs::Metadata, holds_secret: bool) -> io::Result<()> {
     let backup = backup_path(target);
     let tmp = backup.with_extension(format!("bak.{}.tmp", std::process::id()));
     let _ = fs::remove_file(&tmp);
-    if fs::hard_link(target, &tmp).is_err() {
-        let mode = fs::metadata(target)?.permissions().mode() & 0o7777;
+    let mode = meta.permissions().mode() & 0o7777;
+    let private = holds_secret && mode & 0o077 != 0;
+    if private || fs::hard_link(target, &tmp).is_err() {
+        let mode = if private { NEW_FILE_MODE } else { mode };
+        let _ = fs::remove_file(&tmp);
         let mut out = OpenOptions::new().write(true).create_new(true).mode(NEW_FILE_MODE).open(&tmp)?;
         out.write_all(&fs::read(target)?)?;
         fs::set_permissions(&tmp, fs::Permissions::from_mode(mode))?;
+        if let Err(e) = std::os::unix::fs::chown(&tmp, Some(meta.uid()), Some(meta.gid())) {
+            if e.kind() != io::ErrorKind::PermissionDenied {
+                return Err(e);
+            }
+        }
         out.sync_all()?;
     }
     fs::rename(&tmp, &backup)
+}
+
+/// Whether a file's bytes name a secret setting anywhere (a cautious test: a comment counts).
+fn names_a_secret(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes).to_ascii_lowercase();
+    super::model::SECRET_KEYS.iter().any(|key| text.contains(key))
 }
