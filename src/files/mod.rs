@@ -6,6 +6,7 @@ pub mod cli_reading;
 pub mod disagreements;
 pub mod document;
 pub mod edit;
+pub mod leftovers;
 pub mod model;
 pub mod names;
 pub mod paths;
@@ -132,6 +133,11 @@ impl AwsFiles {
 
     pub fn path(&self, kind: FileKind) -> &Path {
         &self.file(kind).path
+    }
+
+    /// The paths the two files were loaded from.
+    pub fn paths(&self) -> FilePaths {
+        FilePaths { config: self.config.path.clone(), credentials: self.credentials.path.clone() }
     }
 
     /// The files as one family of tools reads them.
