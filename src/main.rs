@@ -8,6 +8,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand, ValueEnum};
 use keyrack::files::check::{self, Severity};
 use keyrack::files::edit::{EditOutcome, KeyPath, Section};
+use keyrack::files::leftovers::{self, Cleaning};
 use keyrack::files::model::{is_secret_key, profile_kind, MASK};
 use keyrack::files::{AwsFiles, Dialect, FilePaths, FileKind, Problem, Reading, Settings, Value};
 use keyrack::vault;
@@ -95,6 +96,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Remove the backups and temporary files keyrack left next to the files that keep secrets
+    /// no longer in them (moved to the keychain, replaced or removed), and make private those
+    /// that others can read: what `keyrack check` reports with "run `keyrack clean`".
+    Clean,
     /// Who each profile is (ARN, account, user id), asked of AWS STS for all profiles at once.
     Whoami {
         /// The profiles to check (default: $AWS_DEFAULT_PROFILE, else $AWS_PROFILE, else default, as the AWS CLI picks).
@@ -250,6 +255,19 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let outcome = files.delete(&target)?;
             finish_edit(&mut files, outcome, &format!("deleted {target}"))
         }
+        Command::Clean => {
+            let done = leftovers::clean(&paths)?;
+            if done.is_empty() {
+                println!("nothing to clean: no backup or temporary file next to the files keeps a secret");
+            }
+            for (path, cleaning) in done {
+                match cleaning {
+                    Cleaning::Removed => println!("removed {}", path.display()),
+                    Cleaning::MadePrivate => println!("made {} readable by its owner only (0600)", path.display()),
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Whoami { profiles, all, json } => Ok(cli::whoami::run(&files, &profiles, all, json)?),
         Command::Keys { profile, json } => Ok(cli::keys::run(&files, &profile, json)?),
         Command::Vault { command } => Ok(cli::vault::run(command, &mut files)?),
@@ -263,7 +281,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             if json {
                 let list: Vec<Json> = findings
                     .iter()
-                    .map(|f| json!({"severity": f.severity, "file": files.path(f.file).display().to_string(), "line": f.line, "message": f.message}))
+                    .map(|f| json!({"severity": f.severity, "file": files.path(f.file).display().to_string(), "line": f.line, "message": f.message, "fix": f.fix}))
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&json!({"findings": list, "errors": errors, "warnings": findings.len() - errors}))?);
             } else if findings.is_empty() {

@@ -4,7 +4,7 @@
 //! [`reveal`].
 
 use crate::aws::Secret;
-use crate::files::check::{self, Finding, Severity};
+use crate::files::check::{self, Finding, Fix, Severity};
 use crate::files::model::{is_secret_key, profile_kind, ProfileKind};
 use crate::files::{AwsFiles, Dialect, FileKind, Settings, Value};
 use crate::keychain::Keychain;
@@ -61,6 +61,8 @@ pub struct FindingView {
     pub path: String,
     pub line: Option<usize>,
     pub message: String,
+    /// The command that fixes it (`clean`: the Problems row offers a button).
+    pub fix: Option<Fix>,
 }
 
 /// How a profile gets its credentials, for the list. A `credential_process` that runs
@@ -135,7 +137,7 @@ pub fn snapshot(files: &AwsFiles) -> Snapshot {
     let path = |kind: FileKind| files.path(kind).display().to_string();
     let findings = check::check(files)
         .into_iter()
-        .map(|Finding { severity, file, line, message }| FindingView { severity, file, path: path(file), line, message })
+        .map(|Finding { severity, file, line, message, fix }| FindingView { severity, file, path: path(file), line, message, fix })
         .collect();
     let rejection = reading.rejection().map(|p| match p.line {
         Some(line) => format!("{}:{line}: {}", path(p.file), p.message),

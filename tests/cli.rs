@@ -204,3 +204,34 @@ fn a_full_disk_leaves_the_file_intact_and_says_so() {
     assert!(err.contains("No space left on device") && err.contains("left as it was"), "{err}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), original, "the file on the full disk changed");
 }
+
+#[test]
+fn check_reports_a_backup_holding_a_secret_that_left_the_files_and_clean_removes_it() {
+    let kept = "[kept]\naws_access_key_id = AKIAI44QH8DHBEXAMPLE\naws_secret_access_key = je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY\n";
+    let home = Home::new("", &(creds() + kept));
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(home.credentials(), fs::Permissions::from_mode(0o600)).unwrap();
+    let out = home.keyrack(&["delete", "default", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let backup = home.path().join(".aws/credentials.keyrack.bak");
+    assert!(fs::read_to_string(&backup).unwrap().contains(SECRET), "the save keeps the previous version");
+
+    let out = home.keyrack(&["check"]);
+    assert!(out.status.success(), "a leftover is a warning, not an error: {}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = text.lines().find(|l| l.contains(&backup.display().to_string())).unwrap_or_else(|| panic!("the backup is not reported:\n{text}"));
+    assert!(line.contains("warning") && line.contains("no longer in the files") && line.contains("keyrack clean"), "{line}");
+    let v = json(&home.keyrack(&["check", "--json"]));
+    let finding = v["findings"].as_array().unwrap().iter().find(|f| f["message"].as_str().unwrap().contains("keyrack clean")).cloned();
+    assert_eq!(finding.expect("reported in JSON too")["fix"], "clean", "{v:#}");
+
+    let out = home.keyrack(&["clean"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("removed {}", backup.display())), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(!backup.exists());
+    assert_eq!(fs::read_to_string(home.credentials()).unwrap(), kept, "the live file is untouched");
+    let out = home.keyrack(&["check"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no problems"), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = home.keyrack(&["clean"]);
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("nothing to clean"), "{}", String::from_utf8_lossy(&out.stdout));
+}

@@ -1,4 +1,5 @@
-//! `keyrack check`: everything wrong or risky in the two files, each with its file and line.
+//! `keyrack check`: everything wrong or risky in the two files, each with its file and line,
+//! and in the files keyrack's saves left next to them.
 
 use super::model::{Dialect, FileKind, Problem};
 use super::AwsFiles;
@@ -22,6 +23,17 @@ pub struct Finding {
     pub file: FileKind,
     pub line: Option<usize>,
     pub message: String,
+    /// The keyrack command that fixes it, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
+}
+
+/// A keyrack command that fixes a finding (the app offers it as a button).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fix {
+    /// `keyrack clean`: remove the leftovers that keep secrets ([`super::leftovers::clean`]).
+    Clean,
 }
 
 /// Every AWS region name keyrack knows (all partitions), for spotting typos.
@@ -36,7 +48,7 @@ pub const REGIONS: &[&str] = &[
 ];
 
 fn finding(severity: Severity, p: &Problem) -> Finding {
-    Finding { severity, file: p.file, line: p.line, message: p.message.clone() }
+    Finding { severity, file: p.file, line: p.line, message: p.message.clone(), fix: None }
 }
 
 /// Run every check over the loaded files.
@@ -59,6 +71,7 @@ pub fn check(files: &AwsFiles) -> Vec<Finding> {
                     file: o.file,
                     line: Some(o.line),
                     message: format!("profile '{name}' keeps its {key} in the config file; secrets belong in the credentials file (mode 0600), where 'aws configure' puts them"),
+                    fix: None,
                 });
             } else if o.file == FileKind::Credentials && !in_credentials_keys {
                 out.push(Finding {
@@ -66,6 +79,7 @@ pub fn check(files: &AwsFiles) -> Vec<Finding> {
                     file: o.file,
                     line: Some(o.line),
                     message: format!("profile '{name}' sets '{key}' in the credentials file; the AWS CLI reads it there, but many tools read such settings only from the config file"),
+                    fix: None,
                 });
             }
         }
@@ -78,6 +92,7 @@ pub fn check(files: &AwsFiles) -> Vec<Finding> {
                     file: id.origin.file,
                     line: Some(id.origin.line),
                     message: format!("profile '{name}' has its access key id in the credentials file but its secret only in the config file; the AWS CLI fails with PartialCredentialsError. Put both in the credentials file"),
+                    fix: None,
                 });
             }
         }
@@ -88,6 +103,7 @@ pub fn check(files: &AwsFiles) -> Vec<Finding> {
                     file: region.1.file,
                     line: Some(region.1.line),
                     message: format!("profile '{name}' has region {:?}, which is not an AWS region keyrack knows; check for a typo", region.0),
+                    fix: None,
                 });
             }
         }
@@ -100,6 +116,7 @@ pub fn check(files: &AwsFiles) -> Vec<Finding> {
                         file: o.file,
                         line: Some(o.line),
                         message: format!("profile '{name}' has source_profile = {target}, but there is no profile '{target}'"),
+                        fix: None,
                     });
                 } else if let Some(cycle) = source_cycle(&cli, name) {
                     out.push(Finding {
@@ -107,6 +124,7 @@ pub fn check(files: &AwsFiles) -> Vec<Finding> {
                         file: o.file,
                         line: Some(o.line),
                         message: format!("profile '{name}' has a source_profile loop: {}", cycle.join(" -> ")),
+                        fix: None,
                     });
                 }
             }
@@ -125,11 +143,23 @@ pub fn check(files: &AwsFiles) -> Vec<Finding> {
                     files.credentials.path.display(),
                     files.credentials.path.display()
                 ),
+                fix: None,
             });
         }
     }
+    out.extend(leftover_findings(files));
     out.sort_by_key(|f| (f.file as u8, f.line, f.severity));
     out
+}
+
+/// The backups and temporary files next to the files that keep secrets no longer in them, or
+/// that others can read.
+fn leftover_findings(files: &AwsFiles) -> Vec<Finding> {
+    let finding = |file, message| Finding { severity: Severity::Warning, file, line: None, message, fix: Some(Fix::Clean) };
+    match super::leftovers::find(&files.paths()) {
+        Ok(found) => found.iter().filter(|l| l.is_problem()).map(|l| finding(l.of, l.describe())).collect(),
+        Err(e) => vec![Finding { fix: None, ..finding(FileKind::Credentials, format!("{e}; keyrack could not check whether its backups hold secrets")) }],
+    }
 }
 
 /// The chain of source_profile names from `start` when it loops back (a role whose
