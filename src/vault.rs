@@ -12,7 +12,8 @@
 //! - **move**: the edits are made and verified in memory; the entry is written and read back;
 //!   only then are the files saved, config first (`credential_process` added), credentials
 //!   second (keys removed). If a save fails, the key is still in the files and in the keychain:
-//!   the profile works either way, and running the move again finishes it.
+//!   the profile works either way, and running the move again finishes it. Once both are saved,
+//!   the backups that still hold the moved key are removed ([`leftovers::clean`]).
 //! - **restore**: the keys go into the credentials file first, `credential_process` leaves
 //!   config second, and the entry is deleted last.
 //! - **rename / copy**: the entry is copied to the new name and read back before the files are
@@ -30,6 +31,7 @@ use serde::Serialize;
 
 use crate::aws::{Credentials, Secret};
 use crate::files::edit::{EditError, EditOutcome, KeyPath, Section};
+use crate::files::leftovers;
 use crate::files::model::{profile_kind, ProfileKind};
 use crate::files::{AwsFiles, Dialect, FileKind, FilesError, Origin, Settings};
 use crate::keychain::{Keychain, KeychainError, StoredKey};
@@ -232,7 +234,11 @@ pub fn move_to_keychain(files: &mut AwsFiles, keychain: &Keychain, profile: &str
     keychain.store(profile, &key)?;
 
     match save_in_order(files, &draft, [FileKind::Config, FileKind::Credentials]) {
-        Ok(saved) => Ok(VaultOutcome { saved, ..Default::default() }),
+        Ok(saved) => {
+            let mut outcome = VaultOutcome { saved, ..Default::default() };
+            remove_leftovers(files, &mut outcome);
+            Ok(outcome)
+        }
         Err((saved, error)) => {
             let state = if saved.is_empty() {
                 format!("The key is in the keychain, but the files were not changed: profile '{profile}' still uses the key in the files. Run `keyrack vault move {profile}` again to finish")
@@ -241,6 +247,14 @@ pub fn move_to_keychain(files: &mut AwsFiles, keychain: &Keychain, profile: &str
             };
             Err(VaultError::Save { error, state })
         }
+    }
+}
+
+/// After a move: the backups the saves just kept (and any other leftover) hold the moved secret;
+/// it is safe in the keychain, so they go. A failure is only a warning: the move is done.
+fn remove_leftovers(files: &AwsFiles, outcome: &mut VaultOutcome) {
+    if let Err(error) = leftovers::clean(&files.paths()) {
+        outcome.warnings.push(format!("the key is in the keychain, but {error}"));
     }
 }
 

@@ -544,3 +544,50 @@ fn without_a_session_bus_a_rotation_next_to_keychain_profiles_is_refused_before_
     assert!(stderr.contains("no D-Bus session bus") && stderr.contains("moved"), "{stderr}");
     assert_eq!(home.files(), (config.to_string(), credentials));
 }
+
+/// Every file under `dir` (recursively) whose bytes contain one of `needles`.
+fn files_holding(dir: &Path, needles: &[&str]) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            let kind = fs::symlink_metadata(&path).unwrap().file_type();
+            if kind.is_dir() {
+                pending.push(path);
+            } else if kind.is_file() {
+                let bytes = fs::read(&path).unwrap();
+                if needles.iter().any(|n| bytes.windows(n.len()).any(|w| w == n.as_bytes())) {
+                    found.push(path);
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn after_vault_move_no_file_keyrack_writes_holds_the_moved_secret() {
+    let keychain = keychain();
+    let profile = fresh_account(&keychain, "no-secret-left");
+    let other = ("AKIAOTHEROTHEROTHER1", "stays/in/the/file/OTHEROTHEROTHEROTHER1");
+    let home = Home::new(
+        &format!("[profile {profile}]\nregion = eu-west-1\n"),
+        &(credentials_section(&profile, KEY_ID, SECRET, Some(TOKEN)) + &credentials_section("plain", other.0, other.1, None)),
+    );
+    // Everything keyrack writes is inside the temporary HOME: the AWS files' folder, and its
+    // state folder (named here so that no outside XDG_STATE_HOME takes it elsewhere).
+    let state = home.path().join("state");
+    let out = home
+        .command(Path::new(env!("CARGO_BIN_EXE_keyrack")), &["vault", "move", &profile])
+        .env("XDG_STATE_HOME", &state)
+        .output()
+        .unwrap();
+    assert_no_secret(&out);
+    succeeded(&out);
+    assert_eq!(keychain.get(&profile).unwrap().credentials.secret_access_key.expose(), SECRET, "the key is safe in the keychain");
+    let left = files_holding(home.path(), &[SECRET, TOKEN]);
+    assert!(left.is_empty(), "the moved secret is still on disk in {left:?}");
+    assert!(home.files().1.contains(other.1), "the other profile's key is untouched");
+    keychain.delete(&profile).unwrap();
+}
