@@ -18,6 +18,7 @@ fn main() {
         "interrupted_rotations",
         "move_to_keychain",
         "restore_from_keychain",
+        "clean_leftovers",
     ])))
     .expect("tauri-build failed");
 }

@@ -34,6 +34,9 @@ export function rotateKey(onProgress) {
 
 export const interruptedRotations = () => invoke("interrupted_rotations");
 
+/** Removes the leftover backups and temporary files that keep secrets; resolves to how many files it cleaned. */
+export const cleanLeftovers = () => invoke("clean_leftovers");
+
 export const moveToKeychain = (profile) => invoke("move_to_keychain", { profile });
 export const restoreFromKeychain = (profile) => invoke("restore_from_keychain", { profile });
 

@@ -34,10 +34,22 @@ async function reload() {
   }
   render();
   showEditor(state.selected);
-  const errors = renderProblems(view);
+  const errors = renderProblems(view, { onClean: cleanLeftovers });
   if (first && errors) toggleProblems(true);
   $("#file-paths").textContent = `${view.config_path} · ${view.credentials_path}`;
   return true;
+}
+
+async function cleanLeftovers() {
+  try {
+    const cleaned = await api.cleanLeftovers();
+    announce(cleaned ? `Cleaned ${cleaned} leftover file${cleaned > 1 ? "s" : ""}: no backup keeps a secret that left the files.` : "Nothing to clean.");
+    // The AWS files did not change (same revision): show the findings again by hand.
+    state.view = await api.load();
+    renderProblems(state.view, { onClean: cleanLeftovers });
+  } catch (error) {
+    announce(api.message(error), "error");
+  }
 }
 
 function render() {

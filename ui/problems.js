@@ -1,7 +1,8 @@
 // The problems panel: what `keyrack check` finds, each with its file and line.
 import { $, el } from "./dom.js";
 
-export function renderProblems(view) {
+/** Shows the findings of `view`; a finding that `keyrack clean` fixes gets a button calling `onClean`. */
+export function renderProblems(view, { onClean } = {}) {
   const findings = view.findings;
   const errors = findings.filter((f) => f.severity === "error").length;
   const count = $("#problem-count");
@@ -16,11 +17,17 @@ export function renderProblems(view) {
     return el("li", {},
       el("span", { class: "sev " + f.severity, text: f.severity }),
       el("span", { class: "mono", title: f.path, text: f.line ? `${file}:${f.line}` : file }),
-      el("span", { text: f.message }));
+      el("span", {}, el("span", { text: f.message }), f.fix === "clean" && onClean ? cleanButton(onClean) : null));
   });
   if (!items.length) items.push(el("li", {}, el("span", { class: "sev", text: "" }), el("span"), el("span", { class: "muted", text: "No problems found: the AWS CLI and the SDKs read these files the same way." })));
   $("#problem-list").replaceChildren(...items);
   return errors;
+}
+
+function cleanButton(onClean) {
+  const button = el("button", { type: "button", class: "fix", text: "Clean up", title: "Remove the leftover files that keep secrets (keyrack clean)" });
+  button.addEventListener("click", () => { button.disabled = true; onClean().finally(() => { button.disabled = false; }); });
+  return button;
 }
 
 export function toggleProblems(open) {

@@ -6,6 +6,7 @@ use crate::seen::Seen;
 use keyrack::aws::Secret;
 use keyrack::changes::{self, Applied, ChangeError, ConfigureAnswers, InputAdvice, Operation};
 use keyrack::files::check::REGIONS;
+use keyrack::files::leftovers;
 use keyrack::files::{AwsFiles, FilePaths, FilesError};
 use keyrack::identity::{self, Session};
 use keyrack::profiles::{self, Snapshot};
@@ -162,6 +163,14 @@ pub fn apply_change(state: State<'_, AppState>, revision: u64, operation: Operat
         None => AwsFiles::load(&state.paths)?,
     };
     state.writing(|| Ok(changes::apply(&state.paths, &seen, &operation, force)?))
+}
+
+/// Remove the leftover backups and temporary files that keep secrets (the Problems row's button,
+/// `keyrack clean`): how many files were cleaned.
+#[tauri::command]
+pub fn clean_leftovers(state: State<'_, AppState>) -> Result<usize, Failure> {
+    let cleaned = leftovers::clean(&state.paths).map_err(|e| Failure::new("files", e.to_string()))?;
+    Ok(cleaned.len())
 }
 
 /// The first run: write the four `aws configure` answers to the default profile.

@@ -29,6 +29,7 @@ fn main() {
             commands::apply_change,
             commands::configure_default,
             commands::check_identities,
+            commands::clean_leftovers,
             rotation::rotation_plan,
             rotation::recovery_plan,
             rotation::rotate_key,
