@@ -3,6 +3,9 @@
 //! (an editor, `aws configure`) is kept. Only when that edit touched what the person is changing
 //! is the change refused with [`ChangeError::ChangedOnDisk`], so the app can ask.
 //!
+//! A window records each version it shows in a [`Seen`]; a change names the revision it was made
+//! from, and [`apply_seen`] compares it with that version.
+//!
 //! Also: what the first run writes (the four `aws configure` answers), and the checks run on
 //! every field while it is typed.
 
@@ -15,6 +18,9 @@ use crate::files::{AwsFiles, Dialect, FilePaths, FileKind, FilesError, Settings}
 use crate::keychain::Keychain;
 use crate::vault::{self, VaultError};
 use serde::{Deserialize, Serialize};
+
+pub mod seen;
+pub use seen::Seen;
 
 /// One change to a setting of a profile.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -199,6 +205,15 @@ pub fn apply(paths: &FilePaths, seen: &AwsFiles, operation: &Operation, force: b
         }
     }
     Err(ChangeError::Busy)
+}
+
+/// Apply `operation`, made from the view the window showed as `revision` (see [`Seen`]), to the
+/// files as they are on disk now.
+pub fn apply_seen(paths: &FilePaths, seen: &Seen, revision: u64, operation: &Operation, force: bool) -> Result<Applied, ChangeError> {
+    match seen.at(revision) {
+        Some(files) => apply(paths, files, operation, force),
+        None => apply(paths, &AwsFiles::load(paths)?, operation, force),
+    }
 }
 
 /// Copy, rename and delete of a profile whose key is in the keychain go through the vault, so the

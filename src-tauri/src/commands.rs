@@ -2,9 +2,8 @@
 //! A secret crosses into the window only in `reveal_secret` (the person asked to see or copy
 //! it) and from the window only as something the person typed.
 
-use crate::seen::Seen;
 use keyrack::aws::Secret;
-use keyrack::changes::{self, Applied, ChangeError, ConfigureAnswers, InputAdvice, Operation};
+use keyrack::changes::{self, Applied, ChangeError, ConfigureAnswers, InputAdvice, Operation, Seen};
 use keyrack::files::check::REGIONS;
 use keyrack::files::leftovers;
 use keyrack::files::{AwsFiles, FilePaths, FilesError};
@@ -36,11 +35,11 @@ impl AppState {
         &self.paths
     }
 
-    /// Run `write` (which saves the files) and record the result as seen, with the watcher kept
-    /// out until it is recorded.
-    pub fn writing<T>(&self, write: impl FnOnce() -> Result<T, Failure>) -> Result<T, Failure> {
+    /// Run `write` (which saves the files; it gets the versions shown so far) and record the
+    /// result as seen, with the watcher kept out until it is recorded.
+    pub fn writing<T>(&self, write: impl FnOnce(&Seen) -> Result<T, Failure>) -> Result<T, Failure> {
         let mut seen = self.seen.lock().expect("seen lock");
-        let result = write();
+        let result = write(&seen);
         if let Ok(files) = AwsFiles::load(&self.paths) {
             seen.record(files);
         }
@@ -157,12 +156,7 @@ pub fn reveal_secret(state: State<'_, AppState>, profile: String, key: String) -
 /// Apply a change made from the view of `revision` to the files as they are now.
 #[tauri::command]
 pub fn apply_change(state: State<'_, AppState>, revision: u64, operation: Operation, force: bool) -> Result<Applied, Failure> {
-    let seen = state.seen.lock().expect("seen lock").at(revision).cloned();
-    let seen = match seen {
-        Some(files) => files,
-        None => AwsFiles::load(&state.paths)?,
-    };
-    state.writing(|| Ok(changes::apply(&state.paths, &seen, &operation, force)?))
+    state.writing(|seen| Ok(changes::apply_seen(&state.paths, seen, revision, &operation, force)?))
 }
 
 /// Remove the leftover backups and temporary files that keep secrets (the Problems row's button,
@@ -183,7 +177,7 @@ pub fn configure_default(
     output: String,
 ) -> Result<Applied, Failure> {
     let answers = ConfigureAnswers { access_key_id, secret_access_key: Secret::new(secret_access_key), region, output };
-    state.writing(|| Ok(changes::configure_default(&state.paths, &answers)?))
+    state.writing(|_| Ok(changes::configure_default(&state.paths, &answers)?))
 }
 
 /// One profile's identity check, as the list shows it.

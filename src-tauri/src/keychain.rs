@@ -34,7 +34,7 @@ fn open_keychain() -> Result<Keychain, Failure> {
 pub fn move_to_keychain(state: State<'_, AppState>, profile: String) -> Result<Applied, Failure> {
     let program = keyrack_program()?;
     let keychain = open_keychain()?;
-    state.writing(|| {
+    state.writing(|_| {
         let mut files = AwsFiles::load(state.paths())?;
         let outcome = vault::move_to_keychain(&mut files, &keychain, &profile, &program)?;
         Ok(Applied { saved: outcome.saved, warnings: outcome.warnings, reapplied: false })
@@ -44,7 +44,7 @@ pub fn move_to_keychain(state: State<'_, AppState>, profile: String) -> Result<A
 #[tauri::command]
 pub fn restore_from_keychain(state: State<'_, AppState>, profile: String) -> Result<Applied, Failure> {
     let keychain = open_keychain()?;
-    state.writing(|| {
+    state.writing(|_| {
         let mut files = AwsFiles::load(state.paths())?;
         let outcome = vault::restore_from_keychain(&mut files, &keychain, &profile)?;
         Ok(Applied { saved: outcome.saved, warnings: outcome.warnings, reapplied: false })

@@ -5,7 +5,6 @@
 mod commands;
 mod keychain;
 mod rotation;
-mod seen;
 mod watch;
 
 use keyrack::files::FilePaths;

@@ -1,12 +1,14 @@
-//! The versions of the files the window has shown, by revision number, so that a change made
-//! from an older view is compared with what the person actually saw.
+//! What the person saw: the versions of the files a window has shown, by revision number, so
+//! that a change made from an older view is compared with the version the person actually
+//! looked at ([`super::apply_seen`]).
 
-use keyrack::files::AwsFiles;
+use crate::files::AwsFiles;
 use std::collections::VecDeque;
 
 /// How many shown versions are kept (a form is rarely older than a few outside edits).
-const KEPT: usize = 16;
+pub const KEPT: usize = 16;
 
+/// The last [`KEPT`] versions of the files shown, each with its revision number (1, 2, ...).
 #[derive(Default)]
 pub struct Seen {
     versions: VecDeque<(u64, AwsFiles)>,
@@ -18,7 +20,8 @@ fn same_bytes(a: &AwsFiles, b: &AwsFiles) -> bool {
 }
 
 impl Seen {
-    /// Record `files` as shown; the same bytes as the latest version keep its revision.
+    /// Record `files` as shown and return its revision; the same bytes as the latest version
+    /// keep its revision.
     pub fn record(&mut self, files: AwsFiles) -> u64 {
         if let Some((revision, latest)) = self.versions.back() {
             if same_bytes(latest, &files) {
@@ -38,6 +41,7 @@ impl Seen {
         self.versions.iter().find(|(r, _)| *r == revision).or(self.versions.front()).map(|(_, f)| f)
     }
 
+    /// The files as shown last.
     pub fn latest(&self) -> Option<&AwsFiles> {
         self.versions.back().map(|(_, f)| f)
     }
