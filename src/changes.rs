@@ -85,6 +85,8 @@ pub enum ChangeError {
     Vault(#[from] crate::vault::VaultError),
     #[error("the files kept changing on disk while keyrack was saving; nothing was written. Try again")]
     Busy,
+    #[error("the files changed on disk too many times since you opened profile '{profile}' for keyrack to know what you saw; nothing was written. Look at the values now in the files, then apply your change again or discard it")]
+    ViewTooOld { profile: String },
 }
 
 fn changed_what(keys: &[String]) -> String {
@@ -208,11 +210,17 @@ pub fn apply(paths: &FilePaths, seen: &AwsFiles, operation: &Operation, force: b
 }
 
 /// Apply `operation`, made from the view the window showed as `revision` (see [`Seen`]), to the
-/// files as they are on disk now.
+/// files as they are on disk now. When that version is no longer known the change is refused
+/// with [`ChangeError::ViewTooOld`], so the window shows the new values and asks; `force` (the
+/// person chose to apply it anyway) applies it to the files as they are.
 pub fn apply_seen(paths: &FilePaths, seen: &Seen, revision: u64, operation: &Operation, force: bool) -> Result<Applied, ChangeError> {
     match seen.at(revision) {
         Some(files) => apply(paths, files, operation, force),
-        None => apply(paths, &AwsFiles::load(paths)?, operation, force),
+        None if force => {
+            let applied = apply(paths, &AwsFiles::load(paths)?, operation, true)?;
+            Ok(Applied { reapplied: true, ..applied })
+        }
+        None => Err(ChangeError::ViewTooOld { profile: operation.profile().to_string() }),
     }
 }
 
@@ -355,6 +363,7 @@ pub fn home_file(key: &str) -> Option<FileKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::changes::seen::KEPT;
     use std::fs;
 
     fn paths(dir: &std::path::Path) -> FilePaths {
@@ -409,6 +418,51 @@ mod tests {
         assert_eq!(fs::read_to_string(&p.config).unwrap(), "[profile a]\nregion = ap-south-1\n");
         apply(&p, &seen, &op, true).unwrap();
         assert_eq!(fs::read_to_string(&p.config).unwrap(), "[profile a]\nregion = us-east-2\n");
+    }
+
+    #[test]
+    fn seventeen_outside_changes_during_one_edit_never_overwrite_a_change_the_person_did_not_see() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = paths(dir.path());
+        fs::create_dir_all(dir.path().join("aws")).unwrap();
+        fs::write(&p.config, "[profile a]\nregion = eu-west-1\n\n[profile b]\nregion = eu-west-1\n").unwrap();
+        let mut seen = Seen::default();
+        // The person opens profile a and starts editing its region.
+        let opened = seen.record(AwsFiles::load(&p).unwrap());
+        // Meanwhile another program changes the same region, then 16 other things; the window
+        // shows each version (the watcher reloads it).
+        fs::write(&p.config, "[profile a]\nregion = ap-south-1\n\n[profile b]\nregion = eu-west-1\n").unwrap();
+        seen.record(AwsFiles::load(&p).unwrap());
+        for n in 0..16 {
+            fs::write(&p.config, format!("[profile a]\nregion = ap-south-1\n\n[profile b]\nregion = eu-west-1\noutput = json # {n}\n")).unwrap();
+            seen.record(AwsFiles::load(&p).unwrap());
+        }
+        let on_disk = fs::read_to_string(&p.config).unwrap();
+        let op = Operation::Edit { profile: "a".into(), changes: vec![SettingChange::Set { key: "region".into(), value: "us-east-2".into() }] };
+        let result = apply_seen(&p, &seen, opened, &op, false);
+        assert!(result.is_err(), "the change was applied over a region the person never saw: {result:?}");
+        assert!(matches!(&result, Err(ChangeError::ViewTooOld { profile }) if profile == "a"), "{result:?}");
+        assert_eq!(fs::read_to_string(&p.config).unwrap(), on_disk, "nothing is written before the person is asked");
+        // Asked, the person chooses to apply it anyway.
+        let applied = apply_seen(&p, &seen, opened, &op, true).unwrap();
+        assert!(applied.reapplied);
+        assert_eq!(fs::read_to_string(&p.config).unwrap(), on_disk.replace("ap-south-1", "us-east-2"));
+    }
+
+    #[test]
+    fn a_change_from_a_version_still_kept_is_compared_with_that_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = paths(dir.path());
+        fs::create_dir_all(dir.path().join("aws")).unwrap();
+        fs::write(&p.config, "[profile a]\nregion = eu-west-1\n").unwrap();
+        let mut seen = Seen::default();
+        let opened = seen.record(AwsFiles::load(&p).unwrap());
+        for n in 1..KEPT {
+            fs::write(&p.config, format!("[profile a]\nregion = eu-west-1\n# {n}\n")).unwrap();
+            seen.record(AwsFiles::load(&p).unwrap());
+        }
+        let op = Operation::Edit { profile: "a".into(), changes: vec![SettingChange::Set { key: "region".into(), value: "us-east-2".into() }] };
+        assert!(apply_seen(&p, &seen, opened, &op, false).unwrap().reapplied, "the 16th version back is still known");
     }
 
     #[test]

@@ -229,7 +229,9 @@ export async function save({ force = false } = {}) {
     await ctx.reload();
     ctx.actions.select(name);
   } catch (error) {
-    if (error && error.code === "changed_on_disk") {
+    // Another program changed what the person edits, or changed the files so often that keyrack
+    // no longer knows what the person saw: either way, ask.
+    if (error && (error.code === "changed_on_disk" || error.code === "view_too_old")) {
       const keep = await confirmDialog({
         title: "Changed by another program",
         text: [error.message, "Save yours over theirs, or discard your changes and look at theirs?"],

@@ -80,6 +80,7 @@ impl From<ChangeError> for Failure {
         let message = e.to_string();
         match e {
             ChangeError::ChangedOnDisk { keys, .. } => Failure { code: "changed_on_disk", message, keys },
+            ChangeError::ViewTooOld { .. } => Failure::new("view_too_old", message),
             ChangeError::Edit(_) => Failure::new("refused", message),
             ChangeError::Files(_) | ChangeError::Busy => Failure::new("files", message),
             ChangeError::Vault(_) => Failure::new("keychain", message),
