@@ -317,8 +317,12 @@ fn finish_edit(files: &mut AwsFiles, outcome: EditOutcome, done: &str) -> Result
     } else {
         println!("{done} in {}", where_.join(" and "));
     }
-    if saved.contains(&FileKind::Credentials) {
-        if let Some(f) = check::check(files).into_iter().find(|f| f.file == FileKind::Credentials && f.line.is_none()) {
+    if !saved.is_empty() {
+        // The credentials file's mode, once it was written; and a backup the save just kept that
+        // holds a secret the edit removed or replaced.
+        let mode = |f: &check::Finding| saved.contains(&FileKind::Credentials) && f.file == FileKind::Credentials && f.line.is_none() && f.fix.is_none();
+        let findings = check::check(files);
+        for f in findings.iter().filter(|f| f.fix.is_some()).chain(findings.iter().find(|f| mode(f))) {
             eprintln!("keyrack: warning: {}", f.message);
         }
     }

@@ -215,6 +215,7 @@ fn check_reports_a_backup_holding_a_secret_that_left_the_files_and_clean_removes
     assert!(out.status.success(), "{}", stderr(&out));
     let backup = home.path().join(".aws/credentials.keyrack.bak");
     assert!(fs::read_to_string(&backup).unwrap().contains(SECRET), "the save keeps the previous version");
+    assert!(stderr(&out).contains(&format!("warning: {} (keyrack's backup", backup.display())) && stderr(&out).contains("keyrack clean"), "the edit says where the removed secret still is: {}", stderr(&out));
 
     let out = home.keyrack(&["check"]);
     assert!(out.status.success(), "a leftover is a warning, not an error: {}", stderr(&out));
