@@ -428,6 +428,58 @@ async fn an_interrupted_rotation_is_offered_for_completion_when_the_app_opens() 
 }
 
 #[tokio::test]
+async fn seventeen_outside_changes_during_one_edit_make_keyrack_ask_instead_of_guessing() {
+    let home = home();
+    write_aws(home.path(), "[default]\nregion = us-east-1\n", "");
+    let app = open(home.path(), None).await;
+    app.open_profile("default").await;
+    app.select_option("#f-region", "us-west-2").await;
+    app.wait_text("#dirty-note", "1 unsaved change").await;
+    // Another program changes the region the person is editing, then 16 other things; the
+    // window shows each version as it comes.
+    let mut config = "[default]\nregion = ap-south-1\n".to_string();
+    fs::write(home.path().join(".aws/config"), &config).unwrap();
+    app.wait_text("#editor-changed", "changed on disk").await;
+    for n in 1..=16 {
+        config.push_str(&format!("\n[profile outside-{n}]\nregion = sa-east-1\n"));
+        fs::write(home.path().join(".aws/config"), &config).unwrap();
+        app.wait_js(&format!("return !!document.querySelector('#profiles') && document.querySelector('#profiles').textContent.includes('outside-{n}')"), &format!("profile outside-{n} in the list")).await;
+    }
+    app.click("#save").await;
+    app.wait_text("#confirm-title", "Changed by another program").await;
+    app.wait_text("#confirm-text", "too many times").await;
+    app.screenshot("view-too-old").await;
+    app.click("#confirm-cancel").await; // "Discard mine"
+    app.wait_js("return document.querySelector('#f-region').value === 'ap-south-1'", "the editor to show their region").await;
+    assert_eq!(app.console_errors().await, Vec::<String>::new());
+    app.close().await;
+    assert_eq!(read(home.path(), "config"), config, "nothing was written over a change the person never saw");
+}
+
+#[tokio::test]
+async fn the_problems_panel_offers_to_clean_up_a_backup_that_keeps_a_secret_no_longer_in_the_files() {
+    let home = home();
+    let kept = "[kept]\naws_access_key_id = AKIAI44QH8DHBEXAMPLE\naws_secret_access_key = je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY\n";
+    write_aws(home.path(), "[default]\nregion = us-east-1\n", kept);
+    let backup = home.path().join(".aws/credentials.keyrack.bak");
+    fs::write(&backup, format!("[gone]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n{kept}")).unwrap();
+    fs::set_permissions(&backup, fs::Permissions::from_mode(0o600)).unwrap();
+    let app = open(home.path(), None).await;
+    app.wait_text("#problem-count", "1").await;
+    app.click("#problems-toggle").await;
+    app.wait_text("#problem-list", "credentials.keyrack.bak").await;
+    app.wait_text("#problem-list", "no longer in the files").await;
+    app.screenshot("problems-leftover-backup").await;
+    app.click("#problem-list button.fix").await;
+    app.wait_text("#problem-list", "No problems found").await;
+    app.wait_text("#notice", "Cleaned 1 leftover file").await;
+    assert!(!backup.exists(), "the backup holding the removed secret is gone");
+    assert_eq!(read(home.path(), "credentials"), kept, "the live file is untouched");
+    assert_eq!(app.console_errors().await, Vec::<String>::new());
+    app.close().await;
+}
+
+#[tokio::test]
 async fn the_problems_panel_shows_what_check_finds_with_line_numbers() {
     let home = home();
     write_aws(home.path(), "[default]\nregion = us-east-1\n\n[profile typo]\nregion = eu-wset-1\n", "");
