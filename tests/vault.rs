@@ -545,27 +545,6 @@ fn without_a_session_bus_a_rotation_next_to_keychain_profiles_is_refused_before_
     assert_eq!(home.files(), (config.to_string(), credentials));
 }
 
-/// Every file under `dir` (recursively) whose bytes contain one of `needles`.
-fn files_holding(dir: &Path, needles: &[&str]) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(folder) = pending.pop() {
-        for entry in fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            let kind = fs::symlink_metadata(&path).unwrap().file_type();
-            if kind.is_dir() {
-                pending.push(path);
-            } else if kind.is_file() {
-                let bytes = fs::read(&path).unwrap();
-                if needles.iter().any(|n| bytes.windows(n.len()).any(|w| w == n.as_bytes())) {
-                    found.push(path);
-                }
-            }
-        }
-    }
-    found
-}
-
 #[test]
 fn after_vault_move_no_file_keyrack_writes_holds_the_moved_secret() {
     let keychain = keychain();
@@ -586,7 +565,7 @@ fn after_vault_move_no_file_keyrack_writes_holds_the_moved_secret() {
     assert_no_secret(&out);
     succeeded(&out);
     assert_eq!(keychain.get(&profile).unwrap().credentials.secret_access_key.expose(), SECRET, "the key is safe in the keychain");
-    let left = files_holding(home.path(), &[SECRET, TOKEN]);
+    let left = support::files_holding(home.path(), &[SECRET, TOKEN]);
     assert!(left.is_empty(), "the moved secret is still on disk in {left:?}");
     assert!(home.files().1.contains(other.1), "the other profile's key is untouched");
     keychain.delete(&profile).unwrap();

@@ -564,6 +564,8 @@ async fn the_keychain_button_moves_a_key_out_of_the_file_and_back_while_the_aws_
     assert!(!credentials_moved.contains(&secret), "the secret is still in the credentials file");
     assert!(!credentials_moved.contains(&key), "the key id is still in the credentials file");
     assert!(!config_moved.contains(&secret), "the secret went into the config file");
+    let left = support::files_holding(home.path(), &[&secret]);
+    assert!(left.is_empty(), "the moved secret is still on disk in {left:?}");
     // The command the AWS tools run is the keyrack installed beside the app.
     let beside_app = support::desktop::app_binary().with_file_name("keyrack");
     assert!(config_moved.contains(&format!("credential_process = {} credential-process --profile {profile}\n", beside_app.display())), "{config_moved}");

@@ -98,3 +98,32 @@ pub fn botocore_read_all(pairs: &[(PathBuf, PathBuf)], home: &Path) -> Vec<Value
     assert_eq!(answers.len(), pairs.len(), "the oracle answered every pair");
     answers
 }
+
+/// Every regular file under `dir` (recursively, symlinks not followed) whose bytes contain one
+/// of `needles`: what a "no secret left on disk" assertion checks. A file that disappears while
+/// it is read (a program's cache) is skipped.
+pub fn files_holding(dir: &Path, needles: &[&str]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        let entries = match std::fs::read_dir(&folder) {
+            Ok(entries) => entries,
+            Err(e) if folder == dir => panic!("cannot list {}: {e}", dir.display()),
+            Err(_) => continue,
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+            if meta.is_dir() {
+                pending.push(path);
+            } else if meta.is_file() {
+                let Ok(bytes) = std::fs::read(&path) else { continue };
+                if needles.iter().any(|n| !n.is_empty() && bytes.windows(n.len()).any(|w| w == n.as_bytes())) {
+                    found.push(path);
+                }
+            }
+        }
+    }
+    found.sort();
+    found
+}

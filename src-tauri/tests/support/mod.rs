@@ -10,7 +10,7 @@ pub mod desktop;
 
 // Each test binary uses a part of these.
 #[allow(unused_imports)]
-pub use engine::{botocore_read, keyring, moto, venv_bin};
+pub use engine::{botocore_read, files_holding, keyring, moto, venv_bin};
 
 use std::path::Path;
 use std::process::Command;
