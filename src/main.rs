@@ -142,6 +142,22 @@ enum Command {
     },
 }
 
+impl Command {
+    /// The name of a command that writes the files (it holds their lock), `None` for the others.
+    fn writer_name(&self) -> Option<&'static str> {
+        match self {
+            Command::Set { .. } => Some("set"),
+            Command::Unset { .. } => Some("unset"),
+            Command::Add { .. } => Some("add"),
+            Command::Copy { .. } => Some("copy"),
+            Command::Rename { .. } => Some("rename"),
+            Command::Delete { yes: true, .. } => Some("delete"),
+            Command::Vault { .. } => Some("vault"),
+            _ => None,
+        }
+    }
+}
+
 /// A failure shown as one line on stderr.
 struct Failure(String);
 
@@ -184,6 +200,13 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     if let Some(p) = cli.credentials {
         paths.credentials = p;
     }
+    // Every command that writes the files holds the file set's lock from before it reads them
+    // until it has saved, so two keyracks never race. A rotation takes it itself, around each
+    // of its writes only: it waits minutes for AWS in between.
+    let _lock = match cli.command.writer_name() {
+        Some(name) => Some(keyrack::files::lock::lock(&paths, &format!("keyrack {name}"))?),
+        None => None,
+    };
     let mut files = AwsFiles::load(&paths)?;
     match cli.command {
         Command::Profiles { json, dialect } => {

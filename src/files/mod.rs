@@ -6,6 +6,7 @@ pub mod cli_reading;
 pub mod disagreements;
 pub mod document;
 pub mod edit;
+pub mod lock;
 pub mod model;
 pub mod names;
 pub mod paths;
