@@ -14,6 +14,7 @@ const STEPS = [
   ["delete_old_key", "Delete the old key"],
   ["restore_old_key", "Put the old key back"],
   ["delete_new_key", "Delete the unusable new key"],
+  ["reactivate_old_key", "Make the old key Active again"],
 ];
 const LABEL = Object.fromEntries(STEPS);
 

@@ -30,7 +30,7 @@ pub async fn rotation_plan(state: State<'_, AppState>, profile: String, keep_old
 #[tauri::command]
 pub async fn recovery_plan(state: State<'_, AppState>, old_key_id: String) -> Result<RotationPlan, Failure> {
     let settings = settings(&state);
-    let journal = rotation::interrupted_rotations(&settings.journal_dir)
+    let journal = rotation::interrupted_rotations(&settings.journal_dir())
         .map_err(RotationError::from)?
         .into_iter()
         .find(|j| j.old_key_id == old_key_id)
@@ -59,5 +59,5 @@ pub async fn rotate_key(state: State<'_, AppState>, on_progress: Channel<Progres
 /// Rotations that were interrupted (the app was closed, the network dropped) and not finished.
 #[tauri::command]
 pub fn interrupted_rotations(state: State<'_, AppState>) -> Result<Vec<Journal>, Failure> {
-    Ok(rotation::interrupted_rotations(&settings(&state).journal_dir).map_err(RotationError::from)?)
+    Ok(rotation::interrupted_rotations(&settings(&state).journal_dir()).map_err(RotationError::from)?)
 }
