@@ -61,6 +61,11 @@ impl RotationSettings {
     pub fn journal_dir(&self) -> PathBuf {
         self.state_dir.join("rotations")
     }
+
+    /// Where the new key of a rotation under way is kept until it closes: `STATE/new-keys`.
+    fn new_key_dir(&self) -> PathBuf {
+        self.state_dir.join("new-keys")
+    }
 }
 
 /// `${XDG_STATE_HOME:-$HOME/.local/state}/keyrack/rotations` (see [`crate::state`]).

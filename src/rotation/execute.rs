@@ -192,11 +192,11 @@ impl Run<'_> {
         };
         self.new = Some(new.clone());
         self.new_status = KeyStatus::Active;
-        let journal_dir = self.settings.journal_dir();
-        if let Err(e) = new_key::keep(&journal_dir, &self.plan.old_key_id, &new) {
+        let new_key_dir = self.settings.new_key_dir();
+        if let Err(e) = new_key::keep(&new_key_dir, &self.plan.old_key_id, &new) {
             let reason = format!(
                 "the new key could not be kept safely in {}: {e}",
-                journal_dir.display()
+                new_key_dir.display()
             );
             return Err(self.give_up_new_key(step, reason).await);
         }
@@ -219,7 +219,7 @@ impl Run<'_> {
         let files = AwsFiles::load(&self.settings.paths)?;
         // The files may have lost it (another program wrote them back): the kept copy has it.
         let new = credentials_in_files(&files, new_key_id)
-            .or_else(|| new_key::kept(&self.settings.journal_dir(), &self.plan.old_key_id))
+            .or_else(|| new_key::kept(&self.settings.new_key_dir(), &self.plan.old_key_id))
             .filter(|key| key.access_key_id == new_key_id)
             .ok_or_else(|| RotationError::PlanOutdated {
                 detail: format!("the secret of the new key {new_key_id} left the files"),
@@ -734,7 +734,7 @@ impl Run<'_> {
             }
         }
         if self.journal.is_none() {
-            let _ = new_key::forget(&self.settings.journal_dir(), &self.plan.old_key_id);
+            let _ = new_key::forget(&self.settings.new_key_dir(), &self.plan.old_key_id);
         }
     }
 

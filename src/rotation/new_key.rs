@@ -1,5 +1,6 @@
 //! The new key of an open rotation, kept where no other program rewrites it (a 0600 file in
-//! keyrack's 0700 state folder) from the moment AWS hands it over until the rotation closes, so
+//! `STATE/new-keys/`, 0700; never beside the journal, which holds no secret) from the moment AWS
+//! hands it over until the rotation closes, so
 //! that its secret never lives only in keyrack's memory: another program writing the AWS files
 //! back from a stale copy, or a crash, cannot lose it. Removed when the rotation closes.
 
@@ -12,21 +13,21 @@ use zeroize::Zeroize;
 
 use crate::aws::{Credentials, Secret};
 
-/// Where the new key of the rotation of `old_key_id` is kept (beside its journal; not a
-/// `.json` file, so it is never taken for one).
-fn path_of(journal_dir: &Path, old_key_id: &str) -> PathBuf {
+/// Where the new key of the rotation of `old_key_id` is kept.
+fn path_of(dir: &Path, old_key_id: &str) -> PathBuf {
     let safe: String = old_key_id
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
-    journal_dir.join(format!("{safe}.new-key"))
+    dir.join(format!("{safe}.json"))
 }
 
 /// Keeps `new` (id and secret) for the rotation of `old_key_id`: written to a temporary file
-/// (0600), fsynced, renamed into place. The folder is the journal's (0700).
-pub(super) fn keep(journal_dir: &Path, old_key_id: &str, new: &Credentials) -> io::Result<()> {
-    let target = path_of(journal_dir, old_key_id);
-    let tmp = target.with_extension(format!("new-key.{}.tmp", std::process::id()));
+/// (0600), fsynced, renamed into place, in `dir` (created 0700).
+pub(super) fn keep(dir: &Path, old_key_id: &str, new: &Credentials) -> io::Result<()> {
+    create_private_dir(dir)?;
+    let target = path_of(dir, old_key_id);
+    let tmp = target.with_extension(format!("{}.tmp", std::process::id()));
     let mut json = serde_json::json!({
         "aws_access_key_id": new.access_key_id,
         "aws_secret_access_key": new.secret_access_key.expose(),
@@ -42,8 +43,8 @@ pub(super) fn keep(journal_dir: &Path, old_key_id: &str, new: &Credentials) -> i
         file.write_all(json.as_bytes())?;
         file.sync_all()?;
         fs::rename(&tmp, &target)?;
-        if let Ok(dir) = File::open(journal_dir) {
-            let _ = dir.sync_all();
+        if let Ok(folder) = File::open(dir) {
+            let _ = folder.sync_all();
         }
         Ok(())
     })();
@@ -56,14 +57,14 @@ pub(super) fn keep(journal_dir: &Path, old_key_id: &str, new: &Credentials) -> i
 }
 
 /// The new key kept for the rotation of `old_key_id`, if it is there and readable.
-pub(super) fn kept(journal_dir: &Path, old_key_id: &str) -> Option<Credentials> {
+pub(super) fn kept(dir: &Path, old_key_id: &str) -> Option<Credentials> {
     // No `Debug`: the secret is in it.
     #[derive(Deserialize)]
     struct Kept {
         aws_access_key_id: String,
         aws_secret_access_key: String,
     }
-    let bytes = fs::read(path_of(journal_dir, old_key_id)).ok()?;
+    let bytes = fs::read(path_of(dir, old_key_id)).ok()?;
     let kept: Kept = serde_json::from_slice(&bytes).ok()?;
     Some(Credentials::new(
         kept.aws_access_key_id,
@@ -73,11 +74,23 @@ pub(super) fn kept(journal_dir: &Path, old_key_id: &str) -> Option<Credentials> 
 }
 
 /// The rotation is closed: its new key is in the files (or was given up), so the copy goes.
-pub(super) fn forget(journal_dir: &Path, old_key_id: &str) -> io::Result<()> {
-    match fs::remove_file(path_of(journal_dir, old_key_id)) {
+pub(super) fn forget(dir: &Path, old_key_id: &str) -> io::Result<()> {
+    match fs::remove_file(path_of(dir, old_key_id)) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
     }
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    fs::create_dir_all(dir)
 }
 
 #[cfg(test)]
@@ -88,24 +101,27 @@ mod tests {
 
     #[test]
     fn the_new_key_is_kept_privately_until_forgotten() {
-        let dir = tempfile::tempdir().unwrap();
+        let state = tempfile::tempdir().unwrap();
+        let dir = state.path().join("new-keys");
+        let dir = dir.as_path();
         let new = Credentials::new("AKIANEWNEWNEWNEWNEW2", SECRET, None);
-        keep(dir.path(), "AKIAOLD", &new).unwrap();
-        assert_eq!(kept(dir.path(), "AKIAOLD"), Some(new));
+        keep(dir, "AKIAOLD", &new).unwrap();
+        assert_eq!(kept(dir, "AKIAOLD"), Some(new));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(path_of(dir.path(), "AKIAOLD")).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
+            let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&path_of(dir, "AKIAOLD")), 0o600);
+            assert_eq!(mode(dir), 0o700);
         }
-        let names: Vec<String> = fs::read_dir(dir.path())
+        let names: Vec<String> = fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names, ["AKIAOLD.new-key"], "no temporary file is left");
-        forget(dir.path(), "AKIAOLD").unwrap();
-        assert_eq!(kept(dir.path(), "AKIAOLD"), None);
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
-        forget(dir.path(), "AKIAOLD").expect("forgetting twice is fine");
+        assert_eq!(names, ["AKIAOLD.json"], "no temporary file is left");
+        forget(dir, "AKIAOLD").unwrap();
+        assert_eq!(kept(dir, "AKIAOLD"), None);
+        assert_eq!(fs::read_dir(dir).unwrap().count(), 0);
+        forget(dir, "AKIAOLD").expect("forgetting twice is fine");
     }
 }

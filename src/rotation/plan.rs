@@ -239,7 +239,7 @@ pub async fn plan_rotation(
             plan.delete_first = make_room(&plan, &plan.keys)?;
         }
         Some(journal) => {
-            plan_after_interruption(&mut plan, &files, &journal, &settings.journal_dir())?;
+            plan_after_interruption(&mut plan, &files, &journal, &settings.new_key_dir())?;
             plan.interrupted = Some(journal);
         }
     }
@@ -457,9 +457,9 @@ fn plan_after_interruption(
     plan: &mut RotationPlan,
     files: &AwsFiles,
     journal: &Journal,
-    journal_dir: &std::path::Path,
+    new_key_dir: &std::path::Path,
 ) -> Result<(), RotationError> {
-    let kept = new_key::kept(journal_dir, &journal.old_key_id)
+    let kept = new_key::kept(new_key_dir, &journal.old_key_id)
         .filter(|key| journal.new_key_id.as_ref() == Some(&key.access_key_id));
     if let Some(kept) = kept {
         if plan.keys.iter().any(|k| k.access_key_id == kept.access_key_id) {
