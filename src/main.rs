@@ -127,6 +127,10 @@ enum Command {
         /// Allow deleting the user's other key to make room, if it is Inactive and no profile holds it.
         #[arg(long)]
         delete_inactive: bool,
+        /// If the rotation must stop before the old key is retired (another program keeps
+        /// writing the old key back), keep the new key for the next run instead of deleting it.
+        #[arg(long)]
+        keep_new_on_stop: bool,
         #[arg(long)]
         json: bool,
     },
@@ -276,8 +280,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Whoami { profiles, all, json } => Ok(cli::whoami::run(&files, &profiles, all, json)?),
         Command::Keys { profile, json } => Ok(cli::keys::run(&files, &profile, json)?),
         Command::Vault { command } => Ok(cli::vault::run(command, &mut files)?),
-        Command::Rotate { profile, yes, keep_old, delete_inactive, json } => {
-            Ok(cli::rotate::run(&paths, &profile, cli::rotate::Choices { yes, keep_old, delete_inactive, json })?)
+        Command::Rotate { profile, yes, keep_old, delete_inactive, keep_new_on_stop, json } => {
+            Ok(cli::rotate::run(&paths, &profile, cli::rotate::Choices { yes, keep_old, delete_inactive, keep_new_on_stop, json })?)
         }
         Command::CredentialProcess { .. } => unreachable!("answered above, before the files are read"),
         Command::Check { json } => {

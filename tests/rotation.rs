@@ -1040,7 +1040,7 @@ async fn an_interrupted_rotation_is_offered_until_it_is_finished() {
             "work",
             RotateOptions {
                 keep_old: true,
-                delete_inactive: false,
+                ..RotateOptions::default()
             },
         )
         .await?;
@@ -1256,8 +1256,8 @@ async fn a_key_planned_for_deletion_is_kept_when_a_profile_holds_it_by_then() {
     world.stand.admin_call("UpdateAccessKey", &params).await;
     let settings = world.settings(&world.stand.url);
     let options = RotateOptions {
-        keep_old: false,
         delete_inactive: true,
+        ..RotateOptions::default()
     };
     let plan = plan_rotation(&settings, "work", options).await.unwrap();
     assert_eq!(plan.delete_first.len(), 1);
@@ -1379,4 +1379,43 @@ async fn a_rotation_killed_after_its_files_were_written_back_finishes_with_its_o
             path.display()
         );
     }
+}
+
+/// The user may choose to keep the new key when such a program stops the rotation: the old key
+/// stays Active, the new key waits (kept safely) and the next run finishes with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_asked_the_new_key_is_kept_for_the_next_run_after_such_a_program_stopped_it() {
+    let world = World::new().await;
+    let proxy = Proxy::start(&world.stand.url, Fault::None).await;
+    proxy.refuse_new_keys_for(Duration::from_millis(800));
+    let mut settings = world.settings(&proxy.url);
+    settings.propagation.timeout = Duration::from_secs(15);
+    let options = RotateOptions {
+        keep_new_on_stop: true,
+        ..RotateOptions::default()
+    };
+    let plan = plan_rotation(&settings, "work", options).await.unwrap();
+    let writer = StaleWriter::start(world.paths().credentials, true);
+    let result = rotate(&settings, &plan, |_| {}).await;
+    assert!(writer.stop() >= 2, "it kept writing");
+    let error = result.expect_err("stopped by the other program");
+    let RotationError::Stopped(stopped) = &error else {
+        panic!("{error:?}")
+    };
+    assert!(stopped.unfinished, "the journal stays for the next run");
+    let keys = stopped_keys(&error);
+    assert_eq!((keys[0].0, keys[0].1), (KeyRole::Old, KeyStatus::Active));
+    assert_eq!((keys[1].0, keys[1].1), (KeyRole::New, KeyStatus::Active));
+    assert!(error.to_string().contains("is kept, Active"), "{error}");
+    world.assert_files_hold_working_keys("stopped, both keys kept").await;
+
+    let kept = interrupted_rotations(&world.journal_dir()).unwrap().remove(0);
+    let report = world
+        .rotate_via(&world.stand.url, RotateOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(Some(report.new_key_id), kept.new_key_id, "finished with the kept key");
+    let new = world.assert_rotated_cleanly("finished later").await;
+    world.assert_only_keys_changed(&new);
+    world.assert_no_secret(&format!("{error} {error:?}"), &[&new]);
 }

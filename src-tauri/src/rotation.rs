@@ -20,8 +20,15 @@ fn settings(state: &AppState) -> RotationSettings {
 /// Work out the rotation of `profile`'s key (changes nothing) and remember it as the plan the
 /// person is looking at.
 #[tauri::command]
-pub async fn rotation_plan(state: State<'_, AppState>, profile: String, keep_old: bool, delete_inactive: bool) -> Result<RotationPlan, Failure> {
-    let plan = rotation::plan_rotation(&settings(&state), &profile, RotateOptions { keep_old, delete_inactive }).await?;
+pub async fn rotation_plan(
+    state: State<'_, AppState>,
+    profile: String,
+    keep_old: bool,
+    delete_inactive: bool,
+    keep_new_on_stop: bool,
+) -> Result<RotationPlan, Failure> {
+    let options = RotateOptions { keep_old, delete_inactive, keep_new_on_stop };
+    let plan = rotation::plan_rotation(&settings(&state), &profile, options).await?;
     *state.rotation_plan.lock().expect("plan lock") = Some(plan.clone());
     Ok(plan)
 }
@@ -35,7 +42,7 @@ pub async fn recovery_plan(state: State<'_, AppState>, old_key_id: String) -> Re
         .into_iter()
         .find(|j| j.old_key_id == old_key_id)
         .ok_or_else(|| Failure::new("nothing_to_recover", "that rotation is no longer interrupted; nothing to finish"))?;
-    let plan = rotation::plan_recovery(&settings, &journal, RotateOptions { keep_old: journal.keep_old, delete_inactive: false }).await?;
+    let plan = rotation::plan_recovery(&settings, &journal, RotateOptions { keep_old: journal.keep_old, ..RotateOptions::default() }).await?;
     *state.rotation_plan.lock().expect("plan lock") = Some(plan.clone());
     Ok(plan)
 }

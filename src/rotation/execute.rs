@@ -333,7 +333,7 @@ impl Run<'_> {
             old_key_id: old_key_id.clone(),
         };
         if let Err(reason) = self.confirm_files_hold(&new).await {
-            return Err(self.give_up_new_key(step, reason).await);
+            return Err(self.stop_before_retiring(step, reason).await);
         }
         self.started(&step);
         let aws = &self.aws;
@@ -465,8 +465,25 @@ impl Run<'_> {
         unreachable!("the last attempt returns")
     }
 
+    /// The old key must not be retired: the files do not hold the new key as they should. The
+    /// old key is Active; the new one is given up, or kept for the next run when the user chose
+    /// so ([`super::RotateOptions::keep_new_on_stop`]).
+    async fn stop_before_retiring(&mut self, step: Step, reason: String) -> RotationError {
+        if !self.plan.options.keep_new_on_stop {
+            return self.give_up_new_key(step, reason).await;
+        }
+        let new_key_id = self.new.as_ref().map(|n| n.access_key_id.clone()).unwrap_or_default();
+        let reason = format!(
+            "{reason}; the new key {new_key_id} is kept, Active: once nothing rewrites the files, \
+             run the rotation of profile '{}' again to finish it",
+            self.plan.profile
+        );
+        self.stop(step, reason).await
+    }
+
     /// The old key is Inactive but the files hold it again and the new key cannot be kept in
-    /// them: make the old key Active again (signed with the new key), then give the new one up.
+    /// them: make the old key Active again (signed with the new key), then stop as
+    /// [`Self::stop_before_retiring`] does.
     async fn reactivate_and_give_up(&mut self, new: &Credentials, reason: String) -> RotationError {
         let old_key_id = self.plan.old_key_id.clone();
         let failed = Step::DeleteOldKey {
@@ -486,7 +503,7 @@ impl Run<'_> {
             self.record(JournalStep::NewKeyVerified);
             self.done(step, "it is Active again");
         }
-        self.give_up_new_key(failed, reason).await
+        self.stop_before_retiring(failed, reason).await
     }
 
     /// Right before a key planned for deletion to make room is deleted: no profile holds it

@@ -33,6 +33,10 @@ pub struct RotateOptions {
     pub keep_old: bool,
     /// The user confirmed that an Inactive key no profile holds may be deleted to make room.
     pub delete_inactive: bool,
+    /// When the rotation must stop before the old key is retired (another program keeps
+    /// writing the old key back into the files), keep the new key (Active, kept safely) so that
+    /// the next run finishes with it, instead of giving it up.
+    pub keep_new_on_stop: bool,
 }
 
 /// A profile section that holds a key: the profile, its file and the line of the key id; or, for
@@ -539,8 +543,8 @@ mod tests {
             course: Course::New,
             interrupted: None,
             options: RotateOptions {
-                keep_old: false,
                 delete_inactive,
+                ..RotateOptions::default()
             },
         }
     }
