@@ -139,6 +139,10 @@ enum Command {
     CredentialProcess {
         #[arg(long)]
         profile: String,
+        /// The id of the file set whose entry it is (`vault move` writes it; lines from before
+        /// entries were per file set have none and read the entry named by the profile alone).
+        #[arg(long)]
+        file_set: Option<String>,
     },
 }
 
@@ -173,9 +177,9 @@ fn section(name: &str, sso_session: bool) -> Section {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
-    if let Command::CredentialProcess { profile } = &cli.command {
+    if let Command::CredentialProcess { profile, file_set } = &cli.command {
         // It runs before every AWS call a user makes: it reads no file.
-        return Ok(cli::credential_process::run(profile));
+        return Ok(cli::credential_process::run(profile, file_set.as_deref()));
     }
     let mut paths = FilePaths::from_process_env();
     if let Some(p) = cli.config {
