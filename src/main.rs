@@ -243,9 +243,12 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Delete { profile, yes, sso_session } => {
             let target = section(&profile, sso_session);
-            let in_keychain = !sso_session && vault::keychain_account(&files, &profile).is_some();
+            let account = if sso_session { None } else { vault::keychain_account(&files, &profile) };
+            let in_keychain = account.is_some();
             if !yes {
-                let also = if in_keychain { " and its key from the keychain" } else { "" };
+                // Only an entry of these files is removed (a legacy one or another file set's is kept).
+                let own = account.is_some_and(|a| vault::entry_owner(&a, &vault::file_set(&files)) == vault::EntryOwner::ThisFileSet);
+                let also = if own { " and its key from the keychain" } else { "" };
                 return Err(Failure(format!("deleting {target} removes its sections from both files{also}; add --yes to confirm")));
             }
             if in_keychain {

@@ -21,7 +21,10 @@
 //! files ([`migrate_legacy_entries`]): it copies each entry to this file set's own account, reads
 //! it back, then rewrites the line (one atomic save). It never deletes a legacy entry, because
 //! another file set may still use it: `vault list` shows the ones no profile of these files uses
-//! as "legacy", with `keyrack vault forget NAME` to remove one once no file set needs it.
+//! as "legacy", with `keyrack vault forget NAME` to remove one once no file set needs it. A
+//! rotation migrates nothing: it writes the new key into whatever entry each line names, legacy
+//! ones included, so that another file set still reading a shared legacy entry gets the new key
+//! too, rather than the old one the rotation deletes.
 //!
 //! Every operation is ordered so that a failure at any step leaves a working profile:
 //! - **move**: the edits are made and verified in memory; the entry is written and read back;

@@ -273,3 +273,17 @@ fn a_legacy_entry_and_its_old_line_keep_working_and_are_migrated_on_first_use() 
     a.assert_serves(&profile, KEY_A, SECRET_A);
     a.clear_entries(&[&profile]);
 }
+
+#[test]
+fn credential_process_for_a_missing_entry_names_the_profile_and_its_file_set_in_one_line() {
+    let a = FileSet::in_home("", "");
+    let set = a.set_id();
+    let out = a.keyrack(&["credential-process", "--profile", "nobody-here", "--file-set", &set]);
+    assert!(!out.status.success() && out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(&format!("no entry for profile 'nobody-here' of file set {set}")), "{stderr}");
+    let out = a.keyrack(&["credential-process", "--profile", "dev", "--file-set", "not-an-id"]);
+    assert!(!out.status.success() && out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a file set id"));
+}
