@@ -554,7 +554,11 @@ pub fn migrate_legacy_entries(files: &mut AwsFiles, keychain: &Keychain) -> Resu
             None => keychain.store_labelled(&target, Some(&entry_label(files, profile)), &key)?,
         }
         let line = command.for_profile(profile, &set).to_line()?;
-        draft.set(&Section::Profile(profile.clone()), &key_path("credential_process"), &line)?;
+        // A line keyrack cannot rewrite (one inherited from [DEFAULT], say) stays as it is: it works.
+        if let Err(error) = draft.set(&Section::Profile(profile.clone()), &key_path("credential_process"), &line) {
+            migration.warnings.push(format!("profile '{profile}' still uses the keychain entry '{legacy}' from before entries were per file set: its line could not be rewritten ({error})"));
+            continue;
+        }
         migration.migrated.push((profile.clone(), legacy, target));
     }
     if migration.migrated.is_empty() {
