@@ -143,6 +143,10 @@ enum Command {
     CredentialProcess {
         #[arg(long)]
         profile: String,
+        /// The id of the file set whose entry it is (`vault move` writes it; lines from before
+        /// entries were per file set have none and read the entry named by the profile alone).
+        #[arg(long)]
+        file_set: Option<String>,
     },
 }
 
@@ -193,9 +197,9 @@ fn section(name: &str, sso_session: bool) -> Section {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
-    if let Command::CredentialProcess { profile } = &cli.command {
+    if let Command::CredentialProcess { profile, file_set } = &cli.command {
         // It runs before every AWS call a user makes: it reads no file.
-        return Ok(cli::credential_process::run(profile));
+        return Ok(cli::credential_process::run(profile, file_set.as_deref()));
     }
     let mut paths = FilePaths::from_process_env();
     if let Some(p) = cli.config {
@@ -266,9 +270,12 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Delete { profile, yes, sso_session } => {
             let target = section(&profile, sso_session);
-            let in_keychain = !sso_session && vault::keychain_account(&files, &profile).is_some();
+            let account = if sso_session { None } else { vault::keychain_account(&files, &profile) };
+            let in_keychain = account.is_some();
             if !yes {
-                let also = if in_keychain { " and its key from the keychain" } else { "" };
+                // Only an entry of these files is removed (a legacy one or another file set's is kept).
+                let own = account.is_some_and(|a| vault::entry_owner(&a, &vault::file_set(&files)) == vault::EntryOwner::ThisFileSet);
+                let also = if own { " and its key from the keychain" } else { "" };
                 return Err(Failure(format!("deleting {target} removes its sections from both files{also}; add --yes to confirm")));
             }
             if in_keychain {
