@@ -2,9 +2,16 @@
 //! plaintext credentials file: the Secret Service on Linux (gnome-keyring, KeePassXC, KWallet),
 //! the login Keychain on macOS, the Credential Manager on Windows.
 //!
-//! **One entry per profile.** Service `keyrack`, account (user name) = the profile name, the one
-//! that the profile's `credential_process = keyrack credential-process --profile NAME` names. The
-//! entry's secret is a small JSON object holding everything the profile had in the files:
+//! **One entry per profile of a file set.** Service `keyrack`, account (user name)
+//! `SETID:PROFILE`, where SETID is the id of the file set (the pair of config and credentials
+//! files, [`crate::files::FilePaths::set_id`]): the one that the profile's `credential_process =
+//! keyrack credential-process --profile PROFILE --file-set SETID` names. Two projects with their
+//! own files (`AWS_CONFIG_FILE`, direnv) and the same profile name have two entries. On the
+//! Secret Service the label names the config file, so a person can tell them apart. Entries
+//! written before entries were per file set have the bare profile name as account ("legacy"
+//! entries); they keep working, and keyrack copies them to the scoped account when it first uses
+//! them (see [`crate::vault`]). The entry's secret is a small JSON object holding everything the
+//! profile had in the files:
 //!
 //! ```json
 //! {"version": 1, "aws_access_key_id": "AKIA…", "aws_secret_access_key": "…", "aws_session_token": "…"}
@@ -28,8 +35,44 @@ use serde::Deserialize;
 
 use crate::aws::{Credentials, Secret};
 
-/// The service name of every keyrack entry (the account is the profile name).
+/// The service name of every keyrack entry (the account is `SETID:PROFILE`).
 pub const SERVICE: &str = "keyrack";
+
+/// How many hex digits a file set id has ([`crate::files::FilePaths::set_id`]).
+const FILE_SET_ID_LEN: usize = 12;
+
+/// Whether `text` is a file set id: 12 lowercase hex digits.
+pub fn is_file_set_id(text: &str) -> bool {
+    text.len() == FILE_SET_ID_LEN && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The account of `profile`'s entry in file set `file_set`: `SETID:PROFILE`.
+pub fn account(file_set: &str, profile: &str) -> String {
+    format!("{file_set}:{profile}")
+}
+
+/// The file set an account belongs to and its profile; `None` for a legacy account (a bare
+/// profile name, written before entries were per file set). A legacy profile literally named
+/// like `0123456789ab:x` would be taken for a scoped one: keyrack then never deletes it from
+/// another file set, which is the safe side.
+pub fn split_account(account: &str) -> Option<(&str, &str)> {
+    let (set, profile) = account.split_once(':')?;
+    is_file_set_id(set).then_some((set, profile))
+}
+
+/// An account in words: "profile 'dev' of file set 0123456789ab", or "profile 'dev'" (legacy).
+fn describe(account: &str) -> String {
+    match split_account(account) {
+        Some((set, profile)) => format!("profile '{profile}' of file set {set}"),
+        None => format!("profile '{account}'"),
+    }
+}
+
+/// The label an entry gets on the Secret Service, which keyring managers show: the profile and
+/// the config file of its file set.
+pub fn label(profile: &str, config: &std::path::Path) -> String {
+    format!("AWS access key of profile {profile} in {} (keyrack)", config.display())
+}
 
 /// The version of the JSON kept in an entry; a newer one is refused, not misread.
 const PAYLOAD_VERSION: u32 = 1;
@@ -109,17 +152,18 @@ pub enum KeychainError {
          try again"
     )]
     Locked,
-    #[error("the keychain has no entry for profile '{account}' (service '{SERVICE}')")]
+    #[error("the keychain has no entry for {} (service '{SERVICE}', account '{account}')", describe(account))]
     NoEntry { account: String },
     #[error(
-        "the keychain holds several entries for profile '{account}' (service '{SERVICE}'); remove the extra ones with \
-         your keyring manager"
+        "the keychain holds several entries for {} (service '{SERVICE}', account '{account}'); remove the extra ones \
+         with your keyring manager", describe(account)
     )]
     Ambiguous { account: String },
-    #[error("the keychain entry for profile '{account}' (service '{SERVICE}') is not one keyrack can read")]
+    #[error("the keychain entry for {} (service '{SERVICE}', account '{account}') is not one keyrack can read", describe(account))]
     Unreadable { account: String },
     #[error(
-        "the keychain did not give back what was just stored for profile '{account}'; nothing else was changed"
+        "the keychain did not give back what was just stored for {} (account '{account}'); nothing else was changed",
+        describe(account)
     )]
     ReadBackMismatch { account: String },
     #[error("keyrack has no keychain store for this operating system")]
@@ -199,21 +243,27 @@ impl Keychain {
         Ok(Keychain { store })
     }
 
-    fn entry(&self, account: &str) -> Result<Entry, KeychainError> {
+    /// The entry of `account`; `label` is what a new item is called on the Secret Service (an
+    /// existing item keeps its own).
+    fn entry(&self, account: &str, label: Option<&str>) -> Result<Entry, KeychainError> {
         // The Secret Service shows a label in keyring managers (Passwords and Keys, KeePassXC).
         #[cfg(target_os = "linux")]
         let entry = {
-            let label = format!("AWS access key of profile {account} (keyrack)");
-            Entry::new_in_store_with_modifiers(&self.store, SERVICE, account, &HashMap::from([("label", label.as_str())]))
+            let default = format!("AWS access key of {} (keyrack)", describe(account));
+            let label = label.unwrap_or(&default);
+            Entry::new_in_store_with_modifiers(&self.store, SERVICE, account, &HashMap::from([("label", label)]))
         };
         #[cfg(not(target_os = "linux"))]
-        let entry = Entry::new_in_store(&self.store, SERVICE, account);
+        let entry = {
+            let _ = label;
+            Entry::new_in_store(&self.store, SERVICE, account)
+        };
         entry.map_err(|e| KeychainError::from_store(e, account))
     }
 
     /// The key kept for a profile; [`KeychainError::NoEntry`] when there is none.
     pub fn get(&self, account: &str) -> Result<StoredKey, KeychainError> {
-        let text = self.entry(account)?.get_password().map_err(|e| KeychainError::from_store(e, account))?;
+        let text = self.entry(account, None)?.get_password().map_err(|e| KeychainError::from_store(e, account))?;
         StoredKey::from_payload(&text, account)
     }
 
@@ -229,7 +279,12 @@ impl Keychain {
     /// Store a profile's key (replacing what the entry held), then read it back and compare:
     /// success means the keychain really holds it.
     pub fn store(&self, account: &str, key: &StoredKey) -> Result<(), KeychainError> {
-        self.entry(account)?.set_password(&key.to_payload()).map_err(|e| KeychainError::from_store(e, account))?;
+        self.store_labelled(account, None, key)
+    }
+
+    /// [`Keychain::store`], naming a new entry `label` on the Secret Service (see [`label`]).
+    pub fn store_labelled(&self, account: &str, label: Option<&str>, key: &StoredKey) -> Result<(), KeychainError> {
+        self.entry(account, label)?.set_password(&key.to_payload()).map_err(|e| KeychainError::from_store(e, account))?;
         match self.get(account) {
             Ok(read) if read == *key => Ok(()),
             Ok(_) | Err(KeychainError::NoEntry { .. } | KeychainError::Unreadable { .. }) => {
@@ -241,14 +296,15 @@ impl Keychain {
 
     /// Remove a profile's entry. `Ok(false)`: there was none.
     pub fn delete(&self, account: &str) -> Result<bool, KeychainError> {
-        match self.entry(account)?.delete_credential() {
+        match self.entry(account, None)?.delete_credential() {
             Ok(()) => Ok(true),
             Err(StoreError::NoEntry) => Ok(false),
             Err(e) => Err(KeychainError::from_store(e, account)),
         }
     }
 
-    /// The accounts (profile names) of every keyrack entry, sorted, found without reading any
+    /// The accounts (`SETID:PROFILE`, or a bare profile name for legacy entries) of every keyrack
+    /// entry, sorted, found without reading any
     /// secret; `None` where keyrack does not search the platform's store (only the Secret
     /// Service is searched by attributes).
     pub fn accounts(&self) -> Result<Option<Vec<String>>, KeychainError> {
@@ -328,6 +384,19 @@ mod tests {
     fn store_errors_with_secret_bytes_are_dropped() {
         let error = KeychainError::from_store(StoreError::BadEncoding(SECRET.as_bytes().to_vec()), "p");
         assert!(!format!("{error} {error:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn accounts_name_their_file_set_and_legacy_ones_do_not() {
+        assert_eq!(account("0123456789ab", "dev"), "0123456789ab:dev");
+        assert_eq!(split_account("0123456789ab:team:prod"), Some(("0123456789ab", "team:prod")));
+        for legacy in ["dev", "team/prod@corp:1", "0123456789AB:dev", "0123:dev", ":dev"] {
+            assert_eq!(split_account(legacy), None, "{legacy}");
+        }
+        let missing = KeychainError::NoEntry { account: account("0123456789ab", "dev") }.to_string();
+        assert!(missing.contains("profile 'dev' of file set 0123456789ab"), "{missing}");
+        let legacy = KeychainError::NoEntry { account: "dev".into() }.to_string();
+        assert!(legacy.starts_with("the keychain has no entry for profile 'dev'"), "{legacy}");
     }
 
     #[test]

@@ -132,6 +132,10 @@ enum Command {
         /// Allow deleting the user's other key to make room, if it is Inactive and no profile holds it.
         #[arg(long)]
         delete_inactive: bool,
+        /// If the rotation must stop before the old key is retired (another program keeps
+        /// writing the old key back), keep the new key for the next run instead of deleting it.
+        #[arg(long)]
+        keep_new_on_stop: bool,
         #[arg(long)]
         json: bool,
     },
@@ -144,7 +148,27 @@ enum Command {
     CredentialProcess {
         #[arg(long)]
         profile: String,
+        /// The id of the file set whose entry it is (`vault move` writes it; lines from before
+        /// entries were per file set have none and read the entry named by the profile alone).
+        #[arg(long)]
+        file_set: Option<String>,
     },
+}
+
+impl Command {
+    /// The name of a command that writes the files (it holds their lock), `None` for the others.
+    fn writer_name(&self) -> Option<&'static str> {
+        match self {
+            Command::Set { .. } => Some("set"),
+            Command::Unset { .. } => Some("unset"),
+            Command::Add { .. } => Some("add"),
+            Command::Copy { .. } => Some("copy"),
+            Command::Rename { .. } => Some("rename"),
+            Command::Delete { yes: true, .. } => Some("delete"),
+            Command::Vault { .. } => Some("vault"),
+            _ => None,
+        }
+    }
 }
 
 /// A failure shown as one line on stderr.
@@ -178,9 +202,9 @@ fn section(name: &str, sso_session: bool) -> Section {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
-    if let Command::CredentialProcess { profile } = &cli.command {
+    if let Command::CredentialProcess { profile, file_set } = &cli.command {
         // It runs before every AWS call a user makes: it reads no file.
-        return Ok(cli::credential_process::run(profile));
+        return Ok(cli::credential_process::run(profile, file_set.as_deref()));
     }
     let mut paths = FilePaths::from_process_env();
     if let Some(p) = cli.config {
@@ -189,6 +213,13 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     if let Some(p) = cli.credentials {
         paths.credentials = p;
     }
+    // Every command that writes the files holds the file set's lock from before it reads them
+    // until it has saved, so two keyracks never race. A rotation takes it itself, around each
+    // of its writes only: it waits minutes for AWS in between.
+    let _lock = match cli.command.writer_name() {
+        Some(name) => Some(keyrack::files::lock::lock(&paths, &format!("keyrack {name}"))?),
+        None => None,
+    };
     let mut files = AwsFiles::load(&paths)?;
     match cli.command {
         Command::Profiles { json, dialect } => {
@@ -244,9 +275,12 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Delete { profile, yes, sso_session } => {
             let target = section(&profile, sso_session);
-            let in_keychain = !sso_session && vault::keychain_account(&files, &profile).is_some();
+            let account = if sso_session { None } else { vault::keychain_account(&files, &profile) };
+            let in_keychain = account.is_some();
             if !yes {
-                let also = if in_keychain { " and its key from the keychain" } else { "" };
+                // Only an entry of these files is removed (a legacy one or another file set's is kept).
+                let own = account.is_some_and(|a| vault::entry_owner(&a, &vault::file_set(&files)) == vault::EntryOwner::ThisFileSet);
+                let also = if own { " and its key from the keychain" } else { "" };
                 return Err(Failure(format!("deleting {target} removes its sections from both files{also}; add --yes to confirm")));
             }
             if in_keychain {
@@ -271,8 +305,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Whoami { profiles, all, json } => Ok(cli::whoami::run(&files, &profiles, all, json)?),
         Command::Keys { profile, json } => Ok(cli::keys::run(&files, &profile, json)?),
         Command::Vault { command } => Ok(cli::vault::run(command, &mut files)?),
-        Command::Rotate { profile, yes, keep_old, delete_inactive, json } => {
-            Ok(cli::rotate::run(&paths, &profile, cli::rotate::Choices { yes, keep_old, delete_inactive, json })?)
+        Command::Rotate { profile, yes, keep_old, delete_inactive, keep_new_on_stop, json } => {
+            Ok(cli::rotate::run(&paths, &profile, cli::rotate::Choices { yes, keep_old, delete_inactive, keep_new_on_stop, json })?)
         }
         Command::CredentialProcess { .. } => unreachable!("answered above, before the files are read"),
         Command::Check { json } => {

@@ -5,6 +5,7 @@ mod error;
 mod execute;
 mod journal;
 mod key_files;
+mod new_key;
 mod plan;
 mod progress;
 mod propagation;
@@ -36,8 +37,9 @@ pub struct RotationSettings {
     pub env: EndpointEnv,
     /// Timeouts and retries of each AWS call.
     pub client: ClientSettings,
-    /// Where journals of rotations under way are kept.
-    pub journal_dir: PathBuf,
+    /// keyrack's state folder ([`crate::state`]): journals of rotations under way, the new key
+    /// while a rotation is open, the files' lock.
+    pub state_dir: PathBuf,
     pub propagation: PropagationWait,
 }
 
@@ -48,9 +50,21 @@ impl RotationSettings {
             paths,
             env: EndpointEnv::from_process(),
             client: ClientSettings::default(),
-            journal_dir: journal_dir_from_env(|name| std::env::var(name).ok()),
+            state_dir: crate::state::state_dir(),
             propagation: PropagationWait::default(),
         }
+    }
+}
+
+impl RotationSettings {
+    /// Where journals of rotations under way are kept: `STATE/rotations`.
+    pub fn journal_dir(&self) -> PathBuf {
+        self.state_dir.join("rotations")
+    }
+
+    /// Where the new key of a rotation under way is kept until it closes: `STATE/new-keys`.
+    fn new_key_dir(&self) -> PathBuf {
+        self.state_dir.join("new-keys")
     }
 }
 

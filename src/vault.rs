@@ -6,7 +6,25 @@
 //! `aws_secret_access_key` and `aws_session_token` are in its keychain entry (see
 //! [`crate::keychain`]; the key id goes too, because botocore rejects a key id without its
 //! secret), and the profile gets `credential_process = <keyrack> credential-process --profile
-//! NAME`, so the AWS CLI, boto3, the SDKs and Terraform keep working unchanged.
+//! NAME --file-set SETID`, so the AWS CLI, boto3, the SDKs and Terraform keep working unchanged.
+//!
+//! **Entries belong to one file set** (the pair of files, [`FilePaths::set_id`]): the entry of
+//! profile NAME of these files is `SETID:NAME`, so two projects with their own files and the same
+//! profile name (`[default]`, usually) never share, overwrite or remove each other's entry. A
+//! move never overwrites an entry that holds a different key. Restore, rename, copy and delete
+//! remove only entries of this file set: a profile whose line names another file set's entry (a
+//! config file copied from another project) reads it, but never removes it.
+//!
+//! **Legacy entries** (account = the bare profile name, named by lines without `--file-set`,
+//! written before entries were per file set) keep working: their lines still run. After each
+//! successful vault operation, and before `vault list`, keyrack migrates the legacy lines of these
+//! files ([`migrate_legacy_entries`]): it copies each entry to this file set's own account, reads
+//! it back, then rewrites the line (one atomic save). It never deletes a legacy entry, because
+//! another file set may still use it: `vault list` shows the ones no profile of these files uses
+//! as "legacy", with `keyrack vault forget NAME` to remove one once no file set needs it. A
+//! rotation migrates nothing: it writes the new key into whatever entry each line names, legacy
+//! ones included, so that another file set still reading a shared legacy entry gets the new key
+//! too, rather than the old one the rotation deletes.
 //!
 //! Every operation is ordered so that a failure at any step leaves a working profile:
 //! - **move**: the edits are made and verified in memory; the entry is written and read back;
@@ -21,7 +39,7 @@
 //! - **delete**: the files first, the entry last.
 //!
 //! An entry left behind by a failed last step is a copy of a key that is safe elsewhere; `vault
-//! list` shows such entries as unused.
+//! list` shows such entries as unused (`keyrack vault forget` removes one).
 
 pub mod command;
 
@@ -33,8 +51,8 @@ use crate::aws::{Credentials, Secret};
 use crate::files::edit::{EditError, EditOutcome, KeyPath, Section};
 use crate::files::leftovers;
 use crate::files::model::{profile_kind, ProfileKind};
-use crate::files::{AwsFiles, Dialect, FileKind, FilesError, Origin, Settings};
-use crate::keychain::{Keychain, KeychainError, StoredKey};
+use crate::files::{AwsFiles, Dialect, FileKind, FilePaths, FilesError, Origin, Settings};
+use crate::keychain::{self, Keychain, KeychainError, StoredKey};
 pub use command::{CommandError, KeyrackCommand};
 
 /// The keys of a static-key profile, in the order they are removed from the files.
@@ -49,7 +67,8 @@ const OTHER_SOURCES: &[&str] = &["role_arn", "web_identity_token_file", "sso_ses
 pub enum SecretStore {
     /// `aws_secret_access_key` is in one of the files.
     File,
-    /// In the keychain entry of `account`, served by `keyrack credential-process`.
+    /// In the keychain entry of `account` (`SETID:PROFILE`, or a bare profile name for a legacy
+    /// entry), served by `keyrack credential-process`.
     Keychain { account: String },
     /// Somewhere keyrack does not manage: a role, SSO, web identity, another credential_process.
     Elsewhere,
@@ -76,7 +95,7 @@ pub fn secret_store(settings: &Settings) -> SecretStore {
         return SecretStore::File;
     }
     if let Some(command) = keyrack_command(settings) {
-        return SecretStore::Keychain { account: command.account };
+        return SecretStore::Keychain { account: command.account() };
     }
     if OTHER_SOURCES.iter().any(|k| settings.contains_key(*k)) {
         SecretStore::Elsewhere
@@ -88,6 +107,43 @@ pub fn secret_store(settings: &Settings) -> SecretStore {
 /// The keyrack `credential_process` of a profile, if it has one.
 pub fn keyrack_command(settings: &Settings) -> Option<KeyrackCommand> {
     settings.get("credential_process").and_then(|s| s.value.as_text()).and_then(KeyrackCommand::parse)
+}
+
+/// The id of the file set these files form ([`FilePaths::set_id`]): the scope of their keychain
+/// entries.
+pub fn file_set(files: &AwsFiles) -> String {
+    FilePaths { config: files.path(FileKind::Config).to_path_buf(), credentials: files.path(FileKind::Credentials).to_path_buf() }.set_id()
+}
+
+/// The account of the entry that `profile` of these files gets when its key is moved: `SETID:PROFILE`.
+pub fn entry_account(files: &AwsFiles, profile: &str) -> String {
+    keychain::account(&file_set(files), profile)
+}
+
+/// Whose entry `account` is, seen from the files of file set `file_set`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryOwner {
+    /// An entry of these files.
+    ThisFileSet,
+    /// An entry of another pair of files (another project's `AWS_CONFIG_FILE`...).
+    OtherFileSet,
+    /// An entry from before entries were per file set: any file set may use it.
+    Legacy,
+}
+
+/// Whose entry `account` is, seen from file set `file_set`.
+pub fn entry_owner(account: &str, file_set: &str) -> EntryOwner {
+    match keychain::split_account(account) {
+        Some((set, _)) if set == file_set => EntryOwner::ThisFileSet,
+        Some(_) => EntryOwner::OtherFileSet,
+        None => EntryOwner::Legacy,
+    }
+}
+
+/// The Secret Service label of `profile`'s entry of these files.
+fn entry_label(files: &AwsFiles, profile: &str) -> String {
+    keychain::label(profile, files.path(FileKind::Config))
 }
 
 /// The keychain account holding a profile's key, when its secret is in the keychain.
@@ -115,6 +171,18 @@ pub enum VaultError {
     TwoKeys { profile: String },
     #[error("the keychain entry '{account}' is used by profile '{other}'; nothing was changed")]
     EntryInUse { account: String, other: String },
+    #[error(
+        "the keychain already has an entry for profile '{profile}' of these files (account '{account}') that holds \
+         another access key ({held}; the files hold {wanted}); keyrack will not overwrite it. If that key is no \
+         longer needed, remove the entry with `keyrack vault forget {account}` and try again; nothing was changed"
+    )]
+    EntryHoldsAnotherKey { profile: String, account: String, held: String, wanted: String },
+    #[error(
+        "the keychain entry '{account}' belongs to another file set (its label in your keyring manager names its \
+         config file); keyrack removes an entry only from its own file set: run this with that set's \
+         AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE; nothing was changed"
+    )]
+    EntryOfAnotherFileSet { account: String },
     #[error("{error}; nothing was changed")]
     Keychain { error: KeychainError },
     #[error("{0}; nothing was changed")]
@@ -138,6 +206,16 @@ pub struct VaultOutcome {
     /// The keychain entry removed at the end (restore, rename, delete), if one was.
     pub removed_entry: Option<String>,
     pub warnings: Vec<String>,
+}
+
+impl VaultOutcome {
+    fn add_saved(&mut self, kinds: Vec<FileKind>) {
+        for kind in kinds {
+            if !self.saved.contains(&kind) {
+                self.saved.push(kind);
+            }
+        }
+    }
 }
 
 fn key_path(name: &str) -> KeyPath {
@@ -167,7 +245,7 @@ fn user_of_account(files: &AwsFiles, account: &str, except: &str) -> Option<Stri
         .read(Dialect::Cli)
         .profiles
         .iter()
-        .find(|(name, s)| name.as_str() != except && keyrack_command(s).is_some_and(|c| c.account == account))
+        .find(|(name, s)| name.as_str() != except && keyrack_command(s).is_some_and(|c| c.account() == account))
         .map(|(name, _)| name.clone())
 }
 
@@ -189,8 +267,10 @@ fn save_in_order(files: &mut AwsFiles, draft: &AwsFiles, order: [FileKind; 2]) -
 }
 
 /// Move a profile's access key (key id, secret, session token) from the files into the
-/// keychain, and point the profile at `program credential-process --profile NAME`. `program` is
-/// the absolute path of the keyrack command line the AWS tools will run.
+/// keychain entry of this file set (`SETID:PROFILE`), and point the profile at `program
+/// credential-process --profile NAME --file-set SETID`. `program` is the absolute path of the
+/// keyrack command line the AWS tools will run. An entry that already holds another key is never
+/// overwritten.
 ///
 /// Running it again after a failed save finishes the move.
 pub fn move_to_keychain(files: &mut AwsFiles, keychain: &Keychain, profile: &str, program: &Path) -> Result<VaultOutcome, VaultError> {
@@ -208,21 +288,33 @@ pub fn move_to_keychain(files: &mut AwsFiles, keychain: &Keychain, profile: &str
         _ => return Err(nothing("it has aws_secret_access_key but no aws_access_key_id")),
     }
     let key = key_in_files(&settings).ok_or_else(|| nothing("its access key is not plain text"))?;
+    let set = file_set(files);
+    let account = keychain::account(&set, profile);
+    // A move interrupted after the config file was saved left this profile's own line (a legacy
+    // one, if an older keyrack wrote it).
     let resuming = match keyrack_command(&settings) {
-        Some(c) if c.account == profile => true,
+        Some(c) if c.profile == profile && c.file_set.as_deref().is_none_or(|s| s == set) => true,
         Some(_) => return Err(nothing("it already runs keyrack for another profile's keychain entry")),
         None if settings.contains_key("credential_process") => return Err(nothing("it already has a credential_process")),
         None => false,
     };
-    if let Some(other) = user_of_account(files, profile, profile) {
-        return Err(VaultError::EntryInUse { account: profile.to_string(), other });
+    if let Some(other) = user_of_account(files, &account, profile) {
+        return Err(VaultError::EntryInUse { account, other });
     }
-    if resuming && keychain.find(profile)?.is_some_and(|held| held != key) {
-        return Err(VaultError::TwoKeys { profile: profile.to_string() });
+    if let Some(held) = keychain.find(&account)?.filter(|held| *held != key) {
+        if resuming {
+            return Err(VaultError::TwoKeys { profile: profile.to_string() });
+        }
+        return Err(VaultError::EntryHoldsAnotherKey {
+            profile: profile.to_string(),
+            account,
+            held: held.credentials.access_key_id,
+            wanted: key.credentials.access_key_id,
+        });
     }
 
     let section = Section::Profile(profile.to_string());
-    let line = KeyrackCommand::new(program, profile).to_line()?;
+    let line = KeyrackCommand::new(program, profile, &set).to_line()?;
     let mut draft = files.clone();
     draft.set(&section, &key_path("credential_process"), &line)?;
     for name in KEY_SETTINGS {
@@ -231,11 +323,12 @@ pub fn move_to_keychain(files: &mut AwsFiles, keychain: &Keychain, profile: &str
         }
     }
 
-    keychain.store(profile, &key)?;
+    keychain.store_labelled(&account, Some(&entry_label(files, profile)), &key)?;
 
     match save_in_order(files, &draft, [FileKind::Config, FileKind::Credentials]) {
         Ok(saved) => {
             let mut outcome = VaultOutcome { saved, ..Default::default() };
+            then_migrate(files, keychain, &mut outcome);
             remove_leftovers(files, &mut outcome);
             Ok(outcome)
         }
@@ -259,13 +352,14 @@ fn remove_leftovers(files: &AwsFiles, outcome: &mut VaultOutcome) {
 }
 
 /// Put a keychain profile's key back into the credentials file, remove its
-/// `credential_process`, then delete the keychain entry (unless another profile uses it).
+/// `credential_process`, then delete the keychain entry if it is one of this file set's that no
+/// other profile uses (a legacy entry or another file set's is kept).
 ///
 /// Running it again after a failed save finishes the restore.
 pub fn restore_from_keychain(files: &mut AwsFiles, keychain: &Keychain, profile: &str) -> Result<VaultOutcome, VaultError> {
     let settings = profile_settings(files, profile)?;
     let command = keyrack_command(&settings).ok_or_else(|| VaultError::NotInKeychain(profile.to_string()))?;
-    let account = command.account;
+    let account = command.account();
     let key = keychain.get(&account)?;
     // After an interrupted restore the files already hold the key: it must be this very key.
     if settings.contains_key("aws_secret_access_key") && key_in_files(&settings).as_ref() != Some(&key) {
@@ -292,14 +386,30 @@ pub fn restore_from_keychain(files: &mut AwsFiles, keychain: &Keychain, profile:
     })?;
     let mut outcome = VaultOutcome { saved, ..Default::default() };
     remove_unused_entry(files, keychain, &account, &mut outcome);
+    then_migrate(files, keychain, &mut outcome);
     Ok(outcome)
 }
 
-/// Delete `account`'s entry when no profile uses it any more; a failure is only a warning (the
-/// key is safe elsewhere).
+/// Delete `account`'s entry when it is one of this file set's and no profile uses it any more;
+/// a failure is only a warning (the key is safe elsewhere). A legacy entry or another file set's
+/// is never deleted: another file set may use it.
 fn remove_unused_entry(files: &AwsFiles, keychain: &Keychain, account: &str, outcome: &mut VaultOutcome) {
     if user_of_account(files, account, "").is_some() {
         return;
+    }
+    match entry_owner(account, &file_set(files)) {
+        EntryOwner::ThisFileSet => {}
+        EntryOwner::Legacy => {
+            outcome.warnings.push(format!(
+                "the keychain entry '{account}' was kept: it is from before entries were per file set and another file \
+                 set may still use it; once none does, remove it with `keyrack vault forget {account}`"
+            ));
+            return;
+        }
+        EntryOwner::OtherFileSet => {
+            outcome.warnings.push(format!("the keychain entry '{account}' was kept: it belongs to another file set"));
+            return;
+        }
     }
     match keychain.delete(account) {
         Ok(_) => outcome.removed_entry = Some(account.to_string()),
@@ -308,7 +418,8 @@ fn remove_unused_entry(files: &AwsFiles, keychain: &Keychain, account: &str, out
 }
 
 /// Rename a keychain profile: the entry is copied to the new name (and read back), the files
-/// are renamed with `credential_process` naming the new entry, then the old entry is removed.
+/// are renamed with `credential_process` naming the new entry, then the old entry is removed
+/// (when it is this file set's).
 pub fn rename(files: &mut AwsFiles, keychain: &Keychain, old: &str, new: &str) -> Result<VaultOutcome, VaultError> {
     follow(files, keychain, old, new, true)
 }
@@ -321,22 +432,32 @@ pub fn copy(files: &mut AwsFiles, keychain: &Keychain, source: &str, destination
 fn follow(files: &mut AwsFiles, keychain: &Keychain, source: &str, destination: &str, rename: bool) -> Result<VaultOutcome, VaultError> {
     let settings = profile_settings(files, source)?;
     let command = keyrack_command(&settings).ok_or_else(|| VaultError::NotInKeychain(source.to_string()))?;
-    if let Some(other) = user_of_account(files, destination, if rename { source } else { "" }) {
-        return Err(VaultError::EntryInUse { account: destination.to_string(), other });
+    let set = file_set(files);
+    let target = keychain::account(&set, destination);
+    if let Some(other) = user_of_account(files, &target, if rename { source } else { "" }) {
+        return Err(VaultError::EntryInUse { account: target, other });
     }
-    let key = keychain.get(&command.account)?;
+    let key = keychain.get(&command.account())?;
+    if let Some(held) = keychain.find(&target)?.filter(|held| *held != key) {
+        return Err(VaultError::EntryHoldsAnotherKey {
+            profile: destination.to_string(),
+            account: target,
+            held: held.credentials.access_key_id,
+            wanted: key.credentials.access_key_id,
+        });
+    }
 
     let section = Section::Profile(source.to_string());
     let mut draft = files.clone();
     let EditOutcome { warnings } = if rename { draft.rename(&section, destination)? } else { draft.copy(&section, destination)? };
-    let line = command.for_account(destination).to_line()?;
+    let line = command.for_profile(destination, &set).to_line()?;
     draft.set(&Section::Profile(destination.to_string()), &key_path("credential_process"), &line)?;
 
-    keychain.store(destination, &key)?;
+    keychain.store_labelled(&target, Some(&entry_label(files, destination)), &key)?;
 
     let saved = save_in_order(files, &draft, [FileKind::Config, FileKind::Credentials]).map_err(|(saved, error)| {
         let state = if saved.is_empty() {
-            format!("The files were not changed; profile '{source}' works as before (the keychain now also holds a copy of its key under '{destination}')")
+            format!("The files were not changed; profile '{source}' works as before (the keychain now also holds a copy of its key under '{target}')")
         } else {
             format!("Only the config file was saved; profile '{destination}' works with its keychain entry. Check both files with `keyrack profiles`")
         };
@@ -344,12 +465,14 @@ fn follow(files: &mut AwsFiles, keychain: &Keychain, source: &str, destination: 
     })?;
     let mut outcome = VaultOutcome { saved, warnings, ..Default::default() };
     if rename {
-        remove_unused_entry(files, keychain, &command.account, &mut outcome);
+        remove_unused_entry(files, keychain, &command.account(), &mut outcome);
     }
+    then_migrate(files, keychain, &mut outcome);
     Ok(outcome)
 }
 
-/// Delete a keychain profile from the files, then its entry (unless another profile uses it).
+/// Delete a keychain profile from the files, then its entry (when it is this file set's and no
+/// other profile uses it).
 pub fn delete(files: &mut AwsFiles, keychain: &Keychain, profile: &str) -> Result<VaultOutcome, VaultError> {
     let settings = profile_settings(files, profile)?;
     let command = keyrack_command(&settings).ok_or_else(|| VaultError::NotInKeychain(profile.to_string()))?;
@@ -364,8 +487,112 @@ pub fn delete(files: &mut AwsFiles, keychain: &Keychain, profile: &str) -> Resul
         VaultError::Save { error, state }
     })?;
     let mut outcome = VaultOutcome { saved, warnings, ..Default::default() };
-    remove_unused_entry(files, keychain, &command.account, &mut outcome);
+    remove_unused_entry(files, keychain, &command.account(), &mut outcome);
+    then_migrate(files, keychain, &mut outcome);
     Ok(outcome)
+}
+
+/// Remove a keychain entry that no profile of these files uses (one left behind, or a legacy
+/// entry no file set needs any more). `Ok(false)`: there was none. An entry that a profile of
+/// these files uses, or that belongs to another file set, is refused.
+pub fn forget_entry(files: &AwsFiles, keychain: &Keychain, account: &str) -> Result<bool, VaultError> {
+    if let Some(other) = user_of_account(files, account, "") {
+        return Err(VaultError::EntryInUse { account: account.to_string(), other });
+    }
+    if entry_owner(account, &file_set(files)) == EntryOwner::OtherFileSet {
+        return Err(VaultError::EntryOfAnotherFileSet { account: account.to_string() });
+    }
+    Ok(keychain.delete(account)?)
+}
+
+/// What [`migrate_legacy_entries`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Migration {
+    /// (profile, legacy account, its file set's account) of each profile moved to its own entry.
+    pub migrated: Vec<(String, String, String)>,
+    /// The files saved.
+    pub saved: Vec<FileKind>,
+    /// Profiles left on their legacy line, and why.
+    pub warnings: Vec<String>,
+}
+
+impl Migration {
+    /// One sentence per profile migrated, for the person at the keyboard.
+    pub fn notes(&self) -> Vec<String> {
+        self.migrated
+            .iter()
+            .map(|(profile, legacy, scoped)| {
+                format!(
+                    "profile '{profile}' now has its own keychain entry for these files ('{scoped}'); the entry '{legacy}' it \
+                     used before was kept, as another file set may still use it (see `keyrack vault list`)"
+                )
+            })
+            .collect()
+    }
+}
+
+/// Move every profile of these files whose line runs keyrack for a legacy entry (no
+/// `--file-set`) to its own entry of this file set: each entry is copied to `SETID:PROFILE` and
+/// read back, then all the lines are rewritten in one atomic save. A legacy entry is never
+/// deleted (another file set may use it); a missing one is left alone (the profile fails as
+/// before, and `vault list` says so), and so is a scoped entry that already holds another key
+/// (a warning says so). A save that fails leaves every profile on its legacy line, working.
+pub fn migrate_legacy_entries(files: &mut AwsFiles, keychain: &Keychain) -> Result<Migration, VaultError> {
+    let set = file_set(files);
+    let mut migration = Migration::default();
+    let mut draft = files.clone();
+    let reading = files.read(Dialect::Cli);
+    for (profile, settings) in &reading.profiles {
+        let Some(command) = keyrack_command(settings).filter(|c| c.file_set.is_none()) else {
+            continue;
+        };
+        let legacy = command.account();
+        let Some(key) = keychain.find(&legacy)? else {
+            continue;
+        };
+        let target = keychain::account(&set, profile);
+        match keychain.find(&target)? {
+            Some(held) if held == key => {}
+            Some(held) => {
+                migration.warnings.push(format!(
+                    "profile '{profile}' still uses the keychain entry '{legacy}' from before entries were per file set: \
+                     its own entry for these files ('{target}') already holds another access key ({}; '{legacy}' holds {}), \
+                     which keyrack will not overwrite. If that key is no longer needed, remove it with `keyrack vault forget {target}`",
+                    held.credentials.access_key_id, key.credentials.access_key_id
+                ));
+                continue;
+            }
+            None => keychain.store_labelled(&target, Some(&entry_label(files, profile)), &key)?,
+        }
+        let line = command.for_profile(profile, &set).to_line()?;
+        // A line keyrack cannot rewrite (one inherited from [DEFAULT], say) stays as it is: it works.
+        if let Err(error) = draft.set(&Section::Profile(profile.clone()), &key_path("credential_process"), &line) {
+            migration.warnings.push(format!("profile '{profile}' still uses the keychain entry '{legacy}' from before entries were per file set: its line could not be rewritten ({error})"));
+            continue;
+        }
+        migration.migrated.push((profile.clone(), legacy, target));
+    }
+    if migration.migrated.is_empty() {
+        return Ok(migration);
+    }
+    migration.saved = save_in_order(files, &draft, [FileKind::Config, FileKind::Credentials]).map_err(|(_, error)| VaultError::Save {
+        error,
+        state: "The keychain entries were copied for this file set, but the profiles still use their legacy entries, which were kept; they work as before".to_string(),
+    })?;
+    Ok(migration)
+}
+
+/// After a vault operation succeeded: migrate the legacy lines of the files, reporting what was
+/// done (or why not) as warnings; the operation itself is done either way.
+fn then_migrate(files: &mut AwsFiles, keychain: &Keychain, outcome: &mut VaultOutcome) {
+    match migrate_legacy_entries(files, keychain) {
+        Ok(migration) => {
+            outcome.add_saved(migration.saved.clone());
+            outcome.warnings.extend(migration.notes());
+            outcome.warnings.extend(migration.warnings);
+        }
+        Err(error) => outcome.warnings.push(format!("the profiles that use keychain entries from before entries were per file set were not moved to entries of their own: {error}")),
+    }
 }
 
 /// A profile whose key is in the keychain: the profile, the entry (account) it names, and where
@@ -486,15 +713,22 @@ pub struct SecretPlace {
     pub entry_found: Option<bool>,
 }
 
-/// Every profile's secret store, and the keyrack entries that no profile uses.
+/// Every profile's secret store, and the keyrack entries that no profile of these files uses,
+/// by whose they are.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct VaultListing {
     pub profiles: Vec<SecretPlace>,
+    /// Entries of this file set that no profile uses (left behind by a failed last step).
     pub unused_entries: Vec<String>,
+    /// Entries of other file sets (other projects' files): theirs, not unused.
+    pub other_file_set_entries: Vec<String>,
+    /// Entries from before entries were per file set that no profile of these files uses:
+    /// another file set may still use them.
+    pub legacy_entries: Vec<String>,
 }
 
 /// Where each profile's secret lives; with a keychain, also whether each keychain profile's
-/// entry is there and which keyrack entries no profile uses.
+/// entry is there and which keyrack entries no profile of these files uses.
 pub fn list(files: &AwsFiles, keychain: Option<&Keychain>) -> Result<VaultListing, KeychainError> {
     let reading = files.read(Dialect::Cli);
     let mut listing = VaultListing::default();
@@ -512,7 +746,14 @@ pub fn list(files: &AwsFiles, keychain: Option<&Keychain>) -> Result<VaultListin
         listing.profiles.push(SecretPlace { profile: name.clone(), store, entry_found });
     }
     if let Some(accounts) = accounts {
-        listing.unused_entries = accounts.into_iter().filter(|a| user_of_account(files, a, "").is_none()).collect();
+        let set = file_set(files);
+        for account in accounts.into_iter().filter(|a| user_of_account(files, a, "").is_none()) {
+            match entry_owner(&account, &set) {
+                EntryOwner::ThisFileSet => listing.unused_entries.push(account),
+                EntryOwner::OtherFileSet => listing.other_file_set_entries.push(account),
+                EntryOwner::Legacy => listing.legacy_entries.push(account),
+            }
+        }
     }
     Ok(listing)
 }

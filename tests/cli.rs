@@ -236,3 +236,29 @@ fn check_reports_a_backup_holding_a_secret_that_left_the_files_and_clean_removes
     let out = home.keyrack(&["clean"]);
     assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("nothing to clean"), "{}", String::from_utf8_lossy(&out.stdout));
 }
+
+/// Twelve `keyrack set`s started at once on the same files (scripts, the app and a terminal at
+/// the same moment): each waits for the file set's lock instead of failing on the others' saves,
+/// and every setting arrives.
+#[test]
+fn concurrent_writers_wait_for_each_other_and_every_edit_arrives() {
+    let home = Home::new("[default]\nregion = us-east-1\n", &creds());
+    let children: Vec<_> = (0..12)
+        .map(|i| {
+            let profile = format!("p{i}");
+            let mut command = home.command(Path::new(env!("CARGO_BIN_EXE_keyrack")), &["set", &profile, "region", "eu-west-1"]);
+            command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+            command.spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert_no_secret(&out);
+        assert!(out.status.success(), "a concurrent set failed: {}", stderr(&out));
+    }
+    let v = json(&home.keyrack(&["profiles", "--json"]));
+    for i in 0..12 {
+        assert_eq!(v["profiles"][format!("p{i}")]["region"], "eu-west-1", "{v}");
+    }
+    assert_eq!(v["profiles"]["default"]["aws_access_key_id"], "AKIAIOSFODNN7EXAMPLE");
+}

@@ -56,6 +56,21 @@ impl Files {
     fn store_of(&self, profile: &str) -> SecretStore {
         vault::secret_store(&self.load().read(Dialect::Cli).profiles[profile])
     }
+
+    /// The id of this file set.
+    fn set_id(&self) -> String {
+        vault::file_set(&self.load())
+    }
+
+    /// The account of `profile`'s entry in this file set.
+    fn account(&self, profile: &str) -> String {
+        vault::entry_account(&self.load(), profile)
+    }
+
+    /// The `credential_process` line keyrack writes for `profile`'s entry of this file set.
+    fn line(&self, profile: &str) -> String {
+        format!("credential_process = {PROGRAM} credential-process --profile {profile} --file-set {}\n", self.set_id())
+    }
 }
 
 fn credentials_section(profile: &str, token: Option<&str>) -> String {
@@ -141,15 +156,15 @@ fn move_puts_key_id_secret_and_token_in_the_keychain_and_none_in_the_files() {
     let mut loaded = files.load();
     let outcome = vault::move_to_keychain(&mut loaded, &keychain, &profile, Path::new(PROGRAM)).unwrap();
     assert_eq!(outcome.saved.len(), 2);
-    assert_eq!(keychain.get(&profile).unwrap(), key(KEY_ID, SECRET, Some(TOKEN)));
+    let account = files.account(&profile);
+    assert_eq!(account, format!("{}:{profile}", files.set_id()));
+    assert_eq!(keychain.get(&account).unwrap(), key(KEY_ID, SECRET, Some(TOKEN)));
     let credentials = files.read(&files.credentials());
     assert!(!credentials.contains(SECRET) && !credentials.contains(TOKEN) && !credentials.contains(KEY_ID), "{credentials}");
-    assert_eq!(
-        files.read(&files.config()),
-        format!("[profile {profile}]\nregion = eu-west-1\ncredential_process = {PROGRAM} credential-process --profile {profile}\n")
-    );
-    assert_eq!(files.store_of(&profile), SecretStore::Keychain { account: profile.clone() });
-    keychain.delete(&profile).unwrap();
+    assert_eq!(files.read(&files.config()), format!("[profile {profile}]\nregion = eu-west-1\n{}", files.line(&profile)));
+    assert_eq!(files.store_of(&profile), SecretStore::Keychain { account: account.clone() });
+    assert_eq!(keychain.find(&profile).unwrap(), None, "no entry under the bare profile name");
+    keychain.delete(&account).unwrap();
 }
 
 #[test]
@@ -158,9 +173,9 @@ fn move_takes_keys_from_the_config_file_too() {
     let profile = fresh_account(&keychain, "move-from-config");
     let files = Files::new(&format!("[profile {profile}]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n"), "");
     vault::move_to_keychain(&mut files.load(), &keychain, &profile, Path::new(PROGRAM)).unwrap();
-    assert_eq!(keychain.get(&profile).unwrap(), key(KEY_ID, SECRET, None));
+    assert_eq!(keychain.get(&files.account(&profile)).unwrap(), key(KEY_ID, SECRET, None));
     assert!(!files.read(&files.config()).contains(SECRET));
-    keychain.delete(&profile).unwrap();
+    keychain.delete(&files.account(&profile)).unwrap();
 }
 
 #[test]
@@ -172,7 +187,7 @@ fn move_refuses_a_profile_whose_keys_cannot_leave_the_files_and_stores_nothing()
     let files = Files::new("", &credentials);
     let error = vault::move_to_keychain(&mut files.load(), &keychain, &profile, Path::new(PROGRAM)).unwrap_err();
     assert!(matches!(error, VaultError::Edit(_)), "{error}");
-    assert_eq!(keychain.find(&profile).unwrap(), None);
+    assert_eq!(keychain.find(&files.account(&profile)).unwrap(), None);
     assert_eq!(files.read(&files.credentials()), credentials);
 }
 
@@ -204,12 +219,12 @@ fn a_failed_config_save_during_move_leaves_the_files_unchanged_and_a_rerun_finis
     assert_eq!(files.read(&files.credentials()), credentials_section(&profile, None));
     assert_eq!(files.store_of(&profile), SecretStore::File);
     // The entry written before the save stays; it is a copy of the key in the files.
-    assert_eq!(keychain.get(&profile).unwrap(), key(KEY_ID, SECRET, None));
+    assert_eq!(keychain.get(&files.account(&profile)).unwrap(), key(KEY_ID, SECRET, None));
 
     vault::move_to_keychain(&mut files.load(), &keychain, &profile, Path::new(PROGRAM)).unwrap();
-    assert_eq!(files.store_of(&profile), SecretStore::Keychain { account: profile.clone() });
+    assert_eq!(files.store_of(&profile), SecretStore::Keychain { account: files.account(&profile) });
     assert!(files.read(&files.config()).contains("region = eu-west-2"));
-    keychain.delete(&profile).unwrap();
+    keychain.delete(&files.account(&profile)).unwrap();
 }
 
 #[test]
@@ -226,26 +241,77 @@ fn a_failed_credentials_save_during_move_keeps_the_key_in_both_places_and_a_reru
     // keychain holds the same key: the AWS tools get the right key whichever they pick.
     assert_eq!(files.read(&files.credentials()), changed);
     assert!(files.read(&files.config()).contains("credential_process"));
-    assert_eq!(keychain.get(&profile).unwrap(), key(KEY_ID, SECRET, None));
+    assert_eq!(keychain.get(&files.account(&profile)).unwrap(), key(KEY_ID, SECRET, None));
 
     vault::move_to_keychain(&mut files.load(), &keychain, &profile, Path::new(PROGRAM)).unwrap();
     assert_eq!(files.read(&files.credentials()), format!("# touched by another program\n[{profile}]\n"));
-    keychain.delete(&profile).unwrap();
+    keychain.delete(&files.account(&profile)).unwrap();
 }
 
 #[test]
 fn a_rerun_move_never_overwrites_a_different_key_in_the_keychain() {
     let keychain = keychain();
     let profile = fresh_account(&keychain, "move-two-keys");
+    let files = Files::new("", &credentials_section(&profile, None));
+    let config = format!("[profile {profile}]\n{}", files.line(&profile));
+    fs::write(files.config(), &config).unwrap();
+    let other = key("AKIAOTHERKEYEXAMPLE0", "other-secret", None);
+    keychain.store(&files.account(&profile), &other).unwrap();
+    let error = vault::move_to_keychain(&mut files.load(), &keychain, &profile, Path::new(PROGRAM)).unwrap_err();
+    assert!(matches!(error, VaultError::TwoKeys { .. }), "{error}");
+    assert_eq!(keychain.get(&files.account(&profile)).unwrap(), other);
+    assert_eq!(files.read(&files.credentials()), credentials_section(&profile, None));
+    assert_eq!(files.read(&files.config()), config);
+    keychain.delete(&files.account(&profile)).unwrap();
+}
+
+#[test]
+fn a_rerun_of_an_older_keyracks_interrupted_move_takes_the_key_in_the_files_to_its_own_entry() {
+    let keychain = keychain();
+    let profile = fresh_account(&keychain, "move-legacy-rerun");
+    // An older keyrack saved the config file (legacy line) but not the credentials file; the
+    // legacy entry now holds another key (another file set moved a profile of that name).
     let config = format!("[profile {profile}]\ncredential_process = {PROGRAM} credential-process --profile {profile}\n");
     let files = Files::new(&config, &credentials_section(&profile, None));
     let other = key("AKIAOTHERKEYEXAMPLE0", "other-secret", None);
     keychain.store(&profile, &other).unwrap();
-    let error = vault::move_to_keychain(&mut files.load(), &keychain, &profile, Path::new(PROGRAM)).unwrap_err();
-    assert!(matches!(error, VaultError::TwoKeys { .. }), "{error}");
-    assert_eq!(keychain.get(&profile).unwrap(), other);
-    assert_eq!(files.read(&files.credentials()), credentials_section(&profile, None));
+    vault::move_to_keychain(&mut files.load(), &keychain, &profile, Path::new(PROGRAM)).unwrap();
+    assert_eq!(keychain.get(&files.account(&profile)).unwrap(), key(KEY_ID, SECRET, None), "the key of these files");
+    assert_eq!(keychain.get(&profile).unwrap(), other, "the legacy entry is left to whoever uses it");
+    assert_eq!(files.read(&files.config()), format!("[profile {profile}]\n{}", files.line(&profile)));
     keychain.delete(&profile).unwrap();
+    keychain.delete(&files.account(&profile)).unwrap();
+}
+
+#[test]
+fn a_move_onto_an_entry_of_these_files_that_holds_another_key_is_refused() {
+    let keychain = keychain();
+    let files = Files::new("", &credentials_section("dev", None));
+    let other = key("AKIAOTHERKEYEXAMPLE0", "other-secret", None);
+    keychain.store(&files.account("dev"), &other).unwrap();
+    let error = vault::move_to_keychain(&mut files.load(), &keychain, "dev", Path::new(PROGRAM)).unwrap_err();
+    assert!(matches!(error, VaultError::EntryHoldsAnotherKey { .. }), "{error}");
+    let said = error.to_string();
+    assert!(said.contains("AKIAOTHERKEYEXAMPLE0") && said.contains(KEY_ID) && said.contains("nothing was changed"), "{said}");
+    assert!(!said.contains("other-secret") && !said.contains(SECRET));
+    assert_eq!(keychain.get(&files.account("dev")).unwrap(), other);
+    assert_eq!(files.read(&files.credentials()), credentials_section("dev", None));
+    assert_eq!(files.read(&files.config()), "");
+    keychain.delete(&files.account("dev")).unwrap();
+}
+
+#[test]
+fn a_moved_entry_is_labelled_with_the_config_file_it_belongs_to() {
+    let keychain = keychain();
+    let files = Files::new("", &credentials_section("dev", None));
+    vault::move_to_keychain(&mut files.load(), &keychain, "dev", Path::new(PROGRAM)).unwrap();
+    let out = Command::new("secret-tool").args(["search", "service", SERVICE, "username", &files.account("dev")]).output().expect("run secret-tool");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // secret-tool prints the secret too: only the label line is looked at, or shown.
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let label = printed.lines().find(|l| l.starts_with("label = ")).unwrap_or("no label").to_string();
+    assert_eq!(label, format!("label = AWS access key of profile dev in {} (keyrack)", files.config().display()));
+    keychain.delete(&files.account("dev")).unwrap();
 }
 
 #[test]
@@ -255,10 +321,10 @@ fn restore_writes_the_key_back_removes_credential_process_then_the_entry() {
     let files = Files::new(&format!("[profile {profile}]\nregion = eu-west-1\n"), &credentials_section(&profile, Some(TOKEN)));
     vault::move_to_keychain(&mut files.load(), &keychain, &profile, Path::new(PROGRAM)).unwrap();
     let outcome = vault::restore_from_keychain(&mut files.load(), &keychain, &profile).unwrap();
-    assert_eq!(outcome.removed_entry.as_deref(), Some(profile.as_str()));
+    assert_eq!(outcome.removed_entry, Some(files.account(&profile)));
     assert_eq!(files.read(&files.config()), format!("[profile {profile}]\nregion = eu-west-1\n"));
     assert_eq!(files.read(&files.credentials()), credentials_section(&profile, Some(TOKEN)));
-    assert_eq!(keychain.find(&profile).unwrap(), None);
+    assert_eq!(keychain.find(&files.account(&profile)).unwrap(), None);
 }
 
 #[test]
@@ -275,11 +341,11 @@ fn a_failed_config_save_during_restore_keeps_the_entry_and_a_rerun_finishes() {
     // Key in the credentials file, credential_process still in config, entry still there.
     assert_eq!(files.read(&files.credentials()), credentials_section(&profile, None));
     assert_eq!(files.read(&files.config()), config);
-    assert!(keychain.find(&profile).unwrap().is_some());
+    assert!(keychain.find(&files.account(&profile)).unwrap().is_some());
 
     vault::restore_from_keychain(&mut files.load(), &keychain, &profile).unwrap();
     assert!(!files.read(&files.config()).contains("credential_process"));
-    assert_eq!(keychain.find(&profile).unwrap(), None);
+    assert_eq!(keychain.find(&files.account(&profile)).unwrap(), None);
 }
 
 #[test]
@@ -295,8 +361,8 @@ fn a_failed_credentials_save_during_restore_changes_nothing() {
     assert!(error.to_string().contains("The files were not changed"), "{error}");
     assert_eq!(files.read(&files.config()), config);
     assert_eq!(files.read(&files.credentials()), "# touched\n");
-    assert_eq!(keychain.get(&profile).unwrap(), key(KEY_ID, SECRET, None));
-    keychain.delete(&profile).unwrap();
+    assert_eq!(keychain.get(&files.account(&profile)).unwrap(), key(KEY_ID, SECRET, None));
+    keychain.delete(&files.account(&profile)).unwrap();
 }
 
 #[test]
@@ -318,11 +384,11 @@ fn rename_moves_the_entry_and_points_credential_process_at_it() {
     let files = Files::new(&format!("[profile {old}]\nregion = eu-west-1\n"), &credentials_section(&old, None));
     vault::move_to_keychain(&mut files.load(), &keychain, &old, Path::new(PROGRAM)).unwrap();
     let outcome = vault::rename(&mut files.load(), &keychain, &old, &new).unwrap();
-    assert_eq!(outcome.removed_entry.as_deref(), Some(old.as_str()));
-    assert_eq!(files.store_of(&new), SecretStore::Keychain { account: new.clone() });
-    assert_eq!(keychain.get(&new).unwrap(), key(KEY_ID, SECRET, None));
-    assert_eq!(keychain.find(&old).unwrap(), None);
-    keychain.delete(&new).unwrap();
+    assert_eq!(outcome.removed_entry, Some(files.account(&old)));
+    assert_eq!(files.store_of(&new), SecretStore::Keychain { account: files.account(&new) });
+    assert_eq!(keychain.get(&files.account(&new)).unwrap(), key(KEY_ID, SECRET, None));
+    assert_eq!(keychain.find(&files.account(&old)).unwrap(), None);
+    keychain.delete(&files.account(&new)).unwrap();
 }
 
 #[test]
@@ -333,44 +399,47 @@ fn copy_gives_the_copy_its_own_entry_and_delete_removes_only_its_own() {
     let files = Files::new(&format!("[profile {source}]\nregion = eu-west-1\n"), &credentials_section(&source, None));
     vault::move_to_keychain(&mut files.load(), &keychain, &source, Path::new(PROGRAM)).unwrap();
     vault::copy(&mut files.load(), &keychain, &source, &copy).unwrap();
-    assert_eq!(files.store_of(&copy), SecretStore::Keychain { account: copy.clone() });
-    assert_eq!(keychain.get(&copy).unwrap(), keychain.get(&source).unwrap());
+    assert_eq!(files.store_of(&copy), SecretStore::Keychain { account: files.account(&copy) });
+    assert_eq!(keychain.get(&files.account(&copy)).unwrap(), keychain.get(&files.account(&source)).unwrap());
 
     let outcome = vault::delete(&mut files.load(), &keychain, &copy).unwrap();
-    assert_eq!(outcome.removed_entry.as_deref(), Some(copy.as_str()));
+    assert_eq!(outcome.removed_entry, Some(files.account(&copy)));
     assert!(!files.load().read(Dialect::Cli).profiles.contains_key(&copy));
-    assert_eq!(keychain.find(&copy).unwrap(), None);
-    assert!(keychain.find(&source).unwrap().is_some());
-    keychain.delete(&source).unwrap();
+    assert_eq!(keychain.find(&files.account(&copy)).unwrap(), None);
+    assert!(keychain.find(&files.account(&source)).unwrap().is_some());
+    keychain.delete(&files.account(&source)).unwrap();
 }
 
 #[test]
 fn an_entry_another_profile_still_uses_is_not_removed() {
     let keychain = keychain();
-    let shared = fresh_account(&keychain, "shared-entry");
-    let line = format!("credential_process = {PROGRAM} credential-process --profile {shared}\n");
-    let files = Files::new(&format!("[profile {shared}]\n{line}[profile alias]\n{line}"), "");
-    keychain.store(&shared, &key(KEY_ID, SECRET, None)).unwrap();
+    let files = Files::new("", "");
+    let line = files.line("shared");
+    fs::write(files.config(), format!("[profile shared]\n{line}[profile alias]\n{line}")).unwrap();
+    keychain.store(&files.account("shared"), &key(KEY_ID, SECRET, None)).unwrap();
     let outcome = vault::delete(&mut files.load(), &keychain, "alias").unwrap();
     assert_eq!(outcome.removed_entry, None);
-    assert!(keychain.find(&shared).unwrap().is_some());
-    keychain.delete(&shared).unwrap();
+    assert!(keychain.find(&files.account("shared")).unwrap().is_some());
+    keychain.delete(&files.account("shared")).unwrap();
 }
 
 #[test]
-fn list_tells_file_keychain_elsewhere_none_missing_entries_and_unused_entries() {
+fn list_tells_file_keychain_elsewhere_none_missing_entries_and_whose_the_unused_entries_are() {
     let keychain = keychain();
-    let moved = fresh_account(&keychain, "list-moved");
-    let lost = fresh_account(&keychain, "list-lost");
-    let unused = fresh_account(&keychain, "list-unused");
-    keychain.store(&moved, &key(KEY_ID, SECRET, None)).unwrap();
-    keychain.store(&unused, &key(KEY_ID, SECRET, None)).unwrap();
+    let files = Files::new("", &credentials_section("plain", None));
+    let (moved, unused) = (files.account("moved"), files.account("gone"));
+    let legacy = fresh_account(&keychain, "list-legacy");
+    let other_set = keyrack::keychain::account("ffffffffffff", "list-other");
+    for account in [&moved, &unused, &legacy, &other_set] {
+        keychain.store(account, &key(KEY_ID, SECRET, None)).unwrap();
+    }
     let config = format!(
-        "[profile moved]\ncredential_process = {PROGRAM} credential-process --profile {moved}\n\
-         [profile lost]\ncredential_process = {PROGRAM} credential-process --profile {lost}\n\
-         [profile role]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = plain\n[profile bare]\nregion = x\n"
+        "[profile moved]\n{}[profile lost]\n{}\
+         [profile role]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = plain\n[profile bare]\nregion = x\n",
+        files.line("moved"),
+        files.line("lost")
     );
-    let files = Files::new(&config, &credentials_section("plain", None));
+    fs::write(files.config(), config).unwrap();
     let listing = vault::list(&files.load(), Some(&keychain)).unwrap();
     let found: Vec<(&str, &str, Option<bool>)> = listing.profiles.iter().map(|p| (p.profile.as_str(), p.store.name(), p.entry_found)).collect();
     assert_eq!(
@@ -384,8 +453,12 @@ fn list_tells_file_keychain_elsewhere_none_missing_entries_and_unused_entries() 
         ]
     );
     assert!(listing.unused_entries.contains(&unused) && !listing.unused_entries.contains(&moved));
-    keychain.delete(&moved).unwrap();
-    keychain.delete(&unused).unwrap();
+    assert!(listing.unused_entries.iter().all(|a| a.starts_with(&files.set_id())), "only entries of these files are unused: {listing:?}");
+    assert!(listing.legacy_entries.contains(&legacy) && !listing.unused_entries.contains(&legacy));
+    assert!(listing.other_file_set_entries.contains(&other_set) && !listing.unused_entries.contains(&other_set));
+    for account in [&moved, &unused, &legacy, &other_set] {
+        keychain.delete(account).unwrap();
+    }
 }
 
 #[test]
@@ -423,4 +496,26 @@ fn keychain_holders_of_a_key_are_found_and_a_rotated_key_replaces_it_in_every_en
     for account in [first, second, other] {
         keychain.delete(&account).unwrap();
     }
+}
+
+#[test]
+fn a_profile_whose_line_names_another_file_sets_entry_reads_it_but_never_removes_it() {
+    let keychain = keychain();
+    // A config file copied from another project: its line names that project's entry.
+    let theirs = keyrack::keychain::account("ffffffffffff", "copied-from-elsewhere");
+    keychain.store(&theirs, &key(KEY_ID, SECRET, None)).unwrap();
+    let line = format!("credential_process = {PROGRAM} credential-process --profile copied-from-elsewhere --file-set ffffffffffff\n");
+    let files = Files::new(&format!("[profile dev]\n{line}[profile ops]\n{line}"), "");
+    assert_eq!(files.store_of("dev"), SecretStore::Keychain { account: theirs.clone() });
+
+    let restored = vault::restore_from_keychain(&mut files.load(), &keychain, "dev").unwrap();
+    assert!(files.read(&files.credentials()).contains(SECRET), "the key was read from their entry");
+    let outcome = vault::delete(&mut files.load(), &keychain, "ops").unwrap();
+    assert_eq!((restored.removed_entry, outcome.removed_entry), (None, None));
+    assert!(outcome.warnings.iter().any(|w| w.contains("belongs to another file set")), "{:?}", outcome.warnings);
+    assert_eq!(keychain.get(&theirs).unwrap(), key(KEY_ID, SECRET, None), "their entry is intact");
+    let error = vault::forget_entry(&files.load(), &keychain, &theirs).unwrap_err();
+    assert!(matches!(error, VaultError::EntryOfAnotherFileSet { .. }), "{error}");
+    assert!(keychain.find(&theirs).unwrap().is_some());
+    keychain.delete(&theirs).unwrap();
 }

@@ -258,7 +258,7 @@ impl World {
             paths: self.paths(),
             env: EndpointEnv::from_pairs([("AWS_ENDPOINT_URL", url)]),
             client: quick_retries(),
-            journal_dir: self.journal_dir(),
+            state_dir: self.state_dir().join("keyrack"),
             propagation: PropagationWait {
                 timeout: Duration::from_secs(3),
                 first_delay: Duration::from_millis(50),
@@ -317,6 +317,7 @@ impl World {
                 "{context}: profile {profile}'s key is not Active: {listed:?}"
             );
         }
+        assert_aws_cli_works(self, context);
     }
 
     /// Exactly one key, Active, held by both profiles, working; no journal left.
@@ -337,6 +338,7 @@ impl World {
         );
         let left = interrupted_rotations(&self.journal_dir()).unwrap();
         assert!(left.is_empty(), "{context}: journals left: {left:?}");
+        assert_aws_cli_works(self, context);
         key
     }
 
@@ -1038,7 +1040,7 @@ async fn an_interrupted_rotation_is_offered_until_it_is_finished() {
             "work",
             RotateOptions {
                 keep_old: true,
-                delete_inactive: false,
+                ..RotateOptions::default()
             },
         )
         .await?;
@@ -1079,4 +1081,341 @@ async fn an_interrupted_rotation_is_offered_until_it_is_finished() {
         .map(|k| k.status);
     assert_eq!(old_status, Some(AccessKeyStatus::Inactive));
     world.assert_files_hold_working_keys("finished").await;
+}
+
+// ------------------------------------------------------------------ other programs write too
+
+/// Another program that read the credentials file before the rotation and writes it back from
+/// that copy once the new key is in it (as tools that wait for an MFA code do), once or for
+/// as long as the test lets it. It writes atomically, as most tools do.
+struct StaleWriter {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<usize>>,
+}
+
+impl StaleWriter {
+    fn start(path: PathBuf, forever: bool) -> StaleWriter {
+        let stale = fs::read(&path).unwrap();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut writes = 0;
+            while !stopping.load(Ordering::SeqCst) {
+                if fs::read(&path).is_ok_and(|now| now != stale) {
+                    let tmp = path.with_extension("stale-writer.tmp");
+                    fs::write(&tmp, &stale).unwrap();
+                    fs::rename(&tmp, &path).unwrap();
+                    writes += 1;
+                    if !forever {
+                        break;
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            writes
+        });
+        StaleWriter {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops it; how many times it wrote its copy back.
+    fn stop(mut self) -> usize {
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread.take().unwrap().join().unwrap()
+    }
+}
+
+/// Every file under `dir`, recursively, with its bytes.
+fn every_file(dir: &std::path::Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(every_file(&path));
+        } else if let Ok(bytes) = fs::read(&path) {
+            found.push((path, bytes));
+        }
+    }
+    found
+}
+
+/// The AWS CLI from the venv signs with profile `work` and is told who it is (checked after
+/// every rotation scenario: keyrack's files must work for the AWS tools, not only for keyrack).
+fn assert_aws_cli_works(world: &World, context: &str) {
+    let out = world.aws_cli_identity("work");
+    assert!(out.status.success(), "{context}: {}", text_of(&out));
+    assert_eq!(stdout_json(&out)["Arn"], world.arn(), "{context}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_written_back_from_a_stale_copy_during_the_wait_gets_the_new_key_again() {
+    let world = World::new().await;
+    let proxy = Proxy::start(&world.stand.url, Fault::None).await;
+    proxy.refuse_new_keys_for(Duration::from_millis(1500));
+    let mut settings = world.settings(&proxy.url);
+    settings.propagation.timeout = Duration::from_secs(15);
+    let plan = plan_rotation(&settings, "work", RotateOptions::default())
+        .await
+        .unwrap();
+    let writer = StaleWriter::start(world.paths().credentials, false);
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let report = rotate(&settings, &plan, move |p| seen.lock().unwrap().push(p.clone()))
+        .await
+        .unwrap();
+    assert_eq!(writer.stop(), 1, "the other program wrote its copy back once");
+    let events = events.lock().unwrap();
+    let rewritten = events.iter().any(|p| {
+        matches!(p, Progress::Done { step: Step::WriteFiles { profiles, .. }, outcome }
+            if profiles == &["work".to_owned()] && outcome.contains("written again")
+                && outcome.contains(&world.paths().credentials.display().to_string()))
+    });
+    assert!(rewritten, "the new key was written again, naming the file: {events:?}");
+    assert_eq!(report.old_key, OldKeyFate::Deleted);
+    let new = world.assert_rotated_cleanly("after the stale write").await;
+    world.assert_only_keys_changed(&new);
+    world.assert_no_secret(&format!("{events:?} {report:?}"), &[&new]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_program_that_keeps_writing_the_old_key_back_leaves_the_old_key_working() {
+    let world = World::new().await;
+    let proxy = Proxy::start(&world.stand.url, Fault::None).await;
+    proxy.refuse_new_keys_for(Duration::from_millis(800));
+    let mut settings = world.settings(&proxy.url);
+    settings.propagation.timeout = Duration::from_secs(15);
+    let plan = plan_rotation(&settings, "work", RotateOptions::default())
+        .await
+        .unwrap();
+    let writer = StaleWriter::start(world.paths().credentials, true);
+    let result = rotate(&settings, &plan, |_| {}).await;
+    assert!(writer.stop() >= 2, "it kept writing");
+    let error = result.expect_err("the rotation cannot succeed against such a program");
+    let message = error.to_string();
+    assert!(
+        message.contains("keeps writing the old key back")
+            && message.contains(&world.paths().credentials.display().to_string()),
+        "the message names the file that changed under keyrack: {message}"
+    );
+    assert!(
+        !proxy.actions().contains(&"UpdateAccessKey".to_owned()),
+        "the old key was never touched"
+    );
+    let keys = stopped_keys(&error);
+    assert_eq!((keys[0].0, keys[0].1), (KeyRole::Old, KeyStatus::Active));
+    assert_eq!((keys[1].0, keys[1].1), (KeyRole::New, KeyStatus::Deleted));
+    world.assert_files_untouched();
+    world.assert_files_hold_working_keys("after giving up").await;
+    world.assert_no_secret(&format!("{error} {error:?}"), &[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_removed_between_the_plan_and_the_write_make_the_rotation_fail_not_succeed() {
+    let world = World::new().await;
+    let settings = world.settings(&world.stand.url);
+    let plan = plan_rotation(&settings, "work", RotateOptions::default())
+        .await
+        .unwrap();
+    let paths = world.paths();
+    let (config, credentials) = (world.config.clone(), world.credentials.clone());
+    let result = rotate(&settings, &plan, move |progress| {
+        // While AWS creates the key, someone removes both profiles that hold the old one.
+        if matches!(progress, Progress::Started { step: Step::CreateKey }) {
+            let cut = |text: &str, from: &str| text[..text.find(from).unwrap()].to_owned();
+            fs::write(&paths.credentials, cut(&credentials, "# the work key")).unwrap();
+            fs::write(&paths.config, cut(&config, "# CI shares the work key")).unwrap();
+        }
+    })
+    .await;
+    let error = result.expect_err("writing the new key to no profile is a failure");
+    let message = error.to_string();
+    assert!(message.contains("no profile holds the key"), "{message}");
+    let listed = world.stand.keys_of(&world.user).await;
+    assert_eq!(listed.len(), 1, "the new key was deleted again: {listed:?}");
+    assert_eq!(
+        (listed[0].access_key_id.as_str(), listed[0].status),
+        (world.old.access_key_id.as_str(), AccessKeyStatus::Active),
+        "the old key is untouched"
+    );
+    assert_eq!(world.stand.arn_of(&world.old).await, Ok(world.arn()));
+    assert!(interrupted_rotations(&world.journal_dir()).unwrap().is_empty());
+    world.assert_no_secret(&format!("{error} {error:?}"), &[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_planned_for_deletion_is_kept_when_a_profile_holds_it_by_then() {
+    let world = World::new().await;
+    let spare = world.stand.new_key(&world.user).await;
+    let params = [
+        ("UserName", world.user.as_str()),
+        ("AccessKeyId", spare.access_key_id.as_str()),
+        ("Status", "Inactive"),
+    ];
+    world.stand.admin_call("UpdateAccessKey", &params).await;
+    let settings = world.settings(&world.stand.url);
+    let options = RotateOptions {
+        delete_inactive: true,
+        ..RotateOptions::default()
+    };
+    let plan = plan_rotation(&settings, "work", options).await.unwrap();
+    assert_eq!(plan.delete_first.len(), 1);
+    // Meanwhile the person puts the spare key into a profile, to use it again.
+    let spare_profile = format!(
+        "{}\n[spare]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        world.credentials,
+        spare.access_key_id,
+        spare.secret_access_key.expose()
+    );
+    fs::write(world.paths().credentials, &spare_profile).unwrap();
+    let error = rotate(&settings, &plan, |_| {}).await.unwrap_err();
+    assert!(
+        matches!(error, RotationError::PlanOutdated { .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("profile 'spare'"), "{error}");
+    let listed = world.stand.keys_of(&world.user).await;
+    assert!(
+        listed.iter().any(|k| k.access_key_id == spare.access_key_id),
+        "the spare key a profile holds was not deleted: {listed:?}"
+    );
+    assert_eq!(world.read("credentials"), spare_profile);
+    world.assert_no_secret(&format!("{error} {error:?}"), &[&spare]);
+}
+
+/// Two file sets hold the same key (a project's copy of the credentials). A rotation
+/// interrupted in one is finished only there: from the other, it is refused with the files named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_rotation_is_finished_only_on_the_files_it_ran_on() {
+    let world = World::new().await;
+    let elsewhere = tempfile::tempdir().unwrap();
+    let other = FilePaths {
+        config: elsewhere.path().join("config"),
+        credentials: elsewhere.path().join("credentials"),
+    };
+    fs::write(&other.config, &world.config).unwrap();
+    fs::write(&other.credentials, &world.credentials).unwrap();
+
+    let proxy = Proxy::start(&world.stand.url, Fault::HoldAfter(5)).await;
+    let settings = world.settings(&proxy.url);
+    let mut run = tokio::spawn(async move {
+        let plan = plan_rotation(&settings, "work", RotateOptions::default()).await?;
+        rotate(&settings, &plan, |_| {}).await
+    });
+    tokio::select! {
+        _ = proxy.held() => { run.abort(); let _ = (&mut run).await; }
+        finished = &mut run => panic!("never held: {finished:?}"),
+    }
+    let interrupted = interrupted_rotations(&world.journal_dir()).unwrap().remove(0);
+    let new = world.key_of("work");
+    assert_eq!(interrupted.new_key_id.as_ref(), Some(&new.access_key_id));
+
+    // The app, opened on the other files, offers to finish it.
+    let mut from_elsewhere = world.settings(&world.stand.url);
+    from_elsewhere.paths = other.clone();
+    let refused = plan_recovery(&from_elsewhere, &interrupted, RotateOptions::default()).await;
+    let error = refused.expect_err("the journal's files are not these");
+    let message = error.to_string();
+    assert!(
+        message.contains(&world.paths().config.display().to_string())
+            && message.contains(&world.paths().credentials.display().to_string()),
+        "{message}"
+    );
+    let also_refused = plan_rotation(&from_elsewhere, "work", RotateOptions::default()).await;
+    assert!(also_refused.is_err(), "{also_refused:?}");
+    world.assert_files_hold_working_keys("refused elsewhere").await;
+    assert_eq!(fs::read_to_string(&other.credentials).unwrap(), world.credentials);
+
+    let settings = world.settings(&world.stand.url);
+    let plan = plan_recovery(&settings, &interrupted, RotateOptions::default())
+        .await
+        .unwrap();
+    rotate(&settings, &plan, |_| {}).await.unwrap();
+    assert_eq!(world.assert_rotated_cleanly("finished on its files").await, new);
+}
+
+/// The new key's secret is never only in memory: killed after another program wrote both files
+/// back, the next run still finishes with the key the first run created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_killed_after_its_files_were_written_back_finishes_with_its_own_new_key() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !info.to_string().contains("simulated kill") {
+            default_hook(info)
+        }
+    }));
+    let world = World::new().await;
+    let settings = world.settings(&world.stand.url);
+    let (paths, config, credentials) = (world.paths(), world.config.clone(), world.credentials.clone());
+    let run = tokio::spawn(async move {
+        let plan = plan_rotation(&settings, "work", RotateOptions::default()).await?;
+        rotate(&settings, &plan, move |progress| {
+            if matches!(progress, Progress::Started { step: Step::VerifyNewKey { .. } }) {
+                fs::write(&paths.config, &config).unwrap();
+                fs::write(&paths.credentials, &credentials).unwrap();
+                panic!("simulated kill");
+            }
+        })
+        .await
+    });
+    assert!(run.await.unwrap_err().is_panic());
+    let interrupted = interrupted_rotations(&world.journal_dir()).unwrap().remove(0);
+    let created = interrupted.new_key_id.clone().expect("the key was created");
+    world.assert_files_untouched();
+
+    let second = world
+        .rotate_via(&world.stand.url, RotateOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(second.new_key_id, created, "the first run's key, not a third one");
+    let new = world.assert_rotated_cleanly("after the second run").await;
+    world.assert_only_keys_changed(&new);
+    for (path, bytes) in every_file(&world.state_dir()) {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains(new.secret_access_key.expose()),
+            "{} still holds the new secret once the rotation closed",
+            path.display()
+        );
+    }
+}
+
+/// The user may choose to keep the new key when such a program stops the rotation: the old key
+/// stays Active, the new key waits (kept safely) and the next run finishes with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_asked_the_new_key_is_kept_for_the_next_run_after_such_a_program_stopped_it() {
+    let world = World::new().await;
+    let proxy = Proxy::start(&world.stand.url, Fault::None).await;
+    proxy.refuse_new_keys_for(Duration::from_millis(800));
+    let mut settings = world.settings(&proxy.url);
+    settings.propagation.timeout = Duration::from_secs(15);
+    let options = RotateOptions {
+        keep_new_on_stop: true,
+        ..RotateOptions::default()
+    };
+    let plan = plan_rotation(&settings, "work", options).await.unwrap();
+    let writer = StaleWriter::start(world.paths().credentials, true);
+    let result = rotate(&settings, &plan, |_| {}).await;
+    assert!(writer.stop() >= 2, "it kept writing");
+    let error = result.expect_err("stopped by the other program");
+    let RotationError::Stopped(stopped) = &error else {
+        panic!("{error:?}")
+    };
+    assert!(stopped.unfinished, "the journal stays for the next run");
+    let keys = stopped_keys(&error);
+    assert_eq!((keys[0].0, keys[0].1), (KeyRole::Old, KeyStatus::Active));
+    assert_eq!((keys[1].0, keys[1].1), (KeyRole::New, KeyStatus::Active));
+    assert!(error.to_string().contains("is kept, Active"), "{error}");
+    world.assert_files_hold_working_keys("stopped, both keys kept").await;
+
+    let kept = interrupted_rotations(&world.journal_dir()).unwrap().remove(0);
+    let report = world
+        .rotate_via(&world.stand.url, RotateOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(Some(report.new_key_id), kept.new_key_id, "finished with the kept key");
+    let new = world.assert_rotated_cleanly("finished later").await;
+    world.assert_only_keys_changed(&new);
+    world.assert_no_secret(&format!("{error} {error:?}"), &[&new]);
 }

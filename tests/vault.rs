@@ -19,6 +19,16 @@ const TOKEN: &str = "FwoGZXIvYXdzEXAMPLETOKENVALUE";
 
 /// keyrack run on a home's files.
 impl Home {
+    /// The account of `profile`'s keychain entry for this home's files.
+    fn account(&self, profile: &str) -> String {
+        keyrack::keychain::account(&keyrack::files::FilePaths { config: self.config(), credentials: self.credentials() }.set_id(), profile)
+    }
+
+    /// ` --file-set SETID`, as keyrack writes it after `--profile NAME` for this home's files.
+    fn file_set_flag(&self) -> String {
+        format!(" --file-set {}", keyrack::files::FilePaths { config: self.config(), credentials: self.credentials() }.set_id())
+    }
+
     /// Run keyrack; no secret may appear in what it prints.
     fn keyrack(&self, args: &[&str]) -> Output {
         let out = self.command(Path::new(env!("CARGO_BIN_EXE_keyrack")), args).output().unwrap();
@@ -76,14 +86,15 @@ fn vault_move_then_credential_process_prints_exactly_the_contract_json() {
     let (config, credentials) = home.files();
     assert!(!credentials.contains(SECRET) && !credentials.contains(TOKEN) && !credentials.contains(KEY_ID), "{credentials}");
     let program = env!("CARGO_BIN_EXE_keyrack");
-    assert!(config.contains(&format!("credential_process = {program} credential-process --profile {profile}\n")), "{config}");
+    let set = home.file_set_flag();
+    assert!(config.contains(&format!("credential_process = {program} credential-process --profile {profile}{set}\n")), "{config}");
 
-    let out = Command::new(program).args(["credential-process", "--profile", &profile]).output().unwrap();
+    let out = Command::new(program).args(["credential-process", "--profile", &profile, "--file-set", &set[" --file-set ".len()..]]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty());
     let expected = format!("{{\"Version\":1,\"AccessKeyId\":\"{KEY_ID}\",\"SecretAccessKey\":\"{SECRET}\",\"SessionToken\":\"{TOKEN}\"}}\n");
     assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
-    keychain.delete(&profile).unwrap();
+    keychain.delete(&home.account(&profile)).unwrap();
 }
 
 #[test]
@@ -106,9 +117,9 @@ fn vault_restore_puts_the_files_back_as_they_were_and_removes_the_entry() {
     let home = Home::new(&config, &credentials);
     succeeded(&home.keyrack(&["vault", "move", &profile]));
     let said = succeeded(&home.keyrack(&["vault", "restore", &profile]));
-    assert!(said.contains(&format!("removed the keychain entry '{profile}'")), "{said}");
+    assert!(said.contains(&format!("removed the keychain entry '{}'", home.account(&profile))), "{said}");
     assert_eq!(home.files(), (config, credentials));
-    assert_eq!(keychain.find(&profile).unwrap(), None);
+    assert_eq!(keychain.find(&home.account(&profile)).unwrap(), None);
 }
 
 #[test]
@@ -116,10 +127,12 @@ fn the_app_list_shows_a_keychain_profiles_key_id_from_its_entry_and_never_its_se
     let keychain = keychain();
     let moved = fresh_account(&keychain, "app-list-key-id");
     let gone = fresh_account(&keychain, "app-list-no-entry");
+    let home = Home::new("", &credentials_section(&moved, KEY_ID, SECRET, None));
     let config = format!(
-        "[profile {moved}]\nregion = eu-west-1\n[profile {gone}]\ncredential_process = /usr/bin/keyrack credential-process --profile {gone}\n"
+        "[profile {moved}]\nregion = eu-west-1\n[profile {gone}]\ncredential_process = /usr/bin/keyrack credential-process --profile {gone}{}\n",
+        home.file_set_flag()
     );
-    let home = Home::new(&config, &credentials_section(&moved, KEY_ID, SECRET, None));
+    fs::write(home.config(), config).unwrap();
     succeeded(&home.keyrack(&["vault", "move", &moved]));
 
     let files = keyrack::files::AwsFiles::load(&keyrack::files::FilePaths { config: home.config(), credentials: home.credentials() }).unwrap();
@@ -132,7 +145,7 @@ fn the_app_list_shows_a_keychain_profiles_key_id_from_its_entry_and_never_its_se
     assert_eq!(key_id(&snapshot, &moved).as_deref(), Some(KEY_ID));
     assert_eq!(key_id(&snapshot, &gone), None, "no entry: nothing to show, and no failure");
     assert!(!serde_json::to_string(&snapshot).unwrap().contains(SECRET));
-    keychain.delete(&moved).unwrap();
+    keychain.delete(&home.account(&moved)).unwrap();
 }
 
 #[test]
@@ -159,7 +172,7 @@ fn vault_list_and_profiles_show_where_each_secret_lives() {
     let profiles: serde_json::Value = serde_json::from_str(&succeeded(&home.keyrack(&["profiles", "--json"]))).unwrap();
     assert_eq!(profiles["secret_stores"], serde_json::json!({moved.clone(): "keychain", "role": "elsewhere", "plain": "file"}));
     assert_eq!(profiles["profiles"]["plain"]["aws_secret_access_key"], "********", "the existing members are unchanged");
-    keychain.delete(&moved).unwrap();
+    keychain.delete(&home.account(&moved)).unwrap();
 }
 
 #[test]
@@ -168,7 +181,7 @@ fn vault_list_fails_when_a_keychain_profile_has_lost_its_entry() {
     let profile = fresh_account(&keychain, "cli-list-lost");
     let home = Home::new("", &credentials_section(&profile, KEY_ID, SECRET, None));
     succeeded(&home.keyrack(&["vault", "move", &profile]));
-    keychain.delete(&profile).unwrap();
+    keychain.delete(&home.account(&profile)).unwrap();
     let out = home.keyrack(&["vault", "list"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("MISSING"));
     assert!(failure_line(&out).contains(&profile));
@@ -183,21 +196,22 @@ fn rename_copy_and_delete_take_the_keychain_entry_along() {
     let home = Home::new("", &credentials_section(&first, KEY_ID, SECRET, None));
     succeeded(&home.keyrack(&["vault", "move", &first]));
 
-    succeeded(&home.keyrack(&["rename", &first, &second]));
-    assert_eq!(keychain.find(&first).unwrap(), None);
-    assert_eq!(keychain.get(&second).unwrap().credentials.access_key_id, KEY_ID);
-    assert!(home.files().0.contains(&format!("credential-process --profile {second}\n")));
+    let [first, second, third] = [&first, &second, &third].map(|p| (p.clone(), home.account(p)));
+    succeeded(&home.keyrack(&["rename", &first.0, &second.0]));
+    assert_eq!(keychain.find(&first.1).unwrap(), None);
+    assert_eq!(keychain.get(&second.1).unwrap().credentials.access_key_id, KEY_ID);
+    assert!(home.files().0.contains(&format!("credential-process --profile {}{}\n", second.0, home.file_set_flag())));
 
-    succeeded(&home.keyrack(&["copy", &second, &third]));
-    assert_eq!(keychain.get(&third).unwrap(), keychain.get(&second).unwrap());
+    succeeded(&home.keyrack(&["copy", &second.0, &third.0]));
+    assert_eq!(keychain.get(&third.1).unwrap(), keychain.get(&second.1).unwrap());
 
-    let asked = failure_line(&home.keyrack(&["delete", &third]));
+    let asked = failure_line(&home.keyrack(&["delete", &third.0]));
     assert!(asked.contains("and its key from the keychain; add --yes to confirm"), "{asked}");
-    assert!(keychain.find(&third).unwrap().is_some(), "nothing is removed before --yes");
-    succeeded(&home.keyrack(&["delete", &third, "--yes"]));
-    assert_eq!(keychain.find(&third).unwrap(), None);
-    assert!(keychain.find(&second).unwrap().is_some());
-    keychain.delete(&second).unwrap();
+    assert!(keychain.find(&third.1).unwrap().is_some(), "nothing is removed before --yes");
+    succeeded(&home.keyrack(&["delete", &third.0, "--yes"]));
+    assert_eq!(keychain.find(&third.1).unwrap(), None);
+    assert!(keychain.find(&second.1).unwrap().is_some());
+    keychain.delete(&second.1).unwrap();
 }
 
 #[test]
@@ -210,7 +224,7 @@ fn vault_move_refuses_a_profile_already_in_the_keychain_in_one_line() {
     let line = failure_line(&home.keyrack(&["vault", "move", &profile]));
     assert!(line.contains("already in the keychain") && line.contains("nothing was changed"), "{line}");
     assert_eq!(home.files(), before);
-    keychain.delete(&profile).unwrap();
+    keychain.delete(&home.account(&profile)).unwrap();
 }
 
 // --- Without a Secret Service: a clear error and nothing lost. These need no keyring. ---
@@ -391,7 +405,7 @@ fn after_vault_move_the_aws_cli_signs_through_credential_process_and_no_secret_i
 
     succeeded(&home.keyrack(&["vault", "restore", &profile]));
     assert_eq!(aws_caller_arn(&home, &moto, &profile).expect("the key works from the file again"), arn);
-    assert_eq!(keychain.find(&profile).unwrap(), None);
+    assert_eq!(keychain.find(&home.account(&profile)).unwrap(), None);
 }
 
 #[test]
@@ -412,10 +426,13 @@ fn a_keyrack_installed_under_a_path_with_spaces_is_quoted_so_the_aws_cli_runs_it
     assert_no_secret(&out);
     succeeded(&out);
     let config = home.files().0;
-    assert!(config.contains(&format!("credential_process = \"{}\" credential-process --profile {profile}\n", program.display())), "{config}");
+    assert!(
+        config.contains(&format!("credential_process = \"{}\" credential-process --profile {profile}{}\n", program.display(), home.file_set_flag())),
+        "{config}"
+    );
     let arn = aws_caller_arn(&home, &moto, &profile).expect("the AWS CLI splits the quoted path back");
     assert!(arn.ends_with(":user/alice"), "{arn}");
-    keychain.delete(&profile).unwrap();
+    keychain.delete(&home.account(&profile)).unwrap();
 }
 
 #[test]
@@ -423,8 +440,15 @@ fn the_credential_process_line_splits_back_the_same_for_botocore_and_for_sh() {
     let programs = ["/usr/local/bin/keyrack", "/opt/My Tools/keyrack", "/o p/$HOME \"q\" back\\slash/keyrack", "/a/it's here/keyrack"];
     for program in programs {
         for account in ["dev", "team/prod@corp:1+x%"] {
-            let line = keyrack::vault::KeyrackCommand::new(Path::new(program), account).to_line().unwrap();
-            let expected = vec![program.to_string(), "credential-process".into(), "--profile".into(), account.to_string()];
+            let line = keyrack::vault::KeyrackCommand::new(Path::new(program), account, "0123456789ab").to_line().unwrap();
+            let expected = vec![
+                program.to_string(),
+                "credential-process".into(),
+                "--profile".into(),
+                account.to_string(),
+                "--file-set".into(),
+                "0123456789ab".into(),
+            ];
             // botocore: compat_shell_split, which is shlex.split on Unix.
             let python = Command::new(support::venv_bin("python"))
                 .args(["-c", "import json, shlex, sys; print(json.dumps(shlex.split(sys.argv[1])))", &line])
@@ -507,10 +531,10 @@ fn rotating_a_keychain_profile_writes_the_new_key_into_every_entry_and_file_that
     assert!(out.status.success(), "rotate failed:\n{printed}");
     assert!(!printed.contains(&old_secret), "a secret was printed");
 
-    let new = keychain.get(&moved).unwrap().credentials;
+    let new = keychain.get(&home.account(&moved)).unwrap().credentials;
     assert_ne!(new.access_key_id, alice.access_key_id);
     assert!(!printed.contains(new.secret_access_key.expose()), "a secret was printed");
-    assert_eq!(keychain.get(&also_moved).unwrap().credentials, new, "every entry that held the old key");
+    assert_eq!(keychain.get(&home.account(&also_moved)).unwrap().credentials, new, "every entry that held the old key");
     let (config_after, credentials_after) = home.files();
     assert!(credentials_after.contains(&credentials_section("plain", &new.access_key_id, new.secret_access_key.expose(), None)));
     assert!(!credentials_after.contains(&old_secret) && !config_after.contains(new.secret_access_key.expose()));
@@ -522,8 +546,8 @@ fn rotating_a_keychain_profile_writes_the_new_key_into_every_entry_and_file_that
     let keys = runtime.block_on(iam::list_access_keys(&client, &moto.endpoint(Service::Iam), &new, Some("alice"))).unwrap();
     let ids: Vec<&str> = keys.iter().map(|k| k.access_key_id.as_str()).collect();
     assert_eq!(ids, [new.access_key_id.as_str()], "the old key is deleted");
-    keychain.delete(&moved).unwrap();
-    keychain.delete(&also_moved).unwrap();
+    keychain.delete(&home.account(&moved)).unwrap();
+    keychain.delete(&home.account(&also_moved)).unwrap();
 }
 
 #[test]
@@ -564,9 +588,9 @@ fn after_vault_move_no_file_keyrack_writes_holds_the_moved_secret() {
         .unwrap();
     assert_no_secret(&out);
     succeeded(&out);
-    assert_eq!(keychain.get(&profile).unwrap().credentials.secret_access_key.expose(), SECRET, "the key is safe in the keychain");
+    assert_eq!(keychain.get(&home.account(&profile)).unwrap().credentials.secret_access_key.expose(), SECRET, "the key is safe in the keychain");
     let left = support::files_holding(home.path(), &[SECRET, TOKEN]);
     assert!(left.is_empty(), "the moved secret is still on disk in {left:?}");
     assert!(home.files().1.contains(other.1), "the other profile's key is untouched");
-    keychain.delete(&profile).unwrap();
+    keychain.delete(&home.account(&profile)).unwrap();
 }

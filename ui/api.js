@@ -22,7 +22,8 @@ export function checkIdentities(profiles, onResult) {
 }
 
 /** A rotation's plan (changes nothing); the shell keeps it for `rotateKey`. */
-export const rotationPlan = (profile, keepOld, deleteInactive) => invoke("rotation_plan", { profile, keepOld, deleteInactive });
+export const rotationPlan = (profile, keepOld, deleteInactive, keepNewOnStop = false) =>
+  invoke("rotation_plan", { profile, keepOld, deleteInactive, keepNewOnStop });
 export const recoveryPlan = (oldKeyId) => invoke("recovery_plan", { oldKeyId });
 
 /** Runs the plan last shown; `onProgress(event)` gets each step as it starts, waits and ends. */

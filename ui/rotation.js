@@ -14,6 +14,7 @@ const STEPS = [
   ["delete_old_key", "Delete the old key"],
   ["restore_old_key", "Put the old key back"],
   ["delete_new_key", "Delete the unusable new key"],
+  ["reactivate_old_key", "Make the old key Active again"],
 ];
 const LABEL = Object.fromEntries(STEPS);
 
@@ -83,6 +84,7 @@ function showRefusal(profile, ctx, error, options) {
 
 function showPlan(plan, ctx, options) {
   const keepOld = el("input", { type: "checkbox", id: "keep-old", checked: plan.old_key === "inactive" });
+  const keepNew = el("input", { type: "checkbox", id: "keep-new-on-stop", checked: plan.options.keep_new_on_stop });
   const finishing = plan.course && plan.course.course === "finish_interrupted";
   const parts = [
     el("div", { class: "plan" },
@@ -101,13 +103,14 @@ function showPlan(plan, ctx, options) {
   }
   parts.push(
     el("p", { text: "Then a new key is created and written to the profiles above; keyrack proves it works, switches the old key Inactive and deletes it." }),
-    el("label", { class: "checkbox", for: "keep-old" }, keepOld, el("span", { text: "Keep the old key (Inactive) instead of deleting it, so it can be switched back on in the IAM console" })));
+    el("label", { class: "checkbox", for: "keep-old" }, keepOld, el("span", { text: "Keep the old key (Inactive) instead of deleting it, so it can be switched back on in the IAM console" })),
+    el("label", { class: "checkbox", for: "keep-new-on-stop" }, keepNew, el("span", { text: "If another program keeps writing the old key back into the files, keep the new key for a later run instead of deleting it (the old key stays Active either way)" })));
   $("#rotate-content").replaceChildren(...parts);
   const start = el("button", { type: "button", class: "primary", id: "rotate-start", text: finishing ? "Finish the rotation" : "Rotate now", onclick: async () => {
-    if (keepOld.checked !== (plan.old_key === "inactive")) {
+    if (keepOld.checked !== (plan.old_key === "inactive") || keepNew.checked !== plan.options.keep_new_on_stop) {
       // The choice changed the plan: plan again with it, then run that plan.
       try {
-        plan = await api.rotationPlan(plan.profile, keepOld.checked, options.deleteInactive);
+        plan = await api.rotationPlan(plan.profile, keepOld.checked, options.deleteInactive, keepNew.checked);
       } catch (error) {
         showRefusal({ name: plan.profile }, ctx, error, options);
         return;

@@ -39,6 +39,8 @@ impl AppState {
     /// result as seen, with the watcher kept out until it is recorded.
     pub fn writing<T>(&self, write: impl FnOnce(&Seen) -> Result<T, Failure>) -> Result<T, Failure> {
         let mut seen = self.seen.lock().expect("seen lock");
+        let _lock = keyrack::files::lock::lock(&self.paths, "the keyrack app")
+            .map_err(|e| Failure::new(e.code(), e.to_string()))?;
         let result = write(&seen);
         if let Ok(files) = AwsFiles::load(&self.paths) {
             seen.record(files);

@@ -20,8 +20,15 @@ fn settings(state: &AppState) -> RotationSettings {
 /// Work out the rotation of `profile`'s key (changes nothing) and remember it as the plan the
 /// person is looking at.
 #[tauri::command]
-pub async fn rotation_plan(state: State<'_, AppState>, profile: String, keep_old: bool, delete_inactive: bool) -> Result<RotationPlan, Failure> {
-    let plan = rotation::plan_rotation(&settings(&state), &profile, RotateOptions { keep_old, delete_inactive }).await?;
+pub async fn rotation_plan(
+    state: State<'_, AppState>,
+    profile: String,
+    keep_old: bool,
+    delete_inactive: bool,
+    keep_new_on_stop: bool,
+) -> Result<RotationPlan, Failure> {
+    let options = RotateOptions { keep_old, delete_inactive, keep_new_on_stop };
+    let plan = rotation::plan_rotation(&settings(&state), &profile, options).await?;
     *state.rotation_plan.lock().expect("plan lock") = Some(plan.clone());
     Ok(plan)
 }
@@ -30,12 +37,12 @@ pub async fn rotation_plan(state: State<'_, AppState>, profile: String, keep_old
 #[tauri::command]
 pub async fn recovery_plan(state: State<'_, AppState>, old_key_id: String) -> Result<RotationPlan, Failure> {
     let settings = settings(&state);
-    let journal = rotation::interrupted_rotations(&settings.journal_dir)
+    let journal = rotation::interrupted_rotations(&settings.journal_dir())
         .map_err(RotationError::from)?
         .into_iter()
         .find(|j| j.old_key_id == old_key_id)
         .ok_or_else(|| Failure::new("nothing_to_recover", "that rotation is no longer interrupted; nothing to finish"))?;
-    let plan = rotation::plan_recovery(&settings, &journal, RotateOptions { keep_old: journal.keep_old, delete_inactive: false }).await?;
+    let plan = rotation::plan_recovery(&settings, &journal, RotateOptions { keep_old: journal.keep_old, ..RotateOptions::default() }).await?;
     *state.rotation_plan.lock().expect("plan lock") = Some(plan.clone());
     Ok(plan)
 }
@@ -59,5 +66,5 @@ pub async fn rotate_key(state: State<'_, AppState>, on_progress: Channel<Progres
 /// Rotations that were interrupted (the app was closed, the network dropped) and not finished.
 #[tauri::command]
 pub fn interrupted_rotations(state: State<'_, AppState>) -> Result<Vec<Journal>, Failure> {
-    Ok(rotation::interrupted_rotations(&settings(&state).journal_dir).map_err(RotationError::from)?)
+    Ok(rotation::interrupted_rotations(&settings(&state).journal_dir()).map_err(RotationError::from)?)
 }

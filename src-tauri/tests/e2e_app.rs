@@ -568,7 +568,12 @@ async fn the_keychain_button_moves_a_key_out_of_the_file_and_back_while_the_aws_
     assert!(left.is_empty(), "the moved secret is still on disk in {left:?}");
     // The command the AWS tools run is the keyrack installed beside the app.
     let beside_app = support::desktop::app_binary().with_file_name("keyrack");
-    assert!(config_moved.contains(&format!("credential_process = {} credential-process --profile {profile}\n", beside_app.display())), "{config_moved}");
+    // Its entry is the one of this file set (the HOME's two files).
+    let set = keyrack::files::FilePaths { config: home.path().join(".aws/config"), credentials: home.path().join(".aws/credentials") }.set_id();
+    assert!(
+        config_moved.contains(&format!("credential_process = {} credential-process --profile {profile} --file-set {set}\n", beside_app.display())),
+        "{config_moved}"
+    );
     assert!(caller_arn().ends_with(":user/carol"), "the AWS CLI signs through keyrack's credential_process");
 
     app.click("#vault-move").await;
@@ -587,6 +592,6 @@ async fn the_keychain_button_moves_a_key_out_of_the_file_and_back_while_the_aws_
     assert_eq!(seen["profiles"][&profile]["aws_access_key_id"], key.as_str());
     assert_eq!(seen["profiles"][&profile]["aws_secret_access_key"], "********", "botocore reads a secret (its helper masks it)");
     assert!(credentials_back.contains(&format!("aws_secret_access_key = {secret}\n")), "the secret is back in the file");
-    assert_eq!(keychain.find(&profile).unwrap(), None, "the keychain entry is gone");
+    assert_eq!(keychain.find(&keyrack::keychain::account(&set, &profile)).unwrap(), None, "the keychain entry is gone");
     assert!(caller_arn().ends_with(":user/carol"), "the AWS CLI reads the key from the file again");
 }

@@ -1,4 +1,4 @@
-//! `keyrack credential-process --profile NAME`: what the AWS tools run (through the profile's
+//! `keyrack credential-process --profile NAME --file-set SETID`: what the AWS tools run (through the profile's
 //! `credential_process`) for a profile whose key is in the keychain. It prints exactly the JSON
 //! of the credential_process contract on stdout:
 //!
@@ -10,15 +10,24 @@
 //! with one line on stderr, which the AWS CLI shows as is: never a secret there.
 //!
 //! It runs before every AWS call a user makes, so it does the least possible: it reads no file,
-//! starts no async runtime, and makes one keychain lookup.
+//! starts no async runtime, and makes one keychain lookup: the entry `SETID:NAME`, or `NAME` for
+//! a line from before entries were per file set (no `--file-set`).
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use keyrack::keychain::{Keychain, StoredKey};
+use keyrack::keychain::{self, Keychain, StoredKey};
 
-pub fn run(profile: &str) -> ExitCode {
-    let answer = Keychain::open().and_then(|keychain| keychain.get(profile));
+pub fn run(profile: &str, file_set: Option<&str>) -> ExitCode {
+    let account = match file_set {
+        Some(set) if keychain::is_file_set_id(set) => keychain::account(set, profile),
+        Some(_) => {
+            eprintln!("keyrack: the --file-set of profile '{profile}' is not a file set id (12 hex digits, as `keyrack vault move` writes it)");
+            return ExitCode::FAILURE;
+        }
+        None => profile.to_string(),
+    };
+    let answer = Keychain::open().and_then(|keychain| keychain.get(&account));
     let key = match answer {
         Ok(key) => key,
         Err(error) => {

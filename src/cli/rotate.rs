@@ -17,6 +17,7 @@ pub struct Choices {
     pub yes: bool,
     pub keep_old: bool,
     pub delete_inactive: bool,
+    pub keep_new_on_stop: bool,
     pub json: bool,
 }
 
@@ -35,6 +36,7 @@ pub fn run(paths: &FilePaths, profile: &str, choices: Choices) -> Result<ExitCod
     let options = RotateOptions {
         keep_old: choices.keep_old,
         delete_inactive: choices.delete_inactive,
+        keep_new_on_stop: choices.keep_new_on_stop,
     };
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| format!("could not start the async runtime: {e}"))?;

@@ -1,6 +1,6 @@
-//! `keyrack vault move | restore | list`, and the keychain side of `rename`, `copy` and `delete`
-//! for profiles whose key is in the keychain. The work is in `keyrack::vault`; this module opens
-//! the keychain and words the results.
+//! `keyrack vault move | restore | list | forget`, and the keychain side of `rename`, `copy` and
+//! `delete` for profiles whose key is in the keychain. The work is in `keyrack::vault`; this
+//! module opens the keychain and words the results.
 
 use std::process::ExitCode;
 
@@ -9,7 +9,7 @@ use serde_json::{json, Value as Json};
 
 use keyrack::files::{AwsFiles, FileKind};
 use keyrack::keychain::{Keychain, SERVICE};
-use keyrack::vault::{self, SecretStore, VaultOutcome};
+use keyrack::vault::{self, EntryOwner, SecretStore, VaultOutcome};
 
 #[derive(Subcommand)]
 pub enum VaultCommand {
@@ -19,11 +19,14 @@ pub enum VaultCommand {
     /// Put a profile's access key back into the credentials file and delete its keychain entry.
     Restore { profile: String },
     /// Where each profile's secret lives: file, keychain, elsewhere (role, SSO, another
-    /// credential_process) or none.
+    /// credential_process) or none; and the keychain entries no profile of these files uses.
     List {
         #[arg(long)]
         json: bool,
     },
+    /// Remove a keychain entry that no profile of these files uses (as `vault list` names it):
+    /// one left behind, or one from before entries were per file set that no file set needs.
+    Forget { account: String },
 }
 
 pub fn run(command: VaultCommand, files: &mut AwsFiles) -> Result<ExitCode, String> {
@@ -32,7 +35,8 @@ pub fn run(command: VaultCommand, files: &mut AwsFiles) -> Result<ExitCode, Stri
             let keychain = open()?;
             let program = std::env::current_exe().map_err(|e| format!("cannot find the path of the keyrack program: {e}; nothing was changed"))?;
             let outcome = vault::move_to_keychain(files, &keychain, &profile, &program).map_err(|e| e.to_string())?;
-            report(files, &outcome, &format!("moved the key of profile '{profile}' into the keychain (service '{SERVICE}', account '{profile}')"));
+            let account = vault::entry_account(files, &profile);
+            report(files, &outcome, &format!("moved the key of profile '{profile}' into the keychain (service '{SERVICE}', account '{account}')"));
             println!("the AWS tools now get it from: {}", program.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -43,6 +47,15 @@ pub fn run(command: VaultCommand, files: &mut AwsFiles) -> Result<ExitCode, Stri
             Ok(ExitCode::SUCCESS)
         }
         VaultCommand::List { json } => list(files, json),
+        VaultCommand::Forget { account } => {
+            let keychain = open()?;
+            if vault::forget_entry(files, &keychain, &account).map_err(|e| e.to_string())? {
+                println!("removed the keychain entry '{account}'");
+            } else {
+                println!("the keychain has no entry '{account}' (service '{SERVICE}'): nothing to remove");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -65,16 +78,31 @@ fn report(files: &AwsFiles, outcome: &VaultOutcome, done: &str) {
     }
 }
 
-fn list(files: &AwsFiles, json: bool) -> Result<ExitCode, String> {
+fn list(files: &mut AwsFiles, json: bool) -> Result<ExitCode, String> {
     // Without a keychain the list still says where each secret lives, from the files alone.
-    let (listing, keychain_error) = match Keychain::open().and_then(|k| vault::list(files, Some(&k))) {
+    let listed = Keychain::open().and_then(|k| {
+        // Listing uses every entry of the files: legacy ones are migrated first.
+        match vault::migrate_legacy_entries(files, &k) {
+            Ok(migration) => migration.notes().into_iter().chain(migration.warnings).for_each(|w| eprintln!("keyrack: warning: {w}")),
+            Err(e) => eprintln!("keyrack: warning: the profiles that use keychain entries from before entries were per file set were not moved to entries of their own: {e}"),
+        }
+        vault::list(files, Some(&k))
+    });
+    let (listing, keychain_error) = match listed {
         Ok(listing) => (listing, None),
         Err(e) => (vault::list(files, None).map_err(|e| e.to_string())?, Some(e)),
     };
+    let set = vault::file_set(files);
     let in_keychain = listing.profiles.iter().filter(|p| matches!(p.store, SecretStore::Keychain { .. })).count();
     let missing: Vec<&str> = listing.profiles.iter().filter(|p| p.entry_found == Some(false)).map(|p| p.profile.as_str()).collect();
     if json {
-        let mut out = json!({"profiles": listing.profiles, "unused_entries": listing.unused_entries});
+        let mut out = json!({
+            "file_set": set,
+            "profiles": listing.profiles,
+            "unused_entries": listing.unused_entries,
+            "other_file_set_entries": listing.other_file_set_entries,
+            "legacy_entries": listing.legacy_entries,
+        });
         if let Some(e) = &keychain_error {
             out["keychain_error"] = Json::String(e.to_string());
         }
@@ -85,14 +113,36 @@ fn list(files: &AwsFiles, json: bool) -> Result<ExitCode, String> {
             let note = match (&place.store, place.entry_found) {
                 (SecretStore::File, _) => format!("in {}", files.path(FileKind::Credentials).display()),
                 (SecretStore::Keychain { account }, Some(false)) => format!("entry '{account}' is MISSING from the keychain"),
-                (SecretStore::Keychain { account }, _) if *account != place.profile => format!("entry '{account}'"),
+                (SecretStore::Keychain { account }, _) => match vault::entry_owner(account, &set) {
+                    EntryOwner::ThisFileSet if *account == keyrack::keychain::account(&set, &place.profile) => String::new(),
+                    EntryOwner::ThisFileSet => format!("entry '{account}'"),
+                    EntryOwner::OtherFileSet => format!("entry '{account}' of another file set (read, never removed from here)"),
+                    EntryOwner::Legacy => format!("entry '{account}' from before entries were per file set"),
+                },
                 (SecretStore::Elsewhere, _) => "role, SSO or another credential_process".into(),
                 _ => String::new(),
             };
             println!("{:<width$}  {:<9}  {note}", place.profile, place.store.name());
         }
         if !listing.unused_entries.is_empty() {
-            println!("keychain entries no profile uses: {}", listing.unused_entries.join(", "));
+            println!(
+                "keychain entries of these files that no profile uses (remove one with `keyrack vault forget ENTRY`): {}",
+                listing.unused_entries.join(", ")
+            );
+        }
+        if !listing.other_file_set_entries.is_empty() {
+            println!(
+                "keychain entries of other file sets (their label in your keyring manager names their config file): {}",
+                listing.other_file_set_entries.join(", ")
+            );
+        }
+        if !listing.legacy_entries.is_empty() {
+            println!(
+                "legacy keychain entries, from before entries were per file set (another file set may still use them; \
+                 running `keyrack vault list` there moves its profiles to entries of their own; once none uses one, \
+                 remove it with `keyrack vault forget ENTRY`): {}",
+                listing.legacy_entries.join(", ")
+            );
         }
     }
     if let (Some(e), true) = (&keychain_error, in_keychain > 0) {
@@ -110,7 +160,8 @@ fn list(files: &AwsFiles, json: bool) -> Result<ExitCode, String> {
 pub fn rename(files: &mut AwsFiles, old: &str, new: &str) -> Result<ExitCode, String> {
     let keychain = open()?;
     let outcome = vault::rename(files, &keychain, old, new).map_err(|e| e.to_string())?;
-    report(files, &outcome, &format!("renamed profile '{old}' to '{new}'; its key was copied to the keychain entry '{new}'"));
+    let account = vault::entry_account(files, new);
+    report(files, &outcome, &format!("renamed profile '{old}' to '{new}'; its key was copied to the keychain entry '{account}'"));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -118,7 +169,8 @@ pub fn rename(files: &mut AwsFiles, old: &str, new: &str) -> Result<ExitCode, St
 pub fn copy(files: &mut AwsFiles, source: &str, destination: &str) -> Result<ExitCode, String> {
     let keychain = open()?;
     let outcome = vault::copy(files, &keychain, source, destination).map_err(|e| e.to_string())?;
-    report(files, &outcome, &format!("copied profile '{source}' to '{destination}'; its key was copied to the keychain entry '{destination}'"));
+    let account = vault::entry_account(files, destination);
+    report(files, &outcome, &format!("copied profile '{source}' to '{destination}'; its key was copied to the keychain entry '{account}'"));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -7,6 +7,7 @@ pub mod disagreements;
 pub mod document;
 pub mod edit;
 pub mod leftovers;
+pub mod lock;
 pub mod model;
 pub mod names;
 pub mod paths;

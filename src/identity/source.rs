@@ -192,7 +192,7 @@ impl Chain<'_> {
             if let Some(keyrack) = KeyrackCommand::parse(command) {
                 return Ok(CredentialSource::Keychain {
                     profile: profile.to_owned(),
-                    account: keyrack.account,
+                    account: keyrack.account(),
                 });
             }
             return Ok(CredentialSource::Process {

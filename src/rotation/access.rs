@@ -105,6 +105,16 @@ impl AwsAccess {
         iam::update_access_key(&self.client, &self.iam, key, key_id, inactive, Some(user)).await
     }
 
+    pub(super) async fn reactivate(
+        &self,
+        key: &Credentials,
+        key_id: &str,
+        user: &str,
+    ) -> Result<(), AwsError> {
+        let active = AccessKeyStatus::Active;
+        iam::update_access_key(&self.client, &self.iam, key, key_id, active, Some(user)).await
+    }
+
     pub(super) async fn delete(
         &self,
         key: &Credentials,

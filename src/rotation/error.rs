@@ -115,6 +115,19 @@ pub enum RotationError {
         journal: String,
     },
 
+    #[error(
+        "the interrupted rotation of the key {old_key_id} ran on {} and {}, not on these files; \
+         finish it there: keyrack rotate {profile} --config {} --credentials {} (or open keyrack \
+         with AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE set to them). Nothing was changed",
+        .config.display(), .credentials.display(), .config.display(), .credentials.display()
+    )]
+    OtherFiles {
+        profile: String,
+        old_key_id: String,
+        config: std::path::PathBuf,
+        credentials: std::path::PathBuf,
+    },
+
     #[error("another keyrack is rotating a key right now; wait until it finishes, then try again")]
     Busy,
 
@@ -144,6 +157,7 @@ impl RotationError {
             RotationError::InactiveKeyInUse { .. } => "inactive_key_in_use",
             RotationError::InterruptedKeyGone { .. } => "interrupted_key_gone",
             RotationError::NothingToRecover { .. } => "nothing_to_recover",
+            RotationError::OtherFiles { .. } => "journal_of_other_files",
             RotationError::Busy => "busy",
             RotationError::PlanOutdated { .. } => "plan_outdated",
             RotationError::Stopped(_) => "stopped",

@@ -1,5 +1,7 @@
 //! Running a rotation top to bottom: new key, into the files, proven, then the old key retired.
 
+use std::time::Duration;
+
 use crate::aws::Credentials;
 use crate::files::{AwsFiles, Dialect};
 
@@ -7,12 +9,21 @@ use super::access::{is_no_such_entity, may_have_created, AwsAccess};
 use super::error::{KeyRole, KeyState, RotationError, StoppedRotation};
 use super::journal::{self, Journal, JournalProfile, JournalStep};
 use super::key_files::{credentials_in_files, profile_names, replace_key, sections_holding};
+use super::new_key;
 use super::plan::{
     created_during, profile_key, Course, KeyStatus, OldKeyFate, ProfileSection, RotationPlan,
 };
 use super::progress::{Progress, RotationReport, Step};
 use super::propagation::{until_accepted, WaitFailure};
 use super::RotationSettings;
+
+/// How many times a rotation writes its new key again into files that another program wrote
+/// back from an older copy, before it gives up and leaves the old key as it was.
+const REWRITES: usize = 3;
+
+/// How long a rotation waits after writing its key again before it reads the files once more:
+/// a program that keeps writing its own copy back shows itself within that time.
+const SETTLE: Duration = Duration::from_millis(500);
 
 /// Runs `plan` (from [`super::plan_rotation`]), telling `on_progress` as each step starts, waits
 /// and ends. The files and the journal are read again first: if they changed since the plan in a
@@ -24,12 +35,19 @@ use super::RotationSettings;
 /// new key's signature, then deleted. If the files cannot take the new key, or AWS never accepts
 /// it, the old key goes back where it was and the new key is deleted. The journal records each
 /// step, so that running the rotation again finishes or cleans up after an interrupted one.
+///
+/// The files are trusted, not keyrack's memory: right before the old key is made Inactive, and
+/// again before it is deleted, they are read again; a profile that holds the old key once more
+/// (another program wrote its file back from a copy it read before) gets the new key again, and
+/// when that does not hold, or no profile holds the new key at all, the old key is left working
+/// and the new one given up. Until the rotation closes, the new key is also kept in keyrack's
+/// state folder ([`new_key`]), never only in memory.
 pub async fn rotate(
     settings: &RotationSettings,
     plan: &RotationPlan,
     mut on_progress: impl FnMut(&Progress) + Send,
 ) -> Result<RotationReport, RotationError> {
-    let _lock = journal::lock(&settings.journal_dir)?.ok_or(RotationError::Busy)?;
+    let _lock = journal::lock(&settings.journal_dir())?.ok_or(RotationError::Busy)?;
     let files = AwsFiles::load(&settings.paths)?;
     let reading = files.read(Dialect::Cli);
     let held = profile_key(&reading, &plan.profile)?;
@@ -45,7 +63,7 @@ pub async fn rotate(
             ),
         });
     }
-    if journal::load(&settings.journal_dir, &plan.old_key_id)? != plan.interrupted {
+    if journal::load(&settings.journal_dir(), &plan.old_key_id)? != plan.interrupted {
         return Err(RotationError::PlanOutdated {
             detail: format!(
                 "a rotation of the key {} started or moved on",
@@ -112,6 +130,7 @@ impl Run<'_> {
             let step = Step::DeleteUnusedKey {
                 access_key_id: key.access_key_id.clone(),
             };
+            self.still_deletable(&old, key, &step).await?;
             self.started(&step);
             match self.aws.delete(&old, &key.access_key_id, &user).await {
                 Err(e) if !is_no_such_entity(&e) => {
@@ -123,7 +142,7 @@ impl Run<'_> {
             self.done(step, "deleted");
         }
         if let Some(leftover) = self.journal.take() {
-            leftover.remove(&self.settings.journal_dir)?;
+            leftover.remove(&self.settings.journal_dir())?;
         }
 
         // The journal comes first: whatever happens from here, the next run knows about it.
@@ -151,7 +170,7 @@ impl Run<'_> {
             ),
             self.plan.old_key == OldKeyFate::Inactive,
         );
-        journal.save(&self.settings.journal_dir)?;
+        journal.save(&self.settings.journal_dir())?;
         self.journal = Some(journal);
 
         let step = Step::CreateKey;
@@ -173,10 +192,18 @@ impl Run<'_> {
         };
         self.new = Some(new.clone());
         self.new_status = KeyStatus::Active;
+        let new_key_dir = self.settings.new_key_dir();
+        if let Err(e) = new_key::keep(&new_key_dir, &self.plan.old_key_id, &new) {
+            let reason = format!(
+                "the new key could not be kept safely in {}: {e}",
+                new_key_dir.display()
+            );
+            return Err(self.give_up_new_key(step, reason).await);
+        }
         if let Some(journal) = &mut self.journal {
             journal.new_key_id = Some(new.access_key_id.clone());
             journal.step = JournalStep::KeyCreated;
-            if let Err(e) = journal.save(&self.settings.journal_dir) {
+            if let Err(e) = journal.save(&self.settings.journal_dir()) {
                 let reason = format!("the new key could not be recorded: {e}");
                 return Err(self.give_up_new_key(step, reason).await);
             }
@@ -190,11 +217,13 @@ impl Run<'_> {
         new_key_id: &str,
     ) -> Result<RotationReport, RotationError> {
         let files = AwsFiles::load(&self.settings.paths)?;
-        let new = credentials_in_files(&files, new_key_id).ok_or_else(|| {
-            RotationError::PlanOutdated {
+        // The files may have lost it (another program wrote them back): the kept copy has it.
+        let new = credentials_in_files(&files, new_key_id)
+            .or_else(|| new_key::kept(&self.settings.new_key_dir(), &self.plan.old_key_id))
+            .filter(|key| key.access_key_id == new_key_id)
+            .ok_or_else(|| RotationError::PlanOutdated {
                 detail: format!("the secret of the new key {new_key_id} left the files"),
-            }
-        })?;
+            })?;
         self.new = Some(new.clone());
         self.new_status = KeyStatus::Active;
         self.finish(new).await
@@ -215,7 +244,7 @@ impl Run<'_> {
                 profiles: profile_names(&holders),
             };
             self.started(&step);
-            match replace_key(&self.settings.paths, &old_key_id, &new) {
+            match replace_key(self.settings, &old_key_id, &new) {
                 Ok(written) => {
                     let outcome = format!("saved in {}", self.file_names(&written));
                     self.updated.extend(written);
@@ -228,6 +257,23 @@ impl Run<'_> {
                     return Err(self.give_up_new_key(step, reason).await);
                 }
             }
+        }
+
+        // Written to nobody is a failure: the profiles that held the old key went away (or were
+        // given another key) since the plan, and the new key's secret would be nowhere.
+        let holding_new = AwsFiles::load(&self.settings.paths)
+            .map(|files| sections_holding(&files, &new.access_key_id))
+            .unwrap_or_default();
+        if holding_new.is_empty() {
+            let step = Step::WriteFiles {
+                new_key_id: new.access_key_id.clone(),
+                profiles: Vec::new(),
+            };
+            let reason = format!(
+                "no profile holds the key {old_key_id} any more (the files changed since the \
+                 rotation was planned), so the new key would have been written to no profile"
+            );
+            return Err(self.give_up_new_key(step, reason).await);
         }
 
         // Prove it works: same identity, signed with the new key.
@@ -282,10 +328,13 @@ impl Run<'_> {
             }
         }
 
-        // Only now retire the old key, signed with the new one.
+        // Only now retire the old key, signed with the new one, if the files still say so.
         let step = Step::DeactivateOldKey {
             old_key_id: old_key_id.clone(),
         };
+        if let Err(reason) = self.confirm_files_hold(&new).await {
+            return Err(self.stop_before_retiring(step, reason).await);
+        }
         self.started(&step);
         let aws = &self.aws;
         let on_progress = &mut self.on_progress;
@@ -316,6 +365,12 @@ impl Run<'_> {
                 self.old_status = KeyStatus::Unknown;
                 return Err(self.stop(step, e.to_string()).await);
             }
+        }
+
+        // Read the files once more: an Inactive key written back into them would lock the user
+        // out. Then the old key is made Active again and the new one given up.
+        if let Err(reason) = self.confirm_files_hold(&new).await {
+            return Err(self.reactivate_and_give_up(&new, reason).await);
         }
 
         if self.plan.old_key == OldKeyFate::Deleted && self.old_status != KeyStatus::Deleted {
@@ -349,6 +404,153 @@ impl Run<'_> {
         })
     }
 
+    /// Checks, right before the old key is touched, that the files (and keychain entries) hold
+    /// the new key and no longer the old one, as they are on disk now. A profile that holds the
+    /// old key again (another program wrote its file back from a copy it read before) gets the
+    /// new key again, up to [`REWRITES`] times. `Err`: why the old key must not be touched,
+    /// naming the files that changed.
+    async fn confirm_files_hold(&mut self, new: &Credentials) -> Result<(), String> {
+        let old_key_id = self.plan.old_key_id.clone();
+        for attempt in 0..=REWRITES {
+            let files = AwsFiles::load(&self.settings.paths)
+                .map_err(|e| format!("the files could not be read again to check them: {e}"))?;
+            let old_holders = sections_holding(&files, &old_key_id);
+            if old_holders.is_empty() {
+                if sections_holding(&files, &new.access_key_id).is_empty() {
+                    return Err(format!(
+                        "no profile holds the new key {} any more: another program removed or \
+                         changed those profiles",
+                        new.access_key_id
+                    ));
+                }
+                return Ok(());
+            }
+            let changed = self.file_names(&old_holders);
+            if attempt == REWRITES {
+                return Err(format!(
+                    "another program keeps writing the old key back into {changed} (keyrack \
+                     wrote the new key {REWRITES} times); close the program that rewrites it"
+                ));
+            }
+            let step = Step::WriteFiles {
+                new_key_id: new.access_key_id.clone(),
+                profiles: profile_names(&old_holders),
+            };
+            self.started(&step);
+            match replace_key(self.settings, &old_key_id, new) {
+                Ok(written) => {
+                    for section in written {
+                        if !self.updated.contains(&section) {
+                            self.updated.push(section);
+                        }
+                    }
+                    self.done(
+                        step,
+                        format!(
+                            "written again: another program had written the old key back into \
+                             {changed}"
+                        ),
+                    );
+                }
+                Err(failure) => {
+                    return Err(format!(
+                        "another program wrote the old key back into {changed}, and writing the \
+                         new key again failed: {}",
+                        failure.error
+                    ))
+                }
+            }
+            tokio::time::sleep(SETTLE).await;
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    /// The old key must not be retired: the files do not hold the new key as they should. The
+    /// old key is Active; the new one is given up, or kept for the next run when the user chose
+    /// so ([`super::RotateOptions::keep_new_on_stop`]).
+    async fn stop_before_retiring(&mut self, step: Step, reason: String) -> RotationError {
+        if !self.plan.options.keep_new_on_stop {
+            return self.give_up_new_key(step, reason).await;
+        }
+        let new_key_id = self.new.as_ref().map(|n| n.access_key_id.clone()).unwrap_or_default();
+        let reason = format!(
+            "{reason}; the new key {new_key_id} is kept, Active: once nothing rewrites the files, \
+             run the rotation of profile '{}' again to finish it",
+            self.plan.profile
+        );
+        self.stop(step, reason).await
+    }
+
+    /// The old key is Inactive but the files hold it again and the new key cannot be kept in
+    /// them: make the old key Active again (signed with the new key), then stop as
+    /// [`Self::stop_before_retiring`] does.
+    async fn reactivate_and_give_up(&mut self, new: &Credentials, reason: String) -> RotationError {
+        let old_key_id = self.plan.old_key_id.clone();
+        let failed = Step::DeleteOldKey {
+            old_key_id: old_key_id.clone(),
+        };
+        if self.old_status == KeyStatus::Inactive {
+            let step = Step::ReactivateOldKey {
+                old_key_id: old_key_id.clone(),
+            };
+            self.started(&step);
+            let user = self.plan.user.clone();
+            if let Err(e) = self.aws.reactivate(new, &old_key_id, &user).await {
+                let reason = format!("{reason}; making the old key Active again failed: {e}");
+                return self.stop(failed, reason).await;
+            }
+            self.old_status = KeyStatus::Active;
+            self.record(JournalStep::NewKeyVerified);
+            self.done(step, "it is Active again");
+        }
+        self.stop_before_retiring(failed, reason).await
+    }
+
+    /// Right before a key planned for deletion to make room is deleted: no profile holds it
+    /// now, and (when it was planned as Inactive and unused) it is still Inactive.
+    async fn still_deletable(
+        &mut self,
+        signer: &Credentials,
+        key: &super::plan::KeyToDelete,
+        step: &Step,
+    ) -> Result<(), RotationError> {
+        let files = AwsFiles::load(&self.settings.paths)?;
+        let holders = profile_names(&sections_holding(&files, &key.access_key_id));
+        if !holders.is_empty() {
+            return Err(RotationError::PlanOutdated {
+                detail: format!(
+                    "{} holds the key {} now, which was to be deleted to make room",
+                    super::progress::profile_list(&holders),
+                    key.access_key_id
+                ),
+            });
+        }
+        if key.reason != super::plan::DeleteReason::InactiveAndUnused {
+            return Ok(());
+        }
+        match self.aws.list(signer, &self.plan.user).await {
+            Ok(listed) => match listed.iter().find(|k| k.access_key_id == key.access_key_id) {
+                Some(k) if KeyStatus::from(k.status) != KeyStatus::Inactive => {
+                    Err(RotationError::PlanOutdated {
+                        detail: format!(
+                            "the key {} is {} again, so it is not deleted",
+                            key.access_key_id,
+                            KeyStatus::from(k.status)
+                        ),
+                    })
+                }
+                _ => Ok(()),
+            },
+            Err(e) => {
+                let reason = format!(
+                    "could not ask AWS whether the key {} is still Inactive before deleting it: {e}",
+                    key.access_key_id
+                );
+                Err(self.stop(step.clone(), reason).await)
+            }
+        }
+    }
+
     /// The new key cannot be kept (the files did not take it, or AWS never accepted it): put the
     /// old key back wherever the new one went, then delete the new key with the old one, so that
     /// the old key keeps working and no useless key is left. Returns the error to report.
@@ -369,7 +571,7 @@ impl Run<'_> {
                 profiles: profile_names(&holders),
             };
             self.started(&step);
-            if let Err(failure) = replace_key(&self.settings.paths, &new.access_key_id, &old) {
+            if let Err(failure) = replace_key(self.settings, &new.access_key_id, &old) {
                 let reason = format!(
                     "{reason}; putting the old key back failed too: {}",
                     failure.error
@@ -537,16 +739,19 @@ impl Run<'_> {
     fn record(&mut self, step: JournalStep) {
         if let Some(journal) = &mut self.journal {
             journal.step = step;
-            let _ = journal.save(&self.settings.journal_dir);
+            let _ = journal.save(&self.settings.journal_dir());
         }
     }
 
     /// The rotation is over (done, or cleanly given up): the journal goes.
     fn close_journal(&mut self) {
         if let Some(journal) = &self.journal {
-            if journal.remove(&self.settings.journal_dir).is_ok() {
+            if journal.remove(&self.settings.journal_dir()).is_ok() {
                 self.journal = None;
             }
+        }
+        if self.journal.is_none() {
+            let _ = new_key::forget(&self.settings.new_key_dir(), &self.plan.old_key_id);
         }
     }
 

@@ -5,13 +5,15 @@ use crate::aws::Credentials;
 use crate::files::cli_reading;
 use crate::files::edit::{EditError, KeyPath, Section};
 use crate::files::save::SaveError;
-use crate::files::{AwsFiles, FileKind, FilePaths, FilesError};
+use crate::files::lock::{lock_files, LockError, DEFAULT_WAIT};
+use crate::files::{AwsFiles, FileKind, FilesError};
 use crate::keychain::KeychainError;
 use crate::vault::{
     keychain_credentials, keychain_holders_or_all, replace_key_in_keychain, KeychainHolder,
 };
 
 use super::plan::ProfileSection;
+use super::RotationSettings;
 
 /// How many times a save that met another program's change is applied again.
 const SAVE_ATTEMPTS: usize = 5;
@@ -103,6 +105,8 @@ pub(super) enum WriteError {
     KeepsChanging,
     #[error("could not write the key into the keychain: {0}")]
     Keychain(KeychainError),
+    #[error(transparent)]
+    Locked(#[from] LockError),
 }
 
 /// A failed write: why, and the sections that were saved before it failed.
@@ -113,13 +117,22 @@ pub(super) struct WriteFailure {
 }
 
 /// Writes `to` (id and secret) into every profile section that holds `from`, in the file where
-/// that section has it; each file is saved at once, atomically. A file another program changed
-/// since it was read is read again and the change applied on top. Returns the sections written.
+/// that section has it; each file is saved at once, atomically, under the file set's lock. A
+/// file another program changed since it was read is read again and the change applied on top.
+/// Returns the sections written.
 pub(super) fn replace_key(
-    paths: &FilePaths,
+    settings: &RotationSettings,
     from: &str,
     to: &Credentials,
 ) -> Result<Vec<ProfileSection>, Box<WriteFailure>> {
+    let paths = &settings.paths;
+    let _lock = lock_files(&settings.state_dir, paths, "keyrack rotating a key", DEFAULT_WAIT)
+        .map_err(|e| {
+            Box::new(WriteFailure {
+                error: e.into(),
+                saved: Vec::new(),
+            })
+        })?;
     let id_key = KeyPath::parse("aws_access_key_id").expect("a valid setting name");
     let secret_key = KeyPath::parse("aws_secret_access_key").expect("a valid setting name");
     // Keychain entries first, each read back; the files then hold no key of those profiles.
@@ -196,10 +209,18 @@ pub(super) fn replace_key(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::files::FilePaths;
     use std::fs;
 
     const OLD_SECRET: &str = "oldSecretoldSecretoldSecretoldSecret0000";
     const NEW_SECRET: &str = "newSecretnewSecretnewSecretnewSecret1111";
+
+    fn settings(dir: &std::path::Path, paths: FilePaths) -> RotationSettings {
+        RotationSettings {
+            state_dir: dir.join("state"),
+            ..RotationSettings::from_process_env(paths)
+        }
+    }
 
     fn paths(dir: &std::path::Path) -> FilePaths {
         FilePaths {
@@ -226,7 +247,7 @@ mod tests {
         fs::write(&paths.config, &config).unwrap();
         fs::write(&paths.credentials, &credentials).unwrap();
         let new = Credentials::new("AKIANEW", NEW_SECRET, None);
-        let written = replace_key(&paths, "AKIAOLD", &new).unwrap();
+        let written = replace_key(&settings(dir.path(), paths.clone()), "AKIAOLD", &new).unwrap();
         let names: Vec<(&str, FileKind)> = written
             .iter()
             .map(|s| (s.profile.as_str(), s.file))
@@ -267,7 +288,7 @@ mod tests {
         };
         fs::create_dir(&paths.credentials).unwrap();
         let new = Credentials::new("AKIANEW", NEW_SECRET, None);
-        let failure = replace_key(&paths, "AKIAOLD", &new).unwrap_err();
+        let failure = replace_key(&settings(dir.path(), paths), "AKIAOLD", &new).unwrap_err();
         let shown = format!("{} {:?}", failure.error, failure.error);
         assert!(!shown.contains(NEW_SECRET), "{shown}");
         assert!(failure.saved.is_empty());

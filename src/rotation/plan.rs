@@ -8,7 +8,7 @@ use time::{Duration as Span, OffsetDateTime};
 
 use crate::access_keys::user_name_from_arn;
 use crate::aws::{AccessKeyMetadata, AccessKeyStatus, Credentials};
-use crate::files::{AwsFiles, Dialect, FileKind, Reading};
+use crate::files::{AwsFiles, Dialect, FileKind, FilePaths, Reading};
 use crate::identity::{credential_source, CredentialSource, IdentityError};
 use crate::keychain::Keychain;
 use crate::vault::read_keychain_profiles;
@@ -17,6 +17,7 @@ use super::access::AwsAccess;
 use super::error::RotationError;
 use super::journal::{self, Journal};
 use super::key_files::{profile_names, sections_holding};
+use super::new_key;
 use super::progress::profile_list;
 use super::propagation::until_accepted;
 use super::RotationSettings;
@@ -32,6 +33,10 @@ pub struct RotateOptions {
     pub keep_old: bool,
     /// The user confirmed that an Inactive key no profile holds may be deleted to make room.
     pub delete_inactive: bool,
+    /// When the rotation must stop before the old key is retired (another program keeps
+    /// writing the old key back into the files), keep the new key (Active, kept safely) so that
+    /// the next run finishes with it, instead of giving it up.
+    pub keep_new_on_stop: bool,
 }
 
 /// A profile section that holds a key: the profile, its file and the line of the key id; or, for
@@ -163,7 +168,7 @@ pub async fn plan_rotation(
     profile: &str,
     options: RotateOptions,
 ) -> Result<RotationPlan, RotationError> {
-    if journal::lock(&settings.journal_dir)?.is_none() {
+    if journal::lock(&settings.journal_dir())?.is_none() {
         return Err(RotationError::Busy);
     }
     let files = AwsFiles::load(&settings.paths)?;
@@ -173,7 +178,10 @@ pub async fn plan_rotation(
     read_keychain_profiles(&files).map_err(|(profile, error)| {
         RotationError::Credentials(IdentityError::Keychain { profile, error })
     })?;
-    let interrupted = journal::find(&settings.journal_dir, &key.access_key_id)?;
+    let interrupted = journal::find(&settings.journal_dir(), &key.access_key_id)?;
+    if let Some(journal) = &interrupted {
+        same_files(settings, journal)?;
+    }
     let aws =
         AwsAccess::for_profile(reading, settings, profile).map_err(RotationError::Credentials)?;
     let holds_new_key = interrupted
@@ -235,7 +243,7 @@ pub async fn plan_rotation(
             plan.delete_first = make_room(&plan, &plan.keys)?;
         }
         Some(journal) => {
-            plan_after_interruption(&mut plan, &files, &journal)?;
+            plan_after_interruption(&mut plan, &files, &journal, &settings.new_key_dir())?;
             plan.interrupted = Some(journal);
         }
     }
@@ -250,6 +258,7 @@ pub async fn plan_recovery(
     interrupted: &Journal,
     options: RotateOptions,
 ) -> Result<RotationPlan, RotationError> {
+    same_files(settings, interrupted)?;
     let files = AwsFiles::load(&settings.paths)?;
     let reading = files.read(Dialect::Cli);
     let ids = [
@@ -275,10 +284,28 @@ pub async fn plan_recovery(
             .clone()
             .unwrap_or_else(|| "(never known)".into()),
         journal: settings
-            .journal_dir
+            .journal_dir()
             .join(format!("{}.json", interrupted.old_key_id))
             .display()
             .to_string(),
+    })
+}
+
+/// An interrupted rotation is finished only on the files it ran on: elsewhere, keys that work in
+/// its files would look unused (and be deleted) or be changed under them.
+fn same_files(settings: &RotationSettings, journal: &Journal) -> Result<(), RotationError> {
+    let recorded = FilePaths {
+        config: journal.config_file.clone(),
+        credentials: journal.credentials_file.clone(),
+    };
+    if recorded.set_id() == settings.paths.set_id() {
+        return Ok(());
+    }
+    Err(RotationError::OtherFiles {
+        profile: journal.profile.clone(),
+        old_key_id: journal.old_key_id.clone(),
+        config: recorded.config,
+        credentials: recorded.credentials,
     })
 }
 
@@ -428,12 +455,24 @@ fn usage(key: &KeyInfo) -> String {
 }
 
 /// Decides what to do about an interrupted rotation of the key: finish it when its new key is in
-/// the files (the secret survived), else delete what it left and start again.
+/// the files or kept in the state folder (the secret survived), else delete what it left and
+/// start again.
 fn plan_after_interruption(
     plan: &mut RotationPlan,
     files: &AwsFiles,
     journal: &Journal,
+    new_key_dir: &std::path::Path,
 ) -> Result<(), RotationError> {
+    let kept = new_key::kept(new_key_dir, &journal.old_key_id)
+        .filter(|key| journal.new_key_id.as_ref() == Some(&key.access_key_id));
+    if let Some(kept) = kept {
+        if plan.keys.iter().any(|k| k.access_key_id == kept.access_key_id) {
+            plan.course = Course::FinishInterrupted {
+                new_key_id: kept.access_key_id,
+            };
+            return Ok(());
+        }
+    }
     let new_in_files = journal
         .new_key_id
         .as_ref()
@@ -504,8 +543,8 @@ mod tests {
             course: Course::New,
             interrupted: None,
             options: RotateOptions {
-                keep_old: false,
                 delete_inactive,
+                ..RotateOptions::default()
             },
         }
     }

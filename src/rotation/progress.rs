@@ -40,6 +40,11 @@ pub enum Step {
     DeleteNewKey {
         new_key_id: String,
     },
+    /// Make the old key Active again: the files hold it once more (another program wrote them
+    /// back) and the new key cannot be kept in them.
+    ReactivateOldKey {
+        old_key_id: String,
+    },
 }
 
 impl Step {
@@ -54,6 +59,7 @@ impl Step {
             Step::DeleteOldKey { .. } => "delete_old_key",
             Step::RestoreOldKey { .. } => "restore_old_key",
             Step::DeleteNewKey { .. } => "delete_new_key",
+            Step::ReactivateOldKey { .. } => "reactivate_old_key",
         }
     }
 }
@@ -91,6 +97,9 @@ impl fmt::Display for Step {
             ),
             Step::DeleteNewKey { new_key_id } => {
                 write!(f, "deleting the new key {new_key_id} again")
+            }
+            Step::ReactivateOldKey { old_key_id } => {
+                write!(f, "making the old key {old_key_id} Active again")
             }
         }
     }

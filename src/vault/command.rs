@@ -1,5 +1,9 @@
 //! The `credential_process` command line that serves a keychain-held key:
-//! `<absolute path of keyrack> credential-process --profile NAME`. Built quoted so that botocore
+//! `<absolute path of keyrack> credential-process --profile NAME --file-set SETID`, where SETID
+//! is the id of the file set the profile is in ([`crate::files::FilePaths::set_id`]): together
+//! they name the keychain entry, so that keyrack knows it without reading any file. Lines written
+//! before entries were per file set have no `--file-set` and name the (legacy) entry `NAME`;
+//! they are still recognised and still run. Built quoted so that botocore
 //! (which splits it with `shlex.split`, or its own Windows splitter), the SDKs (which hand it to
 //! `sh -c` / `cmd.exe /C`) and Terraform all run the same program; and recognised again in a
 //! profile, which is how keyrack knows that a profile's secret is in the keychain.
@@ -11,13 +15,19 @@ use crate::files::python_text::shlex_split;
 /// The subcommand keyrack serves keys with.
 pub const SUBCOMMAND: &str = "credential-process";
 
+/// The flag that names the file set of the entry.
+pub const FILE_SET_FLAG: &str = "--file-set";
+
 /// A `credential_process` value that runs keyrack for one keychain entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyrackCommand {
     /// The keyrack program the AWS tools run.
     pub program: PathBuf,
-    /// The keychain account (profile name) it serves.
-    pub account: String,
+    /// The profile whose entry it serves (`--profile`).
+    pub profile: String,
+    /// The file set that entry belongs to (`--file-set`); `None` on a line written before entries
+    /// were per file set, which serves the legacy entry named by the profile alone.
+    pub file_set: Option<String>,
 }
 
 /// Why keyrack cannot write a command line that every tool splits back the same way.
@@ -38,28 +48,60 @@ impl KeyrackCommand {
             return Err(CommandError::NotAbsolute(self.program.clone()));
         }
         let program = self.program.to_str().ok_or_else(|| CommandError::NotUtf8(self.program.clone()))?;
-        Ok(format!("{} {SUBCOMMAND} --profile {}", quote(program)?, quote(&self.account)?))
+        let mut line = format!("{} {SUBCOMMAND} --profile {}", quote(program)?, quote(&self.profile)?);
+        if let Some(set) = &self.file_set {
+            line.push_str(&format!(" {FILE_SET_FLAG} {}", quote(set)?));
+        }
+        Ok(line)
     }
 
-    /// Recognise a `credential_process` value that keyrack wrote (any keyrack program path).
+    /// Recognise a `credential_process` value that keyrack wrote (any keyrack program path),
+    /// with or without `--file-set`.
     pub fn parse(line: &str) -> Option<KeyrackCommand> {
         let words = shlex_split(line).ok()?;
-        let [program, subcommand, flag, account] = words.as_slice() else {
-            return None;
+        let (program, subcommand, flags) = match words.as_slice() {
+            [program, subcommand, flags @ ..] => (PathBuf::from(program), subcommand, flags),
+            _ => return None,
         };
-        let program = PathBuf::from(program);
         let is_keyrack = program.file_stem().and_then(|s| s.to_str()) == Some("keyrack");
-        (is_keyrack && subcommand == SUBCOMMAND && flag == "--profile" && !account.is_empty())
-            .then(|| KeyrackCommand { program, account: account.clone() })
+        if !is_keyrack || subcommand != SUBCOMMAND {
+            return None;
+        }
+        let (profile, file_set) = match flags {
+            [flag, profile] if flag == "--profile" => (profile, None),
+            [flag, profile, set_flag, set] if flag == "--profile" && set_flag == FILE_SET_FLAG => (profile, Some(set)),
+            [set_flag, set, flag, profile] if flag == "--profile" && set_flag == FILE_SET_FLAG => (profile, Some(set)),
+            _ => return None,
+        };
+        if profile.is_empty() || file_set.is_some_and(|s| !crate::keychain::is_file_set_id(s)) {
+            return None;
+        }
+        Some(KeyrackCommand { program, profile: profile.clone(), file_set: file_set.cloned() })
     }
 
-    /// This command, serving another account (after a rename or copy of its profile).
-    pub fn for_account(&self, account: &str) -> KeyrackCommand {
-        KeyrackCommand { program: self.program.clone(), account: account.to_string() }
+    /// The keychain account this command serves: `SETID:PROFILE`, or the bare profile name for a
+    /// legacy line.
+    pub fn account(&self) -> String {
+        match &self.file_set {
+            Some(set) => crate::keychain::account(set, &self.profile),
+            None => self.profile.clone(),
+        }
     }
 
-    pub fn new(program: &Path, account: &str) -> KeyrackCommand {
-        KeyrackCommand { program: program.to_path_buf(), account: account.to_string() }
+    /// A command serving `profile`'s entry of file set `file_set`.
+    pub fn new(program: &Path, profile: &str, file_set: &str) -> KeyrackCommand {
+        KeyrackCommand { program: program.to_path_buf(), profile: profile.to_string(), file_set: Some(file_set.to_string()) }
+    }
+
+    /// A line as keyrack wrote it before entries were per file set (no `--file-set`).
+    pub fn legacy(program: &Path, profile: &str) -> KeyrackCommand {
+        KeyrackCommand { program: program.to_path_buf(), profile: profile.to_string(), file_set: None }
+    }
+
+    /// This command's program, serving `profile`'s entry of file set `file_set` (after a rename,
+    /// a copy or a migration of its profile).
+    pub fn for_profile(&self, profile: &str, file_set: &str) -> KeyrackCommand {
+        KeyrackCommand::new(&self.program, profile, file_set)
     }
 }
 
@@ -97,36 +139,71 @@ pub fn quote(word: &str) -> Result<String, CommandError> {
 mod tests {
     use super::*;
 
-    fn line(program: &str, account: &str) -> String {
-        KeyrackCommand::new(Path::new(program), account).to_line().unwrap()
+    const SET: &str = "0123456789ab";
+
+    fn line(program: &str, profile: &str) -> String {
+        KeyrackCommand::new(Path::new(program), profile, SET).to_line().unwrap()
     }
 
     #[test]
     fn plain_paths_are_not_quoted() {
-        assert_eq!(line("/usr/local/bin/keyrack", "dev"), "/usr/local/bin/keyrack credential-process --profile dev");
+        assert_eq!(line("/usr/local/bin/keyrack", "dev"), "/usr/local/bin/keyrack credential-process --profile dev --file-set 0123456789ab");
     }
 
     #[test]
     fn paths_with_spaces_are_double_quoted() {
         assert_eq!(
             line("/opt/My Tools/keyrack", "dev"),
-            "\"/opt/My Tools/keyrack\" credential-process --profile dev"
+            "\"/opt/My Tools/keyrack\" credential-process --profile dev --file-set 0123456789ab"
         );
     }
 
     #[test]
     fn paths_with_shell_characters_are_single_quoted() {
-        assert_eq!(line("/opt/$HOME \"x\"/keyrack", "dev"), "'/opt/$HOME \"x\"/keyrack' credential-process --profile dev");
+        assert_eq!(
+            line("/opt/$HOME \"x\"/keyrack", "dev"),
+            "'/opt/$HOME \"x\"/keyrack' credential-process --profile dev --file-set 0123456789ab"
+        );
     }
 
     #[test]
-    fn every_written_line_is_recognised_with_its_program_and_account() {
+    fn every_written_line_is_recognised_with_its_program_profile_and_file_set() {
         for program in ["/usr/bin/keyrack", "/opt/My Tools/keyrack", "/o p/$x\"y\\z/keyrack", "/a/it's here/keyrack"] {
-            for account in ["dev", "team/prod@corp:1", "a b"] {
-                let text = KeyrackCommand::new(Path::new(program), account).to_line().unwrap();
+            for profile in ["dev", "team/prod@corp:1", "a b"] {
+                let command = KeyrackCommand::new(Path::new(program), profile, SET);
+                let text = command.to_line().unwrap();
                 let parsed = KeyrackCommand::parse(&text).unwrap_or_else(|| panic!("not recognised: {text}"));
-                assert_eq!(parsed, KeyrackCommand::new(Path::new(program), account), "{text}");
+                assert_eq!(parsed, command, "{text}");
+                assert_eq!(parsed.account(), format!("{SET}:{profile}"), "{text}");
+                // botocore splits the line with shlex.split: the same words come back.
+                let words = shlex_split(&text).unwrap();
+                assert_eq!(words, [program, SUBCOMMAND, "--profile", profile, FILE_SET_FLAG, SET], "{text}");
             }
+        }
+    }
+
+    #[test]
+    fn lines_from_before_file_sets_are_recognised_and_name_the_bare_profile() {
+        for text in ["/usr/bin/keyrack credential-process --profile dev", "\"/opt/My Tools/keyrack\" credential-process --profile dev"] {
+            let parsed = KeyrackCommand::parse(text).unwrap_or_else(|| panic!("not recognised: {text}"));
+            assert_eq!((parsed.profile.as_str(), parsed.file_set.as_deref(), parsed.account()), ("dev", None, "dev".to_string()), "{text}");
+            assert_eq!(parsed.to_line().unwrap(), text, "a legacy line is written back as it was");
+        }
+        let reordered = KeyrackCommand::parse("/usr/bin/keyrack credential-process --file-set 0123456789ab --profile dev").unwrap();
+        assert_eq!(reordered, KeyrackCommand::new(Path::new("/usr/bin/keyrack"), "dev", SET));
+    }
+
+    #[test]
+    fn a_file_set_that_is_not_an_id_is_not_a_keyrack_line() {
+        for text in [
+            "/usr/bin/keyrack credential-process --profile dev --file-set",
+            "/usr/bin/keyrack credential-process --profile dev --file-set 0123",
+            "/usr/bin/keyrack credential-process --profile dev --file-set 0123456789AB",
+            "/usr/bin/keyrack credential-process --profile dev --file-set 0123456789abc",
+            "/usr/bin/keyrack credential-process --profile dev --file-set 0123456789ab --extra",
+            "/usr/bin/keyrack credential-process --profile dev --other 0123456789ab",
+        ] {
+            assert_eq!(KeyrackCommand::parse(text), None, "{text}");
         }
     }
 
@@ -146,7 +223,7 @@ mod tests {
 
     #[test]
     fn relative_programs_and_line_breaks_are_refused() {
-        assert!(matches!(KeyrackCommand::new(Path::new("keyrack"), "dev").to_line(), Err(CommandError::NotAbsolute(_))));
-        assert!(matches!(KeyrackCommand::new(Path::new("/a\nb/keyrack"), "dev").to_line(), Err(CommandError::Unquotable(_))));
+        assert!(matches!(KeyrackCommand::new(Path::new("keyrack"), "dev", SET).to_line(), Err(CommandError::NotAbsolute(_))));
+        assert!(matches!(KeyrackCommand::new(Path::new("/a\nb/keyrack"), "dev", SET).to_line(), Err(CommandError::Unquotable(_))));
     }
 }

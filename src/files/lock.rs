@@ -1,0 +1,188 @@
+//! One advisory lock per file set, held by every keyrack writer while it reads, modifies and
+//! writes the files, so that two keyracks (the app, a `keyrack set` in a terminal, a rotation)
+//! never race each other. Other programs do not take it: the on-disk comparison of every save
+//! ([`super::save`]) covers them.
+
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{self, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::FilePaths;
+
+/// How long a writer waits for another keyrack to finish before saying who holds the lock.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(10);
+
+/// How often a waiting writer tries again.
+const POLL: Duration = Duration::from_millis(25);
+
+/// Why the files could not be locked. Nothing was read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error(
+        "another keyrack ({holder}) has been changing {config} and {credentials} for more than \
+         {} s; wait until it finishes (or close it), then try again. Nothing was changed",
+        .waited.as_secs()
+    )]
+    Held {
+        holder: String,
+        config: PathBuf,
+        credentials: PathBuf,
+        waited: Duration,
+    },
+    #[error("could not take keyrack's lock {}: {source}; nothing was changed", .path.display())]
+    Io { path: PathBuf, source: io::Error },
+}
+
+impl LockError {
+    /// A stable code for programs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LockError::Held { .. } => "files_locked",
+            LockError::Io { .. } => "lock_failed",
+        }
+    }
+}
+
+/// Held while one keyrack writes a file set; released when dropped, and by the operating system
+/// when the process ends, however it ends.
+#[derive(Debug)]
+pub struct FileSetLock {
+    _file: File,
+}
+
+/// Where the lock of a file set lives: `STATE/locks/SETID.lock` (0600 in 0700 folders).
+pub fn lock_path(state_dir: &Path, paths: &FilePaths) -> PathBuf {
+    state_dir.join("locks").join(format!("{}.lock", paths.set_id()))
+}
+
+/// Takes the lock of `paths`' file set, waiting up to `wait` for another keyrack to release it.
+/// `holder` says who takes it (`keyrack set`, `the keyrack app`): a writer that gives up names
+/// it, with its process id. Locks in one process exclude each other too, so a caller must not
+/// take it twice.
+pub fn lock_files(
+    state_dir: &Path,
+    paths: &FilePaths,
+    holder: &str,
+    wait: Duration,
+) -> Result<FileSetLock, LockError> {
+    let path = lock_path(state_dir, paths);
+    let io_error = |source| LockError::Io { path: path.clone(), source };
+    let dir = path.parent().expect("the lock lives in a folder");
+    create_private_dir(dir).map_err(io_error)?;
+    let mut file = open_private(&path).map_err(io_error)?;
+    let started = Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(TryLockError::WouldBlock) if started.elapsed() < wait => std::thread::sleep(POLL),
+            Err(TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let _ = file.read_to_string(&mut text);
+                let holder = match text.trim() {
+                    "" => "a process that did not say who it is".to_owned(),
+                    said => said.to_owned(),
+                };
+                return Err(LockError::Held {
+                    holder,
+                    config: paths.config.clone(),
+                    credentials: paths.credentials.clone(),
+                    waited: started.elapsed(),
+                });
+            }
+            Err(TryLockError::Error(e)) => return Err(io_error(e)),
+        }
+    }
+    // Who holds it, for a writer that waits in vain (best effort: the lock is what counts).
+    let said = format!("{holder}, process {}", std::process::id());
+    let _ = file
+        .set_len(0)
+        .and_then(|()| file.rewind())
+        .and_then(|()| file.write_all(said.as_bytes()));
+    Ok(FileSetLock { _file: file })
+}
+
+/// [`lock_files`] in this process's state folder, with the default wait.
+pub fn lock(paths: &FilePaths, holder: &str) -> Result<FileSetLock, LockError> {
+    lock_files(&crate::state::state_dir(), paths, holder, DEFAULT_WAIT)
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    fs::create_dir_all(dir)
+}
+
+fn open_private(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(dir: &Path) -> FilePaths {
+        FilePaths { config: dir.join("config"), credentials: dir.join("credentials") }
+    }
+
+    #[test]
+    fn a_second_writer_waits_then_names_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        let paths = set(dir.path());
+        let held = lock_files(&state, &paths, "keyrack rotate work", DEFAULT_WAIT).unwrap();
+        let started = Instant::now();
+        let error = lock_files(&state, &paths, "keyrack set", Duration::from_millis(200)).unwrap_err();
+        assert!(started.elapsed() >= Duration::from_millis(200), "it waited first");
+        let text = error.to_string();
+        assert_eq!(error.code(), "files_locked");
+        assert!(text.contains("keyrack rotate work, process"), "{text}");
+        assert!(text.contains("Nothing was changed"), "{text}");
+        drop(held);
+        lock_files(&state, &paths, "keyrack set", Duration::ZERO).expect("free once released");
+    }
+
+    #[test]
+    fn a_writer_waiting_briefly_gets_the_lock_when_it_is_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        let paths = set(dir.path());
+        let held = lock_files(&state, &paths, "first", DEFAULT_WAIT).unwrap();
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(150));
+            drop(held);
+        });
+        lock_files(&state, &paths, "second", Duration::from_secs(5)).expect("waited for it");
+        releaser.join().unwrap();
+    }
+
+    #[test]
+    fn other_file_sets_are_not_held_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        let _a = lock_files(&state, &set(&dir.path().join("a")), "a", DEFAULT_WAIT).unwrap();
+        lock_files(&state, &set(&dir.path().join("b")), "b", Duration::ZERO).expect("another set");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_lock_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        let paths = set(dir.path());
+        let _held = lock_files(&state, &paths, "x", DEFAULT_WAIT).unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&state.join("locks")), 0o700);
+        assert_eq!(mode(&lock_path(&state, &paths)), 0o600);
+    }
+}

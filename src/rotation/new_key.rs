@@ -1,0 +1,127 @@
+//! The new key of an open rotation, kept where no other program rewrites it (a 0600 file in
+//! `STATE/new-keys/`, 0700; never beside the journal, which holds no secret) from the moment AWS
+//! hands it over until the rotation closes, so
+//! that its secret never lives only in keyrack's memory: another program writing the AWS files
+//! back from a stale copy, or a crash, cannot lose it. Removed when the rotation closes.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use zeroize::Zeroize;
+
+use crate::aws::{Credentials, Secret};
+
+/// Where the new key of the rotation of `old_key_id` is kept.
+fn path_of(dir: &Path, old_key_id: &str) -> PathBuf {
+    let safe: String = old_key_id
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    dir.join(format!("{safe}.json"))
+}
+
+/// Keeps `new` (id and secret) for the rotation of `old_key_id`: written to a temporary file
+/// (0600), fsynced, renamed into place, in `dir` (created 0700).
+pub(super) fn keep(dir: &Path, old_key_id: &str, new: &Credentials) -> io::Result<()> {
+    create_private_dir(dir)?;
+    let target = path_of(dir, old_key_id);
+    let tmp = target.with_extension(format!("{}.tmp", std::process::id()));
+    let mut json = serde_json::json!({
+        "aws_access_key_id": new.access_key_id,
+        "aws_secret_access_key": new.secret_access_key.expose(),
+    })
+    .to_string();
+    let written = (|| {
+        let _ = fs::remove_file(&tmp);
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp)?;
+        file.write_all(json.as_bytes())?;
+        file.sync_all()?;
+        fs::rename(&tmp, &target)?;
+        if let Ok(folder) = File::open(dir) {
+            let _ = folder.sync_all();
+        }
+        Ok(())
+    })();
+    // The text held the secret: overwrite it before it is freed.
+    json.zeroize();
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// The new key kept for the rotation of `old_key_id`, if it is there and readable.
+pub(super) fn kept(dir: &Path, old_key_id: &str) -> Option<Credentials> {
+    // No `Debug`: the secret is in it.
+    #[derive(Deserialize)]
+    struct Kept {
+        aws_access_key_id: String,
+        aws_secret_access_key: String,
+    }
+    let bytes = fs::read(path_of(dir, old_key_id)).ok()?;
+    let kept: Kept = serde_json::from_slice(&bytes).ok()?;
+    Some(Credentials::new(
+        kept.aws_access_key_id,
+        Secret::new(kept.aws_secret_access_key),
+        None,
+    ))
+}
+
+/// The rotation is closed: its new key is in the files (or was given up), so the copy goes.
+pub(super) fn forget(dir: &Path, old_key_id: &str) -> io::Result<()> {
+    match fs::remove_file(path_of(dir, old_key_id)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    fs::create_dir_all(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "newSecretnewSecretnewSecretnewSecret1111";
+
+    #[test]
+    fn the_new_key_is_kept_privately_until_forgotten() {
+        let state = tempfile::tempdir().unwrap();
+        let dir = state.path().join("new-keys");
+        let dir = dir.as_path();
+        let new = Credentials::new("AKIANEWNEWNEWNEWNEW2", SECRET, None);
+        keep(dir, "AKIAOLD", &new).unwrap();
+        assert_eq!(kept(dir, "AKIAOLD"), Some(new));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&path_of(dir, "AKIAOLD")), 0o600);
+            assert_eq!(mode(dir), 0o700);
+        }
+        let names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["AKIAOLD.json"], "no temporary file is left");
+        forget(dir, "AKIAOLD").unwrap();
+        assert_eq!(kept(dir, "AKIAOLD"), None);
+        assert_eq!(fs::read_dir(dir).unwrap().count(), 0);
+        forget(dir, "AKIAOLD").expect("forgetting twice is fine");
+    }
+}
