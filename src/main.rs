@@ -166,6 +166,8 @@ impl Command {
             Command::Rename { .. } => Some("rename"),
             Command::Delete { yes: true, .. } => Some("delete"),
             Command::Vault { .. } => Some("vault"),
+            // It reads the files to judge the backups that a save beside it may be replacing.
+            Command::Clean => Some("clean"),
             _ => None,
         }
     }

@@ -166,8 +166,10 @@ pub fn apply_change(state: State<'_, AppState>, revision: u64, operation: Operat
 /// `keyrack clean`): how many files were cleaned.
 #[tauri::command]
 pub fn clean_leftovers(state: State<'_, AppState>) -> Result<usize, Failure> {
-    let cleaned = leftovers::clean(&state.paths).map_err(|e| Failure::new("files", e.to_string()))?;
-    Ok(cleaned.len())
+    state.writing(|_| {
+        let cleaned = leftovers::clean(&state.paths).map_err(|e| Failure::new("files", e.to_string()))?;
+        Ok(cleaned.len())
+    })
 }
 
 /// The first run: write the four `aws configure` answers to the default profile.
