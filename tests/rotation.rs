@@ -1127,18 +1127,12 @@ impl StaleWriter {
     }
 }
 
-/// Every file under `dir`, recursively, with its bytes.
-fn every_file(dir: &std::path::Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut found = Vec::new();
-    for entry in fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(every_file(&path));
-        } else if let Ok(bytes) = fs::read(&path) {
-            found.push((path, bytes));
-        }
-    }
-    found
+/// No file under the world's folder (the AWS files' folder with its backups and temporary
+/// files, keyrack's state folder) holds any of `secrets`.
+fn assert_nowhere_on_disk(world: &World, secrets: &[String], context: &str) {
+    let needles: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    let found = support::files_holding(world.dir.path(), &needles);
+    assert!(found.is_empty(), "{context}: a secret that left the files is still in {found:?}");
 }
 
 /// The AWS CLI from the venv signs with profile `work` and is told who it is (checked after
@@ -1176,6 +1170,8 @@ async fn a_file_written_back_from_a_stale_copy_during_the_wait_gets_the_new_key_
     assert_eq!(report.old_key, OldKeyFate::Deleted);
     let new = world.assert_rotated_cleanly("after the stale write").await;
     world.assert_only_keys_changed(&new);
+    let old_secret = world.old.secret_access_key.expose().to_owned();
+    assert_nowhere_on_disk(&world, &[old_secret], "the retired key");
     world.assert_no_secret(&format!("{events:?} {report:?}"), &[&new]);
 }
 
@@ -1208,13 +1204,15 @@ async fn a_program_that_keeps_writing_the_old_key_back_leaves_the_old_key_workin
     assert_eq!((keys[1].0, keys[1].1), (KeyRole::New, KeyStatus::Deleted));
     world.assert_files_untouched();
     world.assert_files_hold_working_keys("after giving up").await;
+    assert_nowhere_on_disk(&world, &proxy.created_secrets(), "the given-up key");
     world.assert_no_secret(&format!("{error} {error:?}"), &[]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn profiles_removed_between_the_plan_and_the_write_make_the_rotation_fail_not_succeed() {
     let world = World::new().await;
-    let settings = world.settings(&world.stand.url);
+    let proxy = Proxy::start(&world.stand.url, Fault::None).await;
+    let settings = world.settings(&proxy.url);
     let plan = plan_rotation(&settings, "work", RotateOptions::default())
         .await
         .unwrap();
@@ -1241,6 +1239,8 @@ async fn profiles_removed_between_the_plan_and_the_write_make_the_rotation_fail_
     );
     assert_eq!(world.stand.arn_of(&world.old).await, Ok(world.arn()));
     assert!(interrupted_rotations(&world.journal_dir()).unwrap().is_empty());
+    assert_eq!(proxy.created_secrets().len(), 1);
+    assert_nowhere_on_disk(&world, &proxy.created_secrets(), "the key written to no profile");
     world.assert_no_secret(&format!("{error} {error:?}"), &[]);
 }
 
@@ -1371,14 +1371,10 @@ async fn a_rotation_killed_after_its_files_were_written_back_finishes_with_its_o
     assert_eq!(second.new_key_id, created, "the first run's key, not a third one");
     let new = world.assert_rotated_cleanly("after the second run").await;
     world.assert_only_keys_changed(&new);
-    for (path, bytes) in every_file(&world.state_dir()) {
-        let text = String::from_utf8_lossy(&bytes);
-        assert!(
-            !text.contains(new.secret_access_key.expose()),
-            "{} still holds the new secret once the rotation closed",
-            path.display()
-        );
-    }
+    let in_state = support::files_holding(&world.state_dir(), &[new.secret_access_key.expose()]);
+    assert!(in_state.is_empty(), "the state folder still holds the new secret: {in_state:?}");
+    let old_secret = world.old.secret_access_key.expose().to_owned();
+    assert_nowhere_on_disk(&world, &[old_secret], "the retired key");
 }
 
 /// The user may choose to keep the new key when such a program stops the rotation: the old key

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use crate::aws::Credentials;
-use crate::files::{AwsFiles, Dialect};
+use crate::files::lock::{lock_files, DEFAULT_WAIT};
+use crate::files::{leftovers, AwsFiles, Dialect};
 
 use super::access::{is_no_such_entity, may_have_created, AwsAccess};
 use super::error::{KeyRole, KeyState, RotationError, StoppedRotation};
@@ -752,6 +753,22 @@ impl Run<'_> {
         }
         if self.journal.is_none() {
             let _ = new_key::forget(&self.settings.new_key_dir(), &self.plan.old_key_id);
+            self.clean_leftovers();
+        }
+    }
+
+    /// The rotation is closed: the backups and temporary files of its saves that still hold a
+    /// key that left the files (the retired old key, a new key given up) go too. Not when the old
+    /// key is kept Inactive: its secret may be only in a backup then, for the person who wants it
+    /// back (`keyrack check` lists that backup, `keyrack clean` removes it). Best effort.
+    fn clean_leftovers(&mut self) {
+        let old_kept = self.plan.old_key == OldKeyFate::Inactive && self.old_status != KeyStatus::Deleted;
+        if old_kept && self.new_status != KeyStatus::Deleted {
+            return;
+        }
+        let paths = &self.settings.paths;
+        if let Ok(_lock) = lock_files(&self.settings.state_dir, paths, "keyrack rotating a key", DEFAULT_WAIT) {
+            let _ = leftovers::clean(paths);
         }
     }
 

@@ -33,6 +33,8 @@ struct State {
     refuse_new_keys_for: Option<Duration>,
     /// New key ids (from CreateAccessKey answers) and when they were created.
     new_keys: Vec<(String, Instant)>,
+    /// The secrets of those keys, for "no secret left on disk" checks.
+    new_secrets: Vec<String>,
     refused: usize,
 }
 
@@ -55,6 +57,7 @@ impl Proxy {
             signers: Vec::new(),
             refuse_new_keys_for: None,
             new_keys: Vec::new(),
+            new_secrets: Vec::new(),
             refused: 0,
         }));
         let held = Arc::new(Notify::new());
@@ -96,6 +99,11 @@ impl Proxy {
     /// The access key id that signed each request, in order.
     pub fn signers(&self) -> Vec<String> {
         self.state.lock().unwrap().signers.clone()
+    }
+
+    /// The secret of every key created through this proxy.
+    pub fn created_secrets(&self) -> Vec<String> {
+        self.state.lock().unwrap().new_secrets.clone()
     }
 
     /// How many requests were refused for a new key.
@@ -181,6 +189,13 @@ async fn serve(
         {
             let mut state = state.lock().unwrap();
             state.new_keys.push((id.to_owned(), Instant::now()));
+            if let Some(secret) = answer_text
+                .split("<SecretAccessKey>")
+                .nth(1)
+                .and_then(|rest| rest.split('<').next())
+            {
+                state.new_secrets.push(secret.to_owned());
+            }
         }
     }
     match fault {
