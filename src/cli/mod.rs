@@ -5,3 +5,4 @@ pub mod whoami;
 pub mod vault;
 pub mod credential_process;
 pub mod rotate;
+pub mod secret_input;
