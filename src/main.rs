@@ -159,7 +159,7 @@ impl<E: std::fmt::Display> From<E> for Failure {
 fn main() -> ExitCode {
     keyrack::crash_dumps::forbid_core_dumps();
     keyrack::huge_pages::turn_off();
-    let cli = Cli::parse();
+    let cli: Cli = cli::arguments::parse();
     match run(cli) {
         Ok(code) => code,
         Err(Failure(message)) => {

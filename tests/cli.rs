@@ -282,6 +282,24 @@ fn a_setting_that_is_not_key_value_is_refused_without_repeating_it() {
 }
 
 #[test]
+fn a_command_line_error_does_not_repeat_what_may_be_a_secret() {
+    let home = Home::new("[default]\nregion = us-east-1\n", &creds());
+    let flag = format!("--aws-secret-access-key={NEW_SECRET}");
+    // (`home.keyrack` checks that no secret is printed.)
+    for args in [&["set", "default", "region", "eu-west-1", NEW_SECRET][..], &["set", "default", "aws_secret_access_key", "-", TOKEN], &["add", "ci", &flag]] {
+        let out = home.keyrack(args);
+        let err = stderr(&out);
+        assert!(!out.status.success() && err.contains("unexpected argument"), "{args:?}: {err}");
+    }
+    let err = stderr(&home.keyrack(&["set", "default", "region", "eu-west-1", NEW_SECRET]));
+    assert!(err.contains("unexpected argument '<not shown: it may be a secret>'"), "{err}");
+    // Arguments that cannot be secrets are still named.
+    let err = stderr(&home.keyrack(&["set", "default", "region", "eu-west-1", "extra"]));
+    assert!(err.contains("'extra'"), "{err}");
+    assert_eq!(home.files(), ("[default]\nregion = us-east-1\n".to_string(), creds()));
+}
+
+#[test]
 fn check_reports_what_is_wrong_with_file_and_line() {
     let home = Home::new(
         "[profile a]\nregion = us-esat-1\nsource_profile = ghost\n[profile b]\nrole_arn = arn:aws:iam::123456789012:role/x\nsource_profile = c\n[profile c]\nrole_arn = arn:aws:iam::123456789012:role/y\nsource_profile = b\n[profile d]\naws_secret_access_key = x\n",
