@@ -205,7 +205,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Set { profile, key, value, sso_session } => {
-            let key = parse_key(&key, "the setting name")?;
+            let key = parse_key(&key, "the KEY argument")?;
             let target = section(&profile, sso_session);
             let flag = if sso_session { " --sso-session" } else { "" };
             let example = || format!("keyrack set{flag} {profile} {key} -");
@@ -240,10 +240,15 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     Some((k, v)) => (k, Some(v)),
                     None => (item.as_str(), None),
                 };
-                let which = format!("setting {} of the command line", n + 1);
-                let key = parse_key(k, &which).ok().filter(|key| v.is_some() || is_secret_key(&key.key)).ok_or_else(|| {
-                    Failure(format!("{which} is not KEY=VALUE (not repeated here, as it may be a secret); nothing was changed"))
-                })?;
+                let not_a_pair = || {
+                    Failure(format!("setting {} of the command line is not KEY=VALUE (not repeated here, as it may be a secret); nothing was changed", n + 1))
+                };
+                let key = match (parse_key(k, &format!("the KEY of setting {}", n + 1)), v) {
+                    (Ok(key), Some(_)) => key,
+                    (Ok(key), None) if is_secret_key(&key.key) => key,
+                    (Err(error), Some(_)) => return Err(error),
+                    _ => return Err(not_a_pair()),
+                };
                 let value = if is_secret_key(&key.key) {
                     let example = || format!("keyrack add{flag} {profile} {key}=-");
                     let source = Source::of(&key.to_string(), v.filter(|v| !v.is_empty()), example)?;
@@ -328,7 +333,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
 /// arguments may have been swapped, putting a secret where the name goes).
 fn parse_key(text: &str, which: &str) -> Result<KeyPath, Failure> {
     KeyPath::parse(text).map_err(|error| match error {
-        EditError::BadKey { reason, .. } => Failure(format!("{which} is not a setting name keyrack can write: {reason}")),
+        EditError::BadKey { reason, .. } => Failure(format!("cannot use {which} as a setting name: {reason}")),
         other => Failure(other.to_string()),
     })
 }

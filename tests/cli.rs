@@ -277,7 +277,11 @@ fn a_setting_that_is_not_key_value_is_refused_without_repeating_it() {
     }
     // A swapped name and value: the name is refused without being repeated.
     let out = home.keyrack(&["set", "default", &format!("{NEW_SECRET}="), "aws_secret_access_key"]);
-    assert!(!out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot use the KEY argument as a setting name: it contains '='"), "{}", stderr(&out));
+    let out = home.keyrack(&["set", "default", NEW_SECRET, "aws_secret_access_key"]);
+    assert!(stderr(&out).contains("the value is the name of a secret setting"), "{}", stderr(&out));
+    let out = home.keyrack(&["add", "new", &format!("{NEW_SECRET}:=x")]);
+    assert!(stderr(&out).contains("cannot use the KEY of setting 1 as a setting name: it contains ':'"), "{}", stderr(&out));
     assert_eq!(home.files(), ("[default]\nregion = us-east-1\n".to_string(), creds()));
 }
 
