@@ -235,26 +235,31 @@ fn without_a_terminal_an_omitted_secret_is_asked_to_be_piped_in() {
     assert_eq!(home.files(), ("[default]\nregion = us-east-1\n".to_string(), creds()));
 }
 
+/// `shell` run by `script` on a new pseudo-terminal: what it types goes in through stdin, and
+/// everything the terminal shows comes out on stdout.
+fn on_a_terminal(home: &Home, shell: &str) -> std::process::Child {
+    home.command(Path::new("script"), &["-qefc", shell, "/dev/null"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap()
+}
+
+/// Read the terminal until it shows `text`; everything shown so far.
+fn read_until(stdout: &mut std::process::ChildStdout, shown: &mut Vec<u8>, text: &str) {
+    while !String::from_utf8_lossy(shown).contains(text) {
+        let mut buf = [0u8; 256];
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "the terminal closed before showing {text:?}: {}", String::from_utf8_lossy(shown));
+        shown.extend_from_slice(&buf[..n]);
+    }
+}
+
+const PROMPT: &str = "not shown as you type";
+
 #[test]
 fn an_omitted_secret_is_asked_for_on_the_terminal_without_echo() {
     let home = Home::new("[default]\nregion = us-east-1\n", &creds());
-    // `script` runs keyrack on a new pseudo-terminal and copies what it shows to stdout.
-    let command = format!("'{}' set default aws_secret_access_key", env!("CARGO_BIN_EXE_keyrack"));
-    let mut child = home
-        .command(Path::new("script"), &["-qefc", &command, "/dev/null"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut shown = Vec::new();
-    let mut stdout = child.stdout.take().unwrap();
+    let mut child = on_a_terminal(&home, &format!("'{}' set default aws_secret_access_key", env!("CARGO_BIN_EXE_keyrack")));
+    let (mut stdout, mut shown) = (child.stdout.take().unwrap(), Vec::new());
     // Type the secret only once the prompt is up (and echo is off).
-    while !String::from_utf8_lossy(&shown).contains("not shown as you type") {
-        let mut buf = [0u8; 256];
-        let n = stdout.read(&mut buf).unwrap();
-        assert!(n > 0, "keyrack ended without asking: {}", String::from_utf8_lossy(&shown));
-        shown.extend_from_slice(&buf[..n]);
-    }
+    read_until(&mut stdout, &mut shown, PROMPT);
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(format!("{NEW_SECRET}\n").as_bytes()).unwrap();
     stdout.read_to_end(&mut shown).unwrap();
@@ -265,6 +270,27 @@ fn an_omitted_secret_is_asked_for_on_the_terminal_without_echo() {
     assert!(!shown.contains(NEW_SECRET) && !shown.contains(&NEW_SECRET[..12]), "the secret was echoed: {shown}");
     assert!(shown.contains("aws_secret_access_key for profile 'default'"), "{shown}");
     assert!(home.botocore_secret_is("default", NEW_SECRET));
+}
+
+#[test]
+fn ctrl_c_at_the_secret_prompt_leaves_the_terminal_echoing_and_the_files_unchanged() {
+    let home = Home::new("[default]\nregion = us-east-1\n", &creds());
+    // The shell waits for keyrack, then shows the terminal's settings.
+    let shell = format!("trap 'echo; stty -a; exit 0' INT; '{}' set default aws_secret_access_key", env!("CARGO_BIN_EXE_keyrack"));
+    let mut child = on_a_terminal(&home, &shell);
+    let (mut stdout, mut shown) = (child.stdout.take().unwrap(), Vec::new());
+    read_until(&mut stdout, &mut shown, PROMPT);
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"\x03").unwrap();
+    read_until(&mut stdout, &mut shown, "speed");
+    stdout.read_to_end(&mut shown).unwrap();
+    drop(stdin);
+    child.wait().unwrap();
+    let shown = String::from_utf8_lossy(&shown);
+    let after = &shown[shown.find("speed").unwrap()..];
+    let flags: Vec<&str> = after.split_whitespace().collect();
+    assert!(flags.contains(&"echo") && !flags.contains(&"-echo"), "echo is off after Ctrl+C: {after}");
+    assert_eq!(home.files(), ("[default]\nregion = us-east-1\n".to_string(), creds()));
 }
 
 #[test]

@@ -112,7 +112,7 @@ fn read_stdin() -> std::io::Result<Zeroizing<Vec<u8>>> {
 }
 
 /// Ask `question` on the controlling terminal and read one line with echo off. `Ok(None)`: the
-/// process has no terminal.
+/// process has no terminal. Echo comes back on however the read ends, Ctrl+C included.
 #[cfg(unix)]
 fn prompt(question: &str) -> std::io::Result<Option<Zeroizing<Vec<u8>>>> {
     use std::io::Write;
@@ -121,28 +121,9 @@ fn prompt(question: &str) -> std::io::Result<Option<Zeroizing<Vec<u8>>>> {
     let Ok(tty) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty") else {
         return Ok(None);
     };
-    let fd = tty.as_raw_fd();
-    // SAFETY: termios is plain data; tcgetattr fills it in or fails.
-    let mut saved: libc::termios = unsafe { std::mem::zeroed() };
-    if unsafe { libc::tcgetattr(fd, &mut saved) } != 0 {
+    let Some(_quiet) = terminal::QuietTerminal::new(tty.as_raw_fd()) else {
         return Ok(None);
-    }
-    let mut quiet = saved;
-    quiet.c_lflag &= !libc::ECHO;
-    quiet.c_lflag |= libc::ECHONL;
-    // SAFETY: fd is the open terminal; `quiet` is a valid termios read from it.
-    if unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    /// Puts the terminal back as it was, however the read ends.
-    struct Restore<'a>(&'a std::fs::File, libc::termios);
-    impl Drop for Restore<'_> {
-        fn drop(&mut self) {
-            // SAFETY: as above, with the termios saved before echo was turned off.
-            unsafe { libc::tcsetattr(self.0.as_raw_fd(), libc::TCSANOW, &self.1) };
-        }
-    }
-    let _restore = Restore(&tty, saved);
+    };
     (&tty).write_all(question.as_bytes())?;
     // The terminal hands over a whole line per read (canonical mode); read into a buffer that
     // never grows.
@@ -161,6 +142,82 @@ fn prompt(question: &str) -> std::io::Result<Option<Zeroizing<Vec<u8>>>> {
         let _ = (&tty).write_all(b"\n");
     }
     Ok(Some(line))
+}
+
+/// Echo off on a terminal for as long as a [`terminal::QuietTerminal`] lives.
+#[cfg(unix)]
+mod terminal {
+    use std::cell::UnsafeCell;
+    use std::sync::atomic::{AtomicI32, Ordering};
+
+    /// The signals that end the process while it waits for the secret: the handler puts the
+    /// terminal back first, or the shell would be left without echo.
+    const SIGNALS: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+    /// The terminal's settings before echo went off, for the signal handler. Written only
+    /// before `SAVED_FD` is set, read only while it is.
+    struct Saved(UnsafeCell<libc::termios>);
+    // SAFETY: see above; the one writer runs before any reader can look.
+    unsafe impl Sync for Saved {}
+    // SAFETY: termios is plain data, all zeros is a valid value.
+    static SAVED: Saved = Saved(UnsafeCell::new(unsafe { std::mem::zeroed() }));
+    static SAVED_FD: AtomicI32 = AtomicI32::new(-1);
+
+    extern "C" fn restore_then_die(signal: libc::c_int) {
+        let fd = SAVED_FD.load(Ordering::SeqCst);
+        // SAFETY: tcsetattr, signal and raise are async-signal-safe; SAVED is not written while
+        // SAVED_FD is set.
+        unsafe {
+            if fd >= 0 {
+                libc::tcsetattr(fd, libc::TCSANOW, SAVED.0.get());
+            }
+            libc::signal(signal, libc::SIG_DFL);
+            libc::raise(signal);
+        }
+    }
+
+    pub struct QuietTerminal {
+        fd: libc::c_int,
+        before: [libc::sighandler_t; SIGNALS.len()],
+    }
+
+    impl QuietTerminal {
+        /// Turn echo off on terminal `fd` (the line break is still echoed); `None` when `fd`
+        /// is not a terminal or echo cannot be turned off.
+        pub fn new(fd: libc::c_int) -> Option<QuietTerminal> {
+            // SAFETY: termios is plain data; tcgetattr fills it in or fails.
+            let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+            if unsafe { libc::tcgetattr(fd, &mut saved) } != 0 {
+                return None;
+            }
+            // SAFETY: no handler reads SAVED yet (SAVED_FD is -1), and one prompt runs at a time.
+            unsafe { *SAVED.0.get() = saved };
+            SAVED_FD.store(fd, Ordering::SeqCst);
+            let handler = restore_then_die as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            // SAFETY: installing a handler that only calls async-signal-safe functions.
+            let before = SIGNALS.map(|signal| unsafe { libc::signal(signal, handler) });
+            let mut quiet = saved;
+            quiet.c_lflag &= !libc::ECHO;
+            quiet.c_lflag |= libc::ECHONL;
+            let terminal = QuietTerminal { fd, before };
+            // SAFETY: fd is the open terminal; `quiet` is a valid termios read from it. If echo
+            // cannot be turned off, nothing is asked (dropping `terminal` undoes the rest).
+            (unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) } == 0).then_some(terminal)
+        }
+    }
+
+    impl Drop for QuietTerminal {
+        fn drop(&mut self) {
+            // SAFETY: the termios saved in `new`; then the handlers there were before.
+            unsafe {
+                libc::tcsetattr(self.fd, libc::TCSANOW, SAVED.0.get());
+                SAVED_FD.store(-1, Ordering::SeqCst);
+                for (signal, before) in SIGNALS.iter().zip(self.before) {
+                    libc::signal(*signal, before);
+                }
+            }
+        }
+    }
 }
 
 #[cfg(not(unix))]
