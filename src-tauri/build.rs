@@ -9,6 +9,7 @@ fn main() {
         "watch_files",
         "check_input",
         "reveal_secret",
+        "copy_secret",
         "apply_change",
         "configure_default",
         "check_identities",

@@ -11,6 +11,7 @@
 
 use crate::aws::Secret;
 use crate::files::check::REGIONS;
+use crate::files::model::{is_secret_key, Redacted};
 use crate::files::edit::{EditError, KeyPath, Section};
 use crate::files::names::{check_key, check_profile_name, check_value};
 use crate::files::save::SaveError;
@@ -22,12 +23,26 @@ use serde::{Deserialize, Serialize};
 pub mod seen;
 pub use seen::Seen;
 
-/// One change to a setting of a profile.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+/// One change to a setting of a profile. Its `Debug` never shows the value of a secret key
+/// (`aws_secret_access_key`, `aws_session_token`, `aws_security_token`).
+#[derive(Clone, Deserialize, PartialEq, Eq)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum SettingChange {
     Set { key: String, value: String },
     Unset { key: String },
+}
+
+impl std::fmt::Debug for SettingChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SettingChange::Set { key, value } => {
+                let top = key.split('.').next().unwrap_or(key);
+                let value: &dyn std::fmt::Debug = if is_secret_key(top) { &Redacted } else { value };
+                f.debug_struct("Set").field("key", key).field("value", value).finish()
+            }
+            SettingChange::Unset { key } => f.debug_struct("Unset").field("key", key).finish(),
+        }
+    }
 }
 
 impl SettingChange {
@@ -463,6 +478,18 @@ mod tests {
         }
         let op = Operation::Edit { profile: "a".into(), changes: vec![SettingChange::Set { key: "region".into(), value: "us-east-2".into() }] };
         assert!(apply_seen(&p, &seen, opened, &op, false).unwrap().reapplied, "the 16th version back is still known");
+    }
+
+    #[test]
+    fn a_secret_being_set_never_shows_in_debug() {
+        const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        for key in ["aws_secret_access_key", "AWS_Session_Token", "aws_security_token"] {
+            let op = Operation::Edit { profile: "p".into(), changes: vec![SettingChange::Set { key: key.into(), value: SECRET.into() }] };
+            let text = format!("{op:?} {op:#?}");
+            assert!(!text.contains(SECRET) && text.contains(key) && text.contains("<redacted>"), "{text}");
+        }
+        let region = SettingChange::Set { key: "region".into(), value: "eu-west-1".into() };
+        assert_eq!(format!("{region:?}"), r#"Set { key: "region", value: "eu-west-1" }"#);
     }
 
     #[test]

@@ -31,7 +31,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use keyring_core::{CredentialStore, Entry, Error as StoreError};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 use crate::aws::{Credentials, Secret};
 
@@ -91,20 +92,38 @@ impl StoredKey {
         StoredKey { credentials, expiration: None }
     }
 
-    /// The JSON kept as the entry's secret. It holds the secret: only the store sees it.
-    fn to_payload(&self) -> String {
+    /// The JSON kept as the entry's secret. It holds the secret: only the store sees it, and it
+    /// is wiped when dropped. It is written straight into one buffer, big enough from the start,
+    /// so that no copy of the secret is left behind by a growing buffer or a JSON tree.
+    fn to_payload(&self) -> Zeroizing<String> {
+        #[derive(Serialize)]
+        struct Payload<'a> {
+            version: u32,
+            aws_access_key_id: &'a str,
+            aws_secret_access_key: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            aws_session_token: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            expiration: Option<&'a str>,
+        }
         let c = &self.credentials;
-        let mut out = serde_json::Map::new();
-        out.insert("version".into(), PAYLOAD_VERSION.into());
-        out.insert("aws_access_key_id".into(), c.access_key_id.clone().into());
-        out.insert("aws_secret_access_key".into(), c.secret_access_key.expose().into());
-        if let Some(token) = &c.session_token {
-            out.insert("aws_session_token".into(), token.expose().into());
-        }
-        if let Some(expiration) = &self.expiration {
-            out.insert("expiration".into(), expiration.clone().into());
-        }
-        serde_json::Value::Object(out).to_string()
+        let payload = Payload {
+            version: PAYLOAD_VERSION,
+            aws_access_key_id: &c.access_key_id,
+            aws_secret_access_key: c.secret_access_key.expose(),
+            aws_session_token: c.session_token.as_ref().map(Secret::expose),
+            expiration: self.expiration.as_deref(),
+        };
+        // Every character at most 6 bytes once escaped (`\u00XX`), plus the names and punctuation.
+        let text_len = [Some(payload.aws_access_key_id), Some(payload.aws_secret_access_key), payload.aws_session_token, payload.expiration]
+            .iter()
+            .flatten()
+            .map(|s| s.len())
+            .sum::<usize>();
+        let mut buffer = Zeroizing::new(Vec::with_capacity(6 * text_len + 160));
+        serde_json::to_writer(&mut *buffer, &payload).expect("a JSON object of strings always serializes");
+        let bytes = std::mem::take(&mut *buffer);
+        Zeroizing::new(String::from_utf8(bytes).expect("serde_json writes UTF-8"))
     }
 
     /// Read an entry's secret. Errors never quote it (serde's messages can).
@@ -263,7 +282,7 @@ impl Keychain {
 
     /// The key kept for a profile; [`KeychainError::NoEntry`] when there is none.
     pub fn get(&self, account: &str) -> Result<StoredKey, KeychainError> {
-        let text = self.entry(account, None)?.get_password().map_err(|e| KeychainError::from_store(e, account))?;
+        let text = Zeroizing::new(self.entry(account, None)?.get_password().map_err(|e| KeychainError::from_store(e, account))?);
         StoredKey::from_payload(&text, account)
     }
 
@@ -362,6 +381,20 @@ mod tests {
         };
         assert_eq!(StoredKey::from_payload(&session.to_payload(), "p").unwrap(), session);
         assert!(!plain.to_payload().contains("aws_session_token"));
+    }
+
+    #[test]
+    fn payload_is_the_documented_json_object() {
+        let session = StoredKey {
+            credentials: Credentials::new("ASIAEXAMPLE", SECRET, Some(Secret::new(TOKEN))),
+            expiration: Some("2030-01-01T00:00:00Z".into()),
+        };
+        assert_eq!(
+            *session.to_payload(),
+            format!(r#"{{"version":1,"aws_access_key_id":"ASIAEXAMPLE","aws_secret_access_key":"{SECRET}","aws_session_token":"{TOKEN}","expiration":"2030-01-01T00:00:00Z"}}"#)
+        );
+        let odd = StoredKey::new(Credentials::new("AKIAEXAMPLE", "\u{1}\"\\".repeat(50), None));
+        assert_eq!(StoredKey::from_payload(&odd.to_payload(), "p").unwrap(), odd);
     }
 
     #[test]

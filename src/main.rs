@@ -7,7 +7,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use keyrack::files::check::{self, Severity};
-use keyrack::files::edit::{EditOutcome, KeyPath, Section};
+use cli::secret_input::{SecretReader, Source};
+use keyrack::aws::Secret;
+use keyrack::files::edit::{EditError, EditOutcome, KeyPath, Section};
 use keyrack::files::leftovers::{self, Cleaning};
 use keyrack::files::model::{is_secret_key, profile_kind, MASK};
 use keyrack::files::{AwsFiles, Dialect, FilePaths, FileKind, Problem, Reading, Settings, Value};
@@ -46,10 +48,12 @@ enum Command {
         dialect: As,
     },
     /// Set a setting (KEY may be PARENT.SUB for a nested setting such as s3.max_concurrent_requests).
+    /// A secret (aws_secret_access_key, aws_session_token, aws_security_token) is never given
+    /// here: leave VALUE out to be asked for it without echo, or give `-` to pipe it in.
     Set {
         profile: String,
         key: String,
-        value: String,
+        value: Option<String>,
         /// Address an [sso-session NAME] section instead of a profile.
         #[arg(long)]
         sso_session: bool,
@@ -61,7 +65,8 @@ enum Command {
         #[arg(long)]
         sso_session: bool,
     },
-    /// Create a profile with optional KEY=VALUE settings.
+    /// Create a profile with optional KEY=VALUE settings. A secret is given as KEY=- (read from
+    /// stdin) or as a bare KEY (asked for without echo), never as its value.
     Add {
         profile: String,
         settings: Vec<String>,
@@ -185,7 +190,7 @@ impl<E: std::fmt::Display> From<E> for Failure {
 fn main() -> ExitCode {
     keyrack::crash_dumps::forbid_core_dumps();
     keyrack::huge_pages::turn_off();
-    let cli = Cli::parse();
+    let cli: Cli = cli::arguments::parse();
     match run(cli) {
         Ok(code) => code,
         Err(Failure(message)) => {
@@ -238,9 +243,22 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Set { profile, key, value, sso_session } => {
-            let key = KeyPath::parse(&key)?;
+            let key = parse_key(&key, "the KEY argument")?;
             let target = section(&profile, sso_session);
-            let outcome = files.set(&target, &key, &value)?;
+            let flag = if sso_session { " --sso-session" } else { "" };
+            let example = || format!("keyrack set{flag} {profile} {key} -");
+            let value = if is_secret_key(&key.key) {
+                let source = Source::of(&key.to_string(), value.as_deref(), example)?;
+                SecretReader::default().read(source, &key.to_string(), &target.to_string(), example)?
+            } else {
+                let value = value.ok_or_else(|| Failure(format!("give the value to set {key} to: keyrack set {profile} {key} VALUE")))?;
+                if is_secret_key(&value) {
+                    // `keyrack set P SECRET aws_secret_access_key`: the secret is where the name goes.
+                    return Err(Failure(format!("the value is the name of a secret setting; the order is: keyrack set {profile} KEY [VALUE]")));
+                }
+                Secret::from(value)
+            };
+            let outcome = files.set(&target, &key, value.expose())?;
             finish_edit(&mut files, outcome, &format!("set {key} of {target}"))
         }
         Command::Unset { profile, key, sso_session } => {
@@ -251,12 +269,35 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Add { profile, settings, sso_session } => {
             let target = section(&profile, sso_session);
+            let flag = if sso_session { " --sso-session" } else { "" };
+            let mut reader = SecretReader::default();
             let mut parsed = Vec::new();
-            for pair in &settings {
-                let (k, v) = pair.split_once('=').ok_or_else(|| Failure(format!("expected KEY=VALUE, got {pair:?}")))?;
-                parsed.push((KeyPath::parse(k)?, v.to_string()));
+            for (n, item) in settings.iter().enumerate() {
+                // Neither the item nor its parts are ever repeated in a message: it may be a secret.
+                let (k, v) = match item.split_once('=') {
+                    Some((k, v)) => (k, Some(v)),
+                    None => (item.as_str(), None),
+                };
+                let not_a_pair = || {
+                    Failure(format!("setting {} of the command line is not KEY=VALUE (not repeated here, as it may be a secret); nothing was changed", n + 1))
+                };
+                let key = match (parse_key(k, &format!("the KEY of setting {}", n + 1)), v) {
+                    (Ok(key), Some(_)) => key,
+                    (Ok(key), None) if is_secret_key(&key.key) => key,
+                    (Err(error), Some(_)) => return Err(error),
+                    _ => return Err(not_a_pair()),
+                };
+                let value = if is_secret_key(&key.key) {
+                    let example = || format!("keyrack add{flag} {profile} {key}=-");
+                    let source = Source::of(&key.to_string(), v.filter(|v| !v.is_empty()), example)?;
+                    reader.read(source, &key.to_string(), &target.to_string(), example)?
+                } else {
+                    Secret::from(v.unwrap_or_default())
+                };
+                parsed.push((key, value));
             }
-            let outcome = files.add(&target, &parsed)?;
+            let settings: Vec<(KeyPath, String)> = parsed.iter().map(|(k, v)| (k.clone(), v.expose().to_string())).collect();
+            let outcome = files.add(&target, &settings)?;
             finish_edit(&mut files, outcome, &format!("added {target}"))
         }
         Command::Copy { source, destination, sso_session } => {
@@ -340,6 +381,15 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
         }
     }
+}
+
+/// A setting name from the command line; a refusal names `which` argument, not its text (the
+/// arguments may have been swapped, putting a secret where the name goes).
+fn parse_key(text: &str, which: &str) -> Result<KeyPath, Failure> {
+    KeyPath::parse(text).map_err(|error| match error {
+        EditError::BadKey { reason, .. } => Failure(format!("cannot use {which} as a setting name: {reason}")),
+        other => Failure(other.to_string()),
+    })
 }
 
 fn finish_edit(files: &mut AwsFiles, outcome: EditOutcome, done: &str) -> Result<ExitCode, Failure> {

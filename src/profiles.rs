@@ -40,11 +40,12 @@ pub struct Profile {
     pub settings: Vec<ProfileSetting>,
 }
 
-/// One setting of a profile; a secret's value is never included.
+/// One setting of a profile; a secret's value is never included (an empty one is: it reveals
+/// nothing, and the window must show it as empty, not as a secret that is set).
 #[derive(Clone, Debug, Serialize)]
 pub struct ProfileSetting {
     pub key: String,
-    /// The text; `None` for a secret or a nested block.
+    /// The text; `None` for a secret that is not empty, or a nested block.
     pub value: Option<String>,
     pub secret: bool,
     /// Sub-settings of a nested block (`s3 =` + indented lines), in file order.
@@ -125,6 +126,7 @@ pub fn snapshot(files: &AwsFiles) -> Snapshot {
                 .map(|(key, s)| {
                     let secret = is_secret_key(key);
                     let (value, nested) = match (&s.value, secret) {
+                        (Value::Text(t), true) if t.is_empty() => (Some(String::new()), Vec::new()),
                         (_, true) => (None, Vec::new()),
                         (Value::Text(t), false) => (Some(t.clone()), Vec::new()),
                         (Value::Nested(map), false) => (None, map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
@@ -185,6 +187,17 @@ mod tests {
         let secret = default.settings.iter().find(|s| s.key == "aws_secret_access_key").unwrap();
         assert!(secret.secret && secret.value.is_none());
         assert_eq!((secret.file, secret.line), (FileKind::Credentials, 3));
+    }
+
+    #[test]
+    fn an_empty_secret_is_shown_as_empty_and_a_set_one_not_at_all() {
+        let credentials = "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key =\naws_session_token = FwoGZXIvYXdzEXAMPLE\n";
+        let snap = snapshot(&AwsFiles::from_bytes(b"", credentials.as_bytes()));
+        let settings = &snap.profiles[0].settings;
+        let secret = settings.iter().find(|s| s.key == "aws_secret_access_key").unwrap();
+        assert!(secret.secret && secret.value.as_deref() == Some(""), "{secret:?}");
+        let token = settings.iter().find(|s| s.key == "aws_session_token").unwrap();
+        assert!(token.secret && token.value.is_none(), "{token:?}");
     }
 
     #[test]

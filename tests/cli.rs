@@ -6,7 +6,8 @@ mod support;
 use serde_json::Value;
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::io::{Read as _, Write as _};
+use std::process::{Command, Output, Stdio};
 use support::home::Home;
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -23,10 +24,36 @@ impl Home {
     }
 }
 
+/// A secret given to keyrack in the tests below, never to be printed either.
+const NEW_SECRET: &str = "NEWsecretEXAMPLEKEYwJalrXUtnFEMI/K7MDENG";
+
+impl Home {
+    /// Run keyrack with `input` on its standard input.
+    fn keyrack_with_stdin(&self, args: &[&str], input: &str) -> Output {
+        let mut child = self
+            .command(Path::new(env!("CARGO_BIN_EXE_keyrack")), args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_no_secret(&out);
+        out
+    }
+
+    /// Whether botocore reads `secret` as the secret access key of `profile`.
+    fn botocore_secret_is(&self, profile: &str, secret: &str) -> bool {
+        support::botocore_secret_is(&self.config(), &self.credentials(), profile, secret)
+    }
+}
+
 fn assert_no_secret(out: &Output) {
     for stream in [&out.stdout, &out.stderr] {
         let text = String::from_utf8_lossy(stream);
-        assert!(!text.contains(SECRET) && !text.contains(TOKEN), "a secret was printed:\n{text}");
+        let secrets = [SECRET, TOKEN, NEW_SECRET];
+        assert!(secrets.iter().all(|s| !text.contains(s) && !text.contains(&s[..12])), "a secret was printed:\n{text}");
     }
 }
 
@@ -149,6 +176,157 @@ fn refused_edits_exit_non_zero_with_one_line_and_change_nothing() {
     }
     assert_eq!(fs::read_to_string(home.config()).unwrap(), "[default]\nregion = us-east-1\n");
     assert_eq!(fs::read_to_string(home.credentials()).unwrap(), creds());
+}
+
+#[test]
+fn a_secret_on_the_command_line_is_refused_never_repeated_and_changes_nothing() {
+    let home = Home::new("[default]\nregion = us-east-1\n", &creds());
+    let pair = format!("aws_secret_access_key={NEW_SECRET}");
+    let token = format!("aws_session_token={NEW_SECRET}");
+    for (args, way) in [
+        (&["set", "default", "aws_secret_access_key", NEW_SECRET][..], "| keyrack set default aws_secret_access_key -"),
+        (&["set", "default", "AWS_Session_Token", NEW_SECRET], "| keyrack set default aws_session_token -"),
+        (&["set", "default", "aws_security_token", NEW_SECRET], "| keyrack set default aws_security_token -"),
+        (&["add", "ci", "aws_access_key_id=AKIAIOSFODNN7EXAMPLE", &pair], "| keyrack add ci aws_secret_access_key=-"),
+        (&["add", "ci", &token], "| keyrack add ci aws_session_token=-"),
+    ] {
+        let out = home.keyrack(args);
+        assert!(!out.status.success(), "{args:?} should be refused");
+        let err = stderr(&out);
+        assert!(err.contains("not take secrets on the command line") && err.contains(way), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+    assert_eq!(home.files(), ("[default]\nregion = us-east-1\n".to_string(), creds()));
+}
+
+#[test]
+fn a_secret_piped_in_with_a_dash_is_written_and_botocore_reads_it() {
+    let home = Home::new("[default]\nregion = us-east-1\n", &creds());
+    let out = home.keyrack_with_stdin(&["set", "default", "aws_secret_access_key", "-"], NEW_SECRET);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(home.botocore_secret_is("default", NEW_SECRET));
+    // What `echo` adds is not part of the secret.
+    let out = home.keyrack_with_stdin(&["add", "ci", "aws_access_key_id=AKIAIOSFODNN7EXAMPLE", "aws_secret_access_key=-", "region=eu-west-1"], &format!("{NEW_SECRET}\n"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(home.botocore_secret_is("ci", NEW_SECRET));
+    assert!(home.files().1.contains(&format!("[ci]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = {NEW_SECRET}\n")));
+}
+
+#[test]
+fn two_secrets_cannot_both_come_from_stdin_and_an_empty_one_is_refused() {
+    let home = Home::new("[default]\nregion = us-east-1\n", &creds());
+    let out = home.keyrack_with_stdin(&["add", "ci", "aws_secret_access_key=-", "aws_session_token=-"], NEW_SECRET);
+    assert!(!out.status.success() && stderr(&out).contains("only one secret"), "{}", stderr(&out));
+    let out = home.keyrack_with_stdin(&["set", "default", "aws_secret_access_key", "-"], "\n");
+    assert!(!out.status.success() && stderr(&out).contains("empty"), "{}", stderr(&out));
+    assert_eq!(home.files(), ("[default]\nregion = us-east-1\n".to_string(), creds()));
+}
+
+#[test]
+fn without_a_terminal_an_omitted_secret_is_asked_to_be_piped_in() {
+    let home = Home::new("[default]\nregion = us-east-1\n", &creds());
+    // setsid: a new session, with no controlling terminal to ask on.
+    let bin = env!("CARGO_BIN_EXE_keyrack");
+    let out = home.command(Path::new("setsid"), &["-w", bin, "set", "default", "aws_secret_access_key"]).output().unwrap();
+    assert_no_secret(&out);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("no terminal") && err.contains("printf %s \"$SECRET\" | keyrack set default aws_secret_access_key -"), "{err}");
+    assert_eq!(home.files(), ("[default]\nregion = us-east-1\n".to_string(), creds()));
+}
+
+/// `shell` run by `script` on a new pseudo-terminal: what it types goes in through stdin, and
+/// everything the terminal shows comes out on stdout.
+fn on_a_terminal(home: &Home, shell: &str) -> std::process::Child {
+    home.command(Path::new("script"), &["-qefc", shell, "/dev/null"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap()
+}
+
+/// Read the terminal until it shows `text`; everything shown so far.
+fn read_until(stdout: &mut std::process::ChildStdout, shown: &mut Vec<u8>, text: &str) {
+    while !String::from_utf8_lossy(shown).contains(text) {
+        let mut buf = [0u8; 256];
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "the terminal closed before showing {text:?}: {}", String::from_utf8_lossy(shown));
+        shown.extend_from_slice(&buf[..n]);
+    }
+}
+
+const PROMPT: &str = "not shown as you type";
+
+#[test]
+fn an_omitted_secret_is_asked_for_on_the_terminal_without_echo() {
+    let home = Home::new("[default]\nregion = us-east-1\n", &creds());
+    let mut child = on_a_terminal(&home, &format!("'{}' set default aws_secret_access_key", env!("CARGO_BIN_EXE_keyrack")));
+    let (mut stdout, mut shown) = (child.stdout.take().unwrap(), Vec::new());
+    // Type the secret only once the prompt is up (and echo is off).
+    read_until(&mut stdout, &mut shown, PROMPT);
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(format!("{NEW_SECRET}\n").as_bytes()).unwrap();
+    stdout.read_to_end(&mut shown).unwrap();
+    drop(stdin);
+    let status = child.wait().unwrap();
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(status.success(), "{shown}");
+    assert!(!shown.contains(NEW_SECRET) && !shown.contains(&NEW_SECRET[..12]), "the secret was echoed: {shown}");
+    assert!(shown.contains("aws_secret_access_key for profile 'default'"), "{shown}");
+    assert!(home.botocore_secret_is("default", NEW_SECRET));
+}
+
+#[test]
+fn ctrl_c_at_the_secret_prompt_leaves_the_terminal_echoing_and_the_files_unchanged() {
+    let home = Home::new("[default]\nregion = us-east-1\n", &creds());
+    // The shell waits for keyrack, then shows the terminal's settings.
+    let shell = format!("trap 'echo; stty -a; exit 0' INT; '{}' set default aws_secret_access_key", env!("CARGO_BIN_EXE_keyrack"));
+    let mut child = on_a_terminal(&home, &shell);
+    let (mut stdout, mut shown) = (child.stdout.take().unwrap(), Vec::new());
+    read_until(&mut stdout, &mut shown, PROMPT);
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"\x03").unwrap();
+    read_until(&mut stdout, &mut shown, "speed");
+    stdout.read_to_end(&mut shown).unwrap();
+    drop(stdin);
+    child.wait().unwrap();
+    let shown = String::from_utf8_lossy(&shown);
+    let after = &shown[shown.find("speed").unwrap()..];
+    let flags: Vec<&str> = after.split_whitespace().collect();
+    assert!(flags.contains(&"echo") && !flags.contains(&"-echo"), "echo is off after Ctrl+C: {after}");
+    assert_eq!(home.files(), ("[default]\nregion = us-east-1\n".to_string(), creds()));
+}
+
+#[test]
+fn a_setting_that_is_not_key_value_is_refused_without_repeating_it() {
+    let home = Home::new("[default]\nregion = us-east-1\n", &creds());
+    for args in [&["add", "new", NEW_SECRET][..], &["add", "new", "region=eu-west-1", SECRET]] {
+        let out = home.keyrack(args);
+        let err = stderr(&out);
+        assert!(!out.status.success() && err.contains("is not KEY=VALUE"), "{args:?}: {err}");
+    }
+    // A swapped name and value: the name is refused without being repeated.
+    let out = home.keyrack(&["set", "default", &format!("{NEW_SECRET}="), "aws_secret_access_key"]);
+    assert!(stderr(&out).contains("cannot use the KEY argument as a setting name: it contains '='"), "{}", stderr(&out));
+    let out = home.keyrack(&["set", "default", NEW_SECRET, "aws_secret_access_key"]);
+    assert!(stderr(&out).contains("the value is the name of a secret setting"), "{}", stderr(&out));
+    let out = home.keyrack(&["add", "new", &format!("{NEW_SECRET}:=x")]);
+    assert!(stderr(&out).contains("cannot use the KEY of setting 1 as a setting name: it contains ':'"), "{}", stderr(&out));
+    assert_eq!(home.files(), ("[default]\nregion = us-east-1\n".to_string(), creds()));
+}
+
+#[test]
+fn a_command_line_error_does_not_repeat_what_may_be_a_secret() {
+    let home = Home::new("[default]\nregion = us-east-1\n", &creds());
+    let flag = format!("--aws-secret-access-key={NEW_SECRET}");
+    // (`home.keyrack` checks that no secret is printed.)
+    for args in [&["set", "default", "region", "eu-west-1", NEW_SECRET][..], &["set", "default", "aws_secret_access_key", "-", TOKEN], &["add", "ci", &flag]] {
+        let out = home.keyrack(args);
+        let err = stderr(&out);
+        assert!(!out.status.success() && err.contains("unexpected argument"), "{args:?}: {err}");
+    }
+    let err = stderr(&home.keyrack(&["set", "default", "region", "eu-west-1", NEW_SECRET]));
+    assert!(err.contains("unexpected argument '<not shown: it may be a secret>'"), "{err}");
+    // Arguments that cannot be secrets are still named.
+    let err = stderr(&home.keyrack(&["set", "default", "region", "eu-west-1", "extra"]));
+    assert!(err.contains("'extra'"), "{err}");
+    assert_eq!(home.files(), ("[default]\nregion = us-east-1\n".to_string(), creds()));
 }
 
 #[test]

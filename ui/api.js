@@ -4,6 +4,8 @@ const { invoke, Channel } = window.__TAURI__.core;
 export const load = () => invoke("load");
 export const checkInput = (field, value) => invoke("check_input", { field, value });
 export const revealSecret = (profile, key) => invoke("reveal_secret", { profile, key });
+/** Puts a secret on the clipboard (the saved one, or `typed`); keyrack empties it again in about 30 s. */
+export const copySecret = (profile, key, typed = null) => invoke("copy_secret", { profile, key, typed });
 export const applyChange = (revision, operation, force = false) => invoke("apply_change", { revision, operation, force });
 export const configureDefault = (answers) => invoke("configure_default", answers);
 

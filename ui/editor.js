@@ -1,6 +1,7 @@
 // The editor of one profile: the four `aws configure` answers, the session token and every other
 // setting. Validated as typed; saving sends only what changed. Secrets stay masked and are
-// fetched only when the person presses Show or Copy.
+// fetched only when the person presses Show; Copy puts them on the clipboard without the page
+// seeing them, for about 30 seconds.
 import * as api from "./api.js";
 import { $, el, showAdvice, fillSelect, kindLabel, errorHeadline, principal, timeAgo, announce } from "./dom.js";
 import { confirmDialog } from "./dialogs.js";
@@ -89,13 +90,15 @@ export function show(name, { force = false } = {}) {
     else if (SECRET_KEYS.includes(key)) {
       input.value = "";
       input.type = "password";
-      input.placeholder = s ? "•••••••••••••••• (saved; Show to see it)" : profile.kind === "keychain" ? "kept in the OS keychain" : "not set";
+      // An empty secret is shown as empty: masking it would say a secret is saved.
+      const empty = !!s && s.value === "";
+      input.placeholder = empty ? "empty (set to nothing)" : s ? "•••••••••••••••• (saved; Show to see it)" : profile.kind === "keychain" ? "kept in the OS keychain" : "not set";
       input.dataset.dirty = "";
       const row = input.closest(".field");
-      row.querySelector(".reveal").disabled = !s;
+      row.querySelector(".reveal").disabled = !s || empty;
       row.querySelector(".reveal").textContent = "Show";
       row.querySelector(".reveal").setAttribute("aria-pressed", "false");
-      row.querySelector(".copy-secret").disabled = !s;
+      row.querySelector(".copy-secret").disabled = !s || empty;
     } else input.value = s ? s.value ?? "" : "";
     input.classList.remove("dirty");
     showAdvice(input, null);
@@ -113,7 +116,7 @@ export function show(name, { force = false } = {}) {
     if (s.key in FIXED) continue;
     if (s.nested.length) {
       for (const [sub, value] of s.nested) addRow(`${s.key}.${sub}`, value, s, false);
-    } else addRow(s.key, s.secret ? null : s.value ?? "", s, false);
+    } else addRow(s.key, s.secret && s.value !== "" ? null : s.value ?? "", s, false);
   }
   $("#new-key").value = "";
   $("#new-value").value = "";
@@ -131,7 +134,7 @@ function addRow(key, value, s, isNew) {
     id, "data-key": key, autocomplete: "off", spellcheck: "false",
     type: secret ? "password" : "text",
     "aria-describedby": `${id}-advice`,
-    placeholder: secret && !isNew ? "•••••••• (saved)" : "",
+    placeholder: secret && !isNew ? (value === null ? "•••••••• (saved)" : "empty (set to nothing)") : "",
   });
   input.value = value ?? "";
   const remove = el("button", { type: "button", class: "danger", "aria-label": `Remove ${key}`, text: "Remove" });
@@ -265,15 +268,35 @@ async function reveal(button) {
   button.setAttribute("aria-pressed", "true");
 }
 
+/** How long a copied secret stays on the clipboard (keyrack empties it after that, if unchanged). */
+const CLIPBOARD_SECONDS = 30;
+
 async function copySecret(button) {
   const input = document.getElementById(button.dataset.for);
+  const typed = input.dataset.dirty === "1" ? input.value : null;
   try {
-    const value = input.dataset.dirty === "1" ? input.value : await api.revealSecret(form.profile, input.dataset.key);
-    await writeClipboard(value);
-    announce("Copied to the clipboard.");
+    try {
+      // keyrack puts it on the clipboard and takes it off again: the saved secret never enters the page.
+      await api.copySecret(form.profile, input.dataset.key, typed);
+    } catch (e) {
+      if (!e || e.code !== "clipboard_unsupported") throw e;
+      const value = typed ?? await api.revealSecret(form.profile, input.dataset.key);
+      await writeClipboard(value);
+      clearClipboardLater(value);
+    }
+    announce(`Copied to the clipboard; keyrack empties it again in ${CLIPBOARD_SECONDS} seconds.`);
   } catch (e) {
     announce("Could not copy: " + api.message(e), "error");
   }
+}
+
+/** Where keyrack cannot use the clipboard itself: empty it after a while if it still holds `value`. */
+function clearClipboardLater(value) {
+  setTimeout(async () => {
+    try {
+      if (navigator.clipboard && (await navigator.clipboard.readText()) === value) await navigator.clipboard.writeText("");
+    } catch { /* the clipboard cannot be read: what is on it may be the person's own */ }
+  }, CLIPBOARD_SECONDS * 1000);
 }
 
 async function writeClipboard(text) {

@@ -1,6 +1,7 @@
 //! The commands the window may call: each one calls one engine function and maps its result.
-//! A secret crosses into the window only in `reveal_secret` (the person asked to see or copy
-//! it) and from the window only as something the person typed.
+//! A secret crosses into the window only in `reveal_secret` (the person asked to see it) and
+//! from the window only as something the person typed; `copy_secret` puts it on the clipboard
+//! without passing it through the window.
 
 use keyrack::aws::Secret;
 use keyrack::changes::{self, Applied, ChangeError, ConfigureAnswers, InputAdvice, Operation, Seen};
@@ -154,6 +155,22 @@ pub fn reveal_secret(state: State<'_, AppState>, profile: String, key: String) -
     profiles::reveal(&files, &profile, &key)
         .map(|secret| secret.expose().to_string())
         .ok_or_else(|| Failure::new("not_found", format!("profile '{profile}' has no {key}")))
+}
+
+/// Copy a secret setting to the clipboard, because the person asked to; keyrack empties the
+/// clipboard again after about 30 s if it still holds it. `typed`: a value the person typed and
+/// has not saved yet, copied instead of the saved one. The saved secret never enters the page.
+#[tauri::command]
+pub fn copy_secret(app: tauri::AppHandle, state: State<'_, AppState>, profile: String, key: String, typed: Option<String>) -> Result<(), Failure> {
+    let secret = match typed {
+        Some(typed) => Secret::from(typed),
+        None => profiles::reveal(&state.latest()?, &profile, &key)
+            .ok_or_else(|| Failure::new("not_found", format!("profile '{profile}' has no {key}")))?,
+    };
+    crate::clipboard::copy_for_a_while(&app, secret).map_err(|message| match message.as_str() {
+        crate::clipboard::UNSUPPORTED => Failure::new(crate::clipboard::UNSUPPORTED, "keyrack cannot use this system's clipboard itself"),
+        _ => Failure::new("clipboard", message),
+    })
 }
 
 /// Apply a change made from the view of `revision` to the files as they are now.

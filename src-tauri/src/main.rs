@@ -2,6 +2,7 @@
 //! `commands.rs` calls one engine function; the web UI in `ui/` is plain HTML/CSS/JS.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod clipboard;
 mod commands;
 mod keychain;
 mod rotation;
@@ -25,6 +26,7 @@ fn main() {
             commands::watch_files,
             commands::check_input,
             commands::reveal_secret,
+            commands::copy_secret,
             commands::apply_change,
             commands::configure_default,
             commands::check_identities,

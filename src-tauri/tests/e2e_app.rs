@@ -595,3 +595,77 @@ async fn the_keychain_button_moves_a_key_out_of_the_file_and_back_while_the_aws_
     assert_eq!(keychain.find(&keyrack::keychain::account(&set, &profile)).unwrap(), None, "the keychain entry is gone");
     assert!(caller_arn().ends_with(":user/carol"), "the AWS CLI reads the key from the file again");
 }
+
+/// What the X clipboard of `display` holds, compared with `expected` in a Tk helper so the
+/// secret is never printed: "same", "empty" or "other".
+fn clipboard_of(display: &str, expected: &str) -> String {
+    use std::io::Write as _;
+    const SCRIPT: &str = "import sys, tkinter\n\
+        root = tkinter.Tk(); root.withdraw()\n\
+        try:\n    text = root.clipboard_get()\nexcept tkinter.TclError:\n    text = ''\n\
+        print('same' if text == sys.stdin.read() else 'empty' if text == '' else 'other')\n";
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", SCRIPT])
+        .env("DISPLAY", display)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 with tkinter reads the clipboard");
+    child.stdin.take().unwrap().write_all(expected.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "could not read the clipboard");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+async fn wait_clipboard(display: &str, expected: &str, state: &str, within: Duration) -> Duration {
+    let start = std::time::Instant::now();
+    loop {
+        let now = clipboard_of(display, expected);
+        if now == state {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < within, "the clipboard is {now}, not {state}, after {:?}", start.elapsed());
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_copied_secret_leaves_the_clipboard_after_30_seconds_unless_something_else_was_copied() {
+    let home = home();
+    let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    write_aws(
+        home.path(),
+        "[profile a]\nregion = eu-west-1\n",
+        &format!("[a]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = {secret}\n\n[b]\naws_access_key_id = AKIAIOSFODNN7EXAMPL2\naws_secret_access_key =\n"),
+    );
+    let app = open(home.path(), None).await;
+    // An empty secret is shown as empty, with nothing to show or copy.
+    app.open_profile("b").await;
+    app.wait_js(
+        "const f = document.querySelector('#f-secret'); return f.placeholder.startsWith('empty') && f.parentElement.querySelector('.reveal').disabled && f.parentElement.querySelector('.copy-secret').disabled",
+        "the empty secret to show as empty",
+    )
+    .await;
+
+    app.open_profile("a").await;
+    let display = app.display.clone();
+    // Copied, then something else copied by another program: that is left alone.
+    app.click("#f-secret ~ .copy-secret").await;
+    wait_clipboard(&display, secret, "same", Duration::from_secs(5)).await;
+    assert!(!app.driver.source().await.unwrap().contains(secret), "the copied secret went through the page");
+    let holder = "import tkinter, time\nroot = tkinter.Tk(); root.withdraw()\nroot.clipboard_clear(); root.clipboard_append('mine'); root.update()\nend = time.time() + 50\nwhile time.time() < end:\n    root.update(); time.sleep(0.05)\n";
+    let mut other = std::process::Command::new("python3").args(["-c", holder]).env("DISPLAY", &display).spawn().unwrap();
+    wait_clipboard(&display, "mine", "same", Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_secs(33)).await;
+    assert_eq!(clipboard_of(&display, "mine"), "same", "keyrack emptied a clipboard that no longer held its secret");
+    other.kill().unwrap();
+    other.wait().unwrap();
+
+    // Copied and left there: gone after about 30 s, not before.
+    app.click("#f-secret ~ .copy-secret").await;
+    wait_clipboard(&display, secret, "same", Duration::from_secs(5)).await;
+    let emptied = wait_clipboard(&display, secret, "empty", Duration::from_secs(40)).await;
+    assert!(emptied >= Duration::from_secs(25), "emptied after only {emptied:?}");
+    assert!(app.console_errors().await.is_empty());
+    app.close().await;
+}

@@ -150,6 +150,8 @@ pub(crate) fn classify(
 }
 
 /// A short, tag-free, single-line excerpt of a body that is not an AWS error, for the message.
+/// The credentials' secrets are scrubbed from the whole text before it is cut to length: a
+/// secret cut in two would no longer be found.
 pub(crate) fn excerpt(body: &str, credentials: &Credentials) -> String {
     let mut text = String::new();
     let mut in_tag = false;
@@ -165,14 +167,14 @@ pub(crate) fn excerpt(body: &str, credentials: &Credentials) -> String {
         }
     }
     let words: Vec<&str> = text.split_whitespace().collect();
-    let mut line = words.join(" ");
+    let mut line = credentials.scrub(&words.join(" "));
     if line.is_empty() {
         return "empty body".to_owned();
     }
     if line.chars().count() > 160 {
         line = line.chars().take(160).collect::<String>() + "…";
     }
-    credentials.scrub(&line)
+    line
 }
 
 #[cfg(test)]
@@ -319,6 +321,19 @@ mod tests {
             excerpt: excerpt(&html, &c),
         };
         no_secret_in(&err);
+    }
+
+    #[test]
+    fn a_secret_where_the_excerpt_is_cut_is_scrubbed_before_the_cut() {
+        let c = creds();
+        for before in [140, 150, 158] {
+            for secret in [SECRET, TOKEN] {
+                let body = format!("<p>{}{secret} more text after it</p>", "x".repeat(before));
+                let text = excerpt(&body, &c);
+                assert!(!text.contains(&secret[..8]), "part of a secret survived the cut: {text}");
+                assert!(text.contains("<redacted>") || text.chars().count() == 161, "{text}");
+            }
+        }
     }
 
     #[test]

@@ -1,11 +1,21 @@
-//! Secret values (secret access keys, session tokens) that never print themselves.
+//! Secret values (secret access keys, session tokens) that never print themselves and are
+//! wiped from memory when dropped.
 
 use std::fmt;
 
-/// A secret string. `Debug` and `Display` print `<redacted>`; the value is read only through
+use zeroize::Zeroize;
+
+/// A secret string. `Debug` and `Display` print `<redacted>`, there is no `Serialize`, and its
+/// bytes are overwritten with zeros when it is dropped. The value is read only through
 /// [`Secret::expose`], so every place that handles the real value is easy to find.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
@@ -16,6 +26,10 @@ impl Secret {
     /// the credentials file), never to build a message.
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 

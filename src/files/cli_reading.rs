@@ -4,10 +4,11 @@
 //! can be shown is shown.
 
 use super::document::{Document, BOM};
-use super::model::{FileKind, OrderedMap, Origin, Problem, Settings, Setting, Value};
+use super::model::{is_secret_key, FileKind, OrderedMap, Origin, Problem, Redacted, Settings, Setting, Value};
 use super::python_text::{lstrip, rstrip, splitlines, strip};
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
+use std::fmt;
 use std::ops::Range;
 
 /// The section configparser treats as defaults for every other section of the same file.
@@ -30,7 +31,7 @@ pub struct Block<'a> {
 }
 
 /// One option as parsed: its key line, and where its continuation parts are.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 struct ParsedOption<'a> {
     key: Cow<'a, str>,
     key_line: usize,
@@ -41,7 +42,8 @@ struct ParsedOption<'a> {
 }
 
 /// One option of a parsed file: its key line and the continuation lines that belong to its value.
-#[derive(Clone, Copy, Debug)]
+/// Its `Debug` redacts the value of a secret key.
+#[derive(Clone, Copy)]
 pub struct OptionLine<'s> {
     /// The key as configparser stores it: lower-cased.
     pub key: &'s str,
@@ -54,6 +56,19 @@ pub struct OptionLine<'s> {
     /// Each continuation part (empty for a blank line inside the value) with its line. Blank
     /// lines after the last part are not kept: they add nothing to the value.
     parts: &'s [(Cow<'s, str>, usize)],
+}
+
+impl fmt::Debug for OptionLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = f.debug_struct("OptionLine");
+        out.field("key", &self.key).field("key_line", &self.key_line).field("last_line", &self.last_line);
+        if is_secret_key(self.key) {
+            out.field("value", &Redacted);
+        } else {
+            out.field("first", &self.first).field("parts", &self.parts);
+        }
+        out.finish()
+    }
 }
 
 impl<'s> OptionLine<'s> {
@@ -81,8 +96,9 @@ impl<'s> OptionLine<'s> {
     }
 }
 
-/// A whole file as configparser sees it: its blocks in order and the problems found.
-#[derive(Clone, Debug, Default)]
+/// A whole file as configparser sees it: its blocks in order and the problems found. Its
+/// `Debug` redacts the values of secret keys.
+#[derive(Clone, Default)]
 pub struct CliSyntax<'a> {
     pub blocks: Vec<Block<'a>>,
     /// The options of every block, block after block.
@@ -92,6 +108,18 @@ pub struct CliSyntax<'a> {
     pub problems: Vec<(usize, String)>,
     /// How many different section names there are (`[DEFAULT]` included).
     sections: usize,
+}
+
+impl fmt::Debug for CliSyntax<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let options: Vec<OptionLine> = self.options.iter().map(|o| o.line(&self.parts)).collect();
+        f.debug_struct("CliSyntax")
+            .field("blocks", &self.blocks)
+            .field("options", &options)
+            .field("problems", &self.problems)
+            .field("sections", &self.sections)
+            .finish()
+    }
 }
 
 impl<'a> CliSyntax<'a> {
@@ -332,7 +360,7 @@ pub fn section_list(syntax: CliSyntax<'_>, file: FileKind, room: usize) -> (Vec<
         if block.section == slots.len() {
             slots.push((block.name != DEFAULT_SECTION).then_some(list.len()));
             if block.name != DEFAULT_SECTION {
-                let settings = Settings::with_capacity_and_hasher(block.options.len() + room, Default::default());
+                let settings = Settings::with_capacity(block.options.len() + room);
                 list.push((block.name, settings));
             }
         }

@@ -1,8 +1,11 @@
 //! A lossless, line-based model of one AWS file: saving an untouched document gives back its exact bytes.
 
+use std::fmt;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+use super::redact;
 
 /// How one line ends. Every line keeps its own ending, so mixed files survive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -25,8 +28,9 @@ impl LineEnding {
     }
 }
 
-/// A line to put into a document: its bytes without the ending, and the ending.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// A line to put into a document: its bytes without the ending, and the ending. Its `Debug`
+/// redacts the value of a secret key.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Line {
     pub text: Vec<u8>,
     pub ending: LineEnding,
@@ -39,8 +43,8 @@ impl Line {
 }
 
 /// One line of a document, borrowed from it. Two lines are equal when their bytes and
-/// endings are.
-#[derive(Clone, Copy, Debug)]
+/// endings are. Its `Debug` redacts the value of a secret key.
+#[derive(Clone, Copy)]
 pub struct LineRef<'a> {
     pub text: &'a [u8],
     pub ending: LineEnding,
@@ -55,6 +59,18 @@ impl PartialEq for LineRef<'_> {
 }
 
 impl Eq for LineRef<'_> {}
+
+impl fmt::Debug for LineRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&redact::LineText { text: self.text, ending: self.ending.as_bytes() }, f)
+    }
+}
+
+impl fmt::Debug for Line {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&redact::LineText { text: &self.text, ending: self.ending.as_bytes() }, f)
+    }
+}
 
 impl<'a> LineRef<'a> {
     /// The text as UTF-8, or `None` when the bytes are not valid UTF-8.
@@ -86,7 +102,7 @@ struct Span {
 
 /// The bytes as loaded, kept as text when they are valid UTF-8 (as nearly every file is), so
 /// that reading a line as text needs no check of its own.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 enum Loaded {
     Text(Arc<str>),
     Bytes(Arc<[u8]>),
@@ -96,7 +112,9 @@ enum Loaded {
 /// universal newlines (and so the AWS CLI) read them. The lines point into the bytes as loaded
 /// (shared by every copy of the document, so a draft copy for an edit costs little) and into
 /// the text of lines that edits added.
-#[derive(Clone, Debug)]
+///
+/// Its `Debug` shows the lines with every secret value redacted (see [`redact`]).
+#[derive(Clone)]
 pub struct Document {
     loaded: Loaded,
     added: Vec<u8>,
@@ -110,6 +128,13 @@ static NEXT_VERSION: AtomicU64 = AtomicU64::new(1);
 
 fn new_version() -> u64 {
     NEXT_VERSION.fetch_add(1, Ordering::Relaxed)
+}
+
+impl fmt::Debug for Document {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines = redact::lines(self.iter().map(|l| (l.text, l.ending.as_bytes())));
+        f.debug_struct("Document").field("version", &self.version).field("lines", &lines).finish()
+    }
 }
 
 impl Default for Document {
@@ -301,6 +326,20 @@ impl Document {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    const TOKEN: &str = "FwoGZXIvYXdzEXAMPLETOKENVALUE";
+
+    #[test]
+    fn debug_of_a_document_and_its_lines_shows_no_secret() {
+        let text = format!("[default]\nregion = eu-west-1\naws_secret_access_key = {SECRET}\naws_session_token =\n  {TOKEN}\n");
+        let mut doc = Document::parse(text.as_bytes());
+        doc.splice(1..1, vec![Line::new(format!("aws_security_token = {TOKEN}"), LineEnding::Lf)]);
+        let line = Line::new(format!("aws_secret_access_key = {SECRET}"), LineEnding::Lf);
+        let shown = format!("{doc:?} {doc:#?} {:?} {line:?} {:?}", doc.line(3), doc.iter().collect::<Vec<_>>());
+        assert!(!shown.contains(SECRET) && !shown.contains(TOKEN), "{shown}");
+        assert!(shown.contains("region = eu-west-1") && shown.contains("aws_secret_access_key =<redacted>"), "{shown}");
+    }
 
     #[test]
     fn splits_on_every_kind_of_line_ending() {

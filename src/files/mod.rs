@@ -12,6 +12,7 @@ pub mod model;
 pub mod names;
 pub mod paths;
 pub mod python_text;
+mod redact;
 pub mod save;
 pub mod sdk_reading;
 
@@ -22,7 +23,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// One of the two files as loaded: its path, its document, and the bytes on disk when loaded.
-#[derive(Clone, Debug)]
+/// Its `Debug` shows the text with every secret value redacted.
+#[derive(Clone)]
 pub struct LoadedFile {
     pub kind: FileKind,
     pub path: PathBuf,
@@ -32,6 +34,18 @@ pub struct LoadedFile {
     pub on_disk: Option<Arc<[u8]>>,
     /// The version of the document that was read from disk or last written to it.
     on_disk_version: u64,
+}
+
+impl std::fmt::Debug for LoadedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedFile")
+            .field("kind", &self.kind)
+            .field("path", &self.path)
+            .field("doc", &self.doc)
+            .field("on_disk", &self.on_disk.as_deref().map(redact::FileBytes))
+            .field("on_disk_version", &self.on_disk_version)
+            .finish()
+    }
 }
 
 impl LoadedFile {

@@ -1,6 +1,8 @@
 //! What a reading of the two files yields: profiles, sso-sessions and services with their
 //! settings, where each setting came from, and the problems found on the way.
 
+use std::fmt;
+
 use indexmap::IndexMap;
 use serde::Serialize;
 
@@ -43,11 +45,37 @@ pub struct Origin {
 
 /// A setting's value: plain text, or a nested block (`s3 =` followed by indented `k = v` lines).
 /// The rare nested block is boxed, so that every value takes the room of a string.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+///
+/// A value does not know its key: its `Debug` shows the text. [`Settings`] (and so every
+/// reading) redacts the values of secret keys, and a nested block redacts its secret sub-keys.
+#[derive(Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Value {
     Text(String),
     Nested(Box<OrderedMap<String>>),
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Text(text) => f.debug_tuple("Text").field(text).finish(),
+            Value::Nested(map) => f.debug_tuple("Nested").field(&NestedBlock(map)).finish(),
+        }
+    }
+}
+
+/// The sub-settings of a nested block in a `Debug`, secret sub-keys redacted.
+struct NestedBlock<'a>(&'a OrderedMap<String>);
+
+impl fmt::Debug for NestedBlock<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (key, value) in self.0 {
+            let value: &dyn fmt::Debug = if is_secret_key(key) { &Redacted } else { value };
+            map.entry(key, value);
+        }
+        map.finish()
+    }
 }
 
 impl Value {
@@ -66,8 +94,87 @@ pub struct Setting {
     pub origin: Origin,
 }
 
-/// The settings of one profile, sso-session or services section, in file order.
-pub type Settings = OrderedMap<Setting>;
+/// The settings of one profile, sso-session or services section, in file order. It is the map
+/// itself (through `Deref`), except that its `Debug` shows `<redacted>` for the value of every
+/// secret key ([`is_secret_key`]), so no reading, however printed, shows a secret.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Settings(OrderedMap<Setting>);
+
+impl Settings {
+    pub fn with_capacity(capacity: usize) -> Self {
+        Settings(OrderedMap::with_capacity_and_hasher(capacity, Default::default()))
+    }
+}
+
+impl std::ops::Deref for Settings {
+    type Target = OrderedMap<Setting>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Settings {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl<'a> IntoIterator for &'a Settings {
+    type Item = (&'a String, &'a Setting);
+    type IntoIter = indexmap::map::Iter<'a, String, Setting>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl IntoIterator for Settings {
+    type Item = (String, Setting);
+    type IntoIter = indexmap::map::IntoIter<String, Setting>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl FromIterator<(String, Setting)> for Settings {
+    fn from_iter<I: IntoIterator<Item = (String, Setting)>>(iter: I) -> Self {
+        Settings(iter.into_iter().collect())
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (key, setting) in &self.0 {
+            if is_secret_key(key) {
+                map.entry(key, &RedactedSetting(setting));
+            } else {
+                map.entry(key, setting);
+            }
+        }
+        map.finish()
+    }
+}
+
+/// A secret setting in a `Debug`: where it is, not what it is.
+struct RedactedSetting<'a>(&'a Setting);
+
+impl fmt::Debug for RedactedSetting<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Setting").field("value", &Redacted).field("origin", &self.0.origin).finish()
+    }
+}
+
+/// Stands for a secret in a `Debug`: prints `<redacted>`.
+pub(crate) struct Redacted;
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
 
 /// Something wrong in a file. `rejects` is true when the tools reading this dialect refuse the
 /// whole file because of it (the AWS CLI fails every command).
@@ -138,5 +245,29 @@ pub fn profile_kind(settings: &Settings) -> ProfileKind {
         ProfileKind::CredentialProcess
     } else {
         ProfileKind::SettingsOnly
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::files::{cli_reading, AwsFiles, Dialect};
+
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    const TOKEN: &str = "FwoGZXIvYXdzEXAMPLETOKENVALUE";
+
+    #[test]
+    fn debug_of_files_readings_and_settings_shows_no_secret() {
+        let config = format!("[default]\nregion = eu-west-1\ns3 =\n  aws_secret_access_key = {SECRET}\n");
+        let credentials = format!("[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = {SECRET}\naws_session_token =\n  {TOKEN}\n");
+        let files = AwsFiles::from_bytes(config.as_bytes(), credentials.as_bytes());
+        let (cli, sdk) = (files.read(Dialect::Cli), files.read(Dialect::Sdk));
+        let settings = &cli.profiles["default"];
+        let shown = format!(
+            "{files:?} {cli:?} {sdk:#?} {settings:?} {:?} {:?}",
+            settings["s3"].value,
+            cli_reading::parse(&files.credentials.doc)
+        );
+        assert!(!shown.contains(SECRET) && !shown.contains(TOKEN), "{shown}");
+        assert!(shown.contains("AKIAIOSFODNN7EXAMPLE") && shown.contains("eu-west-1") && shown.contains("<redacted>"), "{shown}");
     }
 }

@@ -127,3 +127,28 @@ pub fn files_holding(dir: &Path, needles: &[&str]) -> Vec<PathBuf> {
     found.sort();
     found
 }
+
+/// Whether botocore, reading these files, gives profile `profile` exactly `secret` as its secret
+/// access key. The secret goes to Python on stdin and the answer is only "same" or "different",
+/// so it never shows in an argument list or a test's output.
+pub fn botocore_secret_is(config: &Path, credentials: &Path, profile: &str, secret: &str) -> bool {
+    const SCRIPT: &str = "import sys, botocore.session\n\
+        creds = botocore.session.Session(profile=sys.argv[1]).get_credentials()\n\
+        print('same' if creds is not None and creds.secret_key == sys.stdin.read() else 'different')\n";
+    let mut python = Command::new(venv_bin("python"));
+    python
+        .args(["-c", SCRIPT, profile])
+        .env("AWS_CONFIG_FILE", config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", credentials)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    for var in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "PYTHONPATH"] {
+        python.env_remove(var);
+    }
+    let mut child = python.spawn().expect("start python with botocore");
+    child.stdin.take().expect("python stdin").write_all(secret.as_bytes()).expect("give python the secret");
+    let output = child.wait_with_output().expect("run python with botocore");
+    assert!(output.status.success(), "botocore could not read the credentials: {}", output.status);
+    String::from_utf8_lossy(&output.stdout).trim() == "same"
+}
