@@ -672,13 +672,8 @@ async fn an_inactive_unused_second_key_is_deleted_only_when_confirmed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rotation_waits_until_aws_accepts_the_new_key() {
     let world = World::new().await;
-    let proxy = Proxy::start(&world.stand.url, Fault::None).await;
-    proxy.refuse_new_keys_for(Duration::from_millis(1500));
-    let mut settings = world.settings(&proxy.url);
-    settings.propagation.timeout = Duration::from_secs(15);
-    let plan = plan_rotation(&settings, "work", RotateOptions::default())
-        .await
-        .unwrap();
+    let (proxy, settings, plan) =
+        world.plan_with_slow_new_keys(1500, RotateOptions::default()).await;
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = events.clone();
     let report = rotate(&settings, &plan, move |p| {
@@ -1135,6 +1130,23 @@ fn assert_nowhere_on_disk(world: &World, secrets: &[String], context: &str) {
     assert!(found.is_empty(), "{context}: a secret that left the files is still in {found:?}");
 }
 
+impl World {
+    /// A proxy in front of moto that refuses each new key for `refused_ms` (as IAM does while
+    /// it spreads), the settings to go through it, and the plan of rotating `work` with them.
+    async fn plan_with_slow_new_keys(
+        &self,
+        refused_ms: u64,
+        options: RotateOptions,
+    ) -> (Proxy, RotationSettings, keyrack::rotation::RotationPlan) {
+        let proxy = Proxy::start(&self.stand.url, Fault::None).await;
+        proxy.refuse_new_keys_for(Duration::from_millis(refused_ms));
+        let mut settings = self.settings(&proxy.url);
+        settings.propagation.timeout = Duration::from_secs(15);
+        let plan = plan_rotation(&settings, "work", options).await.unwrap();
+        (proxy, settings, plan)
+    }
+}
+
 /// The AWS CLI from the venv signs with profile `work` and is told who it is (checked after
 /// every rotation scenario: keyrack's files must work for the AWS tools, not only for keyrack).
 fn assert_aws_cli_works(world: &World, context: &str) {
@@ -1146,13 +1158,8 @@ fn assert_aws_cli_works(world: &World, context: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_written_back_from_a_stale_copy_during_the_wait_gets_the_new_key_again() {
     let world = World::new().await;
-    let proxy = Proxy::start(&world.stand.url, Fault::None).await;
-    proxy.refuse_new_keys_for(Duration::from_millis(1500));
-    let mut settings = world.settings(&proxy.url);
-    settings.propagation.timeout = Duration::from_secs(15);
-    let plan = plan_rotation(&settings, "work", RotateOptions::default())
-        .await
-        .unwrap();
+    let (proxy, settings, plan) =
+        world.plan_with_slow_new_keys(1500, RotateOptions::default()).await;
     let writer = StaleWriter::start(world.paths().credentials, false);
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = events.clone();
@@ -1178,13 +1185,8 @@ async fn a_file_written_back_from_a_stale_copy_during_the_wait_gets_the_new_key_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_program_that_keeps_writing_the_old_key_back_leaves_the_old_key_working() {
     let world = World::new().await;
-    let proxy = Proxy::start(&world.stand.url, Fault::None).await;
-    proxy.refuse_new_keys_for(Duration::from_millis(800));
-    let mut settings = world.settings(&proxy.url);
-    settings.propagation.timeout = Duration::from_secs(15);
-    let plan = plan_rotation(&settings, "work", RotateOptions::default())
-        .await
-        .unwrap();
+    let (proxy, settings, plan) =
+        world.plan_with_slow_new_keys(800, RotateOptions::default()).await;
     let writer = StaleWriter::start(world.paths().credentials, true);
     let result = rotate(&settings, &plan, |_| {}).await;
     assert!(writer.stop() >= 2, "it kept writing");
@@ -1382,15 +1384,11 @@ async fn a_rotation_killed_after_its_files_were_written_back_finishes_with_its_o
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_asked_the_new_key_is_kept_for_the_next_run_after_such_a_program_stopped_it() {
     let world = World::new().await;
-    let proxy = Proxy::start(&world.stand.url, Fault::None).await;
-    proxy.refuse_new_keys_for(Duration::from_millis(800));
-    let mut settings = world.settings(&proxy.url);
-    settings.propagation.timeout = Duration::from_secs(15);
     let options = RotateOptions {
         keep_new_on_stop: true,
         ..RotateOptions::default()
     };
-    let plan = plan_rotation(&settings, "work", options).await.unwrap();
+    let (_proxy, settings, plan) = world.plan_with_slow_new_keys(800, options).await;
     let writer = StaleWriter::start(world.paths().credentials, true);
     let result = rotate(&settings, &plan, |_| {}).await;
     assert!(writer.stop() >= 2, "it kept writing");

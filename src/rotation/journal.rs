@@ -157,7 +157,7 @@ fn now_text() -> String {
 
 /// Where the journal of the rotation of `old_key_id` lives. Key ids are letters and digits; any
 /// other character is replaced so that the name stays inside the folder.
-fn path_of(dir: &Path, old_key_id: &str) -> PathBuf {
+pub(super) fn path_of(dir: &Path, old_key_id: &str) -> PathBuf {
     let safe: String = old_key_id
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })

@@ -13,13 +13,10 @@ use zeroize::Zeroize;
 
 use crate::aws::{Credentials, Secret};
 
-/// Where the new key of the rotation of `old_key_id` is kept.
+/// Where the new key of the rotation of `old_key_id` is kept: named as its journal is, in
+/// another folder.
 fn path_of(dir: &Path, old_key_id: &str) -> PathBuf {
-    let safe: String = old_key_id
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    dir.join(format!("{safe}.json"))
+    super::journal::path_of(dir, old_key_id)
 }
 
 /// Keeps `new` (id and secret) for the rotation of `old_key_id`: written to a temporary file
