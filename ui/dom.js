@@ -77,6 +77,7 @@ const ERROR_HEADLINES = {
   SourceProfileLoop: "source_profile loop",
   CredentialProcessFailed: "credential_process failed",
   NotSupported: "Not supported yet",
+  InvalidRegion: "Region the AWS CLI refuses",
 };
 export const errorHeadline = (code) => ERROR_HEADLINES[code] || code || "Failed";
 

@@ -1,6 +1,7 @@
 //! `keyrack check`: everything wrong or risky in the two files, each with its file and line.
 
 use super::model::{Dialect, FileKind, Problem};
+use crate::aws::{is_valid_region_name, region_name_fix};
 use super::AwsFiles;
 use serde::Serialize;
 use std::os::unix::fs::PermissionsExt;
@@ -82,7 +83,14 @@ pub fn check(files: &AwsFiles) -> Vec<Finding> {
             }
         }
         if let Some(region) = settings.get("region").and_then(|s| s.value.as_text().map(|v| (v, s.origin))) {
-            if !REGIONS.contains(&region.0) {
+            if !region.0.trim().is_empty() && !is_valid_region_name(region.0.trim()) {
+                out.push(Finding {
+                    severity: Severity::Error,
+                    file: region.1.file,
+                    line: Some(region.1.line),
+                    message: format!("profile '{name}' has region {:?}, which the AWS CLI refuses as a region name: every aws command with this profile fails. To fix it: {}", region.0, region_name_fix(region.0)),
+                });
+            } else if !REGIONS.contains(&region.0) {
                 out.push(Finding {
                     severity: Severity::Warning,
                     file: region.1.file,

@@ -66,6 +66,19 @@ pub enum IdentityError {
     #[error("profile '{profile}': {detail}")]
     Endpoint { profile: String, detail: String },
 
+    #[error(
+        "profile '{profile}' has region '{region}' ({place}), which the AWS CLI refuses as a \
+         region name: every AWS call with this profile fails before anything is sent, whatever \
+         its keys. To fix it: {fix}"
+    )]
+    InvalidRegion {
+        profile: String,
+        region: String,
+        /// Where it is set: `/home/me/.aws/config, line 3` or `the environment variable AWS_REGION`.
+        place: String,
+        fix: String,
+    },
+
     #[error("the key of profile '{profile}' is in the keychain: {error}")]
     Keychain {
         profile: String,
@@ -86,7 +99,7 @@ impl IdentityError {
     /// A stable short code: the AWS error code when AWS answered with one (`SignatureDoesNotMatch`,
     /// `InvalidClientTokenId`, `ExpiredToken`, `AccessDenied`...), else keyrack's own
     /// (`NoCredentials`, `SourceProfileLoop`, `CredentialProcessFailed`, `Unreachable`,
-    /// `Timeout`, `ClockSkew`...).
+    /// `Timeout`, `ClockSkew`, `InvalidRegion`...).
     pub fn code(&self) -> &str {
         match self {
             IdentityError::NoSuchProfile { .. } => "NoSuchProfile",
@@ -100,6 +113,7 @@ impl IdentityError {
             IdentityError::NotSupported { .. } => "NotSupported",
             IdentityError::CredentialProcess { .. } => "CredentialProcessFailed",
             IdentityError::Endpoint { .. } => "InvalidEndpoint",
+            IdentityError::InvalidRegion { .. } => "InvalidRegion",
             IdentityError::Keychain { error, .. } => error.code(),
             IdentityError::Aws { error, .. } => aws_code(error),
         }
