@@ -18,8 +18,8 @@ use tokio::task::JoinSet;
 
 use crate::aws::{
     is_valid_region_name, region_name_fix, resolve_ca_bundle, resolve_endpoint,
-    resolve_region_source, sts, AwsClient, ClientSettings, Credentials, Endpoint, EndpointEnv,
-    ProfileEndpointSettings, RegionSource, RoleRequest, Service,
+    resolve_region_source, sts, AwsClient, AwsError, ClientSettings, Credentials, Endpoint,
+    EndpointEnv, EndpointSource, ProfileEndpointSettings, RegionSource, RoleRequest, Service,
 };
 use crate::files::{AwsFiles, Dialect, FileKind, FilePaths, Origin, Reading, Settings};
 use crate::keychain::Keychain;
@@ -299,6 +299,45 @@ impl Session {
         })
     }
 
+    /// A failed call of `action` to `endpoint` with `profile`'s credentials. A signature refused
+    /// by a configured endpoint (`endpoint_url`, `AWS_ENDPOINT_URL*`, a services section) is not
+    /// blamed on the secret when keyrack signed it for another region than the AWS CLI would
+    /// (keyrack reads `AWS_REGION`, the AWS CLI does not): the region is then a cause too.
+    fn aws_failure(
+        &self,
+        profile: &str,
+        action: &str,
+        endpoint: &Endpoint,
+        error: AwsError,
+    ) -> IdentityError {
+        let signature_refused = matches!(
+            error,
+            AwsError::WrongSecret { .. } | AwsError::WrongSigningScope { .. }
+        );
+        if signature_refused && endpoint.source != EndpointSource::Default {
+            let cli_region = self.settings(profile).ok().and_then(|settings| {
+                let settings = endpoint_settings(&self.inner.reading, settings);
+                let env = self.inner.env.without("AWS_REGION");
+                resolve_endpoint(endpoint.service, &settings, &env).ok()
+            });
+            if let Some(cli) =
+                cli_region.filter(|cli| cli.signing_region != endpoint.signing_region)
+            {
+                return IdentityError::SigningRegionDiffers {
+                    profile: profile.to_owned(),
+                    url: endpoint.url.clone(),
+                    region: endpoint.signing_region.clone(),
+                    cli_region: cli.signing_region,
+                };
+            }
+        }
+        IdentityError::Aws {
+            profile: profile.to_owned(),
+            action: action.to_owned(),
+            error,
+        }
+    }
+
     /// Runs `fetch` at most once per session for this step and profile; later and concurrent
     /// callers get its result.
     async fn once(
@@ -329,11 +368,7 @@ pub async fn check_identity(
     let client = session.client(profile)?;
     sts::get_caller_identity(&client, &sts, &credentials)
         .await
-        .map_err(|error| IdentityError::Aws {
-            profile: profile.to_owned(),
-            action: "GetCallerIdentity".into(),
-            error,
-        })
+        .map_err(|error| session.aws_failure(profile, "GetCallerIdentity", &sts, error))
 }
 
 /// The outcome of checking one profile.

@@ -1006,3 +1006,73 @@ fn regions_are_refused_exactly_when_botocore_refuses_them_on_the_same_bytes() {
         values.len()
     );
 }
+
+#[tokio::test]
+async fn a_signature_refused_by_an_endpoint_signed_for_a_region_the_cli_would_not_use_is_not_blamed_on_the_secret(
+) {
+    let w = World::new();
+    let wrong = Credentials::new(w.bob.access_key_id.clone(), "q".repeat(40), None);
+    let files = AwsFiles::from_bytes(
+        b"[profile dev]\nregion = us-east-2\n",
+        format!("[dev]\n{}", keys(&wrong)).as_bytes(),
+    );
+    let check = |env: EndpointEnv| {
+        let session = Session::new(files.read(Dialect::Cli), env, SessionOptions::default());
+        async move { check_identity(&session, "dev").await.unwrap_err() }
+    };
+    let err = check(EndpointEnv::from_pairs([
+        ("AWS_ENDPOINT_URL", w.url.as_str()),
+        ("AWS_REGION", "eu-west-1"),
+    ]))
+    .await;
+    assert_eq!(err.code(), "SigningRegionDiffers", "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("'eu-west-1' from AWS_REGION")
+            && message.contains("signs for 'us-east-2'"),
+        "{message}"
+    );
+    assert_error_has_no_secret(&err, &[w.secrets(), vec!["q".repeat(40)]].concat());
+    // Signed for the region the AWS CLI uses too, the secret is what is left.
+    let err = check(EndpointEnv::from_pairs([(
+        "AWS_ENDPOINT_URL",
+        w.url.as_str(),
+    )]))
+    .await;
+    assert_eq!(err.code(), "SignatureDoesNotMatch", "{err}");
+}
+
+#[tokio::test]
+async fn a_signature_mismatch_while_the_clock_is_far_off_blames_the_clock_not_the_secret() {
+    let w = World::new();
+    let wrong = Credentials::new(w.bob.access_key_id.clone(), "k".repeat(40), None);
+    let files = AwsFiles::from_bytes(b"", format!("[dev]\n{}", keys(&wrong)).as_bytes());
+    let through = |shift: i64| {
+        let proxy = support::clock_proxy::ClockProxy::start(&w.url, shift);
+        let env = EndpointEnv::from_pairs([("AWS_ENDPOINT_URL", proxy.url.clone())]);
+        let session = Session::new(files.read(Dialect::Cli), env, SessionOptions::default());
+        async move {
+            let err = check_identity(&session, "dev").await.unwrap_err();
+            drop(proxy);
+            err
+        }
+    };
+    let err = through(2 * 3600).await;
+    assert_eq!(err.code(), "ClockSkew", "{err}");
+    let message = err.to_string();
+    assert!(message.contains("120 minutes behind AWS's"), "{message}");
+    assert!(!message.contains("wrong secret"), "{message}");
+    assert_error_has_no_secret(&err, &[w.secrets(), vec!["k".repeat(40)]].concat());
+    let err = through(-3 * 3600).await;
+    assert!(
+        err.to_string().contains("180 minutes ahead of AWS's"),
+        "{err}"
+    );
+    // The same proxy with AWS's own time: the secret is what is wrong.
+    let err = through(0).await;
+    assert_eq!(err.code(), "SignatureDoesNotMatch", "{err}");
+    assert!(
+        err.to_string().starts_with("wrong secret access key"),
+        "{err}"
+    );
+}

@@ -78,6 +78,8 @@ const ERROR_HEADLINES = {
   CredentialProcessFailed: "credential_process failed",
   NotSupported: "Not supported yet",
   InvalidRegion: "Region the AWS CLI refuses",
+  SigningRegionDiffers: "Signed for another region",
+  WrongSigningScope: "Signed for the wrong region",
 };
 export const errorHeadline = (code) => ERROR_HEADLINES[code] || code || "Failed";
 

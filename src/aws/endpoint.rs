@@ -97,6 +97,13 @@ impl EndpointEnv {
         EndpointEnv { vars }
     }
 
+    /// The same variables without `name`.
+    pub fn without(&self, name: &str) -> EndpointEnv {
+        let mut vars = self.vars.clone();
+        vars.remove(name);
+        EndpointEnv { vars }
+    }
+
     /// The variable's value; an empty or blank value counts as unset, as in the SDKs.
     fn get(&self, name: &str) -> Option<&str> {
         self.vars

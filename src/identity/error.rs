@@ -79,6 +79,20 @@ pub enum IdentityError {
         fix: String,
     },
 
+    #[error(
+        "{url} refused the signature of profile '{profile}' (SignatureDoesNotMatch), and keyrack \
+         signed it for region '{region}' from AWS_REGION, which the AWS CLI does not read: it \
+         signs for '{cli_region}'. An endpoint answers a region it does not expect this way \
+         too, so the secret may be fine: unset AWS_REGION or set it to '{cli_region}', then \
+         check again"
+    )]
+    SigningRegionDiffers {
+        profile: String,
+        url: String,
+        region: String,
+        cli_region: String,
+    },
+
     #[error("the key of profile '{profile}' is in the keychain: {error}")]
     Keychain {
         profile: String,
@@ -114,6 +128,7 @@ impl IdentityError {
             IdentityError::CredentialProcess { .. } => "CredentialProcessFailed",
             IdentityError::Endpoint { .. } => "InvalidEndpoint",
             IdentityError::InvalidRegion { .. } => "InvalidRegion",
+            IdentityError::SigningRegionDiffers { .. } => "SigningRegionDiffers",
             IdentityError::Keychain { error, .. } => error.code(),
             IdentityError::Aws { error, .. } => aws_code(error),
         }
@@ -140,6 +155,7 @@ fn aws_code(error: &AwsError) -> &str {
         | AwsError::Throttled { code, .. }
         | AwsError::Service { code, .. } => code,
         AwsError::ClockSkew { .. } => "ClockSkew",
+        AwsError::WrongSigningScope { .. } => "WrongSigningScope",
         AwsError::UnexpectedAnswer { .. } => "UnexpectedAnswer",
         AwsError::Unreachable { .. } => "Unreachable",
         AwsError::Timeout { .. } => "Timeout",
