@@ -637,9 +637,15 @@ async fn whoami_all_json_gives_one_entry_per_profile_in_file_order_and_exits_1_o
         format!("arn:aws:sts::{ACCOUNT}:assumed-role/deployer/cli")
     );
     assert_eq!(by_name("role")["secret_store"], "elsewhere");
+    let settings_only = by_name("settings-only");
+    assert_eq!(settings_only["settings_only"], true, "{settings_only}");
+    assert!(
+        settings_only.get("error").is_none(),
+        "a settings-only profile is no failure: {settings_only}"
+    );
+    assert_eq!(settings_only["secret_store"], "none");
     for (name, code, store) in [
         ("loop", "SourceProfileLoop", "elsewhere"),
-        ("settings-only", "NoCredentials", "none"),
         ("wrong-secret", "SignatureDoesNotMatch", "file"),
         ("deleted", "InvalidClientTokenId", "file"),
     ] {
@@ -652,7 +658,7 @@ async fn whoami_all_json_gives_one_entry_per_profile_in_file_order_and_exits_1_o
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         stderr.trim(),
-        "keyrack: 4 of 6 profile(s) could not be checked"
+        "keyrack: 3 of 6 profile(s) could not be checked"
     );
 }
 
@@ -1005,6 +1011,57 @@ fn regions_are_refused_exactly_when_botocore_refuses_them_on_the_same_bytes() {
         "{refused} of {} refused",
         values.len()
     );
+}
+
+#[tokio::test]
+async fn a_settings_only_default_is_neutral_in_whoami_all_but_fails_when_named() {
+    let w = World::new();
+    let config = "[default]\nregion = eu-west-1\noutput = json\n";
+    let credentials = format!("[work]\n{}", keys(&w.alice));
+    let out = w.keyrack(config, &credentials, &["whoami", "--all", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let entries = json_of(&out);
+    let default = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["profile"] == "default")
+        .unwrap();
+    assert_eq!(default["settings_only"], true, "{default}");
+    assert!(default.get("error").is_none(), "{default}");
+    assert!(
+        default["message"]
+            .as_str()
+            .unwrap()
+            .contains("only settings (region, output)"),
+        "{default}"
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let text = w.keyrack(config, &credentials, &["whoami", "--all"]);
+    assert_eq!(text.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    let line = stdout.lines().find(|l| l.starts_with("default ")).unwrap();
+    assert!(line.contains("settings only (region, output)"), "{stdout}");
+    assert!(
+        !line.contains("NoCredentials") && !line.contains("SettingsOnly"),
+        "{stdout}"
+    );
+
+    let named = w.keyrack(config, &credentials, &["whoami", "default", "--json"]);
+    assert_eq!(named.status.code(), Some(1));
+    assert_eq!(json_of(&named)[0]["error"], "SettingsOnly");
+    let implicit = w.keyrack(config, &credentials, &["whoami"]);
+    assert_eq!(implicit.status.code(), Some(1));
 }
 
 #[tokio::test]

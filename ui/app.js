@@ -90,8 +90,10 @@ async function checkIdentities(names) {
       render();
       if (result.profile === state.selected) refreshIdentityCard();
     });
-    const failed = names.filter((n) => state.identities.get(n) && !state.identities.get(n).arn).length;
-    text.textContent = `Checked ${names.length} profile${names.length > 1 ? "s" : ""}: ${names.length - failed} working, ${failed} failing`;
+    const count = (status) => names.filter((n) => state.identities.get(n) && state.identities.get(n).status === status).length;
+    const [working, failed, settingsOnly] = [count("ok"), count("failed"), count("settings_only")];
+    text.textContent = `Checked ${names.length} profile${names.length > 1 ? "s" : ""}: ${working} working, ${failed} failing` +
+      (settingsOnly ? `, ${settingsOnly} with settings only` : "");
   } catch (error) {
     text.textContent = "Checking failed: " + api.message(error);
   } finally {

@@ -80,6 +80,7 @@ const ERROR_HEADLINES = {
   InvalidRegion: "Region the AWS CLI refuses",
   SigningRegionDiffers: "Signed for another region",
   WrongSigningScope: "Signed for the wrong region",
+  SettingsOnly: "Settings only",
 };
 export const errorHeadline = (code) => ERROR_HEADLINES[code] || code || "Failed";
 

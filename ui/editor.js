@@ -331,6 +331,12 @@ export function renderIdentity(profile) {
       el("div", {}, el("span", { class: "label", text: "✓ " + principal(result.arn) }), ` in account ${result.account}`),
       el("div", { class: "arn", text: result.arn }),
       el("div", { class: "muted small", text: "checked " + timeAgo(result.checked_at) })), button);
+  } else if (result.status === "settings_only") {
+    card.className = "identity-card neutral";
+    card.replaceChildren(el("div", {},
+      el("div", { class: "label", text: "Settings only" }),
+      el("div", { text: result.message || "" }),
+      el("div", { class: "muted small", text: `checked ${timeAgo(result.checked_at)}` })), button);
   } else {
     card.className = "identity-card bad";
     card.replaceChildren(el("div", {},

@@ -20,6 +20,18 @@ pub enum IdentityError {
     )]
     NoCredentials { profile: String },
 
+    #[error(
+        "profile '{profile}' holds only settings ({}) and no credentials of its own; the AWS \
+         tools use it for those settings. To sign in with it, add aws_access_key_id and \
+         aws_secret_access_key, a role_arn with a source_profile, or a credential_process",
+        .settings.join(", ")
+    )]
+    SettingsOnly {
+        profile: String,
+        /// Its settings' names, in file order.
+        settings: Vec<String>,
+    },
+
     #[error("profile '{profile}' has incomplete credentials: {detail}")]
     PartialCredentials { profile: String, detail: String },
 
@@ -118,6 +130,7 @@ impl IdentityError {
         match self {
             IdentityError::NoSuchProfile { .. } => "NoSuchProfile",
             IdentityError::NoCredentials { .. } => "NoCredentials",
+            IdentityError::SettingsOnly { .. } => "SettingsOnly",
             IdentityError::PartialCredentials { .. } => "PartialCredentials",
             IdentityError::InvalidConfig { .. } => "InvalidConfig",
             IdentityError::SourceProfileMissing { .. } => "SourceProfileMissing",
@@ -132,6 +145,13 @@ impl IdentityError {
             IdentityError::Keychain { error, .. } => error.code(),
             IdentityError::Aws { error, .. } => aws_code(error),
         }
+    }
+
+    /// True for a profile that holds only settings (region, output...) and no credentials of its
+    /// own. When every profile is checked (Check all, `whoami --all`) it is shown as such, not
+    /// as a failure; asked for by name, it is one.
+    pub fn is_settings_only(&self) -> bool {
+        matches!(self, IdentityError::SettingsOnly { .. })
     }
 
     /// The AWS error behind this failure, when AWS (or the way to it) is what failed.
