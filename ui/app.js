@@ -188,8 +188,8 @@ const actions = {
   },
   async vault() {
     const p = selectedProfile();
-    if (!p) return;
-    const toKeychain = p.kind !== "keychain";
+    if (!p || !(p.key_actions.move_to_keychain || p.key_actions.move_to_file)) return;
+    const toKeychain = !p.key_actions.move_to_file;
     const ok = await confirmDialog({
       title: toKeychain ? `Move the key of ${p.name} into the keychain?` : `Move the key of ${p.name} back into the file?`,
       text: toKeychain
@@ -209,7 +209,7 @@ const actions = {
   },
   rotate() {
     const p = selectedProfile();
-    if (p) openRotation(p, { reload, select, state });
+    if (p && p.key_actions.rotate) openRotation(p, { reload, select, state });
   },
 };
 

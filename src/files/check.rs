@@ -82,6 +82,7 @@ pub fn check(files: &AwsFiles) -> Vec<Finding> {
                 });
             }
         }
+        out.extend(incomplete_credentials(name, settings));
         if let Some(region) = settings.get("region").and_then(|s| s.value.as_text().map(|v| (v, s.origin))) {
             if !region.0.trim().is_empty() && !is_valid_region_name(region.0.trim()) {
                 out.push(Finding {
@@ -138,6 +139,20 @@ pub fn check(files: &AwsFiles) -> Vec<Finding> {
     }
     out.sort_by_key(|f| (f.file as u8, f.line, f.severity));
     out
+}
+
+/// A key id without its secret, or a secret without its key id: the AWS CLI fails with
+/// PartialCredentialsError on the first and ignores the second. (A key id in the credentials
+/// file with its secret only in the config file is found by `check` itself.)
+fn incomplete_credentials(name: &str, settings: &super::Settings) -> Option<Finding> {
+    let given = |key: &str| settings.get(key).filter(|s| s.value.as_text().is_some_and(|v| !v.trim().is_empty()));
+    let (id, secret) = (given("aws_access_key_id"), given("aws_secret_access_key"));
+    let (setting, message) = match (id, secret) {
+        (Some(id), None) => (id, format!("profile '{name}' has an aws_access_key_id but no aws_secret_access_key: the AWS CLI fails with PartialCredentialsError for it. Add the secret of this key next to it, or remove the key id")),
+        (None, Some(secret)) => (secret, format!("profile '{name}' has an aws_secret_access_key but no aws_access_key_id: the AWS tools ignore the secret. Add the key id it belongs to next to it, or remove the secret")),
+        _ => return None,
+    };
+    Some(Finding { severity: Severity::Error, file: setting.origin.file, line: Some(setting.origin.line), message })
 }
 
 /// The chain of source_profile names from `start` when it loops back (a role whose

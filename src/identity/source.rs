@@ -210,6 +210,20 @@ impl Chain<'_> {
         if in_file(settings, "aws_access_key_id", FileKind::Config).is_some() {
             return static_keys(profile, settings, FileKind::Config);
         }
+        let stray = [
+            "aws_secret_access_key",
+            "aws_session_token",
+            "aws_security_token",
+        ];
+        if let Some(key) = stray.into_iter().find(|key| settings.contains_key(*key)) {
+            return Err(IdentityError::PartialCredentials {
+                profile: profile.to_owned(),
+                detail: format!(
+                    "it has {key} but no aws_access_key_id, so the AWS tools ignore it; add the \
+                     key id that goes with it, or remove the {key}"
+                ),
+            });
+        }
         if !settings
             .keys()
             .any(|key| CREDENTIAL_SETTINGS.contains(&key.as_str()))
@@ -410,6 +424,15 @@ mod tests {
     }
 
     #[test]
+    fn a_secret_without_its_key_id_is_partial() {
+        let config = format!("[profile dev]\naws_secret_access_key = {SECRET}\n");
+        let err = source(&config, "", "dev").unwrap_err();
+        assert_eq!(err.code(), "PartialCredentials");
+        assert!(err.to_string().contains("no aws_access_key_id"), "{err}");
+        assert!(!err.to_string().contains(SECRET));
+    }
+
+    #[test]
     fn a_key_id_whose_secret_is_in_the_other_file_is_partial() {
         let config = format!("[profile dev]\naws_secret_access_key = {SECRET}\n");
         let err = source(&config, "[dev]\naws_access_key_id = AKIADEV\n", "dev").unwrap_err();
@@ -557,6 +580,7 @@ mod tests {
             ("[profile p]\nrole_arn = arn:r\nsource_profile = base\ncredential_source = Environment\n", "InvalidConfig"),
             ("[profile p]\nregion = eu-west-1\n", "SettingsOnly"),
             ("[profile p]\nregion = eu-west-1\nsource_profile = base\n", "NoCredentials"),
+            ("[profile p]\naws_session_token = t\n", "PartialCredentials"),
         ];
         for (config, code) in cases {
             let err = source(config, &creds, "p").unwrap_err();
