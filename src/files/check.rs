@@ -142,14 +142,16 @@ pub fn check(files: &AwsFiles) -> Vec<Finding> {
 }
 
 /// A key id without its secret, or a secret without its key id: the AWS CLI fails with
-/// PartialCredentialsError on the first and ignores the second. (A key id in the credentials
-/// file with its secret only in the config file is found by `check` itself.)
+/// PartialCredentialsError on the first and ignores the second. botocore reads static keys from
+/// one file, so a key id in the config file with its secret in the credentials file is
+/// incomplete too. (The other way round is found by `check` itself.)
 fn incomplete_credentials(name: &str, settings: &super::Settings) -> Option<Finding> {
     let given = |key: &str| settings.get(key).filter(|s| s.value.as_text().is_some_and(|v| !v.trim().is_empty()));
     let (id, secret) = (given("aws_access_key_id"), given("aws_secret_access_key"));
     let (setting, message) = match (id, secret) {
         (Some(id), None) => (id, format!("profile '{name}' has an aws_access_key_id but no aws_secret_access_key: the AWS CLI fails with PartialCredentialsError for it. Add the secret of this key next to it, or remove the key id")),
         (None, Some(secret)) => (secret, format!("profile '{name}' has an aws_secret_access_key but no aws_access_key_id: the AWS tools ignore the secret. Add the key id it belongs to next to it, or remove the secret")),
+        (Some(id), Some(secret)) if id.origin.file == FileKind::Config && secret.origin.file == FileKind::Credentials => (id, format!("profile '{name}' has its access key id in the config file but its secret only in the credentials file; the AWS CLI fails with PartialCredentialsError. Put both in the credentials file")),
         _ => return None,
     };
     Some(Finding { severity: Severity::Error, file: setting.origin.file, line: Some(setting.origin.line), message })
