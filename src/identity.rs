@@ -17,10 +17,11 @@ use tokio::sync::OnceCell;
 use tokio::task::JoinSet;
 
 use crate::aws::{
-    resolve_ca_bundle, resolve_endpoint, sts, AwsClient, ClientSettings, Credentials, Endpoint,
-    EndpointEnv, RoleRequest, Service,
+    is_valid_region_name, region_name_fix, resolve_ca_bundle, resolve_endpoint,
+    resolve_region_source, sts, AwsClient, AwsError, ClientSettings, Credentials, Endpoint,
+    EndpointEnv, EndpointSource, ProfileEndpointSettings, RegionSource, RoleRequest, Service,
 };
-use crate::files::{AwsFiles, Dialect, Reading, Settings};
+use crate::files::{AwsFiles, Dialect, FileKind, FilePaths, Origin, Reading, Settings};
 use crate::keychain::Keychain;
 
 pub use crate::aws::CallerIdentity;
@@ -62,6 +63,8 @@ type Fetched = Arc<OnceCell<Result<Credentials, IdentityError>>>;
 
 struct Inner {
     reading: Arc<Reading>,
+    /// The files the reading came from, to name them in messages (when known).
+    paths: Option<FilePaths>,
     env: EndpointEnv,
     options: SessionOptions,
     /// One client per CA bundle (almost always just the one without).
@@ -90,6 +93,7 @@ impl Session {
         Session {
             inner: Arc::new(Inner {
                 reading: reading.into(),
+                paths: None,
                 env,
                 options,
                 clients: Mutex::default(),
@@ -105,6 +109,32 @@ impl Session {
             EndpointEnv::from_process(),
             SessionOptions::default(),
         )
+        .naming(FilePaths {
+            config: files.config.path.clone(),
+            credentials: files.credentials.path.clone(),
+        })
+    }
+
+    /// This new session, naming the files its reading came from in its messages.
+    pub fn naming(self, paths: FilePaths) -> Session {
+        let inner = Arc::into_inner(self.inner).expect("a new session is not shared yet");
+        Session {
+            inner: Arc::new(Inner {
+                paths: Some(paths),
+                ..inner
+            }),
+        }
+    }
+
+    /// Where a setting is: `/home/me/.aws/config, line 3` (`the config file, line 3` when the
+    /// paths are not known).
+    pub fn place(&self, origin: Origin) -> String {
+        let file = match (&self.inner.paths, origin.file) {
+            (Some(paths), FileKind::Config) => paths.config.display().to_string(),
+            (Some(paths), FileKind::Credentials) => paths.credentials.display().to_string(),
+            (None, kind) => format!("the {} file", kind.name()),
+        };
+        format!("{file}, line {}", origin.line)
     }
 
     pub fn reading(&self) -> &Reading {
@@ -123,11 +153,50 @@ impl Session {
 
     /// Where `profile` sends calls to `service`: its region (us-east-1 when none), its endpoint
     /// settings and the `AWS_ENDPOINT_URL*` variables.
+    ///
+    /// A region the AWS CLI refuses is an [`IdentityError::InvalidRegion`].
     pub fn endpoint(&self, profile: &str, service: Service) -> Result<Endpoint, IdentityError> {
-        let settings = endpoint_settings(&self.inner.reading, self.settings(profile)?);
+        let profile_settings = self.settings(profile)?;
+        let settings = endpoint_settings(&self.inner.reading, profile_settings);
+        self.check_region(profile, profile_settings, &settings)?;
         resolve_endpoint(service, &settings, &self.inner.env).map_err(|e| IdentityError::Endpoint {
             profile: profile.to_owned(),
             detail: e.to_string(),
+        })
+    }
+
+    /// What the AWS CLI checks before it sends anything (botocore's `validate_region_name`): a
+    /// region it refuses is said as such, with where it is set and how to fix it, instead of
+    /// being sent and answered with a signature error that blames the secret.
+    fn check_region(
+        &self,
+        profile: &str,
+        settings: &Settings,
+        endpoint: &ProfileEndpointSettings,
+    ) -> Result<(), IdentityError> {
+        let Some((region, source)) = resolve_region_source(endpoint, &self.inner.env) else {
+            return Ok(());
+        };
+        if is_valid_region_name(&region) {
+            return Ok(());
+        }
+        let (place, fix) = match source {
+            RegionSource::EnvVar(var) => (
+                format!("from the environment variable {var}"),
+                format!("set {var} to a region name such as eu-west-1, or unset it"),
+            ),
+            RegionSource::Profile => {
+                let place = settings
+                    .get("region")
+                    .map_or_else(|| "the region setting".to_owned(), |s| self.place(s.origin));
+                (place, region_name_fix(&region))
+            }
+        };
+        Err(IdentityError::InvalidRegion {
+            profile: profile.to_owned(),
+            region,
+            place,
+            fix,
         })
     }
 
@@ -230,6 +299,45 @@ impl Session {
         })
     }
 
+    /// A failed call of `action` to `endpoint` with `profile`'s credentials. A signature refused
+    /// by a configured endpoint (`endpoint_url`, `AWS_ENDPOINT_URL*`, a services section) is not
+    /// blamed on the secret when keyrack signed it for another region than the AWS CLI would
+    /// (keyrack reads `AWS_REGION`, the AWS CLI does not): the region is then a cause too.
+    fn aws_failure(
+        &self,
+        profile: &str,
+        action: &str,
+        endpoint: &Endpoint,
+        error: AwsError,
+    ) -> IdentityError {
+        let signature_refused = matches!(
+            error,
+            AwsError::WrongSecret { .. } | AwsError::WrongSigningScope { .. }
+        );
+        if signature_refused && endpoint.source != EndpointSource::Default {
+            let cli_region = self.settings(profile).ok().and_then(|settings| {
+                let settings = endpoint_settings(&self.inner.reading, settings);
+                let env = self.inner.env.without("AWS_REGION");
+                resolve_endpoint(endpoint.service, &settings, &env).ok()
+            });
+            if let Some(cli) =
+                cli_region.filter(|cli| cli.signing_region != endpoint.signing_region)
+            {
+                return IdentityError::SigningRegionDiffers {
+                    profile: profile.to_owned(),
+                    url: endpoint.url.clone(),
+                    region: endpoint.signing_region.clone(),
+                    cli_region: cli.signing_region,
+                };
+            }
+        }
+        IdentityError::Aws {
+            profile: profile.to_owned(),
+            action: action.to_owned(),
+            error,
+        }
+    }
+
     /// Runs `fetch` at most once per session for this step and profile; later and concurrent
     /// callers get its result.
     async fn once(
@@ -260,11 +368,7 @@ pub async fn check_identity(
     let client = session.client(profile)?;
     sts::get_caller_identity(&client, &sts, &credentials)
         .await
-        .map_err(|error| IdentityError::Aws {
-            profile: profile.to_owned(),
-            action: "GetCallerIdentity".into(),
-            error,
-        })
+        .map_err(|error| session.aws_failure(profile, "GetCallerIdentity", &sts, error))
 }
 
 /// The outcome of checking one profile.

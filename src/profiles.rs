@@ -38,6 +38,43 @@ pub struct Profile {
     pub access_key_id: Option<String>,
     pub is_default: bool,
     pub settings: Vec<ProfileSetting>,
+    /// What the app offers to do with the profile's key.
+    pub key_actions: KeyActions,
+}
+
+/// What can be done with a profile's key, decided here so that every front end offers the same.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct KeyActions {
+    /// Rotate key: a long-term key, in the files or in the keychain.
+    pub rotate: bool,
+    /// Move key to keychain: a complete key (id and secret in one section) in the files.
+    pub move_to_keychain: bool,
+    /// Move key to file: the key is in the keychain.
+    pub move_to_file: bool,
+}
+
+/// What [`KeyActions`] a profile gets. A key id without its secret (or with its secret in the
+/// other file) is no key the AWS tools can use: it is neither rotated nor moved.
+pub fn key_actions(settings: &Settings) -> KeyActions {
+    let kind = profile_kind(settings);
+    if kind == ProfileKind::CredentialProcess && matches!(secret_store(settings), SecretStore::Keychain { .. }) {
+        return KeyActions { rotate: true, move_to_keychain: false, move_to_file: true };
+    }
+    let complete = has_complete_keys(settings);
+    KeyActions {
+        rotate: complete && kind == ProfileKind::StaticKeys,
+        move_to_keychain: complete && matches!(kind, ProfileKind::StaticKeys | ProfileKind::Session),
+        move_to_file: false,
+    }
+}
+
+/// A key id and its secret, neither blank, in the same file's section (botocore reads static
+/// keys from one section: a key id with its secret elsewhere is PartialCredentialsError).
+fn has_complete_keys(settings: &Settings) -> bool {
+    let given = |key: &str| {
+        settings.get(key).filter(|s| s.value.as_text().is_some_and(|v| !v.trim().is_empty())).map(|s| s.origin.file)
+    };
+    matches!((given("aws_access_key_id"), given("aws_secret_access_key")), (Some(a), Some(b)) if a == b)
 }
 
 /// One setting of a profile; a secret's value is never included (an empty one is: it reveals
@@ -121,6 +158,7 @@ pub fn snapshot(files: &AwsFiles) -> Snapshot {
             output: text(settings, "output"),
             access_key_id: text(settings, "aws_access_key_id"),
             is_default: *name == default_profile,
+            key_actions: key_actions(settings),
             settings: settings
                 .iter()
                 .map(|(key, s)| {
@@ -198,6 +236,27 @@ mod tests {
         assert!(secret.secret && secret.value.as_deref() == Some(""), "{secret:?}");
         let token = settings.iter().find(|s| s.key == "aws_session_token").unwrap();
         assert!(token.secret && token.value.is_none(), "{token:?}");
+    }
+
+    #[test]
+    fn only_a_complete_key_is_offered_rotation_and_the_keychain() {
+        let credentials = format!(
+            "{CREDENTIALS}[half]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n\
+             [split]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n\
+             [session]\naws_access_key_id = ASIAEXAMPLE\naws_secret_access_key = s\naws_session_token = t\n"
+        );
+        let config = format!("{CONFIG}[profile split]\naws_secret_access_key = s\n[profile lone]\naws_secret_access_key = s\n");
+        let files = AwsFiles::from_bytes(config.as_bytes(), credentials.as_bytes());
+        let snap = snapshot(&files);
+        let actions = |name: &str| snap.profiles.iter().find(|p| p.name == name).unwrap().key_actions;
+        let all = |rotate, move_to_keychain, move_to_file| KeyActions { rotate, move_to_keychain, move_to_file };
+        assert_eq!(actions("default"), all(true, true, false));
+        assert_eq!(actions("vault"), all(true, false, true));
+        assert_eq!(actions("ops"), all(false, false, false));
+        assert_eq!(actions("session"), all(false, true, false));
+        for incomplete in ["half", "split", "lone"] {
+            assert_eq!(actions(incomplete), KeyActions::default(), "{incomplete}");
+        }
     }
 
     #[test]

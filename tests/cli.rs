@@ -440,3 +440,30 @@ fn concurrent_writers_wait_for_each_other_and_every_edit_arrives() {
     }
     assert_eq!(v["profiles"]["default"]["aws_access_key_id"], "AKIAIOSFODNN7EXAMPLE");
 }
+
+#[test]
+fn check_lists_incomplete_credentials_and_a_region_the_aws_cli_refuses() {
+    let home = Home::new(
+        &format!("[profile a]\nregion = us-west-2 # oregon\n[profile b]\naws_secret_access_key = {SECRET}\n[profile c]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"),
+        &format!("[a]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n[c]\naws_secret_access_key = {SECRET}\n"),
+    );
+    let out = home.keyrack(&["check", "--json"]);
+    assert!(!out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    let error = |file: &str, line: u64, needles: &[&str]| {
+        findings.iter().any(|f| {
+            f["severity"] == "error" && f["file"].as_str().unwrap().ends_with(&format!("/.aws/{file}")) && f["line"].as_u64() == Some(line)
+                && needles.iter().all(|n| f["message"].as_str().unwrap().contains(n))
+        })
+    };
+    assert!(error("credentials", 2, &["'a'", "aws_access_key_id but no aws_secret_access_key"]), "{v:#}");
+    assert!(error("config", 4, &["'b'", "aws_secret_access_key but no aws_access_key_id"]), "{v:#}");
+    assert!(error("config", 2, &["us-west-2 # oregon", "move '# oregon' to its own line"]), "{v:#}");
+    // botocore reads static keys from one file: a key id in config with its secret in credentials
+    // is PartialCredentialsError too.
+    assert!(error("config", 6, &["'c'", "PartialCredentialsError"]), "{v:#}");
+    let text = home.keyrack(&["check"]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(stdout.contains("aws_access_key_id but no aws_secret_access_key"), "{stdout}");
+}

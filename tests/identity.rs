@@ -637,9 +637,15 @@ async fn whoami_all_json_gives_one_entry_per_profile_in_file_order_and_exits_1_o
         format!("arn:aws:sts::{ACCOUNT}:assumed-role/deployer/cli")
     );
     assert_eq!(by_name("role")["secret_store"], "elsewhere");
+    let settings_only = by_name("settings-only");
+    assert_eq!(settings_only["settings_only"], true, "{settings_only}");
+    assert!(
+        settings_only.get("error").is_none(),
+        "a settings-only profile is no failure: {settings_only}"
+    );
+    assert_eq!(settings_only["secret_store"], "none");
     for (name, code, store) in [
         ("loop", "SourceProfileLoop", "elsewhere"),
-        ("settings-only", "NoCredentials", "none"),
         ("wrong-secret", "SignatureDoesNotMatch", "file"),
         ("deleted", "InvalidClientTokenId", "file"),
     ] {
@@ -652,7 +658,7 @@ async fn whoami_all_json_gives_one_entry_per_profile_in_file_order_and_exits_1_o
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         stderr.trim(),
-        "keyrack: 4 of 6 profile(s) could not be checked"
+        "keyrack: 3 of 6 profile(s) could not be checked"
     );
 }
 
@@ -804,4 +810,326 @@ async fn keys_of_a_role_profile_explain_that_roles_have_no_keys() {
     assert_eq!(json_of(&out)["error"], "NotAUser");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("not an IAM user"), "{stderr}");
+}
+
+// Diagnosing by the real cause.
+
+#[tokio::test]
+async fn a_region_with_an_inline_comment_is_diagnosed_as_the_region_never_the_secret() {
+    let w = World::new();
+    let config = "[profile dev]\nregion = us-west-2 # oregon\noutput = json\n";
+    let credentials = format!("[dev]\n{}", keys(&w.alice));
+    let out = w.keyrack(config, &credentials, &["whoami", "dev", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let entry = &json_of(&out)[0];
+    assert_eq!(entry["error"], "InvalidRegion", "{entry}");
+    let message = entry["message"].as_str().unwrap();
+    let config_path = w.path("config").display().to_string();
+    assert!(
+        message.contains(&format!("{config_path}, line 2")),
+        "{message}"
+    );
+    assert!(
+        message.contains("move '# oregon' to its own line"),
+        "{message}"
+    );
+    assert!(message.contains("'region = us-west-2'"), "{message}");
+    assert!(
+        !message.contains("wrong secret") && !message.contains("copy the secret"),
+        "{message}"
+    );
+
+    let text = w.keyrack(config, &credentials, &["whoami", "dev"]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.contains("InvalidRegion") && !stdout.contains("wrong secret"),
+        "{stdout}"
+    );
+
+    // The AWS CLI refuses the same files for the same reason, before sending anything.
+    let (config_path, credentials_path) = w.write_files(config, &credentials);
+    let aws = Command::new(support::venv_bin("aws"))
+        .args(["sts", "get-caller-identity", "--profile", "dev"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", w.dir.path())
+        .env("AWS_CONFIG_FILE", &config_path)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &credentials_path)
+        .env("AWS_ENDPOINT_URL", &w.url)
+        .output()
+        .unwrap();
+    assert!(!aws.status.success());
+    let stderr = String::from_utf8_lossy(&aws.stderr);
+    assert!(
+        stderr
+            .contains("Provided region_name 'us-west-2 # oregon' doesn't match a supported format"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_region_in_the_environment_that_the_aws_cli_refuses_is_named_as_such() {
+    let w = World::new();
+    let files = AwsFiles::from_bytes(b"", format!("[dev]\n{}", keys(&w.alice)).as_bytes());
+    let env = EndpointEnv::from_pairs([
+        ("AWS_ENDPOINT_URL", w.url.as_str()),
+        ("AWS_DEFAULT_REGION", "eu west 1"),
+    ]);
+    let session = Session::new(files.read(Dialect::Cli), env, SessionOptions::default());
+    let err = check_identity(&session, "dev").await.unwrap_err();
+    assert_eq!(err.code(), "InvalidRegion");
+    let message = err.to_string();
+    assert!(
+        message.contains("environment variable AWS_DEFAULT_REGION"),
+        "{message}"
+    );
+    assert_error_has_no_secret(&err, &w.secrets());
+}
+
+/// Whether botocore (`Session._resolve_region_name`, where the AWS CLI validates the region
+/// when it creates a client) accepts the region of `[default]` in each config file.
+fn botocore_accepts_regions(configs: &[PathBuf]) -> Vec<bool> {
+    let script = r#"
+import sys, botocore.session
+from botocore.exceptions import InvalidRegionError
+for path in sys.stdin.read().splitlines():
+    session = botocore.session.Session()
+    session.set_config_variable('config_file', path)
+    session.set_config_variable('credentials_file', '/nonexistent')
+    try:
+        session._resolve_region_name(None, None)
+        print('ok')
+    except InvalidRegionError:
+        print('refused')
+"#;
+    let mut child = Command::new(support::venv_bin("python"))
+        .args(["-c", script])
+        .env_clear()
+        .env("PYTHONUTF8", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input: String = configs
+        .iter()
+        .map(|p| format!("{}\n", p.display()))
+        .collect();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l == "ok")
+        .collect()
+}
+
+#[test]
+fn regions_are_refused_exactly_when_botocore_refuses_them_on_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut values: Vec<String> = [
+        "us-west-2",
+        "us-west-2 # oregon",
+        "eu-west-1 ;ireland",
+        "us-west-2#x",
+        "",
+        "123",
+        "0",
+        "1a",
+        "-us",
+        "us-",
+        "a--b",
+        "US-EAST-1",
+        "us_east_1",
+        "us east 1",
+        "é-1",
+        "aws-global",
+        "us-west-2\n  continued",
+        "local",
+        "x\u{a0}y",
+    ]
+    .map(String::from)
+    .to_vec();
+    values.push("a".repeat(63));
+    values.push("a".repeat(64));
+    // Generated values from the characters that matter, in every length up to 70.
+    let alphabet = ['a', 'Z', '7', '-', '_', '#', ' ', '.', ';'];
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    for length in 0..=70 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let mut state = seed;
+        let value: String = (0..length)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                // Mostly letters and digits, so that long valid names come up too.
+                let pick = ((state >> 33) % 20) as usize;
+                if pick < 14 {
+                    alphabet[pick % 3]
+                } else {
+                    alphabet[3 + (pick - 14) % 6]
+                }
+            })
+            .collect();
+        values.push(value);
+    }
+    let mut configs = Vec::new();
+    for (index, value) in values.iter().enumerate() {
+        let path = dir.path().join(format!("config{index}"));
+        fs::write(&path, format!("[default]\nregion = {value}\n")).unwrap();
+        configs.push(path);
+    }
+    let botocore = botocore_accepts_regions(&configs);
+    assert_eq!(botocore.len(), values.len());
+    let mut refused = 0;
+    for ((value, path), accepted) in values.iter().zip(&configs).zip(botocore) {
+        let files = AwsFiles::from_bytes(&fs::read(path).unwrap(), b"");
+        let session = Session::new(
+            files.read(Dialect::Cli),
+            EndpointEnv::default(),
+            SessionOptions::default(),
+        );
+        let ours = session.endpoint("default", Service::Sts);
+        let refused_here = matches!(&ours, Err(e) if e.code() == "InvalidRegion");
+        assert_eq!(
+            !refused_here, accepted,
+            "region = {value:?}: keyrack {ours:?}"
+        );
+        refused += usize::from(refused_here);
+    }
+    assert!(
+        refused > 10 && refused < values.len() - 10,
+        "{refused} of {} refused",
+        values.len()
+    );
+}
+
+#[tokio::test]
+async fn a_settings_only_default_is_neutral_in_whoami_all_but_fails_when_named() {
+    let w = World::new();
+    let config = "[default]\nregion = eu-west-1\noutput = json\n";
+    let credentials = format!("[work]\n{}", keys(&w.alice));
+    let out = w.keyrack(config, &credentials, &["whoami", "--all", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let entries = json_of(&out);
+    let default = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["profile"] == "default")
+        .unwrap();
+    assert_eq!(default["settings_only"], true, "{default}");
+    assert!(default.get("error").is_none(), "{default}");
+    assert!(
+        default["message"]
+            .as_str()
+            .unwrap()
+            .contains("only settings (region, output)"),
+        "{default}"
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let text = w.keyrack(config, &credentials, &["whoami", "--all"]);
+    assert_eq!(text.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    let line = stdout.lines().find(|l| l.starts_with("default ")).unwrap();
+    assert!(line.contains("settings only (region, output)"), "{stdout}");
+    assert!(
+        !line.contains("NoCredentials") && !line.contains("SettingsOnly"),
+        "{stdout}"
+    );
+
+    let named = w.keyrack(config, &credentials, &["whoami", "default", "--json"]);
+    assert_eq!(named.status.code(), Some(1));
+    assert_eq!(json_of(&named)[0]["error"], "SettingsOnly");
+    let implicit = w.keyrack(config, &credentials, &["whoami"]);
+    assert_eq!(implicit.status.code(), Some(1));
+}
+
+#[tokio::test]
+async fn a_signature_refused_by_an_endpoint_signed_for_a_region_the_cli_would_not_use_is_not_blamed_on_the_secret(
+) {
+    let w = World::new();
+    let wrong = Credentials::new(w.bob.access_key_id.clone(), "q".repeat(40), None);
+    let files = AwsFiles::from_bytes(
+        b"[profile dev]\nregion = us-east-2\n",
+        format!("[dev]\n{}", keys(&wrong)).as_bytes(),
+    );
+    let check = |env: EndpointEnv| {
+        let session = Session::new(files.read(Dialect::Cli), env, SessionOptions::default());
+        async move { check_identity(&session, "dev").await.unwrap_err() }
+    };
+    let err = check(EndpointEnv::from_pairs([
+        ("AWS_ENDPOINT_URL", w.url.as_str()),
+        ("AWS_REGION", "eu-west-1"),
+    ]))
+    .await;
+    assert_eq!(err.code(), "SigningRegionDiffers", "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("'eu-west-1' from AWS_REGION")
+            && message.contains("signs for 'us-east-2'"),
+        "{message}"
+    );
+    assert_error_has_no_secret(&err, &[w.secrets(), vec!["q".repeat(40)]].concat());
+    // Signed for the region the AWS CLI uses too, the secret is what is left.
+    let err = check(EndpointEnv::from_pairs([(
+        "AWS_ENDPOINT_URL",
+        w.url.as_str(),
+    )]))
+    .await;
+    assert_eq!(err.code(), "SignatureDoesNotMatch", "{err}");
+}
+
+#[tokio::test]
+async fn a_signature_mismatch_while_the_clock_is_far_off_blames_the_clock_not_the_secret() {
+    let w = World::new();
+    let wrong = Credentials::new(w.bob.access_key_id.clone(), "k".repeat(40), None);
+    let files = AwsFiles::from_bytes(b"", format!("[dev]\n{}", keys(&wrong)).as_bytes());
+    let through = |shift: i64| {
+        let proxy = support::clock_proxy::ClockProxy::start(&w.url, shift);
+        let env = EndpointEnv::from_pairs([("AWS_ENDPOINT_URL", proxy.url.clone())]);
+        let session = Session::new(files.read(Dialect::Cli), env, SessionOptions::default());
+        async move {
+            let err = check_identity(&session, "dev").await.unwrap_err();
+            drop(proxy);
+            err
+        }
+    };
+    let err = through(2 * 3600).await;
+    assert_eq!(err.code(), "ClockSkew", "{err}");
+    let message = err.to_string();
+    assert!(message.contains("120 minutes behind AWS's"), "{message}");
+    assert!(!message.contains("wrong secret"), "{message}");
+    assert_error_has_no_secret(&err, &[w.secrets(), vec!["k".repeat(40)]].concat());
+    let err = through(-3 * 3600).await;
+    assert!(
+        err.to_string().contains("180 minutes ahead of AWS's"),
+        "{err}"
+    );
+    // The same proxy with AWS's own time: the secret is what is wrong.
+    let err = through(0).await;
+    assert_eq!(err.code(), "SignatureDoesNotMatch", "{err}");
+    assert!(
+        err.to_string().starts_with("wrong secret access key"),
+        "{err}"
+    );
 }

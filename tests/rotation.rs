@@ -1158,7 +1158,7 @@ fn assert_aws_cli_works(world: &World, context: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_written_back_from_a_stale_copy_during_the_wait_gets_the_new_key_again() {
     let world = World::new().await;
-    let (proxy, settings, plan) =
+    let (_proxy, settings, plan) =
         world.plan_with_slow_new_keys(1500, RotateOptions::default()).await;
     let writer = StaleWriter::start(world.paths().credentials, false);
     let events = Arc::new(Mutex::new(Vec::new()));

@@ -102,8 +102,10 @@ async function checkIdentities(names) {
       render();
       if (result.profile === state.selected) refreshIdentityCard();
     });
-    const failed = names.filter((n) => state.identities.get(n) && !state.identities.get(n).arn).length;
-    text.textContent = `Checked ${names.length} profile${names.length > 1 ? "s" : ""}: ${names.length - failed} working, ${failed} failing`;
+    const count = (status) => names.filter((n) => state.identities.get(n) && state.identities.get(n).status === status).length;
+    const [working, failed, settingsOnly] = [count("ok"), count("failed"), count("settings_only")];
+    text.textContent = `Checked ${names.length} profile${names.length > 1 ? "s" : ""}: ${working} working, ${failed} failing` +
+      (settingsOnly ? `, ${settingsOnly} with settings only` : "");
   } catch (error) {
     text.textContent = "Checking failed: " + api.message(error);
   } finally {
@@ -198,8 +200,8 @@ const actions = {
   },
   async vault() {
     const p = selectedProfile();
-    if (!p) return;
-    const toKeychain = p.kind !== "keychain";
+    if (!p || !(p.key_actions.move_to_keychain || p.key_actions.move_to_file)) return;
+    const toKeychain = !p.key_actions.move_to_file;
     const ok = await confirmDialog({
       title: toKeychain ? `Move the key of ${p.name} into the keychain?` : `Move the key of ${p.name} back into the file?`,
       text: toKeychain
@@ -219,7 +221,7 @@ const actions = {
   },
   rotate() {
     const p = selectedProfile();
-    if (p) openRotation(p, { reload, select, state });
+    if (p && p.key_actions.rotate) openRotation(p, { reload, select, state });
   },
 };
 

@@ -77,6 +77,10 @@ const ERROR_HEADLINES = {
   SourceProfileLoop: "source_profile loop",
   CredentialProcessFailed: "credential_process failed",
   NotSupported: "Not supported yet",
+  InvalidRegion: "Region the AWS CLI refuses",
+  SigningRegionDiffers: "Signed for another region",
+  WrongSigningScope: "Signed for the wrong region",
+  SettingsOnly: "Settings only",
 };
 export const errorHeadline = (code) => ERROR_HEADLINES[code] || code || "Failed";
 

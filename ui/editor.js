@@ -72,10 +72,12 @@ export function show(name, { force = false } = {}) {
   form = { profile: name, revision: ctx.state.view.revision, original: new Map(), rows: [], errors: new Set(), revealed: new Set() };
   $("#editor-title").textContent = profile.name;
   $("#editor-kind").textContent = kindLabel(profile.kind) + (profile.is_default ? " · default profile" : "");
-  $("#rotate").hidden = profile.kind !== "static_keys" && profile.kind !== "keychain";
-  const inKeychain = profile.kind === "keychain";
+  // The engine decides what the key allows (an incomplete key is neither rotated nor moved).
+  const keyActions = profile.key_actions;
+  $("#rotate").hidden = !keyActions.rotate;
+  const inKeychain = keyActions.move_to_file;
   const vaultButton = $("#vault-move");
-  vaultButton.hidden = !inKeychain && !(profile.kind === "static_keys" || profile.kind === "session");
+  vaultButton.hidden = !keyActions.move_to_file && !keyActions.move_to_keychain;
   vaultButton.textContent = inKeychain ? "Move key to file" : "Move key to keychain";
   vaultButton.title = inKeychain
     ? "Put the key back into the credentials file and remove it from the OS keychain"
@@ -356,6 +358,12 @@ export function renderIdentity(profile) {
       el("div", {}, el("span", { class: "label", text: "✓ " + principal(result.arn) }), ` in account ${result.account}`),
       el("div", { class: "arn", text: result.arn }),
       el("div", { class: "muted small", text: "checked " + timeAgo(result.checked_at) })), button);
+  } else if (result.status === "settings_only") {
+    card.className = "identity-card neutral";
+    card.replaceChildren(el("div", {},
+      el("div", { class: "label", text: "Settings only" }),
+      el("div", { text: result.message || "" }),
+      el("div", { class: "muted small", text: `checked ${timeAgo(result.checked_at)}` })), button);
   } else {
     card.className = "identity-card bad";
     card.replaceChildren(el("div", {},

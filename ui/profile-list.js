@@ -14,6 +14,10 @@ function identityLine(result, checking) {
     return el("div", { class: "who ok", title: result.arn },
       `✓ ${result.account} · ${principal(result.arn)}`, el("span", { class: "muted", text: when }));
   }
+  if (result.status === "settings_only") {
+    return el("div", { class: "who neutral", title: result.message || "" },
+      "Settings only, no credentials", el("span", { class: "muted", text: when }));
+  }
   return el("div", { class: "who bad", title: result.message || "" },
     `✕ ${errorHeadline(result.code)}`, el("span", { class: "muted", text: when }));
 }

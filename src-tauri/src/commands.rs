@@ -209,6 +209,9 @@ pub struct IdentityView {
     arn: Option<String>,
     account: Option<String>,
     user_id: Option<String>,
+    /// `ok`, `failed`, or `settings_only` (a profile without credentials of its own: shown
+    /// neutrally, not as a failure).
+    status: &'static str,
     /// The AWS error code or keyrack's own (`SignatureDoesNotMatch`, `NoCredentials`...).
     code: Option<String>,
     message: Option<String>,
@@ -236,6 +239,7 @@ pub async fn check_identities(
                 arn: Some(id.arn.clone()),
                 account: Some(id.account.clone()),
                 user_id: Some(id.user_id.clone()),
+                status: "ok",
                 code: None,
                 message: None,
                 checked_at: now_ms(),
@@ -245,6 +249,7 @@ pub async fn check_identities(
                 arn: None,
                 account: None,
                 user_id: None,
+                status: if e.is_settings_only() { "settings_only" } else { "failed" },
                 code: Some(e.code().to_string()),
                 message: Some(e.to_string()),
                 checked_at: now_ms(),

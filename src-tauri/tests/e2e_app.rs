@@ -141,6 +141,56 @@ async fn check_all_shows_each_profiles_arn_and_a_plain_words_error_for_a_bad_one
     app.close().await;
 }
 
+async fn shown(app: &Desktop, css: &str) -> bool {
+    app.driver.find(By::Css(css)).await.unwrap().is_displayed().await.unwrap()
+}
+
+#[tokio::test]
+async fn check_all_names_each_failure_by_its_cause_and_an_incomplete_key_offers_no_key_buttons() {
+    let moto = MotoServer::start();
+    let (alice_key, alice_secret) = moto_user(&moto, "alice").await;
+    moto.enable_auth().await;
+    let home = home();
+    write_aws(
+        home.path(),
+        "[default]\nregion = eu-west-1\noutput = json\n\n[profile oregon]\nregion = us-west-2 # oregon\n",
+        &format!(
+            "[work]\naws_access_key_id = {alice_key}\naws_secret_access_key = {alice_secret}\n\n\
+             [oregon]\naws_access_key_id = {alice_key}\naws_secret_access_key = {alice_secret}\n\n\
+             [half]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
+        ),
+    );
+    let app = open(home.path(), Some(&moto.url)).await;
+    app.wait_text("#profiles", "half").await;
+    app.click("#check-all").await;
+    app.wait_text("#progress-text", "Checked 4 profiles: 1 working, 2 failing, 1 with settings only").await;
+    let row = |name: &str| format!("#profiles li[data-name='{name}'] .who");
+    app.wait_text(&row("work"), "user alice").await;
+    app.wait_text(&row("default"), "Settings only").await;
+    let class = app.driver.find(By::Css(row("default"))).await.unwrap().class_name().await.unwrap().unwrap_or_default();
+    assert!(class.contains("neutral") && !class.contains("bad"), "a settings-only profile is shown neutrally: {class}");
+    app.wait_text(&row("oregon"), "Region the AWS CLI refuses").await;
+    app.wait_text(&row("half"), "Incomplete credentials").await;
+    app.open_profile("oregon").await;
+    app.wait_text("#identity-card", "move '# oregon' to its own line").await;
+    assert!(!app.body_text().await.contains("Wrong secret"), "no failure here is the secret's");
+
+    app.open_profile("work").await;
+    assert!(shown(&app, "#rotate").await && shown(&app, "#vault-move").await, "a complete key can be rotated and moved");
+    app.open_profile("half").await;
+    assert!(!shown(&app, "#rotate").await, "a key id without its secret cannot be rotated");
+    assert!(!shown(&app, "#vault-move").await, "a key id without its secret cannot be moved to the keychain");
+    // The panel opens by itself when the files have errors.
+    if !shown(&app, "#problems").await {
+        app.click("#problems-toggle").await;
+    }
+    app.wait_text("#problem-list", "aws_access_key_id but no aws_secret_access_key").await;
+    app.wait_text("#problem-list", "which the AWS CLI refuses as a region name").await;
+    assert!(!app.body_text().await.contains(&alice_secret), "a secret reached the window");
+    app.screenshot("diagnosis").await;
+    app.close().await;
+}
+
 #[tokio::test]
 async fn editing_a_region_changes_exactly_that_line() {
     let home = home();

@@ -10,7 +10,7 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 
 use super::endpoint::Endpoint;
-use super::error::{classify, excerpt, parse_error_document, AwsError};
+use super::error::{classify, excerpt, parse_error_document, rule_out_clock, AwsError};
 use super::secret::Credentials;
 use super::xml::Element;
 
@@ -176,12 +176,11 @@ impl AwsClient {
         body: &str,
         credentials: &Credentials,
     ) -> Result<String, AttemptError> {
+        let signed_at = SystemTime::now();
         let signed_headers =
-            sign_request(endpoint, body, credentials, SystemTime::now()).map_err(|error| {
-                AttemptError {
-                    error,
-                    may_have_arrived: false,
-                }
+            sign_request(endpoint, body, credentials, signed_at).map_err(|error| AttemptError {
+                error,
+                may_have_arrived: false,
             })?;
         let mut request = self
             .http
@@ -196,6 +195,12 @@ impl AwsClient {
             .await
             .map_err(|e| transport_error(&endpoint.url, &e))?;
         let status = response.status().as_u16();
+        let clock_offset = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|date| date.to_str().ok())
+            .and_then(parse_http_date)
+            .map(|server| seconds_between(signed_at, server));
         let answer = response
             .text()
             .await
@@ -204,7 +209,9 @@ impl AwsClient {
             return Ok(answer);
         }
         let error = match parse_error_document(&answer) {
-            Some((code, message)) => classify(&code, &message, status, credentials),
+            Some((code, message)) => {
+                rule_out_clock(classify(&code, &message, status, credentials), clock_offset)
+            }
             None => AwsError::UnexpectedAnswer {
                 endpoint: endpoint.url.clone(),
                 status,
@@ -276,6 +283,22 @@ fn sign_request(
         .headers()
         .map(|(n, v)| (n.to_owned(), v.to_owned()))
         .collect())
+}
+
+/// The time of an HTTP `Date` header (`Tue, 01 Dec 2026 08:23:24 GMT`).
+fn parse_http_date(text: &str) -> Option<SystemTime> {
+    let parsed =
+        time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc2822)
+            .ok()?;
+    Some(SystemTime::from(parsed))
+}
+
+/// `later - earlier` in whole seconds, negative when `later` is before `earlier`.
+fn seconds_between(earlier: SystemTime, later: SystemTime) -> i64 {
+    match later.duration_since(earlier) {
+        Ok(ahead) => ahead.as_secs() as i64,
+        Err(behind) => -(behind.duration().as_secs() as i64),
+    }
 }
 
 /// Sorts a failure to talk HTTP at all into unreachable, timeout or TLS.
@@ -412,6 +435,15 @@ mod tests {
         );
         assert_eq!(get("x-amz-security-token"), Some("token"));
         assert_eq!(get("x-amz-date"), Some("19700101T000000Z"));
+    }
+
+    #[test]
+    fn the_date_of_an_answer_is_read_and_compared_with_the_local_clock() {
+        let date = parse_http_date("Tue, 01 Dec 2026 08:23:24 GMT").unwrap();
+        let later = parse_http_date("Tue, 01 Dec 2026 09:23:24 GMT").unwrap();
+        assert_eq!(seconds_between(date, later), 3600);
+        assert_eq!(seconds_between(later, date), -3600);
+        assert_eq!(parse_http_date("yesterday"), None);
     }
 
     #[test]

@@ -97,6 +97,13 @@ impl EndpointEnv {
         EndpointEnv { vars }
     }
 
+    /// The same variables without `name`.
+    pub fn without(&self, name: &str) -> EndpointEnv {
+        let mut vars = self.vars.clone();
+        vars.remove(name);
+        EndpointEnv { vars }
+    }
+
     /// The variable's value; an empty or blank value counts as unset, as in the SDKs.
     fn get(&self, name: &str) -> Option<&str> {
         self.vars
@@ -178,16 +185,36 @@ impl Partition {
 /// The region calls are made in: `AWS_REGION`, then `AWS_DEFAULT_REGION`, then the profile's
 /// `region`. `None` when none is set.
 pub fn resolve_region(profile: &ProfileEndpointSettings, env: &EndpointEnv) -> Option<String> {
-    env.get("AWS_REGION")
-        .or_else(|| env.get("AWS_DEFAULT_REGION"))
-        .map(str::to_owned)
+    resolve_region_source(profile, env).map(|(region, _)| region)
+}
+
+/// Where the region of [`resolve_region`] was set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegionSource {
+    /// `AWS_REGION` or `AWS_DEFAULT_REGION`.
+    EnvVar(&'static str),
+    /// The profile's `region` setting.
+    Profile,
+}
+
+/// [`resolve_region`], with where the region was set.
+pub fn resolve_region_source(
+    profile: &ProfileEndpointSettings,
+    env: &EndpointEnv,
+) -> Option<(String, RegionSource)> {
+    ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .into_iter()
+        .find_map(|var| {
+            env.get(var)
+                .map(|r| (r.to_owned(), RegionSource::EnvVar(var)))
+        })
         .or_else(|| {
             profile
                 .region
                 .as_deref()
                 .map(str::trim)
                 .filter(|r| !r.is_empty())
-                .map(str::to_owned)
+                .map(|r| (r.to_owned(), RegionSource::Profile))
         })
 }
 

@@ -29,9 +29,17 @@ pub enum AwsError {
 
     #[error(
         "AWS rejected the request because this computer's clock is off by more than a few \
-         minutes ({code}); set the clock right (turn on automatic time) and try again"
+         minutes ({}); set the clock right (turn on automatic time) and try again",
+        clock_detail(.code, .message)
     )]
     ClockSkew { code: String, message: String },
+
+    #[error(
+        "AWS says the request was signed for the wrong region or service ({code}: {message}), \
+         so it did not get as far as checking the secret; check the region and endpoint \
+         settings of the profile"
+    )]
+    WrongSigningScope { code: String, message: String },
 
     #[error(
         "AWS is limiting the request rate ({code}) and still was after {attempts} attempts; \
@@ -96,6 +104,42 @@ impl AwsError {
     }
 }
 
+/// How far this computer's clock may be from AWS's before it is suspected: AWS refuses
+/// requests dated more than 5 minutes (15 for some services) away from its own time.
+pub const MAX_CLOCK_OFFSET_SECONDS: i64 = 5 * 60;
+
+/// The code, and the measured offset or AWS's words when there are any.
+fn clock_detail(code: &str, message: &str) -> String {
+    if message.is_empty() {
+        code.to_owned()
+    } else {
+        format!("{code}: {message}")
+    }
+}
+
+/// A signature mismatch is blamed on the secret only once the clock is ruled out:
+/// `clock_offset` is AWS's time (the `Date` of its answer) minus this computer's when it signed,
+/// in seconds. A computer clock further off than [`MAX_CLOCK_OFFSET_SECONDS`] turns
+/// [`AwsError::WrongSecret`] into [`AwsError::ClockSkew`] saying by how much: a request
+/// signed with a wrong date cannot tell whether the secret is right.
+pub(crate) fn rule_out_clock(error: AwsError, clock_offset: Option<i64>) -> AwsError {
+    match (error, clock_offset) {
+        (AwsError::WrongSecret { .. }, Some(offset)) if offset.abs() > MAX_CLOCK_OFFSET_SECONDS => {
+            let minutes = (offset.abs() + 30) / 60;
+            let direction = if offset > 0 { "behind" } else { "ahead of" };
+            AwsError::ClockSkew {
+                code: "SignatureDoesNotMatch".to_owned(),
+                message: format!(
+                    "this computer's clock is {minutes} minutes {direction} AWS's, by the date \
+                     of AWS's answer; until the clock is right keyrack cannot tell whether the \
+                     secret is right"
+                ),
+            }
+        }
+        (error, _) => error,
+    }
+}
+
 /// `<Code>` and `<Message>` of an AWS error document, found wherever they sit (real AWS wraps
 /// them in a namespaced `ErrorResponse/Error`, moto sometimes in `ErrorResponse/Errors/Error`).
 /// `None` when `body` is not XML or has no `<Code>`.
@@ -125,6 +169,12 @@ pub(crate) fn classify(
         }
         "RequestTimeTooSkewed" | "RequestInTheFuture" | "RequestExpired" => {
             AwsError::ClockSkew { code, message }
+        }
+        // Real AWS answers a request signed for another region or service this way.
+        "SignatureDoesNotMatch" | "InvalidSignatureException"
+            if message.contains("Credential should be scoped") =>
+        {
+            AwsError::WrongSigningScope { code, message }
         }
         "SignatureDoesNotMatch" | "InvalidSignatureException" => {
             AwsError::WrongSecret { access_key_id }
@@ -248,6 +298,41 @@ mod tests {
         assert!(matches!(err, AwsError::ClockSkew { .. }), "{err:?}");
         let err = classify("RequestTimeTooSkewed", "", 403, &creds());
         assert!(matches!(err, AwsError::ClockSkew { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_signature_scoped_to_the_wrong_region_is_not_the_secret() {
+        let message = "Credential should be scoped to a valid region, not 'us-west-2 # oregon'. ";
+        let err = classify("SignatureDoesNotMatch", message, 403, &creds());
+        assert!(matches!(err, AwsError::WrongSigningScope { .. }), "{err:?}");
+        assert!(err.to_string().contains("region"), "{err}");
+    }
+
+    #[test]
+    fn a_signature_mismatch_with_a_clock_far_off_is_clock_skew_not_the_secret() {
+        let wrong = || classify("SignatureDoesNotMatch", "does not match", 403, &creds());
+        for offset in [3600, -3600, MAX_CLOCK_OFFSET_SECONDS + 1] {
+            let err = rule_out_clock(wrong(), Some(offset));
+            assert!(
+                matches!(err, AwsError::ClockSkew { .. }),
+                "{offset}: {err:?}"
+            );
+        }
+        let behind = rule_out_clock(wrong(), Some(3600)).to_string();
+        assert!(behind.contains("60 minutes behind AWS's"), "{behind}");
+        let ahead = rule_out_clock(wrong(), Some(-7200)).to_string();
+        assert!(ahead.contains("120 minutes ahead of AWS's"), "{ahead}");
+        for offset in [Some(0), Some(-MAX_CLOCK_OFFSET_SECONDS), Some(90), None] {
+            assert!(
+                matches!(
+                    rule_out_clock(wrong(), offset),
+                    AwsError::WrongSecret { .. }
+                ),
+                "{offset:?}"
+            );
+        }
+        let denied = classify("AccessDenied", "no", 403, &creds());
+        assert_eq!(rule_out_clock(denied.clone(), Some(3600)), denied);
     }
 
     #[test]

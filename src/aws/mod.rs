@@ -4,16 +4,19 @@ pub mod client;
 pub mod endpoint;
 pub mod error;
 pub mod iam;
+pub mod region;
 pub mod secret;
 pub mod sts;
 mod xml;
 
 pub use client::{AwsClient, ClientSettings, RetryPolicy};
 pub use endpoint::{
-    resolve_ca_bundle, resolve_endpoint, resolve_region, Endpoint, EndpointEnv, EndpointError,
-    EndpointSource, Partition, ProfileEndpointSettings, Service,
+    resolve_ca_bundle, resolve_endpoint, resolve_region, resolve_region_source, Endpoint,
+    EndpointEnv, EndpointError, EndpointSource, Partition, ProfileEndpointSettings, RegionSource,
+    Service,
 };
 pub use error::AwsError;
 pub use iam::{AccessKeyLastUsed, AccessKeyMetadata, AccessKeyStatus};
+pub use region::{is_valid_region_name, region_name_fix};
 pub use secret::{Credentials, Secret};
 pub use sts::{AssumedRole, CallerIdentity, RoleRequest};

@@ -5,13 +5,15 @@ use std::process::ExitCode;
 use serde_json::{json, Value as Json};
 
 use keyrack::files::AwsFiles;
-use keyrack::identity::{check_all, ProfileIdentity, Session, DEFAULT_CONCURRENCY};
+use keyrack::identity::{check_all, IdentityError, ProfileIdentity, Session, DEFAULT_CONCURRENCY};
 use keyrack::profiles::default_profile_name;
 use keyrack::vault::{secret_store, SecretStore};
 
 /// Checks the chosen profiles (every profile with `all`; none named: the one the AWS CLI would
 /// use, see [`default_profile_name`]) and prints one line, or one JSON object, per profile in the order asked (file
-/// order for `all`), with where its secret lives. Exit status 1 when any profile failed.
+/// order for `all`), with where its secret lives. Exit status 1 when any profile failed. With
+/// `all`, a profile that holds only settings (region, output) is shown as such and is no failure;
+/// asked for by name, it is one.
 pub fn run(files: &AwsFiles, named: &[String], all: bool, json: bool) -> Result<ExitCode, String> {
     let session = Session::from_files(files);
     let profiles = chosen_profiles(&session, named, all);
@@ -29,15 +31,15 @@ pub fn run(files: &AwsFiles, named: &[String], all: bool, json: bool) -> Result<
     let outcomes = runtime.block_on(check_all(&session, &profiles, DEFAULT_CONCURRENCY, |_| {}));
 
     if json {
-        let list: Vec<Json> = outcomes.iter().map(|o| outcome_json(o, store_of(&session, &o.profile))).collect();
+        let list: Vec<Json> = outcomes.iter().map(|o| outcome_json(o, store_of(&session, &o.profile), all)).collect();
         println!(
             "{}",
             serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?
         );
     } else {
-        print_lines(&session, &outcomes);
+        print_lines(&session, &outcomes, all);
     }
-    let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
+    let failed = outcomes.iter().filter(|o| is_failure(o, all)).count();
     if failed == 0 {
         return Ok(ExitCode::SUCCESS);
     }
@@ -46,6 +48,15 @@ pub fn run(files: &AwsFiles, named: &[String], all: bool, json: bool) -> Result<
         outcomes.len()
     );
     Ok(ExitCode::FAILURE)
+}
+
+/// Whether `outcome` counts as a failure: a settings-only profile does not when every profile
+/// was asked for.
+fn is_failure(outcome: &ProfileIdentity, all: bool) -> bool {
+    match &outcome.result {
+        Ok(_) => false,
+        Err(error) => !(all && error.is_settings_only()),
+    }
 }
 
 fn chosen_profiles(session: &Session, named: &[String], all: bool) -> Vec<String> {
@@ -69,8 +80,21 @@ fn store_of(session: &Session, profile: &str) -> Option<SecretStore> {
     session.reading().profiles.get(profile).map(secret_store)
 }
 
-fn outcome_json(outcome: &ProfileIdentity, store: Option<SecretStore>) -> Json {
+/// `{"profile", "arn", "account", "user_id"}` or `{"profile", "error", "message"}`; a
+/// settings-only profile has `"settings_only": true`, and `"error"` only when it is a failure.
+fn outcome_json(outcome: &ProfileIdentity, store: Option<SecretStore>, all: bool) -> Json {
     let mut object = match &outcome.result {
+        Err(error) if error.is_settings_only() => {
+            let mut object = json!({
+                "profile": outcome.profile,
+                "settings_only": true,
+                "message": error.to_string(),
+            });
+            if is_failure(outcome, all) {
+                object["error"] = json!(error.code());
+            }
+            object
+        }
         Ok(identity) => json!({
             "profile": outcome.profile,
             "arn": identity.arn,
@@ -89,7 +113,7 @@ fn outcome_json(outcome: &ProfileIdentity, store: Option<SecretStore>) -> Json {
     object
 }
 
-fn print_lines(session: &Session, outcomes: &[ProfileIdentity]) {
+fn print_lines(session: &Session, outcomes: &[ProfileIdentity], all: bool) {
     let width = outcomes
         .iter()
         .map(|o| o.profile.chars().count())
@@ -102,6 +126,9 @@ fn print_lines(session: &Session, outcomes: &[ProfileIdentity]) {
                 let keychain = matches!(store_of(session, profile), Some(SecretStore::Keychain { .. }));
                 let store = if keychain { ", key in the OS keychain" } else { "" };
                 println!("{profile:<width$}  {}  (account {}{store})", identity.arn, identity.account)
+            }
+            Err(IdentityError::SettingsOnly { settings, .. }) if !is_failure(outcome, all) => {
+                println!("{profile:<width$}  settings only ({}), no credentials of its own", settings.join(", "))
             }
             Err(error) => println!("{profile:<width$}  {}: {error}", error.code()),
         }

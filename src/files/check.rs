@@ -2,6 +2,7 @@
 //! and in the files keyrack's saves left next to them.
 
 use super::model::{Dialect, FileKind, Problem};
+use crate::aws::{is_valid_region_name, region_name_fix};
 use super::AwsFiles;
 use serde::Serialize;
 use std::os::unix::fs::PermissionsExt;
@@ -96,8 +97,17 @@ pub fn check(files: &AwsFiles) -> Vec<Finding> {
                 });
             }
         }
+        out.extend(incomplete_credentials(name, settings));
         if let Some(region) = settings.get("region").and_then(|s| s.value.as_text().map(|v| (v, s.origin))) {
-            if !REGIONS.contains(&region.0) {
+            if !region.0.trim().is_empty() && !is_valid_region_name(region.0.trim()) {
+                out.push(Finding {
+                    severity: Severity::Error,
+                    file: region.1.file,
+                    line: Some(region.1.line),
+                    message: format!("profile '{name}' has region {:?}, which the AWS CLI refuses as a region name: every aws command with this profile fails. To fix it: {}", region.0, region_name_fix(region.0)),
+                    fix: None,
+                });
+            } else if !REGIONS.contains(&region.0) {
                 out.push(Finding {
                     severity: Severity::Warning,
                     file: region.1.file,
@@ -160,6 +170,22 @@ fn leftover_findings(files: &AwsFiles) -> Vec<Finding> {
         Ok(found) => found.iter().filter(|l| l.is_problem()).map(|l| finding(l.of, l.describe())).collect(),
         Err(e) => vec![Finding { fix: None, ..finding(FileKind::Credentials, format!("{e}; keyrack could not check whether its backups hold secrets")) }],
     }
+}
+
+/// A key id without its secret, or a secret without its key id: the AWS CLI fails with
+/// PartialCredentialsError on the first and ignores the second. botocore reads static keys from
+/// one file, so a key id in the config file with its secret in the credentials file is
+/// incomplete too. (The other way round is found by `check` itself.)
+fn incomplete_credentials(name: &str, settings: &super::Settings) -> Option<Finding> {
+    let given = |key: &str| settings.get(key).filter(|s| s.value.as_text().is_some_and(|v| !v.trim().is_empty()));
+    let (id, secret) = (given("aws_access_key_id"), given("aws_secret_access_key"));
+    let (setting, message) = match (id, secret) {
+        (Some(id), None) => (id, format!("profile '{name}' has an aws_access_key_id but no aws_secret_access_key: the AWS CLI fails with PartialCredentialsError for it. Add the secret of this key next to it, or remove the key id")),
+        (None, Some(secret)) => (secret, format!("profile '{name}' has an aws_secret_access_key but no aws_access_key_id: the AWS tools ignore the secret. Add the key id it belongs to next to it, or remove the secret")),
+        (Some(id), Some(secret)) if id.origin.file == FileKind::Config && secret.origin.file == FileKind::Credentials => (id, format!("profile '{name}' has its access key id in the config file but its secret only in the credentials file; the AWS CLI fails with PartialCredentialsError. Put both in the credentials file")),
+        _ => return None,
+    };
+    Some(Finding { severity: Severity::Error, file: setting.origin.file, line: Some(setting.origin.line), message, fix: None })
 }
 
 /// The chain of source_profile names from `start` when it loops back (a role whose

@@ -20,6 +20,18 @@ pub enum IdentityError {
     )]
     NoCredentials { profile: String },
 
+    #[error(
+        "profile '{profile}' holds only settings ({}) and no credentials of its own; the AWS \
+         tools use it for those settings. To sign in with it, add aws_access_key_id and \
+         aws_secret_access_key, a role_arn with a source_profile, or a credential_process",
+        .settings.join(", ")
+    )]
+    SettingsOnly {
+        profile: String,
+        /// Its settings' names, in file order.
+        settings: Vec<String>,
+    },
+
     #[error("profile '{profile}' has incomplete credentials: {detail}")]
     PartialCredentials { profile: String, detail: String },
 
@@ -66,6 +78,33 @@ pub enum IdentityError {
     #[error("profile '{profile}': {detail}")]
     Endpoint { profile: String, detail: String },
 
+    #[error(
+        "profile '{profile}' has region '{region}' ({place}), which the AWS CLI refuses as a \
+         region name: every AWS call with this profile fails before anything is sent, whatever \
+         its keys. To fix it: {fix}"
+    )]
+    InvalidRegion {
+        profile: String,
+        region: String,
+        /// Where it is set: `/home/me/.aws/config, line 3` or `the environment variable AWS_REGION`.
+        place: String,
+        fix: String,
+    },
+
+    #[error(
+        "{url} refused the signature of profile '{profile}' (SignatureDoesNotMatch), and keyrack \
+         signed it for region '{region}' from AWS_REGION, which the AWS CLI does not read: it \
+         signs for '{cli_region}'. An endpoint answers a region it does not expect this way \
+         too, so the secret may be fine: unset AWS_REGION or set it to '{cli_region}', then \
+         check again"
+    )]
+    SigningRegionDiffers {
+        profile: String,
+        url: String,
+        region: String,
+        cli_region: String,
+    },
+
     #[error("the key of profile '{profile}' is in the keychain: {error}")]
     Keychain {
         profile: String,
@@ -86,11 +125,12 @@ impl IdentityError {
     /// A stable short code: the AWS error code when AWS answered with one (`SignatureDoesNotMatch`,
     /// `InvalidClientTokenId`, `ExpiredToken`, `AccessDenied`...), else keyrack's own
     /// (`NoCredentials`, `SourceProfileLoop`, `CredentialProcessFailed`, `Unreachable`,
-    /// `Timeout`, `ClockSkew`...).
+    /// `Timeout`, `ClockSkew`, `InvalidRegion`...).
     pub fn code(&self) -> &str {
         match self {
             IdentityError::NoSuchProfile { .. } => "NoSuchProfile",
             IdentityError::NoCredentials { .. } => "NoCredentials",
+            IdentityError::SettingsOnly { .. } => "SettingsOnly",
             IdentityError::PartialCredentials { .. } => "PartialCredentials",
             IdentityError::InvalidConfig { .. } => "InvalidConfig",
             IdentityError::SourceProfileMissing { .. } => "SourceProfileMissing",
@@ -100,9 +140,18 @@ impl IdentityError {
             IdentityError::NotSupported { .. } => "NotSupported",
             IdentityError::CredentialProcess { .. } => "CredentialProcessFailed",
             IdentityError::Endpoint { .. } => "InvalidEndpoint",
+            IdentityError::InvalidRegion { .. } => "InvalidRegion",
+            IdentityError::SigningRegionDiffers { .. } => "SigningRegionDiffers",
             IdentityError::Keychain { error, .. } => error.code(),
             IdentityError::Aws { error, .. } => aws_code(error),
         }
+    }
+
+    /// True for a profile that holds only settings (region, output...) and no credentials of its
+    /// own. When every profile is checked (Check all, `whoami --all`) it is shown as such, not
+    /// as a failure; asked for by name, it is one.
+    pub fn is_settings_only(&self) -> bool {
+        matches!(self, IdentityError::SettingsOnly { .. })
     }
 
     /// The AWS error behind this failure, when AWS (or the way to it) is what failed.
@@ -126,6 +175,7 @@ fn aws_code(error: &AwsError) -> &str {
         | AwsError::Throttled { code, .. }
         | AwsError::Service { code, .. } => code,
         AwsError::ClockSkew { .. } => "ClockSkew",
+        AwsError::WrongSigningScope { .. } => "WrongSigningScope",
         AwsError::UnexpectedAnswer { .. } => "UnexpectedAnswer",
         AwsError::Unreachable { .. } => "Unreachable",
         AwsError::Timeout { .. } => "Timeout",

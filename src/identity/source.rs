@@ -156,7 +156,14 @@ impl Chain<'_> {
     fn as_source(&mut self, profile: &str) -> Result<CredentialSource, IdentityError> {
         let settings = &self.profiles[profile];
         if has_static_keys(settings) || !has_role_config(settings) {
+            // A source without credentials makes the role fail: that is no neutral outcome.
             self.own_credentials(profile, settings)
+                .map_err(|e| match e {
+                    IdentityError::SettingsOnly { profile, .. } => {
+                        IdentityError::NoCredentials { profile }
+                    }
+                    other => other,
+                })
         } else {
             self.role(profile, settings)
         }
@@ -203,11 +210,53 @@ impl Chain<'_> {
         if in_file(settings, "aws_access_key_id", FileKind::Config).is_some() {
             return static_keys(profile, settings, FileKind::Config);
         }
+        let stray = [
+            "aws_secret_access_key",
+            "aws_session_token",
+            "aws_security_token",
+        ];
+        if let Some(key) = stray.into_iter().find(|key| settings.contains_key(*key)) {
+            return Err(IdentityError::PartialCredentials {
+                profile: profile.to_owned(),
+                detail: format!(
+                    "it has {key} but no aws_access_key_id, so the AWS tools ignore it; add the \
+                     key id that goes with it, or remove the {key}"
+                ),
+            });
+        }
+        if !settings
+            .keys()
+            .any(|key| CREDENTIAL_SETTINGS.contains(&key.as_str()))
+        {
+            return Err(IdentityError::SettingsOnly {
+                profile: profile.to_owned(),
+                settings: settings.keys().cloned().collect(),
+            });
+        }
         Err(IdentityError::NoCredentials {
             profile: profile.to_owned(),
         })
     }
 }
+
+/// Settings that are about credentials: a profile with none of them holds only settings.
+const CREDENTIAL_SETTINGS: &[&str] = &[
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_security_token",
+    "credential_process",
+    "credential_source",
+    "role_arn",
+    "source_profile",
+    "mfa_serial",
+    "web_identity_token_file",
+    "sso_session",
+    "sso_start_url",
+    "sso_account_id",
+    "sso_role_name",
+    "login_session",
+];
 
 /// Keys from one file's section: botocore's credentials-file and config-file providers each
 /// read only their own file.
@@ -345,6 +394,42 @@ mod tests {
             credentials.session_token.is_none(),
             "a token in config does not go with keys in credentials"
         );
+    }
+
+    #[test]
+    fn a_profile_with_only_settings_is_settings_only_but_as_a_source_has_no_credentials() {
+        let config = "[profile base]\nregion = eu-west-1\noutput = json\n\
+                      [profile admin]\nrole_arn = arn:r\nsource_profile = base\n";
+        let err = source(config, "", "base").unwrap_err();
+        assert_eq!(
+            err,
+            IdentityError::SettingsOnly {
+                profile: "base".into(),
+                settings: vec!["region".into(), "output".into()]
+            }
+        );
+        assert!(err.is_settings_only());
+        assert!(
+            err.to_string().contains("only settings (region, output)"),
+            "{err}"
+        );
+        let err = source(config, "", "admin").unwrap_err();
+        assert_eq!(
+            err,
+            IdentityError::NoCredentials {
+                profile: "base".into()
+            }
+        );
+        assert!(!err.is_settings_only());
+    }
+
+    #[test]
+    fn a_secret_without_its_key_id_is_partial() {
+        let config = format!("[profile dev]\naws_secret_access_key = {SECRET}\n");
+        let err = source(&config, "", "dev").unwrap_err();
+        assert_eq!(err.code(), "PartialCredentials");
+        assert!(err.to_string().contains("no aws_access_key_id"), "{err}");
+        assert!(!err.to_string().contains(SECRET));
     }
 
     #[test]
@@ -493,7 +578,9 @@ mod tests {
             ("[profile p]\nrole_arn = arn:r\ncredential_source = Ec2InstanceMetadata\n", "NotSupported"),
             ("[profile p]\nrole_arn = arn:r\n", "PartialCredentials"),
             ("[profile p]\nrole_arn = arn:r\nsource_profile = base\ncredential_source = Environment\n", "InvalidConfig"),
-            ("[profile p]\nregion = eu-west-1\n", "NoCredentials"),
+            ("[profile p]\nregion = eu-west-1\n", "SettingsOnly"),
+            ("[profile p]\nregion = eu-west-1\nsource_profile = base\n", "NoCredentials"),
+            ("[profile p]\naws_session_token = t\n", "PartialCredentials"),
         ];
         for (config, code) in cases {
             let err = source(config, &creds, "p").unwrap_err();

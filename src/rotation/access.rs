@@ -37,6 +37,7 @@ impl AwsAccess {
                     ..SessionOptions::default()
                 },
             )
+            .naming(settings.paths.clone())
         };
         let normal = session(settings.client.clone());
         let quick = session(ClientSettings {

@@ -2,6 +2,7 @@
 //! moto) used as oracles and stand-ins, and running the keyrack binary.
 #![allow(dead_code)]
 
+pub mod clock_proxy;
 pub mod home;
 pub mod keyring;
 pub mod moto;
