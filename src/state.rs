@@ -1,5 +1,6 @@
-//! keyrack's own state folder, `${XDG_STATE_HOME:-$HOME/.local/state}/keyrack`: rotation
-//! journals, the writers' locks. Never a secret in it.
+//! keyrack's own state folder, `${XDG_STATE_HOME:-$HOME/.local/state}/keyrack` (0700 folders):
+//! rotation journals and the writers' locks, which hold no secret; and while a rotation is open,
+//! its new key (0600, `new-keys/`, removed when the rotation closes).
 
 use std::path::PathBuf;
 

@@ -1085,18 +1085,28 @@ async fn an_interrupted_rotation_is_offered_until_it_is_finished() {
 /// as long as the test lets it. It writes atomically, as most tools do.
 struct StaleWriter {
     stop: Arc<std::sync::atomic::AtomicBool>,
+    armed: Arc<std::sync::atomic::AtomicBool>,
     thread: Option<std::thread::JoinHandle<usize>>,
 }
 
 impl StaleWriter {
+    /// Reads the file now and starts writing it back at once.
     fn start(path: PathBuf, forever: bool) -> StaleWriter {
+        let writer = StaleWriter::waiting(path, forever);
+        writer.arm();
+        writer
+    }
+
+    /// Reads the file now; writes it back only once [`Self::arm`]ed.
+    fn waiting(path: PathBuf, forever: bool) -> StaleWriter {
         let stale = fs::read(&path).unwrap();
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let stopping = stop.clone();
+        let armed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (stopping, armed_now) = (stop.clone(), armed.clone());
         let thread = std::thread::spawn(move || {
             let mut writes = 0;
             while !stopping.load(Ordering::SeqCst) {
-                if fs::read(&path).is_ok_and(|now| now != stale) {
+                if armed_now.load(Ordering::SeqCst) && fs::read(&path).is_ok_and(|now| now != stale) {
                     let tmp = path.with_extension("stale-writer.tmp");
                     fs::write(&tmp, &stale).unwrap();
                     fs::rename(&tmp, &path).unwrap();
@@ -1111,8 +1121,18 @@ impl StaleWriter {
         });
         StaleWriter {
             stop,
+            armed,
             thread: Some(thread),
         }
+    }
+
+    fn arm(&self) {
+        self.armed.store(true, Ordering::SeqCst);
+    }
+
+    /// A handle that arms it from elsewhere (a progress callback).
+    fn trigger(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.armed.clone()
     }
 
     /// Stops it; how many times it wrote its copy back.
@@ -1324,8 +1344,13 @@ async fn an_interrupted_rotation_is_finished_only_on_the_files_it_ran_on() {
             && message.contains(&world.paths().credentials.display().to_string()),
         "{message}"
     );
+    assert!(matches!(error, RotationError::OtherFiles { .. }), "{error:?}");
+    assert_eq!(error.code(), "journal_of_other_files");
     let also_refused = plan_rotation(&from_elsewhere, "work", RotateOptions::default()).await;
-    assert!(also_refused.is_err(), "{also_refused:?}");
+    assert!(
+        matches!(also_refused, Err(RotationError::OtherFiles { .. })),
+        "{also_refused:?}"
+    );
     world.assert_files_hold_working_keys("refused elsewhere").await;
     assert_eq!(fs::read_to_string(&other.credentials).unwrap(), world.credentials);
 
@@ -1411,5 +1436,96 @@ async fn when_asked_the_new_key_is_kept_for_the_next_run_after_such_a_program_st
     assert_eq!(Some(report.new_key_id), kept.new_key_id, "finished with the kept key");
     let new = world.assert_rotated_cleanly("finished later").await;
     world.assert_only_keys_changed(&new);
+    let old_secret = world.old.secret_access_key.expose().to_owned();
+    assert_nowhere_on_disk(&world, &[old_secret], "the retired key");
+    let in_state = support::files_holding(&world.state_dir(), &[new.secret_access_key.expose()]);
+    assert!(in_state.is_empty(), "the state folder still holds the new secret: {in_state:?}");
     world.assert_no_secret(&format!("{error} {error:?}"), &[&new]);
+}
+
+/// The files are written back right after the old key was made Inactive: the old key would lock
+/// the user out, so it is made Active again and the new key given up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_written_back_after_the_old_key_went_inactive_get_the_old_key_active_again() {
+    let world = World::new().await;
+    let settings = world.settings(&world.stand.url);
+    let plan = plan_rotation(&settings, "work", RotateOptions::default())
+        .await
+        .unwrap();
+    let writer = StaleWriter::waiting(world.paths().credentials, true);
+    let arm = writer.trigger();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let (credentials_path, stale) = (world.paths().credentials, world.credentials.clone());
+    let result = rotate(&settings, &plan, move |p| {
+        if matches!(p, Progress::Done { step: Step::DeactivateOldKey { .. }, .. }) {
+            // The other program writes its copy back right now, and again whenever keyrack
+            // writes the new key.
+            fs::write(&credentials_path, &stale).unwrap();
+            arm.store(true, Ordering::SeqCst);
+        }
+        seen.lock().unwrap().push(p.clone());
+    })
+    .await;
+    assert!(writer.stop() >= 1, "it kept writing");
+    let error = result.expect_err("stopped before the old key was deleted");
+    let steps: Vec<&str> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|p| match p {
+            Progress::Done { step, .. } => Some(step.name()),
+            _ => None,
+        })
+        .collect();
+    assert!(steps.contains(&"reactivate_old_key"), "{steps:?}");
+    assert!(!steps.contains(&"delete_old_key"), "{steps:?}");
+    let keys = stopped_keys(&error);
+    assert_eq!((keys[0].0, keys[0].1), (KeyRole::Old, KeyStatus::Active), "{error}");
+    assert_eq!((keys[1].0, keys[1].1), (KeyRole::New, KeyStatus::Deleted), "{error}");
+    world.assert_files_untouched();
+    world.assert_files_hold_working_keys("old key Active again").await;
+    world.assert_no_secret(&format!("{error} {error:?}"), &[]);
+}
+
+/// Killed after the old key went Inactive, with both files written back to it: AWS refuses the
+/// old key now, so the next run plans with the kept new key and finishes with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_killed_after_deactivation_with_its_files_written_back_finishes_with_the_kept_key() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !info.to_string().contains("simulated kill") {
+            default_hook(info)
+        }
+    }));
+    let world = World::new().await;
+    let settings = world.settings(&world.stand.url);
+    let (paths, config, credentials) = (world.paths(), world.config.clone(), world.credentials.clone());
+    let run = tokio::spawn(async move {
+        let plan = plan_rotation(&settings, "work", RotateOptions::default()).await?;
+        rotate(&settings, &plan, move |progress| {
+            if matches!(progress, Progress::Started { step: Step::DeleteOldKey { .. } }) {
+                fs::write(&paths.config, &config).unwrap();
+                fs::write(&paths.credentials, &credentials).unwrap();
+                panic!("simulated kill");
+            }
+        })
+        .await
+    });
+    assert!(run.await.unwrap_err().is_panic());
+    let interrupted = interrupted_rotations(&world.journal_dir()).unwrap().remove(0);
+    let created = interrupted.new_key_id.clone().expect("the key was created");
+    world.assert_files_untouched();
+
+    let proxy = Proxy::start(&world.stand.url, Fault::None).await;
+    proxy.refuse_signer(&world.old.access_key_id);
+    let second = world
+        .rotate_via(&proxy.url, RotateOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(second.new_key_id, created, "the kept key, not a third one");
+    let new = world.assert_rotated_cleanly("after the second run").await;
+    world.assert_only_keys_changed(&new);
+    let in_state = support::files_holding(&world.state_dir(), &[new.secret_access_key.expose()]);
+    assert!(in_state.is_empty(), "the state folder still holds the new secret: {in_state:?}");
 }

@@ -41,6 +41,14 @@ impl FilePaths {
     }
 }
 
+impl FilePaths {
+    /// The same files by their real absolute paths (see [`FilePaths::set_id`]): what a record
+    /// that outlives this process and its working folder (a rotation journal) names.
+    pub fn real(&self) -> FilePaths {
+        FilePaths { config: real_path(&self.config), credentials: real_path(&self.credentials) }
+    }
+}
+
 /// The absolute path a file is really at, whether or not it exists yet: symlinks followed
 /// (as a save follows them), then the nearest existing folder canonicalised.
 fn real_path(path: &Path) -> PathBuf {

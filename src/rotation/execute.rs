@@ -86,7 +86,13 @@ pub async fn rotate(
         old,
         new: None,
         journal: plan.interrupted.clone(),
-        old_status: KeyStatus::Active,
+        // A new rotation starts from an Active old key (the plan refuses others); an interrupted
+        // one may have made it Inactive or deleted it already.
+        old_status: plan
+            .keys
+            .iter()
+            .find(|k| k.access_key_id == plan.old_key_id)
+            .map_or(KeyStatus::Deleted, |k| k.status),
         new_status: KeyStatus::Unknown,
         steps: Vec::new(),
         deleted_first: Vec::new(),
@@ -165,10 +171,7 @@ impl Run<'_> {
                     .to_owned(),
                 })
                 .collect(),
-            (
-                &self.settings.paths.config,
-                &self.settings.paths.credentials,
-            ),
+            &self.settings.paths.real(),
             self.plan.old_key == OldKeyFate::Inactive,
         );
         journal.save(&self.settings.journal_dir())?;
@@ -470,9 +473,15 @@ impl Run<'_> {
     /// old key is Active; the new one is given up, or kept for the next run when the user chose
     /// so ([`super::RotateOptions::keep_new_on_stop`]).
     async fn stop_before_retiring(&mut self, step: Step, reason: String) -> RotationError {
-        if !self.plan.options.keep_new_on_stop {
+        if !self.plan.options.keep_new_on_stop && self.old_status == KeyStatus::Active {
             return self.give_up_new_key(step, reason).await;
         }
+        self.keep_new_and_stop(step, reason).await
+    }
+
+    /// Stops with the new key kept (Active, in `STATE/new-keys`, the journal left), so that the
+    /// next run finishes with it.
+    async fn keep_new_and_stop(&mut self, step: Step, reason: String) -> RotationError {
         let new_key_id = self.new.as_ref().map(|n| n.access_key_id.clone()).unwrap_or_default();
         let reason = format!(
             "{reason}; the new key {new_key_id} is kept, Active: once nothing rewrites the files, \
@@ -559,6 +568,12 @@ impl Run<'_> {
         let (Some(old), Some(new)) = (self.old.clone(), self.new.clone()) else {
             return self.stop(failed, reason).await;
         };
+        // Only an old key that works may take the new one's place: one that is Inactive, gone
+        // or in an unknown state would leave the files with no working key.
+        if self.old_status != KeyStatus::Active {
+            let reason = format!("{reason}; the old key is {}, so the new key is not given up", self.old_status);
+            return self.keep_new_and_stop(failed, reason).await;
+        }
         let holders = match AwsFiles::load(&self.settings.paths) {
             Ok(files) => sections_holding(&files, &new.access_key_id),
             Err(e) => {
@@ -758,17 +773,23 @@ impl Run<'_> {
     }
 
     /// The rotation is closed: the backups and temporary files of its saves that still hold a
-    /// key that left the files (the retired old key, a new key given up) go too. Not when the old
-    /// key is kept Inactive: its secret may be only in a backup then, for the person who wants it
-    /// back (`keyrack check` lists that backup, `keyrack clean` removes it). Best effort.
+    /// key it deleted (the retired old key, a new key given up) go too, and only those. A key
+    /// kept Inactive stays in the backups, for the person who wants it back (`keyrack check`
+    /// lists such a backup, `keyrack clean` removes it). Best effort.
     fn clean_leftovers(&mut self) {
-        let old_kept = self.plan.old_key == OldKeyFate::Inactive && self.old_status != KeyStatus::Deleted;
-        if old_kept && self.new_status != KeyStatus::Deleted {
+        let mut gone = Vec::new();
+        if self.old_status == KeyStatus::Deleted {
+            gone.extend(self.old.as_ref().map(|k| &k.secret_access_key));
+        }
+        if self.new_status == KeyStatus::Deleted {
+            gone.extend(self.new.as_ref().map(|k| &k.secret_access_key));
+        }
+        if gone.is_empty() {
             return;
         }
         let paths = &self.settings.paths;
         if let Ok(_lock) = lock_files(&self.settings.state_dir, paths, "keyrack rotating a key", DEFAULT_WAIT) {
-            let _ = leftovers::clean(paths);
+            let _ = leftovers::remove_copies_of(paths, &gone);
         }
     }
 

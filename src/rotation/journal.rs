@@ -6,6 +6,8 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use crate::files::FilePaths;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -79,7 +81,7 @@ impl Journal {
         arn: &str,
         profile: &str,
         profiles: Vec<JournalProfile>,
-        files: (&Path, &Path),
+        files: &FilePaths,
         keep_old: bool,
     ) -> Journal {
         let now = now_text();
@@ -91,8 +93,8 @@ impl Journal {
             arn: arn.to_owned(),
             profile: profile.to_owned(),
             profiles,
-            config_file: files.0.to_owned(),
-            credentials_file: files.1.to_owned(),
+            config_file: files.config.clone(),
+            credentials_file: files.credentials.clone(),
             started_at: now.clone(),
             updated_at: now,
             step: JournalStep::Started,
@@ -292,7 +294,10 @@ mod tests {
                 profile: "work".into(),
                 file: "credentials".into(),
             }],
-            (Path::new("/c/config"), Path::new("/c/credentials")),
+            &FilePaths {
+                config: "/c/config".into(),
+                credentials: "/c/credentials".into(),
+            },
             false,
         )
     }

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::aws::{Credentials, Secret};
 
@@ -25,11 +25,18 @@ pub(super) fn keep(dir: &Path, old_key_id: &str, new: &Credentials) -> io::Resul
     create_private_dir(dir)?;
     let target = path_of(dir, old_key_id);
     let tmp = target.with_extension(format!("{}.tmp", std::process::id()));
-    let mut json = serde_json::json!({
-        "aws_access_key_id": new.access_key_id,
-        "aws_secret_access_key": new.secret_access_key.expose(),
-    })
-    .to_string();
+    #[derive(serde::Serialize)]
+    struct Kept<'a> {
+        aws_access_key_id: &'a str,
+        aws_secret_access_key: &'a str,
+    }
+    let kept = Kept {
+        aws_access_key_id: &new.access_key_id,
+        aws_secret_access_key: new.secret_access_key.expose(),
+    };
+    // One buffer, large enough from the start (no copies left behind by growing), wiped below.
+    let mut json = Vec::with_capacity(64 + kept.aws_access_key_id.len() + kept.aws_secret_access_key.len() * 2);
+    serde_json::to_writer(&mut json, &kept).map_err(io::Error::other)?;
     let written = (|| {
         let _ = fs::remove_file(&tmp);
         let mut options = OpenOptions::new();
@@ -37,7 +44,7 @@ pub(super) fn keep(dir: &Path, old_key_id: &str, new: &Credentials) -> io::Resul
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut file = options.open(&tmp)?;
-        file.write_all(json.as_bytes())?;
+        file.write_all(&json)?;
         file.sync_all()?;
         fs::rename(&tmp, &target)?;
         if let Ok(folder) = File::open(dir) {
@@ -61,8 +68,9 @@ pub(super) fn kept(dir: &Path, old_key_id: &str) -> Option<Credentials> {
         aws_access_key_id: String,
         aws_secret_access_key: String,
     }
-    let bytes = fs::read(path_of(dir, old_key_id)).ok()?;
+    let bytes = Zeroizing::new(fs::read(path_of(dir, old_key_id)).ok()?);
     let kept: Kept = serde_json::from_slice(&bytes).ok()?;
+    // `Secret` takes the string as it is (no copy) and wipes it when dropped.
     Some(Credentials::new(
         kept.aws_access_key_id,
         Secret::new(kept.aws_secret_access_key),

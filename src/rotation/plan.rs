@@ -184,20 +184,27 @@ pub async fn plan_rotation(
     }
     let aws =
         AwsAccess::for_profile(reading, settings, profile).map_err(RotationError::Credentials)?;
+    // The kept new key of an interrupted rotation signs the plan: the files may hold the old key
+    // again (another program wrote them back), which that rotation may have made Inactive.
+    let kept = interrupted.as_ref().and_then(|j| {
+        new_key::kept(&settings.new_key_dir(), &j.old_key_id)
+            .filter(|k| j.new_key_id.as_ref() == Some(&k.access_key_id))
+    });
+    let signer = kept.unwrap_or_else(|| key.clone());
     let holds_new_key = interrupted
         .as_ref()
-        .is_some_and(|j| j.new_key_id.as_ref() == Some(&key.access_key_id));
+        .is_some_and(|j| j.new_key_id.as_ref() == Some(&signer.access_key_id));
     let identity = if holds_new_key {
         // The interrupted rotation may have just created it: give IAM its time.
-        until_accepted(&settings.propagation, || aws.who(&key), |_, _, _| {})
+        until_accepted(&settings.propagation, || aws.who(&signer), |_, _, _| {})
             .await
             .map_err(|f| f.into_error())
     } else {
-        aws.who(&key).await
+        aws.who(&signer).await
     };
     let identity = identity.map_err(|error| RotationError::KeyDoesNotWork {
         profile: profile.to_owned(),
-        key_id: key.access_key_id.clone(),
+        key_id: signer.access_key_id.clone(),
         error,
     })?;
     let user = user_name_from_arn(&identity.arn)
@@ -207,13 +214,13 @@ pub async fn plan_rotation(
         })?
         .to_owned();
     let listed = aws
-        .list(&key, &user)
+        .list(&signer, &user)
         .await
         .map_err(|error| RotationError::Aws {
             action: "ListAccessKeys",
             error,
         })?;
-    let keys = describe_keys(&aws, &key, &files, listed).await;
+    let keys = describe_keys(&aws, &signer, &files, listed).await;
 
     let old_key_id = match &interrupted {
         Some(journal) => journal.old_key_id.clone(),

@@ -35,6 +35,8 @@ struct State {
     new_keys: Vec<(String, Instant)>,
     /// The secrets of those keys, for "no secret left on disk" checks.
     new_secrets: Vec<String>,
+    /// Keys refused as real AWS refuses an Inactive key (moto accepts them).
+    refused_signers: Vec<String>,
     refused: usize,
 }
 
@@ -58,6 +60,7 @@ impl Proxy {
             refuse_new_keys_for: None,
             new_keys: Vec::new(),
             new_secrets: Vec::new(),
+            refused_signers: Vec::new(),
             refused: 0,
         }));
         let held = Arc::new(Notify::new());
@@ -99,6 +102,12 @@ impl Proxy {
     /// The access key id that signed each request, in order.
     pub fn signers(&self) -> Vec<String> {
         self.state.lock().unwrap().signers.clone()
+    }
+
+    /// From now on, a request signed with `key_id` is refused (403 InvalidClientTokenId), as
+    /// AWS refuses an Inactive key; moto would accept it.
+    pub fn refuse_signer(&self, key_id: &str) {
+        self.state.lock().unwrap().refused_signers.push(key_id.to_owned());
     }
 
     /// The secret of every key created through this proxy.
@@ -150,12 +159,13 @@ async fn serve(
         state.count += 1;
         state.actions.push(action.clone());
         state.signers.push(key_id.clone());
-        let refuse = state.refuse_new_keys_for.is_some_and(|delay| {
-            state
-                .new_keys
-                .iter()
-                .any(|(id, created)| *id == key_id && created.elapsed() < delay)
-        });
+        let refuse = state.refused_signers.contains(&key_id)
+            || state.refuse_new_keys_for.is_some_and(|delay| {
+                state
+                    .new_keys
+                    .iter()
+                    .any(|(id, created)| *id == key_id && created.elapsed() < delay)
+            });
         if refuse {
             state.refused += 1;
         }
