@@ -329,7 +329,7 @@ pub fn move_to_keychain(files: &mut AwsFiles, keychain: &Keychain, profile: &str
         Ok(saved) => {
             let mut outcome = VaultOutcome { saved, ..Default::default() };
             then_migrate(files, keychain, &mut outcome);
-            remove_leftovers(files, &mut outcome);
+            remove_leftovers(files, &key.credentials, &mut outcome);
             Ok(outcome)
         }
         Err((saved, error)) => {
@@ -343,11 +343,17 @@ pub fn move_to_keychain(files: &mut AwsFiles, keychain: &Keychain, profile: &str
     }
 }
 
-/// After a move: the backups the saves just kept (and any other leftover) hold the moved secret;
-/// it is safe in the keychain, so they go. A failure is only a warning: the move is done.
-fn remove_leftovers(files: &AwsFiles, outcome: &mut VaultOutcome) {
-    if let Err(error) = leftovers::clean(&files.paths()) {
-        outcome.warnings.push(format!("the key is in the keychain, but {error}"));
+/// After a move: the backups the saves just kept hold the moved secret; it is safe in the
+/// keychain, so they go (a leftover that also keeps another secret that left the files stays,
+/// for `keyrack check`). Each removal is said; a failure is only a warning: the move is done.
+fn remove_leftovers(files: &AwsFiles, moved: &Credentials, outcome: &mut VaultOutcome) {
+    let mut gone = vec![&moved.secret_access_key];
+    gone.extend(moved.session_token.as_ref());
+    match leftovers::remove_copies_of(&files.paths(), &gone) {
+        Ok(removed) => outcome.warnings.extend(removed.iter().map(|path| {
+            format!("removed {}, keyrack's backup, which still held the key now in the keychain", path.display())
+        })),
+        Err(error) => outcome.warnings.push(format!("the key is in the keychain, but {error}")),
     }
 }
 
@@ -683,11 +689,17 @@ pub fn keychain_credentials(files: &AwsFiles, access_key_id: &str) -> Option<Cre
 /// entry that holds `from`, each read back before the next. Returns the holders written; on an
 /// error, also the holders written before it (they hold `to`, the rest still `from`: both keys
 /// work until the old one is deactivated, which must therefore wait for this to succeed).
+///
+/// Legacy entries (from before entries were per file set) that hold `from` get `to` as well,
+/// though no profile of these files names them: another file set may still read one, and would
+/// be left with a deleted key.
 pub fn replace_key_in_keychain(files: &AwsFiles, from: &str, to: &Credentials) -> Result<Vec<KeychainHolder>, (Vec<KeychainHolder>, KeychainError)> {
-    if keychain_profiles(files).is_empty() {
-        return Ok(Vec::new());
-    }
-    let keychain = Keychain::open().map_err(|e| (Vec::new(), e))?;
+    let keychain = match Keychain::open() {
+        Ok(keychain) => keychain,
+        // No keychain, and no profile here in it: nothing to write (no legacy entry either).
+        Err(_) if keychain_profiles(files).is_empty() => return Ok(Vec::new()),
+        Err(e) => return Err((Vec::new(), e)),
+    };
     let holders = keychain_holders(files, &keychain, from).map_err(|e| (Vec::new(), e))?;
     let key = StoredKey::new(Credentials { session_token: None, ..to.clone() });
     let mut written: Vec<KeychainHolder> = Vec::new();
@@ -698,6 +710,19 @@ pub fn replace_key_in_keychain(files: &AwsFiles, from: &str, to: &Credentials) -
             }
         }
         written.push(holder);
+    }
+    let legacy = match keychain.accounts() {
+        Ok(Some(accounts)) => accounts.into_iter().filter(|a| keychain::split_account(a).is_none()).collect(),
+        Ok(None) | Err(_) => Vec::new(),
+    };
+    for account in legacy {
+        if written.iter().any(|w| w.account == account) {
+            continue;
+        }
+        let holds = matches!(keychain.find(&account), Ok(Some(held)) if held.credentials.access_key_id == from);
+        if holds {
+            keychain.store(&account, &key).map_err(|error| (written.clone(), error))?;
+        }
     }
     Ok(written)
 }

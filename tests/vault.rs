@@ -594,3 +594,39 @@ fn after_vault_move_no_file_keyrack_writes_holds_the_moved_secret() {
     assert!(home.files().1.contains(other.1), "the other profile's key is untouched");
     keychain.delete(&home.account(&profile)).unwrap();
 }
+
+/// An older keyrack moved a key into a legacy entry (named by the profile alone) that another
+/// file set still reads; this file set holds the same key in its credentials file. Rotating here
+/// gives that legacy entry the new key too, so the other file set keeps working once the old key
+/// is deleted.
+#[test]
+fn rotating_in_one_file_set_also_updates_a_legacy_entry_that_another_file_set_reads() {
+    let keychain = keychain();
+    let profile = fresh_account(&keychain, "e2e-legacy-shared");
+    let (moto, alice) = moto_with_user("alice");
+    let old_secret = alice.secret_access_key.expose().to_string();
+    keychain.store(&profile, &keyrack::keychain::StoredKey::new(alice.clone())).unwrap();
+    let legacy_line = format!("{} credential-process --profile {profile}", env!("CARGO_BIN_EXE_keyrack"));
+    let other = Home::new(&format!("[profile {profile}]\nregion = us-east-1\ncredential_process = {legacy_line}\n"), "");
+    assert!(aws_caller_arn(&other, &moto, &profile).expect("the legacy line works").ends_with(":user/alice"));
+    let here = Home::new(
+        &format!("[profile {profile}]\nregion = us-east-1\n"),
+        &credentials_section(&profile, &alice.access_key_id, &old_secret, None),
+    );
+
+    let out = here
+        .command(Path::new(env!("CARGO_BIN_EXE_keyrack")), &["rotate", &profile, "--yes", "--json"])
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("XDG_STATE_HOME", here.dir.path().join("state"))
+        .output()
+        .unwrap();
+    assert_no_secret(&out);
+    assert!(out.status.success(), "rotate failed: {}", String::from_utf8_lossy(&out.stderr));
+    let legacy = keychain.get(&profile).unwrap().credentials;
+    assert_ne!(legacy.access_key_id, alice.access_key_id, "the legacy entry got the new key");
+    assert!(aws_caller_arn(&here, &moto, &profile).expect("this file set works").ends_with(":user/alice"));
+    assert!(
+        aws_caller_arn(&other, &moto, &profile).expect("the other file set still works").ends_with(":user/alice")
+    );
+    keychain.delete(&profile).unwrap();
+}

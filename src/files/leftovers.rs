@@ -15,6 +15,7 @@
 //! bytes with the live file (a hard link) after an interrupted save.
 
 use super::cli_reading;
+use crate::aws::Secret;
 use super::document::Document;
 use super::model::{is_secret_key, FileKind};
 use super::paths::FilePaths;
@@ -22,7 +23,6 @@ use super::save::{self, NEW_FILE_MODE};
 use std::collections::HashSet;
 use std::fs;
 use std::io;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -51,6 +51,8 @@ pub struct Leftover {
     pub secrets: usize,
     /// Its mode, when it lets users other than its owner read it.
     pub readable_by_others: Option<u32>,
+    /// The secret values neither live file holds any more (never shown: `Secret` redacts).
+    stale: Vec<Secret>,
 }
 
 impl Leftover {
@@ -164,11 +166,13 @@ pub fn find(paths: &FilePaths) -> Result<Vec<Leftover>, LeftoverError> {
             Err(source) => return Err(LeftoverError::Read { path, source }),
         };
         let secrets = secret_values(&bytes);
-        let mode = meta.permissions().mode() & 0o7777;
+        let mode = others_may_read(&meta);
+        let stale: Vec<Secret> = secrets.iter().filter(|s| !live.contains(*s)).map(Secret::new).collect();
         found.push(Leftover {
-            stale_secrets: secrets.iter().filter(|s| !live.contains(*s)).count(),
+            stale_secrets: stale.len(),
+            stale,
             secrets: secrets.len(),
-            readable_by_others: (mode & 0o077 != 0).then_some(mode),
+            readable_by_others: mode,
             path,
             kind,
             of,
@@ -193,7 +197,7 @@ pub fn clean(paths: &FilePaths) -> Result<Vec<(PathBuf, Cleaning)>, LeftoverErro
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                 Err(source) => return Err(LeftoverError::Remove { path: leftover.path, source }),
             },
-            Cleaning::MadePrivate => fs::set_permissions(&leftover.path, fs::Permissions::from_mode(NEW_FILE_MODE))
+            Cleaning::MadePrivate => make_private(&leftover.path)
                 .map_err(|source| LeftoverError::MakePrivate { path: leftover.path.clone(), source })?,
         }
         done.push((leftover.path, cleaning));
@@ -206,6 +210,34 @@ pub fn clean(paths: &FilePaths) -> Result<Vec<(PathBuf, Cleaning)>, LeftoverErro
         }
     }
     Ok(done)
+}
+
+/// Remove the leftovers of `paths` whose secrets that left the files are all among `gone`: the
+/// copies of keys that keyrack itself just took out of the files (moved into the keychain,
+/// retired or given up by a rotation). A leftover that also keeps a secret the person removed
+/// themselves (maybe by mistake) stays, for `keyrack check` to report and `keyrack clean` to
+/// remove when they say so. Returns the paths removed. The caller holds the file set's lock.
+pub fn remove_copies_of(paths: &FilePaths, gone: &[&Secret]) -> Result<Vec<PathBuf>, LeftoverError> {
+    let mut removed = Vec::new();
+    for leftover in find(paths)? {
+        let only_gone = !leftover.stale.is_empty() && leftover.stale.iter().all(|s| gone.iter().any(|g| g.expose() == s.expose()));
+        if !only_gone {
+            continue;
+        }
+        match fs::remove_file(&leftover.path) {
+            Ok(()) => removed.push(leftover.path),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(source) => return Err(LeftoverError::Remove { path: leftover.path, source }),
+        }
+    }
+    if !removed.is_empty() {
+        for path in [&paths.config, &paths.credentials] {
+            if let Ok(dir) = fs::File::open(folder_of(&save::resolve(path))) {
+                let _ = dir.sync_all();
+            }
+        }
+    }
+    Ok(removed)
 }
 
 fn folder_of(file: &Path) -> PathBuf {
@@ -233,13 +265,47 @@ fn save_under_way(path: &Path, meta: &fs::Metadata) -> bool {
         .strip_suffix(".tmp")
         .and_then(|rest| rest.rsplit_once(".keyrack.bak.").map(|(_, pid)| pid).or_else(|| rest.split_once(".keyrack-").and_then(|(_, r)| r.split('-').next())))
         .and_then(|pid| pid.parse::<i32>().ok());
-    let recent = SystemTime::UNIX_EPOCH
-        .checked_add(Duration::new(meta.mtime().max(0) as u64, 0))
+    let recent = meta
+        .modified()
+        .ok()
         .and_then(|modified| SystemTime::now().duration_since(modified).ok())
         .is_none_or(|age| age < SAVE_UNDER_WAY);
     recent && pid.is_some_and(process_runs)
 }
 
+/// The file's mode when users other than its owner may read it (Unix permissions; elsewhere the
+/// folder's access rules decide, and keyrack does not judge them).
+#[cfg(unix)]
+fn others_may_read(meta: &fs::Metadata) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode() & 0o7777;
+    (mode & 0o077 != 0).then_some(mode)
+}
+
+#[cfg(not(unix))]
+fn others_may_read(_meta: &fs::Metadata) -> Option<u32> {
+    None
+}
+
+#[cfg(unix)]
+fn make_private(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(NEW_FILE_MODE))
+}
+
+#[cfg(not(unix))]
+fn make_private(_path: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+/// Whether the process `pid` exists (elsewhere than on Unix: assumed, the safe answer, so a
+/// recent temporary file is left alone).
+#[cfg(not(unix))]
+fn process_runs(_pid: i32) -> bool {
+    true
+}
+
+#[cfg(unix)]
 fn process_runs(pid: i32) -> bool {
     if pid <= 0 {
         return false;
@@ -275,9 +341,10 @@ fn secret_values(bytes: &[u8]) -> HashSet<String> {
     values
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
