@@ -223,6 +223,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     // Every command that writes the files holds the file set's lock from before it reads them
     // until it has saved, so two keyracks never race. A rotation takes it itself, around each
     // of its writes only: it waits minutes for AWS in between.
+    let prepared = prepare_edit(&cli.command)?;
     let _lock = match cli.command.writer_name() {
         Some(name) => Some(keyrack::files::lock::lock(&paths, &format!("keyrack {name}"))?),
         None => None,
@@ -242,22 +243,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Set { profile, key, value, sso_session } => {
-            let key = parse_key(&key, "the KEY argument")?;
-            let target = section(&profile, sso_session);
-            let flag = if sso_session { " --sso-session" } else { "" };
-            let example = || format!("keyrack set{flag} {profile} {key} -");
-            let value = if is_secret_key(&key.key) {
-                let source = Source::of(&key.to_string(), value.as_deref(), example)?;
-                SecretReader::default().read(source, &key.to_string(), &target.to_string(), example)?
-            } else {
-                let value = value.ok_or_else(|| Failure(format!("give the value to set {key} to: keyrack set {profile} {key} VALUE")))?;
-                if is_secret_key(&value) {
-                    // `keyrack set P SECRET aws_secret_access_key`: the secret is where the name goes.
-                    return Err(Failure(format!("the value is the name of a secret setting; the order is: keyrack set {profile} KEY [VALUE]")));
-                }
-                Secret::from(value)
-            };
+        Command::Set { .. } => {
+            let Some(Prepared::Set { key, target, value }) = prepared else { unreachable!("prepared above") };
             let outcome = files.set(&target, &key, value.expose())?;
             finish_edit(&mut files, outcome, &format!("set {key} of {target}"))
         }
@@ -267,36 +254,9 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let outcome = files.unset(&target, &key)?;
             finish_edit(&mut files, outcome, &format!("removed {key} from {target}"))
         }
-        Command::Add { profile, settings, sso_session } => {
-            let target = section(&profile, sso_session);
-            let flag = if sso_session { " --sso-session" } else { "" };
-            let mut reader = SecretReader::default();
-            let mut parsed = Vec::new();
-            for (n, item) in settings.iter().enumerate() {
-                // Neither the item nor its parts are ever repeated in a message: it may be a secret.
-                let (k, v) = match item.split_once('=') {
-                    Some((k, v)) => (k, Some(v)),
-                    None => (item.as_str(), None),
-                };
-                let not_a_pair = || {
-                    Failure(format!("setting {} of the command line is not KEY=VALUE (not repeated here, as it may be a secret); nothing was changed", n + 1))
-                };
-                let key = match (parse_key(k, &format!("the KEY of setting {}", n + 1)), v) {
-                    (Ok(key), Some(_)) => key,
-                    (Ok(key), None) if is_secret_key(&key.key) => key,
-                    (Err(error), Some(_)) => return Err(error),
-                    _ => return Err(not_a_pair()),
-                };
-                let value = if is_secret_key(&key.key) {
-                    let example = || format!("keyrack add{flag} {profile} {key}=-");
-                    let source = Source::of(&key.to_string(), v.filter(|v| !v.is_empty()), example)?;
-                    reader.read(source, &key.to_string(), &target.to_string(), example)?
-                } else {
-                    Secret::from(v.unwrap_or_default())
-                };
-                parsed.push((key, value));
-            }
-            let settings: Vec<(KeyPath, String)> = parsed.iter().map(|(k, v)| (k.clone(), v.expose().to_string())).collect();
+        Command::Add { .. } => {
+            let Some(Prepared::Add { target, settings }) = prepared else { unreachable!("prepared above") };
+            let settings: Vec<(KeyPath, String)> = settings.iter().map(|(k, v)| (k.clone(), v.expose().to_string())).collect();
             let outcome = files.add(&target, &settings)?;
             finish_edit(&mut files, outcome, &format!("added {target}"))
         }
@@ -390,6 +350,70 @@ fn parse_key(text: &str, which: &str) -> Result<KeyPath, Failure> {
         EditError::BadKey { reason, .. } => Failure(format!("cannot use {which} as a setting name: {reason}")),
         other => Failure(other.to_string()),
     })
+}
+
+/// A `set` or `add` with its values, secrets included, read before the files are locked: a
+/// person typing a secret at the prompt must not hold up the app or another keyrack.
+enum Prepared {
+    Set { key: KeyPath, target: Section, value: Secret },
+    Add { target: Section, settings: Vec<(KeyPath, Secret)> },
+}
+
+/// Parses a `set` or `add` and reads its secrets (no-echo prompt or stdin); `None` for the
+/// other commands.
+fn prepare_edit(command: &Command) -> Result<Option<Prepared>, Failure> {
+    match command {
+        Command::Set { profile, key, value, sso_session } => {
+            let key = parse_key(key, "the KEY argument")?;
+            let target = section(profile, *sso_session);
+            let flag = if *sso_session { " --sso-session" } else { "" };
+            let example = || format!("keyrack set{flag} {profile} {key} -");
+            let value = if is_secret_key(&key.key) {
+                let source = Source::of(&key.to_string(), value.as_deref(), example)?;
+                SecretReader::default().read(source, &key.to_string(), &target.to_string(), example)?
+            } else {
+                let value = value.clone().ok_or_else(|| Failure(format!("give the value to set {key} to: keyrack set {profile} {key} VALUE")))?;
+                if is_secret_key(&value) {
+                    // `keyrack set P SECRET aws_secret_access_key`: the secret is where the name goes.
+                    return Err(Failure(format!("the value is the name of a secret setting; the order is: keyrack set {profile} KEY [VALUE]")));
+                }
+                Secret::from(value)
+            };
+            Ok(Some(Prepared::Set { key, target, value }))
+        }
+        Command::Add { profile, settings, sso_session } => {
+            let target = section(profile, *sso_session);
+            let flag = if *sso_session { " --sso-session" } else { "" };
+            let mut reader = SecretReader::default();
+            let mut parsed = Vec::new();
+            for (n, item) in settings.iter().enumerate() {
+                // Neither the item nor its parts are ever repeated in a message: it may be a secret.
+                let (k, v) = match item.split_once('=') {
+                    Some((k, v)) => (k, Some(v)),
+                    None => (item.as_str(), None),
+                };
+                let not_a_pair = || {
+                    Failure(format!("setting {} of the command line is not KEY=VALUE (not repeated here, as it may be a secret); nothing was changed", n + 1))
+                };
+                let key = match (parse_key(k, &format!("the KEY of setting {}", n + 1)), v) {
+                    (Ok(key), Some(_)) => key,
+                    (Ok(key), None) if is_secret_key(&key.key) => key,
+                    (Err(error), Some(_)) => return Err(error),
+                    _ => return Err(not_a_pair()),
+                };
+                let value = if is_secret_key(&key.key) {
+                    let example = || format!("keyrack add{flag} {profile} {key}=-");
+                    let source = Source::of(&key.to_string(), v.filter(|v| !v.is_empty()), example)?;
+                    reader.read(source, &key.to_string(), &target.to_string(), example)?
+                } else {
+                    Secret::from(v.unwrap_or_default())
+                };
+                parsed.push((key, value));
+            }
+            Ok(Some(Prepared::Add { target, settings: parsed }))
+        }
+        _ => Ok(None),
+    }
 }
 
 fn finish_edit(files: &mut AwsFiles, outcome: EditOutcome, done: &str) -> Result<ExitCode, Failure> {

@@ -273,6 +273,27 @@ fn an_omitted_secret_is_asked_for_on_the_terminal_without_echo() {
 }
 
 #[test]
+fn a_person_typing_a_secret_at_the_prompt_does_not_hold_up_other_writers() {
+    let home = Home::new("[default]\nregion = us-east-1\n", &creds());
+    let mut child = on_a_terminal(&home, &format!("'{}' set default aws_secret_access_key", env!("CARGO_BIN_EXE_keyrack")));
+    let (mut stdout, mut shown) = (child.stdout.take().unwrap(), Vec::new());
+    read_until(&mut stdout, &mut shown, PROMPT);
+    // While the person types, another writer (the app, a script) edits the same files.
+    let started = std::time::Instant::now();
+    let other = home.keyrack(&["set", "other", "region", "eu-west-1"]);
+    assert!(other.status.success(), "the other writer was held up: {}", stderr(&other));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "it waited for the person: {:?}", started.elapsed());
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(format!("{NEW_SECRET}\n").as_bytes()).unwrap();
+    stdout.read_to_end(&mut shown).unwrap();
+    drop(stdin);
+    assert!(child.wait().unwrap().success(), "{}", String::from_utf8_lossy(&shown));
+    assert!(home.botocore_secret_is("default", NEW_SECRET));
+    let v = json(&home.keyrack(&["profiles", "--json"]));
+    assert_eq!(v["profiles"]["other"]["region"], "eu-west-1", "the other edit is kept: {v}");
+}
+
+#[test]
 fn ctrl_c_at_the_secret_prompt_leaves_the_terminal_echoing_and_the_files_unchanged() {
     let home = Home::new("[default]\nregion = us-east-1\n", &creds());
     // The shell waits for keyrack, then shows the terminal's settings.
