@@ -180,6 +180,11 @@ impl Session {
         if is_valid_region_name(&region) {
             return Ok(());
         }
+        // botocore reads AWS_DEFAULT_REGION; AWS_REGION is the SDKs' (and keyrack's) variable.
+        let refused_by = match source {
+            RegionSource::EnvVar("AWS_REGION") => "the AWS SDKs refuse",
+            _ => "the AWS CLI refuses",
+        };
         let (place, fix) = match source {
             RegionSource::EnvVar(var) => (
                 format!("from the environment variable {var}"),
@@ -195,6 +200,7 @@ impl Session {
         Err(IdentityError::InvalidRegion {
             profile: profile.to_owned(),
             region,
+            refused_by,
             place,
             fix,
         })

@@ -880,10 +880,25 @@ async fn a_region_in_the_environment_that_the_aws_cli_refuses_is_named_as_such()
     assert_eq!(err.code(), "InvalidRegion");
     let message = err.to_string();
     assert!(
-        message.contains("environment variable AWS_DEFAULT_REGION"),
+        message.contains("environment variable AWS_DEFAULT_REGION")
+            && message.contains("the AWS CLI refuses"),
         "{message}"
     );
     assert_error_has_no_secret(&err, &w.secrets());
+    // AWS_REGION is read by the SDKs (and keyrack), not by the AWS CLI: it is not blamed.
+    let env = EndpointEnv::from_pairs([
+        ("AWS_ENDPOINT_URL", w.url.as_str()),
+        ("AWS_REGION", "eu west 1"),
+    ]);
+    let session = Session::new(files.read(Dialect::Cli), env, SessionOptions::default());
+    let err = check_identity(&session, "dev").await.unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("environment variable AWS_REGION")
+            && message.contains("the AWS SDKs refuse")
+            && !message.contains("AWS CLI"),
+        "{message}"
+    );
 }
 
 /// Whether botocore (`Session._resolve_region_name`, where the AWS CLI validates the region

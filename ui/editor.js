@@ -285,6 +285,8 @@ async function copySecret(button) {
       const value = typed ?? await api.revealSecret(form.profile, input.dataset.key);
       await writeClipboard(value);
       clearClipboardLater(value);
+      announce(`Copied to the clipboard. keyrack tries to empty it again in ${CLIPBOARD_SECONDS} seconds, and says so if it cannot.`);
+      return;
     }
     announce(`Copied to the clipboard; keyrack empties it again in ${CLIPBOARD_SECONDS} seconds.`);
   } catch (e) {
@@ -297,7 +299,10 @@ function clearClipboardLater(value) {
   setTimeout(async () => {
     try {
       if (navigator.clipboard && (await navigator.clipboard.readText()) === value) await navigator.clipboard.writeText("");
-    } catch { /* the clipboard cannot be read: what is on it may be the person's own */ }
+    } catch {
+      // The clipboard cannot be read, so what is on it may be the person's own: it is left, and said.
+      announce("keyrack could not check the clipboard, so the copied secret may still be on it: copy something else over it.", "error");
+    }
   }, CLIPBOARD_SECONDS * 1000);
 }
 

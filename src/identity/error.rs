@@ -79,13 +79,16 @@ pub enum IdentityError {
     Endpoint { profile: String, detail: String },
 
     #[error(
-        "profile '{profile}' has region '{region}' ({place}), which the AWS CLI refuses as a \
-         region name: every AWS call with this profile fails before anything is sent, whatever \
-         its keys. To fix it: {fix}"
+        "profile '{profile}' has region '{region}' ({place}), which {refused_by} as a region \
+         name: every AWS call with this profile fails before anything is sent, whatever its \
+         keys. To fix it: {fix}"
     )]
     InvalidRegion {
         profile: String,
         region: String,
+        /// "the AWS CLI refuses", or for `AWS_REGION` (which only the SDKs read) "the AWS SDKs
+        /// refuse".
+        refused_by: &'static str,
         /// Where it is set: `/home/me/.aws/config, line 3` or `the environment variable AWS_REGION`.
         place: String,
         fix: String,
