@@ -28,7 +28,9 @@ pub use seen::Seen;
 #[derive(Clone, Deserialize, PartialEq, Eq)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum SettingChange {
-    Set { key: String, value: String },
+    /// The value is held as a [`Secret`] whatever the key (wiped when dropped); `Debug` shows it
+    /// only for keys that are not secret.
+    Set { key: String, value: Secret },
     Unset { key: String },
 }
 
@@ -37,7 +39,8 @@ impl std::fmt::Debug for SettingChange {
         match self {
             SettingChange::Set { key, value } => {
                 let top = key.split('.').next().unwrap_or(key);
-                let value: &dyn std::fmt::Debug = if is_secret_key(top) { &Redacted } else { value };
+                let shown = value.expose();
+                let value: &dyn std::fmt::Debug = if is_secret_key(top) { &Redacted } else { &shown };
                 f.debug_struct("Set").field("key", key).field("value", value).finish()
             }
             SettingChange::Unset { key } => f.debug_struct("Unset").field("key", key).finish(),
@@ -166,8 +169,8 @@ fn apply_to(files: &mut AwsFiles, operation: &Operation) -> Result<Vec<String>, 
                     SettingChange::Set { key, value } => {
                         let key = KeyPath::parse(key)?;
                         let current = files.read(Dialect::Cli).profiles.get(section.name()).and_then(|s| s.get(&key.key)).and_then(|s| s.value.as_text().map(str::to_string));
-                        if key.sub.is_some() || current.as_deref() != Some(value.as_str()) {
-                            warnings.extend(files.set(&section, &key, value)?.warnings);
+                        if key.sub.is_some() || current.as_deref() != Some(value.expose()) {
+                            warnings.extend(files.set(&section, &key, value.expose())?.warnings);
                         }
                     }
                     SettingChange::Unset { key } => {
@@ -185,7 +188,8 @@ fn apply_to(files: &mut AwsFiles, operation: &Operation) -> Result<Vec<String>, 
             let mut settings = Vec::new();
             for change in changes {
                 if let SettingChange::Set { key, value } = change {
-                    settings.push((KeyPath::parse(key)?, value.clone()));
+                    // The document takes a copy anyway: the file holds the secret as text.
+                    settings.push((KeyPath::parse(key)?, value.expose().to_owned()));
                 }
             }
             warnings.extend(files.add(&section, &settings)?.warnings);
@@ -278,7 +282,7 @@ pub fn configure_default(paths: &FilePaths, answers: &ConfigureAnswers) -> Resul
     let changes = pairs
         .iter()
         .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| SettingChange::Set { key: k.to_string(), value: v.to_string() })
+        .map(|(k, v)| SettingChange::Set { key: k.to_string(), value: Secret::new(*v) })
         .collect();
     let files = AwsFiles::load(paths)?;
     apply(paths, &files, &Operation::Edit { profile: "default".into(), changes }, false)

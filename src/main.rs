@@ -442,13 +442,11 @@ fn finish_edit(files: &mut AwsFiles, outcome: EditOutcome, done: &str) -> Result
 fn settings_json(settings: &Settings) -> Json {
     let mut out = Map::new();
     for (key, setting) in settings {
-        let value = if is_secret_key(key) {
-            Json::String(MASK.into())
-        } else {
-            match &setting.value {
-                Value::Text(t) => Json::String(t.clone()),
-                Value::Nested(map) => Json::Object(map.iter().map(|(k, v)| (k.clone(), Json::String(v.clone()))).collect()),
-            }
+        let value = match &setting.value {
+            Value::Secret(_) => Json::String(MASK.into()),
+            _ if is_secret_key(key) => Json::String(MASK.into()),
+            Value::Text(t) => Json::String(t.clone()),
+            Value::Nested(map) => Json::Object(map.iter().map(|(k, v)| (k.clone(), Json::String(v.clone()))).collect()),
         };
         out.insert(key.clone(), value);
     }

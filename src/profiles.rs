@@ -163,11 +163,13 @@ pub fn snapshot(files: &AwsFiles) -> Snapshot {
                 .iter()
                 .map(|(key, s)| {
                     let secret = is_secret_key(key);
-                    let (value, nested) = match (&s.value, secret) {
-                        (Value::Text(t), true) if t.is_empty() => (Some(String::new()), Vec::new()),
-                        (_, true) => (None, Vec::new()),
-                        (Value::Text(t), false) => (Some(t.clone()), Vec::new()),
-                        (Value::Nested(map), false) => (None, map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+                    let (value, nested) = match &s.value {
+                        // An empty secret shows as empty; a set one never leaves the engine here.
+                        Value::Secret(t) if t.is_empty() => (Some(String::new()), Vec::new()),
+                        Value::Secret(_) => (None, Vec::new()),
+                        _ if secret => (None, Vec::new()),
+                        Value::Text(t) => (Some(t.clone()), Vec::new()),
+                        Value::Nested(map) => (None, map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
                     };
                     ProfileSetting { key: key.clone(), value, secret, nested, file: s.origin.file, line: s.origin.line }
                 })

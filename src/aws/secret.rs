@@ -45,6 +45,14 @@ impl From<&str> for Secret {
     }
 }
 
+/// A secret arrives from the window (a typed secret in an edit) as a plain JSON string; it is
+/// never sent back out that way (no `Serialize`).
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Secret::new)
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<redacted>")

@@ -386,7 +386,7 @@ pub fn section_list(syntax: CliSyntax<'_>, file: FileKind, room: usize) -> (Vec<
                 }
                 Value::Nested(Box::new(map))
             } else {
-                Value::Text(option.joined_value())
+                Value::of(option.key, option.joined_value())
             };
             target.insert(option.key.to_string(), Setting { value, origin });
         }
@@ -529,6 +529,7 @@ mod tests {
         let (sections, _) = sections(parse(&doc), FileKind::Config);
         sections.get("default")?.get(key).map(|s| match &s.value {
             Value::Text(t) => t.clone(),
+            Value::Secret(s) => s.expose().to_owned(),
             Value::Nested(m) => format!("{m:?}"),
         })
     }

@@ -7,6 +7,7 @@ fn show(value: Option<&Value>) -> String {
     match value {
         None => "nothing (no such setting)".into(),
         Some(Value::Text(t)) => format!("{t:?}"),
+        Some(Value::Secret(_)) => "a secret value (not shown)".into(),
         Some(Value::Nested(map)) => {
             let inner: Vec<String> = map.iter().map(|(k, v)| format!("{k} = {v}")).collect();
             format!("a nested block {{{}}}", inner.join(", "))
@@ -16,8 +17,8 @@ fn show(value: Option<&Value>) -> String {
 
 /// A hint naming the likely cause, from the text of the line where the setting is written.
 fn hint(line_text: &str, cli: Option<&Value>, sdk: Option<&Value>) -> &'static str {
-    if let (Some(Value::Text(c)), Some(Value::Text(s))) = (cli, sdk) {
-        if let Some(rest) = c.strip_prefix(s.as_str()) {
+    if let (Some(c), Some(s)) = (cli.and_then(Value::as_text), sdk.and_then(Value::as_text)) {
+        if let Some(rest) = c.strip_prefix(s) {
             let rest = rest.trim_start_matches([' ', '\t']);
             if rest.starts_with('#') || rest.starts_with(';') {
                 return " The AWS CLI keeps an inline comment as part of the value; the SDKs drop it. Put the comment on its own line.";

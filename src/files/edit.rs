@@ -581,7 +581,7 @@ impl AwsFiles {
                 let settings = want.entry(section_id(section)).or_default();
                 match &key.sub {
                     None => {
-                        settings.insert(key.key.clone(), Value::Text(value.to_string()));
+                        settings.insert(key.key.clone(), Value::of(&key.key, value.to_string()));
                     }
                     Some(sub) => {
                         let mut map = match current {
@@ -605,7 +605,7 @@ impl AwsFiles {
             (None, _) => false,
             (Some(_), None) => true,
             (Some(Value::Nested(map)), Some(sub)) => map.contains_key(sub),
-            (Some(Value::Text(_)), Some(_)) => false,
+            (Some(Value::Text(_) | Value::Secret(_)), Some(_)) => false,
         };
         if !present {
             return Err(EditError::NoSetting { section: section.clone(), key: key.to_string() });
@@ -679,7 +679,7 @@ impl AwsFiles {
                 for (key, value) in settings {
                     match &key.sub {
                         None => {
-                            entry.insert(key.key.clone(), Value::Text(value.clone()));
+                            entry.insert(key.key.clone(), Value::of(&key.key, value.clone()));
                         }
                         Some(sub) => {
                             let slot = entry.entry(key.key.clone()).or_insert_with(|| Value::Nested(Default::default()));
@@ -799,7 +799,7 @@ impl AwsFiles {
         let mut want = file_meaning(self);
         let settings = want.entry(raw_name.into_owned()).or_default();
         let new_value = match (&key.sub, settings.get(&key.key)) {
-            (None, _) => Value::Text(value.to_string()),
+            (None, _) => Value::of(&key.key, value.to_string()),
             (Some(sub), current) => {
                 let mut map = match current {
                     Some(Value::Nested(m)) => m.clone(),

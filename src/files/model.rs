@@ -5,6 +5,7 @@ use std::fmt;
 
 use indexmap::IndexMap;
 use serde::Serialize;
+use crate::aws::Secret;
 
 /// A map that keeps insertion (file) order, keyed by names from the files. Hashed with FxHash:
 /// the keys come from the user's own files, and reading 2,000 profiles hashes every key.
@@ -48,10 +49,12 @@ pub struct Origin {
 ///
 /// A value does not know its key: its `Debug` shows the text. [`Settings`] (and so every
 /// reading) redacts the values of secret keys, and a nested block redacts its secret sub-keys.
-#[derive(Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Value {
     Text(String),
+    /// The value of a secret key ([`is_secret_key`]): wiped from memory when dropped, never
+    /// printed. Build values with [`Value::of`], which picks this for secret keys.
+    Secret(Secret),
     Nested(Box<OrderedMap<String>>),
 }
 
@@ -59,6 +62,7 @@ impl fmt::Debug for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Text(text) => f.debug_tuple("Text").field(text).finish(),
+            Value::Secret(secret) => f.debug_tuple("Secret").field(secret).finish(),
             Value::Nested(map) => f.debug_tuple("Nested").field(&NestedBlock(map)).finish(),
         }
     }
@@ -79,9 +83,21 @@ impl fmt::Debug for NestedBlock<'_> {
 }
 
 impl Value {
+    /// The value of setting `key` read as `text`: a [`Value::Secret`] for a secret key.
+    pub fn of(key: &str, text: String) -> Value {
+        if is_secret_key(key) {
+            Value::Secret(Secret::new(text))
+        } else {
+            Value::Text(text)
+        }
+    }
+
+    /// The text of a plain value, a secret's included (call sites that show values to people
+    /// mask secret keys themselves).
     pub fn as_text(&self) -> Option<&str> {
         match self {
             Value::Text(s) => Some(s),
+            Value::Secret(s) => Some(s.expose()),
             Value::Nested(_) => None,
         }
     }
@@ -250,10 +266,27 @@ pub fn profile_kind(settings: &Settings) -> ProfileKind {
 
 #[cfg(test)]
 mod tests {
+    use super::Value;
     use crate::files::{cli_reading, AwsFiles, Dialect};
 
     const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
     const TOKEN: &str = "FwoGZXIvYXdzEXAMPLETOKENVALUE";
+
+    #[test]
+    fn both_readings_hold_secret_values_as_secrets_and_plain_ones_as_text() {
+        let credentials = format!("[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = {SECRET}\naws_session_token = {TOKEN}\n");
+        let files = AwsFiles::from_bytes(b"[default]\nregion = eu-west-1\n", credentials.as_bytes());
+        for dialect in [Dialect::Cli, Dialect::Sdk] {
+            let reading = files.read(dialect);
+            let settings = &reading.profiles["default"];
+            for key in ["aws_secret_access_key", "aws_session_token"] {
+                assert!(matches!(settings[key].value, Value::Secret(_)), "{dialect:?} {key}");
+            }
+            assert_eq!(settings["aws_secret_access_key"].value.as_text(), Some(SECRET));
+            assert!(matches!(settings["aws_access_key_id"].value, Value::Text(_)));
+            assert!(matches!(settings["region"].value, Value::Text(_)));
+        }
+    }
 
     #[test]
     fn debug_of_files_readings_and_settings_shows_no_secret() {

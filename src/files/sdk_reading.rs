@@ -153,7 +153,7 @@ fn settings_of(file: FileKind, properties: &IndexMap<String, (String, usize)>, s
             });
             continue;
         }
-        let value = if value.starts_with('\n') { Value::Nested(Box::new(nested(value))) } else { Value::Text(value.clone()) };
+        let value = if value.starts_with('\n') { Value::Nested(Box::new(nested(value))) } else { Value::of(key, value.clone()) };
         out.insert(key.clone(), Setting { value, origin: Origin { file, line: *line } });
     }
     out

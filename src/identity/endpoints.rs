@@ -23,7 +23,7 @@ pub fn endpoint_settings(reading: &Reading, settings: &Settings) -> ProfileEndpo
             Value::Nested(nested) => nested
                 .get("endpoint_url")
                 .map(|url| (service.clone(), url.clone())),
-            Value::Text(_) => None,
+            Value::Text(_) | Value::Secret(_) => None,
         })
         .collect();
     ProfileEndpointSettings {
