@@ -246,19 +246,21 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Set { .. } => {
             let Some(Prepared::Set { key, target, value }) = prepared else { unreachable!("prepared above") };
             let outcome = files.set(&target, &key, value.expose())?;
-            finish_edit(&mut files, outcome, &format!("set {key} of {target}"))
+            let drops = is_secret_key(&key.key);
+            finish_edit(&mut files, outcome, &format!("set {key} of {target}"), drops)
         }
         Command::Unset { profile, key, sso_session } => {
             let key = KeyPath::parse(&key)?;
             let target = section(&profile, sso_session);
             let outcome = files.unset(&target, &key)?;
-            finish_edit(&mut files, outcome, &format!("removed {key} from {target}"))
+            let drops = is_secret_key(&key.key);
+            finish_edit(&mut files, outcome, &format!("removed {key} from {target}"), drops)
         }
         Command::Add { .. } => {
             let Some(Prepared::Add { target, settings }) = prepared else { unreachable!("prepared above") };
             let settings: Vec<(KeyPath, String)> = settings.iter().map(|(k, v)| (k.clone(), v.expose().to_string())).collect();
             let outcome = files.add(&target, &settings)?;
-            finish_edit(&mut files, outcome, &format!("added {target}"))
+            finish_edit(&mut files, outcome, &format!("added {target}"), false)
         }
         Command::Copy { source, destination, sso_session } => {
             if !sso_session && vault::keychain_account(&files, &source).is_some() {
@@ -266,7 +268,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
             let target = section(&source, sso_session);
             let outcome = files.copy(&target, &destination)?;
-            finish_edit(&mut files, outcome, &format!("copied {target} to '{destination}'"))
+            finish_edit(&mut files, outcome, &format!("copied {target} to '{destination}'"), false)
         }
         Command::Rename { old, new, sso_session } => {
             if !sso_session && vault::keychain_account(&files, &old).is_some() {
@@ -274,7 +276,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
             let target = section(&old, sso_session);
             let outcome = files.rename(&target, &new)?;
-            finish_edit(&mut files, outcome, &format!("renamed {target} to '{new}'"))
+            finish_edit(&mut files, outcome, &format!("renamed {target} to '{new}'"), false)
         }
         Command::Delete { profile, yes, sso_session } => {
             let target = section(&profile, sso_session);
@@ -290,7 +292,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 return Ok(cli::vault::delete(&mut files, &profile)?);
             }
             let outcome = files.delete(&target)?;
-            finish_edit(&mut files, outcome, &format!("deleted {target}"))
+            finish_edit(&mut files, outcome, &format!("deleted {target}"), true)
         }
         Command::Clean => {
             let done = leftovers::clean(&paths)?;
@@ -416,7 +418,11 @@ fn prepare_edit(command: &Command) -> Result<Option<Prepared>, Failure> {
     }
 }
 
-fn finish_edit(files: &mut AwsFiles, outcome: EditOutcome, done: &str) -> Result<ExitCode, Failure> {
+/// Saves an edit and says where. `drops_secret`: the edit may have replaced or removed a secret
+/// (set or unset of a secret key, a delete), so the backup the save kept may hold one that left
+/// the files: that is said at once. Only then are the files checked again (a full check of a
+/// large file pair costs more than the edit).
+fn finish_edit(files: &mut AwsFiles, outcome: EditOutcome, done: &str, drops_secret: bool) -> Result<ExitCode, Failure> {
     let saved = files.save()?;
     for warning in &outcome.warnings {
         eprintln!("keyrack: warning: {warning}");
@@ -427,7 +433,7 @@ fn finish_edit(files: &mut AwsFiles, outcome: EditOutcome, done: &str) -> Result
     } else {
         println!("{done} in {}", where_.join(" and "));
     }
-    if !saved.is_empty() {
+    if drops_secret || saved.contains(&FileKind::Credentials) {
         // The credentials file's mode, once it was written; and a backup the save just kept that
         // holds a secret the edit removed or replaced.
         let mode = |f: &check::Finding| saved.contains(&FileKind::Credentials) && f.file == FileKind::Credentials && f.line.is_none() && f.fix.is_none();
