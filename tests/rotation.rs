@@ -1187,7 +1187,7 @@ async fn a_file_written_back_from_a_stale_copy_during_the_wait_gets_the_new_key_
         .await
         .unwrap();
     assert_eq!(writer.stop(), 1, "the other program wrote its copy back once");
-    let events = events.lock().unwrap();
+    let events = events.lock().unwrap().clone();
     let rewritten = events.iter().any(|p| {
         matches!(p, Progress::Done { step: Step::WriteFiles { profiles, .. }, outcome }
             if profiles == &["work".to_owned()] && outcome.contains("written again")

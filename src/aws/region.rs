@@ -16,7 +16,7 @@ pub fn is_valid_region_name(region: &str) -> bool {
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
         && !(bytes.first() == Some(&b'-') || bytes.last() == Some(&b'-'))
-        && !(!bytes.is_empty() && bytes.iter().all(u8::is_ascii_digit))
+        && (bytes.is_empty() || !bytes.iter().all(u8::is_ascii_digit))
 }
 
 /// What to change in a region value the AWS CLI refuses, in plain words (for a value it
