@@ -17,10 +17,10 @@ use keyrack::files::edit::{KeyPath, Section};
 use keyrack::files::{AwsFiles, Dialect, FilePaths};
 use std::alloc::{GlobalAlloc, Layout};
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::io::{BufRead, BufReader, Write as _};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// The same allocator as the keyrack binaries, counting allocations (a reallocation counts as
@@ -59,7 +59,9 @@ const ROUNDS: usize = 60;
 const BLOCK: usize = 5;
 
 fn write_files(dir: &std::path::Path) -> FilePaths {
-    let mut config = String::from("# generated for the benchmark\n[default]\nregion = us-east-1\noutput = json\n");
+    let mut config = String::from(
+        "# generated for the benchmark\n[default]\nregion = us-east-1\noutput = json\n",
+    );
     let mut credentials = String::new();
     for i in 0..PROFILES {
         let _ = write!(
@@ -73,7 +75,10 @@ fn write_files(dir: &std::path::Path) -> FilePaths {
             "[p{i}]\naws_access_key_id = AKIAEXAMPLE{i:09}\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n\n"
         );
     }
-    let paths = FilePaths { config: dir.join("config"), credentials: dir.join("credentials") };
+    let paths = FilePaths {
+        config: dir.join("config"),
+        credentials: dir.join("credentials"),
+    };
     std::fs::write(&paths.config, config).unwrap();
     std::fs::write(&paths.credentials, credentials).unwrap();
     paths
@@ -98,7 +103,13 @@ fn keyrack_round(paths: &FilePaths, round: usize) -> [Duration; 4] {
     assert_eq!(reading.profiles.len(), PROFILES + 1);
     let t2 = Instant::now();
     let profile = Section::Profile(format!("p{}", (round * 97) % PROFILES));
-    files.set(&profile, &KeyPath::parse("region").unwrap(), &format!("ap-south-{}", round % 2 + 1)).unwrap();
+    files
+        .set(
+            &profile,
+            &KeyPath::parse("region").unwrap(),
+            &format!("ap-south-{}", round % 2 + 1),
+        )
+        .unwrap();
     let t3 = Instant::now();
     files.save().unwrap();
     let t4 = Instant::now();
@@ -113,12 +124,21 @@ fn keyrack_command(paths: &FilePaths, round: usize) -> Duration {
         .arg(&paths.config)
         .arg("--credentials")
         .arg(&paths.credentials)
-        .args(["set", &format!("p{}", (round * 89) % PROFILES), "region", &format!("ap-east-{}", round % 2 + 1)])
+        .args([
+            "set",
+            &format!("p{}", (round * 89) % PROFILES),
+            "region",
+            &format!("ap-east-{}", round % 2 + 1),
+        ])
         .stdin(Stdio::null())
         .output()
         .expect("run keyrack");
     let took = start.elapsed();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     took
 }
 
@@ -134,7 +154,9 @@ impl Botocore {
     fn start(paths: &FilePaths) -> Botocore {
         let venv = std::env::var_os("KEYRACK_VENV")
             .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/keyrack/venv"));
+            .unwrap_or_else(|| {
+                PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/keyrack/venv")
+            });
         let script = format!(
             "import sys, time, botocore.session\n\
              for _ in sys.stdin:\n\
@@ -157,14 +179,21 @@ impl Botocore {
             .expect("run the venv's python (run tests/tools/setup.sh)");
         let input = child.stdin.take().unwrap();
         let output = BufReader::new(child.stdout.take().unwrap());
-        Botocore { child, input, output }
+        Botocore {
+            child,
+            input,
+            output,
+        }
     }
 
     fn round(&mut self) -> Duration {
         writeln!(self.input, "go").unwrap();
         let mut line = String::new();
         self.output.read_line(&mut line).unwrap();
-        let seconds: f64 = line.trim().parse().unwrap_or_else(|_| panic!("botocore failed (see its error above): {line:?}"));
+        let seconds: f64 = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("botocore failed (see its error above): {line:?}"));
         Duration::from_secs_f64(seconds)
     }
 }
@@ -180,7 +209,10 @@ impl Drop for Botocore {
 fn print_keyrack(rounds: &[[Duration; 4]]) -> Duration {
     let total = median(rounds.iter().map(|p| p.iter().sum()).collect());
     let phase = |i: usize| ms(median(rounds.iter().map(|p| p[i]).collect()));
-    println!("keyrack load + read + verified edit + atomic save (median): {:.2} ms", ms(total));
+    println!(
+        "keyrack load + read + verified edit + atomic save (median): {:.2} ms",
+        ms(total)
+    );
     println!(
         "  of which (medians): load {:.2} ms, read {:.2} ms, verified edit {:.2} ms, save {:.2} ms",
         phase(0),
@@ -196,14 +228,20 @@ fn main() {
     keyrack::huge_pages::turn_off();
     let dir = tempfile::tempdir().unwrap();
     let paths = write_files(dir.path());
-    let size = std::fs::metadata(&paths.config).unwrap().len() + std::fs::metadata(&paths.credentials).unwrap().len();
+    let size = std::fs::metadata(&paths.config).unwrap().len()
+        + std::fs::metadata(&paths.credentials).unwrap().len();
     if std::env::args().any(|a| a == "--keyrack-only") {
         let before = ALLOCATIONS.load(Ordering::Relaxed);
-        let rounds: Vec<[Duration; 4]> = (0..ROUNDS).map(|round| keyrack_round(&paths, round)).collect();
+        let rounds: Vec<[Duration; 4]> = (0..ROUNDS)
+            .map(|round| keyrack_round(&paths, round))
+            .collect();
         let allocations = (ALLOCATIONS.load(Ordering::Relaxed) - before) / ROUNDS;
         println!("files: {PROFILES} profiles, {size} bytes; keyrack alone, {ROUNDS} rounds");
         print_keyrack(&rounds);
-        println!("  allocations and reallocations per round: {allocations} ({:.1} per profile)", allocations as f64 / PROFILES as f64);
+        println!(
+            "  allocations and reallocations per round: {allocations} ({:.1} per profile)",
+            allocations as f64 / PROFILES as f64
+        );
         return;
     }
     let mut botocore = Botocore::start(&paths);
@@ -227,22 +265,41 @@ fn main() {
     let block_ratios: Vec<f64> = ours
         .chunks(BLOCK)
         .zip(theirs.chunks(BLOCK))
-        .map(|(k, b)| median(b.to_vec()).as_secs_f64() / median(k.iter().map(|p| p.iter().sum()).collect()).as_secs_f64())
+        .map(|(k, b)| {
+            median(b.to_vec()).as_secs_f64()
+                / median(k.iter().map(|p| p.iter().sum()).collect()).as_secs_f64()
+        })
         .collect();
     let botocore = median(theirs);
     println!("files: {PROFILES} profiles, {size} bytes in config + credentials; {ROUNDS} rounds each, alternating every {BLOCK}");
     let keyrack = print_keyrack(&ours);
     let command = median(commands);
-    println!("keyrack set as a command, process start to exit (median): {:.2} ms", ms(command));
-    println!("botocore Session.full_config read only   (median): {:.2} ms", ms(botocore));
-    println!("ratio botocore / keyrack: {:.1}x (goal: at least 20x)", botocore.as_secs_f64() / keyrack.as_secs_f64());
+    println!(
+        "keyrack set as a command, process start to exit (median): {:.2} ms",
+        ms(command)
+    );
+    println!(
+        "botocore Session.full_config read only   (median): {:.2} ms",
+        ms(botocore)
+    );
+    println!(
+        "ratio botocore / keyrack: {:.1}x (goal: at least 20x)",
+        botocore.as_secs_f64() / keyrack.as_secs_f64()
+    );
     let (lowest, middle, highest) = spread(block_ratios);
     println!("  the same ratio block by block: median {middle:.1}x, lowest {lowest:.1}x, highest {highest:.1}x");
-    println!("ratio botocore / keyrack set as a command: {:.1}x", botocore.as_secs_f64() / command.as_secs_f64());
+    println!(
+        "ratio botocore / keyrack set as a command: {:.1}x",
+        botocore.as_secs_f64() / command.as_secs_f64()
+    );
 }
 
 /// The lowest, median and highest of some numbers.
 fn spread(mut values: Vec<f64>) -> (f64, f64, f64) {
     values.sort_by(f64::total_cmp);
-    (values[0], values[values.len() / 2], values[values.len() - 1])
+    (
+        values[0],
+        values[values.len() / 2],
+        values[values.len() - 1],
+    )
 }

@@ -4,22 +4,24 @@
 fn main() {
     println!("cargo:rerun-if-changed=capabilities");
     println!("cargo:rerun-if-changed=../ui");
-    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(&[
-        "load",
-        "watch_files",
-        "check_input",
-        "reveal_secret",
-        "copy_secret",
-        "apply_change",
-        "configure_default",
-        "check_identities",
-        "rotation_plan",
-        "recovery_plan",
-        "rotate_key",
-        "interrupted_rotations",
-        "move_to_keychain",
-        "restore_from_keychain",
-        "clean_leftovers",
-    ])))
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(
+        tauri_build::AppManifest::new().commands(&[
+            "load",
+            "watch_files",
+            "check_input",
+            "reveal_secret",
+            "copy_secret",
+            "apply_change",
+            "configure_default",
+            "check_identities",
+            "rotation_plan",
+            "recovery_plan",
+            "rotate_key",
+            "interrupted_rotations",
+            "move_to_keychain",
+            "restore_from_keychain",
+            "clean_leftovers",
+        ]),
+    ))
     .expect("tauri-build failed");
 }

@@ -11,11 +11,11 @@
 
 use crate::aws::Secret;
 use crate::files::check::REGIONS;
-use crate::files::model::{is_secret_key, Redacted};
 use crate::files::edit::{EditError, KeyPath, Section};
+use crate::files::model::{is_secret_key, Redacted};
 use crate::files::names::{check_key, check_profile_name, check_value};
 use crate::files::save::SaveError;
-use crate::files::{AwsFiles, Dialect, FilePaths, FileKind, FilesError, Settings};
+use crate::files::{AwsFiles, Dialect, FileKind, FilePaths, FilesError, Settings};
 use crate::keychain::Keychain;
 use crate::vault::{self, VaultError};
 use serde::{Deserialize, Serialize};
@@ -30,8 +30,13 @@ pub use seen::Seen;
 pub enum SettingChange {
     /// The value is held as a [`Secret`] whatever the key (wiped when dropped); `Debug` shows it
     /// only for keys that are not secret.
-    Set { key: String, value: Secret },
-    Unset { key: String },
+    Set {
+        key: String,
+        value: Secret,
+    },
+    Unset {
+        key: String,
+    },
 }
 
 impl std::fmt::Debug for SettingChange {
@@ -40,8 +45,15 @@ impl std::fmt::Debug for SettingChange {
             SettingChange::Set { key, value } => {
                 let top = key.split('.').next().unwrap_or(key);
                 let shown = value.expose();
-                let value: &dyn std::fmt::Debug = if is_secret_key(top) { &Redacted } else { &shown };
-                f.debug_struct("Set").field("key", key).field("value", value).finish()
+                let value: &dyn std::fmt::Debug = if is_secret_key(top) {
+                    &Redacted
+                } else {
+                    &shown
+                };
+                f.debug_struct("Set")
+                    .field("key", key)
+                    .field("value", value)
+                    .finish()
             }
             SettingChange::Unset { key } => f.debug_struct("Unset").field("key", key).finish(),
         }
@@ -61,11 +73,25 @@ impl SettingChange {
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Operation {
     /// Change some settings of a profile (created when it does not exist yet).
-    Edit { profile: String, changes: Vec<SettingChange> },
-    Add { profile: String, changes: Vec<SettingChange> },
-    Copy { profile: String, to: String },
-    Rename { profile: String, to: String },
-    Delete { profile: String },
+    Edit {
+        profile: String,
+        changes: Vec<SettingChange>,
+    },
+    Add {
+        profile: String,
+        changes: Vec<SettingChange>,
+    },
+    Copy {
+        profile: String,
+        to: String,
+    },
+    Rename {
+        profile: String,
+        to: String,
+    },
+    Delete {
+        profile: String,
+    },
 }
 
 impl Operation {
@@ -101,7 +127,9 @@ pub enum ChangeError {
     Files(#[from] FilesError),
     #[error(transparent)]
     Vault(#[from] crate::vault::VaultError),
-    #[error("the files kept changing on disk while keyrack was saving; nothing was written. Try again")]
+    #[error(
+        "the files kept changing on disk while keyrack was saving; nothing was written. Try again"
+    )]
     Busy,
     #[error("the files changed on disk too many times since you opened profile '{profile}' for keyrack to know what you saw; nothing was written. Look at the values now in the files, then apply your change again or discard it")]
     ViewTooOld { profile: String },
@@ -120,32 +148,52 @@ fn profile_settings<'a>(reading: &'a crate::files::Reading, name: &str) -> Optio
 }
 
 fn values(settings: Option<&Settings>, key: &str) -> Option<crate::files::Value> {
-    settings.and_then(|s| s.get(&key.split('.').next().unwrap_or(key).to_lowercase())).map(|s| s.value.clone())
+    settings
+        .and_then(|s| s.get(&key.split('.').next().unwrap_or(key).to_lowercase()))
+        .map(|s| s.value.clone())
 }
 
 fn same_profile(a: Option<&Settings>, b: Option<&Settings>) -> bool {
     match (a, b) {
         (None, None) => true,
-        (Some(a), Some(b)) => a.len() == b.len() && a.iter().all(|(k, s)| b.get(k).is_some_and(|t| t.value == s.value)),
+        (Some(a), Some(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .all(|(k, s)| b.get(k).is_some_and(|t| t.value == s.value))
+        }
         _ => false,
     }
 }
 
 /// The keys of `operation`'s profile that differ between what the person saw and the disk, or
 /// `Err` with them when the operation depends on them.
-fn check_unchanged(seen: &AwsFiles, fresh: &AwsFiles, operation: &Operation) -> Result<(), ChangeError> {
+fn check_unchanged(
+    seen: &AwsFiles,
+    fresh: &AwsFiles,
+    operation: &Operation,
+) -> Result<(), ChangeError> {
     let (before, now) = (seen.read(Dialect::Cli), fresh.read(Dialect::Cli));
     let name = operation.profile();
-    let (a, b) = (profile_settings(&before, name), profile_settings(&now, name));
+    let (a, b) = (
+        profile_settings(&before, name),
+        profile_settings(&now, name),
+    );
     match operation {
         Operation::Edit { changes, .. } => {
-            let keys: Vec<String> =
-                changes.iter().map(SettingChange::key).filter(|k| values(a, k) != values(b, k)).map(str::to_string).collect();
+            let keys: Vec<String> = changes
+                .iter()
+                .map(SettingChange::key)
+                .filter(|k| values(a, k) != values(b, k))
+                .map(str::to_string)
+                .collect();
             let vanished = a.is_some() && b.is_none();
             if keys.is_empty() && !vanished {
                 Ok(())
             } else {
-                Err(ChangeError::ChangedOnDisk { profile: name.to_string(), keys })
+                Err(ChangeError::ChangedOnDisk {
+                    profile: name.to_string(),
+                    keys,
+                })
             }
         }
         Operation::Add { .. } => Ok(()),
@@ -153,7 +201,10 @@ fn check_unchanged(seen: &AwsFiles, fresh: &AwsFiles, operation: &Operation) -> 
             if same_profile(a, b) {
                 Ok(())
             } else {
-                Err(ChangeError::ChangedOnDisk { profile: name.to_string(), keys: Vec::new() })
+                Err(ChangeError::ChangedOnDisk {
+                    profile: name.to_string(),
+                    keys: Vec::new(),
+                })
             }
         }
     }
@@ -168,7 +219,12 @@ fn apply_to(files: &mut AwsFiles, operation: &Operation) -> Result<Vec<String>, 
                 match change {
                     SettingChange::Set { key, value } => {
                         let key = KeyPath::parse(key)?;
-                        let current = files.read(Dialect::Cli).profiles.get(section.name()).and_then(|s| s.get(&key.key)).and_then(|s| s.value.as_text().map(str::to_string));
+                        let current = files
+                            .read(Dialect::Cli)
+                            .profiles
+                            .get(section.name())
+                            .and_then(|s| s.get(&key.key))
+                            .and_then(|s| s.value.as_text().map(str::to_string));
                         if key.sub.is_some() || current.as_deref() != Some(value.expose()) {
                             warnings.extend(files.set(&section, &key, value.expose())?.warnings);
                         }
@@ -203,23 +259,44 @@ fn apply_to(files: &mut AwsFiles, operation: &Operation) -> Result<Vec<String>, 
 
 /// Apply `operation` to the files as they are on disk now. `seen` is what the person was looking
 /// at; `force` applies the change even where the disk changed the same settings meanwhile.
-pub fn apply(paths: &FilePaths, seen: &AwsFiles, operation: &Operation, force: bool) -> Result<Applied, ChangeError> {
+pub fn apply(
+    paths: &FilePaths,
+    seen: &AwsFiles,
+    operation: &Operation,
+    force: bool,
+) -> Result<Applied, ChangeError> {
     for _attempt in 0..3 {
         let mut files = AwsFiles::load(paths)?;
-        let reapplied = files.config.on_disk != seen.config.on_disk || files.credentials.on_disk != seen.credentials.on_disk;
+        let reapplied = files.config.on_disk != seen.config.on_disk
+            || files.credentials.on_disk != seen.credentials.on_disk;
         if reapplied && !force {
             check_unchanged(seen, &files, operation)?;
         }
         if let Some(result) = follow_keychain(&mut files, operation) {
             match result {
-                Ok(outcome) => return Ok(Applied { saved: outcome.saved, warnings: outcome.warnings, reapplied }),
-                Err(VaultError::Save { error: FilesError::Save(SaveError::Conflict { .. }), .. }) => continue,
+                Ok(outcome) => {
+                    return Ok(Applied {
+                        saved: outcome.saved,
+                        warnings: outcome.warnings,
+                        reapplied,
+                    })
+                }
+                Err(VaultError::Save {
+                    error: FilesError::Save(SaveError::Conflict { .. }),
+                    ..
+                }) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
         let warnings = apply_to(&mut files, operation)?;
         match files.save() {
-            Ok(saved) => return Ok(Applied { saved, warnings, reapplied }),
+            Ok(saved) => {
+                return Ok(Applied {
+                    saved,
+                    warnings,
+                    reapplied,
+                })
+            }
             // Changed between our load and our save: load again and re-apply.
             Err(FilesError::Save(SaveError::Conflict { .. })) => continue,
             Err(e) => return Err(e.into()),
@@ -232,20 +309,34 @@ pub fn apply(paths: &FilePaths, seen: &AwsFiles, operation: &Operation, force: b
 /// files as they are on disk now. When that version is no longer known the change is refused
 /// with [`ChangeError::ViewTooOld`], so the window shows the new values and asks; `force` (the
 /// person chose to apply it anyway) applies it to the files as they are.
-pub fn apply_seen(paths: &FilePaths, seen: &Seen, revision: u64, operation: &Operation, force: bool) -> Result<Applied, ChangeError> {
+pub fn apply_seen(
+    paths: &FilePaths,
+    seen: &Seen,
+    revision: u64,
+    operation: &Operation,
+    force: bool,
+) -> Result<Applied, ChangeError> {
     match seen.at(revision) {
         Some(files) => apply(paths, files, operation, force),
         None if force => {
             let applied = apply(paths, &AwsFiles::load(paths)?, operation, true)?;
-            Ok(Applied { reapplied: true, ..applied })
+            Ok(Applied {
+                reapplied: true,
+                ..applied
+            })
         }
-        None => Err(ChangeError::ViewTooOld { profile: operation.profile().to_string() }),
+        None => Err(ChangeError::ViewTooOld {
+            profile: operation.profile().to_string(),
+        }),
     }
 }
 
 /// Copy, rename and delete of a profile whose key is in the keychain go through the vault, so the
 /// keychain entry follows the profile (`None`: not such a profile or operation).
-fn follow_keychain(files: &mut AwsFiles, operation: &Operation) -> Option<Result<vault::VaultOutcome, VaultError>> {
+fn follow_keychain(
+    files: &mut AwsFiles,
+    operation: &Operation,
+) -> Option<Result<vault::VaultOutcome, VaultError>> {
     let profile = operation.profile();
     vault::keychain_account(files, profile)?;
     let keychain = match Keychain::open() {
@@ -272,20 +363,37 @@ pub struct ConfigureAnswers {
 /// Write the answers to the `[default]` profile as `aws configure` does: the key pair to the
 /// credentials file, region and output to the config file, an empty answer skipped; new files
 /// are created 0600 in a 0700 folder.
-pub fn configure_default(paths: &FilePaths, answers: &ConfigureAnswers) -> Result<Applied, ChangeError> {
+pub fn configure_default(
+    paths: &FilePaths,
+    answers: &ConfigureAnswers,
+) -> Result<Applied, ChangeError> {
     let pairs = [
         ("aws_access_key_id", answers.access_key_id.trim()),
-        ("aws_secret_access_key", answers.secret_access_key.expose().trim()),
+        (
+            "aws_secret_access_key",
+            answers.secret_access_key.expose().trim(),
+        ),
         ("region", answers.region.trim()),
         ("output", answers.output.trim()),
     ];
     let changes = pairs
         .iter()
         .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| SettingChange::Set { key: k.to_string(), value: Secret::new(*v) })
+        .map(|(k, v)| SettingChange::Set {
+            key: k.to_string(),
+            value: Secret::new(*v),
+        })
         .collect();
     let files = AwsFiles::load(paths)?;
-    apply(paths, &files, &Operation::Edit { profile: "default".into(), changes }, false)
+    apply(
+        paths,
+        &files,
+        &Operation::Edit {
+            profile: "default".into(),
+            changes,
+        },
+        false,
+    )
 }
 
 /// What is wrong with a field being typed, in words; `None` when it is fine.
@@ -297,11 +405,17 @@ pub struct InputAdvice {
 }
 
 fn error(message: impl Into<String>) -> Option<InputAdvice> {
-    Some(InputAdvice { level: "error", message: message.into() })
+    Some(InputAdvice {
+        level: "error",
+        message: message.into(),
+    })
 }
 
 fn warning(message: impl Into<String>) -> Option<InputAdvice> {
-    Some(InputAdvice { level: "warning", message: message.into() })
+    Some(InputAdvice {
+        level: "warning",
+        message: message.into(),
+    })
 }
 
 /// The output formats the AWS CLI accepts.
@@ -311,8 +425,12 @@ pub const OUTPUT_FORMATS: &[&str] = &["json", "yaml", "yaml-stream", "text", "ta
 /// setting `field`.
 pub fn check_input(field: &str, value: &str) -> Option<InputAdvice> {
     match field {
-        "profile" => check_profile_name(value).err().and_then(|e| error(format!("The AWS tools cannot read this name back: {e}"))),
-        "key" => check_key(value).err().and_then(|e| error(format!("Not a setting name: {e}"))),
+        "profile" => check_profile_name(value)
+            .err()
+            .and_then(|e| error(format!("The AWS tools cannot read this name back: {e}"))),
+        "key" => check_key(value)
+            .err()
+            .and_then(|e| error(format!("Not a setting name: {e}"))),
         _ => {
             if let Err(e) = check_value(value) {
                 return error(format!("Cannot be saved: {e}"));
@@ -331,7 +449,10 @@ fn check_setting_value(key: &str, value: &str) -> Option<InputAdvice> {
             if !value.chars().all(|c| c.is_ascii_alphanumeric()) {
                 error("An access key ID has only letters and digits (like AKIAIOSFODNN7EXAMPLE)")
             } else if value.len() < 16 || value.len() > 128 {
-                error(format!("An access key ID is 20 characters long (this one has {})", value.len()))
+                error(format!(
+                    "An access key ID is 20 characters long (this one has {})",
+                    value.len()
+                ))
             } else if value.chars().any(|c| c.is_ascii_lowercase()) {
                 error("An access key ID is in capital letters (like AKIAIOSFODNN7EXAMPLE)")
             } else if !(value.starts_with("AKIA") || value.starts_with("ASIA")) {
@@ -344,7 +465,10 @@ fn check_setting_value(key: &str, value: &str) -> Option<InputAdvice> {
             if value.chars().any(char::is_whitespace) {
                 error("A secret access key has no spaces")
             } else if value.len() != 40 {
-                warning(format!("AWS secret access keys are 40 characters long (this one has {})", value.len()))
+                warning(format!(
+                    "AWS secret access keys are 40 characters long (this one has {})",
+                    value.len()
+                ))
             } else {
                 None
             }
@@ -352,22 +476,38 @@ fn check_setting_value(key: &str, value: &str) -> Option<InputAdvice> {
         "region" => {
             if REGIONS.contains(&value) {
                 None
-            } else if value.chars().any(|c| c.is_ascii_uppercase() || c == '_' || c == ' ') {
+            } else if value
+                .chars()
+                .any(|c| c.is_ascii_uppercase() || c == '_' || c == ' ')
+            {
                 error("Region names are lower case with dashes, like eu-west-1")
             } else {
-                warning(format!("'{value}' is not an AWS region keyrack knows; check for a typo"))
+                warning(format!(
+                    "'{value}' is not an AWS region keyrack knows; check for a typo"
+                ))
             }
         }
         "output" => {
             if OUTPUT_FORMATS.contains(&value) {
                 None
             } else {
-                error(format!("The AWS CLI accepts only {}", OUTPUT_FORMATS.join(", ")))
+                error(format!(
+                    "The AWS CLI accepts only {}",
+                    OUTPUT_FORMATS.join(", ")
+                ))
             }
         }
-        "role_arn" | "mfa_serial" if !value.starts_with("arn:") => error("An ARN starts with arn: (like arn:aws:iam::123456789012:role/Name)"),
-        "endpoint_url" if !(value.starts_with("https://") || value.starts_with("http://")) => error("An endpoint URL starts with https://"),
-        "duration_seconds" if value.parse::<u32>().map_or(true, |d| !(900..=43200).contains(&d)) => {
+        "role_arn" | "mfa_serial" if !value.starts_with("arn:") => {
+            error("An ARN starts with arn: (like arn:aws:iam::123456789012:role/Name)")
+        }
+        "endpoint_url" if !(value.starts_with("https://") || value.starts_with("http://")) => {
+            error("An endpoint URL starts with https://")
+        }
+        "duration_seconds"
+            if value
+                .parse::<u32>()
+                .map_or(true, |d| !(900..=43200).contains(&d)) =>
+        {
             error("A number of seconds between 900 and 43200")
         }
         _ => None,
@@ -386,7 +526,10 @@ mod tests {
     use std::fs;
 
     fn paths(dir: &std::path::Path) -> FilePaths {
-        FilePaths { config: dir.join("aws/config"), credentials: dir.join("aws/credentials") }
+        FilePaths {
+            config: dir.join("aws/config"),
+            credentials: dir.join("aws/credentials"),
+        }
     }
 
     #[test]
@@ -404,7 +547,10 @@ mod tests {
             fs::read_to_string(&p.credentials).unwrap(),
             "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
         );
-        assert_eq!(fs::read_to_string(&p.config).unwrap(), "[default]\nregion = eu-west-1\noutput = json\n");
+        assert_eq!(
+            fs::read_to_string(&p.config).unwrap(),
+            "[default]\nregion = eu-west-1\noutput = json\n"
+        );
     }
 
     #[test]
@@ -412,13 +558,30 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = paths(dir.path());
         fs::create_dir_all(dir.path().join("aws")).unwrap();
-        fs::write(&p.config, "[profile a]\nregion = eu-west-1\n\n[profile b]\noutput = json\n").unwrap();
+        fs::write(
+            &p.config,
+            "[profile a]\nregion = eu-west-1\n\n[profile b]\noutput = json\n",
+        )
+        .unwrap();
         let seen = AwsFiles::load(&p).unwrap();
-        fs::write(&p.config, "[profile a]\nregion = eu-west-1\n\n[profile b]\noutput = text\n").unwrap();
-        let op = Operation::Edit { profile: "a".into(), changes: vec![SettingChange::Set { key: "region".into(), value: "us-east-2".into() }] };
+        fs::write(
+            &p.config,
+            "[profile a]\nregion = eu-west-1\n\n[profile b]\noutput = text\n",
+        )
+        .unwrap();
+        let op = Operation::Edit {
+            profile: "a".into(),
+            changes: vec![SettingChange::Set {
+                key: "region".into(),
+                value: "us-east-2".into(),
+            }],
+        };
         let applied = apply(&p, &seen, &op, false).unwrap();
         assert!(applied.reapplied);
-        assert_eq!(fs::read_to_string(&p.config).unwrap(), "[profile a]\nregion = us-east-2\n\n[profile b]\noutput = text\n");
+        assert_eq!(
+            fs::read_to_string(&p.config).unwrap(),
+            "[profile a]\nregion = us-east-2\n\n[profile b]\noutput = text\n"
+        );
     }
 
     #[test]
@@ -429,14 +592,26 @@ mod tests {
         fs::write(&p.config, "[profile a]\nregion = eu-west-1\n").unwrap();
         let seen = AwsFiles::load(&p).unwrap();
         fs::write(&p.config, "[profile a]\nregion = ap-south-1\n").unwrap();
-        let op = Operation::Edit { profile: "a".into(), changes: vec![SettingChange::Set { key: "region".into(), value: "us-east-2".into() }] };
+        let op = Operation::Edit {
+            profile: "a".into(),
+            changes: vec![SettingChange::Set {
+                key: "region".into(),
+                value: "us-east-2".into(),
+            }],
+        };
         match apply(&p, &seen, &op, false) {
             Err(ChangeError::ChangedOnDisk { keys, .. }) => assert_eq!(keys, ["region"]),
             other => panic!("expected ChangedOnDisk, got {other:?}"),
         }
-        assert_eq!(fs::read_to_string(&p.config).unwrap(), "[profile a]\nregion = ap-south-1\n");
+        assert_eq!(
+            fs::read_to_string(&p.config).unwrap(),
+            "[profile a]\nregion = ap-south-1\n"
+        );
         apply(&p, &seen, &op, true).unwrap();
-        assert_eq!(fs::read_to_string(&p.config).unwrap(), "[profile a]\nregion = us-east-2\n");
+        assert_eq!(
+            fs::read_to_string(&p.config).unwrap(),
+            "[profile a]\nregion = us-east-2\n"
+        );
     }
 
     #[test]
@@ -444,28 +619,55 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = paths(dir.path());
         fs::create_dir_all(dir.path().join("aws")).unwrap();
-        fs::write(&p.config, "[profile a]\nregion = eu-west-1\n\n[profile b]\nregion = eu-west-1\n").unwrap();
+        fs::write(
+            &p.config,
+            "[profile a]\nregion = eu-west-1\n\n[profile b]\nregion = eu-west-1\n",
+        )
+        .unwrap();
         let mut seen = Seen::default();
         // The person opens profile a and starts editing its region.
         let opened = seen.record(AwsFiles::load(&p).unwrap());
         // Meanwhile another program changes the same region, then 16 other things; the window
         // shows each version (the watcher reloads it).
-        fs::write(&p.config, "[profile a]\nregion = ap-south-1\n\n[profile b]\nregion = eu-west-1\n").unwrap();
+        fs::write(
+            &p.config,
+            "[profile a]\nregion = ap-south-1\n\n[profile b]\nregion = eu-west-1\n",
+        )
+        .unwrap();
         seen.record(AwsFiles::load(&p).unwrap());
         for n in 0..16 {
             fs::write(&p.config, format!("[profile a]\nregion = ap-south-1\n\n[profile b]\nregion = eu-west-1\noutput = json # {n}\n")).unwrap();
             seen.record(AwsFiles::load(&p).unwrap());
         }
         let on_disk = fs::read_to_string(&p.config).unwrap();
-        let op = Operation::Edit { profile: "a".into(), changes: vec![SettingChange::Set { key: "region".into(), value: "us-east-2".into() }] };
+        let op = Operation::Edit {
+            profile: "a".into(),
+            changes: vec![SettingChange::Set {
+                key: "region".into(),
+                value: "us-east-2".into(),
+            }],
+        };
         let result = apply_seen(&p, &seen, opened, &op, false);
-        assert!(result.is_err(), "the change was applied over a region the person never saw: {result:?}");
-        assert!(matches!(&result, Err(ChangeError::ViewTooOld { profile }) if profile == "a"), "{result:?}");
-        assert_eq!(fs::read_to_string(&p.config).unwrap(), on_disk, "nothing is written before the person is asked");
+        assert!(
+            result.is_err(),
+            "the change was applied over a region the person never saw: {result:?}"
+        );
+        assert!(
+            matches!(&result, Err(ChangeError::ViewTooOld { profile }) if profile == "a"),
+            "{result:?}"
+        );
+        assert_eq!(
+            fs::read_to_string(&p.config).unwrap(),
+            on_disk,
+            "nothing is written before the person is asked"
+        );
         // Asked, the person chooses to apply it anyway.
         let applied = apply_seen(&p, &seen, opened, &op, true).unwrap();
         assert!(applied.reapplied);
-        assert_eq!(fs::read_to_string(&p.config).unwrap(), on_disk.replace("ap-south-1", "us-east-2"));
+        assert_eq!(
+            fs::read_to_string(&p.config).unwrap(),
+            on_disk.replace("ap-south-1", "us-east-2")
+        );
     }
 
     #[test]
@@ -477,33 +679,74 @@ mod tests {
         let mut seen = Seen::default();
         let opened = seen.record(AwsFiles::load(&p).unwrap());
         for n in 1..KEPT {
-            fs::write(&p.config, format!("[profile a]\nregion = eu-west-1\n# {n}\n")).unwrap();
+            fs::write(
+                &p.config,
+                format!("[profile a]\nregion = eu-west-1\n# {n}\n"),
+            )
+            .unwrap();
             seen.record(AwsFiles::load(&p).unwrap());
         }
-        let op = Operation::Edit { profile: "a".into(), changes: vec![SettingChange::Set { key: "region".into(), value: "us-east-2".into() }] };
-        assert!(apply_seen(&p, &seen, opened, &op, false).unwrap().reapplied, "the 16th version back is still known");
+        let op = Operation::Edit {
+            profile: "a".into(),
+            changes: vec![SettingChange::Set {
+                key: "region".into(),
+                value: "us-east-2".into(),
+            }],
+        };
+        assert!(
+            apply_seen(&p, &seen, opened, &op, false).unwrap().reapplied,
+            "the 16th version back is still known"
+        );
     }
 
     #[test]
     fn a_secret_being_set_never_shows_in_debug() {
         const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-        for key in ["aws_secret_access_key", "AWS_Session_Token", "aws_security_token"] {
-            let op = Operation::Edit { profile: "p".into(), changes: vec![SettingChange::Set { key: key.into(), value: SECRET.into() }] };
+        for key in [
+            "aws_secret_access_key",
+            "AWS_Session_Token",
+            "aws_security_token",
+        ] {
+            let op = Operation::Edit {
+                profile: "p".into(),
+                changes: vec![SettingChange::Set {
+                    key: key.into(),
+                    value: SECRET.into(),
+                }],
+            };
             let text = format!("{op:?} {op:#?}");
-            assert!(!text.contains(SECRET) && text.contains(key) && text.contains("<redacted>"), "{text}");
+            assert!(
+                !text.contains(SECRET) && text.contains(key) && text.contains("<redacted>"),
+                "{text}"
+            );
         }
-        let region = SettingChange::Set { key: "region".into(), value: "eu-west-1".into() };
-        assert_eq!(format!("{region:?}"), r#"Set { key: "region", value: "eu-west-1" }"#);
+        let region = SettingChange::Set {
+            key: "region".into(),
+            value: "eu-west-1".into(),
+        };
+        assert_eq!(
+            format!("{region:?}"),
+            r#"Set { key: "region", value: "eu-west-1" }"#
+        );
     }
 
     #[test]
     fn typed_values_get_advice_in_words() {
-        assert_eq!(check_input("aws_access_key_id", "AKIAIOSFODNN7EXAMPLE"), None);
-        assert_eq!(check_input("aws_access_key_id", "AKIA IOSF").unwrap().level, "error");
+        assert_eq!(
+            check_input("aws_access_key_id", "AKIAIOSFODNN7EXAMPLE"),
+            None
+        );
+        assert_eq!(
+            check_input("aws_access_key_id", "AKIA IOSF").unwrap().level,
+            "error"
+        );
         assert_eq!(check_input("region", "eu-west-1"), None);
         assert_eq!(check_input("region", "eu-wset-1").unwrap().level, "warning");
         assert_eq!(check_input("output", "xml").unwrap().level, "error");
         assert_eq!(check_input("profile", "my profile").unwrap().level, "error");
-        assert_eq!(check_input("role_arn", "line\nbreak").unwrap().level, "error");
+        assert_eq!(
+            check_input("role_arn", "line\nbreak").unwrap().level,
+            "error"
+        );
     }
 }

@@ -7,7 +7,10 @@
 pub fn forbid_core_dumps() {
     #[cfg(unix)]
     {
-        let none = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        let none = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
         // SAFETY: setrlimit only reads the struct passed by reference.
         let _ = unsafe { libc::setrlimit(libc::RLIMIT_CORE, &none) };
     }
@@ -18,7 +21,10 @@ mod tests {
     #[test]
     fn after_the_call_the_core_file_limit_is_zero() {
         super::forbid_core_dumps();
-        let mut limit = libc::rlimit { rlim_cur: 1, rlim_max: 1 };
+        let mut limit = libc::rlimit {
+            rlim_cur: 1,
+            rlim_max: 1,
+        };
         // SAFETY: getrlimit writes into the struct passed by reference.
         assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_CORE, &mut limit) }, 0);
         assert_eq!((limit.rlim_cur, limit.rlim_max), (0, 0));

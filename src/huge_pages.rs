@@ -18,6 +18,9 @@ mod tests {
     fn after_the_call_the_process_has_huge_pages_turned_off() {
         super::turn_off();
         // SAFETY: PR_GET_THP_DISABLE takes plain integers and returns the flag.
-        assert_eq!(unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) }, 1);
+        assert_eq!(
+            unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) },
+            1
+        );
     }
 }

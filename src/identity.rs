@@ -260,7 +260,8 @@ impl Session {
                     self.once("keychain", account, async {
                         let account = account.clone();
                         // The keychain's calls block: keep them off the async workers.
-                        let read = tokio::task::spawn_blocking(move || Keychain::open()?.get(&account));
+                        let read =
+                            tokio::task::spawn_blocking(move || Keychain::open()?.get(&account));
                         match read.await.expect("the keychain read panicked") {
                             Ok(key) => Ok(key.credentials),
                             Err(error) => Err(IdentityError::Keychain {

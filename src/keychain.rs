@@ -44,7 +44,10 @@ const FILE_SET_ID_LEN: usize = 12;
 
 /// Whether `text` is a file set id: 12 lowercase hex digits.
 pub fn is_file_set_id(text: &str) -> bool {
-    text.len() == FILE_SET_ID_LEN && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    text.len() == FILE_SET_ID_LEN
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// The account of `profile`'s entry in file set `file_set`: `SETID:PROFILE`.
@@ -72,7 +75,10 @@ fn describe(account: &str) -> String {
 /// The label an entry gets on the Secret Service, which keyring managers show: the profile and
 /// the config file of its file set.
 pub fn label(profile: &str, config: &std::path::Path) -> String {
-    format!("AWS access key of profile {profile} in {} (keyrack)", config.display())
+    format!(
+        "AWS access key of profile {profile} in {} (keyrack)",
+        config.display()
+    )
 }
 
 /// The version of the JSON kept in an entry; a newer one is refused, not misread.
@@ -89,7 +95,10 @@ pub struct StoredKey {
 
 impl StoredKey {
     pub fn new(credentials: Credentials) -> Self {
-        StoredKey { credentials, expiration: None }
+        StoredKey {
+            credentials,
+            expiration: None,
+        }
     }
 
     /// The JSON kept as the entry's secret. It holds the secret: only the store sees it, and it
@@ -115,13 +124,19 @@ impl StoredKey {
             expiration: self.expiration.as_deref(),
         };
         // Every character at most 6 bytes once escaped (`\u00XX`), plus the names and punctuation.
-        let text_len = [Some(payload.aws_access_key_id), Some(payload.aws_secret_access_key), payload.aws_session_token, payload.expiration]
-            .iter()
-            .flatten()
-            .map(|s| s.len())
-            .sum::<usize>();
+        let text_len = [
+            Some(payload.aws_access_key_id),
+            Some(payload.aws_secret_access_key),
+            payload.aws_session_token,
+            payload.expiration,
+        ]
+        .iter()
+        .flatten()
+        .map(|s| s.len())
+        .sum::<usize>();
         let mut buffer = Zeroizing::new(Vec::with_capacity(6 * text_len + 160));
-        serde_json::to_writer(&mut *buffer, &payload).expect("a JSON object of strings always serializes");
+        serde_json::to_writer(&mut *buffer, &payload)
+            .expect("a JSON object of strings always serializes");
         let bytes = std::mem::take(&mut *buffer);
         Zeroizing::new(String::from_utf8(bytes).expect("serde_json writes UTF-8"))
     }
@@ -137,13 +152,22 @@ impl StoredKey {
             aws_session_token: Option<String>,
             expiration: Option<String>,
         }
-        let unreadable = || KeychainError::Unreadable { account: account.to_string() };
+        let unreadable = || KeychainError::Unreadable {
+            account: account.to_string(),
+        };
         let payload: Payload = serde_json::from_str(text).map_err(|_| unreadable())?;
-        if payload.version != PAYLOAD_VERSION || payload.aws_access_key_id.is_empty() || payload.aws_secret_access_key.is_empty() {
+        if payload.version != PAYLOAD_VERSION
+            || payload.aws_access_key_id.is_empty()
+            || payload.aws_secret_access_key.is_empty()
+        {
             return Err(unreadable());
         }
         Ok(StoredKey {
-            credentials: Credentials::new(payload.aws_access_key_id, payload.aws_secret_access_key, payload.aws_session_token.map(Secret::new)),
+            credentials: Credentials::new(
+                payload.aws_access_key_id,
+                payload.aws_secret_access_key,
+                payload.aws_session_token.map(Secret::new),
+            ),
             expiration: payload.expiration,
         })
     }
@@ -171,7 +195,10 @@ pub enum KeychainError {
          try again"
     )]
     Locked,
-    #[error("the keychain has no entry for {} (service '{SERVICE}', account '{account}')", describe(account))]
+    #[error(
+        "the keychain has no entry for {} (service '{SERVICE}', account '{account}')",
+        describe(account)
+    )]
     NoEntry { account: String },
     #[error(
         "the keychain holds several entries for {} (service '{SERVICE}', account '{account}'); remove the extra ones \
@@ -211,15 +238,29 @@ impl KeychainError {
     /// secret bytes: they are dropped here, never formatted.
     fn from_store(error: StoreError, account: &str) -> Self {
         match error {
-            StoreError::NoEntry => KeychainError::NoEntry { account: account.to_string() },
+            StoreError::NoEntry => KeychainError::NoEntry {
+                account: account.to_string(),
+            },
             StoreError::NoStorageAccess(_) => KeychainError::Locked,
             StoreError::PlatformFailure(inner) => classify_platform_failure(&inner.to_string()),
-            StoreError::Ambiguous(_) => KeychainError::Ambiguous { account: account.to_string() },
-            StoreError::BadEncoding(_) | StoreError::BadDataFormat(..) => KeychainError::Unreadable { account: account.to_string() },
+            StoreError::Ambiguous(_) => KeychainError::Ambiguous {
+                account: account.to_string(),
+            },
+            StoreError::BadEncoding(_) | StoreError::BadDataFormat(..) => {
+                KeychainError::Unreadable {
+                    account: account.to_string(),
+                }
+            }
             StoreError::NoDefaultStore => KeychainError::Unsupported,
-            StoreError::TooLong(what, limit) => KeychainError::Platform(format!("the {what} is longer than the keychain allows ({limit})")),
-            StoreError::Invalid(what, why) => KeychainError::Platform(format!("invalid {what}: {why}")),
-            StoreError::BadStoreFormat(why) | StoreError::NotSupportedByStore(why) => KeychainError::Platform(one_line(&why)),
+            StoreError::TooLong(what, limit) => KeychainError::Platform(format!(
+                "the {what} is longer than the keychain allows ({limit})"
+            )),
+            StoreError::Invalid(what, why) => {
+                KeychainError::Platform(format!("invalid {what}: {why}"))
+            }
+            StoreError::BadStoreFormat(why) | StoreError::NotSupportedByStore(why) => {
+                KeychainError::Platform(one_line(&why))
+            }
             other => KeychainError::Platform(one_line(&other.to_string())),
         }
     }
@@ -230,9 +271,15 @@ impl KeychainError {
 /// .service files`.
 fn classify_platform_failure(text: &str) -> KeychainError {
     let text = one_line(text);
-    if text.contains("org.freedesktop.secrets") || text.contains("ServiceUnknown") || text.contains("NameHasNoOwner") {
+    if text.contains("org.freedesktop.secrets")
+        || text.contains("ServiceUnknown")
+        || text.contains("NameHasNoOwner")
+    {
         KeychainError::NoSecretService
-    } else if text.contains("Failed to connect") || text.contains("session bus") || text.contains("DBUS_SESSION_BUS_ADDRESS") {
+    } else if text.contains("Failed to connect")
+        || text.contains("session bus")
+        || text.contains("DBUS_SESSION_BUS_ADDRESS")
+    {
         KeychainError::NoSessionBus { detail: text }
     } else {
         KeychainError::Platform(text)
@@ -251,7 +298,9 @@ pub struct Keychain {
 
 impl std::fmt::Debug for Keychain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keychain").field("vendor", &self.store.vendor()).finish()
+        f.debug_struct("Keychain")
+            .field("vendor", &self.store.vendor())
+            .finish()
     }
 }
 
@@ -270,7 +319,12 @@ impl Keychain {
         let entry = {
             let default = format!("AWS access key of {} (keyrack)", describe(account));
             let label = label.unwrap_or(&default);
-            Entry::new_in_store_with_modifiers(&self.store, SERVICE, account, &HashMap::from([("label", label)]))
+            Entry::new_in_store_with_modifiers(
+                &self.store,
+                SERVICE,
+                account,
+                &HashMap::from([("label", label)]),
+            )
         };
         #[cfg(not(target_os = "linux"))]
         let entry = {
@@ -282,7 +336,11 @@ impl Keychain {
 
     /// The key kept for a profile; [`KeychainError::NoEntry`] when there is none.
     pub fn get(&self, account: &str) -> Result<StoredKey, KeychainError> {
-        let text = Zeroizing::new(self.entry(account, None)?.get_password().map_err(|e| KeychainError::from_store(e, account))?);
+        let text = Zeroizing::new(
+            self.entry(account, None)?
+                .get_password()
+                .map_err(|e| KeychainError::from_store(e, account))?,
+        );
         StoredKey::from_payload(&text, account)
     }
 
@@ -302,12 +360,21 @@ impl Keychain {
     }
 
     /// [`Keychain::store`], naming a new entry `label` on the Secret Service (see [`label`]).
-    pub fn store_labelled(&self, account: &str, label: Option<&str>, key: &StoredKey) -> Result<(), KeychainError> {
-        self.entry(account, label)?.set_password(&key.to_payload()).map_err(|e| KeychainError::from_store(e, account))?;
+    pub fn store_labelled(
+        &self,
+        account: &str,
+        label: Option<&str>,
+        key: &StoredKey,
+    ) -> Result<(), KeychainError> {
+        self.entry(account, label)?
+            .set_password(&key.to_payload())
+            .map_err(|e| KeychainError::from_store(e, account))?;
         match self.get(account) {
             Ok(read) if read == *key => Ok(()),
             Ok(_) | Err(KeychainError::NoEntry { .. } | KeychainError::Unreadable { .. }) => {
-                Err(KeychainError::ReadBackMismatch { account: account.to_string() })
+                Err(KeychainError::ReadBackMismatch {
+                    account: account.to_string(),
+                })
             }
             Err(e) => Err(e),
         }
@@ -331,7 +398,10 @@ impl Keychain {
             return Ok(None);
         }
         let spec = HashMap::from([("service", SERVICE)]);
-        let entries = self.store.search(&spec).map_err(|e| KeychainError::from_store(e, ""))?;
+        let entries = self
+            .store
+            .search(&spec)
+            .map_err(|e| KeychainError::from_store(e, ""))?;
         let mut accounts: Vec<String> = entries
             .iter()
             .filter_map(|e| e.get_specifiers())
@@ -374,12 +444,18 @@ mod tests {
     #[test]
     fn payload_round_trips_with_and_without_token() {
         let plain = StoredKey::new(Credentials::new("AKIAEXAMPLE", SECRET, None));
-        assert_eq!(StoredKey::from_payload(&plain.to_payload(), "p").unwrap(), plain);
+        assert_eq!(
+            StoredKey::from_payload(&plain.to_payload(), "p").unwrap(),
+            plain
+        );
         let session = StoredKey {
             credentials: Credentials::new("ASIAEXAMPLE", SECRET, Some(Secret::new(TOKEN))),
             expiration: Some("2030-01-01T00:00:00Z".into()),
         };
-        assert_eq!(StoredKey::from_payload(&session.to_payload(), "p").unwrap(), session);
+        assert_eq!(
+            StoredKey::from_payload(&session.to_payload(), "p").unwrap(),
+            session
+        );
         assert!(!plain.to_payload().contains("aws_session_token"));
     }
 
@@ -391,10 +467,19 @@ mod tests {
         };
         assert_eq!(
             *session.to_payload(),
-            format!(r#"{{"version":1,"aws_access_key_id":"ASIAEXAMPLE","aws_secret_access_key":"{SECRET}","aws_session_token":"{TOKEN}","expiration":"2030-01-01T00:00:00Z"}}"#)
+            format!(
+                r#"{{"version":1,"aws_access_key_id":"ASIAEXAMPLE","aws_secret_access_key":"{SECRET}","aws_session_token":"{TOKEN}","expiration":"2030-01-01T00:00:00Z"}}"#
+            )
         );
-        let odd = StoredKey::new(Credentials::new("AKIAEXAMPLE", "\u{1}\"\\".repeat(50), None));
-        assert_eq!(StoredKey::from_payload(&odd.to_payload(), "p").unwrap(), odd);
+        let odd = StoredKey::new(Credentials::new(
+            "AKIAEXAMPLE",
+            "\u{1}\"\\".repeat(50),
+            None,
+        ));
+        assert_eq!(
+            StoredKey::from_payload(&odd.to_payload(), "p").unwrap(),
+            odd
+        );
     }
 
     #[test]
@@ -408,39 +493,73 @@ mod tests {
 
     #[test]
     fn stored_key_debug_shows_no_secret() {
-        let key = StoredKey::new(Credentials::new("AKIAEXAMPLE", SECRET, Some(Secret::new(TOKEN))));
+        let key = StoredKey::new(Credentials::new(
+            "AKIAEXAMPLE",
+            SECRET,
+            Some(Secret::new(TOKEN)),
+        ));
         let text = format!("{key:?}");
         assert!(text.contains("AKIAEXAMPLE") && !text.contains(SECRET) && !text.contains(TOKEN));
     }
 
     #[test]
     fn store_errors_with_secret_bytes_are_dropped() {
-        let error = KeychainError::from_store(StoreError::BadEncoding(SECRET.as_bytes().to_vec()), "p");
+        let error =
+            KeychainError::from_store(StoreError::BadEncoding(SECRET.as_bytes().to_vec()), "p");
         assert!(!format!("{error} {error:?}").contains(SECRET));
     }
 
     #[test]
     fn accounts_name_their_file_set_and_legacy_ones_do_not() {
         assert_eq!(account("0123456789ab", "dev"), "0123456789ab:dev");
-        assert_eq!(split_account("0123456789ab:team:prod"), Some(("0123456789ab", "team:prod")));
-        for legacy in ["dev", "team/prod@corp:1", "0123456789AB:dev", "0123:dev", ":dev"] {
+        assert_eq!(
+            split_account("0123456789ab:team:prod"),
+            Some(("0123456789ab", "team:prod"))
+        );
+        for legacy in [
+            "dev",
+            "team/prod@corp:1",
+            "0123456789AB:dev",
+            "0123:dev",
+            ":dev",
+        ] {
             assert_eq!(split_account(legacy), None, "{legacy}");
         }
-        let missing = KeychainError::NoEntry { account: account("0123456789ab", "dev") }.to_string();
-        assert!(missing.contains("profile 'dev' of file set 0123456789ab"), "{missing}");
-        let legacy = KeychainError::NoEntry { account: "dev".into() }.to_string();
-        assert!(legacy.starts_with("the keychain has no entry for profile 'dev'"), "{legacy}");
+        let missing = KeychainError::NoEntry {
+            account: account("0123456789ab", "dev"),
+        }
+        .to_string();
+        assert!(
+            missing.contains("profile 'dev' of file set 0123456789ab"),
+            "{missing}"
+        );
+        let legacy = KeychainError::NoEntry {
+            account: "dev".into(),
+        }
+        .to_string();
+        assert!(
+            legacy.starts_with("the keychain has no entry for profile 'dev'"),
+            "{legacy}"
+        );
     }
 
     #[test]
     fn dbus_failures_become_plain_words() {
-        let no_bus = classify_platform_failure("zbus error: Failed to connect to address unix:path=/nonexistent: No such file");
+        let no_bus = classify_platform_failure(
+            "zbus error: Failed to connect to address unix:path=/nonexistent: No such file",
+        );
         assert!(matches!(no_bus, KeychainError::NoSessionBus { .. }));
         let no_service = classify_platform_failure(
             "zbus error: org.freedesktop.DBus.Error.ServiceUnknown: The name org.freedesktop.secrets was not provided by any .service files",
         );
         assert_eq!(no_service, KeychainError::NoSecretService);
-        assert!(no_service.to_string().contains("gnome-keyring") && no_service.to_string().contains("KeePassXC"));
-        assert_eq!(KeychainError::from_store(StoreError::NoStorageAccess(Box::new(std::fmt::Error)), "p"), KeychainError::Locked);
+        assert!(
+            no_service.to_string().contains("gnome-keyring")
+                && no_service.to_string().contains("KeePassXC")
+        );
+        assert_eq!(
+            KeychainError::from_store(StoreError::NoStorageAccess(Box::new(std::fmt::Error)), "p"),
+            KeychainError::Locked
+        );
     }
 }

@@ -6,20 +6,24 @@ mod cli;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use keyrack::files::check::{self, Severity};
 use cli::secret_input::{SecretReader, Source};
 use keyrack::aws::Secret;
+use keyrack::files::check::{self, Severity};
 use keyrack::files::edit::{EditError, EditOutcome, KeyPath, Section};
 use keyrack::files::leftovers::{self, Cleaning};
 use keyrack::files::model::{is_secret_key, profile_kind, MASK};
-use keyrack::files::{AwsFiles, Dialect, FilePaths, FileKind, Problem, Reading, Settings, Value};
+use keyrack::files::{AwsFiles, Dialect, FileKind, FilePaths, Problem, Reading, Settings, Value};
 use keyrack::vault;
 use serde_json::{json, Map, Value as Json};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "keyrack", version, about = "Manage AWS profiles and access keys without damaging ~/.aws/config and ~/.aws/credentials")]
+#[command(
+    name = "keyrack",
+    version,
+    about = "Manage AWS profiles and access keys without damaging ~/.aws/config and ~/.aws/credentials"
+)]
 struct Cli {
     /// The config file (default: $AWS_CONFIG_FILE, else ~/.aws/config).
     #[arg(long, global = true, value_name = "PATH")]
@@ -225,7 +229,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     // of its writes only: it waits minutes for AWS in between.
     let prepared = prepare_edit(&cli.command)?;
     let _lock = match cli.command.writer_name() {
-        Some(name) => Some(keyrack::files::lock::lock(&paths, &format!("keyrack {name}"))?),
+        Some(name) => Some(keyrack::files::lock::lock(
+            &paths,
+            &format!("keyrack {name}"),
+        )?),
         None => None,
     };
     let mut files = AwsFiles::load(&paths)?;
@@ -237,55 +244,112 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             };
             let reading = files.read(dialect);
             if json {
-                println!("{}", serde_json::to_string_pretty(&profiles_json(&files, &reading))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&profiles_json(&files, &reading))?
+                );
             } else {
                 print_profiles(&files, &reading);
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Set { .. } => {
-            let Some(Prepared::Set { key, target, value }) = prepared else { unreachable!("prepared above") };
+            let Some(Prepared::Set { key, target, value }) = prepared else {
+                unreachable!("prepared above")
+            };
             let outcome = files.set(&target, &key, value.expose())?;
             let drops = is_secret_key(&key.key);
-            finish_edit(&mut files, outcome, &format!("set {key} of {target}"), drops)
+            finish_edit(
+                &mut files,
+                outcome,
+                &format!("set {key} of {target}"),
+                drops,
+            )
         }
-        Command::Unset { profile, key, sso_session } => {
+        Command::Unset {
+            profile,
+            key,
+            sso_session,
+        } => {
             let key = KeyPath::parse(&key)?;
             let target = section(&profile, sso_session);
             let outcome = files.unset(&target, &key)?;
             let drops = is_secret_key(&key.key);
-            finish_edit(&mut files, outcome, &format!("removed {key} from {target}"), drops)
+            finish_edit(
+                &mut files,
+                outcome,
+                &format!("removed {key} from {target}"),
+                drops,
+            )
         }
         Command::Add { .. } => {
-            let Some(Prepared::Add { target, settings }) = prepared else { unreachable!("prepared above") };
-            let settings: Vec<(KeyPath, String)> = settings.iter().map(|(k, v)| (k.clone(), v.expose().to_string())).collect();
+            let Some(Prepared::Add { target, settings }) = prepared else {
+                unreachable!("prepared above")
+            };
+            let settings: Vec<(KeyPath, String)> = settings
+                .iter()
+                .map(|(k, v)| (k.clone(), v.expose().to_string()))
+                .collect();
             let outcome = files.add(&target, &settings)?;
             finish_edit(&mut files, outcome, &format!("added {target}"), false)
         }
-        Command::Copy { source, destination, sso_session } => {
+        Command::Copy {
+            source,
+            destination,
+            sso_session,
+        } => {
             if !sso_session && vault::keychain_account(&files, &source).is_some() {
                 return Ok(cli::vault::copy(&mut files, &source, &destination)?);
             }
             let target = section(&source, sso_session);
             let outcome = files.copy(&target, &destination)?;
-            finish_edit(&mut files, outcome, &format!("copied {target} to '{destination}'"), false)
+            finish_edit(
+                &mut files,
+                outcome,
+                &format!("copied {target} to '{destination}'"),
+                false,
+            )
         }
-        Command::Rename { old, new, sso_session } => {
+        Command::Rename {
+            old,
+            new,
+            sso_session,
+        } => {
             if !sso_session && vault::keychain_account(&files, &old).is_some() {
                 return Ok(cli::vault::rename(&mut files, &old, &new)?);
             }
             let target = section(&old, sso_session);
             let outcome = files.rename(&target, &new)?;
-            finish_edit(&mut files, outcome, &format!("renamed {target} to '{new}'"), false)
+            finish_edit(
+                &mut files,
+                outcome,
+                &format!("renamed {target} to '{new}'"),
+                false,
+            )
         }
-        Command::Delete { profile, yes, sso_session } => {
+        Command::Delete {
+            profile,
+            yes,
+            sso_session,
+        } => {
             let target = section(&profile, sso_session);
-            let account = if sso_session { None } else { vault::keychain_account(&files, &profile) };
+            let account = if sso_session {
+                None
+            } else {
+                vault::keychain_account(&files, &profile)
+            };
             let in_keychain = account.is_some();
             if !yes {
                 // Only an entry of these files is removed (a legacy one or another file set's is kept).
-                let own = account.is_some_and(|a| vault::entry_owner(&a, &vault::file_set(&files)) == vault::EntryOwner::ThisFileSet);
-                let also = if own { " and its key from the keychain" } else { "" };
+                let own = account.is_some_and(|a| {
+                    vault::entry_owner(&a, &vault::file_set(&files))
+                        == vault::EntryOwner::ThisFileSet
+                });
+                let also = if own {
+                    " and its key from the keychain"
+                } else {
+                    ""
+                };
                 return Err(Failure(format!("deleting {target} removes its sections from both files{also}; add --yes to confirm")));
             }
             if in_keychain {
@@ -302,36 +366,75 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             for (path, cleaning) in done {
                 match cleaning {
                     Cleaning::Removed => println!("removed {}", path.display()),
-                    Cleaning::MadePrivate => println!("made {} readable by its owner only (0600)", path.display()),
+                    Cleaning::MadePrivate => {
+                        println!("made {} readable by its owner only (0600)", path.display())
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Whoami { profiles, all, json } => Ok(cli::whoami::run(&files, &profiles, all, json)?),
+        Command::Whoami {
+            profiles,
+            all,
+            json,
+        } => Ok(cli::whoami::run(&files, &profiles, all, json)?),
         Command::Keys { profile, json } => Ok(cli::keys::run(&files, &profile, json)?),
         Command::Vault { command } => Ok(cli::vault::run(command, &mut files)?),
-        Command::Rotate { profile, yes, keep_old, delete_inactive, keep_new_on_stop, json } => {
-            Ok(cli::rotate::run(&paths, &profile, cli::rotate::Choices { yes, keep_old, delete_inactive, keep_new_on_stop, json })?)
+        Command::Rotate {
+            profile,
+            yes,
+            keep_old,
+            delete_inactive,
+            keep_new_on_stop,
+            json,
+        } => Ok(cli::rotate::run(
+            &paths,
+            &profile,
+            cli::rotate::Choices {
+                yes,
+                keep_old,
+                delete_inactive,
+                keep_new_on_stop,
+                json,
+            },
+        )?),
+        Command::CredentialProcess { .. } => {
+            unreachable!("answered above, before the files are read")
         }
-        Command::CredentialProcess { .. } => unreachable!("answered above, before the files are read"),
         Command::Check { json } => {
             let findings = check::check(&files);
-            let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+            let errors = findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .count();
             if json {
                 let list: Vec<Json> = findings
                     .iter()
                     .map(|f| json!({"severity": f.severity, "file": files.path(f.file).display().to_string(), "line": f.line, "message": f.message, "fix": f.fix}))
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&json!({"findings": list, "errors": errors, "warnings": findings.len() - errors}))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &json!({"findings": list, "errors": errors, "warnings": findings.len() - errors})
+                    )?
+                );
             } else if findings.is_empty() {
-                println!("no problems found in {} and {}", files.path(FileKind::Config).display(), files.path(FileKind::Credentials).display());
+                println!(
+                    "no problems found in {} and {}",
+                    files.path(FileKind::Config).display(),
+                    files.path(FileKind::Credentials).display()
+                );
             } else {
                 for f in &findings {
                     let place = match f.line {
                         Some(line) => format!("{}:{line}", files.path(f.file).display()),
                         None => files.path(f.file).display().to_string(),
                     };
-                    let level = if f.severity == Severity::Error { "error" } else { "warning" };
+                    let level = if f.severity == Severity::Error {
+                        "error"
+                    } else {
+                        "warning"
+                    };
                     println!("{place}: {level}: {}", f.message);
                 }
             }
@@ -349,7 +452,9 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
 /// arguments may have been swapped, putting a secret where the name goes).
 fn parse_key(text: &str, which: &str) -> Result<KeyPath, Failure> {
     KeyPath::parse(text).map_err(|error| match error {
-        EditError::BadKey { reason, .. } => Failure(format!("cannot use {which} as a setting name: {reason}")),
+        EditError::BadKey { reason, .. } => {
+            Failure(format!("cannot use {which} as a setting name: {reason}"))
+        }
         other => Failure(other.to_string()),
     })
 }
@@ -357,24 +462,45 @@ fn parse_key(text: &str, which: &str) -> Result<KeyPath, Failure> {
 /// A `set` or `add` with its values, secrets included, read before the files are locked: a
 /// person typing a secret at the prompt must not hold up the app or another keyrack.
 enum Prepared {
-    Set { key: KeyPath, target: Section, value: Secret },
-    Add { target: Section, settings: Vec<(KeyPath, Secret)> },
+    Set {
+        key: KeyPath,
+        target: Section,
+        value: Secret,
+    },
+    Add {
+        target: Section,
+        settings: Vec<(KeyPath, Secret)>,
+    },
 }
 
 /// Parses a `set` or `add` and reads its secrets (no-echo prompt or stdin); `None` for the
 /// other commands.
 fn prepare_edit(command: &Command) -> Result<Option<Prepared>, Failure> {
     match command {
-        Command::Set { profile, key, value, sso_session } => {
+        Command::Set {
+            profile,
+            key,
+            value,
+            sso_session,
+        } => {
             let key = parse_key(key, "the KEY argument")?;
             let target = section(profile, *sso_session);
             let flag = if *sso_session { " --sso-session" } else { "" };
             let example = || format!("keyrack set{flag} {profile} {key} -");
             let value = if is_secret_key(&key.key) {
                 let source = Source::of(&key.to_string(), value.as_deref(), example)?;
-                SecretReader::default().read(source, &key.to_string(), &target.to_string(), example)?
+                SecretReader::default().read(
+                    source,
+                    &key.to_string(),
+                    &target.to_string(),
+                    example,
+                )?
             } else {
-                let value = value.clone().ok_or_else(|| Failure(format!("give the value to set {key} to: keyrack set {profile} {key} VALUE")))?;
+                let value = value.clone().ok_or_else(|| {
+                    Failure(format!(
+                        "give the value to set {key} to: keyrack set {profile} {key} VALUE"
+                    ))
+                })?;
                 if is_secret_key(&value) {
                     // `keyrack set P SECRET aws_secret_access_key`: the secret is where the name goes.
                     return Err(Failure(format!("the value is the name of a secret setting; the order is: keyrack set {profile} KEY [VALUE]")));
@@ -383,7 +509,11 @@ fn prepare_edit(command: &Command) -> Result<Option<Prepared>, Failure> {
             };
             Ok(Some(Prepared::Set { key, target, value }))
         }
-        Command::Add { profile, settings, sso_session } => {
+        Command::Add {
+            profile,
+            settings,
+            sso_session,
+        } => {
             let target = section(profile, *sso_session);
             let flag = if *sso_session { " --sso-session" } else { "" };
             let mut reader = SecretReader::default();
@@ -405,14 +535,18 @@ fn prepare_edit(command: &Command) -> Result<Option<Prepared>, Failure> {
                 };
                 let value = if is_secret_key(&key.key) {
                     let example = || format!("keyrack add{flag} {profile} {key}=-");
-                    let source = Source::of(&key.to_string(), v.filter(|v| !v.is_empty()), example)?;
+                    let source =
+                        Source::of(&key.to_string(), v.filter(|v| !v.is_empty()), example)?;
                     reader.read(source, &key.to_string(), &target.to_string(), example)?
                 } else {
                     Secret::from(v.unwrap_or_default())
                 };
                 parsed.push((key, value));
             }
-            Ok(Some(Prepared::Add { target, settings: parsed }))
+            Ok(Some(Prepared::Add {
+                target,
+                settings: parsed,
+            }))
         }
         _ => Ok(None),
     }
@@ -422,12 +556,20 @@ fn prepare_edit(command: &Command) -> Result<Option<Prepared>, Failure> {
 /// (set or unset of a secret key, a delete), so the backup the save kept may hold one that left
 /// the files: that is said at once. Only then are the files checked again (a full check of a
 /// large file pair costs more than the edit).
-fn finish_edit(files: &mut AwsFiles, outcome: EditOutcome, done: &str, drops_secret: bool) -> Result<ExitCode, Failure> {
+fn finish_edit(
+    files: &mut AwsFiles,
+    outcome: EditOutcome,
+    done: &str,
+    drops_secret: bool,
+) -> Result<ExitCode, Failure> {
     let saved = files.save()?;
     for warning in &outcome.warnings {
         eprintln!("keyrack: warning: {warning}");
     }
-    let where_: Vec<String> = saved.iter().map(|k| files.path(*k).display().to_string()).collect();
+    let where_: Vec<String> = saved
+        .iter()
+        .map(|k| files.path(*k).display().to_string())
+        .collect();
     if where_.is_empty() {
         println!("{done} (no change needed)");
     } else {
@@ -436,9 +578,18 @@ fn finish_edit(files: &mut AwsFiles, outcome: EditOutcome, done: &str, drops_sec
     if drops_secret || saved.contains(&FileKind::Credentials) {
         // The credentials file's mode, once it was written; and a backup the save just kept that
         // holds a secret the edit removed or replaced.
-        let mode = |f: &check::Finding| saved.contains(&FileKind::Credentials) && f.file == FileKind::Credentials && f.line.is_none() && f.fix.is_none();
+        let mode = |f: &check::Finding| {
+            saved.contains(&FileKind::Credentials)
+                && f.file == FileKind::Credentials
+                && f.line.is_none()
+                && f.fix.is_none()
+        };
         let findings = check::check(files);
-        for f in findings.iter().filter(|f| f.fix.is_some()).chain(findings.iter().find(|f| mode(f))) {
+        for f in findings
+            .iter()
+            .filter(|f| f.fix.is_some())
+            .chain(findings.iter().find(|f| mode(f)))
+        {
             eprintln!("keyrack: warning: {}", f.message);
         }
     }
@@ -452,7 +603,11 @@ fn settings_json(settings: &Settings) -> Json {
             Value::Secret(_) => Json::String(MASK.into()),
             _ if is_secret_key(key) => Json::String(MASK.into()),
             Value::Text(t) => Json::String(t.clone()),
-            Value::Nested(map) => Json::Object(map.iter().map(|(k, v)| (k.clone(), Json::String(v.clone()))).collect()),
+            Value::Nested(map) => Json::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), Json::String(v.clone())))
+                    .collect(),
+            ),
         };
         out.insert(key.clone(), value);
     }
@@ -470,36 +625,75 @@ fn problems_json(files: &AwsFiles, problems: &[Problem]) -> Json {
 
 fn profiles_json(files: &AwsFiles, reading: &Reading) -> Json {
     let group = |map: &keyrack::files::model::OrderedMap<Settings>| -> Json {
-        Json::Object(map.iter().map(|(name, s)| (name.clone(), settings_json(s))).collect())
+        Json::Object(
+            map.iter()
+                .map(|(name, s)| (name.clone(), settings_json(s)))
+                .collect(),
+        )
     };
     let mut out = Map::new();
     out.insert("profiles".into(), group(&reading.profiles));
     out.insert("sso_sessions".into(), group(&reading.sso_sessions));
     out.insert("services".into(), group(&reading.services));
-    let stores = reading.profiles.iter().map(|(name, s)| (name.clone(), Json::String(vault::secret_store(s).name().into())));
+    let stores = reading.profiles.iter().map(|(name, s)| {
+        (
+            name.clone(),
+            Json::String(vault::secret_store(s).name().into()),
+        )
+    });
     out.insert("secret_stores".into(), Json::Object(stores.collect()));
     out.insert("problems".into(), problems_json(files, &reading.problems));
-    out.insert("disagreements".into(), problems_json(files, &files.disagreements()));
+    out.insert(
+        "disagreements".into(),
+        problems_json(files, &files.disagreements()),
+    );
     if let Some(rejection) = reading.rejection() {
         let place = match rejection.line {
             Some(line) => format!("{}:{line}", files.path(rejection.file).display()),
             None => files.path(rejection.file).display().to_string(),
         };
-        out.insert("error".into(), Json::String(format!("{place}: {}", rejection.message)));
+        out.insert(
+            "error".into(),
+            Json::String(format!("{place}: {}", rejection.message)),
+        );
     }
     Json::Object(out)
 }
 
 fn print_profiles(files: &AwsFiles, reading: &Reading) {
     if reading.profiles.is_empty() {
-        println!("no profiles in {} or {}", files.path(FileKind::Config).display(), files.path(FileKind::Credentials).display());
+        println!(
+            "no profiles in {} or {}",
+            files.path(FileKind::Config).display(),
+            files.path(FileKind::Credentials).display()
+        );
     }
-    let width = reading.profiles.keys().map(|n| n.chars().count()).max().unwrap_or(0).max(7);
+    let width = reading
+        .profiles
+        .keys()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(7);
     for (name, settings) in &reading.profiles {
-        let text = |k: &str| settings.get(k).and_then(|s| s.value.as_text()).unwrap_or("-").to_string();
-        let kind = serde_json::to_value(profile_kind(settings)).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let text = |k: &str| {
+            settings
+                .get(k)
+                .and_then(|s| s.value.as_text())
+                .unwrap_or("-")
+                .to_string()
+        };
+        let kind = serde_json::to_value(profile_kind(settings))
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         let store = vault::secret_store(settings);
-        println!("{name:<width$}  {kind:<18}  {:<14}  {:<20}  {}", text("region"), text("aws_access_key_id"), store.name());
+        println!(
+            "{name:<width$}  {kind:<18}  {:<14}  {:<20}  {}",
+            text("region"),
+            text("aws_access_key_id"),
+            store.name()
+        );
     }
     if let Some(rejection) = reading.rejection() {
         eprintln!(

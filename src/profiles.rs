@@ -57,13 +57,20 @@ pub struct KeyActions {
 /// other file) is no key the AWS tools can use: it is neither rotated nor moved.
 pub fn key_actions(settings: &Settings) -> KeyActions {
     let kind = profile_kind(settings);
-    if kind == ProfileKind::CredentialProcess && matches!(secret_store(settings), SecretStore::Keychain { .. }) {
-        return KeyActions { rotate: true, move_to_keychain: false, move_to_file: true };
+    if kind == ProfileKind::CredentialProcess
+        && matches!(secret_store(settings), SecretStore::Keychain { .. })
+    {
+        return KeyActions {
+            rotate: true,
+            move_to_keychain: false,
+            move_to_file: true,
+        };
     }
     let complete = has_complete_keys(settings);
     KeyActions {
         rotate: complete && kind == ProfileKind::StaticKeys,
-        move_to_keychain: complete && matches!(kind, ProfileKind::StaticKeys | ProfileKind::Session),
+        move_to_keychain: complete
+            && matches!(kind, ProfileKind::StaticKeys | ProfileKind::Session),
         move_to_file: false,
     }
 }
@@ -72,7 +79,10 @@ pub fn key_actions(settings: &Settings) -> KeyActions {
 /// keys from one section: a key id with its secret elsewhere is PartialCredentialsError).
 fn has_complete_keys(settings: &Settings) -> bool {
     let given = |key: &str| {
-        settings.get(key).filter(|s| s.value.as_text().is_some_and(|v| !v.trim().is_empty())).map(|s| s.origin.file)
+        settings
+            .get(key)
+            .filter(|s| s.value.as_text().is_some_and(|v| !v.trim().is_empty()))
+            .map(|s| s.origin.file)
     };
     matches!((given("aws_access_key_id"), given("aws_secret_access_key")), (Some(a), Some(b)) if a == b)
 }
@@ -107,10 +117,15 @@ pub struct FindingView {
 /// `keyrack credential-process` means the secret is in the OS keychain.
 pub fn kind_name(settings: &Settings) -> String {
     let kind = profile_kind(settings);
-    if kind == ProfileKind::CredentialProcess && matches!(secret_store(settings), SecretStore::Keychain { .. }) {
+    if kind == ProfileKind::CredentialProcess
+        && matches!(secret_store(settings), SecretStore::Keychain { .. })
+    {
         return "keychain".into();
     }
-    serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// Fill in the access key id of each keychain profile from its keychain entry, as the list shows
@@ -120,8 +135,14 @@ pub fn kind_name(settings: &Settings) -> String {
 pub fn show_keychain_key_ids(snapshot: &mut Snapshot, files: &AwsFiles) {
     let reading = files.read(Dialect::Cli);
     let mut keychain = None;
-    for profile in snapshot.profiles.iter_mut().filter(|p| p.access_key_id.is_none()) {
-        let Some(SecretStore::Keychain { account }) = reading.profiles.get(&profile.name).map(secret_store) else {
+    for profile in snapshot
+        .profiles
+        .iter_mut()
+        .filter(|p| p.access_key_id.is_none())
+    {
+        let Some(SecretStore::Keychain { account }) =
+            reading.profiles.get(&profile.name).map(secret_store)
+        else {
             continue;
         };
         let Ok(keychain) = keychain.get_or_insert_with(Keychain::open) else {
@@ -169,9 +190,19 @@ pub fn snapshot(files: &AwsFiles) -> Snapshot {
                         Value::Secret(_) => (None, Vec::new()),
                         _ if secret => (None, Vec::new()),
                         Value::Text(t) => (Some(t.clone()), Vec::new()),
-                        Value::Nested(map) => (None, map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+                        Value::Nested(map) => (
+                            None,
+                            map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                        ),
                     };
-                    ProfileSetting { key: key.clone(), value, secret, nested, file: s.origin.file, line: s.origin.line }
+                    ProfileSetting {
+                        key: key.clone(),
+                        value,
+                        secret,
+                        nested,
+                        file: s.origin.file,
+                        line: s.origin.line,
+                    }
                 })
                 .collect(),
         })
@@ -179,7 +210,22 @@ pub fn snapshot(files: &AwsFiles) -> Snapshot {
     let path = |kind: FileKind| files.path(kind).display().to_string();
     let findings = check::check(files)
         .into_iter()
-        .map(|Finding { severity, file, line, message, fix }| FindingView { severity, file, path: path(file), line, message, fix })
+        .map(
+            |Finding {
+                 severity,
+                 file,
+                 line,
+                 message,
+                 fix,
+             }| FindingView {
+                severity,
+                file,
+                path: path(file),
+                line,
+                message,
+                fix,
+            },
+        )
         .collect();
     let rejection = reading.rejection().map(|p| match p.line {
         Some(line) => format!("{}:{line}: {}", path(p.file), p.message),
@@ -203,7 +249,13 @@ pub fn reveal(files: &AwsFiles, profile: &str, key: &str) -> Option<Secret> {
         return None;
     }
     let reading = files.read(Dialect::Cli);
-    reading.profiles.get(profile)?.get(&key.to_lowercase())?.value.as_text().map(Secret::new)
+    reading
+        .profiles
+        .get(profile)?
+        .get(&key.to_lowercase())?
+        .value
+        .as_text()
+        .map(Secret::new)
 }
 
 #[cfg(test)]
@@ -217,14 +269,35 @@ mod tests {
     fn snapshot_lists_profiles_with_kind_region_and_default_but_no_secret() {
         let files = AwsFiles::from_bytes(CONFIG.as_bytes(), CREDENTIALS.as_bytes());
         let snap = snapshot(&files);
-        let names: Vec<_> = snap.profiles.iter().map(|p| (p.name.as_str(), p.kind.as_str())).collect();
-        assert_eq!(names, [("default", "static_keys"), ("ops", "role"), ("vault", "keychain")]);
+        let names: Vec<_> = snap
+            .profiles
+            .iter()
+            .map(|p| (p.name.as_str(), p.kind.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("default", "static_keys"),
+                ("ops", "role"),
+                ("vault", "keychain")
+            ]
+        );
         let default = &snap.profiles[0];
         assert_eq!(default.region.as_deref(), Some("eu-west-1"));
-        assert_eq!(default.access_key_id.as_deref(), Some("AKIAIOSFODNN7EXAMPLE"));
+        assert_eq!(
+            default.access_key_id.as_deref(),
+            Some("AKIAIOSFODNN7EXAMPLE")
+        );
         let json = serde_json::to_string(&snap).unwrap();
-        assert!(!json.contains("wJalrXUtnFEMI"), "a secret reached the snapshot: {json}");
-        let secret = default.settings.iter().find(|s| s.key == "aws_secret_access_key").unwrap();
+        assert!(
+            !json.contains("wJalrXUtnFEMI"),
+            "a secret reached the snapshot: {json}"
+        );
+        let secret = default
+            .settings
+            .iter()
+            .find(|s| s.key == "aws_secret_access_key")
+            .unwrap();
         assert!(secret.secret && secret.value.is_none());
         assert_eq!((secret.file, secret.line), (FileKind::Credentials, 3));
     }
@@ -234,9 +307,18 @@ mod tests {
         let credentials = "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key =\naws_session_token = FwoGZXIvYXdzEXAMPLE\n";
         let snap = snapshot(&AwsFiles::from_bytes(b"", credentials.as_bytes()));
         let settings = &snap.profiles[0].settings;
-        let secret = settings.iter().find(|s| s.key == "aws_secret_access_key").unwrap();
-        assert!(secret.secret && secret.value.as_deref() == Some(""), "{secret:?}");
-        let token = settings.iter().find(|s| s.key == "aws_session_token").unwrap();
+        let secret = settings
+            .iter()
+            .find(|s| s.key == "aws_secret_access_key")
+            .unwrap();
+        assert!(
+            secret.secret && secret.value.as_deref() == Some(""),
+            "{secret:?}"
+        );
+        let token = settings
+            .iter()
+            .find(|s| s.key == "aws_session_token")
+            .unwrap();
         assert!(token.secret && token.value.is_none(), "{token:?}");
     }
 
@@ -250,8 +332,18 @@ mod tests {
         let config = format!("{CONFIG}[profile split]\naws_secret_access_key = s\n[profile lone]\naws_secret_access_key = s\n");
         let files = AwsFiles::from_bytes(config.as_bytes(), credentials.as_bytes());
         let snap = snapshot(&files);
-        let actions = |name: &str| snap.profiles.iter().find(|p| p.name == name).unwrap().key_actions;
-        let all = |rotate, move_to_keychain, move_to_file| KeyActions { rotate, move_to_keychain, move_to_file };
+        let actions = |name: &str| {
+            snap.profiles
+                .iter()
+                .find(|p| p.name == name)
+                .unwrap()
+                .key_actions
+        };
+        let all = |rotate, move_to_keychain, move_to_file| KeyActions {
+            rotate,
+            move_to_keychain,
+            move_to_file,
+        };
         assert_eq!(actions("default"), all(true, true, false));
         assert_eq!(actions("vault"), all(true, false, true));
         assert_eq!(actions("ops"), all(false, false, false));
@@ -264,7 +356,12 @@ mod tests {
     #[test]
     fn reveal_gives_secrets_only() {
         let files = AwsFiles::from_bytes(CONFIG.as_bytes(), CREDENTIALS.as_bytes());
-        assert_eq!(reveal(&files, "default", "aws_secret_access_key").unwrap().expose(), "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+        assert_eq!(
+            reveal(&files, "default", "aws_secret_access_key")
+                .unwrap()
+                .expose(),
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+        );
         assert!(reveal(&files, "default", "region").is_none());
         assert!(reveal(&files, "nobody", "aws_secret_access_key").is_none());
     }
@@ -272,14 +369,34 @@ mod tests {
     #[test]
     fn the_default_profile_is_picked_as_botocore_picks_it() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| pairs.iter().find(|(name, _)| *name == k).map(|(_, v)| v.to_string())
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(name, _)| *name == k)
+                    .map(|(_, v)| v.to_string())
+            }
         };
         assert_eq!(default_profile_name(|_| None), "default");
-        assert_eq!(default_profile_name(env(&[("AWS_PROFILE", "work")])), "work");
-        assert_eq!(default_profile_name(env(&[("AWS_DEFAULT_PROFILE", "old")])), "old");
+        assert_eq!(
+            default_profile_name(env(&[("AWS_PROFILE", "work")])),
+            "work"
+        );
+        assert_eq!(
+            default_profile_name(env(&[("AWS_DEFAULT_PROFILE", "old")])),
+            "old"
+        );
         // botocore asks AWS_DEFAULT_PROFILE first.
-        assert_eq!(default_profile_name(env(&[("AWS_PROFILE", "work"), ("AWS_DEFAULT_PROFILE", "old")])), "old");
-        assert_eq!(default_profile_name(env(&[("AWS_DEFAULT_PROFILE", ""), ("AWS_PROFILE", "work")])), "work");
+        assert_eq!(
+            default_profile_name(env(&[
+                ("AWS_PROFILE", "work"),
+                ("AWS_DEFAULT_PROFILE", "old")
+            ])),
+            "old"
+        );
+        assert_eq!(
+            default_profile_name(env(&[("AWS_DEFAULT_PROFILE", ""), ("AWS_PROFILE", "work")])),
+            "work"
+        );
         assert_eq!(default_profile_name(env(&[("AWS_PROFILE", "")])), "default");
     }
 }

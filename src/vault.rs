@@ -56,10 +56,22 @@ use crate::keychain::{self, Keychain, KeychainError, StoredKey};
 pub use command::{CommandError, KeyrackCommand};
 
 /// The keys of a static-key profile, in the order they are removed from the files.
-const KEY_SETTINGS: &[&str] = &["aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_security_token"];
+const KEY_SETTINGS: &[&str] = &[
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_security_token",
+];
 
 /// Settings that make the AWS tools take credentials from somewhere other than the profile's keys.
-const OTHER_SOURCES: &[&str] = &["role_arn", "web_identity_token_file", "sso_session", "sso_start_url", "login_session", "credential_process"];
+const OTHER_SOURCES: &[&str] = &[
+    "role_arn",
+    "web_identity_token_file",
+    "sso_session",
+    "sso_start_url",
+    "login_session",
+    "credential_process",
+];
 
 /// Where a profile's secret lives, judged from the files alone (no keychain access).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -95,7 +107,9 @@ pub fn secret_store(settings: &Settings) -> SecretStore {
         return SecretStore::File;
     }
     if let Some(command) = keyrack_command(settings) {
-        return SecretStore::Keychain { account: command.account() };
+        return SecretStore::Keychain {
+            account: command.account(),
+        };
     }
     if OTHER_SOURCES.iter().any(|k| settings.contains_key(*k)) {
         SecretStore::Elsewhere
@@ -106,13 +120,20 @@ pub fn secret_store(settings: &Settings) -> SecretStore {
 
 /// The keyrack `credential_process` of a profile, if it has one.
 pub fn keyrack_command(settings: &Settings) -> Option<KeyrackCommand> {
-    settings.get("credential_process").and_then(|s| s.value.as_text()).and_then(KeyrackCommand::parse)
+    settings
+        .get("credential_process")
+        .and_then(|s| s.value.as_text())
+        .and_then(KeyrackCommand::parse)
 }
 
 /// The id of the file set these files form ([`FilePaths::set_id`]): the scope of their keychain
 /// entries.
 pub fn file_set(files: &AwsFiles) -> String {
-    FilePaths { config: files.path(FileKind::Config).to_path_buf(), credentials: files.path(FileKind::Credentials).to_path_buf() }.set_id()
+    FilePaths {
+        config: files.path(FileKind::Config).to_path_buf(),
+        credentials: files.path(FileKind::Credentials).to_path_buf(),
+    }
+    .set_id()
 }
 
 /// The account of the entry that `profile` of these files gets when its key is moved: `SETID:PROFILE`.
@@ -148,7 +169,12 @@ fn entry_label(files: &AwsFiles, profile: &str) -> String {
 
 /// The keychain account holding a profile's key, when its secret is in the keychain.
 pub fn keychain_account(files: &AwsFiles, profile: &str) -> Option<String> {
-    match files.read(Dialect::Cli).profiles.get(profile).map(secret_store) {
+    match files
+        .read(Dialect::Cli)
+        .profiles
+        .get(profile)
+        .map(secret_store)
+    {
         Some(SecretStore::Keychain { account }) => Some(account),
         _ => None,
     }
@@ -160,7 +186,9 @@ pub fn keychain_account(files: &AwsFiles, profile: &str) -> Option<String> {
 pub enum VaultError {
     #[error("there is no profile '{0}'; nothing was changed")]
     NoProfile(String),
-    #[error("profile '{profile}' has no access key in the files to move: {reason}; nothing was changed")]
+    #[error(
+        "profile '{profile}' has no access key in the files to move: {reason}; nothing was changed"
+    )]
     NothingToMove { profile: String, reason: String },
     #[error("profile '{0}' is not in the keychain (it has no `credential_process` that runs keyrack); nothing was changed")]
     NotInKeychain(String),
@@ -176,7 +204,12 @@ pub enum VaultError {
          another access key ({held}; the files hold {wanted}); keyrack will not overwrite it. If that key is no \
          longer needed, remove the entry with `keyrack vault forget {account}` and try again; nothing was changed"
     )]
-    EntryHoldsAnotherKey { profile: String, account: String, held: String, wanted: String },
+    EntryHoldsAnotherKey {
+        profile: String,
+        account: String,
+        held: String,
+        wanted: String,
+    },
     #[error(
         "the keychain entry '{account}' belongs to another file set (its label in your keyring manager names its \
          config file); keyrack removes an entry only from its own file set: run this with that set's \
@@ -223,7 +256,12 @@ fn key_path(name: &str) -> KeyPath {
 }
 
 fn profile_settings(files: &AwsFiles, profile: &str) -> Result<Settings, VaultError> {
-    files.read(Dialect::Cli).profiles.get(profile).cloned().ok_or_else(|| VaultError::NoProfile(profile.to_string()))
+    files
+        .read(Dialect::Cli)
+        .profiles
+        .get(profile)
+        .cloned()
+        .ok_or_else(|| VaultError::NoProfile(profile.to_string()))
 }
 
 fn text<'s>(settings: &'s Settings, key: &str) -> Option<&'s str> {
@@ -235,8 +273,13 @@ fn key_in_files(settings: &Settings) -> Option<StoredKey> {
     let id = text(settings, "aws_access_key_id")?;
     let secret = text(settings, "aws_secret_access_key")?;
     // botocore reads aws_session_token first, then the older aws_security_token.
-    let token = text(settings, "aws_session_token").or_else(|| text(settings, "aws_security_token"));
-    Some(StoredKey::new(Credentials::new(id, secret, token.map(Secret::new))))
+    let token =
+        text(settings, "aws_session_token").or_else(|| text(settings, "aws_security_token"));
+    Some(StoredKey::new(Credentials::new(
+        id,
+        secret,
+        token.map(Secret::new),
+    )))
 }
 
 /// The profile (other than `except`) whose `credential_process` serves `account`, if any.
@@ -245,13 +288,19 @@ fn user_of_account(files: &AwsFiles, account: &str, except: &str) -> Option<Stri
         .read(Dialect::Cli)
         .profiles
         .iter()
-        .find(|(name, s)| name.as_str() != except && keyrack_command(s).is_some_and(|c| c.account() == account))
+        .find(|(name, s)| {
+            name.as_str() != except && keyrack_command(s).is_some_and(|c| c.account() == account)
+        })
         .map(|(name, _)| name.clone())
 }
 
 /// Save `draft`'s files one at a time in `order`, so that the state between the two saves is a
 /// working one. After an error `files` holds what is on disk.
-fn save_in_order(files: &mut AwsFiles, draft: &AwsFiles, order: [FileKind; 2]) -> Result<Vec<FileKind>, (Vec<FileKind>, FilesError)> {
+fn save_in_order(
+    files: &mut AwsFiles,
+    draft: &AwsFiles,
+    order: [FileKind; 2],
+) -> Result<Vec<FileKind>, (Vec<FileKind>, FilesError)> {
     let mut saved = Vec::new();
     for kind in order {
         let before = std::mem::replace(&mut files.file_mut(kind).doc, draft.file(kind).doc.clone());
@@ -273,19 +322,39 @@ fn save_in_order(files: &mut AwsFiles, draft: &AwsFiles, order: [FileKind; 2]) -
 /// overwritten.
 ///
 /// Running it again after a failed save finishes the move.
-pub fn move_to_keychain(files: &mut AwsFiles, keychain: &Keychain, profile: &str, program: &Path) -> Result<VaultOutcome, VaultError> {
+pub fn move_to_keychain(
+    files: &mut AwsFiles,
+    keychain: &Keychain,
+    profile: &str,
+    program: &Path,
+) -> Result<VaultOutcome, VaultError> {
     let settings = profile_settings(files, profile)?;
-    let nothing = |reason: &str| VaultError::NothingToMove { profile: profile.to_string(), reason: reason.to_string() };
+    let nothing = |reason: &str| VaultError::NothingToMove {
+        profile: profile.to_string(),
+        reason: reason.to_string(),
+    };
     match secret_store(&settings) {
         SecretStore::File => {}
         SecretStore::Keychain { .. } => return Err(nothing("it is already in the keychain")),
-        SecretStore::Elsewhere => return Err(nothing("its credentials come from a role, SSO or a credential_process")),
+        SecretStore::Elsewhere => {
+            return Err(nothing(
+                "its credentials come from a role, SSO or a credential_process",
+            ))
+        }
         SecretStore::None => return Err(nothing("it has no aws_secret_access_key")),
     }
     match profile_kind(&settings) {
         ProfileKind::StaticKeys | ProfileKind::Session => {}
-        ProfileKind::Role | ProfileKind::Sso => return Err(nothing("it assumes a role or uses SSO, so the AWS tools do not sign with its own key")),
-        _ => return Err(nothing("it has aws_secret_access_key but no aws_access_key_id")),
+        ProfileKind::Role | ProfileKind::Sso => {
+            return Err(nothing(
+                "it assumes a role or uses SSO, so the AWS tools do not sign with its own key",
+            ))
+        }
+        _ => {
+            return Err(nothing(
+                "it has aws_secret_access_key but no aws_access_key_id",
+            ))
+        }
     }
     let key = key_in_files(&settings).ok_or_else(|| nothing("its access key is not plain text"))?;
     let set = file_set(files);
@@ -294,8 +363,14 @@ pub fn move_to_keychain(files: &mut AwsFiles, keychain: &Keychain, profile: &str
     // one, if an older keyrack wrote it).
     let resuming = match keyrack_command(&settings) {
         Some(c) if c.profile == profile && c.file_set.as_deref().is_none_or(|s| s == set) => true,
-        Some(_) => return Err(nothing("it already runs keyrack for another profile's keychain entry")),
-        None if settings.contains_key("credential_process") => return Err(nothing("it already has a credential_process")),
+        Some(_) => {
+            return Err(nothing(
+                "it already runs keyrack for another profile's keychain entry",
+            ))
+        }
+        None if settings.contains_key("credential_process") => {
+            return Err(nothing("it already has a credential_process"))
+        }
         None => false,
     };
     if let Some(other) = user_of_account(files, &account, profile) {
@@ -303,7 +378,9 @@ pub fn move_to_keychain(files: &mut AwsFiles, keychain: &Keychain, profile: &str
     }
     if let Some(held) = keychain.find(&account)?.filter(|held| *held != key) {
         if resuming {
-            return Err(VaultError::TwoKeys { profile: profile.to_string() });
+            return Err(VaultError::TwoKeys {
+                profile: profile.to_string(),
+            });
         }
         return Err(VaultError::EntryHoldsAnotherKey {
             profile: profile.to_string(),
@@ -327,7 +404,10 @@ pub fn move_to_keychain(files: &mut AwsFiles, keychain: &Keychain, profile: &str
 
     match save_in_order(files, &draft, [FileKind::Config, FileKind::Credentials]) {
         Ok(saved) => {
-            let mut outcome = VaultOutcome { saved, ..Default::default() };
+            let mut outcome = VaultOutcome {
+                saved,
+                ..Default::default()
+            };
             then_migrate(files, keychain, &mut outcome);
             remove_leftovers(files, &key.credentials, &mut outcome);
             Ok(outcome)
@@ -351,9 +431,14 @@ fn remove_leftovers(files: &AwsFiles, moved: &Credentials, outcome: &mut VaultOu
     gone.extend(moved.session_token.as_ref());
     match leftovers::remove_copies_of(&files.paths(), &gone) {
         Ok(removed) => outcome.warnings.extend(removed.iter().map(|path| {
-            format!("removed {}, keyrack's backup, which still held the key now in the keychain", path.display())
+            format!(
+                "removed {}, keyrack's backup, which still held the key now in the keychain",
+                path.display()
+            )
         })),
-        Err(error) => outcome.warnings.push(format!("the key is in the keychain, but {error}")),
+        Err(error) => outcome
+            .warnings
+            .push(format!("the key is in the keychain, but {error}")),
     }
 }
 
@@ -362,21 +447,34 @@ fn remove_leftovers(files: &AwsFiles, moved: &Credentials, outcome: &mut VaultOu
 /// other profile uses (a legacy entry or another file set's is kept).
 ///
 /// Running it again after a failed save finishes the restore.
-pub fn restore_from_keychain(files: &mut AwsFiles, keychain: &Keychain, profile: &str) -> Result<VaultOutcome, VaultError> {
+pub fn restore_from_keychain(
+    files: &mut AwsFiles,
+    keychain: &Keychain,
+    profile: &str,
+) -> Result<VaultOutcome, VaultError> {
     let settings = profile_settings(files, profile)?;
-    let command = keyrack_command(&settings).ok_or_else(|| VaultError::NotInKeychain(profile.to_string()))?;
+    let command =
+        keyrack_command(&settings).ok_or_else(|| VaultError::NotInKeychain(profile.to_string()))?;
     let account = command.account();
     let key = keychain.get(&account)?;
     // After an interrupted restore the files already hold the key: it must be this very key.
-    if settings.contains_key("aws_secret_access_key") && key_in_files(&settings).as_ref() != Some(&key) {
-        return Err(VaultError::TwoKeys { profile: profile.to_string() });
+    if settings.contains_key("aws_secret_access_key")
+        && key_in_files(&settings).as_ref() != Some(&key)
+    {
+        return Err(VaultError::TwoKeys {
+            profile: profile.to_string(),
+        });
     }
 
     let section = Section::Profile(profile.to_string());
     let c = &key.credentials;
     let mut draft = files.clone();
     draft.set(&section, &key_path("aws_access_key_id"), &c.access_key_id)?;
-    draft.set(&section, &key_path("aws_secret_access_key"), c.secret_access_key.expose())?;
+    draft.set(
+        &section,
+        &key_path("aws_secret_access_key"),
+        c.secret_access_key.expose(),
+    )?;
     if let Some(token) = &c.session_token {
         draft.set(&section, &key_path("aws_session_token"), token.expose())?;
     }
@@ -390,7 +488,10 @@ pub fn restore_from_keychain(files: &mut AwsFiles, keychain: &Keychain, profile:
         };
         VaultError::Save { error, state }
     })?;
-    let mut outcome = VaultOutcome { saved, ..Default::default() };
+    let mut outcome = VaultOutcome {
+        saved,
+        ..Default::default()
+    };
     remove_unused_entry(files, keychain, &account, &mut outcome);
     then_migrate(files, keychain, &mut outcome);
     Ok(outcome)
@@ -399,7 +500,12 @@ pub fn restore_from_keychain(files: &mut AwsFiles, keychain: &Keychain, profile:
 /// Delete `account`'s entry when it is one of this file set's and no profile uses it any more;
 /// a failure is only a warning (the key is safe elsewhere). A legacy entry or another file set's
 /// is never deleted: another file set may use it.
-fn remove_unused_entry(files: &AwsFiles, keychain: &Keychain, account: &str, outcome: &mut VaultOutcome) {
+fn remove_unused_entry(
+    files: &AwsFiles,
+    keychain: &Keychain,
+    account: &str,
+    outcome: &mut VaultOutcome,
+) {
     if user_of_account(files, account, "").is_some() {
         return;
     }
@@ -413,35 +519,59 @@ fn remove_unused_entry(files: &AwsFiles, keychain: &Keychain, account: &str, out
             return;
         }
         EntryOwner::OtherFileSet => {
-            outcome.warnings.push(format!("the keychain entry '{account}' was kept: it belongs to another file set"));
+            outcome.warnings.push(format!(
+                "the keychain entry '{account}' was kept: it belongs to another file set"
+            ));
             return;
         }
     }
     match keychain.delete(account) {
         Ok(_) => outcome.removed_entry = Some(account.to_string()),
-        Err(error) => outcome.warnings.push(format!("the keychain entry '{account}' is no longer used but could not be removed: {error}")),
+        Err(error) => outcome.warnings.push(format!(
+            "the keychain entry '{account}' is no longer used but could not be removed: {error}"
+        )),
     }
 }
 
 /// Rename a keychain profile: the entry is copied to the new name (and read back), the files
 /// are renamed with `credential_process` naming the new entry, then the old entry is removed
 /// (when it is this file set's).
-pub fn rename(files: &mut AwsFiles, keychain: &Keychain, old: &str, new: &str) -> Result<VaultOutcome, VaultError> {
+pub fn rename(
+    files: &mut AwsFiles,
+    keychain: &Keychain,
+    old: &str,
+    new: &str,
+) -> Result<VaultOutcome, VaultError> {
     follow(files, keychain, old, new, true)
 }
 
 /// Copy a keychain profile: the copy gets its own entry, a copy of the key.
-pub fn copy(files: &mut AwsFiles, keychain: &Keychain, source: &str, destination: &str) -> Result<VaultOutcome, VaultError> {
+pub fn copy(
+    files: &mut AwsFiles,
+    keychain: &Keychain,
+    source: &str,
+    destination: &str,
+) -> Result<VaultOutcome, VaultError> {
     follow(files, keychain, source, destination, false)
 }
 
-fn follow(files: &mut AwsFiles, keychain: &Keychain, source: &str, destination: &str, rename: bool) -> Result<VaultOutcome, VaultError> {
+fn follow(
+    files: &mut AwsFiles,
+    keychain: &Keychain,
+    source: &str,
+    destination: &str,
+    rename: bool,
+) -> Result<VaultOutcome, VaultError> {
     let settings = profile_settings(files, source)?;
-    let command = keyrack_command(&settings).ok_or_else(|| VaultError::NotInKeychain(source.to_string()))?;
+    let command =
+        keyrack_command(&settings).ok_or_else(|| VaultError::NotInKeychain(source.to_string()))?;
     let set = file_set(files);
     let target = keychain::account(&set, destination);
     if let Some(other) = user_of_account(files, &target, if rename { source } else { "" }) {
-        return Err(VaultError::EntryInUse { account: target, other });
+        return Err(VaultError::EntryInUse {
+            account: target,
+            other,
+        });
     }
     let key = keychain.get(&command.account())?;
     if let Some(held) = keychain.find(&target)?.filter(|held| *held != key) {
@@ -455,9 +585,17 @@ fn follow(files: &mut AwsFiles, keychain: &Keychain, source: &str, destination: 
 
     let section = Section::Profile(source.to_string());
     let mut draft = files.clone();
-    let EditOutcome { warnings } = if rename { draft.rename(&section, destination)? } else { draft.copy(&section, destination)? };
+    let EditOutcome { warnings } = if rename {
+        draft.rename(&section, destination)?
+    } else {
+        draft.copy(&section, destination)?
+    };
     let line = command.for_profile(destination, &set).to_line()?;
-    draft.set(&Section::Profile(destination.to_string()), &key_path("credential_process"), &line)?;
+    draft.set(
+        &Section::Profile(destination.to_string()),
+        &key_path("credential_process"),
+        &line,
+    )?;
 
     keychain.store_labelled(&target, Some(&entry_label(files, destination)), &key)?;
 
@@ -469,7 +607,11 @@ fn follow(files: &mut AwsFiles, keychain: &Keychain, source: &str, destination: 
         };
         VaultError::Save { error, state }
     })?;
-    let mut outcome = VaultOutcome { saved, warnings, ..Default::default() };
+    let mut outcome = VaultOutcome {
+        saved,
+        warnings,
+        ..Default::default()
+    };
     if rename {
         remove_unused_entry(files, keychain, &command.account(), &mut outcome);
     }
@@ -479,9 +621,14 @@ fn follow(files: &mut AwsFiles, keychain: &Keychain, source: &str, destination: 
 
 /// Delete a keychain profile from the files, then its entry (when it is this file set's and no
 /// other profile uses it).
-pub fn delete(files: &mut AwsFiles, keychain: &Keychain, profile: &str) -> Result<VaultOutcome, VaultError> {
+pub fn delete(
+    files: &mut AwsFiles,
+    keychain: &Keychain,
+    profile: &str,
+) -> Result<VaultOutcome, VaultError> {
     let settings = profile_settings(files, profile)?;
-    let command = keyrack_command(&settings).ok_or_else(|| VaultError::NotInKeychain(profile.to_string()))?;
+    let command =
+        keyrack_command(&settings).ok_or_else(|| VaultError::NotInKeychain(profile.to_string()))?;
     let mut draft = files.clone();
     let EditOutcome { warnings } = draft.delete(&Section::Profile(profile.to_string()))?;
     let saved = save_in_order(files, &draft, [FileKind::Config, FileKind::Credentials]).map_err(|(saved, error)| {
@@ -492,7 +639,11 @@ pub fn delete(files: &mut AwsFiles, keychain: &Keychain, profile: &str) -> Resul
         };
         VaultError::Save { error, state }
     })?;
-    let mut outcome = VaultOutcome { saved, warnings, ..Default::default() };
+    let mut outcome = VaultOutcome {
+        saved,
+        warnings,
+        ..Default::default()
+    };
     remove_unused_entry(files, keychain, &command.account(), &mut outcome);
     then_migrate(files, keychain, &mut outcome);
     Ok(outcome)
@@ -501,12 +652,21 @@ pub fn delete(files: &mut AwsFiles, keychain: &Keychain, profile: &str) -> Resul
 /// Remove a keychain entry that no profile of these files uses (one left behind, or a legacy
 /// entry no file set needs any more). `Ok(false)`: there was none. An entry that a profile of
 /// these files uses, or that belongs to another file set, is refused.
-pub fn forget_entry(files: &AwsFiles, keychain: &Keychain, account: &str) -> Result<bool, VaultError> {
+pub fn forget_entry(
+    files: &AwsFiles,
+    keychain: &Keychain,
+    account: &str,
+) -> Result<bool, VaultError> {
     if let Some(other) = user_of_account(files, account, "") {
-        return Err(VaultError::EntryInUse { account: account.to_string(), other });
+        return Err(VaultError::EntryInUse {
+            account: account.to_string(),
+            other,
+        });
     }
     if entry_owner(account, &file_set(files)) == EntryOwner::OtherFileSet {
-        return Err(VaultError::EntryOfAnotherFileSet { account: account.to_string() });
+        return Err(VaultError::EntryOfAnotherFileSet {
+            account: account.to_string(),
+        });
     }
     Ok(keychain.delete(account)?)
 }
@@ -543,7 +703,10 @@ impl Migration {
 /// deleted (another file set may use it); a missing one is left alone (the profile fails as
 /// before, and `vault list` says so), and so is a scoped entry that already holds another key
 /// (a warning says so). A save that fails leaves every profile on its legacy line, working.
-pub fn migrate_legacy_entries(files: &mut AwsFiles, keychain: &Keychain) -> Result<Migration, VaultError> {
+pub fn migrate_legacy_entries(
+    files: &mut AwsFiles,
+    keychain: &Keychain,
+) -> Result<Migration, VaultError> {
     let set = file_set(files);
     let mut migration = Migration::default();
     let mut draft = files.clone();
@@ -572,7 +735,11 @@ pub fn migrate_legacy_entries(files: &mut AwsFiles, keychain: &Keychain) -> Resu
         }
         let line = command.for_profile(profile, &set).to_line()?;
         // A line keyrack cannot rewrite (one inherited from [DEFAULT], say) stays as it is: it works.
-        if let Err(error) = draft.set(&Section::Profile(profile.clone()), &key_path("credential_process"), &line) {
+        if let Err(error) = draft.set(
+            &Section::Profile(profile.clone()),
+            &key_path("credential_process"),
+            &line,
+        ) {
             migration.warnings.push(format!("profile '{profile}' still uses the keychain entry '{legacy}' from before entries were per file set: its line could not be rewritten ({error})"));
             continue;
         }
@@ -615,8 +782,14 @@ pub fn keychain_profiles(files: &AwsFiles) -> Vec<KeychainHolder> {
     let reading = files.read(Dialect::Cli);
     let mut holders = Vec::new();
     for (profile, settings) in &reading.profiles {
-        if let (SecretStore::Keychain { account }, Some(setting)) = (secret_store(settings), settings.get("credential_process")) {
-            holders.push(KeychainHolder { profile: profile.clone(), account, origin: setting.origin });
+        if let (SecretStore::Keychain { account }, Some(setting)) =
+            (secret_store(settings), settings.get("credential_process"))
+        {
+            holders.push(KeychainHolder {
+                profile: profile.clone(),
+                account,
+                origin: setting.origin,
+            });
         }
     }
     holders
@@ -625,14 +798,20 @@ pub fn keychain_profiles(files: &AwsFiles) -> Vec<KeychainHolder> {
 /// Every keychain profile whose entry holds the access key `access_key_id`, in file order: what
 /// a rotation must update besides the profiles holding the key in the files. An entry that
 /// several profiles use is read once.
-pub fn keychain_holders(files: &AwsFiles, keychain: &Keychain, access_key_id: &str) -> Result<Vec<KeychainHolder>, KeychainError> {
+pub fn keychain_holders(
+    files: &AwsFiles,
+    keychain: &Keychain,
+    access_key_id: &str,
+) -> Result<Vec<KeychainHolder>, KeychainError> {
     let mut holders = Vec::new();
     let mut read: Vec<(String, bool)> = Vec::new();
     for holder in keychain_profiles(files) {
         let holds = match read.iter().find(|(account, _)| *account == holder.account) {
             Some((_, holds)) => *holds,
             None => {
-                let holds = keychain.find(&holder.account)?.is_some_and(|key| key.credentials.access_key_id == access_key_id);
+                let holds = keychain
+                    .find(&holder.account)?
+                    .is_some_and(|key| key.credentials.access_key_id == access_key_id);
                 read.push((holder.account.clone(), holds));
                 holds
             }
@@ -653,7 +832,9 @@ pub fn keychain_holders_or_all(files: &AwsFiles, access_key_id: &str) -> Vec<Key
     if all.is_empty() {
         return all;
     }
-    Keychain::open().and_then(|keychain| keychain_holders(files, &keychain, access_key_id)).unwrap_or(all)
+    Keychain::open()
+        .and_then(|keychain| keychain_holders(files, &keychain, access_key_id))
+        .unwrap_or(all)
 }
 
 /// Reads the entry of every keychain profile of the files: `Ok` when each is readable or absent
@@ -666,7 +847,9 @@ pub fn read_keychain_profiles(files: &AwsFiles) -> Result<(), (String, KeychainE
     };
     let keychain = Keychain::open().map_err(|e| (first.profile.clone(), e))?;
     for holder in &all {
-        keychain.find(&holder.account).map_err(|e| (holder.profile.clone(), e))?;
+        keychain
+            .find(&holder.account)
+            .map_err(|e| (holder.profile.clone(), e))?;
     }
     Ok(())
 }
@@ -693,7 +876,11 @@ pub fn keychain_credentials(files: &AwsFiles, access_key_id: &str) -> Option<Cre
 /// Legacy entries (from before entries were per file set) that hold `from` get `to` as well,
 /// though no profile of these files names them: another file set may still read one, and would
 /// be left with a deleted key.
-pub fn replace_key_in_keychain(files: &AwsFiles, from: &str, to: &Credentials) -> Result<Vec<KeychainHolder>, (Vec<KeychainHolder>, KeychainError)> {
+pub fn replace_key_in_keychain(
+    files: &AwsFiles,
+    from: &str,
+    to: &Credentials,
+) -> Result<Vec<KeychainHolder>, (Vec<KeychainHolder>, KeychainError)> {
     let keychain = match Keychain::open() {
         Ok(keychain) => keychain,
         // No keychain, and no profile here in it: nothing to write (no legacy entry either).
@@ -701,7 +888,10 @@ pub fn replace_key_in_keychain(files: &AwsFiles, from: &str, to: &Credentials) -
         Err(e) => return Err((Vec::new(), e)),
     };
     let holders = keychain_holders(files, &keychain, from).map_err(|e| (Vec::new(), e))?;
-    let key = StoredKey::new(Credentials { session_token: None, ..to.clone() });
+    let key = StoredKey::new(Credentials {
+        session_token: None,
+        ..to.clone()
+    });
     let mut written: Vec<KeychainHolder> = Vec::new();
     for holder in holders {
         if !written.iter().any(|w| w.account == holder.account) {
@@ -712,7 +902,10 @@ pub fn replace_key_in_keychain(files: &AwsFiles, from: &str, to: &Credentials) -
         written.push(holder);
     }
     let legacy = match keychain.accounts() {
-        Ok(Some(accounts)) => accounts.into_iter().filter(|a| keychain::split_account(a).is_none()).collect(),
+        Ok(Some(accounts)) => accounts
+            .into_iter()
+            .filter(|a| keychain::split_account(a).is_none())
+            .collect(),
         Ok(None) | Err(_) => Vec::new(),
     };
     for account in legacy {
@@ -721,7 +914,9 @@ pub fn replace_key_in_keychain(files: &AwsFiles, from: &str, to: &Credentials) -
         }
         let holds = matches!(keychain.find(&account), Ok(Some(held)) if held.credentials.access_key_id == from);
         if holds {
-            keychain.store(&account, &key).map_err(|error| (written.clone(), error))?;
+            keychain
+                .store(&account, &key)
+                .map_err(|error| (written.clone(), error))?;
         }
     }
     Ok(written)
@@ -764,15 +959,24 @@ pub fn list(files: &AwsFiles, keychain: Option<&Keychain>) -> Result<VaultListin
     for (name, settings) in &reading.profiles {
         let store = secret_store(settings);
         let entry_found = match (&store, keychain, &accounts) {
-            (SecretStore::Keychain { account }, _, Some(accounts)) => Some(accounts.contains(account)),
+            (SecretStore::Keychain { account }, _, Some(accounts)) => {
+                Some(accounts.contains(account))
+            }
             (SecretStore::Keychain { account }, Some(k), None) => Some(k.find(account)?.is_some()),
             _ => None,
         };
-        listing.profiles.push(SecretPlace { profile: name.clone(), store, entry_found });
+        listing.profiles.push(SecretPlace {
+            profile: name.clone(),
+            store,
+            entry_found,
+        });
     }
     if let Some(accounts) = accounts {
         let set = file_set(files);
-        for account in accounts.into_iter().filter(|a| user_of_account(files, a, "").is_none()) {
+        for account in accounts
+            .into_iter()
+            .filter(|a| user_of_account(files, a, "").is_none())
+        {
             match entry_owner(&account, &set) {
                 EntryOwner::ThisFileSet => listing.unused_entries.push(account),
                 EntryOwner::OtherFileSet => listing.other_file_set_entries.push(account),
@@ -795,26 +999,71 @@ mod tests {
 
     #[test]
     fn a_secret_in_either_file_lives_in_the_file() {
-        assert_eq!(store_of("", "[a]\naws_access_key_id = AKIA1\naws_secret_access_key = s\n", "a"), SecretStore::File);
-        assert_eq!(store_of("[profile a]\naws_access_key_id = AKIA1\naws_secret_access_key = s\n", "", "a"), SecretStore::File);
+        assert_eq!(
+            store_of(
+                "",
+                "[a]\naws_access_key_id = AKIA1\naws_secret_access_key = s\n",
+                "a"
+            ),
+            SecretStore::File
+        );
+        assert_eq!(
+            store_of(
+                "[profile a]\naws_access_key_id = AKIA1\naws_secret_access_key = s\n",
+                "",
+                "a"
+            ),
+            SecretStore::File
+        );
     }
 
     #[test]
     fn a_keyrack_credential_process_means_the_keychain_entry_it_names() {
         let config = "[profile a]\ncredential_process = \"/opt/My Tools/keyrack\" credential-process --profile b\n";
-        assert_eq!(store_of(config, "", "a"), SecretStore::Keychain { account: "b".into() });
+        assert_eq!(
+            store_of(config, "", "a"),
+            SecretStore::Keychain {
+                account: "b".into()
+            }
+        );
     }
 
     #[test]
     fn roles_sso_and_other_processes_are_elsewhere_and_settings_only_is_none() {
-        assert_eq!(store_of("[profile a]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = b\n", "", "a"), SecretStore::Elsewhere);
-        assert_eq!(store_of("[profile a]\ncredential_process = aws-vault exec a --json\n", "", "a"), SecretStore::Elsewhere);
-        assert_eq!(store_of("[profile a]\nregion = eu-west-1\n", "", "a"), SecretStore::None);
+        assert_eq!(
+            store_of(
+                "[profile a]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = b\n",
+                "",
+                "a"
+            ),
+            SecretStore::Elsewhere
+        );
+        assert_eq!(
+            store_of(
+                "[profile a]\ncredential_process = aws-vault exec a --json\n",
+                "",
+                "a"
+            ),
+            SecretStore::Elsewhere
+        );
+        assert_eq!(
+            store_of("[profile a]\nregion = eu-west-1\n", "", "a"),
+            SecretStore::None
+        );
     }
 
     #[test]
     fn secret_store_serialises_as_a_tagged_object() {
-        let place = SecretPlace { profile: "a".into(), store: SecretStore::Keychain { account: "a".into() }, entry_found: Some(true) };
-        assert_eq!(serde_json::to_value(&place).unwrap(), serde_json::json!({"profile": "a", "store": "keychain", "account": "a", "entry_found": true}));
+        let place = SecretPlace {
+            profile: "a".into(),
+            store: SecretStore::Keychain {
+                account: "a".into(),
+            },
+            entry_found: Some(true),
+        };
+        assert_eq!(
+            serde_json::to_value(&place).unwrap(),
+            serde_json::json!({"profile": "a", "store": "keychain", "account": "a", "entry_found": true})
+        );
     }
 }

@@ -26,7 +26,6 @@ mod support;
 
 use serde_json::Value;
 use std::collections::BTreeSet;
-use support::random_files::{random_file, Rng};
 use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::fs::{self, File};
@@ -36,6 +35,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
+use support::random_files::{random_file, Rng};
 
 /// The corpus must hold at least this many cases, so the test cannot pass vacuously.
 const MIN_CASES: usize = 60;
@@ -449,13 +449,24 @@ fn keyrack_reads_random_file_pairs_like_botocore() {
                 fs::write(dir.join(name), bytes).expect("write case file");
             }
         }
-        cases.push(RandomCase { config, credentials, dir });
+        cases.push(RandomCase {
+            config,
+            credentials,
+            dir,
+        });
     }
 
     // botocore reads every pair in one process.
-    let pairs: Vec<_> = cases.iter().map(|c| (c.dir.join("config"), c.dir.join("credentials"))).collect();
+    let pairs: Vec<_> = cases
+        .iter()
+        .map(|c| (c.dir.join("config"), c.dir.join("credentials")))
+        .collect();
     let botocore = support::botocore_read_all(&pairs, &home);
-    assert_eq!(botocore.len(), cases.len(), "the oracle answered every case");
+    assert_eq!(
+        botocore.len(),
+        cases.len(),
+        "the oracle answered every case"
+    );
 
     let next = AtomicUsize::new(0);
     let reports: Mutex<Vec<(usize, String)>> = Mutex::new(Vec::new());
@@ -463,7 +474,14 @@ fn keyrack_reads_random_file_pairs_like_botocore() {
         for _ in 0..thread::available_parallelism().map_or(2, |n| n.get()) {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(RandomCase { config, credentials, dir }) = cases.get(i) else { break };
+                let Some(RandomCase {
+                    config,
+                    credentials,
+                    dir,
+                }) = cases.get(i)
+                else {
+                    break;
+                };
                 let mut keyrack = Command::new(env!("CARGO_BIN_EXE_keyrack"));
                 keyrack
                     .args(["profiles", "--json", "--config"])
@@ -473,13 +491,25 @@ fn keyrack_reads_random_file_pairs_like_botocore() {
                     .env("HOME", &home);
                 let mut lines = Vec::new();
                 match run(keyrack, dir, "keyrack") {
-                    Ok(Run { json: Some(k), .. }) if k.is_object() => compare(&k, &botocore[i], &mut lines),
-                    Ok(r) => lines.push(format!("keyrack did not print one JSON object: {}", r.stderr.trim_end())),
+                    Ok(Run { json: Some(k), .. }) if k.is_object() => {
+                        compare(&k, &botocore[i], &mut lines)
+                    }
+                    Ok(r) => lines.push(format!(
+                        "keyrack did not print one JSON object: {}",
+                        r.stderr.trim_end()
+                    )),
                     Err(e) => lines.push(format!("keyrack failed: {e}")),
                 }
                 if !lines.is_empty() {
-                    let show_file = |f: &Option<Vec<u8>>| f.as_deref().map_or("(no file)".to_string(), |b| format!("b\"{}\"", escaped(b)));
-                    let mut report = format!("random case {i}\n    config:      {}\n    credentials: {}\n", show_file(config), show_file(credentials));
+                    let show_file = |f: &Option<Vec<u8>>| {
+                        f.as_deref()
+                            .map_or("(no file)".to_string(), |b| format!("b\"{}\"", escaped(b)))
+                    };
+                    let mut report = format!(
+                        "random case {i}\n    config:      {}\n    credentials: {}\n",
+                        show_file(config),
+                        show_file(credentials)
+                    );
                     for line in lines {
                         let _ = writeln!(report, "    {line}");
                     }
@@ -495,9 +525,16 @@ fn keyrack_reads_random_file_pairs_like_botocore() {
         reports.is_empty(),
         "keyrack disagrees with botocore on {} of {RANDOM_CASES} random file pairs:\n\n{}",
         reports.len(),
-        reports.iter().map(|(_, r)| r.as_str()).collect::<Vec<_>>().join("\n")
+        reports
+            .iter()
+            .map(|(_, r)| r.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
     );
-    let accepted = botocore.iter().filter(|b| matches!(error_of(b), Ok(None))).count();
+    let accepted = botocore
+        .iter()
+        .filter(|b| matches!(error_of(b), Ok(None)))
+        .count();
     eprintln!("keyrack agrees with botocore on all {RANDOM_CASES} random file pairs ({accepted} accepted by botocore)");
     assert!(
         accepted * 100 >= RANDOM_CASES * MIN_ACCEPTED_PERCENT,

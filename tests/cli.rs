@@ -5,8 +5,8 @@ mod support;
 
 use serde_json::Value;
 use std::fs;
-use std::path::Path;
 use std::io::{Read as _, Write as _};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use support::home::Home;
 
@@ -18,7 +18,10 @@ impl Home {
     /// Run keyrack with HOME pointing here and no AWS variables from the outside; no secret
     /// may appear in what it prints.
     fn keyrack(&self, args: &[&str]) -> Output {
-        let out = self.command(Path::new(env!("CARGO_BIN_EXE_keyrack")), args).output().unwrap();
+        let out = self
+            .command(Path::new(env!("CARGO_BIN_EXE_keyrack")), args)
+            .output()
+            .unwrap();
         assert_no_secret(&out);
         out
     }
@@ -37,7 +40,12 @@ impl Home {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
         let out = child.wait_with_output().unwrap();
         assert_no_secret(&out);
         out
@@ -53,12 +61,21 @@ fn assert_no_secret(out: &Output) {
     for stream in [&out.stdout, &out.stderr] {
         let text = String::from_utf8_lossy(stream);
         let secrets = [SECRET, TOKEN, NEW_SECRET];
-        assert!(secrets.iter().all(|s| !text.contains(s) && !text.contains(&s[..12])), "a secret was printed:\n{text}");
+        assert!(
+            secrets
+                .iter()
+                .all(|s| !text.contains(s) && !text.contains(&s[..12])),
+            "a secret was printed:\n{text}"
+        );
     }
 }
 
 fn json(out: &Output) -> Value {
-    assert!(out.status.success(), "keyrack failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "keyrack failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -75,12 +92,24 @@ fn profiles_json_has_the_documented_members_and_masks_secrets() {
     let home = Home::new("[default]\nregion = us-east-1\ns3 =\n  max_concurrent_requests = 20\n[sso-session corp]\nsso_region = eu-west-1\n[services local]\nsts =\n  endpoint_url = http://127.0.0.1:5000\n", &creds());
     let v = json(&home.keyrack(&["profiles", "--json"]));
     assert_eq!(v["profiles"]["default"]["region"], "us-east-1");
-    assert_eq!(v["profiles"]["default"]["s3"]["max_concurrent_requests"], "20");
-    assert_eq!(v["profiles"]["default"]["aws_access_key_id"], "AKIAIOSFODNN7EXAMPLE");
-    assert_eq!(v["profiles"]["default"]["aws_secret_access_key"], "********");
+    assert_eq!(
+        v["profiles"]["default"]["s3"]["max_concurrent_requests"],
+        "20"
+    );
+    assert_eq!(
+        v["profiles"]["default"]["aws_access_key_id"],
+        "AKIAIOSFODNN7EXAMPLE"
+    );
+    assert_eq!(
+        v["profiles"]["default"]["aws_secret_access_key"],
+        "********"
+    );
     assert_eq!(v["profiles"]["default"]["aws_session_token"], "********");
     assert_eq!(v["sso_sessions"]["corp"]["sso_region"], "eu-west-1");
-    assert_eq!(v["services"]["local"]["sts"]["endpoint_url"], "http://127.0.0.1:5000");
+    assert_eq!(
+        v["services"]["local"]["sts"]["endpoint_url"],
+        "http://127.0.0.1:5000"
+    );
     assert!(v["problems"].as_array().unwrap().is_empty());
     assert!(v["disagreements"].as_array().unwrap().is_empty());
     assert!(v.get("error").is_none(), "{v}");
@@ -91,10 +120,16 @@ fn profiles_json_reports_a_rejected_file_with_its_line_but_still_shows_the_rest(
     let home = Home::new("[profile a]\nregion = us-east-1\n[profile a]\noutput = json\n[profile b]\nregion = eu-west-1\n", "");
     let v = json(&home.keyrack(&["profiles", "--json"]));
     let error = v["error"].as_str().unwrap();
-    assert!(error.contains(":3:") && error.contains("more than once"), "{error}");
+    assert!(
+        error.contains(":3:") && error.contains("more than once"),
+        "{error}"
+    );
     assert_eq!(v["profiles"]["b"]["region"], "eu-west-1");
     assert_eq!(v["problems"][0]["line"], 3);
-    assert!(v["problems"][0]["file"].as_str().unwrap().ends_with("/.aws/config"));
+    assert!(v["problems"][0]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("/.aws/config"));
 }
 
 #[test]
@@ -105,7 +140,10 @@ fn profiles_as_sdk_reads_the_sdk_way_and_disagreements_carry_lines() {
     assert_eq!(cli["profiles"]["default"]["region"], "us-east-1 # prod");
     assert_eq!(sdk["profiles"]["default"]["region"], "us-east-1");
     assert_eq!(cli["disagreements"][0]["line"], 2);
-    assert!(cli["disagreements"][0]["message"].as_str().unwrap().contains("inline comment"));
+    assert!(cli["disagreements"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("inline comment"));
 }
 
 #[test]
@@ -121,7 +159,10 @@ fn the_aws_file_variables_are_honoured_and_flags_win_over_them() {
         .output()
         .unwrap();
     let v = json(&out);
-    assert!(v["profiles"].get("from-env").is_some() && v["profiles"].get("from-home").is_none(), "{v}");
+    assert!(
+        v["profiles"].get("from-env").is_some() && v["profiles"].get("from-home").is_none(),
+        "{v}"
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_keyrack"))
         .args(["set", "from-env", "output", "json"])
         .env("HOME", home.dir.path())
@@ -129,21 +170,37 @@ fn the_aws_file_variables_are_honoured_and_flags_win_over_them() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(fs::read_to_string(&elsewhere).unwrap(), "[profile from-env]\nregion = eu-west-1\noutput = json\n");
-    let flagged = home.keyrack(&["--config", elsewhere.to_str().unwrap(), "profiles", "--json"]);
+    assert_eq!(
+        fs::read_to_string(&elsewhere).unwrap(),
+        "[profile from-env]\nregion = eu-west-1\noutput = json\n"
+    );
+    let flagged = home.keyrack(&[
+        "--config",
+        elsewhere.to_str().unwrap(),
+        "profiles",
+        "--json",
+    ]);
     assert!(json(&flagged)["profiles"].get("from-env").is_some());
 }
 
 #[test]
 fn edits_through_the_cli_change_exactly_the_asked_lines() {
-    let home = Home::new("# mine\n[default]\nregion = us-east-1\n\n[profile dev]\noutput = json\n", &creds());
+    let home = Home::new(
+        "# mine\n[default]\nregion = us-east-1\n\n[profile dev]\noutput = json\n",
+        &creds(),
+    );
     let run = |args: &[&str]| {
         let out = home.keyrack(args);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
     };
     run(&["set", "dev", "region", "eu-west-1"]);
     run(&["set", "dev", "s3.max_concurrent_requests", "20"]);
-    run(&["add", "ci", "region=us-west-2", "aws_access_key_id=AKIAEXAMPLE000000001"]);
+    run(&[
+        "add",
+        "ci",
+        "region=us-west-2",
+        "aws_access_key_id=AKIAEXAMPLE000000001",
+    ]);
     run(&["copy", "dev", "dev2"]);
     run(&["rename", "dev2", "staging"]);
     run(&["unset", "dev", "output"]);
@@ -174,7 +231,10 @@ fn refused_edits_exit_non_zero_with_one_line_and_change_nothing() {
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
         assert!(err.starts_with("keyrack: "), "{err}");
     }
-    assert_eq!(fs::read_to_string(home.config()).unwrap(), "[default]\nregion = us-east-1\n");
+    assert_eq!(
+        fs::read_to_string(home.config()).unwrap(),
+        "[default]\nregion = us-east-1\n"
+    );
     assert_eq!(fs::read_to_string(home.credentials()).unwrap(), creds());
 }
 
@@ -184,42 +244,96 @@ fn a_secret_on_the_command_line_is_refused_never_repeated_and_changes_nothing() 
     let pair = format!("aws_secret_access_key={NEW_SECRET}");
     let token = format!("aws_session_token={NEW_SECRET}");
     for (args, way) in [
-        (&["set", "default", "aws_secret_access_key", NEW_SECRET][..], "| keyrack set default aws_secret_access_key -"),
-        (&["set", "default", "AWS_Session_Token", NEW_SECRET], "| keyrack set default aws_session_token -"),
-        (&["set", "default", "aws_security_token", NEW_SECRET], "| keyrack set default aws_security_token -"),
-        (&["add", "ci", "aws_access_key_id=AKIAIOSFODNN7EXAMPLE", &pair], "| keyrack add ci aws_secret_access_key=-"),
-        (&["add", "ci", &token], "| keyrack add ci aws_session_token=-"),
+        (
+            &["set", "default", "aws_secret_access_key", NEW_SECRET][..],
+            "| keyrack set default aws_secret_access_key -",
+        ),
+        (
+            &["set", "default", "AWS_Session_Token", NEW_SECRET],
+            "| keyrack set default aws_session_token -",
+        ),
+        (
+            &["set", "default", "aws_security_token", NEW_SECRET],
+            "| keyrack set default aws_security_token -",
+        ),
+        (
+            &["add", "ci", "aws_access_key_id=AKIAIOSFODNN7EXAMPLE", &pair],
+            "| keyrack add ci aws_secret_access_key=-",
+        ),
+        (
+            &["add", "ci", &token],
+            "| keyrack add ci aws_session_token=-",
+        ),
     ] {
         let out = home.keyrack(args);
         assert!(!out.status.success(), "{args:?} should be refused");
         let err = stderr(&out);
-        assert!(err.contains("not take secrets on the command line") && err.contains(way), "{args:?}: {err}");
+        assert!(
+            err.contains("not take secrets on the command line") && err.contains(way),
+            "{args:?}: {err}"
+        );
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     }
-    assert_eq!(home.files(), ("[default]\nregion = us-east-1\n".to_string(), creds()));
+    assert_eq!(
+        home.files(),
+        ("[default]\nregion = us-east-1\n".to_string(), creds())
+    );
 }
 
 #[test]
 fn a_secret_piped_in_with_a_dash_is_written_and_botocore_reads_it() {
     let home = Home::new("[default]\nregion = us-east-1\n", &creds());
-    let out = home.keyrack_with_stdin(&["set", "default", "aws_secret_access_key", "-"], NEW_SECRET);
+    let out = home.keyrack_with_stdin(
+        &["set", "default", "aws_secret_access_key", "-"],
+        NEW_SECRET,
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(home.botocore_secret_is("default", NEW_SECRET));
     // What `echo` adds is not part of the secret.
-    let out = home.keyrack_with_stdin(&["add", "ci", "aws_access_key_id=AKIAIOSFODNN7EXAMPLE", "aws_secret_access_key=-", "region=eu-west-1"], &format!("{NEW_SECRET}\n"));
+    let out = home.keyrack_with_stdin(
+        &[
+            "add",
+            "ci",
+            "aws_access_key_id=AKIAIOSFODNN7EXAMPLE",
+            "aws_secret_access_key=-",
+            "region=eu-west-1",
+        ],
+        &format!("{NEW_SECRET}\n"),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(home.botocore_secret_is("ci", NEW_SECRET));
-    assert!(home.files().1.contains(&format!("[ci]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = {NEW_SECRET}\n")));
+    assert!(home.files().1.contains(&format!(
+        "[ci]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = {NEW_SECRET}\n"
+    )));
 }
 
 #[test]
 fn two_secrets_cannot_both_come_from_stdin_and_an_empty_one_is_refused() {
     let home = Home::new("[default]\nregion = us-east-1\n", &creds());
-    let out = home.keyrack_with_stdin(&["add", "ci", "aws_secret_access_key=-", "aws_session_token=-"], NEW_SECRET);
-    assert!(!out.status.success() && stderr(&out).contains("only one secret"), "{}", stderr(&out));
+    let out = home.keyrack_with_stdin(
+        &[
+            "add",
+            "ci",
+            "aws_secret_access_key=-",
+            "aws_session_token=-",
+        ],
+        NEW_SECRET,
+    );
+    assert!(
+        !out.status.success() && stderr(&out).contains("only one secret"),
+        "{}",
+        stderr(&out)
+    );
     let out = home.keyrack_with_stdin(&["set", "default", "aws_secret_access_key", "-"], "\n");
-    assert!(!out.status.success() && stderr(&out).contains("empty"), "{}", stderr(&out));
-    assert_eq!(home.files(), ("[default]\nregion = us-east-1\n".to_string(), creds()));
+    assert!(
+        !out.status.success() && stderr(&out).contains("empty"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        home.files(),
+        ("[default]\nregion = us-east-1\n".to_string(), creds())
+    );
 }
 
 #[test]
@@ -227,18 +341,35 @@ fn without_a_terminal_an_omitted_secret_is_asked_to_be_piped_in() {
     let home = Home::new("[default]\nregion = us-east-1\n", &creds());
     // setsid: a new session, with no controlling terminal to ask on.
     let bin = env!("CARGO_BIN_EXE_keyrack");
-    let out = home.command(Path::new("setsid"), &["-w", bin, "set", "default", "aws_secret_access_key"]).output().unwrap();
+    let out = home
+        .command(
+            Path::new("setsid"),
+            &["-w", bin, "set", "default", "aws_secret_access_key"],
+        )
+        .output()
+        .unwrap();
     assert_no_secret(&out);
     let err = stderr(&out);
     assert!(!out.status.success(), "{err}");
-    assert!(err.contains("no terminal") && err.contains("printf %s \"$SECRET\" | keyrack set default aws_secret_access_key -"), "{err}");
-    assert_eq!(home.files(), ("[default]\nregion = us-east-1\n".to_string(), creds()));
+    assert!(
+        err.contains("no terminal")
+            && err.contains("printf %s \"$SECRET\" | keyrack set default aws_secret_access_key -"),
+        "{err}"
+    );
+    assert_eq!(
+        home.files(),
+        ("[default]\nregion = us-east-1\n".to_string(), creds())
+    );
 }
 
 /// `shell` run by `script` on a new pseudo-terminal: what it types goes in through stdin, and
 /// everything the terminal shows comes out on stdout.
 fn on_a_terminal(home: &Home, shell: &str) -> std::process::Child {
-    home.command(Path::new("script"), &["-qefc", shell, "/dev/null"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap()
+    home.command(Path::new("script"), &["-qefc", shell, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 /// Read the terminal until it shows `text`; everything shown so far.
@@ -246,7 +377,11 @@ fn read_until(stdout: &mut std::process::ChildStdout, shown: &mut Vec<u8>, text:
     while !String::from_utf8_lossy(shown).contains(text) {
         let mut buf = [0u8; 256];
         let n = stdout.read(&mut buf).unwrap();
-        assert!(n > 0, "the terminal closed before showing {text:?}: {}", String::from_utf8_lossy(shown));
+        assert!(
+            n > 0,
+            "the terminal closed before showing {text:?}: {}",
+            String::from_utf8_lossy(shown)
+        );
         shown.extend_from_slice(&buf[..n]);
     }
 }
@@ -256,48 +391,88 @@ const PROMPT: &str = "not shown as you type";
 #[test]
 fn an_omitted_secret_is_asked_for_on_the_terminal_without_echo() {
     let home = Home::new("[default]\nregion = us-east-1\n", &creds());
-    let mut child = on_a_terminal(&home, &format!("'{}' set default aws_secret_access_key", env!("CARGO_BIN_EXE_keyrack")));
+    let mut child = on_a_terminal(
+        &home,
+        &format!(
+            "'{}' set default aws_secret_access_key",
+            env!("CARGO_BIN_EXE_keyrack")
+        ),
+    );
     let (mut stdout, mut shown) = (child.stdout.take().unwrap(), Vec::new());
     // Type the secret only once the prompt is up (and echo is off).
     read_until(&mut stdout, &mut shown, PROMPT);
     let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(format!("{NEW_SECRET}\n").as_bytes()).unwrap();
+    stdin
+        .write_all(format!("{NEW_SECRET}\n").as_bytes())
+        .unwrap();
     stdout.read_to_end(&mut shown).unwrap();
     drop(stdin);
     let status = child.wait().unwrap();
     let shown = String::from_utf8_lossy(&shown);
     assert!(status.success(), "{shown}");
-    assert!(!shown.contains(NEW_SECRET) && !shown.contains(&NEW_SECRET[..12]), "the secret was echoed: {shown}");
-    assert!(shown.contains("aws_secret_access_key for profile 'default'"), "{shown}");
+    assert!(
+        !shown.contains(NEW_SECRET) && !shown.contains(&NEW_SECRET[..12]),
+        "the secret was echoed: {shown}"
+    );
+    assert!(
+        shown.contains("aws_secret_access_key for profile 'default'"),
+        "{shown}"
+    );
     assert!(home.botocore_secret_is("default", NEW_SECRET));
 }
 
 #[test]
 fn a_person_typing_a_secret_at_the_prompt_does_not_hold_up_other_writers() {
     let home = Home::new("[default]\nregion = us-east-1\n", &creds());
-    let mut child = on_a_terminal(&home, &format!("'{}' set default aws_secret_access_key", env!("CARGO_BIN_EXE_keyrack")));
+    let mut child = on_a_terminal(
+        &home,
+        &format!(
+            "'{}' set default aws_secret_access_key",
+            env!("CARGO_BIN_EXE_keyrack")
+        ),
+    );
     let (mut stdout, mut shown) = (child.stdout.take().unwrap(), Vec::new());
     read_until(&mut stdout, &mut shown, PROMPT);
     // While the person types, another writer (the app, a script) edits the same files.
     let started = std::time::Instant::now();
     let other = home.keyrack(&["set", "other", "region", "eu-west-1"]);
-    assert!(other.status.success(), "the other writer was held up: {}", stderr(&other));
-    assert!(started.elapsed() < std::time::Duration::from_secs(5), "it waited for the person: {:?}", started.elapsed());
+    assert!(
+        other.status.success(),
+        "the other writer was held up: {}",
+        stderr(&other)
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "it waited for the person: {:?}",
+        started.elapsed()
+    );
     let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(format!("{NEW_SECRET}\n").as_bytes()).unwrap();
+    stdin
+        .write_all(format!("{NEW_SECRET}\n").as_bytes())
+        .unwrap();
     stdout.read_to_end(&mut shown).unwrap();
     drop(stdin);
-    assert!(child.wait().unwrap().success(), "{}", String::from_utf8_lossy(&shown));
+    assert!(
+        child.wait().unwrap().success(),
+        "{}",
+        String::from_utf8_lossy(&shown)
+    );
     assert!(home.botocore_secret_is("default", NEW_SECRET));
     let v = json(&home.keyrack(&["profiles", "--json"]));
-    assert_eq!(v["profiles"]["other"]["region"], "eu-west-1", "the other edit is kept: {v}");
+    assert_eq!(
+        v["profiles"]["other"]["region"], "eu-west-1",
+        "the other edit is kept: {v}"
+    );
 }
 
 #[test]
 fn ctrl_c_at_the_secret_prompt_leaves_the_terminal_echoing_and_the_files_unchanged() {
     let home = Home::new("[default]\nregion = us-east-1\n", &creds());
     // The shell waits for keyrack, then shows the terminal's settings.
-    let shell = format!("trap 'echo; stty -a; exit 0' INT; '{}' set default aws_secret_access_key", env!("CARGO_BIN_EXE_keyrack"));
+    let shell = format!(
+        "trap 'echo; stty -a; exit 0' INT; '{}' set default aws_secret_access_key",
+        env!("CARGO_BIN_EXE_keyrack")
+    );
     let mut child = on_a_terminal(&home, &shell);
     let (mut stdout, mut shown) = (child.stdout.take().unwrap(), Vec::new());
     read_until(&mut stdout, &mut shown, PROMPT);
@@ -310,26 +485,58 @@ fn ctrl_c_at_the_secret_prompt_leaves_the_terminal_echoing_and_the_files_unchang
     let shown = String::from_utf8_lossy(&shown);
     let after = &shown[shown.find("speed").unwrap()..];
     let flags: Vec<&str> = after.split_whitespace().collect();
-    assert!(flags.contains(&"echo") && !flags.contains(&"-echo"), "echo is off after Ctrl+C: {after}");
-    assert_eq!(home.files(), ("[default]\nregion = us-east-1\n".to_string(), creds()));
+    assert!(
+        flags.contains(&"echo") && !flags.contains(&"-echo"),
+        "echo is off after Ctrl+C: {after}"
+    );
+    assert_eq!(
+        home.files(),
+        ("[default]\nregion = us-east-1\n".to_string(), creds())
+    );
 }
 
 #[test]
 fn a_setting_that_is_not_key_value_is_refused_without_repeating_it() {
     let home = Home::new("[default]\nregion = us-east-1\n", &creds());
-    for args in [&["add", "new", NEW_SECRET][..], &["add", "new", "region=eu-west-1", SECRET]] {
+    for args in [
+        &["add", "new", NEW_SECRET][..],
+        &["add", "new", "region=eu-west-1", SECRET],
+    ] {
         let out = home.keyrack(args);
         let err = stderr(&out);
-        assert!(!out.status.success() && err.contains("is not KEY=VALUE"), "{args:?}: {err}");
+        assert!(
+            !out.status.success() && err.contains("is not KEY=VALUE"),
+            "{args:?}: {err}"
+        );
     }
     // A swapped name and value: the name is refused without being repeated.
-    let out = home.keyrack(&["set", "default", &format!("{NEW_SECRET}="), "aws_secret_access_key"]);
-    assert!(stderr(&out).contains("cannot use the KEY argument as a setting name: it contains '='"), "{}", stderr(&out));
+    let out = home.keyrack(&[
+        "set",
+        "default",
+        &format!("{NEW_SECRET}="),
+        "aws_secret_access_key",
+    ]);
+    assert!(
+        stderr(&out).contains("cannot use the KEY argument as a setting name: it contains '='"),
+        "{}",
+        stderr(&out)
+    );
     let out = home.keyrack(&["set", "default", NEW_SECRET, "aws_secret_access_key"]);
-    assert!(stderr(&out).contains("the value is the name of a secret setting"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the value is the name of a secret setting"),
+        "{}",
+        stderr(&out)
+    );
     let out = home.keyrack(&["add", "new", &format!("{NEW_SECRET}:=x")]);
-    assert!(stderr(&out).contains("cannot use the KEY of setting 1 as a setting name: it contains ':'"), "{}", stderr(&out));
-    assert_eq!(home.files(), ("[default]\nregion = us-east-1\n".to_string(), creds()));
+    assert!(
+        stderr(&out).contains("cannot use the KEY of setting 1 as a setting name: it contains ':'"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        home.files(),
+        ("[default]\nregion = us-east-1\n".to_string(), creds())
+    );
 }
 
 #[test]
@@ -337,17 +544,30 @@ fn a_command_line_error_does_not_repeat_what_may_be_a_secret() {
     let home = Home::new("[default]\nregion = us-east-1\n", &creds());
     let flag = format!("--aws-secret-access-key={NEW_SECRET}");
     // (`home.keyrack` checks that no secret is printed.)
-    for args in [&["set", "default", "region", "eu-west-1", NEW_SECRET][..], &["set", "default", "aws_secret_access_key", "-", TOKEN], &["add", "ci", &flag]] {
+    for args in [
+        &["set", "default", "region", "eu-west-1", NEW_SECRET][..],
+        &["set", "default", "aws_secret_access_key", "-", TOKEN],
+        &["add", "ci", &flag],
+    ] {
         let out = home.keyrack(args);
         let err = stderr(&out);
-        assert!(!out.status.success() && err.contains("unexpected argument"), "{args:?}: {err}");
+        assert!(
+            !out.status.success() && err.contains("unexpected argument"),
+            "{args:?}: {err}"
+        );
     }
     let err = stderr(&home.keyrack(&["set", "default", "region", "eu-west-1", NEW_SECRET]));
-    assert!(err.contains("unexpected argument '<not shown: it may be a secret>'"), "{err}");
+    assert!(
+        err.contains("unexpected argument '<not shown: it may be a secret>'"),
+        "{err}"
+    );
     // Arguments that cannot be secrets are still named.
     let err = stderr(&home.keyrack(&["set", "default", "region", "eu-west-1", "extra"]));
     assert!(err.contains("'extra'"), "{err}");
-    assert_eq!(home.files(), ("[default]\nregion = us-east-1\n".to_string(), creds()));
+    assert_eq!(
+        home.files(),
+        ("[default]\nregion = us-east-1\n".to_string(), creds())
+    );
 }
 
 #[test]
@@ -363,7 +583,9 @@ fn check_reports_what_is_wrong_with_file_and_line() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let findings = v["findings"].as_array().unwrap();
     let has = |line: Option<u64>, needle: &str| {
-        findings.iter().any(|f| f["line"].as_u64() == line && f["message"].as_str().unwrap().contains(needle))
+        findings
+            .iter()
+            .any(|f| f["line"].as_u64() == line && f["message"].as_str().unwrap().contains(needle))
     };
     assert!(has(Some(2), "us-esat-1"), "{v:#}");
     assert!(has(Some(3), "no profile 'ghost'"), "{v:#}");
@@ -378,7 +600,11 @@ fn check_is_quiet_and_succeeds_on_clean_files() {
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(home.credentials(), fs::Permissions::from_mode(0o600)).unwrap();
     let out = home.keyrack(&["check"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("no problems"));
 }
 
@@ -399,9 +625,19 @@ fn a_full_disk_leaves_the_file_intact_and_says_so() {
         .output()
         .unwrap();
     let err = stderr(&out);
-    assert!(!out.status.success(), "saving to a full disk must fail: {err}");
-    assert!(err.contains("No space left on device") && err.contains("left as it was"), "{err}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), original, "the file on the full disk changed");
+    assert!(
+        !out.status.success(),
+        "saving to a full disk must fail: {err}"
+    );
+    assert!(
+        err.contains("No space left on device") && err.contains("left as it was"),
+        "{err}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        original,
+        "the file on the full disk changed"
+    );
 }
 
 #[test]
@@ -413,27 +649,72 @@ fn check_reports_a_backup_holding_a_secret_that_left_the_files_and_clean_removes
     let out = home.keyrack(&["delete", "default", "--yes"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let backup = home.path().join(".aws/credentials.keyrack.bak");
-    assert!(fs::read_to_string(&backup).unwrap().contains(SECRET), "the save keeps the previous version");
-    assert!(stderr(&out).contains(&format!("warning: {} (keyrack's backup", backup.display())) && stderr(&out).contains("keyrack clean"), "the edit says where the removed secret still is: {}", stderr(&out));
+    assert!(
+        fs::read_to_string(&backup).unwrap().contains(SECRET),
+        "the save keeps the previous version"
+    );
+    assert!(
+        stderr(&out).contains(&format!("warning: {} (keyrack's backup", backup.display()))
+            && stderr(&out).contains("keyrack clean"),
+        "the edit says where the removed secret still is: {}",
+        stderr(&out)
+    );
 
     let out = home.keyrack(&["check"]);
-    assert!(out.status.success(), "a leftover is a warning, not an error: {}", stderr(&out));
+    assert!(
+        out.status.success(),
+        "a leftover is a warning, not an error: {}",
+        stderr(&out)
+    );
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let line = text.lines().find(|l| l.contains(&backup.display().to_string())).unwrap_or_else(|| panic!("the backup is not reported:\n{text}"));
-    assert!(line.contains("warning") && line.contains("no longer in the files") && line.contains("keyrack clean"), "{line}");
+    let line = text
+        .lines()
+        .find(|l| l.contains(&backup.display().to_string()))
+        .unwrap_or_else(|| panic!("the backup is not reported:\n{text}"));
+    assert!(
+        line.contains("warning")
+            && line.contains("no longer in the files")
+            && line.contains("keyrack clean"),
+        "{line}"
+    );
     let v = json(&home.keyrack(&["check", "--json"]));
-    let finding = v["findings"].as_array().unwrap().iter().find(|f| f["message"].as_str().unwrap().contains("keyrack clean")).cloned();
-    assert_eq!(finding.expect("reported in JSON too")["fix"], "clean", "{v:#}");
+    let finding = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["message"].as_str().unwrap().contains("keyrack clean"))
+        .cloned();
+    assert_eq!(
+        finding.expect("reported in JSON too")["fix"],
+        "clean",
+        "{v:#}"
+    );
 
     let out = home.keyrack(&["clean"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("removed {}", backup.display())), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("removed {}", backup.display())),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(!backup.exists());
-    assert_eq!(fs::read_to_string(home.credentials()).unwrap(), kept, "the live file is untouched");
+    assert_eq!(
+        fs::read_to_string(home.credentials()).unwrap(),
+        kept,
+        "the live file is untouched"
+    );
     let out = home.keyrack(&["check"]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("no problems"), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("no problems"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let out = home.keyrack(&["clean"]);
-    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("nothing to clean"), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("nothing to clean"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 /// Twelve `keyrack set`s started at once on the same files (scripts, the app and a terminal at
@@ -445,21 +726,33 @@ fn concurrent_writers_wait_for_each_other_and_every_edit_arrives() {
     let children: Vec<_> = (0..12)
         .map(|i| {
             let profile = format!("p{i}");
-            let mut command = home.command(Path::new(env!("CARGO_BIN_EXE_keyrack")), &["set", &profile, "region", "eu-west-1"]);
-            command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+            let mut command = home.command(
+                Path::new(env!("CARGO_BIN_EXE_keyrack")),
+                &["set", &profile, "region", "eu-west-1"],
+            );
+            command
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
             command.spawn().unwrap()
         })
         .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();
         assert_no_secret(&out);
-        assert!(out.status.success(), "a concurrent set failed: {}", stderr(&out));
+        assert!(
+            out.status.success(),
+            "a concurrent set failed: {}",
+            stderr(&out)
+        );
     }
     let v = json(&home.keyrack(&["profiles", "--json"]));
     for i in 0..12 {
         assert_eq!(v["profiles"][format!("p{i}")]["region"], "eu-west-1", "{v}");
     }
-    assert_eq!(v["profiles"]["default"]["aws_access_key_id"], "AKIAIOSFODNN7EXAMPLE");
+    assert_eq!(
+        v["profiles"]["default"]["aws_access_key_id"],
+        "AKIAIOSFODNN7EXAMPLE"
+    );
 }
 
 #[test]
@@ -474,17 +767,51 @@ fn check_lists_incomplete_credentials_and_a_region_the_aws_cli_refuses() {
     let findings = v["findings"].as_array().unwrap();
     let error = |file: &str, line: u64, needles: &[&str]| {
         findings.iter().any(|f| {
-            f["severity"] == "error" && f["file"].as_str().unwrap().ends_with(&format!("/.aws/{file}")) && f["line"].as_u64() == Some(line)
-                && needles.iter().all(|n| f["message"].as_str().unwrap().contains(n))
+            f["severity"] == "error"
+                && f["file"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("/.aws/{file}"))
+                && f["line"].as_u64() == Some(line)
+                && needles
+                    .iter()
+                    .all(|n| f["message"].as_str().unwrap().contains(n))
         })
     };
-    assert!(error("credentials", 2, &["'a'", "aws_access_key_id but no aws_secret_access_key"]), "{v:#}");
-    assert!(error("config", 4, &["'b'", "aws_secret_access_key but no aws_access_key_id"]), "{v:#}");
-    assert!(error("config", 2, &["us-west-2 # oregon", "move '# oregon' to its own line"]), "{v:#}");
+    assert!(
+        error(
+            "credentials",
+            2,
+            &["'a'", "aws_access_key_id but no aws_secret_access_key"]
+        ),
+        "{v:#}"
+    );
+    assert!(
+        error(
+            "config",
+            4,
+            &["'b'", "aws_secret_access_key but no aws_access_key_id"]
+        ),
+        "{v:#}"
+    );
+    assert!(
+        error(
+            "config",
+            2,
+            &["us-west-2 # oregon", "move '# oregon' to its own line"]
+        ),
+        "{v:#}"
+    );
     // botocore reads static keys from one file: a key id in config with its secret in credentials
     // is PartialCredentialsError too.
-    assert!(error("config", 6, &["'c'", "PartialCredentialsError"]), "{v:#}");
+    assert!(
+        error("config", 6, &["'c'", "PartialCredentialsError"]),
+        "{v:#}"
+    );
     let text = home.keyrack(&["check"]);
     let stdout = String::from_utf8_lossy(&text.stdout);
-    assert!(stdout.contains("aws_access_key_id but no aws_secret_access_key"), "{stdout}");
+    assert!(
+        stdout.contains("aws_access_key_id but no aws_secret_access_key"),
+        "{stdout}"
+    );
 }

@@ -647,7 +647,8 @@ async fn an_inactive_unused_second_key_is_deleted_only_when_confirmed() {
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
-        stderr.contains(&spare.access_key_id) && stderr.contains("(confirm with: keyrack rotate work --delete-inactive)"),
+        stderr.contains(&spare.access_key_id)
+            && stderr.contains("(confirm with: keyrack rotate work --delete-inactive)"),
         "{stderr}"
     );
     world.assert_files_untouched();
@@ -672,8 +673,9 @@ async fn an_inactive_unused_second_key_is_deleted_only_when_confirmed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rotation_waits_until_aws_accepts_the_new_key() {
     let world = World::new().await;
-    let (proxy, settings, plan) =
-        world.plan_with_slow_new_keys(1500, RotateOptions::default()).await;
+    let (proxy, settings, plan) = world
+        .plan_with_slow_new_keys(1500, RotateOptions::default())
+        .await;
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = events.clone();
     let report = rotate(&settings, &plan, move |p| {
@@ -1106,7 +1108,8 @@ impl StaleWriter {
         let thread = std::thread::spawn(move || {
             let mut writes = 0;
             while !stopping.load(Ordering::SeqCst) {
-                if armed_now.load(Ordering::SeqCst) && fs::read(&path).is_ok_and(|now| now != stale) {
+                if armed_now.load(Ordering::SeqCst) && fs::read(&path).is_ok_and(|now| now != stale)
+                {
                     let tmp = path.with_extension("stale-writer.tmp");
                     fs::write(&tmp, &stale).unwrap();
                     fs::rename(&tmp, &path).unwrap();
@@ -1147,7 +1150,10 @@ impl StaleWriter {
 fn assert_nowhere_on_disk(world: &World, secrets: &[String], context: &str) {
     let needles: Vec<&str> = secrets.iter().map(String::as_str).collect();
     let found = support::files_holding(world.dir.path(), &needles);
-    assert!(found.is_empty(), "{context}: a secret that left the files is still in {found:?}");
+    assert!(
+        found.is_empty(),
+        "{context}: a secret that left the files is still in {found:?}"
+    );
 }
 
 impl World {
@@ -1178,22 +1184,32 @@ fn assert_aws_cli_works(world: &World, context: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_written_back_from_a_stale_copy_during_the_wait_gets_the_new_key_again() {
     let world = World::new().await;
-    let (_proxy, settings, plan) =
-        world.plan_with_slow_new_keys(1500, RotateOptions::default()).await;
+    let (_proxy, settings, plan) = world
+        .plan_with_slow_new_keys(1500, RotateOptions::default())
+        .await;
     let writer = StaleWriter::start(world.paths().credentials, false);
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = events.clone();
-    let report = rotate(&settings, &plan, move |p| seen.lock().unwrap().push(p.clone()))
-        .await
-        .unwrap();
-    assert_eq!(writer.stop(), 1, "the other program wrote its copy back once");
+    let report = rotate(&settings, &plan, move |p| {
+        seen.lock().unwrap().push(p.clone())
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        writer.stop(),
+        1,
+        "the other program wrote its copy back once"
+    );
     let events = events.lock().unwrap().clone();
     let rewritten = events.iter().any(|p| {
         matches!(p, Progress::Done { step: Step::WriteFiles { profiles, .. }, outcome }
             if profiles == &["work".to_owned()] && outcome.contains("written again")
                 && outcome.contains(&world.paths().credentials.display().to_string()))
     });
-    assert!(rewritten, "the new key was written again, naming the file: {events:?}");
+    assert!(
+        rewritten,
+        "the new key was written again, naming the file: {events:?}"
+    );
     assert_eq!(report.old_key, OldKeyFate::Deleted);
     let new = world.assert_rotated_cleanly("after the stale write").await;
     world.assert_only_keys_changed(&new);
@@ -1205,8 +1221,9 @@ async fn a_file_written_back_from_a_stale_copy_during_the_wait_gets_the_new_key_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_program_that_keeps_writing_the_old_key_back_leaves_the_old_key_working() {
     let world = World::new().await;
-    let (proxy, settings, plan) =
-        world.plan_with_slow_new_keys(800, RotateOptions::default()).await;
+    let (proxy, settings, plan) = world
+        .plan_with_slow_new_keys(800, RotateOptions::default())
+        .await;
     let writer = StaleWriter::start(world.paths().credentials, true);
     let result = rotate(&settings, &plan, |_| {}).await;
     assert!(writer.stop() >= 2, "it kept writing");
@@ -1225,7 +1242,9 @@ async fn a_program_that_keeps_writing_the_old_key_back_leaves_the_old_key_workin
     assert_eq!((keys[0].0, keys[0].1), (KeyRole::Old, KeyStatus::Active));
     assert_eq!((keys[1].0, keys[1].1), (KeyRole::New, KeyStatus::Deleted));
     world.assert_files_untouched();
-    world.assert_files_hold_working_keys("after giving up").await;
+    world
+        .assert_files_hold_working_keys("after giving up")
+        .await;
     assert_nowhere_on_disk(&world, &proxy.created_secrets(), "the given-up key");
     world.assert_no_secret(&format!("{error} {error:?}"), &[]);
 }
@@ -1242,7 +1261,12 @@ async fn profiles_removed_between_the_plan_and_the_write_make_the_rotation_fail_
     let (config, credentials) = (world.config.clone(), world.credentials.clone());
     let result = rotate(&settings, &plan, move |progress| {
         // While AWS creates the key, someone removes both profiles that hold the old one.
-        if matches!(progress, Progress::Started { step: Step::CreateKey }) {
+        if matches!(
+            progress,
+            Progress::Started {
+                step: Step::CreateKey
+            }
+        ) {
             let cut = |text: &str, from: &str| text[..text.find(from).unwrap()].to_owned();
             fs::write(&paths.credentials, cut(&credentials, "# the work key")).unwrap();
             fs::write(&paths.config, cut(&config, "# CI shares the work key")).unwrap();
@@ -1260,9 +1284,15 @@ async fn profiles_removed_between_the_plan_and_the_write_make_the_rotation_fail_
         "the old key is untouched"
     );
     assert_eq!(world.stand.arn_of(&world.old).await, Ok(world.arn()));
-    assert!(interrupted_rotations(&world.journal_dir()).unwrap().is_empty());
+    assert!(interrupted_rotations(&world.journal_dir())
+        .unwrap()
+        .is_empty());
     assert_eq!(proxy.created_secrets().len(), 1);
-    assert_nowhere_on_disk(&world, &proxy.created_secrets(), "the key written to no profile");
+    assert_nowhere_on_disk(
+        &world,
+        &proxy.created_secrets(),
+        "the key written to no profile",
+    );
     world.assert_no_secret(&format!("{error} {error:?}"), &[]);
 }
 
@@ -1299,7 +1329,9 @@ async fn a_key_planned_for_deletion_is_kept_when_a_profile_holds_it_by_then() {
     assert!(error.to_string().contains("profile 'spare'"), "{error}");
     let listed = world.stand.keys_of(&world.user).await;
     assert!(
-        listed.iter().any(|k| k.access_key_id == spare.access_key_id),
+        listed
+            .iter()
+            .any(|k| k.access_key_id == spare.access_key_id),
         "the spare key a profile holds was not deleted: {listed:?}"
     );
     assert_eq!(world.read("credentials"), spare_profile);
@@ -1329,7 +1361,9 @@ async fn an_interrupted_rotation_is_finished_only_on_the_files_it_ran_on() {
         _ = proxy.held() => { run.abort(); let _ = (&mut run).await; }
         finished = &mut run => panic!("never held: {finished:?}"),
     }
-    let interrupted = interrupted_rotations(&world.journal_dir()).unwrap().remove(0);
+    let interrupted = interrupted_rotations(&world.journal_dir())
+        .unwrap()
+        .remove(0);
     let new = world.key_of("work");
     assert_eq!(interrupted.new_key_id.as_ref(), Some(&new.access_key_id));
 
@@ -1344,22 +1378,33 @@ async fn an_interrupted_rotation_is_finished_only_on_the_files_it_ran_on() {
             && message.contains(&world.paths().credentials.display().to_string()),
         "{message}"
     );
-    assert!(matches!(error, RotationError::OtherFiles { .. }), "{error:?}");
+    assert!(
+        matches!(error, RotationError::OtherFiles { .. }),
+        "{error:?}"
+    );
     assert_eq!(error.code(), "journal_of_other_files");
     let also_refused = plan_rotation(&from_elsewhere, "work", RotateOptions::default()).await;
     assert!(
         matches!(also_refused, Err(RotationError::OtherFiles { .. })),
         "{also_refused:?}"
     );
-    world.assert_files_hold_working_keys("refused elsewhere").await;
-    assert_eq!(fs::read_to_string(&other.credentials).unwrap(), world.credentials);
+    world
+        .assert_files_hold_working_keys("refused elsewhere")
+        .await;
+    assert_eq!(
+        fs::read_to_string(&other.credentials).unwrap(),
+        world.credentials
+    );
 
     let settings = world.settings(&world.stand.url);
     let plan = plan_recovery(&settings, &interrupted, RotateOptions::default())
         .await
         .unwrap();
     rotate(&settings, &plan, |_| {}).await.unwrap();
-    assert_eq!(world.assert_rotated_cleanly("finished on its files").await, new);
+    assert_eq!(
+        world.assert_rotated_cleanly("finished on its files").await,
+        new
+    );
 }
 
 /// The new key's secret is never only in memory: killed after another program wrote both files
@@ -1374,11 +1419,20 @@ async fn a_rotation_killed_after_its_files_were_written_back_finishes_with_its_o
     }));
     let world = World::new().await;
     let settings = world.settings(&world.stand.url);
-    let (paths, config, credentials) = (world.paths(), world.config.clone(), world.credentials.clone());
+    let (paths, config, credentials) = (
+        world.paths(),
+        world.config.clone(),
+        world.credentials.clone(),
+    );
     let run = tokio::spawn(async move {
         let plan = plan_rotation(&settings, "work", RotateOptions::default()).await?;
         rotate(&settings, &plan, move |progress| {
-            if matches!(progress, Progress::Started { step: Step::VerifyNewKey { .. } }) {
+            if matches!(
+                progress,
+                Progress::Started {
+                    step: Step::VerifyNewKey { .. }
+                }
+            ) {
                 fs::write(&paths.config, &config).unwrap();
                 fs::write(&paths.credentials, &credentials).unwrap();
                 panic!("simulated kill");
@@ -1387,7 +1441,9 @@ async fn a_rotation_killed_after_its_files_were_written_back_finishes_with_its_o
         .await
     });
     assert!(run.await.unwrap_err().is_panic());
-    let interrupted = interrupted_rotations(&world.journal_dir()).unwrap().remove(0);
+    let interrupted = interrupted_rotations(&world.journal_dir())
+        .unwrap()
+        .remove(0);
     let created = interrupted.new_key_id.clone().expect("the key was created");
     world.assert_files_untouched();
 
@@ -1395,11 +1451,17 @@ async fn a_rotation_killed_after_its_files_were_written_back_finishes_with_its_o
         .rotate_via(&world.stand.url, RotateOptions::default())
         .await
         .unwrap();
-    assert_eq!(second.new_key_id, created, "the first run's key, not a third one");
+    assert_eq!(
+        second.new_key_id, created,
+        "the first run's key, not a third one"
+    );
     let new = world.assert_rotated_cleanly("after the second run").await;
     world.assert_only_keys_changed(&new);
     let in_state = support::files_holding(&world.state_dir(), &[new.secret_access_key.expose()]);
-    assert!(in_state.is_empty(), "the state folder still holds the new secret: {in_state:?}");
+    assert!(
+        in_state.is_empty(),
+        "the state folder still holds the new secret: {in_state:?}"
+    );
     let old_secret = world.old.secret_access_key.expose().to_owned();
     assert_nowhere_on_disk(&world, &[old_secret], "the retired key");
 }
@@ -1426,20 +1488,31 @@ async fn when_asked_the_new_key_is_kept_for_the_next_run_after_such_a_program_st
     assert_eq!((keys[0].0, keys[0].1), (KeyRole::Old, KeyStatus::Active));
     assert_eq!((keys[1].0, keys[1].1), (KeyRole::New, KeyStatus::Active));
     assert!(error.to_string().contains("is kept, Active"), "{error}");
-    world.assert_files_hold_working_keys("stopped, both keys kept").await;
+    world
+        .assert_files_hold_working_keys("stopped, both keys kept")
+        .await;
 
-    let kept = interrupted_rotations(&world.journal_dir()).unwrap().remove(0);
+    let kept = interrupted_rotations(&world.journal_dir())
+        .unwrap()
+        .remove(0);
     let report = world
         .rotate_via(&world.stand.url, RotateOptions::default())
         .await
         .unwrap();
-    assert_eq!(Some(report.new_key_id), kept.new_key_id, "finished with the kept key");
+    assert_eq!(
+        Some(report.new_key_id),
+        kept.new_key_id,
+        "finished with the kept key"
+    );
     let new = world.assert_rotated_cleanly("finished later").await;
     world.assert_only_keys_changed(&new);
     let old_secret = world.old.secret_access_key.expose().to_owned();
     assert_nowhere_on_disk(&world, &[old_secret], "the retired key");
     let in_state = support::files_holding(&world.state_dir(), &[new.secret_access_key.expose()]);
-    assert!(in_state.is_empty(), "the state folder still holds the new secret: {in_state:?}");
+    assert!(
+        in_state.is_empty(),
+        "the state folder still holds the new secret: {in_state:?}"
+    );
     world.assert_no_secret(&format!("{error} {error:?}"), &[&new]);
 }
 
@@ -1458,7 +1531,13 @@ async fn files_written_back_after_the_old_key_went_inactive_get_the_old_key_acti
     let seen = events.clone();
     let (credentials_path, stale) = (world.paths().credentials, world.credentials.clone());
     let result = rotate(&settings, &plan, move |p| {
-        if matches!(p, Progress::Done { step: Step::DeactivateOldKey { .. }, .. }) {
+        if matches!(
+            p,
+            Progress::Done {
+                step: Step::DeactivateOldKey { .. },
+                ..
+            }
+        ) {
             // The other program writes its copy back right now, and again whenever keyrack
             // writes the new key.
             fs::write(&credentials_path, &stale).unwrap();
@@ -1481,17 +1560,28 @@ async fn files_written_back_after_the_old_key_went_inactive_get_the_old_key_acti
     assert!(steps.contains(&"reactivate_old_key"), "{steps:?}");
     assert!(!steps.contains(&"delete_old_key"), "{steps:?}");
     let keys = stopped_keys(&error);
-    assert_eq!((keys[0].0, keys[0].1), (KeyRole::Old, KeyStatus::Active), "{error}");
-    assert_eq!((keys[1].0, keys[1].1), (KeyRole::New, KeyStatus::Deleted), "{error}");
+    assert_eq!(
+        (keys[0].0, keys[0].1),
+        (KeyRole::Old, KeyStatus::Active),
+        "{error}"
+    );
+    assert_eq!(
+        (keys[1].0, keys[1].1),
+        (KeyRole::New, KeyStatus::Deleted),
+        "{error}"
+    );
     world.assert_files_untouched();
-    world.assert_files_hold_working_keys("old key Active again").await;
+    world
+        .assert_files_hold_working_keys("old key Active again")
+        .await;
     world.assert_no_secret(&format!("{error} {error:?}"), &[]);
 }
 
 /// Killed after the old key went Inactive, with both files written back to it: AWS refuses the
 /// old key now, so the next run plans with the kept new key and finishes with it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rotation_killed_after_deactivation_with_its_files_written_back_finishes_with_the_kept_key() {
+async fn a_rotation_killed_after_deactivation_with_its_files_written_back_finishes_with_the_kept_key(
+) {
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         if !info.to_string().contains("simulated kill") {
@@ -1500,11 +1590,20 @@ async fn a_rotation_killed_after_deactivation_with_its_files_written_back_finish
     }));
     let world = World::new().await;
     let settings = world.settings(&world.stand.url);
-    let (paths, config, credentials) = (world.paths(), world.config.clone(), world.credentials.clone());
+    let (paths, config, credentials) = (
+        world.paths(),
+        world.config.clone(),
+        world.credentials.clone(),
+    );
     let run = tokio::spawn(async move {
         let plan = plan_rotation(&settings, "work", RotateOptions::default()).await?;
         rotate(&settings, &plan, move |progress| {
-            if matches!(progress, Progress::Started { step: Step::DeleteOldKey { .. } }) {
+            if matches!(
+                progress,
+                Progress::Started {
+                    step: Step::DeleteOldKey { .. }
+                }
+            ) {
                 fs::write(&paths.config, &config).unwrap();
                 fs::write(&paths.credentials, &credentials).unwrap();
                 panic!("simulated kill");
@@ -1513,7 +1612,9 @@ async fn a_rotation_killed_after_deactivation_with_its_files_written_back_finish
         .await
     });
     assert!(run.await.unwrap_err().is_panic());
-    let interrupted = interrupted_rotations(&world.journal_dir()).unwrap().remove(0);
+    let interrupted = interrupted_rotations(&world.journal_dir())
+        .unwrap()
+        .remove(0);
     let created = interrupted.new_key_id.clone().expect("the key was created");
     world.assert_files_untouched();
 
@@ -1527,5 +1628,8 @@ async fn a_rotation_killed_after_deactivation_with_its_files_written_back_finish
     let new = world.assert_rotated_cleanly("after the second run").await;
     world.assert_only_keys_changed(&new);
     let in_state = support::files_holding(&world.state_dir(), &[new.secret_access_key.expose()]);
-    assert!(in_state.is_empty(), "the state folder still holds the new secret: {in_state:?}");
+    assert!(
+        in_state.is_empty(),
+        "the state folder still holds the new secret: {in_state:?}"
+    );
 }

@@ -13,11 +13,20 @@ fn mode(path: &Path) -> u32 {
 }
 
 fn paths_in(dir: &Path) -> FilePaths {
-    FilePaths { config: dir.join(".aws/config"), credentials: dir.join(".aws/credentials") }
+    FilePaths {
+        config: dir.join(".aws/config"),
+        credentials: dir.join(".aws/credentials"),
+    }
 }
 
 fn set(files: &mut AwsFiles, profile: &str, key: &str, value: &str) {
-    files.set(&Section::Profile(profile.into()), &KeyPath::parse(key).unwrap(), value).unwrap();
+    files
+        .set(
+            &Section::Profile(profile.into()),
+            &KeyPath::parse(key).unwrap(),
+            value,
+        )
+        .unwrap();
 }
 
 #[test]
@@ -25,13 +34,21 @@ fn new_files_are_created_0600_in_a_new_0700_folder() {
     let home = tempfile::tempdir().unwrap();
     let paths = paths_in(home.path());
     let mut files = AwsFiles::load(&paths).unwrap();
-    set(&mut files, "default", "aws_access_key_id", "AKIAIOSFODNN7EXAMPLE");
+    set(
+        &mut files,
+        "default",
+        "aws_access_key_id",
+        "AKIAIOSFODNN7EXAMPLE",
+    );
     set(&mut files, "default", "region", "us-east-1");
     files.save().unwrap();
     assert_eq!(mode(&home.path().join(".aws")), 0o700);
     assert_eq!(mode(&paths.config), 0o600);
     assert_eq!(mode(&paths.credentials), 0o600);
-    assert_eq!(fs::read_to_string(&paths.config).unwrap(), "[default]\nregion = us-east-1\n");
+    assert_eq!(
+        fs::read_to_string(&paths.config).unwrap(),
+        "[default]\nregion = us-east-1\n"
+    );
 }
 
 #[test]
@@ -46,7 +63,10 @@ fn a_save_keeps_the_mode_and_leaves_a_backup_of_the_previous_version() {
     files.save().unwrap();
     assert_eq!(mode(&paths.config), 0o640);
     let backup = save::backup_path(&paths.config);
-    assert_eq!(fs::read_to_string(&backup).unwrap(), "[default]\nregion = us-east-1\n");
+    assert_eq!(
+        fs::read_to_string(&backup).unwrap(),
+        "[default]\nregion = us-east-1\n"
+    );
     assert_eq!(mode(&backup), 0o640);
     // No temporary file is left behind.
     let leftovers: Vec<_> = fs::read_dir(paths.config.parent().unwrap())
@@ -66,9 +86,18 @@ fn the_backup_of_a_credentials_file_others_can_read_is_readable_by_its_owner_onl
     fs::write(&paths.credentials, before).unwrap();
     fs::set_permissions(&paths.credentials, fs::Permissions::from_mode(0o644)).unwrap();
     let mut files = AwsFiles::load(&paths).unwrap();
-    set(&mut files, "default", "aws_access_key_id", "AKIAI44QH8DHBEXAMPLE");
+    set(
+        &mut files,
+        "default",
+        "aws_access_key_id",
+        "AKIAI44QH8DHBEXAMPLE",
+    );
     files.save().unwrap();
-    assert_eq!(mode(&paths.credentials), 0o644, "the live file keeps the mode its owner gave it");
+    assert_eq!(
+        mode(&paths.credentials),
+        0o644,
+        "the live file keeps the mode its owner gave it"
+    );
     let backup = save::backup_path(&paths.credentials);
     assert_eq!(fs::read_to_string(&backup).unwrap(), before);
     assert_eq!(mode(&backup), 0o600, "a backup holding a secret is private");
@@ -82,11 +111,21 @@ fn a_change_made_outside_since_loading_is_never_overwritten() {
     fs::write(&paths.config, "[default]\nregion = us-east-1\n").unwrap();
     let mut files = AwsFiles::load(&paths).unwrap();
     set(&mut files, "default", "region", "eu-west-1");
-    fs::write(&paths.config, "[default]\nregion = ap-south-1\n# edited in vim\n").unwrap();
+    fs::write(
+        &paths.config,
+        "[default]\nregion = ap-south-1\n# edited in vim\n",
+    )
+    .unwrap();
     let err = files.save().unwrap_err();
-    assert!(matches!(err, FilesError::Save(SaveError::Conflict { .. })), "{err}");
+    assert!(
+        matches!(err, FilesError::Save(SaveError::Conflict { .. })),
+        "{err}"
+    );
     assert!(err.to_string().contains("changed on disk"), "{err}");
-    assert_eq!(fs::read_to_string(&paths.config).unwrap(), "[default]\nregion = ap-south-1\n# edited in vim\n");
+    assert_eq!(
+        fs::read_to_string(&paths.config).unwrap(),
+        "[default]\nregion = ap-south-1\n# edited in vim\n"
+    );
 }
 
 #[test]
@@ -97,8 +136,14 @@ fn a_file_created_outside_since_loading_is_never_overwritten() {
     set(&mut files, "default", "region", "eu-west-1");
     fs::create_dir_all(paths.config.parent().unwrap()).unwrap();
     fs::write(&paths.config, "[default]\nregion = ap-south-1\n").unwrap();
-    assert!(matches!(files.save(), Err(FilesError::Save(SaveError::Conflict { .. }))));
-    assert_eq!(fs::read_to_string(&paths.config).unwrap(), "[default]\nregion = ap-south-1\n");
+    assert!(matches!(
+        files.save(),
+        Err(FilesError::Save(SaveError::Conflict { .. }))
+    ));
+    assert_eq!(
+        fs::read_to_string(&paths.config).unwrap(),
+        "[default]\nregion = ap-south-1\n"
+    );
 }
 
 #[test]
@@ -107,13 +152,22 @@ fn a_symlinked_file_is_written_through_and_the_link_survives() {
     let dotfiles = home.path().join("dotfiles");
     fs::create_dir_all(&dotfiles).unwrap();
     fs::create_dir_all(home.path().join(".aws")).unwrap();
-    fs::write(dotfiles.join("aws-config"), "[default]\nregion = us-east-1\n").unwrap();
+    fs::write(
+        dotfiles.join("aws-config"),
+        "[default]\nregion = us-east-1\n",
+    )
+    .unwrap();
     let paths = paths_in(home.path());
     std::os::unix::fs::symlink("../dotfiles/aws-config", &paths.config).unwrap();
     let mut files = AwsFiles::load(&paths).unwrap();
     set(&mut files, "default", "region", "eu-west-1");
     files.save().unwrap();
-    assert!(fs::symlink_metadata(&paths.config).unwrap().file_type().is_symlink());
-    assert_eq!(fs::read_to_string(dotfiles.join("aws-config")).unwrap(), "[default]\nregion = eu-west-1\n");
+    assert!(fs::symlink_metadata(&paths.config)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        fs::read_to_string(dotfiles.join("aws-config")).unwrap(),
+        "[default]\nregion = eu-west-1\n"
+    );
 }
-

@@ -8,23 +8,42 @@ fn sdk(config: &str, credentials: &str) -> std::sync::Arc<Reading> {
 }
 
 fn value(reading: &Reading, profile: &str, key: &str) -> Option<String> {
-    reading.profiles.get(profile)?.get(key)?.value.as_text().map(str::to_string)
+    reading
+        .profiles
+        .get(profile)?
+        .get(key)?
+        .value
+        .as_text()
+        .map(str::to_string)
 }
 
 #[test]
 fn an_inline_comment_needs_whitespace_before_it() {
-    let r = sdk("[default]\na = x # note\nb = x;y\nc = x ;note\nd = https://h/start#/\n", "");
+    let r = sdk(
+        "[default]\na = x # note\nb = x;y\nc = x ;note\nd = https://h/start#/\n",
+        "",
+    );
     assert_eq!(value(&r, "default", "a").as_deref(), Some("x"));
     assert_eq!(value(&r, "default", "b").as_deref(), Some("x;y"));
     assert_eq!(value(&r, "default", "c").as_deref(), Some("x"));
-    assert_eq!(value(&r, "default", "d").as_deref(), Some("https://h/start#/"));
+    assert_eq!(
+        value(&r, "default", "d").as_deref(),
+        Some("https://h/start#/")
+    );
 }
 
 #[test]
 fn profile_default_always_wins_over_default_in_config() {
-    for config in ["[profile default]\nregion = a\n[default]\nregion = b\n", "[default]\nregion = b\n[profile default]\nregion = a\n"] {
+    for config in [
+        "[profile default]\nregion = a\n[default]\nregion = b\n",
+        "[default]\nregion = b\n[profile default]\nregion = a\n",
+    ] {
         let r = sdk(config, "");
-        assert_eq!(value(&r, "default", "region").as_deref(), Some("a"), "{config}");
+        assert_eq!(
+            value(&r, "default", "region").as_deref(),
+            Some("a"),
+            "{config}"
+        );
     }
 }
 
@@ -37,7 +56,10 @@ fn a_colon_separator_is_an_error() {
 
 #[test]
 fn section_names_are_trimmed_and_need_the_profile_prefix_in_config() {
-    let r = sdk("[ default ]\na = 1\n[profile   x ]\nb = 2\n[y]\nc = 3\n", "");
+    let r = sdk(
+        "[ default ]\na = 1\n[profile   x ]\nb = 2\n[y]\nc = 3\n",
+        "",
+    );
     assert_eq!(value(&r, "default", "a").as_deref(), Some("1"));
     assert_eq!(value(&r, "x", "b").as_deref(), Some("2"));
     assert!(!r.profiles.contains_key("y"));
@@ -52,7 +74,10 @@ fn the_credentials_file_has_plain_names_only() {
 
 #[test]
 fn names_with_characters_outside_the_identifier_set_are_ignored() {
-    let r = sdk("[profile a!b]\nx = 1\n[profile ok]\nbad key = 1\ngood_key = 2\n", "");
+    let r = sdk(
+        "[profile a!b]\nx = 1\n[profile ok]\nbad key = 1\ngood_key = 2\n",
+        "",
+    );
     assert!(!r.profiles.contains_key("a!b"));
     assert_eq!(value(&r, "ok", "bad key"), None);
     assert_eq!(value(&r, "ok", "good_key").as_deref(), Some("2"));
@@ -60,9 +85,14 @@ fn names_with_characters_outside_the_identifier_set_are_ignored() {
 
 #[test]
 fn indented_lines_continue_the_value_and_nested_blocks_become_sub_settings() {
-    let r = sdk("[default]\nmulti = a\n  b\ns3 =\n  max = 10\n  style = path\n", "");
+    let r = sdk(
+        "[default]\nmulti = a\n  b\ns3 =\n  max = 10\n  style = path\n",
+        "",
+    );
     assert_eq!(value(&r, "default", "multi").as_deref(), Some("a\nb"));
-    let Value::Nested(s3) = &r.profiles["default"]["s3"].value else { panic!("s3 should be nested") };
+    let Value::Nested(s3) = &r.profiles["default"]["s3"].value else {
+        panic!("s3 should be nested")
+    };
     assert_eq!(s3["max"], "10");
     assert_eq!(s3["style"], "path");
 }
@@ -70,8 +100,14 @@ fn indented_lines_continue_the_value_and_nested_blocks_become_sub_settings() {
 #[test]
 fn an_indented_comment_continues_a_value_for_the_sdks_but_not_for_the_cli() {
     let files = AwsFiles::from_bytes(b"[default]\nregion = us-east-1\n  # note\n", b"");
-    assert_eq!(value(&files.read(Dialect::Sdk), "default", "region").as_deref(), Some("us-east-1\n# note"));
-    assert_eq!(value(&files.read(Dialect::Cli), "default", "region").as_deref(), Some("us-east-1"));
+    assert_eq!(
+        value(&files.read(Dialect::Sdk), "default", "region").as_deref(),
+        Some("us-east-1\n# note")
+    );
+    assert_eq!(
+        value(&files.read(Dialect::Cli), "default", "region").as_deref(),
+        Some("us-east-1")
+    );
     assert_eq!(files.disagreements().len(), 1);
 }
 
@@ -92,16 +128,34 @@ fn repeated_sections_merge_and_the_last_key_wins() {
 
 #[test]
 fn the_credentials_file_wins_key_by_key() {
-    let r = sdk("[profile x]\nregion = a\noutput = json\n", "[x]\nregion = b\n");
+    let r = sdk(
+        "[profile x]\nregion = a\noutput = json\n",
+        "[x]\nregion = b\n",
+    );
     assert_eq!(value(&r, "x", "region").as_deref(), Some("b"));
     assert_eq!(value(&r, "x", "output").as_deref(), Some("json"));
 }
 
 #[test]
 fn settings_before_any_section_and_continuations_with_nothing_to_continue_are_errors() {
-    assert_eq!(sdk("a = 1\n[default]\n", "").rejection().and_then(|p| p.line), Some(1));
-    assert_eq!(sdk("[default]\n  a = 1\n", "").rejection().and_then(|p| p.line), Some(2));
-    assert_eq!(sdk("[default\na = 1\n", "").rejection().and_then(|p| p.line), Some(1));
+    assert_eq!(
+        sdk("a = 1\n[default]\n", "")
+            .rejection()
+            .and_then(|p| p.line),
+        Some(1)
+    );
+    assert_eq!(
+        sdk("[default]\n  a = 1\n", "")
+            .rejection()
+            .and_then(|p| p.line),
+        Some(2)
+    );
+    assert_eq!(
+        sdk("[default\na = 1\n", "")
+            .rejection()
+            .and_then(|p| p.line),
+        Some(1)
+    );
 }
 
 #[test]
@@ -114,8 +168,21 @@ fn a_file_that_is_not_utf8_is_not_read() {
 
 #[test]
 fn both_defaults_present_is_reported_as_a_disagreement_with_its_line() {
-    let files = AwsFiles::from_bytes(b"[profile default]\nregion = a\n\n[default]\nregion = b\n", b"");
+    let files = AwsFiles::from_bytes(
+        b"[profile default]\nregion = a\n\n[default]\nregion = b\n",
+        b"",
+    );
     let d = files.disagreements();
-    assert!(d.iter().any(|p| p.line == Some(4) && p.message.contains("both [default] (line 4) and [profile default] (line 1)")), "{d:?}");
-    assert!(d.iter().any(|p| p.line == Some(5) && p.message.contains("\"b\"") && p.message.contains("\"a\"")), "{d:?}");
+    assert!(
+        d.iter().any(|p| p.line == Some(4)
+            && p.message
+                .contains("both [default] (line 4) and [profile default] (line 1)")),
+        "{d:?}"
+    );
+    assert!(
+        d.iter().any(|p| p.line == Some(5)
+            && p.message.contains("\"b\"")
+            && p.message.contains("\"a\"")),
+        "{d:?}"
+    );
 }

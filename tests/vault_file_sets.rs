@@ -35,7 +35,10 @@ struct FileSet {
 
 impl FileSet {
     fn in_home(config: &str, credentials: &str) -> FileSet {
-        FileSet { home: Home::new(config, credentials), project: None }
+        FileSet {
+            home: Home::new(config, credentials),
+            project: None,
+        }
     }
 
     fn in_project(config: &str, credentials: &str) -> FileSet {
@@ -45,13 +48,22 @@ impl FileSet {
         let paths = (dir.join("config"), dir.join("credentials"));
         std::fs::write(&paths.0, config).unwrap();
         std::fs::write(&paths.1, credentials).unwrap();
-        FileSet { home, project: Some(paths) }
+        FileSet {
+            home,
+            project: Some(paths),
+        }
     }
 
     fn paths(&self) -> FilePaths {
         match &self.project {
-            Some((config, credentials)) => FilePaths { config: config.clone(), credentials: credentials.clone() },
-            None => FilePaths { config: self.home.config(), credentials: self.home.credentials() },
+            Some((config, credentials)) => FilePaths {
+                config: config.clone(),
+                credentials: credentials.clone(),
+            },
+            None => FilePaths {
+                config: self.home.config(),
+                credentials: self.home.credentials(),
+            },
         }
     }
 
@@ -63,14 +75,19 @@ impl FileSet {
     fn command(&self, program: &Path, args: &[&str]) -> Command {
         let mut command = self.home.command(program, args);
         if let Some((config, credentials)) = &self.project {
-            command.env("AWS_CONFIG_FILE", config).env("AWS_SHARED_CREDENTIALS_FILE", credentials);
+            command
+                .env("AWS_CONFIG_FILE", config)
+                .env("AWS_SHARED_CREDENTIALS_FILE", credentials);
         }
         command
     }
 
     /// Run keyrack on these files; no secret may appear in what it prints.
     fn keyrack(&self, args: &[&str]) -> Output {
-        let out = self.command(Path::new(env!("CARGO_BIN_EXE_keyrack")), args).output().unwrap();
+        let out = self
+            .command(Path::new(env!("CARGO_BIN_EXE_keyrack")), args)
+            .output()
+            .unwrap();
         assert_no_secret(&out);
         out
     }
@@ -78,18 +95,28 @@ impl FileSet {
     /// Both files as they are now: (config, credentials).
     fn files(&self) -> (String, String) {
         let paths = self.paths();
-        (std::fs::read_to_string(paths.config).unwrap(), std::fs::read_to_string(paths.credentials).unwrap())
+        (
+            std::fs::read_to_string(paths.config).unwrap(),
+            std::fs::read_to_string(paths.credentials).unwrap(),
+        )
     }
 
     /// The `credential_process` value of `profile` in the config file.
     fn line(&self, profile: &str) -> String {
-        let header = if profile == "default" { "[default]".to_string() } else { format!("[profile {profile}]") };
+        let header = if profile == "default" {
+            "[default]".to_string()
+        } else {
+            format!("[profile {profile}]")
+        };
         let config = self.files().0;
         let mut in_section = false;
         for line in config.lines() {
             if line.starts_with('[') {
                 in_section = line.trim() == header;
-            } else if let Some(value) = line.strip_prefix("credential_process = ").filter(|_| in_section) {
+            } else if let Some(value) = line
+                .strip_prefix("credential_process = ")
+                .filter(|_| in_section)
+            {
                 return value.to_string();
             }
         }
@@ -100,10 +127,20 @@ impl FileSet {
     /// (`sh -c`): (key id, secret).
     fn served_key(&self, profile: &str) -> (String, String) {
         let line = self.line(profile);
-        let out = self.command(Path::new("sh"), &["-c", &line]).output().unwrap();
-        assert!(out.status.success(), "{line} failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = self
+            .command(Path::new("sh"), &["-c", &line])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{line} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        (json["AccessKeyId"].as_str().unwrap().to_string(), json["SecretAccessKey"].as_str().unwrap().to_string())
+        (
+            json["AccessKeyId"].as_str().unwrap().to_string(),
+            json["SecretAccessKey"].as_str().unwrap().to_string(),
+        )
     }
 
     /// The key botocore (the AWS CLI's library) resolves for `profile` from these files,
@@ -113,9 +150,16 @@ impl FileSet {
                       c = botocore.session.Session(profile=sys.argv[1]).get_credentials().get_frozen_credentials()\n\
                       print(json.dumps([c.access_key, c.secret_key]))";
         let mut command = self.command(&support::venv_bin("python"), &["-c", script, profile]);
-        command.env_remove("AWS_ACCESS_KEY_ID").env_remove("AWS_SECRET_ACCESS_KEY").env_remove("AWS_SESSION_TOKEN");
+        command
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN");
         let out = command.output().unwrap();
-        assert!(out.status.success(), "botocore failed for profile '{profile}': {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "botocore failed for profile '{profile}': {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let [id, secret]: [String; 2] = serde_json::from_slice(&out.stdout).unwrap();
         (id, secret)
     }
@@ -123,9 +167,20 @@ impl FileSet {
     /// Asserts that both the line and botocore give `profile` the key (`id`, `secret`). The
     /// messages name key ids only.
     fn assert_serves(&self, profile: &str, id: &str, secret: &str) {
-        for (how, (got_id, got_secret)) in [("its credential_process line", self.served_key(profile)), ("botocore", self.botocore_key(profile))] {
-            assert_eq!(got_id, id, "{how} gives profile '{profile}' of file set {} another key", self.set_id());
-            assert!(got_secret == secret, "{how} gives profile '{profile}' key {id} with another secret");
+        for (how, (got_id, got_secret)) in [
+            ("its credential_process line", self.served_key(profile)),
+            ("botocore", self.botocore_key(profile)),
+        ] {
+            assert_eq!(
+                got_id,
+                id,
+                "{how} gives profile '{profile}' of file set {} another key",
+                self.set_id()
+            );
+            assert!(
+                got_secret == secret,
+                "{how} gives profile '{profile}' key {id} with another secret"
+            );
         }
     }
 
@@ -133,7 +188,9 @@ impl FileSet {
     fn clear_entries(&self, profiles: &[&str]) {
         let keychain = keychain();
         for profile in profiles {
-            keychain.delete(&format!("{}:{profile}", self.set_id())).unwrap();
+            keychain
+                .delete(&format!("{}:{profile}", self.set_id()))
+                .unwrap();
         }
     }
 }
@@ -141,12 +198,19 @@ impl FileSet {
 fn assert_no_secret(out: &Output) {
     for stream in [&out.stdout, &out.stderr] {
         let text = String::from_utf8_lossy(stream);
-        assert!(!SECRETS.iter().any(|s| text.contains(s)), "a secret was printed:\n{text}");
+        assert!(
+            !SECRETS.iter().any(|s| text.contains(s)),
+            "a secret was printed:\n{text}"
+        );
     }
 }
 
 fn succeeded(out: &Output) -> String {
-    assert!(out.status.success(), "keyrack failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "keyrack failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -156,8 +220,14 @@ fn section(profile: &str, id: &str, secret: &str) -> String {
 
 /// Two projects, each with a `[default]` and a `[dev]` holding keys of their own.
 fn two_projects() -> (FileSet, FileSet) {
-    let a = FileSet::in_home("[default]\nregion = eu-west-1\n", &(section("default", KEY_A, SECRET_A) + &section("dev", KEY_A2, SECRET_A2)));
-    let b = FileSet::in_project("[default]\nregion = us-east-1\n", &(section("default", KEY_B, SECRET_B) + &section("dev", KEY_B2, SECRET_B2)));
+    let a = FileSet::in_home(
+        "[default]\nregion = eu-west-1\n",
+        &(section("default", KEY_A, SECRET_A) + &section("dev", KEY_A2, SECRET_A2)),
+    );
+    let b = FileSet::in_project(
+        "[default]\nregion = us-east-1\n",
+        &(section("default", KEY_B, SECRET_B) + &section("dev", KEY_B2, SECRET_B2)),
+    );
     assert_ne!(a.set_id(), b.set_id());
     (a, b)
 }
@@ -169,7 +239,10 @@ fn two_file_sets_with_the_same_profile_names_keep_their_own_keychain_entries() {
         succeeded(&set.keyrack(&["vault", "move", "default"]));
         succeeded(&set.keyrack(&["vault", "move", "dev"]));
     }
-    assert!(!a.files().1.contains(SECRET_A) && !b.files().1.contains(SECRET_B), "the secrets left the files");
+    assert!(
+        !a.files().1.contains(SECRET_A) && !b.files().1.contains(SECRET_B),
+        "the secrets left the files"
+    );
     a.assert_serves("default", KEY_A, SECRET_A);
     a.assert_serves("dev", KEY_A2, SECRET_A2);
     b.assert_serves("default", KEY_B, SECRET_B);
@@ -177,7 +250,11 @@ fn two_file_sets_with_the_same_profile_names_keep_their_own_keychain_entries() {
 
     // Restoring B's default puts B's key back in B's files and leaves A's entry alone.
     succeeded(&b.keyrack(&["vault", "restore", "default"]));
-    assert!(b.files().1.contains(&section("default", KEY_B, SECRET_B)), "{}", b.files().1);
+    assert!(
+        b.files().1.contains(&section("default", KEY_B, SECRET_B)),
+        "{}",
+        b.files().1
+    );
     a.assert_serves("default", KEY_A, SECRET_A);
 
     // Deleting A's dev removes A's entry only: B's dev still works.
@@ -200,7 +277,10 @@ fn two_file_sets_with_the_same_profile_names_keep_their_own_keychain_entries() {
 
 #[test]
 fn a_move_onto_an_entry_that_holds_another_key_is_refused_and_changes_nothing() {
-    let a = FileSet::in_home("[default]\nregion = eu-west-1\n", &section("default", KEY_A, SECRET_A));
+    let a = FileSet::in_home(
+        "[default]\nregion = eu-west-1\n",
+        &section("default", KEY_A, SECRET_A),
+    );
     succeeded(&a.keyrack(&["vault", "move", "default"]));
     let line = a.line("default");
     // The person puts another key into the files by hand, and drops the keychain line.
@@ -209,12 +289,25 @@ fn a_move_onto_an_entry_that_holds_another_key_is_refused_and_changes_nothing() 
     let before = a.files();
 
     let out = a.keyrack(&["vault", "move", "default"]);
-    assert!(!out.status.success(), "the move overwrote the entry: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        !out.status.success(),
+        "the move overwrote the entry: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let said = String::from_utf8_lossy(&out.stderr);
-    assert!(said.contains("will not overwrite") && said.contains(KEY_A) && said.contains("nothing was changed"), "{said}");
+    assert!(
+        said.contains("will not overwrite")
+            && said.contains(KEY_A)
+            && said.contains("nothing was changed"),
+        "{said}"
+    );
     assert_eq!(a.files(), before, "the files are unchanged");
     // The entry still holds the first key: the line the move wrote still gives it.
-    std::fs::write(a.paths().config, format!("[default]\ncredential_process = {line}\n")).unwrap();
+    std::fs::write(
+        a.paths().config,
+        format!("[default]\ncredential_process = {line}\n"),
+    )
+    .unwrap();
     std::fs::write(a.paths().credentials, "").unwrap();
     a.assert_serves("default", KEY_A, SECRET_A);
     a.clear_entries(&["default"]);
@@ -226,16 +319,28 @@ fn vault_list_shows_another_file_sets_entries_as_theirs_not_as_unused() {
     succeeded(&a.keyrack(&["vault", "move", "default"]));
     succeeded(&b.keyrack(&["vault", "move", "dev"]));
 
-    let listed: serde_json::Value = serde_json::from_str(&succeeded(&a.keyrack(&["vault", "list", "--json"]))).unwrap();
+    let listed: serde_json::Value =
+        serde_json::from_str(&succeeded(&a.keyrack(&["vault", "list", "--json"]))).unwrap();
     let names = |key: &str| -> Vec<String> {
-        listed[key].as_array().unwrap_or_else(|| panic!("no {key} in {listed}")).iter().map(|v| v.as_str().unwrap().to_string()).collect()
+        listed[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {key} in {listed}"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
     };
     let b_dev = format!("{}:dev", b.set_id());
     assert!(!names("unused_entries").contains(&b_dev), "{listed}");
     assert!(names("other_file_set_entries").contains(&b_dev), "{listed}");
     let text = succeeded(&a.keyrack(&["vault", "list"]));
-    let line = text.lines().find(|l| l.contains(&b_dev)).unwrap_or_else(|| panic!("{text}"));
-    assert!(line.contains("other file sets") && !line.contains("no profile uses"), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains(&b_dev))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.contains("other file sets") && !line.contains("no profile uses"),
+        "{text}"
+    );
 
     a.clear_entries(&["default"]);
     b.clear_entries(&["dev"]);
@@ -245,20 +350,40 @@ fn vault_list_shows_another_file_sets_entries_as_theirs_not_as_unused() {
 fn a_legacy_entry_and_its_old_line_keep_working_and_are_migrated_on_first_use() {
     let keychain = keychain();
     let profile = fresh_account(&keychain, "legacy");
-    keychain.store(&profile, &StoredKey::new(Credentials::new(KEY_A, SECRET_A, None))).unwrap();
-    let old_line = format!("{} credential-process --profile {profile}", env!("CARGO_BIN_EXE_keyrack"));
+    keychain
+        .store(
+            &profile,
+            &StoredKey::new(Credentials::new(KEY_A, SECRET_A, None)),
+        )
+        .unwrap();
+    let old_line = format!(
+        "{} credential-process --profile {profile}",
+        env!("CARGO_BIN_EXE_keyrack")
+    );
     // Two projects whose files an older keyrack pointed at the same (legacy) entry.
-    let config = format!("[profile {profile}]\nregion = eu-west-1\ncredential_process = {old_line}\n");
+    let config =
+        format!("[profile {profile}]\nregion = eu-west-1\ncredential_process = {old_line}\n");
     let a = FileSet::in_home(&config, "");
     let b = FileSet::in_project(&config, "");
     a.assert_serves(&profile, KEY_A, SECRET_A);
 
     // The first use migrates A's line to A's own entry; the legacy entry is kept for B.
-    let listed: serde_json::Value = serde_json::from_str(&succeeded(&a.keyrack(&["vault", "list", "--json"]))).unwrap();
+    let listed: serde_json::Value =
+        serde_json::from_str(&succeeded(&a.keyrack(&["vault", "list", "--json"]))).unwrap();
     let new_line = a.line(&profile);
     assert_eq!(new_line, format!("{old_line} --file-set {}", a.set_id()));
-    assert_eq!(listed["profiles"][0]["account"], format!("{}:{profile}", a.set_id()), "{listed}");
-    assert!(listed["legacy_entries"].as_array().unwrap().contains(&serde_json::json!(profile)), "{listed}");
+    assert_eq!(
+        listed["profiles"][0]["account"],
+        format!("{}:{profile}", a.set_id()),
+        "{listed}"
+    );
+    assert!(
+        listed["legacy_entries"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!(profile)),
+        "{listed}"
+    );
     a.assert_serves(&profile, KEY_A, SECRET_A);
     assert_eq!(b.line(&profile), old_line);
     b.assert_serves(&profile, KEY_A, SECRET_A);
@@ -266,7 +391,10 @@ fn a_legacy_entry_and_its_old_line_keep_working_and_are_migrated_on_first_use() 
     // Restoring in B puts the key in B's files and keeps the legacy entry (another set may use it).
     succeeded(&b.keyrack(&["vault", "restore", &profile]));
     assert!(b.files().1.contains(SECRET_A));
-    assert!(keychain.find(&profile).unwrap().is_some(), "the legacy entry was kept");
+    assert!(
+        keychain.find(&profile).unwrap().is_some(),
+        "the legacy entry was kept"
+    );
     // Once no file set needs it, it can be removed; A has its own entry by now.
     succeeded(&b.keyrack(&["vault", "forget", &profile]));
     assert_eq!(keychain.find(&profile).unwrap(), None);
@@ -278,12 +406,29 @@ fn a_legacy_entry_and_its_old_line_keep_working_and_are_migrated_on_first_use() 
 fn credential_process_for_a_missing_entry_names_the_profile_and_its_file_set_in_one_line() {
     let a = FileSet::in_home("", "");
     let set = a.set_id();
-    let out = a.keyrack(&["credential-process", "--profile", "nobody-here", "--file-set", &set]);
+    let out = a.keyrack(&[
+        "credential-process",
+        "--profile",
+        "nobody-here",
+        "--file-set",
+        &set,
+    ]);
     assert!(!out.status.success() && out.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains(&format!("no entry for profile 'nobody-here' of file set {set}")), "{stderr}");
-    let out = a.keyrack(&["credential-process", "--profile", "dev", "--file-set", "not-an-id"]);
+    assert!(
+        stderr.contains(&format!(
+            "no entry for profile 'nobody-here' of file set {set}"
+        )),
+        "{stderr}"
+    );
+    let out = a.keyrack(&[
+        "credential-process",
+        "--profile",
+        "dev",
+        "--file-set",
+        "not-an-id",
+    ]);
     assert!(!out.status.success() && out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a file set id"));
 }

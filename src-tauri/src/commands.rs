@@ -4,7 +4,9 @@
 //! without passing it through the window.
 
 use keyrack::aws::Secret;
-use keyrack::changes::{self, Applied, ChangeError, ConfigureAnswers, InputAdvice, Operation, Seen};
+use keyrack::changes::{
+    self, Applied, ChangeError, ConfigureAnswers, InputAdvice, Operation, Seen,
+};
 use keyrack::files::check::REGIONS;
 use keyrack::files::leftovers;
 use keyrack::files::{AwsFiles, FilePaths, FilesError};
@@ -29,7 +31,12 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(paths: FilePaths) -> Self {
-        AppState { paths, seen: Arc::default(), rotation_plan: Mutex::default(), watcher: Arc::default() }
+        AppState {
+            paths,
+            seen: Arc::default(),
+            rotation_plan: Mutex::default(),
+            watcher: Arc::default(),
+        }
     }
 
     pub fn paths(&self) -> &FilePaths {
@@ -38,7 +45,10 @@ impl AppState {
 
     /// Run `write` (which saves the files; it gets the versions shown so far) and record the
     /// result as seen, with the watcher kept out until it is recorded.
-    pub fn writing<T>(&self, write: impl FnOnce(&Seen) -> Result<T, Failure>) -> Result<T, Failure> {
+    pub fn writing<T>(
+        &self,
+        write: impl FnOnce(&Seen) -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
         let mut seen = self.seen.lock().expect("seen lock");
         let _lock = keyrack::files::lock::lock(&self.paths, "the keyrack app")
             .map_err(|e| Failure::new(e.code(), e.to_string()))?;
@@ -68,7 +78,11 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Failure { code, message: message.into(), keys: Vec::new() }
+        Failure {
+            code,
+            message: message.into(),
+            keys: Vec::new(),
+        }
     }
 }
 
@@ -82,7 +96,11 @@ impl From<ChangeError> for Failure {
     fn from(e: ChangeError) -> Self {
         let message = e.to_string();
         match e {
-            ChangeError::ChangedOnDisk { keys, .. } => Failure { code: "changed_on_disk", message, keys },
+            ChangeError::ChangedOnDisk { keys, .. } => Failure {
+                code: "changed_on_disk",
+                message,
+                keys,
+            },
             ChangeError::ViewTooOld { .. } => Failure::new("view_too_old", message),
             ChangeError::Edit(_) => Failure::new("refused", message),
             ChangeError::Files(_) | ChangeError::Busy => Failure::new("files", message),
@@ -113,33 +131,57 @@ pub async fn load(state: State<'_, AppState>) -> Result<View, Failure> {
         Ok((files, snapshot))
     })
     .await
-    .map_err(|e| Failure::new("internal", format!("reading the files stopped unexpectedly ({e}); reload to try again")))??;
+    .map_err(|e| {
+        Failure::new(
+            "internal",
+            format!("reading the files stopped unexpectedly ({e}); reload to try again"),
+        )
+    })??;
     let revision = state.seen.lock().expect("seen lock").record(files);
-    Ok(View { revision, snapshot, regions: REGIONS, output_formats: changes::OUTPUT_FORMATS })
+    Ok(View {
+        revision,
+        snapshot,
+        regions: REGIONS,
+        output_formats: changes::OUTPUT_FORMATS,
+    })
 }
 
 /// Send a notice through `on_change` whenever either file changes on disk.
 #[tauri::command]
 pub fn watch_files(state: State<'_, AppState>, on_change: Channel<u64>) {
-    let first = state.watcher.lock().expect("watcher lock").replace(on_change).is_none();
+    let first = state
+        .watcher
+        .lock()
+        .expect("watcher lock")
+        .replace(on_change)
+        .is_none();
     if first {
         let target = state.watcher.clone();
         let (seen, paths) = (state.seen.clone(), state.paths.clone());
         let mut count = 0u64;
-        crate::watch::watch(vec![paths.config.clone(), paths.credentials.clone()], move || {
-            // Only what keyrack has not seen: its own saves are recorded before the lock is freed.
-            let unseen = match (AwsFiles::load(&paths), seen.lock().expect("seen lock").latest()) {
-                (Ok(now), Some(shown)) => now.config.on_disk != shown.config.on_disk || now.credentials.on_disk != shown.credentials.on_disk,
-                _ => true,
-            };
-            if unseen {
-                count += 1;
-                if let Some(channel) = target.lock().expect("watcher lock").as_ref() {
-                    let _ = channel.send(count);
+        crate::watch::watch(
+            vec![paths.config.clone(), paths.credentials.clone()],
+            move || {
+                // Only what keyrack has not seen: its own saves are recorded before the lock is freed.
+                let unseen = match (
+                    AwsFiles::load(&paths),
+                    seen.lock().expect("seen lock").latest(),
+                ) {
+                    (Ok(now), Some(shown)) => {
+                        now.config.on_disk != shown.config.on_disk
+                            || now.credentials.on_disk != shown.credentials.on_disk
+                    }
+                    _ => true,
+                };
+                if unseen {
+                    count += 1;
+                    if let Some(channel) = target.lock().expect("watcher lock").as_ref() {
+                        let _ = channel.send(count);
+                    }
                 }
-            }
-            true
-        });
+                true
+            },
+        );
     }
 }
 
@@ -150,7 +192,11 @@ pub fn check_input(field: String, value: String) -> Option<InputAdvice> {
 
 /// The value of a secret setting, because the person asked to see or copy it.
 #[tauri::command]
-pub fn reveal_secret(state: State<'_, AppState>, profile: String, key: String) -> Result<String, Failure> {
+pub fn reveal_secret(
+    state: State<'_, AppState>,
+    profile: String,
+    key: String,
+) -> Result<String, Failure> {
     let files = state.latest()?;
     profiles::reveal(&files, &profile, &key)
         .map(|secret| secret.expose().to_string())
@@ -161,22 +207,45 @@ pub fn reveal_secret(state: State<'_, AppState>, profile: String, key: String) -
 /// clipboard again after about 30 s if it still holds it. `typed`: a value the person typed and
 /// has not saved yet, copied instead of the saved one. The saved secret never enters the page.
 #[tauri::command]
-pub fn copy_secret(app: tauri::AppHandle, state: State<'_, AppState>, profile: String, key: String, typed: Option<String>) -> Result<(), Failure> {
+pub fn copy_secret(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    profile: String,
+    key: String,
+    typed: Option<String>,
+) -> Result<(), Failure> {
     let secret = match typed {
         Some(typed) => Secret::from(typed),
-        None => profiles::reveal(&state.latest()?, &profile, &key)
-            .ok_or_else(|| Failure::new("not_found", format!("profile '{profile}' has no {key}")))?,
+        None => profiles::reveal(&state.latest()?, &profile, &key).ok_or_else(|| {
+            Failure::new("not_found", format!("profile '{profile}' has no {key}"))
+        })?,
     };
     crate::clipboard::copy_for_a_while(&app, secret).map_err(|message| match message.as_str() {
-        crate::clipboard::UNSUPPORTED => Failure::new(crate::clipboard::UNSUPPORTED, "keyrack cannot use this system's clipboard itself"),
+        crate::clipboard::UNSUPPORTED => Failure::new(
+            crate::clipboard::UNSUPPORTED,
+            "keyrack cannot use this system's clipboard itself",
+        ),
         _ => Failure::new("clipboard", message),
     })
 }
 
 /// Apply a change made from the view of `revision` to the files as they are now.
 #[tauri::command]
-pub fn apply_change(state: State<'_, AppState>, revision: u64, operation: Operation, force: bool) -> Result<Applied, Failure> {
-    state.writing(|seen| Ok(changes::apply_seen(&state.paths, seen, revision, &operation, force)?))
+pub fn apply_change(
+    state: State<'_, AppState>,
+    revision: u64,
+    operation: Operation,
+    force: bool,
+) -> Result<Applied, Failure> {
+    state.writing(|seen| {
+        Ok(changes::apply_seen(
+            &state.paths,
+            seen,
+            revision,
+            &operation,
+            force,
+        )?)
+    })
 }
 
 /// Remove the leftover backups and temporary files that keep secrets (the Problems row's button,
@@ -184,7 +253,8 @@ pub fn apply_change(state: State<'_, AppState>, revision: u64, operation: Operat
 #[tauri::command]
 pub fn clean_leftovers(state: State<'_, AppState>) -> Result<usize, Failure> {
     state.writing(|_| {
-        let cleaned = leftovers::clean(&state.paths).map_err(|e| Failure::new("files", e.to_string()))?;
+        let cleaned =
+            leftovers::clean(&state.paths).map_err(|e| Failure::new("files", e.to_string()))?;
         Ok(cleaned.len())
     })
 }
@@ -198,7 +268,12 @@ pub fn configure_default(
     region: String,
     output: String,
 ) -> Result<Applied, Failure> {
-    let answers = ConfigureAnswers { access_key_id, secret_access_key: Secret::new(secret_access_key), region, output };
+    let answers = ConfigureAnswers {
+        access_key_id,
+        secret_access_key: Secret::new(secret_access_key),
+        region,
+        output,
+    };
     state.writing(|_| Ok(changes::configure_default(&state.paths, &answers)?))
 }
 
@@ -220,7 +295,9 @@ pub struct IdentityView {
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Check who each profile is, all at once; each result goes through `on_result` as it comes.
@@ -232,31 +309,40 @@ pub async fn check_identities(
 ) -> Result<usize, Failure> {
     let files = state.latest()?;
     let session = Session::from_files(&files);
-    let outcomes = identity::check_all(&session, &profiles, identity::DEFAULT_CONCURRENCY, |outcome| {
-        let view = match &outcome.result {
-            Ok(id) => IdentityView {
-                profile: outcome.profile.clone(),
-                arn: Some(id.arn.clone()),
-                account: Some(id.account.clone()),
-                user_id: Some(id.user_id.clone()),
-                status: "ok",
-                code: None,
-                message: None,
-                checked_at: now_ms(),
-            },
-            Err(e) => IdentityView {
-                profile: outcome.profile.clone(),
-                arn: None,
-                account: None,
-                user_id: None,
-                status: if e.is_settings_only() { "settings_only" } else { "failed" },
-                code: Some(e.code().to_string()),
-                message: Some(e.to_string()),
-                checked_at: now_ms(),
-            },
-        };
-        let _ = on_result.send(view);
-    })
+    let outcomes = identity::check_all(
+        &session,
+        &profiles,
+        identity::DEFAULT_CONCURRENCY,
+        |outcome| {
+            let view = match &outcome.result {
+                Ok(id) => IdentityView {
+                    profile: outcome.profile.clone(),
+                    arn: Some(id.arn.clone()),
+                    account: Some(id.account.clone()),
+                    user_id: Some(id.user_id.clone()),
+                    status: "ok",
+                    code: None,
+                    message: None,
+                    checked_at: now_ms(),
+                },
+                Err(e) => IdentityView {
+                    profile: outcome.profile.clone(),
+                    arn: None,
+                    account: None,
+                    user_id: None,
+                    status: if e.is_settings_only() {
+                        "settings_only"
+                    } else {
+                        "failed"
+                    },
+                    code: Some(e.code().to_string()),
+                    message: Some(e.to_string()),
+                    checked_at: now_ms(),
+                },
+            };
+            let _ = on_result.send(view);
+        },
+    )
     .await;
     Ok(outcomes.len())
 }

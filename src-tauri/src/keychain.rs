@@ -18,8 +18,14 @@ impl From<VaultError> for Failure {
 
 /// The `keyrack` command line the AWS tools will run: beside this app, else on the PATH.
 fn keyrack_program() -> Result<PathBuf, Failure> {
-    let beside = std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join("keyrack")));
-    let on_path = std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join("keyrack")).find(|c| c.is_file()));
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("keyrack")));
+    let on_path = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join("keyrack"))
+            .find(|c| c.is_file())
+    });
     beside
         .filter(|p| p.is_file())
         .or(on_path)
@@ -37,16 +43,27 @@ pub fn move_to_keychain(state: State<'_, AppState>, profile: String) -> Result<A
     state.writing(|_| {
         let mut files = AwsFiles::load(state.paths())?;
         let outcome = vault::move_to_keychain(&mut files, &keychain, &profile, &program)?;
-        Ok(Applied { saved: outcome.saved, warnings: outcome.warnings, reapplied: false })
+        Ok(Applied {
+            saved: outcome.saved,
+            warnings: outcome.warnings,
+            reapplied: false,
+        })
     })
 }
 
 #[tauri::command]
-pub fn restore_from_keychain(state: State<'_, AppState>, profile: String) -> Result<Applied, Failure> {
+pub fn restore_from_keychain(
+    state: State<'_, AppState>,
+    profile: String,
+) -> Result<Applied, Failure> {
     let keychain = open_keychain()?;
     state.writing(|_| {
         let mut files = AwsFiles::load(state.paths())?;
         let outcome = vault::restore_from_keychain(&mut files, &keychain, &profile)?;
-        Ok(Applied { saved: outcome.saved, warnings: outcome.warnings, reapplied: false })
+        Ok(Applied {
+            saved: outcome.saved,
+            warnings: outcome.warnings,
+            reapplied: false,
+        })
     })
 }

@@ -3,7 +3,10 @@
 //! for completion at start-up. All the work is `keyrack::rotation`'s.
 
 use crate::commands::{AppState, Failure};
-use keyrack::rotation::{self, Journal, Progress, RotateOptions, RotationError, RotationPlan, RotationReport, RotationSettings};
+use keyrack::rotation::{
+    self, Journal, Progress, RotateOptions, RotationError, RotationPlan, RotationReport,
+    RotationSettings,
+};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -27,7 +30,11 @@ pub async fn rotation_plan(
     delete_inactive: bool,
     keep_new_on_stop: bool,
 ) -> Result<RotationPlan, Failure> {
-    let options = RotateOptions { keep_old, delete_inactive, keep_new_on_stop };
+    let options = RotateOptions {
+        keep_old,
+        delete_inactive,
+        keep_new_on_stop,
+    };
     let plan = rotation::plan_rotation(&settings(&state), &profile, options).await?;
     *state.rotation_plan.lock().expect("plan lock") = Some(plan.clone());
     Ok(plan)
@@ -35,21 +42,40 @@ pub async fn rotation_plan(
 
 /// The plan that finishes the interrupted rotation of `old_key_id`.
 #[tauri::command]
-pub async fn recovery_plan(state: State<'_, AppState>, old_key_id: String) -> Result<RotationPlan, Failure> {
+pub async fn recovery_plan(
+    state: State<'_, AppState>,
+    old_key_id: String,
+) -> Result<RotationPlan, Failure> {
     let settings = settings(&state);
     let journal = rotation::interrupted_rotations(&settings.journal_dir())
         .map_err(RotationError::from)?
         .into_iter()
         .find(|j| j.old_key_id == old_key_id)
-        .ok_or_else(|| Failure::new("nothing_to_recover", "that rotation is no longer interrupted; nothing to finish"))?;
-    let plan = rotation::plan_recovery(&settings, &journal, RotateOptions { keep_old: journal.keep_old, ..RotateOptions::default() }).await?;
+        .ok_or_else(|| {
+            Failure::new(
+                "nothing_to_recover",
+                "that rotation is no longer interrupted; nothing to finish",
+            )
+        })?;
+    let plan = rotation::plan_recovery(
+        &settings,
+        &journal,
+        RotateOptions {
+            keep_old: journal.keep_old,
+            ..RotateOptions::default()
+        },
+    )
+    .await?;
     *state.rotation_plan.lock().expect("plan lock") = Some(plan.clone());
     Ok(plan)
 }
 
 /// Run the plan last shown; each progress event goes through `on_progress`.
 #[tauri::command]
-pub async fn rotate_key(state: State<'_, AppState>, on_progress: Channel<Progress>) -> Result<RotationReport, Failure> {
+pub async fn rotate_key(
+    state: State<'_, AppState>,
+    on_progress: Channel<Progress>,
+) -> Result<RotationReport, Failure> {
     let plan = state
         .rotation_plan
         .lock()
@@ -66,5 +92,8 @@ pub async fn rotate_key(state: State<'_, AppState>, on_progress: Channel<Progres
 /// Rotations that were interrupted (the app was closed, the network dropped) and not finished.
 #[tauri::command]
 pub fn interrupted_rotations(state: State<'_, AppState>) -> Result<Vec<Journal>, Failure> {
-    Ok(rotation::interrupted_rotations(&settings(&state).journal_dir()).map_err(RotationError::from)?)
+    Ok(
+        rotation::interrupted_rotations(&settings(&state).journal_dir())
+            .map_err(RotationError::from)?,
+    )
 }

@@ -17,7 +17,16 @@ const INTERVAL: Duration = Duration::from_millis(250);
 struct Stamp(Option<(u64, u64, i64, i64, i64, i64)>);
 
 fn stamp(path: &PathBuf) -> Stamp {
-    Stamp(fs::metadata(path).ok().map(|m| (m.ino(), m.len(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec())))
+    Stamp(fs::metadata(path).ok().map(|m| {
+        (
+            m.ino(),
+            m.len(),
+            m.mtime(),
+            m.mtime_nsec(),
+            m.ctime(),
+            m.ctime_nsec(),
+        )
+    }))
 }
 
 /// Call `changed` (on a background thread) every time either file changes, until it returns

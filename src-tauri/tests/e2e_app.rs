@@ -21,7 +21,10 @@ use support::{aws_cli, botocore_read};
 use thirtyfour::prelude::*;
 
 fn home() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("keyrack-e2e-").tempdir().expect("temp HOME")
+    tempfile::Builder::new()
+        .prefix("keyrack-e2e-")
+        .tempdir()
+        .expect("temp HOME")
 }
 
 fn write_aws(home: &Path, config: &str, credentials: &str) {
@@ -49,7 +52,14 @@ fn setup_credentials() -> Credentials {
 /// Another access key of `user`, made while moto still accepts the setup key: its id.
 async fn another_key(moto: &MotoServer, user: &str) -> String {
     let client = AwsClient::new(ClientSettings::default()).unwrap();
-    let (key, _) = iam::create_access_key(&client, &moto.endpoint(Service::Iam), &setup_credentials(), Some(user)).await.expect("create key");
+    let (key, _) = iam::create_access_key(
+        &client,
+        &moto.endpoint(Service::Iam),
+        &setup_credentials(),
+        Some(user),
+    )
+    .await
+    .expect("create key");
     key.access_key_id
 }
 
@@ -62,13 +72,26 @@ async fn moto_user(moto: &MotoServer, name: &str) -> (String, String) {
         let (client, endpoint, setup) = (&client, &endpoint, &setup);
         async move {
             let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            client.call(endpoint, action, &params, setup).await.unwrap_or_else(|e| panic!("{action}: {e}"));
+            client
+                .call(endpoint, action, &params, setup)
+                .await
+                .unwrap_or_else(|e| panic!("{action}: {e}"));
         }
     };
     call("CreateUser", vec![("UserName", name.into())]).await;
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:*","sts:*"],"Resource":"*"}]}"#;
-    call("PutUserPolicy", vec![("UserName", name.into()), ("PolicyName", "all".into()), ("PolicyDocument", policy.into())]).await;
-    let (key, secret) = iam::create_access_key(&client, &endpoint, &setup, Some(name)).await.expect("create key");
+    call(
+        "PutUserPolicy",
+        vec![
+            ("UserName", name.into()),
+            ("PolicyName", "all".into()),
+            ("PolicyDocument", policy.into()),
+        ],
+    )
+    .await;
+    let (key, secret) = iam::create_access_key(&client, &endpoint, &setup, Some(name))
+        .await
+        .expect("create key");
     (key.access_key_id, secret.expose().to_string())
 }
 
@@ -78,9 +101,11 @@ async fn first_run_asks_aws_configures_questions_and_creates_files_the_aws_cli_r
     let app = open(home.path(), None).await;
     app.wait_text("#onboarding-title", "Welcome").await;
     app.type_into("#ob-key", "AKIA EXAMPLE").await;
-    app.wait_text("#ob-key-advice", "only letters and digits").await;
+    app.wait_text("#ob-key-advice", "only letters and digits")
+        .await;
     app.type_into("#ob-key", "AKIAIOSFODNN7EXAMPLE").await;
-    app.type_into("#ob-secret", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY").await;
+    app.type_into("#ob-secret", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+        .await;
     app.select_option("#ob-region", "eu-west-2").await;
     app.select_option("#ob-output", "table").await;
     app.screenshot("first-run-questions").await;
@@ -91,16 +116,32 @@ async fn first_run_asks_aws_configures_questions_and_creates_files_the_aws_cli_r
     app.close().await;
 
     let aws = home.path().join(".aws");
-    assert_eq!(fs::metadata(&aws).unwrap().permissions().mode() & 0o777, 0o700);
-    assert_eq!(fs::metadata(aws.join("credentials")).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        fs::metadata(&aws).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    assert_eq!(
+        fs::metadata(aws.join("credentials"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
     assert_eq!(
         read(home.path(), "credentials"),
         "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
     );
-    assert_eq!(read(home.path(), "config"), "[default]\nregion = eu-west-2\noutput = table\n");
+    assert_eq!(
+        read(home.path(), "config"),
+        "[default]\nregion = eu-west-2\noutput = table\n"
+    );
     let seen = botocore_read(&aws.join("config"), &aws.join("credentials"));
     assert_eq!(seen["error"], serde_json::Value::Null);
-    assert_eq!(seen["profiles"]["default"]["aws_access_key_id"], "AKIAIOSFODNN7EXAMPLE");
+    assert_eq!(
+        seen["profiles"]["default"]["aws_access_key_id"],
+        "AKIAIOSFODNN7EXAMPLE"
+    );
     assert_eq!(seen["profiles"]["default"]["region"], "eu-west-2");
     assert_eq!(seen["profiles"]["default"]["output"], "table");
 }
@@ -126,14 +167,28 @@ async fn check_all_shows_each_profiles_arn_and_a_plain_words_error_for_a_bad_one
     let app = open(home.path(), Some(&moto.url)).await;
     app.wait_text("#profiles", "gone").await;
     // Ctrl+R is the shortcut for "Check all".
-    app.driver.find(By::Css("#profiles")).await.unwrap().send_keys(Key::Control + "r").await.unwrap();
+    app.driver
+        .find(By::Css("#profiles"))
+        .await
+        .unwrap()
+        .send_keys(Key::Control + "r")
+        .await
+        .unwrap();
     app.wait_text("#progress-text", "Checked 4 profiles").await;
     let row = |name: &str| format!("#profiles li[data-name='{name}'] .who");
-    app.wait_text(&row("default"), "123456789012 · user alice").await;
+    app.wait_text(&row("default"), "123456789012 · user alice")
+        .await;
     app.wait_text(&row("bob"), "user bob").await;
     app.wait_text(&row("typo"), "Wrong secret").await;
     app.wait_text(&row("gone"), "Key deleted or unknown").await;
-    let arn = app.driver.find(By::Css(row("bob"))).await.unwrap().attr("title").await.unwrap();
+    let arn = app
+        .driver
+        .find(By::Css(row("bob")))
+        .await
+        .unwrap()
+        .attr("title")
+        .await
+        .unwrap();
     assert_eq!(arn.as_deref(), Some("arn:aws:iam::123456789012:user/bob"));
     app.open_profile("typo").await;
     app.wait_text("#identity-card", "Wrong secret").await;
@@ -142,7 +197,13 @@ async fn check_all_shows_each_profiles_arn_and_a_plain_words_error_for_a_bad_one
 }
 
 async fn shown(app: &Desktop, css: &str) -> bool {
-    app.driver.find(By::Css(css)).await.unwrap().is_displayed().await.unwrap()
+    app.driver
+        .find(By::Css(css))
+        .await
+        .unwrap()
+        .is_displayed()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -163,30 +224,70 @@ async fn check_all_names_each_failure_by_its_cause_and_an_incomplete_key_offers_
     let app = open(home.path(), Some(&moto.url)).await;
     app.wait_text("#profiles", "half").await;
     app.click("#check-all").await;
-    app.wait_text("#progress-text", "Checked 4 profiles: 1 working, 2 failing, 1 with settings only").await;
+    app.wait_text(
+        "#progress-text",
+        "Checked 4 profiles: 1 working, 2 failing, 1 with settings only",
+    )
+    .await;
     let row = |name: &str| format!("#profiles li[data-name='{name}'] .who");
     app.wait_text(&row("work"), "user alice").await;
     app.wait_text(&row("default"), "Settings only").await;
-    let class = app.driver.find(By::Css(row("default"))).await.unwrap().class_name().await.unwrap().unwrap_or_default();
-    assert!(class.contains("neutral") && !class.contains("bad"), "a settings-only profile is shown neutrally: {class}");
-    app.wait_text(&row("oregon"), "Region the AWS CLI refuses").await;
+    let class = app
+        .driver
+        .find(By::Css(row("default")))
+        .await
+        .unwrap()
+        .class_name()
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        class.contains("neutral") && !class.contains("bad"),
+        "a settings-only profile is shown neutrally: {class}"
+    );
+    app.wait_text(&row("oregon"), "Region the AWS CLI refuses")
+        .await;
     app.wait_text(&row("half"), "Incomplete credentials").await;
     app.open_profile("oregon").await;
-    app.wait_text("#identity-card", "move '# oregon' to its own line").await;
-    assert!(!app.body_text().await.contains("Wrong secret"), "no failure here is the secret's");
+    app.wait_text("#identity-card", "move '# oregon' to its own line")
+        .await;
+    assert!(
+        !app.body_text().await.contains("Wrong secret"),
+        "no failure here is the secret's"
+    );
 
     app.open_profile("work").await;
-    assert!(shown(&app, "#rotate").await && shown(&app, "#vault-move").await, "a complete key can be rotated and moved");
+    assert!(
+        shown(&app, "#rotate").await && shown(&app, "#vault-move").await,
+        "a complete key can be rotated and moved"
+    );
     app.open_profile("half").await;
-    assert!(!shown(&app, "#rotate").await, "a key id without its secret cannot be rotated");
-    assert!(!shown(&app, "#vault-move").await, "a key id without its secret cannot be moved to the keychain");
+    assert!(
+        !shown(&app, "#rotate").await,
+        "a key id without its secret cannot be rotated"
+    );
+    assert!(
+        !shown(&app, "#vault-move").await,
+        "a key id without its secret cannot be moved to the keychain"
+    );
     // The panel opens by itself when the files have errors.
     if !shown(&app, "#problems").await {
         app.click("#problems-toggle").await;
     }
-    app.wait_text("#problem-list", "aws_access_key_id but no aws_secret_access_key").await;
-    app.wait_text("#problem-list", "which the AWS CLI refuses as a region name").await;
-    assert!(!app.body_text().await.contains(&alice_secret), "a secret reached the window");
+    app.wait_text(
+        "#problem-list",
+        "aws_access_key_id but no aws_secret_access_key",
+    )
+    .await;
+    app.wait_text(
+        "#problem-list",
+        "which the AWS CLI refuses as a region name",
+    )
+    .await;
+    assert!(
+        !app.body_text().await.contains(&alice_secret),
+        "a secret reached the window"
+    );
     app.screenshot("diagnosis").await;
     app.close().await;
 }
@@ -199,26 +300,57 @@ async fn editing_a_region_changes_exactly_that_line() {
     write_aws(home.path(), config, credentials);
     let app = open(home.path(), None).await;
     app.open_profile("work").await;
-    app.wait_text("#f-region-where", "config file, line 8").await;
+    app.wait_text("#f-region-where", "config file, line 8")
+        .await;
     app.select_option("#f-region", "ap-southeast-2").await;
     app.wait_text("#dirty-note", "1 unsaved change").await;
     // Validation as typed: a key id that cannot be one blocks saving, with the reason beside it.
     app.type_into("#f-key", "akia-bad").await;
-    app.wait_text("#f-key-advice", "only letters and digits").await;
-    assert!(!app.driver.find(By::Css("#save")).await.unwrap().is_enabled().await.unwrap());
+    app.wait_text("#f-key-advice", "only letters and digits")
+        .await;
+    assert!(!app
+        .driver
+        .find(By::Css("#save"))
+        .await
+        .unwrap()
+        .is_enabled()
+        .await
+        .unwrap());
     app.type_into("#f-key", "AKIAIOSFODNN7EXAMPLE").await;
-    app.wait_js("return !document.querySelector('#save').disabled", "Save to be enabled").await;
+    app.wait_js(
+        "return !document.querySelector('#save').disabled",
+        "Save to be enabled",
+    )
+    .await;
     app.screenshot("edit-region").await;
     // Ctrl+S saves.
-    app.driver.find(By::Css("#f-region")).await.unwrap().send_keys(Key::Control + "s").await.unwrap();
-    app.wait_text("#notice", "Saved 1 change to profile work in the config file").await;
+    app.driver
+        .find(By::Css("#f-region"))
+        .await
+        .unwrap()
+        .send_keys(Key::Control + "s")
+        .await
+        .unwrap();
+    app.wait_text(
+        "#notice",
+        "Saved 1 change to profile work in the config file",
+    )
+    .await;
     app.close().await;
 
     let after = read(home.path(), "config");
-    let changed: Vec<(&str, &str)> = config.lines().zip(after.lines()).filter(|(a, b)| a != b).collect();
+    let changed: Vec<(&str, &str)> = config
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
     assert_eq!(changed, [("region=eu-west-1   ", "region=ap-southeast-2")]);
     assert_eq!(config.lines().count(), after.lines().count());
-    assert_eq!(read(home.path(), "credentials"), credentials, "the credentials file was not touched");
+    assert_eq!(
+        read(home.path(), "credentials"),
+        credentials,
+        "the credentials file was not touched"
+    );
     assert!(!after.contains("wJalr"));
 }
 
@@ -234,19 +366,32 @@ async fn copy_rename_and_delete_a_profile_through_their_dialogs() {
     app.open_profile("dev").await;
 
     // Copy (Ctrl+D), with a name the AWS tools cannot read back refused as typed.
-    app.driver.find(By::Css("#profiles")).await.unwrap().send_keys(Key::Control + "d").await.unwrap();
-    app.wait_text("#name-dialog-title", "Copy profile dev").await;
+    app.driver
+        .find(By::Css("#profiles"))
+        .await
+        .unwrap()
+        .send_keys(Key::Control + "d")
+        .await
+        .unwrap();
+    app.wait_text("#name-dialog-title", "Copy profile dev")
+        .await;
     app.type_into("#name-input", "dev copy").await;
-    app.wait_text("#name-advice", "cannot read this name back").await;
+    app.wait_text("#name-advice", "cannot read this name back")
+        .await;
     app.type_into("#name-input", "staging").await;
-    app.wait_js("return !document.querySelector('#name-ok').disabled", "OK to be enabled").await;
+    app.wait_js(
+        "return !document.querySelector('#name-ok').disabled",
+        "OK to be enabled",
+    )
+    .await;
     app.click("#name-ok").await;
     app.wait_text("#profiles", "staging").await;
 
     // Rename staging to qa.
     app.open_profile("staging").await;
     app.click("#rename-profile").await;
-    app.wait_text("#name-dialog-title", "Rename profile staging").await;
+    app.wait_text("#name-dialog-title", "Rename profile staging")
+        .await;
     app.type_into("#name-input", "qa").await;
     app.click("#name-ok").await;
     app.wait_text("#editor-title", "qa").await;
@@ -257,7 +402,11 @@ async fn copy_rename_and_delete_a_profile_through_their_dialogs() {
     app.wait_text("#confirm-title", "Delete profile dev?").await;
     app.screenshot("delete-confirmation").await;
     app.click("#confirm-ok").await;
-    app.wait_js("return !document.querySelector(\"#profiles li[data-name='dev']\")", "dev to leave the list").await;
+    app.wait_js(
+        "return !document.querySelector(\"#profiles li[data-name='dev']\")",
+        "dev to leave the list",
+    )
+    .await;
     app.screenshot("after-copy-rename-delete").await;
     app.close().await;
 
@@ -267,14 +416,24 @@ async fn copy_rename_and_delete_a_profile_through_their_dialogs() {
     let names: Vec<&str> = profiles.keys().map(String::as_str).collect();
     assert_eq!(names, ["default", "qa"]);
     assert_eq!(seen["profiles"]["qa"]["region"], "eu-west-1");
-    assert_eq!(seen["profiles"]["qa"]["aws_access_key_id"], "AKIAIOSFODNN7EXAMPLE");
-    assert!(!read(home.path(), "config").contains("the dev account"), "the comment glued to dev went with it");
+    assert_eq!(
+        seen["profiles"]["qa"]["aws_access_key_id"],
+        "AKIAIOSFODNN7EXAMPLE"
+    );
+    assert!(
+        !read(home.path(), "config").contains("the dev account"),
+        "the comment glued to dev went with it"
+    );
 }
 
 #[tokio::test]
 async fn an_outside_edit_appears_at_once_and_is_never_overwritten() {
     let home = home();
-    write_aws(home.path(), "[default]\nregion = us-east-1\noutput = json\n", "");
+    write_aws(
+        home.path(),
+        "[default]\nregion = us-east-1\noutput = json\n",
+        "",
+    );
     let app = open(home.path(), None).await;
     app.open_profile("default").await;
 
@@ -300,13 +459,21 @@ async fn an_outside_edit_appears_at_once_and_is_never_overwritten() {
     fs::write(home.path().join(".aws/config"), "[default]\nregion = ap-south-1\noutput = text\n\n[profile added-outside]\nregion = sa-east-1\n").unwrap();
     app.wait_text("#editor-changed", "changed on disk").await;
     app.click("#save").await;
-    app.wait_text("#confirm-title", "Changed by another program").await;
+    app.wait_text("#confirm-title", "Changed by another program")
+        .await;
     app.wait_text("#confirm-text", "region").await;
     app.screenshot("outside-edit-conflict").await;
     app.click("#confirm-cancel").await; // "Discard mine"
-    app.wait_js("return document.querySelector('#f-region').value === 'ap-south-1'", "the editor to show their region").await;
+    app.wait_js(
+        "return document.querySelector('#f-region').value === 'ap-south-1'",
+        "the editor to show their region",
+    )
+    .await;
     app.close().await;
-    assert!(read(home.path(), "config").contains("region = ap-south-1"), "their change was kept");
+    assert!(
+        read(home.path(), "config").contains("region = ap-south-1"),
+        "their change was kept"
+    );
 }
 
 #[tokio::test]
@@ -317,20 +484,55 @@ async fn secrets_stay_masked_until_shown_and_the_keyboard_reaches_everything() {
     for i in 0..12 {
         config.push_str(&format!("[profile p{i:02}]\nregion = eu-west-1\n\n"));
     }
-    write_aws(home.path(), &config, &format!("[p03]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = {secret}\n"));
+    write_aws(
+        home.path(),
+        &config,
+        &format!(
+            "[p03]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = {secret}\n"
+        ),
+    );
     let app = open(home.path(), None).await;
     // Ctrl+F filters.
-    app.driver.find(By::Tag("body")).await.unwrap().send_keys(Key::Control + "f").await.unwrap();
-    app.wait_js("return document.activeElement.id === 'filter'", "the filter to have focus").await;
-    app.driver.find(By::Css("#filter")).await.unwrap().send_keys("p03").await.unwrap();
+    app.driver
+        .find(By::Tag("body"))
+        .await
+        .unwrap()
+        .send_keys(Key::Control + "f")
+        .await
+        .unwrap();
+    app.wait_js(
+        "return document.activeElement.id === 'filter'",
+        "the filter to have focus",
+    )
+    .await;
+    app.driver
+        .find(By::Css("#filter"))
+        .await
+        .unwrap()
+        .send_keys("p03")
+        .await
+        .unwrap();
     app.wait_text("#profile-count", "(1 of 12)").await;
-    app.driver.find(By::Css("#filter")).await.unwrap().send_keys(Key::Enter).await.unwrap();
+    app.driver
+        .find(By::Css("#filter"))
+        .await
+        .unwrap()
+        .send_keys(Key::Enter)
+        .await
+        .unwrap();
     app.wait_text("#editor-title", "p03").await;
     assert!(!app.body_text().await.contains(secret));
     let html = app.driver.source().await.unwrap();
-    assert!(!html.contains(secret), "the secret reached the page before it was asked for");
+    assert!(
+        !html.contains(secret),
+        "the secret reached the page before it was asked for"
+    );
     app.click("#f-secret + .reveal").await;
-    app.wait_js(&format!("return document.querySelector('#f-secret').value === '{secret}'"), "the secret to be shown").await;
+    app.wait_js(
+        &format!("return document.querySelector('#f-secret').value === '{secret}'"),
+        "the secret to be shown",
+    )
+    .await;
     // Every control has an accessible name.
     let unnamed = app
         .driver
@@ -342,13 +544,33 @@ async fn secrets_stay_masked_until_shown_and_the_keyboard_reaches_everything() {
         )
         .await
         .unwrap();
-    assert_eq!(unnamed.json(), &serde_json::json!([]), "controls without an accessible name");
+    assert_eq!(
+        unnamed.json(),
+        &serde_json::json!([]),
+        "controls without an accessible name"
+    );
     // Ctrl+N opens the new-profile dialog; Escape closes it.
-    app.driver.find(By::Css("#profiles")).await.unwrap().send_keys(Key::Control + "n").await.unwrap();
+    app.driver
+        .find(By::Css("#profiles"))
+        .await
+        .unwrap()
+        .send_keys(Key::Control + "n")
+        .await
+        .unwrap();
     app.wait_text("#name-dialog-title", "New profile").await;
     app.screenshot("new-profile-dialog").await;
-    app.driver.find(By::Css("#name-input")).await.unwrap().send_keys(Key::Escape).await.unwrap();
-    app.wait_js("return !document.querySelector('#name-dialog').open", "the dialog to close").await;
+    app.driver
+        .find(By::Css("#name-input"))
+        .await
+        .unwrap()
+        .send_keys(Key::Escape)
+        .await
+        .unwrap();
+    app.wait_js(
+        "return !document.querySelector('#name-dialog').open",
+        "the dialog to close",
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     app.close().await;
 }
@@ -367,7 +589,8 @@ async fn the_rotate_button_rotates_the_key_of_every_profile_sharing_it() {
     let app = open(home.path(), Some(&moto.url)).await;
     app.open_profile("default").await;
     app.click("#rotate").await;
-    app.wait_text("#rotate-content", "These profiles hold the key").await;
+    app.wait_text("#rotate-content", "These profiles hold the key")
+        .await;
     app.wait_text("#rotate-content", "alice-too").await;
     app.wait_text("#rotate-content", "(this one)").await;
     app.screenshot("rotate-plan").await;
@@ -378,14 +601,58 @@ async fn the_rotate_button_rotates_the_key_of_every_profile_sharing_it() {
     app.close().await;
 
     let after = read(home.path(), "credentials");
-    assert!(!after.contains(&old_key) && !after.contains(&old_secret), "the old key is gone from the files:\n{after}");
-    assert!(after.starts_with("# alice's key, twice\n[default]\n"), "comments kept:\n{after}");
-    let out = aws_cli(home.path(), &moto.url, &["sts", "get-caller-identity", "--profile", "alice-too", "--region", "us-east-1", "--output", "json"]);
-    assert!(out.status.success(), "the AWS CLI works with the new key: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        !after.contains(&old_key) && !after.contains(&old_secret),
+        "the old key is gone from the files:\n{after}"
+    );
+    assert!(
+        after.starts_with("# alice's key, twice\n[default]\n"),
+        "comments kept:\n{after}"
+    );
+    let out = aws_cli(
+        home.path(),
+        &moto.url,
+        &[
+            "sts",
+            "get-caller-identity",
+            "--profile",
+            "alice-too",
+            "--region",
+            "us-east-1",
+            "--output",
+            "json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "the AWS CLI works with the new key: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("user/alice"));
-    let out = aws_cli(home.path(), &moto.url, &["iam", "list-access-keys", "--user-name", "alice", "--profile", "alice-too", "--region", "us-east-1", "--output", "json"]);
-    let keys: serde_json::Value = serde_json::from_slice(&out.stdout).expect("list-access-keys JSON");
-    let ids: Vec<&str> = keys["AccessKeyMetadata"].as_array().unwrap().iter().map(|k| k["AccessKeyId"].as_str().unwrap()).collect();
+    let out = aws_cli(
+        home.path(),
+        &moto.url,
+        &[
+            "iam",
+            "list-access-keys",
+            "--user-name",
+            "alice",
+            "--profile",
+            "alice-too",
+            "--region",
+            "us-east-1",
+            "--output",
+            "json",
+        ],
+    );
+    let keys: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("list-access-keys JSON");
+    let ids: Vec<&str> = keys["AccessKeyMetadata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["AccessKeyId"].as_str().unwrap())
+        .collect();
     assert_eq!(ids.len(), 1, "one key left: {ids:?}");
     assert_ne!(ids[0], old_key);
     assert!(after.contains(ids[0]));
@@ -408,7 +675,10 @@ async fn the_window_can_reach_only_keyracks_commands_and_no_remote_content() {
         .await
         .expect("invoke a core command");
     let refused = refused.json().as_str().unwrap_or_default().to_string();
-    assert!(refused.starts_with("refused"), "the window could call plugin:window|close: {refused}");
+    assert!(
+        refused.starts_with("refused"),
+        "the window could call plugin:window|close: {refused}"
+    );
     // Remote content and inline scripts are blocked by the Content-Security-Policy.
     app.driver
         .execute(
@@ -418,10 +688,25 @@ async fn the_window_can_reach_only_keyracks_commands_and_no_remote_content() {
         )
         .await
         .unwrap();
-    app.wait_js("return (window.__keyrackErrors || []).some(e => e.startsWith('CSP blocked'))", "the CSP to block remote content").await;
-    let inline_ran = app.driver.execute("return window.__inline === 1", vec![]).await.unwrap();
-    assert_eq!(inline_ran.json(), &serde_json::json!(false), "an inline script ran");
-    app.driver.execute("window.__keyrackErrors.length = 0", vec![]).await.unwrap();
+    app.wait_js(
+        "return (window.__keyrackErrors || []).some(e => e.startsWith('CSP blocked'))",
+        "the CSP to block remote content",
+    )
+    .await;
+    let inline_ran = app
+        .driver
+        .execute("return window.__inline === 1", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        inline_ran.json(),
+        &serde_json::json!(false),
+        "an inline script ran"
+    );
+    app.driver
+        .execute("window.__keyrackErrors.length = 0", vec![])
+        .await
+        .unwrap();
     app.close().await;
 }
 
@@ -433,8 +718,16 @@ async fn an_interrupted_rotation_is_offered_for_completion_when_the_app_opens() 
     let lost = another_key(&moto, "alice").await;
     moto.enable_auth().await;
     let home = home();
-    write_aws(home.path(), "[default]\nregion = us-east-1\n", &format!("[default]\naws_access_key_id = {old_key}\naws_secret_access_key = {old_secret}\n"));
-    let now = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap();
+    write_aws(
+        home.path(),
+        "[default]\nregion = us-east-1\n",
+        &format!(
+            "[default]\naws_access_key_id = {old_key}\naws_secret_access_key = {old_secret}\n"
+        ),
+    );
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
     let journal = keyrack::rotation::Journal {
         version: 1,
         old_key_id: old_key.clone(),
@@ -442,7 +735,10 @@ async fn an_interrupted_rotation_is_offered_for_completion_when_the_app_opens() 
         user: "alice".into(),
         arn: "arn:aws:iam::123456789012:user/alice".into(),
         profile: "default".into(),
-        profiles: vec![keyrack::rotation::JournalProfile { profile: "default".into(), file: "credentials".into() }],
+        profiles: vec![keyrack::rotation::JournalProfile {
+            profile: "default".into(),
+            file: "credentials".into(),
+        }],
         config_file: home.path().join(".aws/config"),
         credentials_file: home.path().join(".aws/credentials"),
         started_at: now.clone(),
@@ -453,7 +749,11 @@ async fn an_interrupted_rotation_is_offered_for_completion_when_the_app_opens() 
     let dir = home.path().join(".local/state/keyrack/rotations");
     fs::create_dir_all(&dir).unwrap();
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
-    fs::write(dir.join(format!("{old_key}.json")), serde_json::to_vec(&journal).unwrap()).unwrap();
+    fs::write(
+        dir.join(format!("{old_key}.json")),
+        serde_json::to_vec(&journal).unwrap(),
+    )
+    .unwrap();
 
     let app = open(home.path(), Some(&moto.url)).await;
     app.wait_text("#interrupted", "was interrupted").await;
@@ -464,17 +764,49 @@ async fn an_interrupted_rotation_is_offered_for_completion_when_the_app_opens() 
     app.wait_text("#rotate-result", "Done.").await;
     app.screenshot("interrupted-rotation-finished").await;
     app.click("#rotate-buttons button").await;
-    app.wait_js("return document.querySelector('#interrupted').hidden", "the offer to go away").await;
+    app.wait_js(
+        "return document.querySelector('#interrupted').hidden",
+        "the offer to go away",
+    )
+    .await;
     app.close().await;
 
-    let out = aws_cli(home.path(), &moto.url, &["iam", "list-access-keys", "--user-name", "alice", "--profile", "default", "--output", "json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = aws_cli(
+        home.path(),
+        &moto.url,
+        &[
+            "iam",
+            "list-access-keys",
+            "--user-name",
+            "alice",
+            "--profile",
+            "default",
+            "--output",
+            "json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let keys: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let ids: Vec<&str> = keys["AccessKeyMetadata"].as_array().unwrap().iter().map(|k| k["AccessKeyId"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = keys["AccessKeyMetadata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["AccessKeyId"].as_str().unwrap())
+        .collect();
     assert_eq!(ids.len(), 1, "one Active key left: {ids:?}");
     assert!(ids[0] != old_key && ids[0] != lost);
     assert!(read(home.path(), "credentials").contains(ids[0]));
-    assert!(fs::read_dir(&dir).unwrap().flatten().all(|e| e.file_name().to_string_lossy().starts_with('.')), "the journal is gone");
+    assert!(
+        fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .all(|e| e.file_name().to_string_lossy().starts_with('.')),
+        "the journal is gone"
+    );
 }
 
 #[tokio::test]
@@ -496,18 +828,28 @@ async fn seventeen_outside_changes_during_one_edit_make_keyrack_ask_instead_of_g
         app.wait_js(&format!("return !!document.querySelector('#profiles') && document.querySelector('#profiles').textContent.includes('outside-{n}')"), &format!("profile outside-{n} in the list")).await;
     }
     app.click("#save").await;
-    app.wait_text("#confirm-title", "Changed by another program").await;
+    app.wait_text("#confirm-title", "Changed by another program")
+        .await;
     app.wait_text("#confirm-text", "too many times").await;
     app.screenshot("view-too-old").await;
     app.click("#confirm-cancel").await; // "Discard mine"
-    app.wait_js("return document.querySelector('#f-region').value === 'ap-south-1'", "the editor to show their region").await;
+    app.wait_js(
+        "return document.querySelector('#f-region').value === 'ap-south-1'",
+        "the editor to show their region",
+    )
+    .await;
     assert_eq!(app.console_errors().await, Vec::<String>::new());
     app.close().await;
-    assert_eq!(read(home.path(), "config"), config, "nothing was written over a change the person never saw");
+    assert_eq!(
+        read(home.path(), "config"),
+        config,
+        "nothing was written over a change the person never saw"
+    );
 }
 
 #[tokio::test]
-async fn the_problems_panel_offers_to_clean_up_a_backup_that_keeps_a_secret_no_longer_in_the_files() {
+async fn the_problems_panel_offers_to_clean_up_a_backup_that_keeps_a_secret_no_longer_in_the_files()
+{
     let home = home();
     let kept = "[kept]\naws_access_key_id = AKIAI44QH8DHBEXAMPLE\naws_secret_access_key = je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY\n";
     write_aws(home.path(), "[default]\nregion = us-east-1\n", kept);
@@ -517,14 +859,23 @@ async fn the_problems_panel_offers_to_clean_up_a_backup_that_keeps_a_secret_no_l
     let app = open(home.path(), None).await;
     app.wait_text("#problem-count", "1").await;
     app.click("#problems-toggle").await;
-    app.wait_text("#problem-list", "credentials.keyrack.bak").await;
-    app.wait_text("#problem-list", "no longer in the files").await;
+    app.wait_text("#problem-list", "credentials.keyrack.bak")
+        .await;
+    app.wait_text("#problem-list", "no longer in the files")
+        .await;
     app.screenshot("problems-leftover-backup").await;
     app.click("#problem-list button.fix").await;
     app.wait_text("#problem-list", "No problems found").await;
     app.wait_text("#notice", "Cleaned 1 leftover file").await;
-    assert!(!backup.exists(), "the backup holding the removed secret is gone");
-    assert_eq!(read(home.path(), "credentials"), kept, "the live file is untouched");
+    assert!(
+        !backup.exists(),
+        "the backup holding the removed secret is gone"
+    );
+    assert_eq!(
+        read(home.path(), "credentials"),
+        kept,
+        "the live file is untouched"
+    );
     assert_eq!(app.console_errors().await, Vec::<String>::new());
     app.close().await;
 }
@@ -532,14 +883,22 @@ async fn the_problems_panel_offers_to_clean_up_a_backup_that_keeps_a_secret_no_l
 #[tokio::test]
 async fn the_problems_panel_shows_what_check_finds_with_line_numbers() {
     let home = home();
-    write_aws(home.path(), "[default]\nregion = us-east-1\n\n[profile typo]\nregion = eu-wset-1\n", "");
+    write_aws(
+        home.path(),
+        "[default]\nregion = us-east-1\n\n[profile typo]\nregion = eu-wset-1\n",
+        "",
+    );
     let app = open(home.path(), None).await;
     app.wait_text("#problem-count", "1").await;
     app.click("#problems-toggle").await;
     app.wait_text("#problem-list", "config:5").await;
     app.wait_text("#problem-list", "eu-wset-1").await;
     // An outside fix makes the problem go away without a restart.
-    fs::write(home.path().join(".aws/config"), "[default]\nregion = us-east-1\n\n[profile typo]\nregion = eu-west-1\n").unwrap();
+    fs::write(
+        home.path().join(".aws/config"),
+        "[default]\nregion = us-east-1\n\n[profile typo]\nregion = eu-west-1\n",
+    )
+    .unwrap();
     app.wait_text("#problem-list", "No problems found").await;
     app.screenshot("problems-panel").await;
     app.close().await;
@@ -553,15 +912,27 @@ async fn a_refused_rotation_explains_what_to_do_and_changes_nothing() {
     let other = another_key(&moto, "alice").await;
     moto.enable_auth().await;
     let home = home();
-    let credentials = format!("[default]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n");
+    let credentials =
+        format!("[default]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n");
     write_aws(home.path(), "[default]\nregion = us-east-1\n", &credentials);
     let app = open(home.path(), Some(&moto.url)).await;
     app.open_profile("default").await;
     app.click("#rotate").await;
     app.wait_text("#rotate-content", &other).await;
-    let refusal = app.wait_text("#rotate-content", "Nothing was changed").await.text().await.unwrap();
-    assert!(!refusal.contains("--delete-inactive"), "the window does not talk in command-line flags: {refusal}");
-    assert!(app.driver.find(By::Css("#rotate-start")).await.is_err(), "no way to start a refused rotation");
+    let refusal = app
+        .wait_text("#rotate-content", "Nothing was changed")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !refusal.contains("--delete-inactive"),
+        "the window does not talk in command-line flags: {refusal}"
+    );
+    assert!(
+        app.driver.find(By::Css("#rotate-start")).await.is_err(),
+        "no way to start a refused rotation"
+    );
     app.screenshot("rotate-refused").await;
     app.click("#rotate-buttons button").await;
     app.close().await;
@@ -569,7 +940,8 @@ async fn a_refused_rotation_explains_what_to_do_and_changes_nothing() {
 }
 
 #[tokio::test]
-async fn the_keychain_button_moves_a_key_out_of_the_file_and_back_while_the_aws_cli_keeps_working() {
+async fn the_keychain_button_moves_a_key_out_of_the_file_and_back_while_the_aws_cli_keeps_working()
+{
     let keychain = keychain();
     let profile = fresh_account(&keychain, "e2e-app-vault");
     let moto = MotoServer::start();
@@ -577,73 +949,171 @@ async fn the_keychain_button_moves_a_key_out_of_the_file_and_back_while_the_aws_
     moto.enable_auth().await;
     let home = home();
     let config = format!("[profile {profile}]\nregion = us-east-1\n");
-    let credentials = format!("# carol's key\n[{profile}]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n");
+    let credentials = format!(
+        "# carol's key\n[{profile}]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"
+    );
     write_aws(home.path(), &config, &credentials);
     let caller_arn = || {
-        let out = aws_cli(home.path(), &moto.url, &["sts", "get-caller-identity", "--output", "json", "--profile", &profile]);
-        assert!(out.status.success(), "the AWS CLI failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = aws_cli(
+            home.path(),
+            &moto.url,
+            &[
+                "sts",
+                "get-caller-identity",
+                "--output",
+                "json",
+                "--profile",
+                &profile,
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "the AWS CLI failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         answer["Arn"].as_str().unwrap().to_string()
     };
     // The app talks to the throw-away keyring of tests/tools/with-keyring.sh, not to none.
     let mut env = app_env(home.path(), Some(&moto.url));
     env.retain(|(name, _)| name != "DBUS_SESSION_BUS_ADDRESS");
-    env.push(("DBUS_SESSION_BUS_ADDRESS".into(), std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("the test keyring's bus")));
+    env.push((
+        "DBUS_SESSION_BUS_ADDRESS".into(),
+        std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("the test keyring's bus"),
+    ));
     let app = Desktop::open(home.path(), env).await;
 
     app.open_profile(&profile).await;
     app.wait_text("#vault-move", "Move key to keychain").await;
     app.click("#vault-move").await;
-    app.wait_text("#confirm-title", &format!("Move the key of {profile} into the keychain?")).await;
+    app.wait_text(
+        "#confirm-title",
+        &format!("Move the key of {profile} into the keychain?"),
+    )
+    .await;
     app.click("#confirm-ok").await;
-    app.wait_text("#notice", &format!("The key of {profile} is in the keychain now.")).await;
-    let row = app.wait_text(&format!("#profiles li[data-name='{profile}']"), "Keychain").await;
+    app.wait_text(
+        "#notice",
+        &format!("The key of {profile} is in the keychain now."),
+    )
+    .await;
+    let row = app
+        .wait_text(&format!("#profiles li[data-name='{profile}']"), "Keychain")
+        .await;
     // The key id (not a secret) is shown from the keychain entry, as for keys in the file.
-    app.wait_text(&format!("#profiles li[data-name='{profile}']"), &key).await;
+    app.wait_text(&format!("#profiles li[data-name='{profile}']"), &key)
+        .await;
     assert!(!row.text().await.unwrap().contains(&secret));
-    let placeholder = app.driver.find(By::Css("#f-key")).await.unwrap().attr("placeholder").await.unwrap();
-    assert_eq!(placeholder, Some(format!("{key} (kept in the OS keychain)")));
+    let placeholder = app
+        .driver
+        .find(By::Css("#f-key"))
+        .await
+        .unwrap()
+        .attr("placeholder")
+        .await
+        .unwrap();
+    assert_eq!(
+        placeholder,
+        Some(format!("{key} (kept in the OS keychain)"))
+    );
     app.wait_text("#vault-move", "Move key to file").await;
     // Who the profile is, now read through the keychain.
     app.click("#identity-card button").await;
     app.wait_text("#identity-card", "user carol").await;
     app.screenshot("keychain-moved").await;
 
-    let (config_moved, credentials_moved) = (read(home.path(), "config"), read(home.path(), "credentials"));
+    let (config_moved, credentials_moved) = (
+        read(home.path(), "config"),
+        read(home.path(), "credentials"),
+    );
     // The messages do not quote the files: on failure they would hold the secret.
-    assert!(!credentials_moved.contains(&secret), "the secret is still in the credentials file");
-    assert!(!credentials_moved.contains(&key), "the key id is still in the credentials file");
-    assert!(!config_moved.contains(&secret), "the secret went into the config file");
+    assert!(
+        !credentials_moved.contains(&secret),
+        "the secret is still in the credentials file"
+    );
+    assert!(
+        !credentials_moved.contains(&key),
+        "the key id is still in the credentials file"
+    );
+    assert!(
+        !config_moved.contains(&secret),
+        "the secret went into the config file"
+    );
     let left = support::files_holding(home.path(), &[&secret]);
-    assert!(left.is_empty(), "the moved secret is still on disk in {left:?}");
+    assert!(
+        left.is_empty(),
+        "the moved secret is still on disk in {left:?}"
+    );
     // The command the AWS tools run is the keyrack installed beside the app.
     let beside_app = support::desktop::app_binary().with_file_name("keyrack");
     // Its entry is the one of this file set (the HOME's two files).
-    let set = keyrack::files::FilePaths { config: home.path().join(".aws/config"), credentials: home.path().join(".aws/credentials") }.set_id();
+    let set = keyrack::files::FilePaths {
+        config: home.path().join(".aws/config"),
+        credentials: home.path().join(".aws/credentials"),
+    }
+    .set_id();
     assert!(
-        config_moved.contains(&format!("credential_process = {} credential-process --profile {profile} --file-set {set}\n", beside_app.display())),
+        config_moved.contains(&format!(
+            "credential_process = {} credential-process --profile {profile} --file-set {set}\n",
+            beside_app.display()
+        )),
         "{config_moved}"
     );
-    assert!(caller_arn().ends_with(":user/carol"), "the AWS CLI signs through keyrack's credential_process");
+    assert!(
+        caller_arn().ends_with(":user/carol"),
+        "the AWS CLI signs through keyrack's credential_process"
+    );
 
     app.click("#vault-move").await;
-    app.wait_text("#confirm-title", &format!("Move the key of {profile} back into the file?")).await;
+    app.wait_text(
+        "#confirm-title",
+        &format!("Move the key of {profile} back into the file?"),
+    )
+    .await;
     app.click("#confirm-ok").await;
-    app.wait_text("#notice", &format!("The key of {profile} is in the credentials file again.")).await;
+    app.wait_text(
+        "#notice",
+        &format!("The key of {profile} is in the credentials file again."),
+    )
+    .await;
     app.wait_text("#vault-move", "Move key to keychain").await;
     app.screenshot("keychain-restored").await;
     app.close().await;
 
-    let (config_back, credentials_back) = (read(home.path(), "config"), read(home.path(), "credentials"));
+    let (config_back, credentials_back) = (
+        read(home.path(), "config"),
+        read(home.path(), "credentials"),
+    );
     assert_eq!(config_back, config, "the config file is as it was");
-    assert!(credentials_back.starts_with("# carol's key\n"), "{credentials_back}");
+    assert!(
+        credentials_back.starts_with("# carol's key\n"),
+        "{credentials_back}"
+    );
     let aws = home.path().join(".aws");
     let seen = botocore_read(&aws.join("config"), &aws.join("credentials"));
-    assert_eq!(seen["profiles"][&profile]["aws_access_key_id"], key.as_str());
-    assert_eq!(seen["profiles"][&profile]["aws_secret_access_key"], "********", "botocore reads a secret (its helper masks it)");
-    assert!(credentials_back.contains(&format!("aws_secret_access_key = {secret}\n")), "the secret is back in the file");
-    assert_eq!(keychain.find(&keyrack::keychain::account(&set, &profile)).unwrap(), None, "the keychain entry is gone");
-    assert!(caller_arn().ends_with(":user/carol"), "the AWS CLI reads the key from the file again");
+    assert_eq!(
+        seen["profiles"][&profile]["aws_access_key_id"],
+        key.as_str()
+    );
+    assert_eq!(
+        seen["profiles"][&profile]["aws_secret_access_key"], "********",
+        "botocore reads a secret (its helper masks it)"
+    );
+    assert!(
+        credentials_back.contains(&format!("aws_secret_access_key = {secret}\n")),
+        "the secret is back in the file"
+    );
+    assert_eq!(
+        keychain
+            .find(&keyrack::keychain::account(&set, &profile))
+            .unwrap(),
+        None,
+        "the keychain entry is gone"
+    );
+    assert!(
+        caller_arn().ends_with(":user/carol"),
+        "the AWS CLI reads the key from the file again"
+    );
 }
 
 /// What the X clipboard of `display` holds, compared with `expected` in a Tk helper so the
@@ -661,7 +1131,12 @@ fn clipboard_of(display: &str, expected: &str) -> String {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("python3 with tkinter reads the clipboard");
-    child.stdin.take().unwrap().write_all(expected.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(expected.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "could not read the clipboard");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
@@ -674,7 +1149,11 @@ async fn wait_clipboard(display: &str, expected: &str, state: &str, within: Dura
         if now == state {
             return start.elapsed();
         }
-        assert!(start.elapsed() < within, "the clipboard is {now}, not {state}, after {:?}", start.elapsed());
+        assert!(
+            start.elapsed() < within,
+            "the clipboard is {now}, not {state}, after {:?}",
+            start.elapsed()
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
@@ -702,12 +1181,23 @@ async fn a_copied_secret_leaves_the_clipboard_after_30_seconds_unless_something_
     // Copied, then something else copied by another program: that is left alone.
     app.click("#f-secret ~ .copy-secret").await;
     wait_clipboard(&display, secret, "same", Duration::from_secs(5)).await;
-    assert!(!app.driver.source().await.unwrap().contains(secret), "the copied secret went through the page");
+    assert!(
+        !app.driver.source().await.unwrap().contains(secret),
+        "the copied secret went through the page"
+    );
     let holder = "import tkinter, time\nroot = tkinter.Tk(); root.withdraw()\nroot.clipboard_clear(); root.clipboard_append('mine'); root.update()\nend = time.time() + 50\nwhile time.time() < end:\n    root.update(); time.sleep(0.05)\n";
-    let mut other = std::process::Command::new("python3").args(["-c", holder]).env("DISPLAY", &display).spawn().unwrap();
+    let mut other = std::process::Command::new("python3")
+        .args(["-c", holder])
+        .env("DISPLAY", &display)
+        .spawn()
+        .unwrap();
     wait_clipboard(&display, "mine", "same", Duration::from_secs(5)).await;
     tokio::time::sleep(Duration::from_secs(33)).await;
-    assert_eq!(clipboard_of(&display, "mine"), "same", "keyrack emptied a clipboard that no longer held its secret");
+    assert_eq!(
+        clipboard_of(&display, "mine"),
+        "same",
+        "keyrack emptied a clipboard that no longer held its secret"
+    );
     other.kill().unwrap();
     other.wait().unwrap();
 
@@ -715,7 +1205,10 @@ async fn a_copied_secret_leaves_the_clipboard_after_30_seconds_unless_something_
     app.click("#f-secret ~ .copy-secret").await;
     wait_clipboard(&display, secret, "same", Duration::from_secs(5)).await;
     let emptied = wait_clipboard(&display, secret, "empty", Duration::from_secs(40)).await;
-    assert!(emptied >= Duration::from_secs(25), "emptied after only {emptied:?}");
+    assert!(
+        emptied >= Duration::from_secs(25),
+        "emptied after only {emptied:?}"
+    );
     assert!(app.console_errors().await.is_empty());
     app.close().await;
 }

@@ -415,8 +415,14 @@ mod tests {
             for secret in [SECRET, TOKEN] {
                 let body = format!("<p>{}{secret} more text after it</p>", "x".repeat(before));
                 let text = excerpt(&body, &c);
-                assert!(!text.contains(&secret[..8]), "part of a secret survived the cut: {text}");
-                assert!(text.contains("<redacted>") || text.chars().count() == 161, "{text}");
+                assert!(
+                    !text.contains(&secret[..8]),
+                    "part of a secret survived the cut: {text}"
+                );
+                assert!(
+                    text.contains("<redacted>") || text.chars().count() == 161,
+                    "{text}"
+                );
             }
         }
     }

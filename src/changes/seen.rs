@@ -40,7 +40,10 @@ impl Seen {
     /// The files as shown at `revision`; `None` when it is no longer kept (more than [`KEPT`]
     /// versions were shown since) or was never shown. Never another version in its place.
     pub fn at(&self, revision: u64) -> Option<&AwsFiles> {
-        self.versions.iter().find(|(r, _)| *r == revision).map(|(_, f)| f)
+        self.versions
+            .iter()
+            .find(|(r, _)| *r == revision)
+            .map(|(_, f)| f)
     }
 
     /// The files as shown last.
@@ -66,11 +69,25 @@ mod tests {
         let mut seen = Seen::default();
         assert!(seen.latest().is_none());
         assert_eq!(seen.record(files("eu-west-1")), 1);
-        assert_eq!(seen.record(files("eu-west-1")), 1, "the same bytes seen again (keyrack's own save) are the same version");
+        assert_eq!(
+            seen.record(files("eu-west-1")),
+            1,
+            "the same bytes seen again (keyrack's own save) are the same version"
+        );
         assert_eq!(seen.record(files("us-east-1")), 2);
-        assert_eq!(seen.record(files("eu-west-1")), 3, "back to older bytes is a new version");
-        assert_eq!(config_text(seen.at(2).unwrap()), config_text(&files("us-east-1")));
-        assert_eq!(config_text(seen.latest().unwrap()), config_text(&files("eu-west-1")));
+        assert_eq!(
+            seen.record(files("eu-west-1")),
+            3,
+            "back to older bytes is a new version"
+        );
+        assert_eq!(
+            config_text(seen.at(2).unwrap()),
+            config_text(&files("us-east-1"))
+        );
+        assert_eq!(
+            config_text(seen.latest().unwrap()),
+            config_text(&files("eu-west-1"))
+        );
     }
 
     #[test]
@@ -79,9 +96,18 @@ mod tests {
         for n in 0..=KEPT {
             seen.record(files(&format!("r{n}")));
         }
-        assert!(seen.at(1).is_none(), "revision 1 was dropped, and no other version stands in for it");
+        assert!(
+            seen.at(1).is_none(),
+            "revision 1 was dropped, and no other version stands in for it"
+        );
         assert_eq!(config_text(seen.at(2).unwrap()), config_text(&files("r1")));
-        assert_eq!(config_text(seen.at(KEPT as u64 + 1).unwrap()), config_text(&files(&format!("r{KEPT}"))));
-        assert!(seen.at(0).is_none() && seen.at(KEPT as u64 + 2).is_none(), "never shown");
+        assert_eq!(
+            config_text(seen.at(KEPT as u64 + 1).unwrap()),
+            config_text(&files(&format!("r{KEPT}")))
+        );
+        assert!(
+            seen.at(0).is_none() && seen.at(KEPT as u64 + 2).is_none(),
+            "never shown"
+        );
     }
 }

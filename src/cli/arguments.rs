@@ -12,9 +12,19 @@ const NOT_SHOWN: &str = "<not shown: it may be a secret>";
 pub fn parse<P: Parser>() -> P {
     match P::try_parse() {
         Ok(parsed) => parsed,
-        Err(error) if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => error.exit(),
+        Err(error)
+            if matches!(
+                error.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) =>
+        {
+            error.exit()
+        }
         Err(error) => {
-            let args: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+            let args: Vec<String> = std::env::args_os()
+                .skip(1)
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
             eprint!("{}", blank_secrets(&error.render().to_string(), &args));
             std::process::exit(error.exit_code());
         }
@@ -24,7 +34,11 @@ pub fn parse<P: Parser>() -> P {
 /// `message` with every argument (or `=`-separated part of one) that may be a secret replaced.
 fn blank_secrets(message: &str, args: &[String]) -> String {
     let mut out = message.to_string();
-    let mut parts: Vec<&str> = args.iter().flat_map(|a| std::iter::once(a.as_str()).chain(a.split('='))).filter(|p| may_be_secret(p)).collect();
+    let mut parts: Vec<&str> = args
+        .iter()
+        .flat_map(|a| std::iter::once(a.as_str()).chain(a.split('=')))
+        .filter(|p| may_be_secret(p))
+        .collect();
     // Longest first, so that a whole argument goes before a part of it.
     parts.sort_by_key(|p| std::cmp::Reverse(p.len()));
     for part in parts {
@@ -38,7 +52,9 @@ fn blank_secrets(message: &str, args: &[String]) -> String {
 fn may_be_secret(text: &str) -> bool {
     let text = text.trim_start_matches('-');
     text.len() >= 16
-        && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
         && text.chars().any(|c| c.is_ascii_uppercase())
         && text.chars().any(|c| c.is_ascii_lowercase())
 }
@@ -50,9 +66,21 @@ mod tests {
     #[test]
     fn secrets_are_blanked_and_plain_words_kept() {
         let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-        let args = ["set".to_string(), format!("--key={secret}"), "extra".into(), "aws_secret_access_key".into()];
-        let message = format!("unexpected argument '--key={secret}' found; also 'extra' and aws_secret_access_key");
+        let args = [
+            "set".to_string(),
+            format!("--key={secret}"),
+            "extra".into(),
+            "aws_secret_access_key".into(),
+        ];
+        let message = format!(
+            "unexpected argument '--key={secret}' found; also 'extra' and aws_secret_access_key"
+        );
         let shown = blank_secrets(&message, &args);
-        assert!(!shown.contains(secret) && shown.contains("'extra'") && shown.contains("aws_secret_access_key"), "{shown}");
+        assert!(
+            !shown.contains(secret)
+                && shown.contains("'extra'")
+                && shown.contains("aws_secret_access_key"),
+            "{shown}"
+        );
     }
 }

@@ -36,7 +36,10 @@ pub fn run(profile: &str, file_set: Option<&str>) -> ExitCode {
         }
     };
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(process_json(&key).as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(process_json(&key).as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("keyrack: could not write the credentials of profile '{profile}' to standard output: {error}");
@@ -51,7 +54,10 @@ fn process_json(key: &StoredKey) -> String {
     let mut out = serde_json::Map::new();
     out.insert("Version".into(), 1.into());
     out.insert("AccessKeyId".into(), c.access_key_id.clone().into());
-    out.insert("SecretAccessKey".into(), c.secret_access_key.expose().into());
+    out.insert(
+        "SecretAccessKey".into(),
+        c.secret_access_key.expose().into(),
+    );
     if let Some(token) = &c.session_token {
         out.insert("SessionToken".into(), token.expose().into());
     }
@@ -71,7 +77,10 @@ mod tests {
     #[test]
     fn prints_the_contract_members_in_order_and_only_those_present() {
         let plain = StoredKey::new(Credentials::new("AKIA1", "s3cr3t", None));
-        assert_eq!(process_json(&plain), "{\"Version\":1,\"AccessKeyId\":\"AKIA1\",\"SecretAccessKey\":\"s3cr3t\"}\n");
+        assert_eq!(
+            process_json(&plain),
+            "{\"Version\":1,\"AccessKeyId\":\"AKIA1\",\"SecretAccessKey\":\"s3cr3t\"}\n"
+        );
         let session = StoredKey {
             credentials: Credentials::new("ASIA1", "s", Some(Secret::new("t"))),
             expiration: Some("2030-01-01T00:00:00Z".into()),

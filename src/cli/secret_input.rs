@@ -24,7 +24,11 @@ pub enum SecretInputError {
     #[error("only one secret can come from standard input ('-'); leave the value of the others out to be asked for them")]
     StdinTwice,
     #[error("could not read {key} from {from}: {detail}; nothing was changed")]
-    Read { key: String, from: &'static str, detail: String },
+    Read {
+        key: String,
+        from: &'static str,
+        detail: String,
+    },
     #[error("{key} read from {from} is not UTF-8 text; nothing was changed")]
     NotText { key: String, from: &'static str },
     #[error("{key} read from {from} is empty; nothing was changed")]
@@ -43,11 +47,18 @@ pub enum Source {
 impl Source {
     /// What the command line gave as the value of secret setting `key`: nothing (ask), `-`
     /// (stdin), or the secret itself, which is refused. `example` is the command that pipes it.
-    pub fn of(key: &str, given: Option<&str>, example: impl FnOnce() -> String) -> Result<Source, SecretInputError> {
+    pub fn of(
+        key: &str,
+        given: Option<&str>,
+        example: impl FnOnce() -> String,
+    ) -> Result<Source, SecretInputError> {
         match given {
             None => Ok(Source::Prompt),
             Some(FROM_STDIN) => Ok(Source::Stdin),
-            Some(_) => Err(SecretInputError::OnCommandLine { key: key.to_string(), example: example() }),
+            Some(_) => Err(SecretInputError::OnCommandLine {
+                key: key.to_string(),
+                example: example(),
+            }),
         }
     }
 }
@@ -61,19 +72,33 @@ pub struct SecretReader {
 impl SecretReader {
     /// The value of secret setting `key` of `section` (as in "profile 'dev'"), from `source`.
     /// One trailing line break is dropped (what `echo` adds); an empty value is refused.
-    pub fn read(&mut self, source: Source, key: &str, section: &str, example: impl FnOnce() -> String) -> Result<Secret, SecretInputError> {
+    pub fn read(
+        &mut self,
+        source: Source,
+        key: &str,
+        section: &str,
+        example: impl FnOnce() -> String,
+    ) -> Result<Secret, SecretInputError> {
         let (bytes, from) = match source {
             Source::Stdin => {
                 if std::mem::replace(&mut self.stdin_used, true) {
                     return Err(SecretInputError::StdinTwice);
                 }
-                (read_stdin().map_err(|e| read_error(key, "standard input", &e))?, "standard input")
+                (
+                    read_stdin().map_err(|e| read_error(key, "standard input", &e))?,
+                    "standard input",
+                )
             }
             Source::Prompt => {
                 let question = format!("{key} for {section} (not shown as you type): ");
                 match prompt(&question).map_err(|e| read_error(key, "the terminal", &e))? {
                     Some(bytes) => (bytes, "the terminal"),
-                    None => return Err(SecretInputError::NoTerminal { key: key.to_string(), example: example() }),
+                    None => {
+                        return Err(SecretInputError::NoTerminal {
+                            key: key.to_string(),
+                            example: example(),
+                        })
+                    }
                 }
             }
         };
@@ -82,11 +107,19 @@ impl SecretReader {
 }
 
 fn read_error(key: &str, from: &'static str, error: &std::io::Error) -> SecretInputError {
-    SecretInputError::Read { key: key.to_string(), from, detail: error.to_string() }
+    SecretInputError::Read {
+        key: key.to_string(),
+        from,
+        detail: error.to_string(),
+    }
 }
 
 /// Text without one final line break, as a [`Secret`]; the bytes are wiped whatever happens.
-fn to_secret(mut bytes: Zeroizing<Vec<u8>>, key: &str, from: &'static str) -> Result<Secret, SecretInputError> {
+fn to_secret(
+    mut bytes: Zeroizing<Vec<u8>>,
+    key: &str,
+    from: &'static str,
+) -> Result<Secret, SecretInputError> {
     if bytes.ends_with(b"\n") {
         bytes.pop();
         if bytes.ends_with(b"\r") {
@@ -94,10 +127,16 @@ fn to_secret(mut bytes: Zeroizing<Vec<u8>>, key: &str, from: &'static str) -> Re
         }
     }
     if bytes.is_empty() {
-        return Err(SecretInputError::Empty { key: key.to_string(), from });
+        return Err(SecretInputError::Empty {
+            key: key.to_string(),
+            from,
+        });
     }
     if std::str::from_utf8(&bytes).is_err() {
-        return Err(SecretInputError::NotText { key: key.to_string(), from });
+        return Err(SecretInputError::NotText {
+            key: key.to_string(),
+            from,
+        });
     }
     let text = String::from_utf8(std::mem::take(&mut *bytes)).expect("checked above");
     Ok(Secret::from(text))
@@ -118,7 +157,11 @@ fn prompt(question: &str) -> std::io::Result<Option<Zeroizing<Vec<u8>>>> {
     use std::io::Write;
     use std::os::fd::AsRawFd;
 
-    let Ok(tty) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty") else {
+    let Ok(tty) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+    else {
         return Ok(None);
     };
     let Some(_quiet) = terminal::QuietTerminal::new(tty.as_raw_fd()) else {
@@ -233,20 +276,39 @@ mod tests {
 
     #[test]
     fn a_value_on_the_command_line_is_refused_without_being_repeated() {
-        let error = Source::of("aws_secret_access_key", Some(SECRET), || "keyrack set p aws_secret_access_key -".into()).unwrap_err();
+        let error = Source::of("aws_secret_access_key", Some(SECRET), || {
+            "keyrack set p aws_secret_access_key -".into()
+        })
+        .unwrap_err();
         let text = error.to_string();
-        assert!(!text.contains(SECRET) && text.contains("printf %s \"$SECRET\" | keyrack set p aws_secret_access_key -"), "{text}");
+        assert!(
+            !text.contains(SECRET)
+                && text.contains("printf %s \"$SECRET\" | keyrack set p aws_secret_access_key -"),
+            "{text}"
+        );
         assert_eq!(Source::of("k", None, String::new).unwrap(), Source::Prompt);
-        assert_eq!(Source::of("k", Some("-"), String::new).unwrap(), Source::Stdin);
+        assert_eq!(
+            Source::of("k", Some("-"), String::new).unwrap(),
+            Source::Stdin
+        );
     }
 
     #[test]
     fn one_final_line_break_is_dropped_and_empty_or_binary_input_is_refused() {
         let read = |bytes: &[u8]| to_secret(Zeroizing::new(bytes.to_vec()), "k", "standard input");
-        assert_eq!(read(format!("{SECRET}\n").as_bytes()).unwrap().expose(), SECRET);
-        assert_eq!(read(format!("{SECRET}\r\n").as_bytes()).unwrap().expose(), SECRET);
+        assert_eq!(
+            read(format!("{SECRET}\n").as_bytes()).unwrap().expose(),
+            SECRET
+        );
+        assert_eq!(
+            read(format!("{SECRET}\r\n").as_bytes()).unwrap().expose(),
+            SECRET
+        );
         assert_eq!(read(SECRET.as_bytes()).unwrap().expose(), SECRET);
         assert!(matches!(read(b"\n"), Err(SecretInputError::Empty { .. })));
-        assert!(matches!(read(b"\xff\xfe"), Err(SecretInputError::NotText { .. })));
+        assert!(matches!(
+            read(b"\xff\xfe"),
+            Err(SecretInputError::NotText { .. })
+        ));
     }
 }

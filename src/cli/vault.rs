@@ -33,8 +33,11 @@ pub fn run(command: VaultCommand, files: &mut AwsFiles) -> Result<ExitCode, Stri
     match command {
         VaultCommand::Move { profile } => {
             let keychain = open()?;
-            let program = std::env::current_exe().map_err(|e| format!("cannot find the path of the keyrack program: {e}; nothing was changed"))?;
-            let outcome = vault::move_to_keychain(files, &keychain, &profile, &program).map_err(|e| e.to_string())?;
+            let program = std::env::current_exe().map_err(|e| {
+                format!("cannot find the path of the keyrack program: {e}; nothing was changed")
+            })?;
+            let outcome = vault::move_to_keychain(files, &keychain, &profile, &program)
+                .map_err(|e| e.to_string())?;
             let account = vault::entry_account(files, &profile);
             report(files, &outcome, &format!("moved the key of profile '{profile}' into the keychain (service '{SERVICE}', account '{account}')"));
             println!("the AWS tools now get it from: {}", program.display());
@@ -42,8 +45,13 @@ pub fn run(command: VaultCommand, files: &mut AwsFiles) -> Result<ExitCode, Stri
         }
         VaultCommand::Restore { profile } => {
             let keychain = open()?;
-            let outcome = vault::restore_from_keychain(files, &keychain, &profile).map_err(|e| e.to_string())?;
-            report(files, &outcome, &format!("put the key of profile '{profile}' back into the credentials file"));
+            let outcome = vault::restore_from_keychain(files, &keychain, &profile)
+                .map_err(|e| e.to_string())?;
+            report(
+                files,
+                &outcome,
+                &format!("put the key of profile '{profile}' back into the credentials file"),
+            );
             Ok(ExitCode::SUCCESS)
         }
         VaultCommand::List { json } => list(files, json),
@@ -64,7 +72,11 @@ fn open() -> Result<Keychain, String> {
 }
 
 fn report(files: &AwsFiles, outcome: &VaultOutcome, done: &str) {
-    let where_: Vec<String> = outcome.saved.iter().map(|k| files.path(*k).display().to_string()).collect();
+    let where_: Vec<String> = outcome
+        .saved
+        .iter()
+        .map(|k| files.path(*k).display().to_string())
+        .collect();
     if where_.is_empty() {
         println!("{done} (the files needed no change)");
     } else {
@@ -90,11 +102,23 @@ fn list(files: &mut AwsFiles, json: bool) -> Result<ExitCode, String> {
     });
     let (listing, keychain_error) = match listed {
         Ok(listing) => (listing, None),
-        Err(e) => (vault::list(files, None).map_err(|e| e.to_string())?, Some(e)),
+        Err(e) => (
+            vault::list(files, None).map_err(|e| e.to_string())?,
+            Some(e),
+        ),
     };
     let set = vault::file_set(files);
-    let in_keychain = listing.profiles.iter().filter(|p| matches!(p.store, SecretStore::Keychain { .. })).count();
-    let missing: Vec<&str> = listing.profiles.iter().filter(|p| p.entry_found == Some(false)).map(|p| p.profile.as_str()).collect();
+    let in_keychain = listing
+        .profiles
+        .iter()
+        .filter(|p| matches!(p.store, SecretStore::Keychain { .. }))
+        .count();
+    let missing: Vec<&str> = listing
+        .profiles
+        .iter()
+        .filter(|p| p.entry_found == Some(false))
+        .map(|p| p.profile.as_str())
+        .collect();
     if json {
         let mut out = json!({
             "file_set": set,
@@ -106,23 +130,48 @@ fn list(files: &mut AwsFiles, json: bool) -> Result<ExitCode, String> {
         if let Some(e) = &keychain_error {
             out["keychain_error"] = Json::String(e.to_string());
         }
-        println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
+        );
     } else {
-        let width = listing.profiles.iter().map(|p| p.profile.chars().count()).max().unwrap_or(0).max(7);
+        let width = listing
+            .profiles
+            .iter()
+            .map(|p| p.profile.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(7);
         for place in &listing.profiles {
             let note = match (&place.store, place.entry_found) {
-                (SecretStore::File, _) => format!("in {}", files.path(FileKind::Credentials).display()),
-                (SecretStore::Keychain { account }, Some(false)) => format!("entry '{account}' is MISSING from the keychain"),
+                (SecretStore::File, _) => {
+                    format!("in {}", files.path(FileKind::Credentials).display())
+                }
+                (SecretStore::Keychain { account }, Some(false)) => {
+                    format!("entry '{account}' is MISSING from the keychain")
+                }
                 (SecretStore::Keychain { account }, _) => match vault::entry_owner(account, &set) {
-                    EntryOwner::ThisFileSet if *account == keyrack::keychain::account(&set, &place.profile) => String::new(),
+                    EntryOwner::ThisFileSet
+                        if *account == keyrack::keychain::account(&set, &place.profile) =>
+                    {
+                        String::new()
+                    }
                     EntryOwner::ThisFileSet => format!("entry '{account}'"),
-                    EntryOwner::OtherFileSet => format!("entry '{account}' of another file set (read, never removed from here)"),
-                    EntryOwner::Legacy => format!("entry '{account}' from before entries were per file set"),
+                    EntryOwner::OtherFileSet => format!(
+                        "entry '{account}' of another file set (read, never removed from here)"
+                    ),
+                    EntryOwner::Legacy => {
+                        format!("entry '{account}' from before entries were per file set")
+                    }
                 },
                 (SecretStore::Elsewhere, _) => "role, SSO or another credential_process".into(),
                 _ => String::new(),
             };
-            println!("{:<width$}  {:<9}  {note}", place.profile, place.store.name());
+            println!(
+                "{:<width$}  {:<9}  {note}",
+                place.profile,
+                place.store.name()
+            );
         }
         if !listing.unused_entries.is_empty() {
             println!(
@@ -150,7 +199,10 @@ fn list(files: &mut AwsFiles, json: bool) -> Result<ExitCode, String> {
         return Ok(ExitCode::FAILURE);
     }
     if !missing.is_empty() {
-        eprintln!("keyrack: the keychain has no entry for profile(s) {}: the AWS tools cannot use them", missing.join(", "));
+        eprintln!(
+            "keyrack: the keychain has no entry for profile(s) {}: the AWS tools cannot use them",
+            missing.join(", ")
+        );
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)

@@ -31,7 +31,10 @@ pub fn run(files: &AwsFiles, named: &[String], all: bool, json: bool) -> Result<
     let outcomes = runtime.block_on(check_all(&session, &profiles, DEFAULT_CONCURRENCY, |_| {}));
 
     if json {
-        let list: Vec<Json> = outcomes.iter().map(|o| outcome_json(o, store_of(&session, &o.profile), all)).collect();
+        let list: Vec<Json> = outcomes
+            .iter()
+            .map(|o| outcome_json(o, store_of(&session, &o.profile), all))
+            .collect();
         println!(
             "{}",
             serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?
@@ -123,12 +126,25 @@ fn print_lines(session: &Session, outcomes: &[ProfileIdentity], all: bool) {
         let profile = &outcome.profile;
         match &outcome.result {
             Ok(identity) => {
-                let keychain = matches!(store_of(session, profile), Some(SecretStore::Keychain { .. }));
-                let store = if keychain { ", key in the OS keychain" } else { "" };
-                println!("{profile:<width$}  {}  (account {}{store})", identity.arn, identity.account)
+                let keychain = matches!(
+                    store_of(session, profile),
+                    Some(SecretStore::Keychain { .. })
+                );
+                let store = if keychain {
+                    ", key in the OS keychain"
+                } else {
+                    ""
+                };
+                println!(
+                    "{profile:<width$}  {}  (account {}{store})",
+                    identity.arn, identity.account
+                )
             }
             Err(IdentityError::SettingsOnly { settings, .. }) if !is_failure(outcome, all) => {
-                println!("{profile:<width$}  settings only ({}), no credentials of its own", settings.join(", "))
+                println!(
+                    "{profile:<width$}  settings only ({}), no credentials of its own",
+                    settings.join(", ")
+                )
             }
             Err(error) => println!("{profile:<width$}  {}: {error}", error.code()),
         }

@@ -2,8 +2,8 @@
 //! and in the files keyrack's saves left next to them.
 
 use super::model::{Dialect, FileKind, Problem};
-use crate::aws::{is_valid_region_name, region_name_fix};
 use super::AwsFiles;
+use crate::aws::{is_valid_region_name, region_name_fix};
 use serde::Serialize;
 use std::os::unix::fs::PermissionsExt;
 
@@ -39,26 +39,84 @@ pub enum Fix {
 
 /// Every AWS region name keyrack knows (all partitions), for spotting typos.
 pub const REGIONS: &[&str] = &[
-    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2",
-    "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
-    "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1",
-    "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1",
-    "us-east-2", "us-west-1", "us-west-2", "cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1",
-    "us-iso-east-1", "us-iso-west-1", "us-isob-east-1", "us-isob-west-1", "us-isof-east-1", "us-isof-south-1",
-    "eu-isoe-west-1", "eusc-de-east-1",
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "cn-north-1",
+    "cn-northwest-1",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-iso-east-1",
+    "us-iso-west-1",
+    "us-isob-east-1",
+    "us-isob-west-1",
+    "us-isof-east-1",
+    "us-isof-south-1",
+    "eu-isoe-west-1",
+    "eusc-de-east-1",
 ];
 
 fn finding(severity: Severity, p: &Problem) -> Finding {
-    Finding { severity, file: p.file, line: p.line, message: p.message.clone(), fix: None }
+    Finding {
+        severity,
+        file: p.file,
+        line: p.line,
+        message: p.message.clone(),
+        fix: None,
+    }
 }
 
 /// Run every check over the loaded files.
 pub fn check(files: &AwsFiles) -> Vec<Finding> {
     let cli = files.read(Dialect::Cli);
-    let mut out: Vec<Finding> = cli.problems.iter().map(|p| finding(Severity::Error, p)).collect();
-    out.extend(files.disagreements().iter().map(|p| finding(Severity::Warning, p)));
+    let mut out: Vec<Finding> = cli
+        .problems
+        .iter()
+        .map(|p| finding(Severity::Error, p))
+        .collect();
+    out.extend(
+        files
+            .disagreements()
+            .iter()
+            .map(|p| finding(Severity::Warning, p)),
+    );
     let sdk = files.read(Dialect::Sdk);
-    for p in sdk.problems.iter().filter(|p| !cli.problems.iter().any(|c| c.line == p.line && c.file == p.file)) {
+    for p in sdk.problems.iter().filter(|p| {
+        !cli.problems
+            .iter()
+            .any(|c| c.line == p.line && c.file == p.file)
+    }) {
         out.push(finding(Severity::Warning, p));
     }
 
@@ -98,7 +156,10 @@ pub fn check(files: &AwsFiles) -> Vec<Finding> {
             }
         }
         out.extend(incomplete_credentials(name, settings));
-        if let Some(region) = settings.get("region").and_then(|s| s.value.as_text().map(|v| (v, s.origin))) {
+        if let Some(region) = settings
+            .get("region")
+            .and_then(|s| s.value.as_text().map(|v| (v, s.origin)))
+        {
             if !region.0.trim().is_empty() && !is_valid_region_name(region.0.trim()) {
                 out.push(Finding {
                     severity: Severity::Error,
@@ -133,7 +194,10 @@ pub fn check(files: &AwsFiles) -> Vec<Finding> {
                         severity: Severity::Error,
                         file: o.file,
                         line: Some(o.line),
-                        message: format!("profile '{name}' has a source_profile loop: {}", cycle.join(" -> ")),
+                        message: format!(
+                            "profile '{name}' has a source_profile loop: {}",
+                            cycle.join(" -> ")
+                        ),
                         fix: None,
                     });
                 }
@@ -165,10 +229,26 @@ pub fn check(files: &AwsFiles) -> Vec<Finding> {
 /// The backups and temporary files next to the files that keep secrets no longer in them, or
 /// that others can read.
 fn leftover_findings(files: &AwsFiles) -> Vec<Finding> {
-    let finding = |file, message| Finding { severity: Severity::Warning, file, line: None, message, fix: Some(Fix::Clean) };
+    let finding = |file, message| Finding {
+        severity: Severity::Warning,
+        file,
+        line: None,
+        message,
+        fix: Some(Fix::Clean),
+    };
     match super::leftovers::find(&files.paths()) {
-        Ok(found) => found.iter().filter(|l| l.is_problem()).map(|l| finding(l.of, l.describe())).collect(),
-        Err(e) => vec![Finding { fix: None, ..finding(FileKind::Credentials, format!("{e}; keyrack could not check whether its backups hold secrets")) }],
+        Ok(found) => found
+            .iter()
+            .filter(|l| l.is_problem())
+            .map(|l| finding(l.of, l.describe()))
+            .collect(),
+        Err(e) => vec![Finding {
+            fix: None,
+            ..finding(
+                FileKind::Credentials,
+                format!("{e}; keyrack could not check whether its backups hold secrets"),
+            )
+        }],
     }
 }
 
@@ -177,7 +257,11 @@ fn leftover_findings(files: &AwsFiles) -> Vec<Finding> {
 /// one file, so a key id in the config file with its secret in the credentials file is
 /// incomplete too. (The other way round is found by `check` itself.)
 fn incomplete_credentials(name: &str, settings: &super::Settings) -> Option<Finding> {
-    let given = |key: &str| settings.get(key).filter(|s| s.value.as_text().is_some_and(|v| !v.trim().is_empty()));
+    let given = |key: &str| {
+        settings
+            .get(key)
+            .filter(|s| s.value.as_text().is_some_and(|v| !v.trim().is_empty()))
+    };
     let (id, secret) = (given("aws_access_key_id"), given("aws_secret_access_key"));
     let (setting, message) = match (id, secret) {
         (Some(id), None) => (id, format!("profile '{name}' has an aws_access_key_id but no aws_secret_access_key: the AWS CLI fails with PartialCredentialsError for it. Add the secret of this key next to it, or remove the key id")),
@@ -185,7 +269,13 @@ fn incomplete_credentials(name: &str, settings: &super::Settings) -> Option<Find
         (Some(id), Some(secret)) if id.origin.file == FileKind::Config && secret.origin.file == FileKind::Credentials => (id, format!("profile '{name}' has its access key id in the config file but its secret only in the credentials file; the AWS CLI fails with PartialCredentialsError. Put both in the credentials file")),
         _ => return None,
     };
-    Some(Finding { severity: Severity::Error, file: setting.origin.file, line: Some(setting.origin.line), message, fix: None })
+    Some(Finding {
+        severity: Severity::Error,
+        file: setting.origin.file,
+        line: Some(setting.origin.line),
+        message,
+        fix: None,
+    })
 }
 
 /// The chain of source_profile names from `start` when it loops back (a role whose

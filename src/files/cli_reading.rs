@@ -4,7 +4,9 @@
 //! can be shown is shown.
 
 use super::document::{Document, BOM};
-use super::model::{is_secret_key, FileKind, OrderedMap, Origin, Problem, Redacted, Settings, Setting, Value};
+use super::model::{
+    is_secret_key, FileKind, OrderedMap, Origin, Problem, Redacted, Setting, Settings, Value,
+};
 use super::python_text::{lstrip, rstrip, splitlines, strip};
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
@@ -61,7 +63,9 @@ pub struct OptionLine<'s> {
 impl fmt::Debug for OptionLine<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = f.debug_struct("OptionLine");
-        out.field("key", &self.key).field("key_line", &self.key_line).field("last_line", &self.last_line);
+        out.field("key", &self.key)
+            .field("key_line", &self.key_line)
+            .field("last_line", &self.last_line);
         if is_secret_key(self.key) {
             out.field("value", &Redacted);
         } else {
@@ -92,7 +96,10 @@ impl<'s> OptionLine<'s> {
 
     /// The 0-based lines of the value's continuation parts that hold text.
     pub fn continuation_lines(&self) -> impl Iterator<Item = (usize, &'s str)> {
-        self.parts.iter().filter(|(p, _)| !p.is_empty()).map(|(p, l)| (*l, &**p))
+        self.parts
+            .iter()
+            .filter(|(p, _)| !p.is_empty())
+            .map(|(p, l)| (*l, &**p))
     }
 }
 
@@ -124,13 +131,20 @@ impl fmt::Debug for CliSyntax<'_> {
 
 impl<'a> CliSyntax<'a> {
     /// The options of block `block`, in file order.
-    pub fn block_options(&self, block: usize) -> impl DoubleEndedIterator<Item = OptionLine<'_>> + ExactSizeIterator {
-        self.options[self.blocks[block].options.clone()].iter().map(|o| o.line(&self.parts))
+    pub fn block_options(
+        &self,
+        block: usize,
+    ) -> impl DoubleEndedIterator<Item = OptionLine<'_>> + ExactSizeIterator {
+        self.options[self.blocks[block].options.clone()]
+            .iter()
+            .map(|o| o.line(&self.parts))
     }
 
     /// The options of the `[DEFAULT]` blocks, which every section of the file inherits.
     pub fn default_options(&self) -> impl Iterator<Item = OptionLine<'_>> {
-        (0..self.blocks.len()).filter(|&b| self.blocks[b].name == DEFAULT_SECTION).flat_map(|b| self.block_options(b))
+        (0..self.blocks.len())
+            .filter(|&b| self.blocks[b].name == DEFAULT_SECTION)
+            .flat_map(|b| self.block_options(b))
     }
 }
 
@@ -154,7 +168,9 @@ impl<'a> ParsedOption<'a> {
 fn keep<'a>(part: &str, line: Option<&'a str>) -> Cow<'a, str> {
     match line {
         Some(line) => {
-            debug_assert!(line.as_bytes().as_ptr_range().contains(&part.as_ptr()) || part.is_empty());
+            debug_assert!(
+                line.as_bytes().as_ptr_range().contains(&part.as_ptr()) || part.is_empty()
+            );
             let start = part.as_ptr() as usize - line.as_ptr() as usize;
             Cow::Borrowed(&line[start..start + part.len()])
         }
@@ -166,8 +182,11 @@ fn keep<'a>(part: &str, line: Option<&'a str>) -> Cow<'a, str> {
 pub fn parse(doc: &Document) -> CliSyntax<'_> {
     // Every option and every part takes a line of its own: sized once, the lists are never
     // copied while they grow (a file of 2,000 profiles has some 20,000 options and parts).
-    let mut syntax =
-        CliSyntax { options: Vec::with_capacity(doc.len()), parts: Vec::with_capacity(doc.len()), ..CliSyntax::default() };
+    let mut syntax = CliSyntax {
+        options: Vec::with_capacity(doc.len()),
+        parts: Vec::with_capacity(doc.len()),
+        ..CliSyntax::default()
+    };
     // The block, and the option (in `syntax.options`) that continuation lines extend.
     let mut current_block: Option<usize> = None;
     let mut current_option: Option<usize> = None;
@@ -216,12 +235,23 @@ pub fn parse(doc: &Document) -> CliSyntax<'_> {
         }
         // The indentation in characters: configparser compares it with the option's.
         let leading = &text[..text.len() - from_text.len()];
-        let indent = if leading.is_ascii() { leading.len() } else { leading.chars().count() };
+        let indent = if leading.is_ascii() {
+            leading.len()
+        } else {
+            leading.chars().count()
+        };
         if let Some(o) = current_option {
             if indent > indent_level {
                 // Only the option pushed last continues, so its parts are the last parts.
-                debug_assert!(o + 1 == syntax.options.len() && syntax.options[o].parts.end == syntax.parts.len());
-                syntax.parts.extend(blanks_in_value.drain(..).map(|line| (Cow::Borrowed(""), line)));
+                debug_assert!(
+                    o + 1 == syntax.options.len()
+                        && syntax.options[o].parts.end == syntax.parts.len()
+                );
+                syntax.parts.extend(
+                    blanks_in_value
+                        .drain(..)
+                        .map(|line| (Cow::Borrowed(""), line)),
+                );
                 syntax.parts.push((keep(stripped, own_text), index));
                 let option = &mut syntax.options[o];
                 option.parts.end = syntax.parts.len();
@@ -251,7 +281,12 @@ pub fn parse(doc: &Document) -> CliSyntax<'_> {
             };
             blocks_per_section[section] += 1;
             let options = syntax.options.len()..syntax.options.len();
-            syntax.blocks.push(Block { name, header_line: index, section, options });
+            syntax.blocks.push(Block {
+                name,
+                header_line: index,
+                section,
+                options,
+            });
             current_block = Some(syntax.blocks.len() - 1);
             current_option = None;
             blanks_in_value.clear();
@@ -269,7 +304,11 @@ pub fn parse(doc: &Document) -> CliSyntax<'_> {
                 let key = rstrip(&stripped[..pos]);
                 let value = strip(&stripped[pos + 1..]);
                 if key.is_empty() {
-                    syntax.problems.push((lineno, "a setting with no name before its '='; the AWS CLI rejects the whole file".into()));
+                    syntax.problems.push((
+                        lineno,
+                        "a setting with no name before its '='; the AWS CLI rejects the whole file"
+                            .into(),
+                    ));
                 }
                 let key = if key.bytes().any(|b| !b.is_ascii() || b.is_ascii_uppercase()) {
                     Cow::Owned(key.to_lowercase())
@@ -278,11 +317,19 @@ pub fn parse(doc: &Document) -> CliSyntax<'_> {
                 };
                 // Sections hold a handful of keys: a scan is cheaper than hashing every key.
                 let section = syntax.blocks[block].section;
-                let in_block = |b: &Block| syntax.options[b.options.clone()].iter().any(|o| o.key == key);
+                let in_block = |b: &Block| {
+                    syntax.options[b.options.clone()]
+                        .iter()
+                        .any(|o| o.key == key)
+                };
                 let repeated = if blocks_per_section[section] == 1 {
                     in_block(&syntax.blocks[block])
                 } else {
-                    syntax.blocks.iter().filter(|b| b.section == section).any(in_block)
+                    syntax
+                        .blocks
+                        .iter()
+                        .filter(|b| b.section == section)
+                        .any(in_block)
                 };
                 if repeated {
                     let section = &syntax.blocks[block].name;
@@ -293,7 +340,13 @@ pub fn parse(doc: &Document) -> CliSyntax<'_> {
                 }
                 let has_name = !key.is_empty();
                 let parts = syntax.parts.len()..syntax.parts.len();
-                syntax.options.push(ParsedOption { key, key_line: index, last_line: index, first: keep(value, own_text), parts });
+                syntax.options.push(ParsedOption {
+                    key,
+                    key_line: index,
+                    last_line: index,
+                    first: keep(value, own_text),
+                    parts,
+                });
                 syntax.blocks[block].options.end = syntax.options.len();
                 // configparser continues only a named option (`optname` must be truthy).
                 current_option = has_name.then(|| syntax.options.len() - 1);
@@ -346,10 +399,27 @@ pub fn parse_nested(option: &OptionLine) -> (OrderedMap<String>, Vec<usize>) {
 /// problems found.
 ///
 /// Each section's map has `room` places beyond its own settings, for settings merged in later.
-pub fn section_list(syntax: CliSyntax<'_>, file: FileKind, room: usize) -> (Vec<(Cow<'_, str>, Settings)>, Vec<Problem>) {
-    let CliSyntax { blocks, options, parts, problems, sections } = syntax;
-    let mut problems: Vec<Problem> =
-        problems.into_iter().map(|(line, message)| Problem { file, line: Some(line), message, rejects: true }).collect();
+pub fn section_list(
+    syntax: CliSyntax<'_>,
+    file: FileKind,
+    room: usize,
+) -> (Vec<(Cow<'_, str>, Settings)>, Vec<Problem>) {
+    let CliSyntax {
+        blocks,
+        options,
+        parts,
+        problems,
+        sections,
+    } = syntax;
+    let mut problems: Vec<Problem> = problems
+        .into_iter()
+        .map(|(line, message)| Problem {
+            file,
+            line: Some(line),
+            message,
+            rejects: true,
+        })
+        .collect();
     let mut list: Vec<(Cow<str>, Settings)> = Vec::with_capacity(sections);
     // Where each section number's settings are in `list` (`None`: the defaults).
     let mut slots: Vec<Option<usize>> = Vec::with_capacity(sections);
@@ -370,7 +440,10 @@ pub fn section_list(syntax: CliSyntax<'_>, file: FileKind, room: usize) -> (Vec<
         };
         for option in &options[block.options] {
             let option = option.line(&parts);
-            let origin = Origin { file, line: option.key_line + 1 };
+            let origin = Origin {
+                file,
+                line: option.key_line + 1,
+            };
             let value = if option.is_nested() {
                 let (map, bad) = parse_nested(&option);
                 for line in bad {
@@ -407,7 +480,12 @@ pub fn section_list(syntax: CliSyntax<'_>, file: FileKind, room: usize) -> (Vec<
 /// [`section_list`] as a map from raw section name to settings.
 pub fn sections(syntax: CliSyntax, file: FileKind) -> (OrderedMap<Settings>, Vec<Problem>) {
     let (list, problems) = section_list(syntax, file, 0);
-    (list.into_iter().map(|(name, settings)| (name.into_owned(), settings)).collect(), problems)
+    (
+        list.into_iter()
+            .map(|(name, settings)| (name.into_owned(), settings))
+            .collect(),
+        problems,
+    )
 }
 
 /// What a config-file section name means to botocore.
@@ -482,13 +560,20 @@ fn config_section_group(name: &str) -> Option<(Group, Cow<'_, str>)> {
 pub fn read(config: &Document, credentials: &Document) -> super::model::Reading {
     let mut reading = super::model::Reading::default();
     // The two files are independent until merged: read the credentials file on a second core.
-    let ((config_sections, problems), (credential_sections, credential_problems)) = std::thread::scope(|scope| {
-        let credentials = scope.spawn(|| section_list(parse(credentials), FileKind::Credentials, 0));
-        // Room for the two settings most profiles also have in the credentials file (a key id
-        // and its secret), so that merging them in below does not have to grow every map.
-        let config = section_list(parse(config), FileKind::Config, 2);
-        (config, credentials.join().expect("reading the credentials file does not panic"))
-    });
+    let ((config_sections, problems), (credential_sections, credential_problems)) =
+        std::thread::scope(|scope| {
+            let credentials =
+                scope.spawn(|| section_list(parse(credentials), FileKind::Credentials, 0));
+            // Room for the two settings most profiles also have in the credentials file (a key id
+            // and its secret), so that merging them in below does not have to grow every map.
+            let config = section_list(parse(config), FileKind::Config, 2);
+            (
+                config,
+                credentials
+                    .join()
+                    .expect("reading the credentials file does not panic"),
+            )
+        });
     reading.problems.extend(problems);
     reading.profiles.reserve(config_sections.len());
     for (name, settings) in config_sections {
@@ -509,7 +594,12 @@ pub fn read(config: &Document, credentials: &Document) -> super::model::Reading 
     for (name, settings) in credential_sections {
         let index = match reading.profiles.get_index_of(&*name) {
             Some(index) => index,
-            None => reading.profiles.insert_full(name.into_owned(), Settings::default()).0,
+            None => {
+                reading
+                    .profiles
+                    .insert_full(name.into_owned(), Settings::default())
+                    .0
+            }
         };
         let profile = &mut reading.profiles[index];
         profile.reserve(settings.len());
@@ -536,13 +626,23 @@ mod tests {
 
     #[test]
     fn blank_lines_inside_a_value_are_kept_and_blank_lines_after_it_are_not() {
-        assert_eq!(value("[default]\nk = a\n\n   b\n\n\nx = 1\n", "k").as_deref(), Some("a\n\nb"));
+        assert_eq!(
+            value("[default]\nk = a\n\n   b\n\n\nx = 1\n", "k").as_deref(),
+            Some("a\n\nb")
+        );
         assert_eq!(value("[default]\nk = a\n\n\n", "k").as_deref(), Some("a"));
     }
 
     #[test]
     fn a_line_configparser_rejects_does_not_end_the_value_before_it() {
         // configparser records the bad line and goes on with the same option.
-        assert_eq!(value("[default]\nregion = us-east-1\n\nbad line\n   more\n", "region").as_deref(), Some("us-east-1\n\nmore"));
+        assert_eq!(
+            value(
+                "[default]\nregion = us-east-1\n\nbad line\n   more\n",
+                "region"
+            )
+            .as_deref(),
+            Some("us-east-1\n\nmore")
+        );
     }
 }

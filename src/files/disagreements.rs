@@ -47,7 +47,10 @@ fn compare_sections(
     line_text: &dyn Fn(Origin) -> String,
     out: &mut Vec<Problem>,
 ) {
-    let names: Vec<&String> = cli.keys().chain(sdk.keys().filter(|k| !cli.contains_key(*k))).collect();
+    let names: Vec<&String> = cli
+        .keys()
+        .chain(sdk.keys().filter(|k| !cli.contains_key(*k)))
+        .collect();
     for name in names {
         match (cli.get(name), sdk.get(name)) {
             (Some(c), None) => {
@@ -55,7 +58,9 @@ fn compare_sections(
                 out.push(Problem {
                     file: origin.map_or(FileKind::Config, |o| o.file),
                     line: origin.map(|o| o.line),
-                    message: format!("{kind} '{name}' exists for the AWS CLI but the AWS SDKs do not see it"),
+                    message: format!(
+                        "{kind} '{name}' exists for the AWS CLI but the AWS SDKs do not see it"
+                    ),
                     rejects: false,
                 });
             }
@@ -64,30 +69,46 @@ fn compare_sections(
                 out.push(Problem {
                     file: origin.map_or(FileKind::Config, |o| o.file),
                     line: origin.map(|o| o.line),
-                    message: format!("{kind} '{name}' exists for the AWS SDKs but the AWS CLI does not see it"),
+                    message: format!(
+                        "{kind} '{name}' exists for the AWS SDKs but the AWS CLI does not see it"
+                    ),
                     rejects: false,
                 });
             }
             (Some(c), Some(s)) => {
-                let keys: Vec<&String> = c.keys().chain(s.keys().filter(|k| !c.contains_key(*k))).collect();
+                let keys: Vec<&String> = c
+                    .keys()
+                    .chain(s.keys().filter(|k| !c.contains_key(*k)))
+                    .collect();
                 for key in keys {
                     let (cv, sv) = (c.get(key), s.get(key));
                     if cv.map(|x| &x.value) == sv.map(|x| &x.value) {
                         continue;
                     }
-                    let origin = cv.or(sv).map(|x| x.origin).expect("key comes from one side");
+                    let origin = cv
+                        .or(sv)
+                        .map(|x| x.origin)
+                        .expect("key comes from one side");
                     let secret = super::model::is_secret_key(key);
                     let values = if secret {
                         String::new()
                     } else {
-                        format!(": the AWS CLI reads {}, the AWS SDKs read {}", show(cv.map(|x| &x.value)), show(sv.map(|x| &x.value)))
+                        format!(
+                            ": the AWS CLI reads {}, the AWS SDKs read {}",
+                            show(cv.map(|x| &x.value)),
+                            show(sv.map(|x| &x.value))
+                        )
                     };
                     out.push(Problem {
                         file: origin.file,
                         line: Some(origin.line),
                         message: format!(
                             "{kind} '{name}', setting '{key}' is read differently{values}.{}",
-                            hint(&line_text(origin), cv.map(|x| &x.value), sv.map(|x| &x.value))
+                            hint(
+                                &line_text(origin),
+                                cv.map(|x| &x.value),
+                                sv.map(|x| &x.value)
+                            )
                         ),
                         rejects: false,
                     });
@@ -99,16 +120,45 @@ fn compare_sections(
 }
 
 /// Every difference between the two readings, with the line it comes from.
-pub fn find(cli: &Reading, sdk: &Reading, config: &Document, credentials: &Document) -> Vec<Problem> {
+pub fn find(
+    cli: &Reading,
+    sdk: &Reading,
+    config: &Document,
+    credentials: &Document,
+) -> Vec<Problem> {
     let line_text = |o: Origin| {
-        let doc = if o.file == FileKind::Config { config } else { credentials };
-        doc.get(o.line.wrapping_sub(1)).map(|l| l.lossy().into_owned()).unwrap_or_default()
+        let doc = if o.file == FileKind::Config {
+            config
+        } else {
+            credentials
+        };
+        doc.get(o.line.wrapping_sub(1))
+            .map(|l| l.lossy().into_owned())
+            .unwrap_or_default()
     };
     let mut out = Vec::new();
     both_defaults(config, &mut out);
-    compare_sections("profile", &cli.profiles, &sdk.profiles, &line_text, &mut out);
-    compare_sections("sso-session", &cli.sso_sessions, &sdk.sso_sessions, &line_text, &mut out);
-    compare_sections("services", &cli.services, &sdk.services, &line_text, &mut out);
+    compare_sections(
+        "profile",
+        &cli.profiles,
+        &sdk.profiles,
+        &line_text,
+        &mut out,
+    );
+    compare_sections(
+        "sso-session",
+        &cli.sso_sessions,
+        &sdk.sso_sessions,
+        &line_text,
+        &mut out,
+    );
+    compare_sections(
+        "services",
+        &cli.services,
+        &sdk.services,
+        &line_text,
+        &mut out,
+    );
     out
 }
 
@@ -130,7 +180,10 @@ fn both_defaults(config: &Document, out: &mut Vec<Problem>) {
     }
     let (winner, line) = *order.last().expect("two or more");
     if winner == "default" {
-        let other = order.iter().find(|(n, _)| *n != "default").map_or(0, |(_, l)| *l);
+        let other = order
+            .iter()
+            .find(|(n, _)| *n != "default")
+            .map_or(0, |(_, l)| *l);
         out.push(Problem {
             file: FileKind::Config,
             line: Some(line),

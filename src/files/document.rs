@@ -38,7 +38,10 @@ pub struct Line {
 
 impl Line {
     pub fn new(text: impl Into<Vec<u8>>, ending: LineEnding) -> Self {
-        Line { text: text.into(), ending }
+        Line {
+            text: text.into(),
+            ending,
+        }
     }
 }
 
@@ -62,20 +65,33 @@ impl Eq for LineRef<'_> {}
 
 impl fmt::Debug for LineRef<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&redact::LineText { text: self.text, ending: self.ending.as_bytes() }, f)
+        fmt::Debug::fmt(
+            &redact::LineText {
+                text: self.text,
+                ending: self.ending.as_bytes(),
+            },
+            f,
+        )
     }
 }
 
 impl fmt::Debug for Line {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&redact::LineText { text: &self.text, ending: self.ending.as_bytes() }, f)
+        fmt::Debug::fmt(
+            &redact::LineText {
+                text: &self.text,
+                ending: self.ending.as_bytes(),
+            },
+            f,
+        )
     }
 }
 
 impl<'a> LineRef<'a> {
     /// The text as UTF-8, or `None` when the bytes are not valid UTF-8.
     pub fn as_str(&self) -> Option<&'a str> {
-        self.known_str.or_else(|| std::str::from_utf8(self.text).ok())
+        self.known_str
+            .or_else(|| std::str::from_utf8(self.text).ok())
     }
 
     /// The text as UTF-8 with invalid bytes replaced, for showing what can be shown.
@@ -133,7 +149,10 @@ fn new_version() -> u64 {
 impl fmt::Debug for Document {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let lines = redact::lines(self.iter().map(|l| (l.text, l.ending.as_bytes())));
-        f.debug_struct("Document").field("version", &self.version).field("lines", &lines).finish()
+        f.debug_struct("Document")
+            .field("version", &self.version)
+            .field("lines", &lines)
+            .finish()
     }
 }
 
@@ -163,17 +182,32 @@ impl Document {
                 (_, Some(b'\n')) => (LineEnding::CrLf, 2),
                 _ => (LineEnding::Cr, 1),
             };
-            spans.push(Span { start, len: end - start, ending, added: false });
+            spans.push(Span {
+                start,
+                len: end - start,
+                ending,
+                added: false,
+            });
             start = end + width;
         }
         if start < bytes.len() {
-            spans.push(Span { start, len: bytes.len() - start, ending: LineEnding::None, added: false });
+            spans.push(Span {
+                start,
+                len: bytes.len() - start,
+                ending: LineEnding::None,
+                added: false,
+            });
         }
         let loaded = match std::str::from_utf8(bytes) {
             Ok(text) => Loaded::Text(Arc::from(text)),
             Err(_) => Loaded::Bytes(Arc::from(bytes)),
         };
-        Document { loaded, added: Vec::new(), spans, version: new_version() }
+        Document {
+            loaded,
+            added: Vec::new(),
+            spans,
+            version: new_version(),
+        }
     }
 
     fn line_of(&self, span: &Span) -> LineRef<'_> {
@@ -187,7 +221,11 @@ impl Document {
             }
             (Loaded::Bytes(b), false) => (&b[range], None),
         };
-        LineRef { text, ending: span.ending, known_str }
+        LineRef {
+            text,
+            ending: span.ending,
+            known_str,
+        }
     }
 
     /// Line `index` (0-based). Panics when there is no such line.
@@ -212,7 +250,9 @@ impl Document {
         for span in &self.spans {
             let end = span.start + span.len + span.ending.as_bytes().len();
             // A line from the loaded bytes whose ending is still the one loaded with it.
-            let untouched = !span.added && end <= loaded.len() && loaded[span.start + span.len..end] == *span.ending.as_bytes();
+            let untouched = !span.added
+                && end <= loaded.len()
+                && loaded[span.start + span.len..end] == *span.ending.as_bytes();
             if untouched {
                 match &mut run {
                     Some(r) if r.end == span.start => r.end = end,
@@ -289,7 +329,10 @@ impl Document {
     pub fn splice(&mut self, range: Range<usize>, mut new_lines: Vec<Line>) {
         self.version = new_version();
         let at_end = range.end == self.spans.len();
-        let last_had_no_ending = self.spans.last().is_some_and(|l| l.ending == LineEnding::None);
+        let last_had_no_ending = self
+            .spans
+            .last()
+            .is_some_and(|l| l.ending == LineEnding::None);
         let ending = self.dominant_ending();
         if at_end && last_had_no_ending {
             // The old last line (if kept) now needs an ending; the new last line gets none.
@@ -302,7 +345,12 @@ impl Document {
         }
         let mut new_spans = Vec::with_capacity(new_lines.len());
         for line in new_lines {
-            new_spans.push(Span { start: self.added.len(), len: line.text.len(), ending: line.ending, added: true });
+            new_spans.push(Span {
+                start: self.added.len(),
+                len: line.text.len(),
+                ending: line.ending,
+                added: true,
+            });
             self.added.extend_from_slice(&line.text);
         }
         self.spans.splice(range.clone(), new_spans);
@@ -334,18 +382,40 @@ mod tests {
     fn debug_of_a_document_and_its_lines_shows_no_secret() {
         let text = format!("[default]\nregion = eu-west-1\naws_secret_access_key = {SECRET}\naws_session_token =\n  {TOKEN}\n");
         let mut doc = Document::parse(text.as_bytes());
-        doc.splice(1..1, vec![Line::new(format!("aws_security_token = {TOKEN}"), LineEnding::Lf)]);
+        doc.splice(
+            1..1,
+            vec![Line::new(
+                format!("aws_security_token = {TOKEN}"),
+                LineEnding::Lf,
+            )],
+        );
         let line = Line::new(format!("aws_secret_access_key = {SECRET}"), LineEnding::Lf);
-        let shown = format!("{doc:?} {doc:#?} {:?} {line:?} {:?}", doc.line(3), doc.iter().collect::<Vec<_>>());
+        let shown = format!(
+            "{doc:?} {doc:#?} {:?} {line:?} {:?}",
+            doc.line(3),
+            doc.iter().collect::<Vec<_>>()
+        );
         assert!(!shown.contains(SECRET) && !shown.contains(TOKEN), "{shown}");
-        assert!(shown.contains("region = eu-west-1") && shown.contains("aws_secret_access_key =<redacted>"), "{shown}");
+        assert!(
+            shown.contains("region = eu-west-1")
+                && shown.contains("aws_secret_access_key =<redacted>"),
+            "{shown}"
+        );
     }
 
     #[test]
     fn splits_on_every_kind_of_line_ending() {
         let doc = Document::parse(b"a\nb\r\nc\rd");
         let endings: Vec<_> = doc.iter().map(|l| l.ending).collect();
-        assert_eq!(endings, [LineEnding::Lf, LineEnding::CrLf, LineEnding::Cr, LineEnding::None]);
+        assert_eq!(
+            endings,
+            [
+                LineEnding::Lf,
+                LineEnding::CrLf,
+                LineEnding::Cr,
+                LineEnding::None
+            ]
+        );
         assert_eq!(doc.to_bytes(), b"a\nb\r\nc\rd");
     }
 

@@ -10,7 +10,12 @@ use super::AwsFiles;
 use std::collections::BTreeMap;
 
 /// The four keys `aws configure set` writes to the credentials file; all others go to config.
-pub const CREDENTIAL_KEYS: &[&str] = &["aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_security_token"];
+pub const CREDENTIAL_KEYS: &[&str] = &[
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_security_token",
+];
 
 /// A section that edits address: a profile or an sso-session.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,11 +94,20 @@ impl KeyPath {
             Some((k, s)) => (k, Some(s)),
             None => (text, None),
         };
-        names::check_key(key).map_err(|reason| EditError::BadKey { key: text.to_string(), reason })?;
+        names::check_key(key).map_err(|reason| EditError::BadKey {
+            key: text.to_string(),
+            reason,
+        })?;
         if let Some(sub) = sub {
-            names::check_key(sub).map_err(|reason| EditError::BadKey { key: text.to_string(), reason })?;
+            names::check_key(sub).map_err(|reason| EditError::BadKey {
+                key: text.to_string(),
+                reason,
+            })?;
         }
-        Ok(KeyPath { key: key.to_lowercase(), sub: sub.map(str::to_string) })
+        Ok(KeyPath {
+            key: key.to_lowercase(),
+            sub: sub.map(str::to_string),
+        })
     }
 
     /// The file `aws configure set` writes this key to.
@@ -137,9 +151,17 @@ pub enum EditError {
     #[error("'{key}' of {section} comes from the [DEFAULT] section, which applies to every section of the file; edit [DEFAULT] by hand or set the value instead")]
     Inherited { section: Section, key: String },
     #[error("'{key}' of {section} would still be set after removing it: the [DEFAULT] section of the {file} file gives it to every section there; edit [DEFAULT] by hand, or set the value instead")]
-    ShadowsDefault { section: Section, key: String, file: &'static str },
+    ShadowsDefault {
+        section: Section,
+        key: String,
+        file: &'static str,
+    },
     #[error("{section} has no section in the {file} file, and cannot get one: the AWS CLI would read {header} as another name. Rename it (keyrack rename) to letters, digits and _-/.%@:+ first")]
-    CannotName { section: Section, file: &'static str, header: String },
+    CannotName {
+        section: Section,
+        file: &'static str,
+        header: String,
+    },
     #[error("the edit did not read back as asked ({0}); nothing was written. This is a keyrack bug: please report it")]
     Unverified(String),
 }
@@ -176,7 +198,11 @@ fn rewrite_key_line(line: &str, separators: &[char], value: &str, lowercase_key:
     let (head, after) = (&line[..pos], line.get(pos + 1..).unwrap_or(""));
     let indent = leading_ws(head);
     let key_and_space = &head[indent.len()..];
-    let key_and_space = if lowercase_key { key_and_space.to_lowercase() } else { key_and_space.to_string() };
+    let key_and_space = if lowercase_key {
+        key_and_space.to_lowercase()
+    } else {
+        key_and_space.to_string()
+    };
     if line[pos..].starts_with(':') {
         return format!("{indent}{} = {value}", key_and_space.trim_end());
     }
@@ -189,7 +215,9 @@ fn rewrite_key_line(line: &str, separators: &[char], value: &str, lowercase_key:
 fn separator_style(doc: &Document, syntax: &CliSyntax, block: usize) -> String {
     for option in syntax.block_options(block).rev() {
         let line = text(doc, option.key_line);
-        let Some(pos) = line.find(['=', ':']) else { continue };
+        let Some(pos) = line.find(['=', ':']) else {
+            continue;
+        };
         let (before, after) = (&line[..pos], &line[pos + 1..]);
         if line[pos..].starts_with(':') || after.trim().is_empty() {
             continue;
@@ -202,12 +230,19 @@ fn separator_style(doc: &Document, syntax: &CliSyntax, block: usize) -> String {
 
 fn content_end(syntax: &CliSyntax, block: usize) -> usize {
     let b = &syntax.blocks[block];
-    syntax.block_options(block).map(|o| o.last_line).max().unwrap_or(b.header_line).max(b.header_line)
+    syntax
+        .block_options(block)
+        .map(|o| o.last_line)
+        .max()
+        .unwrap_or(b.header_line)
+        .max(b.header_line)
 }
 
 /// Blocks that mean `section` in this file.
 fn all_blocks(syntax: &CliSyntax, section: &Section, kind: FileKind) -> Vec<usize> {
-    (0..syntax.blocks.len()).filter(|&i| section.is_named_by(&syntax.blocks[i].name, kind)).collect()
+    (0..syntax.blocks.len())
+        .filter(|&i| section.is_named_by(&syntax.blocks[i].name, kind))
+        .collect()
 }
 
 /// Blocks the AWS CLI actually reads for `section`: when several raw names mean it (`[default]`
@@ -222,20 +257,28 @@ fn effective_blocks(syntax: &CliSyntax, section: &Section, kind: FileKind) -> Ve
         }
     }
     match raw_names.last() {
-        Some(winner) => blocks.into_iter().filter(|&b| syntax.blocks[b].name == *winner).collect(),
+        Some(winner) => blocks
+            .into_iter()
+            .filter(|&b| syntax.blocks[b].name == *winner)
+            .collect(),
         None => Vec::new(),
     }
 }
 
 /// The last option named `key` within `blocks`.
 fn find_option<'s>(syntax: &'s CliSyntax, blocks: &[usize], key: &str) -> Option<OptionLine<'s>> {
-    blocks.iter().flat_map(|&b| syntax.block_options(b)).rfind(|o| o.key == key)
+    blocks
+        .iter()
+        .flat_map(|&b| syntax.block_options(b))
+        .rfind(|o| o.key == key)
 }
 
 /// Whether the setting on 1-based line `line` is written in a `[DEFAULT]` section, which every
 /// section of the same file inherits.
 fn from_defaults(doc: &Document, line: usize) -> bool {
-    cli_reading::parse(doc).default_options().any(|o| o.key_line + 1 == line)
+    cli_reading::parse(doc)
+        .default_options()
+        .any(|o| o.key_line + 1 == line)
 }
 
 /// Append a new section at the end of the file, after a blank line.
@@ -253,16 +296,38 @@ fn append_section(doc: &mut Document, header: String, body: Vec<Line>) {
 // ---------------------------------------------------------------- one-file edits
 
 /// Set `key` (or `key.sub`) in the section of one file, creating what is missing.
-fn set_in_file(doc: &mut Document, kind: FileKind, section: &Section, key: &KeyPath, value: &str) -> Result<(), EditError> {
+fn set_in_file(
+    doc: &mut Document,
+    kind: FileKind,
+    section: &Section,
+    key: &KeyPath,
+    value: &str,
+) -> Result<(), EditError> {
     let syntax = cli_reading::parse(doc);
     let blocks = effective_blocks(&syntax, section, kind);
     let Some(&last_block) = blocks.last() else {
         let header = section.header(kind);
-        let raw_name = header.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(&header);
+        let raw_name = header
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(&header);
         if !section.is_named_by(raw_name, kind) {
-            return Err(EditError::CannotName { section: section.clone(), file: kind.name(), header });
+            return Err(EditError::CannotName {
+                section: section.clone(),
+                file: kind.name(),
+                header,
+            });
         }
-        let mut body = vec![new_line(doc, format!("{} = {}", key.key, if key.sub.is_some() { "" } else { value }).trim_end().to_string())];
+        let mut body = vec![new_line(
+            doc,
+            format!(
+                "{} = {}",
+                key.key,
+                if key.sub.is_some() { "" } else { value }
+            )
+            .trim_end()
+            .to_string(),
+        )];
         if let Some(sub) = &key.sub {
             body.push(new_line(doc, format!("  {sub} = {value}")));
         }
@@ -273,7 +338,10 @@ fn set_in_file(doc: &mut Document, kind: FileKind, section: &Section, key: &KeyP
     match (&key.sub, found) {
         (None, Some(option)) => {
             if option.is_nested() {
-                return Err(EditError::IsABlock { section: section.clone(), key: key.key.clone() });
+                return Err(EditError::IsABlock {
+                    section: section.clone(),
+                    key: key.key.clone(),
+                });
             }
             let key_line = option.key_line;
             let mut remove: Vec<usize> = option.continuation_lines().map(|(l, _)| l).collect();
@@ -287,25 +355,43 @@ fn set_in_file(doc: &mut Document, kind: FileKind, section: &Section, key: &KeyP
         }
         (None, None) => {
             let at = content_end(&syntax, last_block) + 1;
-            let indent = syntax.block_options(last_block).last().map(|o| leading_ws(&text(doc, o.key_line)).to_string()).unwrap_or_default();
+            let indent = syntax
+                .block_options(last_block)
+                .last()
+                .map(|o| leading_ws(&text(doc, o.key_line)).to_string())
+                .unwrap_or_default();
             let sep = separator_style(doc, &syntax, last_block);
             let line = new_line(doc, format!("{indent}{}{sep}{value}", key.key));
             doc.splice(at..at, vec![line]);
         }
         (Some(sub), None) => {
             let at = content_end(&syntax, last_block) + 1;
-            let indent = syntax.block_options(last_block).last().map(|o| leading_ws(&text(doc, o.key_line)).to_string()).unwrap_or_default();
-            let lines = vec![new_line(doc, format!("{indent}{} =", key.key)), new_line(doc, format!("{indent}  {sub} = {value}"))];
+            let indent = syntax
+                .block_options(last_block)
+                .last()
+                .map(|o| leading_ws(&text(doc, o.key_line)).to_string())
+                .unwrap_or_default();
+            let lines = vec![
+                new_line(doc, format!("{indent}{} =", key.key)),
+                new_line(doc, format!("{indent}  {sub} = {value}")),
+            ];
             doc.splice(at..at, lines);
         }
         (Some(sub), Some(option)) => {
             let joined = option.joined_value();
             if !joined.is_empty() && !joined.starts_with('\n') {
-                return Err(EditError::NotABlock { section: section.clone(), key: key.key.clone() });
+                return Err(EditError::NotABlock {
+                    section: section.clone(),
+                    key: key.key.clone(),
+                });
             }
-            let sub_lines: Vec<(usize, String)> = option.continuation_lines().map(|(l, _)| (l, text(doc, l))).collect();
+            let sub_lines: Vec<(usize, String)> = option
+                .continuation_lines()
+                .map(|(l, _)| (l, text(doc, l)))
+                .collect();
             let existing = sub_lines.iter().rev().find(|(_, t)| {
-                t.split_once('=').is_some_and(|(k, _)| super::python_text::strip(k) == sub)
+                t.split_once('=')
+                    .is_some_and(|(k, _)| super::python_text::strip(k) == sub)
             });
             match existing {
                 Some((l, t)) => {
@@ -345,7 +431,11 @@ fn unset_in_file(doc: &mut Document, kind: FileKind, section: &Section, key: &Ke
                     let matching: Vec<usize> = subs
                         .iter()
                         .copied()
-                        .filter(|&l| text(doc, l).split_once('=').is_some_and(|(k, _)| super::python_text::strip(k) == sub))
+                        .filter(|&l| {
+                            text(doc, l)
+                                .split_once('=')
+                                .is_some_and(|(k, _)| super::python_text::strip(k) == sub)
+                        })
                         .collect();
                     if !matching.is_empty() && matching.len() == subs.len() {
                         remove.push(option.key_line); // the block would be empty: remove it whole
@@ -367,8 +457,10 @@ fn unset_in_file(doc: &mut Document, kind: FileKind, section: &Section, key: &Ke
 /// Remove every block that means `section`, with the comment lines glued above its header.
 fn delete_in_file(doc: &mut Document, kind: FileKind, section: &Section) -> bool {
     let syntax = cli_reading::parse(doc);
-    let blocks: Vec<(usize, usize)> =
-        all_blocks(&syntax, section, kind).into_iter().map(|b| (syntax.blocks[b].header_line, content_end(&syntax, b))).collect();
+    let blocks: Vec<(usize, usize)> = all_blocks(&syntax, section, kind)
+        .into_iter()
+        .map(|b| (syntax.blocks[b].header_line, content_end(&syntax, b)))
+        .collect();
     for &(header_line, last_line) in blocks.iter().rev() {
         let mut start = header_line;
         while start > 0 && is_comment(doc, start - 1) {
@@ -391,13 +483,25 @@ fn delete_in_file(doc: &mut Document, kind: FileKind, section: &Section) -> bool
 /// Rewrite the headers of every block that means `section` to name `new` instead.
 fn rename_in_file(doc: &mut Document, kind: FileKind, section: &Section, new: &Section) -> bool {
     let syntax = cli_reading::parse(doc);
-    let header_lines: Vec<usize> = all_blocks(&syntax, section, kind).into_iter().map(|b| syntax.blocks[b].header_line).collect();
+    let header_lines: Vec<usize> = all_blocks(&syntax, section, kind)
+        .into_iter()
+        .map(|b| syntax.blocks[b].header_line)
+        .collect();
     for &line_index in &header_lines {
         let old = text(doc, line_index);
         let indent = leading_ws(&old).to_string();
-        let tail = old.rfind(']').map(|p| old[p + 1..].to_string()).unwrap_or_default();
+        let tail = old
+            .rfind(']')
+            .map(|p| old[p + 1..].to_string())
+            .unwrap_or_default();
         let ending = doc.line(line_index).ending;
-        doc.splice(line_index..line_index + 1, vec![Line::new(format!("{indent}{}{tail}", new.header(kind)), ending)]);
+        doc.splice(
+            line_index..line_index + 1,
+            vec![Line::new(
+                format!("{indent}{}{tail}", new.header(kind)),
+                ending,
+            )],
+        );
     }
     !header_lines.is_empty()
 }
@@ -447,18 +551,34 @@ fn group(reading: &Reading, tag: u8) -> &super::model::OrderedMap<super::Setting
 }
 
 fn meaning_of(reading: &Reading, id: &(u8, String)) -> Option<BTreeMap<String, Value>> {
-    group(reading, id.0).get(&id.1).map(|s| s.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect())
+    group(reading, id.0).get(&id.1).map(|s| {
+        s.iter()
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect()
+    })
 }
 
 /// Whether two sections hold the same values (order and line numbers aside).
 fn same_values(a: &super::Settings, b: &super::Settings) -> bool {
     // Unrelated sections keep their order, so a walk side by side settles almost every case.
-    let in_order = || a.iter().zip(b.iter()).all(|((k, s), (l, t))| k == l && s.value == t.value);
-    a.len() == b.len() && (in_order() || a.iter().all(|(k, s)| b.get(k).is_some_and(|t| t.value == s.value)))
+    let in_order = || {
+        a.iter()
+            .zip(b.iter())
+            .all(|((k, s), (l, t))| k == l && s.value == t.value)
+    };
+    a.len() == b.len()
+        && (in_order()
+            || a.iter()
+                .all(|(k, s)| b.get(k).is_some_and(|t| t.value == s.value)))
 }
 
 fn rejecting_problems(reading: &Reading) -> Vec<(FileKind, String)> {
-    let mut out: Vec<_> = reading.problems.iter().filter(|p| p.rejects).map(|p| (p.file, p.message.clone())).collect();
+    let mut out: Vec<_> = reading
+        .problems
+        .iter()
+        .filter(|p| p.rejects)
+        .map(|p| (p.file, p.message.clone()))
+        .collect();
     out.sort_by(|a, b| (a.0 as u8, &a.1).cmp(&(b.0 as u8, &b.1)));
     out
 }
@@ -481,7 +601,10 @@ impl AwsFiles {
         expected: impl FnOnce(&mut Meaning),
     ) -> Result<EditOutcome, EditError> {
         let ids: Vec<(u8, String)> = touched.iter().map(|s| section_id(s)).collect();
-        let mut want: Meaning = ids.iter().filter_map(|id| meaning_of(before, id).map(|m| (id.clone(), m))).collect();
+        let mut want: Meaning = ids
+            .iter()
+            .filter_map(|id| meaning_of(before, id).map(|m| (id.clone(), m)))
+            .collect();
         expected(&mut want);
         let mut draft = self.clone();
         change(&mut draft)?;
@@ -490,13 +613,17 @@ impl AwsFiles {
             .iter()
             .zip(&ids)
             .filter(|(section, id)| {
-                want.get(*id) != meaning_of(&after, id).as_ref() && !self.reads_as_wanted(&draft, section, want.get(*id), &after)
+                want.get(*id) != meaning_of(&after, id).as_ref()
+                    && !self.reads_as_wanted(&draft, section, want.get(*id), &after)
             })
             .map(|(_, id)| id.1.clone())
             .collect();
         for tag in 0..3u8 {
             let (old, new) = (group(before, tag), group(&after, tag));
-            for name in old.keys().chain(new.keys().filter(|k| !old.contains_key(*k))) {
+            for name in old
+                .keys()
+                .chain(new.keys().filter(|k| !old.contains_key(*k)))
+            {
                 if ids.iter().any(|id| id.0 == tag && id.1 == *name) {
                     continue;
                 }
@@ -510,12 +637,21 @@ impl AwsFiles {
             }
         }
         if !differing.is_empty() {
-            return Err(EditError::Unverified(format!("sections that would differ: {}", differing.join(", "))));
+            return Err(EditError::Unverified(format!(
+                "sections that would differ: {}",
+                differing.join(", ")
+            )));
         }
         let old_problems = rejecting_problems(before);
-        let new_problems: Vec<_> = rejecting_problems(&after).into_iter().filter(|p| !old_problems.contains(p)).collect();
+        let new_problems: Vec<_> = rejecting_problems(&after)
+            .into_iter()
+            .filter(|p| !old_problems.contains(p))
+            .collect();
         if let Some((file, message)) = new_problems.first() {
-            return Err(EditError::Unverified(format!("the {} file would get a new problem: {message}", file.name())));
+            return Err(EditError::Unverified(format!(
+                "the {} file would get a new problem: {message}",
+                file.name()
+            )));
         }
         *self = draft;
         Ok(EditOutcome::default())
@@ -524,14 +660,31 @@ impl AwsFiles {
     /// Whether `section` reads back from `draft` as `want` says once the settings that come
     /// with a new block are allowed for: a section written into a file where it had no block
     /// inherits that file's `[DEFAULT]` settings, as every section there does.
-    fn reads_as_wanted(&self, draft: &AwsFiles, section: &Section, want: Option<&BTreeMap<String, Value>>, after: &Reading) -> bool {
-        let (Some(want), Some(got)) = (want, section.settings(after)) else { return false };
+    fn reads_as_wanted(
+        &self,
+        draft: &AwsFiles,
+        section: &Section,
+        want: Option<&BTreeMap<String, Value>>,
+        after: &Reading,
+    ) -> bool {
+        let (Some(want), Some(got)) = (want, section.settings(after)) else {
+            return false;
+        };
         let newly_inherited = |origin: Origin| {
-            let had_block = !all_blocks(&cli_reading::parse(&self.file(origin.file).doc), section, origin.file).is_empty();
+            let had_block = !all_blocks(
+                &cli_reading::parse(&self.file(origin.file).doc),
+                section,
+                origin.file,
+            )
+            .is_empty();
             !had_block && from_defaults(&draft.file(origin.file).doc, origin.line)
         };
-        want.iter().all(|(key, value)| got.get(key).is_some_and(|s| s.value == *value))
-            && got.iter().filter(|(key, _)| !want.contains_key(*key)).all(|(_, s)| newly_inherited(s.origin))
+        want.iter()
+            .all(|(key, value)| got.get(key).is_some_and(|s| s.value == *value))
+            && got
+                .iter()
+                .filter(|(key, _)| !want.contains_key(*key))
+                .all(|(_, s)| newly_inherited(s.origin))
     }
 
     fn require(&self, before: &Reading, section: &Section) -> Result<(), EditError> {
@@ -542,8 +695,13 @@ impl AwsFiles {
     }
 
     fn require_new_name(&self, before: &Reading, section: &Section) -> Result<(), EditError> {
-        names::check_profile_name(section.name()).map_err(|reason| EditError::BadName { name: section.name().to_string(), reason })?;
-        if section.settings(before).is_some() || section.settings(&self.read(Dialect::Sdk)).is_some() {
+        names::check_profile_name(section.name()).map_err(|reason| EditError::BadName {
+            name: section.name().to_string(),
+            reason,
+        })?;
+        if section.settings(before).is_some()
+            || section.settings(&self.read(Dialect::Sdk)).is_some()
+        {
             return Err(EditError::AlreadyExists(section.clone()));
         }
         // A section with no settings is still a section: look at the headers too.
@@ -559,12 +717,23 @@ impl AwsFiles {
     /// Set a setting (creating the section if needed), as `aws configure set` does, but safely.
     /// It goes where `aws configure set` puts it, except that a setting the credentials file
     /// already holds is changed there (the AWS CLI reads it from there).
-    pub fn set(&mut self, section: &Section, key: &KeyPath, value: &str) -> Result<EditOutcome, EditError> {
-        names::check_value(value).map_err(|reason| EditError::BadValue { key: key.to_string(), reason })?;
+    pub fn set(
+        &mut self,
+        section: &Section,
+        key: &KeyPath,
+        value: &str,
+    ) -> Result<EditOutcome, EditError> {
+        names::check_value(value).map_err(|reason| EditError::BadValue {
+            key: key.to_string(),
+            reason,
+        })?;
         let before = self.read(Dialect::Cli);
         let settings = section.settings(&before);
         if settings.is_none() {
-            names::check_profile_name(section.name()).map_err(|reason| EditError::BadName { name: section.name().to_string(), reason })?;
+            names::check_profile_name(section.name()).map_err(|reason| EditError::BadName {
+                name: section.name().to_string(),
+                reason,
+            })?;
         }
         let current = settings.and_then(|s| s.get(&key.key));
         let kind = match (section, current.map(|c| c.origin.file)) {
@@ -608,18 +777,28 @@ impl AwsFiles {
             (Some(Value::Text(_) | Value::Secret(_)), Some(_)) => false,
         };
         if !present {
-            return Err(EditError::NoSetting { section: section.clone(), key: key.to_string() });
+            return Err(EditError::NoSetting {
+                section: section.clone(),
+                key: key.to_string(),
+            });
         }
         let origin = current.expect("present").origin;
         if from_defaults(&self.file(origin.file).doc, origin.line) {
-            return Err(EditError::Inherited { section: section.clone(), key: key.key.clone() });
+            return Err(EditError::Inherited {
+                section: section.clone(),
+                key: key.key.clone(),
+            });
         }
         // Removing the section's own line would only uncover the value [DEFAULT] gives it.
         for kind in [FileKind::Config, FileKind::Credentials] {
             let syntax = cli_reading::parse(&self.file(kind).doc);
             let in_defaults = syntax.default_options().any(|o| o.key == key.key);
             if key.sub.is_none() && in_defaults && !all_blocks(&syntax, section, kind).is_empty() {
-                return Err(EditError::ShadowsDefault { section: section.clone(), key: key.key.clone(), file: kind.name() });
+                return Err(EditError::ShadowsDefault {
+                    section: section.clone(),
+                    key: key.key.clone(),
+                    file: kind.name(),
+                });
             }
         }
         self.verified(
@@ -651,11 +830,18 @@ impl AwsFiles {
     }
 
     /// Create a section with the given settings (each routed to its file).
-    pub fn add(&mut self, section: &Section, settings: &[(KeyPath, String)]) -> Result<EditOutcome, EditError> {
+    pub fn add(
+        &mut self,
+        section: &Section,
+        settings: &[(KeyPath, String)],
+    ) -> Result<EditOutcome, EditError> {
         let before = self.read(Dialect::Cli);
         self.require_new_name(&before, section)?;
         for (key, value) in settings {
-            names::check_value(value).map_err(|reason| EditError::BadValue { key: key.to_string(), reason })?;
+            names::check_value(value).map_err(|reason| EditError::BadValue {
+                key: key.to_string(),
+                reason,
+            })?;
         }
         self.verified(
             &before,
@@ -682,7 +868,9 @@ impl AwsFiles {
                             entry.insert(key.key.clone(), Value::of(&key.key, value.clone()));
                         }
                         Some(sub) => {
-                            let slot = entry.entry(key.key.clone()).or_insert_with(|| Value::Nested(Default::default()));
+                            let slot = entry
+                                .entry(key.key.clone())
+                                .or_insert_with(|| Value::Nested(Default::default()));
                             if let Value::Nested(map) = slot {
                                 map.insert(sub.clone(), value.clone());
                             }
@@ -739,7 +927,9 @@ impl AwsFiles {
             .read(Dialect::Cli)
             .profiles
             .iter()
-            .filter(|(_, s)| s.get("source_profile").and_then(|v| v.value.as_text()) == Some(section.name()))
+            .filter(|(_, s)| {
+                s.get("source_profile").and_then(|v| v.value.as_text()) == Some(section.name())
+            })
             .map(|(n, _)| n.clone())
             .collect();
         if matches!(section, Section::Profile(_)) && !referrers.is_empty() {
@@ -757,9 +947,9 @@ impl AwsFiles {
     pub fn delete(&mut self, section: &Section) -> Result<EditOutcome, EditError> {
         let before = self.read(Dialect::Cli);
         let exists = self.require(&before, section).is_ok()
-            || [FileKind::Config, FileKind::Credentials]
-                .iter()
-                .any(|&k| !all_blocks(&cli_reading::parse(&self.file(k).doc), section, k).is_empty());
+            || [FileKind::Config, FileKind::Credentials].iter().any(|&k| {
+                !all_blocks(&cli_reading::parse(&self.file(k).doc), section, k).is_empty()
+            });
         if !exists {
             return Err(EditError::NotFound(section.clone()));
         }
@@ -779,22 +969,34 @@ impl AwsFiles {
     }
 }
 
-
 impl AwsFiles {
     /// Set a setting in `kind`'s copy of `section` (which must exist in that file), even where
     /// the other file overrides it: for changes that must reach every copy of a value, such as
     /// a rotated access key. Verified like every edit: that file reads back as before except
     /// for this one setting, the other file is untouched, and no new problem appears.
-    pub fn set_in(&mut self, kind: FileKind, section: &Section, key: &KeyPath, value: &str) -> Result<EditOutcome, EditError> {
-        names::check_value(value).map_err(|reason| EditError::BadValue { key: key.to_string(), reason })?;
+    pub fn set_in(
+        &mut self,
+        kind: FileKind,
+        section: &Section,
+        key: &KeyPath,
+        value: &str,
+    ) -> Result<EditOutcome, EditError> {
+        names::check_value(value).map_err(|reason| EditError::BadValue {
+            key: key.to_string(),
+            reason,
+        })?;
         let syntax = cli_reading::parse(&self.file(kind).doc);
         let Some(&winner) = effective_blocks(&syntax, section, kind).last() else {
             return Err(EditError::NotFound(section.clone()));
         };
         let raw_name = syntax.blocks[winner].name.clone();
         let file_meaning = |files: &AwsFiles| -> BTreeMap<String, BTreeMap<String, Value>> {
-            let (sections, _) = cli_reading::sections(cli_reading::parse(&files.file(kind).doc), kind);
-            sections.into_iter().map(|(name, s)| (name, s.into_iter().map(|(k, v)| (k, v.value)).collect())).collect()
+            let (sections, _) =
+                cli_reading::sections(cli_reading::parse(&files.file(kind).doc), kind);
+            sections
+                .into_iter()
+                .map(|(name, s)| (name, s.into_iter().map(|(k, v)| (k, v.value)).collect()))
+                .collect()
         };
         let mut want = file_meaning(self);
         let settings = want.entry(raw_name.into_owned()).or_default();
@@ -813,11 +1015,20 @@ impl AwsFiles {
         let mut draft = self.clone();
         set_in_file(&mut draft.file_mut(kind).doc, kind, section, key, value)?;
         if file_meaning(&draft) != want {
-            return Err(EditError::Unverified(format!("the {} file would not read back as asked", kind.name())));
+            return Err(EditError::Unverified(format!(
+                "the {} file would not read back as asked",
+                kind.name()
+            )));
         }
         let old_problems = rejecting_problems(&self.read(Dialect::Cli));
-        if let Some((file, message)) = rejecting_problems(&draft.read(Dialect::Cli)).into_iter().find(|p| !old_problems.contains(p)) {
-            return Err(EditError::Unverified(format!("the {} file would get a new problem: {message}", file.name())));
+        if let Some((file, message)) = rejecting_problems(&draft.read(Dialect::Cli))
+            .into_iter()
+            .find(|p| !old_problems.contains(p))
+        {
+            return Err(EditError::Unverified(format!(
+                "the {} file would get a new problem: {message}",
+                file.name()
+            )));
         }
         *self = draft;
         Ok(EditOutcome::default())

@@ -15,11 +15,11 @@
 //! bytes with the live file (a hard link) after an interrupted save.
 
 use super::cli_reading;
-use crate::aws::Secret;
 use super::document::Document;
 use super::model::{is_secret_key, FileKind};
 use super::paths::FilePaths;
 use super::save::{self, NEW_FILE_MODE};
+use crate::aws::Secret;
 use std::collections::HashSet;
 use std::fs;
 use std::io;
@@ -80,12 +80,24 @@ impl Leftover {
         let path = self.path.display();
         if self.stale_secrets > 0 {
             let n = self.stale_secrets;
-            let secrets = if n == 1 { "1 secret that is" } else { "secrets that are" };
-            let count = if n == 1 { String::new() } else { format!("{n} ") };
+            let secrets = if n == 1 {
+                "1 secret that is"
+            } else {
+                "secrets that are"
+            };
+            let count = if n == 1 {
+                String::new()
+            } else {
+                format!("{n} ")
+            };
             format!("{path} ({what}) still holds {count}{secrets} no longer in the files (moved to the keychain, replaced or removed); run `keyrack clean` to remove it")
         } else {
             let mode = self.readable_by_others.unwrap_or_default();
-            let fix = if self.removal() == Cleaning::Removed { "remove it" } else { "make it private (0600)" };
+            let fix = if self.removal() == Cleaning::Removed {
+                "remove it"
+            } else {
+                "make it private (0600)"
+            };
             format!("{path} ({what}) holds secret keys and has mode {mode:04o}: other users can read them. Run `keyrack clean` to {fix}")
         }
     }
@@ -116,8 +128,13 @@ pub enum LeftoverError {
 /// saves follow symlinks), in name order, with what each holds. A temporary file of a save
 /// that is still under way is not a leftover.
 pub fn find(paths: &FilePaths) -> Result<Vec<Leftover>, LeftoverError> {
-    let real: Vec<(FileKind, PathBuf)> =
-        [(FileKind::Config, &paths.config), (FileKind::Credentials, &paths.credentials)].into_iter().map(|(k, p)| (k, save::resolve(p))).collect();
+    let real: Vec<(FileKind, PathBuf)> = [
+        (FileKind::Config, &paths.config),
+        (FileKind::Credentials, &paths.credentials),
+    ]
+    .into_iter()
+    .map(|(k, p)| (k, save::resolve(p)))
+    .collect();
     let mut candidates: Vec<(PathBuf, LeftoverKind, FileKind)> = Vec::new();
     let mut listed: Vec<PathBuf> = Vec::new();
     for (_, file) in &real {
@@ -131,14 +148,19 @@ pub fn find(paths: &FilePaths) -> Result<Vec<Leftover>, LeftoverError> {
             Err(source) => return Err(LeftoverError::List { path: dir, source }),
         };
         for entry in entries {
-            let entry = entry.map_err(|source| LeftoverError::List { path: dir.clone(), source })?;
+            let entry = entry.map_err(|source| LeftoverError::List {
+                path: dir.clone(),
+                source,
+            })?;
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
             let path = entry.path();
             let classified = real
                 .iter()
                 .filter(|(_, live)| folder_of(live) == dir)
-                .find_map(|(kind, live)| classify(name, live.file_name()?.to_str()?).map(|what| (what, *kind)));
+                .find_map(|(kind, live)| {
+                    classify(name, live.file_name()?.to_str()?).map(|what| (what, *kind))
+                });
             if let Some((what, of)) = classified {
                 candidates.push((path, what, of));
             }
@@ -151,13 +173,20 @@ pub fn find(paths: &FilePaths) -> Result<Vec<Leftover>, LeftoverError> {
 
     let mut live = HashSet::new();
     for (_, file) in &real {
-        let bytes = save::read_if_exists(file).map_err(|source| LeftoverError::Read { path: file.clone(), source })?;
+        let bytes = save::read_if_exists(file).map_err(|source| LeftoverError::Read {
+            path: file.clone(),
+            source,
+        })?;
         live.extend(secret_values(bytes.as_deref().unwrap_or_default()));
     }
     let mut found = Vec::new();
     for (path, kind, of) in candidates {
-        let Ok(meta) = fs::symlink_metadata(&path) else { continue };
-        if !meta.file_type().is_file() || (kind == LeftoverKind::Temporary && save_under_way(&path, &meta)) {
+        let Ok(meta) = fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if !meta.file_type().is_file()
+            || (kind == LeftoverKind::Temporary && save_under_way(&path, &meta))
+        {
             continue;
         }
         let bytes = match fs::read(&path) {
@@ -167,7 +196,11 @@ pub fn find(paths: &FilePaths) -> Result<Vec<Leftover>, LeftoverError> {
         };
         let secrets = secret_values(&bytes);
         let mode = others_may_read(&meta);
-        let stale: Vec<Secret> = secrets.iter().filter(|s| !live.contains(*s)).map(Secret::new).collect();
+        let stale: Vec<Secret> = secrets
+            .iter()
+            .filter(|s| !live.contains(*s))
+            .map(Secret::new)
+            .collect();
         found.push(Leftover {
             stale_secrets: stale.len(),
             stale,
@@ -195,10 +228,19 @@ pub fn clean(paths: &FilePaths) -> Result<Vec<(PathBuf, Cleaning)>, LeftoverErro
             Cleaning::Removed => match fs::remove_file(&leftover.path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                Err(source) => return Err(LeftoverError::Remove { path: leftover.path, source }),
+                Err(source) => {
+                    return Err(LeftoverError::Remove {
+                        path: leftover.path,
+                        source,
+                    })
+                }
             },
-            Cleaning::MadePrivate => make_private(&leftover.path)
-                .map_err(|source| LeftoverError::MakePrivate { path: leftover.path.clone(), source })?,
+            Cleaning::MadePrivate => {
+                make_private(&leftover.path).map_err(|source| LeftoverError::MakePrivate {
+                    path: leftover.path.clone(),
+                    source,
+                })?
+            }
         }
         done.push((leftover.path, cleaning));
     }
@@ -217,17 +259,29 @@ pub fn clean(paths: &FilePaths) -> Result<Vec<(PathBuf, Cleaning)>, LeftoverErro
 /// retired or given up by a rotation). A leftover that also keeps a secret the person removed
 /// themselves (maybe by mistake) stays, for `keyrack check` to report and `keyrack clean` to
 /// remove when they say so. Returns the paths removed. The caller holds the file set's lock.
-pub fn remove_copies_of(paths: &FilePaths, gone: &[&Secret]) -> Result<Vec<PathBuf>, LeftoverError> {
+pub fn remove_copies_of(
+    paths: &FilePaths,
+    gone: &[&Secret],
+) -> Result<Vec<PathBuf>, LeftoverError> {
     let mut removed = Vec::new();
     for leftover in find(paths)? {
-        let only_gone = !leftover.stale.is_empty() && leftover.stale.iter().all(|s| gone.iter().any(|g| g.expose() == s.expose()));
+        let only_gone = !leftover.stale.is_empty()
+            && leftover
+                .stale
+                .iter()
+                .all(|s| gone.iter().any(|g| g.expose() == s.expose()));
         if !only_gone {
             continue;
         }
         match fs::remove_file(&leftover.path) {
             Ok(()) => removed.push(leftover.path),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(source) => return Err(LeftoverError::Remove { path: leftover.path, source }),
+            Err(source) => {
+                return Err(LeftoverError::Remove {
+                    path: leftover.path,
+                    source,
+                })
+            }
         }
     }
     if !removed.is_empty() {
@@ -252,18 +306,35 @@ fn classify(name: &str, live: &str) -> Option<LeftoverKind> {
     if name == format!("{live}.keyrack.bak") {
         return Some(LeftoverKind::Backup);
     }
-    let backup_tmp = name.strip_prefix(&format!("{live}.keyrack.bak.")).and_then(|rest| rest.strip_suffix(".tmp"));
-    let save_tmp = name.strip_prefix(&format!(".{live}.keyrack-")).and_then(|rest| rest.strip_suffix(".tmp"));
-    backup_tmp.or(save_tmp).filter(|middle| !middle.is_empty()).map(|_| LeftoverKind::Temporary)
+    let backup_tmp = name
+        .strip_prefix(&format!("{live}.keyrack.bak."))
+        .and_then(|rest| rest.strip_suffix(".tmp"));
+    let save_tmp = name
+        .strip_prefix(&format!(".{live}.keyrack-"))
+        .and_then(|rest| rest.strip_suffix(".tmp"));
+    backup_tmp
+        .or(save_tmp)
+        .filter(|middle| !middle.is_empty())
+        .map(|_| LeftoverKind::Temporary)
 }
 
 /// A temporary file whose process (the PID in its name) still runs and that is recent: the save
 /// that wrote it may still rename it into place.
 fn save_under_way(path: &Path, meta: &fs::Metadata) -> bool {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     let pid = name
         .strip_suffix(".tmp")
-        .and_then(|rest| rest.rsplit_once(".keyrack.bak.").map(|(_, pid)| pid).or_else(|| rest.split_once(".keyrack-").and_then(|(_, r)| r.split('-').next())))
+        .and_then(|rest| {
+            rest.rsplit_once(".keyrack.bak.")
+                .map(|(_, pid)| pid)
+                .or_else(|| {
+                    rest.split_once(".keyrack-")
+                        .and_then(|(_, r)| r.split('-').next())
+                })
+        })
         .and_then(|pid| pid.parse::<i32>().ok());
     let recent = meta
         .modified()
@@ -350,7 +421,10 @@ mod tests {
 
     fn set_up(credentials: &str) -> (tempfile::TempDir, FilePaths) {
         let dir = tempfile::tempdir().unwrap();
-        let paths = FilePaths { config: dir.path().join("config"), credentials: dir.path().join("credentials") };
+        let paths = FilePaths {
+            config: dir.path().join("config"),
+            credentials: dir.path().join("credentials"),
+        };
         fs::write(&paths.credentials, credentials).unwrap();
         (dir, paths)
     }
@@ -367,10 +441,21 @@ mod tests {
         fs::set_permissions(&backup, fs::Permissions::from_mode(0o600)).unwrap();
         let found = find(&paths).unwrap();
         assert_eq!(found.len(), 1);
-        assert_eq!((found[0].kind, found[0].of, found[0].stale_secrets, found[0].readable_by_others), (LeftoverKind::Backup, FileKind::Credentials, 1, None));
+        assert_eq!(
+            (
+                found[0].kind,
+                found[0].of,
+                found[0].stale_secrets,
+                found[0].readable_by_others
+            ),
+            (LeftoverKind::Backup, FileKind::Credentials, 1, None)
+        );
         assert!(found[0].is_problem());
         assert!(!found[0].describe().contains(SECRET));
-        assert_eq!(clean(&paths).unwrap(), [(backup.clone(), Cleaning::Removed)]);
+        assert_eq!(
+            clean(&paths).unwrap(),
+            [(backup.clone(), Cleaning::Removed)]
+        );
         assert!(!backup.exists());
     }
 
@@ -386,15 +471,30 @@ mod tests {
         fs::set_permissions(&backup, fs::Permissions::from_mode(0o644)).unwrap();
         let found = find(&paths).unwrap();
         assert_eq!(found[0].readable_by_others, Some(0o644));
-        assert!(found[0].is_problem() && found[0].describe().contains("0644"), "{}", found[0].describe());
-        assert_eq!(clean(&paths).unwrap(), [(backup.clone(), Cleaning::MadePrivate)]);
-        assert_eq!(fs::metadata(&backup).unwrap().permissions().mode() & 0o777, 0o600, "kept, private");
+        assert!(
+            found[0].is_problem() && found[0].describe().contains("0644"),
+            "{}",
+            found[0].describe()
+        );
+        assert_eq!(
+            clean(&paths).unwrap(),
+            [(backup.clone(), Cleaning::MadePrivate)]
+        );
+        assert_eq!(
+            fs::metadata(&backup).unwrap().permissions().mode() & 0o777,
+            0o600,
+            "kept, private"
+        );
     }
 
     #[test]
     fn a_secret_the_aws_cli_reads_as_part_of_another_value_still_counts() {
         let (dir, paths) = set_up("[default]\nregion = eu-west-1\n");
-        fs::write(dir.path().join("credentials.keyrack.bak"), format!("[default]\nregion = eu-west-1\n  aws_secret_access_key = {SECRET}\n")).unwrap();
+        fs::write(
+            dir.path().join("credentials.keyrack.bak"),
+            format!("[default]\nregion = eu-west-1\n  aws_secret_access_key = {SECRET}\n"),
+        )
+        .unwrap();
         assert_eq!(find(&paths).unwrap()[0].stale_secrets, 1);
     }
 
@@ -403,18 +503,42 @@ mod tests {
         let (dir, paths) = set_up("");
         let stopped = dir.path().join(".credentials.keyrack-999999999-12.tmp");
         let backup_tmp = dir.path().join("config.keyrack.bak.999999999.tmp");
-        let under_way = dir.path().join(format!(".credentials.keyrack-{}-34.tmp", std::process::id()));
+        let under_way = dir.path().join(format!(
+            ".credentials.keyrack-{}-34.tmp",
+            std::process::id()
+        ));
         for path in [&stopped, &backup_tmp, &under_way] {
             fs::write(path, keys(SECRET)).unwrap();
         }
         fs::write(dir.path().join("credentials.bak"), keys(SECRET)).unwrap();
         fs::write(dir.path().join(".credentials.other-1.tmp"), keys(SECRET)).unwrap();
-        let found: Vec<(PathBuf, LeftoverKind, FileKind)> = find(&paths).unwrap().into_iter().map(|l| (l.path, l.kind, l.of)).collect();
-        assert_eq!(found, [(stopped.clone(), LeftoverKind::Temporary, FileKind::Credentials), (backup_tmp.clone(), LeftoverKind::Temporary, FileKind::Config)]);
+        let found: Vec<(PathBuf, LeftoverKind, FileKind)> = find(&paths)
+            .unwrap()
+            .into_iter()
+            .map(|l| (l.path, l.kind, l.of))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    stopped.clone(),
+                    LeftoverKind::Temporary,
+                    FileKind::Credentials
+                ),
+                (
+                    backup_tmp.clone(),
+                    LeftoverKind::Temporary,
+                    FileKind::Config
+                )
+            ]
+        );
         clean(&paths).unwrap();
         assert!(!stopped.exists() && !backup_tmp.exists());
         assert!(under_way.exists(), "a save under way keeps its file");
-        assert!(dir.path().join("credentials.bak").exists(), "files keyrack did not write are not touched");
+        assert!(
+            dir.path().join("credentials.bak").exists(),
+            "files keyrack did not write are not touched"
+        );
     }
 
     #[test]
@@ -422,15 +546,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir(dir.path().join("dotfiles")).unwrap();
         fs::write(dir.path().join("dotfiles/creds"), "").unwrap();
-        std::os::unix::fs::symlink(dir.path().join("dotfiles/creds"), dir.path().join("credentials")).unwrap();
+        std::os::unix::fs::symlink(
+            dir.path().join("dotfiles/creds"),
+            dir.path().join("credentials"),
+        )
+        .unwrap();
         fs::write(dir.path().join("dotfiles/creds.keyrack.bak"), keys(SECRET)).unwrap();
-        let paths = FilePaths { config: dir.path().join("config"), credentials: dir.path().join("credentials") };
-        assert_eq!(find(&paths).unwrap()[0].path, dir.path().join("dotfiles/creds.keyrack.bak"));
+        let paths = FilePaths {
+            config: dir.path().join("config"),
+            credentials: dir.path().join("credentials"),
+        };
+        assert_eq!(
+            find(&paths).unwrap()[0].path,
+            dir.path().join("dotfiles/creds.keyrack.bak")
+        );
     }
 
     #[test]
     fn no_folder_no_leftovers() {
-        let paths = FilePaths { config: "/nonexistent/keyrack/config".into(), credentials: "/nonexistent/keyrack/credentials".into() };
+        let paths = FilePaths {
+            config: "/nonexistent/keyrack/config".into(),
+            credentials: "/nonexistent/keyrack/credentials".into(),
+        };
         assert!(find(&paths).unwrap().is_empty());
     }
 }

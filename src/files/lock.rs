@@ -53,7 +53,9 @@ pub struct FileSetLock {
 
 /// Where the lock of a file set lives: `STATE/locks/SETID.lock` (0600 in 0700 folders).
 pub fn lock_path(state_dir: &Path, paths: &FilePaths) -> PathBuf {
-    state_dir.join("locks").join(format!("{}.lock", paths.set_id()))
+    state_dir
+        .join("locks")
+        .join(format!("{}.lock", paths.set_id()))
 }
 
 /// Takes the lock of `paths`' file set, waiting up to `wait` for another keyrack to release it.
@@ -67,7 +69,10 @@ pub fn lock_files(
     wait: Duration,
 ) -> Result<FileSetLock, LockError> {
     let path = lock_path(state_dir, paths);
-    let io_error = |source| LockError::Io { path: path.clone(), source };
+    let io_error = |source| LockError::Io {
+        path: path.clone(),
+        source,
+    };
     let dir = path.parent().expect("the lock lives in a folder");
     create_private_dir(dir).map_err(io_error)?;
     let mut file = open_private(&path).map_err(io_error)?;
@@ -110,7 +115,10 @@ pub fn lock(paths: &FilePaths, holder: &str) -> Result<FileSetLock, LockError> {
 #[cfg(unix)]
 fn create_private_dir(dir: &Path) -> io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
 }
 
 #[cfg(not(unix))]
@@ -131,7 +139,10 @@ mod tests {
     use super::*;
 
     fn set(dir: &Path) -> FilePaths {
-        FilePaths { config: dir.join("config"), credentials: dir.join("credentials") }
+        FilePaths {
+            config: dir.join("config"),
+            credentials: dir.join("credentials"),
+        }
     }
 
     #[test]
@@ -141,8 +152,12 @@ mod tests {
         let paths = set(dir.path());
         let held = lock_files(&state, &paths, "keyrack rotate work", DEFAULT_WAIT).unwrap();
         let started = Instant::now();
-        let error = lock_files(&state, &paths, "keyrack set", Duration::from_millis(200)).unwrap_err();
-        assert!(started.elapsed() >= Duration::from_millis(200), "it waited first");
+        let error =
+            lock_files(&state, &paths, "keyrack set", Duration::from_millis(200)).unwrap_err();
+        assert!(
+            started.elapsed() >= Duration::from_millis(200),
+            "it waited first"
+        );
         let text = error.to_string();
         assert_eq!(error.code(), "files_locked");
         assert!(text.contains("keyrack rotate work, process"), "{text}");

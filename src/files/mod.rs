@@ -50,9 +50,18 @@ impl std::fmt::Debug for LoadedFile {
 
 impl LoadedFile {
     pub fn load(kind: FileKind, path: &Path) -> Result<Self, FilesError> {
-        let on_disk = save::read_if_exists(path).map_err(|source| FilesError::Read { path: path.to_path_buf(), source })?;
+        let on_disk = save::read_if_exists(path).map_err(|source| FilesError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let doc = Document::parse(on_disk.as_deref().unwrap_or_default());
-        Ok(LoadedFile { kind, path: path.to_path_buf(), on_disk_version: doc.version(), doc, on_disk: on_disk.map(Arc::from) })
+        Ok(LoadedFile {
+            kind,
+            path: path.to_path_buf(),
+            on_disk_version: doc.version(),
+            doc,
+            on_disk: on_disk.map(Arc::from),
+        })
     }
 
     pub fn exists(&self) -> bool {
@@ -83,7 +92,10 @@ impl LoadedFile {
 #[derive(Debug, thiserror::Error)]
 pub enum FilesError {
     #[error("could not read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Save(#[from] save::SaveError),
 }
@@ -106,7 +118,9 @@ type CachedReading = (Dialect, u64, u64, Arc<Reading>);
 
 impl Clone for ReadingCache {
     fn clone(&self) -> Self {
-        ReadingCache(Mutex::new(self.0.lock().map(|c| c.clone()).unwrap_or_default()))
+        ReadingCache(Mutex::new(
+            self.0.lock().map(|c| c.clone()).unwrap_or_default(),
+        ))
     }
 }
 
@@ -123,7 +137,13 @@ impl AwsFiles {
     pub fn from_bytes(config: &[u8], credentials: &[u8]) -> Self {
         let file = |kind, path: &str, bytes: &[u8]| {
             let doc = Document::parse(bytes);
-            LoadedFile { kind, path: PathBuf::from(path), on_disk_version: doc.version(), doc, on_disk: Some(Arc::from(bytes)) }
+            LoadedFile {
+                kind,
+                path: PathBuf::from(path),
+                on_disk_version: doc.version(),
+                doc,
+                on_disk: Some(Arc::from(bytes)),
+            }
         };
         AwsFiles {
             config: file(FileKind::Config, "config", config),
@@ -152,14 +172,20 @@ impl AwsFiles {
 
     /// The paths the two files were loaded from.
     pub fn paths(&self) -> FilePaths {
-        FilePaths { config: self.config.path.clone(), credentials: self.credentials.path.clone() }
+        FilePaths {
+            config: self.config.path.clone(),
+            credentials: self.credentials.path.clone(),
+        }
     }
 
     /// The files as one family of tools reads them.
     pub fn read(&self, dialect: Dialect) -> Arc<Reading> {
         let versions = (self.config.doc.version(), self.credentials.doc.version());
         let cached = |cache: &Vec<CachedReading>| {
-            cache.iter().find(|(d, c, k, _)| *d == dialect && (*c, *k) == versions).map(|(.., r)| r.clone())
+            cache
+                .iter()
+                .find(|(d, c, k, _)| *d == dialect && (*c, *k) == versions)
+                .map(|(.., r)| r.clone())
         };
         if let Some(reading) = self.readings.0.lock().ok().and_then(|c| cached(&c)) {
             return reading;
@@ -177,7 +203,12 @@ impl AwsFiles {
 
     /// Every place where the AWS CLI and the AWS SDKs read these files differently.
     pub fn disagreements(&self) -> Vec<Problem> {
-        disagreements::find(&self.read(Dialect::Cli), &self.read(Dialect::Sdk), &self.config.doc, &self.credentials.doc)
+        disagreements::find(
+            &self.read(Dialect::Cli),
+            &self.read(Dialect::Sdk),
+            &self.config.doc,
+            &self.credentials.doc,
+        )
     }
 
     /// Write every modified file atomically (config first). A file that changed on disk since it
@@ -186,7 +217,9 @@ impl AwsFiles {
         let mut saved = Vec::new();
         for kind in [FileKind::Config, FileKind::Credentials] {
             let file = self.file_mut(kind);
-            let Some(bytes) = file.unsaved_bytes() else { continue };
+            let Some(bytes) = file.unsaved_bytes() else {
+                continue;
+            };
             save::save(&file.path, &bytes, file.on_disk.as_deref())?;
             file.on_disk = Some(Arc::from(bytes));
             file.on_disk_version = file.doc.version();

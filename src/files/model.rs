@@ -3,9 +3,9 @@
 
 use std::fmt;
 
+use crate::aws::Secret;
 use indexmap::IndexMap;
 use serde::Serialize;
-use crate::aws::Secret;
 
 /// A map that keeps insertion (file) order, keyed by names from the files. Hashed with FxHash:
 /// the keys come from the user's own files, and reading 2,000 profiles hashes every key.
@@ -118,7 +118,10 @@ pub struct Settings(OrderedMap<Setting>);
 
 impl Settings {
     pub fn with_capacity(capacity: usize) -> Self {
-        Settings(OrderedMap::with_capacity_and_hasher(capacity, Default::default()))
+        Settings(OrderedMap::with_capacity_and_hasher(
+            capacity,
+            Default::default(),
+        ))
     }
 }
 
@@ -179,7 +182,10 @@ struct RedactedSetting<'a>(&'a Setting);
 
 impl fmt::Debug for RedactedSetting<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Setting").field("value", &Redacted).field("origin", &self.0.origin).finish()
+        f.debug_struct("Setting")
+            .field("value", &Redacted)
+            .field("origin", &self.0.origin)
+            .finish()
     }
 }
 
@@ -219,7 +225,11 @@ impl Reading {
 }
 
 /// Top-level keys whose values are secrets: never shown unless revealed.
-pub const SECRET_KEYS: &[&str] = &["aws_secret_access_key", "aws_session_token", "aws_security_token"];
+pub const SECRET_KEYS: &[&str] = &[
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_security_token",
+];
 
 /// What is shown in place of a secret value.
 pub const MASK: &str = "********";
@@ -275,22 +285,33 @@ mod tests {
     #[test]
     fn both_readings_hold_secret_values_as_secrets_and_plain_ones_as_text() {
         let credentials = format!("[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = {SECRET}\naws_session_token = {TOKEN}\n");
-        let files = AwsFiles::from_bytes(b"[default]\nregion = eu-west-1\n", credentials.as_bytes());
+        let files =
+            AwsFiles::from_bytes(b"[default]\nregion = eu-west-1\n", credentials.as_bytes());
         for dialect in [Dialect::Cli, Dialect::Sdk] {
             let reading = files.read(dialect);
             let settings = &reading.profiles["default"];
             for key in ["aws_secret_access_key", "aws_session_token"] {
-                assert!(matches!(settings[key].value, Value::Secret(_)), "{dialect:?} {key}");
+                assert!(
+                    matches!(settings[key].value, Value::Secret(_)),
+                    "{dialect:?} {key}"
+                );
             }
-            assert_eq!(settings["aws_secret_access_key"].value.as_text(), Some(SECRET));
-            assert!(matches!(settings["aws_access_key_id"].value, Value::Text(_)));
+            assert_eq!(
+                settings["aws_secret_access_key"].value.as_text(),
+                Some(SECRET)
+            );
+            assert!(matches!(
+                settings["aws_access_key_id"].value,
+                Value::Text(_)
+            ));
             assert!(matches!(settings["region"].value, Value::Text(_)));
         }
     }
 
     #[test]
     fn debug_of_files_readings_and_settings_shows_no_secret() {
-        let config = format!("[default]\nregion = eu-west-1\ns3 =\n  aws_secret_access_key = {SECRET}\n");
+        let config =
+            format!("[default]\nregion = eu-west-1\ns3 =\n  aws_secret_access_key = {SECRET}\n");
         let credentials = format!("[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = {SECRET}\naws_session_token =\n  {TOKEN}\n");
         let files = AwsFiles::from_bytes(config.as_bytes(), credentials.as_bytes());
         let (cli, sdk) = (files.read(Dialect::Cli), files.read(Dialect::Sdk));
@@ -301,6 +322,11 @@ mod tests {
             cli_reading::parse(&files.credentials.doc)
         );
         assert!(!shown.contains(SECRET) && !shown.contains(TOKEN), "{shown}");
-        assert!(shown.contains("AKIAIOSFODNN7EXAMPLE") && shown.contains("eu-west-1") && shown.contains("<redacted>"), "{shown}");
+        assert!(
+            shown.contains("AKIAIOSFODNN7EXAMPLE")
+                && shown.contains("eu-west-1")
+                && shown.contains("<redacted>"),
+            "{shown}"
+        );
     }
 }

@@ -10,7 +10,9 @@ pub enum NameError {
     Empty,
     #[error("it contains a line break, which would split the file's line")]
     LineBreak,
-    #[error("it contains {0:?}; AWS tools read back only letters, digits and _-/.%@:+ in profile names")]
+    #[error(
+        "it contains {0:?}; AWS tools read back only letters, digits and _-/.%@:+ in profile names"
+    )]
     ProfileChar(char),
     #[error("it contains {0:?}; setting names may use only letters, digits and _-/%@+")]
     KeyChar(char),
@@ -33,7 +35,10 @@ pub fn check_profile_name(name: &str) -> Result<(), NameError> {
     if name.is_empty() {
         return Err(NameError::Empty);
     }
-    match name.chars().find(|c| !(c.is_ascii_alphanumeric() || "_-/.%@:+".contains(*c))) {
+    match name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "_-/.%@:+".contains(*c)))
+    {
         Some(c) => Err(NameError::ProfileChar(c)),
         None => Ok(()),
     }
@@ -45,7 +50,10 @@ pub fn check_key(key: &str) -> Result<(), NameError> {
     if key.is_empty() {
         return Err(NameError::Empty);
     }
-    match key.chars().find(|c| !(c.is_ascii_alphanumeric() || "_-/%@+".contains(*c))) {
+    match key
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "_-/%@+".contains(*c)))
+    {
         Some(c) => Err(NameError::KeyChar(c)),
         None => Ok(()),
     }
@@ -54,7 +62,10 @@ pub fn check_key(key: &str) -> Result<(), NameError> {
 /// A value that reads back exactly: one line, no control characters, no outer whitespace.
 pub fn check_value(value: &str) -> Result<(), NameError> {
     no_breaks(value)?;
-    if let Some(c) = value.chars().find(|c| c.is_control() && *c != '\t' || matches!(c, '\u{2028}' | '\u{2029}')) {
+    if let Some(c) = value
+        .chars()
+        .find(|c| c.is_control() && *c != '\t' || matches!(c, '\u{2028}' | '\u{2029}'))
+    {
         return Err(NameError::Control(c as u32));
     }
     if value.starts_with(is_space) || value.ends_with(is_space) {
@@ -89,7 +100,10 @@ mod tests {
     fn an_invisible_character_is_named_in_the_message() {
         let message = check_key("\u{3000}region").unwrap_err().to_string();
         assert!(message.starts_with("it contains '\\u{3000}'"), "{message}");
-        assert!(check_profile_name("a b").unwrap_err().to_string().starts_with("it contains ' '"));
+        assert!(check_profile_name("a b")
+            .unwrap_err()
+            .to_string()
+            .starts_with("it contains ' '"));
     }
 
     #[test]

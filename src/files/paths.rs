@@ -20,7 +20,10 @@ impl FilePaths {
             Some(path) => PathBuf::from(expand(&path, &env, &home)),
             None => PathBuf::from(&home).join(".aws").join(default),
         };
-        FilePaths { config: pick("AWS_CONFIG_FILE", "config"), credentials: pick("AWS_SHARED_CREDENTIALS_FILE", "credentials") }
+        FilePaths {
+            config: pick("AWS_CONFIG_FILE", "config"),
+            credentials: pick("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+        }
     }
 
     pub fn from_process_env() -> Self {
@@ -37,7 +40,11 @@ impl FilePaths {
             hash.update(real_path(path).as_os_str().as_encoded_bytes());
             hash.update([0]);
         }
-        hash.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
+        hash.finalize()
+            .iter()
+            .take(6)
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 
@@ -45,7 +52,10 @@ impl FilePaths {
     /// The same files by their real absolute paths (see [`FilePaths::set_id`]): what a record
     /// that outlives this process and its working folder (a rotation journal) names.
     pub fn real(&self) -> FilePaths {
-        FilePaths { config: real_path(&self.config), credentials: real_path(&self.credentials) }
+        FilePaths {
+            config: real_path(&self.config),
+            credentials: real_path(&self.credentials),
+        }
     }
 }
 
@@ -62,7 +72,10 @@ fn real_path(path: &Path) -> PathBuf {
     let mut existing = absolute.as_path();
     loop {
         if let Ok(real) = existing.canonicalize() {
-            return missing.iter().rev().fold(real, |p: PathBuf, part| p.join(part));
+            return missing
+                .iter()
+                .rev()
+                .fold(real, |p: PathBuf, part| p.join(part));
         }
         match (existing.parent(), existing.file_name()) {
             (Some(parent), Some(name)) => {
@@ -88,7 +101,9 @@ fn expand(path: &str, env: &impl Fn(&str) -> Option<String>, home: &str) -> Stri
                 None => ("", 0),
             }
         } else {
-            let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
             (&after[..end], end)
         };
         match (name.is_empty(), env(name)) {
@@ -112,7 +127,12 @@ mod tests {
     use super::*;
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
@@ -129,12 +149,27 @@ mod tests {
         let aws = dir.path().join("aws");
         std::fs::create_dir(&aws).unwrap();
         std::fs::write(aws.join("config"), "").unwrap();
-        let set = |config: PathBuf, credentials: PathBuf| FilePaths { config, credentials }.set_id();
+        let set = |config: PathBuf, credentials: PathBuf| {
+            FilePaths {
+                config,
+                credentials,
+            }
+            .set_id()
+        };
         let plain = set(aws.join("config"), aws.join("credentials"));
         assert_eq!(plain.len(), 12);
-        assert_eq!(plain, set(aws.join("../aws/./config"), aws.join("credentials")));
+        assert_eq!(
+            plain,
+            set(aws.join("../aws/./config"), aws.join("credentials"))
+        );
         std::os::unix::fs::symlink(&aws, dir.path().join("link")).unwrap();
-        assert_eq!(plain, set(dir.path().join("link/config"), dir.path().join("link/credentials")));
+        assert_eq!(
+            plain,
+            set(
+                dir.path().join("link/config"),
+                dir.path().join("link/credentials")
+            )
+        );
         let other = dir.path().join("other");
         assert_ne!(plain, set(other.join("config"), other.join("credentials")));
         assert_ne!(plain, set(aws.join("credentials"), aws.join("config")));

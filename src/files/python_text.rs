@@ -39,7 +39,11 @@ pub fn rstrip(s: &str) -> &str {
     if matches!(bytes.last(), Some(b'!'..=b'~')) {
         return s; // the common case: printable ASCII is never whitespace
     }
-    let ascii_run = bytes.iter().rev().take_while(|b| is_ascii_space(**b)).count();
+    let ascii_run = bytes
+        .iter()
+        .rev()
+        .take_while(|b| is_ascii_space(**b))
+        .count();
     let end = bytes.len() - ascii_run;
     match end.checked_sub(1).map(|i| bytes[i]) {
         Some(b) if !b.is_ascii() => s[..end].trim_end_matches(is_space),
@@ -85,11 +89,18 @@ fn find_line_break(s: &str) -> Option<(usize, usize)> {
     let bytes = s.as_bytes();
     let mut from = 0;
     loop {
-        let at = from + bytes[from..].iter().position(|&b| MAY_START_A_BREAK[b as usize])?;
-        let c = s[at..].chars().next().expect("a character starts at a byte found above");
+        let at = from
+            + bytes[from..]
+                .iter()
+                .position(|&b| MAY_START_A_BREAK[b as usize])?;
+        let c = s[at..]
+            .chars()
+            .next()
+            .expect("a character starts at a byte found above");
         let width = match c {
             '\r' if bytes.get(at + 1) == Some(&b'\n') => 2,
-            '\n' | '\r' | '\u{0b}' | '\u{0c}' | '\u{1c}' | '\u{1d}' | '\u{1e}' | '\u{85}' | '\u{2028}' | '\u{2029}' => c.len_utf8(),
+            '\n' | '\r' | '\u{0b}' | '\u{0c}' | '\u{1c}' | '\u{1d}' | '\u{1e}' | '\u{85}'
+            | '\u{2028}' | '\u{2029}' => c.len_utf8(),
             _ => {
                 from = at + c.len_utf8();
                 continue;
@@ -208,10 +219,22 @@ mod tests {
         assert_eq!(shlex_split("profile 'q'").unwrap(), ["profile", "q"]);
         assert_eq!(shlex_split("profile \"\"").unwrap(), ["profile", ""]);
         assert_eq!(shlex_split("profile a\\ b").unwrap(), ["profile", "a b"]);
-        assert_eq!(shlex_split("profile \"a\\x\"").unwrap(), ["profile", "a\\x"]);
-        assert_eq!(shlex_split("profile \"a\\\"\"").unwrap(), ["profile", "a\""]);
-        assert_eq!(shlex_split("profile \"a").unwrap_err(), ShlexError::NoClosingQuotation);
-        assert_eq!(shlex_split("profile a\\").unwrap_err(), ShlexError::NoEscapedCharacter);
+        assert_eq!(
+            shlex_split("profile \"a\\x\"").unwrap(),
+            ["profile", "a\\x"]
+        );
+        assert_eq!(
+            shlex_split("profile \"a\\\"\"").unwrap(),
+            ["profile", "a\""]
+        );
+        assert_eq!(
+            shlex_split("profile \"a").unwrap_err(),
+            ShlexError::NoClosingQuotation
+        );
+        assert_eq!(
+            shlex_split("profile a\\").unwrap_err(),
+            ShlexError::NoEscapedCharacter
+        );
         assert_eq!(shlex_split("").unwrap(), Vec::<String>::new());
     }
 

@@ -8,19 +8,26 @@ use super::model::is_secret_key;
 /// is a secret key; `None` for any other line.
 fn secret_value_start(text: &[u8]) -> Option<usize> {
     let separator = text.iter().position(|b| matches!(b, b'=' | b':'))?;
-    let key = std::str::from_utf8(&text[..separator]).ok()?.trim_matches([' ', '\t']);
+    let key = std::str::from_utf8(&text[..separator])
+        .ok()?
+        .trim_matches([' ', '\t']);
     is_secret_key(key).then_some(separator + 1)
 }
 
 fn starts_indented_or_is_blank(text: &[u8]) -> bool {
-    text.first().is_none_or(|b| matches!(b, b' ' | b'\t')) || text.iter().all(u8::is_ascii_whitespace)
+    text.first().is_none_or(|b| matches!(b, b' ' | b'\t'))
+        || text.iter().all(u8::is_ascii_whitespace)
 }
 
 /// One line for a `Debug`: its text (invalid UTF-8 replaced) and ending, with the value of a
 /// secret key replaced by `<redacted>`; all of it when `continues_secret` (a continuation
 /// line of a secret's value).
 fn show(text: &[u8], ending: &[u8], continues_secret: bool) -> String {
-    let kept = if continues_secret { Some(0) } else { secret_value_start(text) };
+    let kept = if continues_secret {
+        Some(0)
+    } else {
+        secret_value_start(text)
+    };
     let mut out = match kept {
         Some(end) => format!("{}<redacted>", String::from_utf8_lossy(&text[..end])),
         None => String::from_utf8_lossy(text).into_owned(),

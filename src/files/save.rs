@@ -40,7 +40,10 @@ pub fn resolve(path: &Path) -> PathBuf {
 
 /// Where the previous version of a file is kept.
 pub fn backup_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(".keyrack.bak");
     path.with_file_name(name)
 }
@@ -57,27 +60,54 @@ pub fn read_if_exists(path: &Path) -> io::Result<Option<Vec<u8>>> {
 /// Replace `path` with `bytes`, but only if it still holds `expected` (`None`: must not exist).
 pub fn save(path: &Path, bytes: &[u8], expected: Option<&[u8]>) -> Result<(), SaveError> {
     let target = resolve(path);
-    let io_err = |source| SaveError::Io { path: path.to_path_buf(), source };
+    let io_err = |source| SaveError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let unchanged = || -> Result<(), SaveError> {
         let now = read_if_exists(&target).map_err(io_err)?;
         if now.as_deref() == expected {
             Ok(())
         } else {
-            Err(SaveError::Conflict { path: path.to_path_buf() })
+            Err(SaveError::Conflict {
+                path: path.to_path_buf(),
+            })
         }
     };
     unchanged()?;
-    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     if !dir.exists() {
-        fs::DirBuilder::new().recursive(true).mode(NEW_DIR_MODE).create(dir).map_err(io_err)?;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(NEW_DIR_MODE)
+            .create(dir)
+            .map_err(io_err)?;
     }
     let existing = fs::metadata(&target).ok();
-    let mode = existing.as_ref().map_or(NEW_FILE_MODE, |m| m.permissions().mode() & 0o7777);
-    let file_name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    let tmp = dir.join(format!(".{file_name}.keyrack-{}-{nanos}.tmp", std::process::id()));
+    let mode = existing
+        .as_ref()
+        .map_or(NEW_FILE_MODE, |m| m.permissions().mode() & 0o7777);
+    let file_name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let tmp = dir.join(format!(
+        ".{file_name}.keyrack-{}-{nanos}.tmp",
+        std::process::id()
+    ));
     let result = (|| -> Result<(), SaveError> {
-        let mut file = OpenOptions::new().write(true).create_new(true).mode(NEW_FILE_MODE).open(&tmp).map_err(io_err)?;
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(NEW_FILE_MODE)
+            .open(&tmp)
+            .map_err(io_err)?;
         file.write_all(bytes).map_err(io_err)?;
         fs::set_permissions(&tmp, fs::Permissions::from_mode(mode)).map_err(io_err)?;
         if let Some(meta) = &existing {
@@ -118,7 +148,11 @@ fn keep_backup(target: &Path, meta: &fs::Metadata, holds_secret: bool) -> io::Re
     if private || fs::hard_link(target, &tmp).is_err() {
         let mode = if private { NEW_FILE_MODE } else { mode };
         let _ = fs::remove_file(&tmp);
-        let mut out = OpenOptions::new().write(true).create_new(true).mode(NEW_FILE_MODE).open(&tmp)?;
+        let mut out = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(NEW_FILE_MODE)
+            .open(&tmp)?;
         out.write_all(&fs::read(target)?)?;
         fs::set_permissions(&tmp, fs::Permissions::from_mode(mode))?;
         if let Err(e) = std::os::unix::fs::chown(&tmp, Some(meta.uid()), Some(meta.gid())) {
@@ -134,5 +168,7 @@ fn keep_backup(target: &Path, meta: &fs::Metadata, holds_secret: bool) -> io::Re
 /// Whether a file's bytes name a secret setting anywhere (a cautious test: a comment counts).
 fn names_a_secret(bytes: &[u8]) -> bool {
     let text = String::from_utf8_lossy(bytes).to_ascii_lowercase();
-    super::model::SECRET_KEYS.iter().any(|key| text.contains(key))
+    super::model::SECRET_KEYS
+        .iter()
+        .any(|key| text.contains(key))
 }

@@ -12,7 +12,9 @@ const COMMENT: &[char] = &['#', ';'];
 
 /// Characters allowed in SDK profile names and property names.
 pub fn is_identifier(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c))
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c))
 }
 
 /// A raw section: its name between the brackets and its properties, each with its 1-based line.
@@ -70,7 +72,14 @@ fn parse_file(doc: &Document, file: FileKind, problems: &mut Vec<Problem>) -> Ra
     };
     let mut current: Option<String> = None;
     let mut property: Option<(String, bool)> = None; // (key, is a sub-property block)
-    let mut fail = |line: usize, message: String| problems.push(Problem { file, line: Some(line), message, rejects: true });
+    let mut fail = |line: usize, message: String| {
+        problems.push(Problem {
+            file,
+            line: Some(line),
+            message,
+            rejects: true,
+        })
+    };
     for (lineno, line) in sdk_lines(text) {
         if line.trim_matches(WHITESPACE).is_empty() || line.starts_with(COMMENT) {
             continue;
@@ -79,11 +88,16 @@ fn parse_file(doc: &Document, file: FileKind, problems: &mut Vec<Problem>) -> Ra
             let prepared = prepare_line(line, false);
             match prepared.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
                 Some(name) => {
-                    sections.entry(name.to_string()).or_insert_with(|| (lineno, IndexMap::new()));
+                    sections
+                        .entry(name.to_string())
+                        .or_insert_with(|| (lineno, IndexMap::new()));
                     current = Some(name.to_string());
                     property = None;
                 }
-                None => fail(lineno, "for the AWS SDKs this section header must end with ']'".into()),
+                None => fail(
+                    lineno,
+                    "for the AWS SDKs this section header must end with ']'".into(),
+                ),
             }
         } else if line.starts_with(WHITESPACE) {
             match (&current, &property) {
@@ -103,12 +117,17 @@ fn parse_file(doc: &Document, file: FileKind, problems: &mut Vec<Problem>) -> Ra
             }
         } else {
             let Some(section) = &current else {
-                fail(lineno, "for the AWS SDKs a setting before any [section] is an error".into());
+                fail(
+                    lineno,
+                    "for the AWS SDKs a setting before any [section] is an error".into(),
+                );
                 continue;
             };
             match parse_property(line) {
                 Ok((k, v)) => {
-                    sections[section].1.insert(k.to_string(), (v.to_string(), lineno));
+                    sections[section]
+                        .1
+                        .insert(k.to_string(), (v.to_string(), lineno));
                     property = Some((k.to_string(), v.is_empty()));
                 }
                 Err(why) => fail(lineno, format!("the AWS SDKs cannot read this line: {why}")),
@@ -141,7 +160,12 @@ fn nested(value: &str) -> OrderedMap<String> {
         .collect()
 }
 
-fn settings_of(file: FileKind, properties: &IndexMap<String, (String, usize)>, section: &str, problems: &mut Vec<Problem>) -> Settings {
+fn settings_of(
+    file: FileKind,
+    properties: &IndexMap<String, (String, usize)>,
+    section: &str,
+    problems: &mut Vec<Problem>,
+) -> Settings {
     let mut out = Settings::default();
     for (key, (value, line)) in properties {
         if !is_identifier(key) {
@@ -153,8 +177,18 @@ fn settings_of(file: FileKind, properties: &IndexMap<String, (String, usize)>, s
             });
             continue;
         }
-        let value = if value.starts_with('\n') { Value::Nested(Box::new(nested(value))) } else { Value::of(key, value.clone()) };
-        out.insert(key.clone(), Setting { value, origin: Origin { file, line: *line } });
+        let value = if value.starts_with('\n') {
+            Value::Nested(Box::new(nested(value)))
+        } else {
+            Value::of(key, value.clone())
+        };
+        out.insert(
+            key.clone(),
+            Setting {
+                value,
+                origin: Origin { file, line: *line },
+            },
+        );
     }
     out
 }
@@ -170,8 +204,15 @@ pub fn read(config: &Document, credentials: &Document) -> Reading {
     let mut reading = Reading::default();
     let mut problems = Vec::new();
     let config_sections = parse_file(config, FileKind::Config, &mut problems);
-    let has_prefixed_default = config_sections.keys().any(|raw| section_key(raw) == (Some("profile"), "default"));
-    let ignored = |file: FileKind, line: usize, message: String| Problem { file, line: Some(line), message, rejects: false };
+    let has_prefixed_default = config_sections
+        .keys()
+        .any(|raw| section_key(raw) == (Some("profile"), "default"));
+    let ignored = |file: FileKind, line: usize, message: String| Problem {
+        file,
+        line: Some(line),
+        message,
+        rejects: false,
+    };
     for (raw, (first_line, properties)) in &config_sections {
         let first_line = *first_line;
         let settings = settings_of(FileKind::Config, properties, raw, &mut problems);

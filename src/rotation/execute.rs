@@ -482,7 +482,11 @@ impl Run<'_> {
     /// Stops with the new key kept (Active, in `STATE/new-keys`, the journal left), so that the
     /// next run finishes with it.
     async fn keep_new_and_stop(&mut self, step: Step, reason: String) -> RotationError {
-        let new_key_id = self.new.as_ref().map(|n| n.access_key_id.clone()).unwrap_or_default();
+        let new_key_id = self
+            .new
+            .as_ref()
+            .map(|n| n.access_key_id.clone())
+            .unwrap_or_default();
         let reason = format!(
             "{reason}; the new key {new_key_id} is kept, Active: once nothing rewrites the files, \
              run the rotation of profile '{}' again to finish it",
@@ -571,7 +575,10 @@ impl Run<'_> {
         // Only an old key that works may take the new one's place: one that is Inactive, gone
         // or in an unknown state would leave the files with no working key.
         if self.old_status != KeyStatus::Active {
-            let reason = format!("{reason}; the old key is {}, so the new key is not given up", self.old_status);
+            let reason = format!(
+                "{reason}; the old key is {}, so the new key is not given up",
+                self.old_status
+            );
             return self.keep_new_and_stop(failed, reason).await;
         }
         let holders = match AwsFiles::load(&self.settings.paths) {
@@ -788,7 +795,12 @@ impl Run<'_> {
             return;
         }
         let paths = &self.settings.paths;
-        if let Ok(_lock) = lock_files(&self.settings.state_dir, paths, "keyrack rotating a key", DEFAULT_WAIT) {
+        if let Ok(_lock) = lock_files(
+            &self.settings.state_dir,
+            paths,
+            "keyrack rotating a key",
+            DEFAULT_WAIT,
+        ) {
             let _ = leftovers::remove_copies_of(paths, &gone);
         }
     }

@@ -4,8 +4,8 @@ use crate::access_keys::profiles_holding_key;
 use crate::aws::Credentials;
 use crate::files::cli_reading;
 use crate::files::edit::{EditError, KeyPath, Section};
-use crate::files::save::SaveError;
 use crate::files::lock::{lock_files, LockError, DEFAULT_WAIT};
+use crate::files::save::SaveError;
 use crate::files::{AwsFiles, FileKind, FilesError};
 use crate::keychain::KeychainError;
 use crate::vault::{
@@ -126,13 +126,18 @@ pub(super) fn replace_key(
     to: &Credentials,
 ) -> Result<Vec<ProfileSection>, Box<WriteFailure>> {
     let paths = &settings.paths;
-    let _lock = lock_files(&settings.state_dir, paths, "keyrack rotating a key", DEFAULT_WAIT)
-        .map_err(|e| {
-            Box::new(WriteFailure {
-                error: e.into(),
-                saved: Vec::new(),
-            })
-        })?;
+    let _lock = lock_files(
+        &settings.state_dir,
+        paths,
+        "keyrack rotating a key",
+        DEFAULT_WAIT,
+    )
+    .map_err(|e| {
+        Box::new(WriteFailure {
+            error: e.into(),
+            saved: Vec::new(),
+        })
+    })?;
     let id_key = KeyPath::parse("aws_access_key_id").expect("a valid setting name");
     let secret_key = KeyPath::parse("aws_secret_access_key").expect("a valid setting name");
     // Keychain entries first, each read back; the files then hold no key of those profiles.

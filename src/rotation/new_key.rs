@@ -35,7 +35,9 @@ pub(super) fn keep(dir: &Path, old_key_id: &str, new: &Credentials) -> io::Resul
         aws_secret_access_key: new.secret_access_key.expose(),
     };
     // One buffer, large enough from the start (no copies left behind by growing), wiped below.
-    let mut json = Vec::with_capacity(64 + kept.aws_access_key_id.len() + kept.aws_secret_access_key.len() * 2);
+    let mut json = Vec::with_capacity(
+        64 + kept.aws_access_key_id.len() + kept.aws_secret_access_key.len() * 2,
+    );
     serde_json::to_writer(&mut json, &kept).map_err(io::Error::other)?;
     let written = (|| {
         let _ = fs::remove_file(&tmp);
@@ -89,7 +91,10 @@ pub(super) fn forget(dir: &Path, old_key_id: &str) -> io::Result<()> {
 #[cfg(unix)]
 fn create_private_dir(dir: &Path) -> io::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
 }
 

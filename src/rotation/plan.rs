@@ -473,7 +473,11 @@ fn plan_after_interruption(
     let kept = new_key::kept(new_key_dir, &journal.old_key_id)
         .filter(|key| journal.new_key_id.as_ref() == Some(&key.access_key_id));
     if let Some(kept) = kept {
-        if plan.keys.iter().any(|k| k.access_key_id == kept.access_key_id) {
+        if plan
+            .keys
+            .iter()
+            .any(|k| k.access_key_id == kept.access_key_id)
+        {
             plan.course = Course::FinishInterrupted {
                 new_key_id: kept.access_key_id,
             };

@@ -47,8 +47,15 @@ impl KeyrackCommand {
         if !self.program.is_absolute() {
             return Err(CommandError::NotAbsolute(self.program.clone()));
         }
-        let program = self.program.to_str().ok_or_else(|| CommandError::NotUtf8(self.program.clone()))?;
-        let mut line = format!("{} {SUBCOMMAND} --profile {}", quote(program)?, quote(&self.profile)?);
+        let program = self
+            .program
+            .to_str()
+            .ok_or_else(|| CommandError::NotUtf8(self.program.clone()))?;
+        let mut line = format!(
+            "{} {SUBCOMMAND} --profile {}",
+            quote(program)?,
+            quote(&self.profile)?
+        );
         if let Some(set) = &self.file_set {
             line.push_str(&format!(" {FILE_SET_FLAG} {}", quote(set)?));
         }
@@ -69,14 +76,22 @@ impl KeyrackCommand {
         }
         let (profile, file_set) = match flags {
             [flag, profile] if flag == "--profile" => (profile, None),
-            [flag, profile, set_flag, set] if flag == "--profile" && set_flag == FILE_SET_FLAG => (profile, Some(set)),
-            [set_flag, set, flag, profile] if flag == "--profile" && set_flag == FILE_SET_FLAG => (profile, Some(set)),
+            [flag, profile, set_flag, set] if flag == "--profile" && set_flag == FILE_SET_FLAG => {
+                (profile, Some(set))
+            }
+            [set_flag, set, flag, profile] if flag == "--profile" && set_flag == FILE_SET_FLAG => {
+                (profile, Some(set))
+            }
             _ => return None,
         };
         if profile.is_empty() || file_set.is_some_and(|s| !crate::keychain::is_file_set_id(s)) {
             return None;
         }
-        Some(KeyrackCommand { program, profile: profile.clone(), file_set: file_set.cloned() })
+        Some(KeyrackCommand {
+            program,
+            profile: profile.clone(),
+            file_set: file_set.cloned(),
+        })
     }
 
     /// The keychain account this command serves: `SETID:PROFILE`, or the bare profile name for a
@@ -90,12 +105,20 @@ impl KeyrackCommand {
 
     /// A command serving `profile`'s entry of file set `file_set`.
     pub fn new(program: &Path, profile: &str, file_set: &str) -> KeyrackCommand {
-        KeyrackCommand { program: program.to_path_buf(), profile: profile.to_string(), file_set: Some(file_set.to_string()) }
+        KeyrackCommand {
+            program: program.to_path_buf(),
+            profile: profile.to_string(),
+            file_set: Some(file_set.to_string()),
+        }
     }
 
     /// A line as keyrack wrote it before entries were per file set (no `--file-set`).
     pub fn legacy(program: &Path, profile: &str) -> KeyrackCommand {
-        KeyrackCommand { program: program.to_path_buf(), profile: profile.to_string(), file_set: None }
+        KeyrackCommand {
+            program: program.to_path_buf(),
+            profile: profile.to_string(),
+            file_set: None,
+        }
     }
 
     /// This command's program, serving `profile`'s entry of file set `file_set` (after a rename,
@@ -142,12 +165,17 @@ mod tests {
     const SET: &str = "0123456789ab";
 
     fn line(program: &str, profile: &str) -> String {
-        KeyrackCommand::new(Path::new(program), profile, SET).to_line().unwrap()
+        KeyrackCommand::new(Path::new(program), profile, SET)
+            .to_line()
+            .unwrap()
     }
 
     #[test]
     fn plain_paths_are_not_quoted() {
-        assert_eq!(line("/usr/local/bin/keyrack", "dev"), "/usr/local/bin/keyrack credential-process --profile dev --file-set 0123456789ab");
+        assert_eq!(
+            line("/usr/local/bin/keyrack", "dev"),
+            "/usr/local/bin/keyrack credential-process --profile dev --file-set 0123456789ab"
+        );
     }
 
     #[test]
@@ -168,29 +196,68 @@ mod tests {
 
     #[test]
     fn every_written_line_is_recognised_with_its_program_profile_and_file_set() {
-        for program in ["/usr/bin/keyrack", "/opt/My Tools/keyrack", "/o p/$x\"y\\z/keyrack", "/a/it's here/keyrack"] {
+        for program in [
+            "/usr/bin/keyrack",
+            "/opt/My Tools/keyrack",
+            "/o p/$x\"y\\z/keyrack",
+            "/a/it's here/keyrack",
+        ] {
             for profile in ["dev", "team/prod@corp:1", "a b"] {
                 let command = KeyrackCommand::new(Path::new(program), profile, SET);
                 let text = command.to_line().unwrap();
-                let parsed = KeyrackCommand::parse(&text).unwrap_or_else(|| panic!("not recognised: {text}"));
+                let parsed = KeyrackCommand::parse(&text)
+                    .unwrap_or_else(|| panic!("not recognised: {text}"));
                 assert_eq!(parsed, command, "{text}");
                 assert_eq!(parsed.account(), format!("{SET}:{profile}"), "{text}");
                 // botocore splits the line with shlex.split: the same words come back.
                 let words = shlex_split(&text).unwrap();
-                assert_eq!(words, [program, SUBCOMMAND, "--profile", profile, FILE_SET_FLAG, SET], "{text}");
+                assert_eq!(
+                    words,
+                    [
+                        program,
+                        SUBCOMMAND,
+                        "--profile",
+                        profile,
+                        FILE_SET_FLAG,
+                        SET
+                    ],
+                    "{text}"
+                );
             }
         }
     }
 
     #[test]
     fn lines_from_before_file_sets_are_recognised_and_name_the_bare_profile() {
-        for text in ["/usr/bin/keyrack credential-process --profile dev", "\"/opt/My Tools/keyrack\" credential-process --profile dev"] {
-            let parsed = KeyrackCommand::parse(text).unwrap_or_else(|| panic!("not recognised: {text}"));
-            assert_eq!((parsed.profile.as_str(), parsed.file_set.as_deref(), parsed.account()), ("dev", None, "dev".to_string()), "{text}");
-            assert_eq!(parsed.to_line().unwrap(), text, "a legacy line is written back as it was");
+        for text in [
+            "/usr/bin/keyrack credential-process --profile dev",
+            "\"/opt/My Tools/keyrack\" credential-process --profile dev",
+        ] {
+            let parsed =
+                KeyrackCommand::parse(text).unwrap_or_else(|| panic!("not recognised: {text}"));
+            assert_eq!(
+                (
+                    parsed.profile.as_str(),
+                    parsed.file_set.as_deref(),
+                    parsed.account()
+                ),
+                ("dev", None, "dev".to_string()),
+                "{text}"
+            );
+            assert_eq!(
+                parsed.to_line().unwrap(),
+                text,
+                "a legacy line is written back as it was"
+            );
         }
-        let reordered = KeyrackCommand::parse("/usr/bin/keyrack credential-process --file-set 0123456789ab --profile dev").unwrap();
-        assert_eq!(reordered, KeyrackCommand::new(Path::new("/usr/bin/keyrack"), "dev", SET));
+        let reordered = KeyrackCommand::parse(
+            "/usr/bin/keyrack credential-process --file-set 0123456789ab --profile dev",
+        )
+        .unwrap();
+        assert_eq!(
+            reordered,
+            KeyrackCommand::new(Path::new("/usr/bin/keyrack"), "dev", SET)
+        );
     }
 
     #[test]
@@ -223,7 +290,13 @@ mod tests {
 
     #[test]
     fn relative_programs_and_line_breaks_are_refused() {
-        assert!(matches!(KeyrackCommand::new(Path::new("keyrack"), "dev", SET).to_line(), Err(CommandError::NotAbsolute(_))));
-        assert!(matches!(KeyrackCommand::new(Path::new("/a\nb/keyrack"), "dev", SET).to_line(), Err(CommandError::Unquotable(_))));
+        assert!(matches!(
+            KeyrackCommand::new(Path::new("keyrack"), "dev", SET).to_line(),
+            Err(CommandError::NotAbsolute(_))
+        ));
+        assert!(matches!(
+            KeyrackCommand::new(Path::new("/a\nb/keyrack"), "dev", SET).to_line(),
+            Err(CommandError::Unquotable(_))
+        ));
     }
 }

@@ -107,7 +107,11 @@ impl Proxy {
     /// From now on, a request signed with `key_id` is refused (403 InvalidClientTokenId), as
     /// AWS refuses an Inactive key; moto would accept it.
     pub fn refuse_signer(&self, key_id: &str) {
-        self.state.lock().unwrap().refused_signers.push(key_id.to_owned());
+        self.state
+            .lock()
+            .unwrap()
+            .refused_signers
+            .push(key_id.to_owned());
     }
 
     /// The secret of every key created through this proxy.

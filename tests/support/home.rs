@@ -32,7 +32,10 @@ impl Home {
 
     /// Both files as they are now: (config, credentials).
     pub fn files(&self) -> (String, String) {
-        (fs::read_to_string(self.config()).unwrap(), fs::read_to_string(self.credentials()).unwrap())
+        (
+            fs::read_to_string(self.config()).unwrap(),
+            fs::read_to_string(self.credentials()).unwrap(),
+        )
     }
 
     /// `program` with HOME pointing here and no AWS variables from the outside, so that it

@@ -64,7 +64,13 @@ pub fn botocore_read(config: &Path, credentials: &Path) -> Value {
 
 /// Environment variables that would let a program read files other than the ones named on its
 /// command line.
-pub const AWS_ENV: [&str; 5] = ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "PYTHONPATH"];
+pub const AWS_ENV: [&str; 5] = [
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "PYTHONPATH",
+];
 
 /// What botocore sees in each (config, credentials) pair, read by one Python process (a
 /// process per pair would spend most of the time importing botocore). `home` is its `HOME`.
@@ -84,13 +90,26 @@ pub fn botocore_read_all(pairs: &[(PathBuf, PathBuf)], home: &Path) -> Vec<Value
     let mut child = oracle.spawn().expect("start botocore_read.py --batch");
     let mut input = String::new();
     for (config, credentials) in pairs {
-        input.push_str(&format!("{}\t{}\n", config.display(), credentials.display()));
+        input.push_str(&format!(
+            "{}\t{}\n",
+            config.display(),
+            credentials.display()
+        ));
     }
     let mut stdin = child.stdin.take().expect("oracle stdin");
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let output = child.wait_with_output().expect("run botocore_read.py --batch");
-    writer.join().expect("feed the oracle").expect("write to the oracle");
-    assert!(output.status.success(), "botocore_read.py --batch failed: {}", output.status);
+    let output = child
+        .wait_with_output()
+        .expect("run botocore_read.py --batch");
+    writer
+        .join()
+        .expect("feed the oracle")
+        .expect("write to the oracle");
+    assert!(
+        output.status.success(),
+        "botocore_read.py --batch failed: {}",
+        output.status
+    );
     let answers: Vec<Value> = String::from_utf8(output.stdout)
         .expect("the oracle prints ASCII JSON")
         .lines()
@@ -114,12 +133,19 @@ pub fn files_holding(dir: &Path, needles: &[&str]) -> Vec<PathBuf> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
             if meta.is_dir() {
                 pending.push(path);
             } else if meta.is_file() {
-                let Ok(bytes) = std::fs::read(&path) else { continue };
-                if needles.iter().any(|n| !n.is_empty() && bytes.windows(n.len()).any(|w| w == n.as_bytes())) {
+                let Ok(bytes) = std::fs::read(&path) else {
+                    continue;
+                };
+                if needles
+                    .iter()
+                    .any(|n| !n.is_empty() && bytes.windows(n.len()).any(|w| w == n.as_bytes()))
+                {
                     found.push(path);
                 }
             }
@@ -144,12 +170,28 @@ pub fn botocore_secret_is(config: &Path, credentials: &Path, profile: &str, secr
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped());
-    for var in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "PYTHONPATH"] {
+    for var in [
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "PYTHONPATH",
+    ] {
         python.env_remove(var);
     }
     let mut child = python.spawn().expect("start python with botocore");
-    child.stdin.take().expect("python stdin").write_all(secret.as_bytes()).expect("give python the secret");
+    child
+        .stdin
+        .take()
+        .expect("python stdin")
+        .write_all(secret.as_bytes())
+        .expect("give python the secret");
     let output = child.wait_with_output().expect("run python with botocore");
-    assert!(output.status.success(), "botocore could not read the credentials: {}", output.status);
+    assert!(
+        output.status.success(),
+        "botocore could not read the credentials: {}",
+        output.status
+    );
     String::from_utf8_lossy(&output.stdout).trim() == "same"
 }

@@ -104,7 +104,11 @@ pub async fn enable_auth_at(url: &str) {
         .send()
         .await
         .expect("reset-auth request");
-    assert!(answer.status().is_success(), "reset-auth answered {}", answer.status());
+    assert!(
+        answer.status().is_success(),
+        "reset-auth answered {}",
+        answer.status()
+    );
 }
 
 /// A moto server shared by every test of one test binary, for as long as that process runs:
@@ -132,10 +136,16 @@ impl ProcessWideMoto {
             .expect("start moto_server");
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not listen within 30 s");
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not listen within 30 s"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
-        ProcessWideMoto { url: format!("http://127.0.0.1:{port}"), _shell: std::sync::Mutex::new(shell) }
+        ProcessWideMoto {
+            url: format!("http://127.0.0.1:{port}"),
+            _shell: std::sync::Mutex::new(shell),
+        }
     }
 }
 
@@ -143,5 +153,9 @@ impl ProcessWideMoto {
 /// first test that asks, on a thread of its own: the tests run inside a tokio runtime already,
 /// where a setup with a runtime of its own would panic.
 pub fn set_up_once<T: Send + Sync>(cell: &'static OnceLock<T>, set_up: fn() -> T) -> &'static T {
-    cell.get_or_init(|| std::thread::spawn(set_up).join().expect("the shared test setup failed"))
+    cell.get_or_init(|| {
+        std::thread::spawn(set_up)
+            .join()
+            .expect("the shared test setup failed")
+    })
 }

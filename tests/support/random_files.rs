@@ -34,21 +34,68 @@ impl Rng {
 /// that most tidy pairs are read, not rejected.
 pub fn random_file(rng: &mut Rng, credentials: bool, tidy: bool) -> Vec<u8> {
     const CONFIG_HEADERS: &[&str] = &[
-        "[default]", "[profile a]", "[profile  b ]", "[profile 'c d']", "[profile \"e\"]", "[profile a b]",
-        "[ profile a]", "[profile a] # note", "[sso-session s]", "[services x]", "[DEFAULT]", "[plugins]",
-        "[profile default]", "[profile é]",
+        "[default]",
+        "[profile a]",
+        "[profile  b ]",
+        "[profile 'c d']",
+        "[profile \"e\"]",
+        "[profile a b]",
+        "[ profile a]",
+        "[profile a] # note",
+        "[sso-session s]",
+        "[services x]",
+        "[DEFAULT]",
+        "[plugins]",
+        "[profile default]",
+        "[profile é]",
     ];
-    const CREDENTIAL_HEADERS: &[&str] = &["[a]", "[b]", "[default]", "[DEFAULT]", "[profile a]", "[ a ]", "[c d]", "[é]"];
+    const CREDENTIAL_HEADERS: &[&str] = &[
+        "[a]",
+        "[b]",
+        "[default]",
+        "[DEFAULT]",
+        "[profile a]",
+        "[ a ]",
+        "[c d]",
+        "[é]",
+    ];
     const KEYS: &[&str] = &[
-        "region", "output", "s3", "Region", "aws_access_key_id", "aws_secret_access_key", "aws_session_token",
-        "role_arn", "source_profile", "x y", "é",
+        "region",
+        "output",
+        "s3",
+        "Region",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "role_arn",
+        "source_profile",
+        "x y",
+        "é",
     ];
     const SEPARATORS: &[&str] = &["=", " = ", ":", " : ", "\t=\t", "=="];
-    const VALUES: &[&str] = &["", "us-east-1", "v # c", "a=b", "é", "x\u{0b}y", "a\u{2028}b", "  spaced  ", "1", "\u{a0}"];
+    const VALUES: &[&str] = &[
+        "",
+        "us-east-1",
+        "v # c",
+        "a=b",
+        "é",
+        "x\u{0b}y",
+        "a\u{2028}b",
+        "  spaced  ",
+        "1",
+        "\u{a0}",
+    ];
     const INDENTS: &[&str] = &["  ", "\t", "    ", " ", "\u{3000}"];
     const NESTED: &[&str] = &[
-        "max_concurrent_requests = 10", "addressing_style=path", "a = b = c", "# hash", "x\u{0c}y = 2", "é = ü",
-        "k = v\u{85}w = 1", "novalue", "k:v",
+        "max_concurrent_requests = 10",
+        "addressing_style=path",
+        "a = b = c",
+        "# hash",
+        "x\u{0c}y = 2",
+        "é = ü",
+        "k = v\u{85}w = 1",
+        "novalue",
+        "k:v",
     ];
     /// The nested lines botocore accepts: the last two have no `=`.
     const TIDY_NESTED: usize = 7;
@@ -59,7 +106,12 @@ pub fn random_file(rng: &mut Rng, credentials: bool, tidy: bool) -> Vec<u8> {
     if !tidy && rng.chance(3) {
         out.extend_from_slice(b"\xEF\xBB\xBF");
     }
-    let mut headers: Vec<&str> = if credentials { CREDENTIAL_HEADERS } else { CONFIG_HEADERS }.to_vec();
+    let mut headers: Vec<&str> = if credentials {
+        CREDENTIAL_HEADERS
+    } else {
+        CONFIG_HEADERS
+    }
+    .to_vec();
     let mut keys_in_section: Vec<String> = Vec::new();
     let lines = rng.below(14);
     for n in 0..lines {
@@ -68,7 +120,11 @@ pub fn random_file(rng: &mut Rng, credentials: bool, tidy: bool) -> Vec<u8> {
             0 | 1 => {
                 let indent = if !tidy && rng.chance(10) { "  " } else { "" };
                 let at = rng.below(headers.len());
-                let header = if tidy { headers.swap_remove(at) } else { headers[at] };
+                let header = if tidy {
+                    headers.swap_remove(at)
+                } else {
+                    headers[at]
+                };
                 keys_in_section.clear();
                 if headers.is_empty() {
                     headers.push("[DEFAULT]"); // configparser lets [DEFAULT] repeat
@@ -76,7 +132,11 @@ pub fn random_file(rng: &mut Rng, credentials: bool, tidy: bool) -> Vec<u8> {
                 format!("{indent}{header}")
             }
             2..=5 => {
-                let indent = if rng.chance(10) { rng.pick(INDENTS) } else { "" };
+                let indent = if rng.chance(10) {
+                    rng.pick(INDENTS)
+                } else {
+                    ""
+                };
                 let key = rng.pick(KEYS);
                 if tidy && keys_in_section.contains(&key.to_lowercase()) {
                     continue;
@@ -84,7 +144,11 @@ pub fn random_file(rng: &mut Rng, credentials: bool, tidy: bool) -> Vec<u8> {
                 keys_in_section.push(key.to_lowercase());
                 format!("{indent}{key}{}{}", rng.pick(SEPARATORS), rng.pick(VALUES))
             }
-            6 | 7 => format!("{}{}", rng.pick(INDENTS), rng.pick(if tidy { &NESTED[..TIDY_NESTED] } else { NESTED })),
+            6 | 7 => format!(
+                "{}{}",
+                rng.pick(INDENTS),
+                rng.pick(if tidy { &NESTED[..TIDY_NESTED] } else { NESTED })
+            ),
             8 => rng.pick(BLANKS).to_string(),
             _ => rng.pick(COMMENTS).to_string(),
         };

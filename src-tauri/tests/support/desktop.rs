@@ -5,8 +5,8 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use tokio::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+use tokio::sync::{Mutex, MutexGuard};
 
 use thirtyfour::prelude::*;
 
@@ -28,7 +28,10 @@ fn tauri_driver() -> PathBuf {
         return PathBuf::from(path);
     }
     let home = PathBuf::from(std::env::var_os("HOME").expect("HOME"));
-    for candidate in [home.join(".cargo/bin/tauri-driver"), PathBuf::from("/usr/local/bin/tauri-driver")] {
+    for candidate in [
+        home.join(".cargo/bin/tauri-driver"),
+        PathBuf::from("/usr/local/bin/tauri-driver"),
+    ] {
         if candidate.is_file() {
             return candidate;
         }
@@ -40,7 +43,10 @@ fn require(program: &str, package: &str) {
     let found = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
         .unwrap_or(false);
-    assert!(found, "{program} is not installed (Debian package {package}): run tests/tools/setup-app.sh");
+    assert!(
+        found,
+        "{program} is not installed (Debian package {package}): run tests/tools/setup-app.sh"
+    );
 }
 
 /// A process group started for the test, ended when dropped.
@@ -53,7 +59,9 @@ impl Group {
     fn spawn(name: &'static str, mut command: Command) -> Group {
         use std::os::unix::process::CommandExt;
         command.process_group(0);
-        let child = command.spawn().unwrap_or_else(|e| panic!("could not start {name}: {e}"));
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start {name}: {e}"));
         Group { child, name }
     }
 
@@ -65,12 +73,20 @@ impl Group {
 /// The pids of the group's processes that are alive (zombies do not count).
 pub fn group_members(pgid: u32) -> Vec<u32> {
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else { return out };
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return out;
+    };
     for entry in entries.flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
         // pid (comm) state ppid pgrp ...: comm may hold spaces, so split after the last ')'.
-        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { continue };
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+            continue;
+        };
         let fields: Vec<&str> = rest.split_whitespace().collect();
         if fields.len() > 2 && fields[0] != "Z" && fields[2] == pgid.to_string() {
             out.push(pid);
@@ -80,7 +96,10 @@ pub fn group_members(pgid: u32) -> Vec<u32> {
 }
 
 fn signal_group(pgid: u32, signal: &str) {
-    let _ = Command::new("kill").args([signal, "--", &format!("-{pgid}")]).stderr(Stdio::null()).status();
+    let _ = Command::new("kill")
+        .args([signal, "--", &format!("-{pgid}")])
+        .stderr(Stdio::null())
+        .status();
 }
 
 impl Drop for Group {
@@ -119,15 +138,39 @@ pub struct Desktop {
 pub fn app_env(home: &Path, endpoint: Option<&str>) -> Vec<(String, String)> {
     let mut env = vec![
         ("HOME".into(), home.display().to_string()),
-        ("AWS_CONFIG_FILE".into(), home.join(".aws/config").display().to_string()),
-        ("AWS_SHARED_CREDENTIALS_FILE".into(), home.join(".aws/credentials").display().to_string()),
-        ("XDG_CONFIG_HOME".into(), home.join(".config").display().to_string()),
-        ("XDG_DATA_HOME".into(), home.join(".local/share").display().to_string()),
-        ("XDG_CACHE_HOME".into(), home.join(".cache").display().to_string()),
-        ("XDG_STATE_HOME".into(), home.join(".local/state").display().to_string()),
-        ("DBUS_SESSION_BUS_ADDRESS".into(), "unix:path=/nonexistent/bus".into()),
+        (
+            "AWS_CONFIG_FILE".into(),
+            home.join(".aws/config").display().to_string(),
+        ),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE".into(),
+            home.join(".aws/credentials").display().to_string(),
+        ),
+        (
+            "XDG_CONFIG_HOME".into(),
+            home.join(".config").display().to_string(),
+        ),
+        (
+            "XDG_DATA_HOME".into(),
+            home.join(".local/share").display().to_string(),
+        ),
+        (
+            "XDG_CACHE_HOME".into(),
+            home.join(".cache").display().to_string(),
+        ),
+        (
+            "XDG_STATE_HOME".into(),
+            home.join(".local/state").display().to_string(),
+        ),
+        (
+            "DBUS_SESSION_BUS_ADDRESS".into(),
+            "unix:path=/nonexistent/bus".into(),
+        ),
         ("NO_AT_BRIDGE".into(), "1".into()),
-        ("GTK_THEME".into(), std::env::var("KEYRACK_TEST_GTK_THEME").unwrap_or_else(|_| "Adwaita".into())),
+        (
+            "GTK_THEME".into(),
+            std::env::var("KEYRACK_TEST_GTK_THEME").unwrap_or_else(|_| "Adwaita".into()),
+        ),
     ];
     if let Some(url) = endpoint {
         env.push(("AWS_ENDPOINT_URL".into(), url.into()));
@@ -143,7 +186,11 @@ impl Desktop {
 
     /// As [`Desktop::open`]; `session_requested` gets the time the app was asked for (just
     /// before the WebDriver session that starts it).
-    pub async fn launch(home: &Path, env: Vec<(String, String)>, session_requested: &mut Option<std::time::SystemTime>) -> Desktop {
+    pub async fn launch(
+        home: &Path,
+        env: Vec<(String, String)>,
+        session_requested: &mut Option<std::time::SystemTime>,
+    ) -> Desktop {
         let serial = ONE_AT_A_TIME.lock().await;
         require("Xvfb", "xvfb");
         require("WebKitWebDriver", "webkit2gtk-driver");
@@ -151,7 +198,18 @@ impl Desktop {
         // Xvfb picks a free display and writes its number to the pipe.
         let (mut reader, writer) = std::io::pipe().expect("pipe");
         let mut xvfb_cmd = Command::new("Xvfb");
-        xvfb_cmd.args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"]).stdout(writer).stderr(Stdio::null());
+        xvfb_cmd
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(writer)
+            .stderr(Stdio::null());
         let xvfb = Group::spawn("Xvfb", xvfb_cmd);
         let mut number = String::new();
         let mut byte = [0u8; 1];
@@ -165,7 +223,12 @@ impl Desktop {
         let native_port = super::moto::free_port();
         let mut command = Command::new(tauri_driver());
         command
-            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
             .env("DISPLAY", &display)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -180,13 +243,19 @@ impl Desktop {
         // tauri-driver listens at once; the WebKitWebDriver it starts behind it takes a moment.
         for listener in [port, native_port] {
             while std::net::TcpStream::connect(("127.0.0.1", listener)).is_err() {
-                assert!(Instant::now() < deadline, "tauri-driver / WebKitWebDriver did not listen on {listener}");
+                assert!(
+                    Instant::now() < deadline,
+                    "tauri-driver / WebKitWebDriver did not listen on {listener}"
+                );
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), "wry".into());
-        caps.insert("tauri:options".into(), serde_json::json!({ "application": app_binary() }));
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": app_binary() }),
+        );
         let caps = Capabilities::from(caps);
         *session_requested = Some(std::time::SystemTime::now());
         // WebKitWebDriver sometimes refuses the very first session while it starts: try again once.
@@ -195,11 +264,25 @@ impl Desktop {
             Err(first) => {
                 eprintln!("opening the WebDriver session failed ({first}); trying again");
                 tokio::time::sleep(Duration::from_millis(500)).await;
-                WebDriver::new(&url, caps).await.expect("open a WebDriver session on the app")
+                WebDriver::new(&url, caps)
+                    .await
+                    .expect("open a WebDriver session on the app")
             }
         };
-        let desktop = Desktop { driver, home: home.to_path_buf(), display, tauri_driver, xvfb, _serial: serial };
-        desktop.wait_js("return document.body.dataset.ready === 'true'", "the page to be ready").await;
+        let desktop = Desktop {
+            driver,
+            home: home.to_path_buf(),
+            display,
+            tauri_driver,
+            xvfb,
+            _serial: serial,
+        };
+        desktop
+            .wait_js(
+                "return document.body.dataset.ready === 'true'",
+                "the page to be ready",
+            )
+            .await;
         desktop
     }
 
@@ -212,7 +295,13 @@ impl Desktop {
     pub async fn wait_js(&self, script: &str, what: &str) {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
-            let ok = self.driver.execute(script, vec![]).await.ok().and_then(|r| r.json().as_bool()).unwrap_or(false);
+            let ok = self
+                .driver
+                .execute(script, vec![])
+                .await
+                .ok()
+                .and_then(|r| r.json().as_bool())
+                .unwrap_or(false);
             if ok {
                 return;
             }
@@ -226,37 +315,68 @@ impl Desktop {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(found) = self.driver.find(By::Css(css)).await {
-                if found.text().await.map(|t| t.contains(text)).unwrap_or(false) {
+                if found
+                    .text()
+                    .await
+                    .map(|t| t.contains(text))
+                    .unwrap_or(false)
+                {
                     return found;
                 }
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {css:?} to contain {text:?}; page text:\n{}", self.body_text().await);
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {css:?} to contain {text:?}; page text:\n{}",
+                self.body_text().await
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     pub async fn body_text(&self) -> String {
-        match self.driver.execute("return document.body.innerText", vec![]).await {
+        match self
+            .driver
+            .execute("return document.body.innerText", vec![])
+            .await
+        {
             Ok(text) => text.json().as_str().unwrap_or_default().to_string(),
             Err(e) => format!("(could not read the page: {e})"),
         }
     }
 
     pub async fn click(&self, css: &str) {
-        let element = self.driver.find(By::Css(css)).await.unwrap_or_else(|e| panic!("no element {css}: {e}"));
-        element.click().await.unwrap_or_else(|e| panic!("could not click {css}: {e}"));
+        let element = self
+            .driver
+            .find(By::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"));
+        element
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("could not click {css}: {e}"));
     }
 
     /// Replace the value of the input `css` with `text`, as typed.
     pub async fn type_into(&self, css: &str, text: &str) {
-        let element = self.driver.find(By::Css(css)).await.unwrap_or_else(|e| panic!("no element {css}: {e}"));
+        let element = self
+            .driver
+            .find(By::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"));
         element.clear().await.expect("clear");
         element.send_keys(text).await.expect("type");
     }
 
     pub async fn select_option(&self, css: &str, value: &str) {
-        let element = self.driver.find(By::Css(css)).await.unwrap_or_else(|e| panic!("no element {css}: {e}"));
-        let option = element.find(By::Css(format!("option[value='{value}']"))).await.unwrap_or_else(|e| panic!("no option {value}: {e}"));
+        let element = self
+            .driver
+            .find(By::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"));
+        let option = element
+            .find(By::Css(format!("option[value='{value}']")))
+            .await
+            .unwrap_or_else(|e| panic!("no option {value}: {e}"));
         option.click().await.expect("choose the option");
     }
 
@@ -278,28 +398,46 @@ impl Desktop {
         // pointer over the title bar area (a harmless spot) so the picture shows the page as it is.
         for _ in 0..2 {
             if let Ok(brand) = self.driver.find(By::Css(".brand")).await {
-                let _ = self.driver.action_chain().move_to_element_center(&brand).perform().await;
+                let _ = self
+                    .driver
+                    .action_chain()
+                    .move_to_element_center(&brand)
+                    .perform()
+                    .await;
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
         let dir = screenshot_dir();
         std::fs::create_dir_all(&dir).expect("screenshot folder");
         let path = dir.join(format!("{name}.png"));
-        self.driver.screenshot(&path).await.expect("take a screenshot");
+        self.driver
+            .screenshot(&path)
+            .await
+            .expect("take a screenshot");
         eprintln!("screenshot: {}", path.display());
         path
     }
 
     /// Messages the page logged as errors (the UI records them in `window.__errors`).
     pub async fn console_errors(&self) -> Vec<String> {
-        let result = self.driver.execute("return (window.__keyrackErrors || []).slice()", vec![]).await.expect("read errors");
+        let result = self
+            .driver
+            .execute("return (window.__keyrackErrors || []).slice()", vec![])
+            .await
+            .expect("read errors");
         serde_json::from_value(result.json().clone()).unwrap_or_default()
     }
 
     /// End the session and every process of the test.
     pub async fn close(self) {
         let errors = self.console_errors().await;
-        let Desktop { driver, tauri_driver, xvfb, _serial, .. } = self;
+        let Desktop {
+            driver,
+            tauri_driver,
+            xvfb,
+            _serial,
+            ..
+        } = self;
         let _ = driver.quit().await;
         drop(tauri_driver);
         drop(xvfb);
@@ -310,6 +448,9 @@ impl Desktop {
 /// Where screenshots go: `e2e-screenshots/` in the cargo target folder the app was built in.
 pub fn screenshot_dir() -> PathBuf {
     let binary = app_binary();
-    let target = binary.parent().and_then(Path::parent).expect("the app binary is in <target>/<profile>/");
+    let target = binary
+        .parent()
+        .and_then(Path::parent)
+        .expect("the app binary is in <target>/<profile>/");
     target.join("e2e-screenshots")
 }

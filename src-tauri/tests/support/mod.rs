@@ -4,9 +4,9 @@
 //! moto), shared with them.
 #![allow(dead_code)]
 
+pub mod desktop;
 #[path = "../../../tests/support/mod.rs"]
 mod engine;
-pub mod desktop;
 
 // Each test binary uses a part of these.
 #[allow(unused_imports)]
