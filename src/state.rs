@@ -5,8 +5,15 @@
 use std::path::PathBuf;
 
 /// `${XDG_STATE_HOME:-$HOME/.local/state}/keyrack` (a relative `XDG_STATE_HOME` is ignored, as
-/// the XDG specification asks).
+/// the XDG specification asks); on Windows `%LOCALAPPDATA%\keyrack` unless `XDG_STATE_HOME` is
+/// set.
 pub fn state_dir_from_env(env: impl Fn(&str) -> Option<String>) -> PathBuf {
+    #[cfg(windows)]
+    if env("XDG_STATE_HOME").is_none() {
+        if let Some(local) = env("LOCALAPPDATA").filter(|dir| PathBuf::from(dir).is_absolute()) {
+            return PathBuf::from(local).join("keyrack");
+        }
+    }
     let state = env("XDG_STATE_HOME")
         .filter(|dir| PathBuf::from(dir).is_absolute())
         .map(PathBuf::from)

@@ -6,7 +6,6 @@
 //! two paths four times a second costs nothing and sees all of these the same way.
 
 use std::fs;
-use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -16,7 +15,11 @@ const INTERVAL: Duration = Duration::from_millis(250);
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Stamp(Option<(u64, u64, i64, i64, i64, i64)>);
 
+/// Inode, size, and modification and change times to the nanosecond: a file replaced by a rename
+/// has another inode even when its size and times look the same.
+#[cfg(unix)]
 fn stamp(path: &PathBuf) -> Stamp {
+    use std::os::unix::fs::MetadataExt;
     Stamp(fs::metadata(path).ok().map(|m| {
         (
             m.ino(),
@@ -25,6 +28,26 @@ fn stamp(path: &PathBuf) -> Stamp {
             m.mtime_nsec(),
             m.ctime(),
             m.ctime_nsec(),
+        )
+    }))
+}
+
+/// Size and modification time to the nanosecond (what the platform offers everywhere).
+#[cfg(not(unix))]
+fn stamp(path: &PathBuf) -> Stamp {
+    Stamp(fs::metadata(path).ok().map(|m| {
+        let modified = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .unwrap_or_default();
+        (
+            0,
+            m.len(),
+            modified.as_secs() as i64,
+            modified.subsec_nanos() as i64,
+            0,
+            0,
         )
     }))
 }

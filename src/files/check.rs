@@ -5,7 +5,6 @@ use super::model::{Dialect, FileKind, Problem};
 use super::AwsFiles;
 use crate::aws::{is_valid_region_name, region_name_fix};
 use serde::Serialize;
-use std::os::unix::fs::PermissionsExt;
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -206,8 +205,7 @@ pub fn check(files: &AwsFiles) -> Vec<Finding> {
     }
 
     if let Ok(meta) = std::fs::metadata(&files.credentials.path) {
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
+        if let Some(mode) = super::private::readable_by_others(&meta) {
             out.push(Finding {
                 severity: Severity::Warning,
                 file: FileKind::Credentials,

@@ -18,7 +18,8 @@ use super::cli_reading;
 use super::document::Document;
 use super::model::{is_secret_key, FileKind};
 use super::paths::FilePaths;
-use super::save::{self, NEW_FILE_MODE};
+use super::private;
+use super::save;
 use crate::aws::Secret;
 use std::collections::HashSet;
 use std::fs;
@@ -195,7 +196,7 @@ pub fn find(paths: &FilePaths) -> Result<Vec<Leftover>, LeftoverError> {
             Err(source) => return Err(LeftoverError::Read { path, source }),
         };
         let secrets = secret_values(&bytes);
-        let mode = others_may_read(&meta);
+        let mode = private::readable_by_others(&meta);
         let stale: Vec<Secret> = secrets
             .iter()
             .filter(|s| !live.contains(*s))
@@ -235,12 +236,11 @@ pub fn clean(paths: &FilePaths) -> Result<Vec<(PathBuf, Cleaning)>, LeftoverErro
                     })
                 }
             },
-            Cleaning::MadePrivate => {
-                make_private(&leftover.path).map_err(|source| LeftoverError::MakePrivate {
+            Cleaning::MadePrivate => private::set_mode(&leftover.path, private::FILE_MODE)
+                .map_err(|source| LeftoverError::MakePrivate {
                     path: leftover.path.clone(),
                     source,
-                })?
-            }
+                })?,
         }
         done.push((leftover.path, cleaning));
     }
@@ -342,31 +342,6 @@ fn save_under_way(path: &Path, meta: &fs::Metadata) -> bool {
         .and_then(|modified| SystemTime::now().duration_since(modified).ok())
         .is_none_or(|age| age < SAVE_UNDER_WAY);
     recent && pid.is_some_and(process_runs)
-}
-
-/// The file's mode when users other than its owner may read it (Unix permissions; elsewhere the
-/// folder's access rules decide, and keyrack does not judge them).
-#[cfg(unix)]
-fn others_may_read(meta: &fs::Metadata) -> Option<u32> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = meta.permissions().mode() & 0o7777;
-    (mode & 0o077 != 0).then_some(mode)
-}
-
-#[cfg(not(unix))]
-fn others_may_read(_meta: &fs::Metadata) -> Option<u32> {
-    None
-}
-
-#[cfg(unix)]
-fn make_private(path: &Path) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(NEW_FILE_MODE))
-}
-
-#[cfg(not(unix))]
-fn make_private(_path: &Path) -> io::Result<()> {
-    Ok(())
 }
 
 /// Whether the process `pid` exists (elsewhere than on Unix: assumed, the safe answer, so a

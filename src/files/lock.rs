@@ -3,12 +3,12 @@
 //! never race each other. Other programs do not take it: the on-disk comparison of every save
 //! ([`super::save`]) covers them.
 
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::FilePaths;
+use super::{private, FilePaths};
 
 /// How long a writer waits for another keyrack to finish before saying who holds the lock.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(10);
@@ -74,8 +74,14 @@ pub fn lock_files(
         source,
     };
     let dir = path.parent().expect("the lock lives in a folder");
-    create_private_dir(dir).map_err(io_error)?;
-    let mut file = open_private(&path).map_err(io_error)?;
+    private::create_dir_all(dir).map_err(io_error)?;
+    let mut file = private::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io_error)?;
     let started = Instant::now();
     loop {
         match file.try_lock() {
@@ -110,28 +116,6 @@ pub fn lock_files(
 /// [`lock_files`] in this process's state folder, with the default wait.
 pub fn lock(paths: &FilePaths, holder: &str) -> Result<FileSetLock, LockError> {
     lock_files(&crate::state::state_dir(), paths, holder, DEFAULT_WAIT)
-}
-
-#[cfg(unix)]
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    fs::create_dir_all(dir)
-}
-
-fn open_private(path: &Path) -> io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
 }
 
 #[cfg(test)]
@@ -196,7 +180,7 @@ mod tests {
         let state = dir.path().join("state");
         let paths = set(dir.path());
         let _held = lock_files(&state, &paths, "x", DEFAULT_WAIT).unwrap();
-        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&state.join("locks")), 0o700);
         assert_eq!(mode(&lock_path(&state, &paths)), 0o600);
     }

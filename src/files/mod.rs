@@ -11,6 +11,7 @@ pub mod lock;
 pub mod model;
 pub mod names;
 pub mod paths;
+pub mod private;
 pub mod python_text;
 mod redact;
 pub mod save;

@@ -15,7 +15,7 @@ pub struct FilePaths {
 impl FilePaths {
     /// Resolve from an environment lookup (the process environment in production).
     pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Self {
-        let home = env("HOME").unwrap_or_default();
+        let home = home_dir(&env);
         let pick = |var: &str, default: &str| match env(var).filter(|v| !v.is_empty()) {
             Some(path) => PathBuf::from(expand(&path, &env, &home)),
             None => PathBuf::from(&home).join(".aws").join(default),
@@ -87,6 +87,19 @@ fn real_path(path: &Path) -> PathBuf {
     }
 }
 
+/// The home folder as Python's `os.path.expanduser` finds it (botocore's `~`): `HOME` on Unix;
+/// on Windows `USERPROFILE`, else `HOMEDRIVE` + `HOMEPATH` (Python 3.8 and later ignore `HOME`
+/// there).
+fn home_dir(env: &impl Fn(&str) -> Option<String>) -> String {
+    if cfg!(windows) {
+        env("USERPROFILE")
+            .or_else(|| Some(format!("{}{}", env("HOMEDRIVE")?, env("HOMEPATH")?)))
+            .unwrap_or_default()
+    } else {
+        env("HOME").unwrap_or_default()
+    }
+}
+
 /// `os.path.expandvars` then `os.path.expanduser`: `$VAR` / `${VAR}` (unknown ones left as they
 /// are), then a leading `~` or `~/`.
 fn expand(path: &str, env: &impl Fn(&str) -> Option<String>, home: &str) -> String {
@@ -118,6 +131,10 @@ fn expand(path: &str, env: &impl Fn(&str) -> Option<String>, home: &str) -> Stri
     }
     if let Some(tail) = out.strip_prefix("~/") {
         return format!("{}/{}", home.trim_end_matches('/'), tail);
+    }
+    // Windows paths also separate with a backslash, which expanduser accepts after `~` there.
+    if let Some(tail) = out.strip_prefix("~\\").filter(|_| cfg!(windows)) {
+        return format!("{}\\{}", home.trim_end_matches(['/', '\\']), tail);
     }
     out
 }

@@ -2,9 +2,10 @@
 //! over; keep mode and owner; refuse when the file changed on disk since it was read; keep the
 //! previous version as `NAME.keyrack.bak` (readable by its owner only when it holds a secret).
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+
+use super::private;
 use std::path::{Path, PathBuf};
 
 /// Why a save did not happen. In every case the file on disk is untouched.
@@ -15,11 +16,6 @@ pub enum SaveError {
     #[error("could not save {path}: {source}; the file was left as it was")]
     Io { path: PathBuf, source: io::Error },
 }
-
-/// Mode for files keyrack creates: readable by the owner only, as the AWS CLI does.
-pub const NEW_FILE_MODE: u32 = 0o600;
-/// Mode for a `~/.aws` folder keyrack creates.
-pub const NEW_DIR_MODE: u32 = 0o700;
 
 /// The real file a path names (a dotfiles symlink is followed, so the link survives a save).
 pub fn resolve(path: &Path) -> PathBuf {
@@ -80,16 +76,13 @@ pub fn save(path: &Path, bytes: &[u8], expected: Option<&[u8]>) -> Result<(), Sa
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     if !dir.exists() {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(NEW_DIR_MODE)
-            .create(dir)
-            .map_err(io_err)?;
+        private::create_dir_all(dir).map_err(io_err)?;
     }
     let existing = fs::metadata(&target).ok();
     let mode = existing
         .as_ref()
-        .map_or(NEW_FILE_MODE, |m| m.permissions().mode() & 0o7777);
+        .and_then(private::mode_of)
+        .unwrap_or(private::FILE_MODE);
     let file_name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -102,22 +95,11 @@ pub fn save(path: &Path, bytes: &[u8], expected: Option<&[u8]>) -> Result<(), Sa
         std::process::id()
     ));
     let result = (|| -> Result<(), SaveError> {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(NEW_FILE_MODE)
-            .open(&tmp)
-            .map_err(io_err)?;
+        let mut file = private::create_new(&tmp).map_err(io_err)?;
         file.write_all(bytes).map_err(io_err)?;
-        fs::set_permissions(&tmp, fs::Permissions::from_mode(mode)).map_err(io_err)?;
+        private::set_mode(&tmp, mode).map_err(io_err)?;
         if let Some(meta) = &existing {
-            // Keep the owner (matters when run as root on another user's files); a normal user
-            // cannot give files away, and then the owner is already right.
-            if let Err(e) = std::os::unix::fs::chown(&tmp, Some(meta.uid()), Some(meta.gid())) {
-                if e.kind() != io::ErrorKind::PermissionDenied {
-                    return Err(io_err(e));
-                }
-            }
+            private::keep_owner(&tmp, meta).map_err(io_err)?;
         }
         file.sync_all().map_err(io_err)?;
         drop(file);
@@ -143,23 +125,18 @@ fn keep_backup(target: &Path, meta: &fs::Metadata, holds_secret: bool) -> io::Re
     let backup = backup_path(target);
     let tmp = backup.with_extension(format!("bak.{}.tmp", std::process::id()));
     let _ = fs::remove_file(&tmp);
-    let mode = meta.permissions().mode() & 0o7777;
-    let private = holds_secret && mode & 0o077 != 0;
-    if private || fs::hard_link(target, &tmp).is_err() {
-        let mode = if private { NEW_FILE_MODE } else { mode };
+    let shared = holds_secret && private::readable_by_others(meta).is_some();
+    if shared || fs::hard_link(target, &tmp).is_err() {
+        let mode = match private::mode_of(meta) {
+            Some(_) if shared => private::FILE_MODE,
+            Some(mode) => mode,
+            None => private::FILE_MODE,
+        };
         let _ = fs::remove_file(&tmp);
-        let mut out = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(NEW_FILE_MODE)
-            .open(&tmp)?;
+        let mut out = private::create_new(&tmp)?;
         out.write_all(&fs::read(target)?)?;
-        fs::set_permissions(&tmp, fs::Permissions::from_mode(mode))?;
-        if let Err(e) = std::os::unix::fs::chown(&tmp, Some(meta.uid()), Some(meta.gid())) {
-            if e.kind() != io::ErrorKind::PermissionDenied {
-                return Err(e);
-            }
-        }
+        private::set_mode(&tmp, mode)?;
+        private::keep_owner(&tmp, meta)?;
         out.sync_all()?;
     }
     fs::rename(&tmp, &backup)

@@ -1,13 +1,12 @@
 //! The rotation journal (never a secret in it) that tells the next run what an interrupted one did.
 
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::fs::{self, File, TryLockError};
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::files::FilePaths;
+use crate::files::{private, FilePaths};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -120,11 +119,7 @@ impl Journal {
         let tmp = dir.join(format!(".{}.{}.tmp", self.old_key_id, std::process::id()));
         let written = (|| {
             let _ = fs::remove_file(&tmp);
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&tmp)?;
+            let mut file = private::create_new(&tmp)?;
             file.write_all(&json)?;
             file.sync_all()?;
             fs::rename(&tmp, &target)?;
@@ -168,11 +163,7 @@ pub(super) fn path_of(dir: &Path, old_key_id: &str) -> PathBuf {
 }
 
 fn prepare_dir(dir: &Path) -> io::Result<()> {
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+    private::ensure_private_dir(dir)
 }
 
 fn read(path: &Path) -> Result<Option<Journal>, JournalError> {
@@ -264,12 +255,11 @@ pub(super) fn lock(dir: &Path) -> Result<Option<RotationLock>, JournalError> {
         source,
     };
     prepare_dir(dir).map_err(io_error)?;
-    let file = OpenOptions::new()
+    let file = private::options()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
-        .mode(0o600)
         .open(dir.join(LOCK_FILE))
         .map_err(io_error)?;
     match file.try_lock() {

@@ -4,7 +4,7 @@
 //! that its secret never lives only in keyrack's memory: another program writing the AWS files
 //! back from a stale copy, or a crash, cannot lose it. Removed when the rotation closes.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -12,6 +12,7 @@ use serde::Deserialize;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::aws::{Credentials, Secret};
+use crate::files::private;
 
 /// Where the new key of the rotation of `old_key_id` is kept: named as its journal is, in
 /// another folder.
@@ -22,7 +23,7 @@ fn path_of(dir: &Path, old_key_id: &str) -> PathBuf {
 /// Keeps `new` (id and secret) for the rotation of `old_key_id`: written to a temporary file
 /// (0600), fsynced, renamed into place, in `dir` (created 0700).
 pub(super) fn keep(dir: &Path, old_key_id: &str, new: &Credentials) -> io::Result<()> {
-    create_private_dir(dir)?;
+    private::ensure_private_dir(dir)?;
     let target = path_of(dir, old_key_id);
     let tmp = target.with_extension(format!("{}.tmp", std::process::id()));
     #[derive(serde::Serialize)]
@@ -41,11 +42,7 @@ pub(super) fn keep(dir: &Path, old_key_id: &str, new: &Credentials) -> io::Resul
     serde_json::to_writer(&mut json, &kept).map_err(io::Error::other)?;
     let written = (|| {
         let _ = fs::remove_file(&tmp);
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp)?;
+        let mut file = private::create_new(&tmp)?;
         file.write_all(&json)?;
         file.sync_all()?;
         fs::rename(&tmp, &target)?;
@@ -86,21 +83,6 @@ pub(super) fn forget(dir: &Path, old_key_id: &str) -> io::Result<()> {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
     }
-}
-
-#[cfg(unix)]
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    fs::create_dir_all(dir)
 }
 
 #[cfg(test)]
