@@ -1173,6 +1173,42 @@ impl World {
     }
 }
 
+impl World {
+    /// Runs a rotation of `work` that is killed (a panic in its progress callback, like a killed
+    /// process) when the step `at` starts, right after another program wrote both files back to
+    /// what they were. Returns the id of the new key that run had created.
+    async fn kill_after_writing_the_files_back(
+        &self,
+        at: impl Fn(&Step) -> bool + Send + 'static,
+    ) -> String {
+        let default_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !info.to_string().contains("simulated kill") {
+                default_hook(info)
+            }
+        }));
+        let settings = self.settings(&self.stand.url);
+        let (paths, config, credentials) =
+            (self.paths(), self.config.clone(), self.credentials.clone());
+        let run = tokio::spawn(async move {
+            let plan = plan_rotation(&settings, "work", RotateOptions::default()).await?;
+            rotate(&settings, &plan, move |progress| {
+                if matches!(progress, Progress::Started { step } if at(step)) {
+                    fs::write(&paths.config, &config).unwrap();
+                    fs::write(&paths.credentials, &credentials).unwrap();
+                    panic!("simulated kill");
+                }
+            })
+            .await
+        });
+        assert!(run.await.unwrap_err().is_panic());
+        let interrupted = interrupted_rotations(&self.journal_dir())
+            .unwrap()
+            .remove(0);
+        interrupted.new_key_id.expect("the key was created")
+    }
+}
+
 /// The AWS CLI from the venv signs with profile `work` and is told who it is (checked after
 /// every rotation scenario: keyrack's files must work for the AWS tools, not only for keyrack).
 fn assert_aws_cli_works(world: &World, context: &str) {
@@ -1411,40 +1447,10 @@ async fn an_interrupted_rotation_is_finished_only_on_the_files_it_ran_on() {
 /// back, the next run still finishes with the key the first run created.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotation_killed_after_its_files_were_written_back_finishes_with_its_own_new_key() {
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if !info.to_string().contains("simulated kill") {
-            default_hook(info)
-        }
-    }));
     let world = World::new().await;
-    let settings = world.settings(&world.stand.url);
-    let (paths, config, credentials) = (
-        world.paths(),
-        world.config.clone(),
-        world.credentials.clone(),
-    );
-    let run = tokio::spawn(async move {
-        let plan = plan_rotation(&settings, "work", RotateOptions::default()).await?;
-        rotate(&settings, &plan, move |progress| {
-            if matches!(
-                progress,
-                Progress::Started {
-                    step: Step::VerifyNewKey { .. }
-                }
-            ) {
-                fs::write(&paths.config, &config).unwrap();
-                fs::write(&paths.credentials, &credentials).unwrap();
-                panic!("simulated kill");
-            }
-        })
-        .await
-    });
-    assert!(run.await.unwrap_err().is_panic());
-    let interrupted = interrupted_rotations(&world.journal_dir())
-        .unwrap()
-        .remove(0);
-    let created = interrupted.new_key_id.clone().expect("the key was created");
+    let created = world
+        .kill_after_writing_the_files_back(|step| matches!(step, Step::VerifyNewKey { .. }))
+        .await;
     world.assert_files_untouched();
 
     let second = world
@@ -1582,40 +1588,10 @@ async fn files_written_back_after_the_old_key_went_inactive_get_the_old_key_acti
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotation_killed_after_deactivation_with_its_files_written_back_finishes_with_the_kept_key(
 ) {
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if !info.to_string().contains("simulated kill") {
-            default_hook(info)
-        }
-    }));
     let world = World::new().await;
-    let settings = world.settings(&world.stand.url);
-    let (paths, config, credentials) = (
-        world.paths(),
-        world.config.clone(),
-        world.credentials.clone(),
-    );
-    let run = tokio::spawn(async move {
-        let plan = plan_rotation(&settings, "work", RotateOptions::default()).await?;
-        rotate(&settings, &plan, move |progress| {
-            if matches!(
-                progress,
-                Progress::Started {
-                    step: Step::DeleteOldKey { .. }
-                }
-            ) {
-                fs::write(&paths.config, &config).unwrap();
-                fs::write(&paths.credentials, &credentials).unwrap();
-                panic!("simulated kill");
-            }
-        })
-        .await
-    });
-    assert!(run.await.unwrap_err().is_panic());
-    let interrupted = interrupted_rotations(&world.journal_dir())
-        .unwrap()
-        .remove(0);
-    let created = interrupted.new_key_id.clone().expect("the key was created");
+    let created = world
+        .kill_after_writing_the_files_back(|step| matches!(step, Step::DeleteOldKey { .. }))
+        .await;
     world.assert_files_untouched();
 
     let proxy = Proxy::start(&world.stand.url, Fault::None).await;

@@ -42,6 +42,27 @@ pub fn create_new(path: &Path) -> io::Result<File> {
     options().write(true).create_new(true).open(path)
 }
 
+/// Writes `bytes` to `target` atomically: a new private temporary file `tmp` (in the same
+/// folder), fsynced, renamed over `target`, the folder fsynced. Nothing is left at `tmp`.
+pub fn write_atomically(target: &Path, tmp: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let _ = fs::remove_file(tmp);
+    let written = (|| {
+        let mut file = create_new(tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(tmp, target)?;
+        if let Some(folder) = target.parent().and_then(|dir| File::open(dir).ok()) {
+            let _ = folder.sync_all();
+        }
+        Ok(())
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(tmp);
+    }
+    written
+}
+
 /// The permission bits of a file (`None` where the platform has none).
 pub fn mode_of(meta: &fs::Metadata) -> Option<u32> {
     #[cfg(unix)]

@@ -1,7 +1,7 @@
 //! The rotation journal (never a secret in it) that tells the next run what an interrupted one did.
 
 use std::fs::{self, File, TryLockError};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -117,21 +117,7 @@ impl Journal {
         let json = serde_json::to_vec_pretty(self).map_err(|e| io_error(io::Error::other(e)))?;
         let target = path_of(dir, &self.old_key_id);
         let tmp = dir.join(format!(".{}.{}.tmp", self.old_key_id, std::process::id()));
-        let written = (|| {
-            let _ = fs::remove_file(&tmp);
-            let mut file = private::create_new(&tmp)?;
-            file.write_all(&json)?;
-            file.sync_all()?;
-            fs::rename(&tmp, &target)?;
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
-            Ok(())
-        })();
-        if written.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        written.map_err(io_error)
+        private::write_atomically(&target, &tmp, &json).map_err(io_error)
     }
 
     /// Removes the journal: the rotation is over.

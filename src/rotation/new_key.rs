@@ -4,8 +4,8 @@
 //! that its secret never lives only in keyrack's memory: another program writing the AWS files
 //! back from a stale copy, or a crash, cannot lose it. Removed when the rotation closes.
 
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -40,22 +40,9 @@ pub(super) fn keep(dir: &Path, old_key_id: &str, new: &Credentials) -> io::Resul
         64 + kept.aws_access_key_id.len() + kept.aws_secret_access_key.len() * 2,
     );
     serde_json::to_writer(&mut json, &kept).map_err(io::Error::other)?;
-    let written = (|| {
-        let _ = fs::remove_file(&tmp);
-        let mut file = private::create_new(&tmp)?;
-        file.write_all(&json)?;
-        file.sync_all()?;
-        fs::rename(&tmp, &target)?;
-        if let Ok(folder) = File::open(dir) {
-            let _ = folder.sync_all();
-        }
-        Ok(())
-    })();
+    let written = private::write_atomically(&target, &tmp, &json);
     // The text held the secret: overwrite it before it is freed.
     json.zeroize();
-    if written.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
     written
 }
 
