@@ -43,9 +43,8 @@ impl std::fmt::Debug for SettingChange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SettingChange::Set { key, value } => {
-                let top = key.split('.').next().unwrap_or(key);
                 let shown = value.expose();
-                let value: &dyn std::fmt::Debug = if is_secret_key(top) {
+                let value: &dyn std::fmt::Debug = if key.split('.').any(is_secret_key) {
                     &Redacted
                 } else {
                     &shown

@@ -9,8 +9,10 @@ use std::path::PathBuf;
 /// set.
 pub fn state_dir_from_env(env: impl Fn(&str) -> Option<String>) -> PathBuf {
     #[cfg(windows)]
-    if env("XDG_STATE_HOME").is_none() {
-        if let Some(local) = env("LOCALAPPDATA").filter(|dir| PathBuf::from(dir).is_absolute()) {
+    if !env("XDG_STATE_HOME").is_some_and(|dir| PathBuf::from(dir).is_absolute()) {
+        let local = env("LOCALAPPDATA")
+            .or_else(|| env("USERPROFILE").map(|home| format!("{home}\\AppData\\Local")));
+        if let Some(local) = local.filter(|dir| PathBuf::from(dir).is_absolute()) {
             return PathBuf::from(local).join("keyrack");
         }
     }

@@ -873,9 +873,10 @@ pub fn keychain_credentials(files: &AwsFiles, access_key_id: &str) -> Option<Cre
 /// error, also the holders written before it (they hold `to`, the rest still `from`: both keys
 /// work until the old one is deactivated, which must therefore wait for this to succeed).
 ///
-/// Legacy entries (from before entries were per file set) that hold `from` get `to` as well,
-/// though no profile of these files names them: another file set may still read one, and would
-/// be left with a deleted key.
+/// Every other keyrack entry that holds `from` gets `to` as well, though no profile of these
+/// files names it: a legacy entry (from before entries were per file set) or another file set's
+/// copy of the same key, which would otherwise be left with a key about to be deleted. (Only the
+/// Secret Service can be searched for them; see [`Keychain::accounts`].)
 pub fn replace_key_in_keychain(
     files: &AwsFiles,
     from: &str,
@@ -901,14 +902,11 @@ pub fn replace_key_in_keychain(
         }
         written.push(holder);
     }
-    let legacy = match keychain.accounts() {
-        Ok(Some(accounts)) => accounts
-            .into_iter()
-            .filter(|a| keychain::split_account(a).is_none())
-            .collect(),
+    let others = match keychain.accounts() {
+        Ok(Some(accounts)) => accounts,
         Ok(None) | Err(_) => Vec::new(),
     };
-    for account in legacy {
+    for account in others {
         if written.iter().any(|w| w.account == account) {
             continue;
         }

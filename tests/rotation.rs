@@ -1609,3 +1609,31 @@ async fn a_rotation_killed_after_deactivation_with_its_files_written_back_finish
         "the state folder still holds the new secret: {in_state:?}"
     );
 }
+
+/// The new key an interrupted rotation kept was deleted since (by the person, or by a give-up
+/// whose answer was lost): the next run plans with the profile's own key and starts afresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_new_key_deleted_since_does_not_block_the_next_rotation() {
+    let world = World::new().await;
+    let created = world
+        .kill_after_writing_the_files_back(|step| matches!(step, Step::VerifyNewKey { .. }))
+        .await;
+    let params = [
+        ("UserName", world.user.as_str()),
+        ("AccessKeyId", created.as_str()),
+    ];
+    world.stand.admin_call("DeleteAccessKey", &params).await;
+
+    let second = world
+        .rotate_via(&world.stand.url, RotateOptions::default())
+        .await
+        .unwrap();
+    assert_ne!(second.new_key_id, created);
+    let new = world.assert_rotated_cleanly("after the second run").await;
+    world.assert_only_keys_changed(&new);
+    let in_state = support::files_holding(&world.state_dir(), &[new.secret_access_key.expose()]);
+    assert!(
+        in_state.is_empty(),
+        "the state folder still holds a secret: {in_state:?}"
+    );
+}

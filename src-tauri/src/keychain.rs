@@ -16,14 +16,21 @@ impl From<VaultError> for Failure {
     }
 }
 
+/// The command line's file name: `keyrack`, `keyrack.exe` on Windows.
+const CLI_NAME: &str = if cfg!(windows) {
+    "keyrack.exe"
+} else {
+    "keyrack"
+};
+
 /// The `keyrack` command line the AWS tools will run: beside this app, else on the PATH.
 fn keyrack_program() -> Result<PathBuf, Failure> {
     let beside = std::env::current_exe()
         .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join("keyrack")));
+        .and_then(|exe| exe.parent().map(|dir| dir.join(CLI_NAME)));
     let on_path = std::env::var_os("PATH").and_then(|p| {
         std::env::split_paths(&p)
-            .map(|d| d.join("keyrack"))
+            .map(|d| d.join(CLI_NAME))
             .find(|c| c.is_file())
     });
     beside

@@ -9,7 +9,13 @@ fn show(value: Option<&Value>) -> String {
         Some(Value::Text(t)) => format!("{t:?}"),
         Some(Value::Secret(_)) => "a secret value (not shown)".into(),
         Some(Value::Nested(map)) => {
-            let inner: Vec<String> = map.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            let inner: Vec<String> = map
+                .iter()
+                .map(|(k, v)| match super::model::is_secret_key(k) {
+                    true => format!("{k} = (a secret, not shown)"),
+                    false => format!("{k} = {v}"),
+                })
+                .collect();
             format!("a nested block {{{}}}", inner.join(", "))
         }
     }

@@ -31,6 +31,7 @@ pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
 /// Options that create a private file (never following or replacing an existing one when
 /// `create_new` is set by the caller).
 pub fn options() -> OpenOptions {
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut options = OpenOptions::new();
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, FILE_MODE);

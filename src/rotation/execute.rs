@@ -88,11 +88,23 @@ pub async fn rotate(
         journal: plan.interrupted.clone(),
         // A new rotation starts from an Active old key (the plan refuses others); an interrupted
         // one may have made it Inactive or deleted it already.
-        old_status: plan
+        old_status: match plan
             .keys
             .iter()
             .find(|k| k.access_key_id == plan.old_key_id)
-            .map_or(KeyStatus::Deleted, |k| k.status),
+        {
+            None => KeyStatus::Deleted,
+            // IAM may still list it Active for a moment after an UpdateAccessKey that reached it.
+            Some(_)
+                if plan
+                    .interrupted
+                    .as_ref()
+                    .is_some_and(|j| j.step == JournalStep::OldKeyDeactivated) =>
+            {
+                KeyStatus::Unknown
+            }
+            Some(k) => k.status,
+        },
         new_status: KeyStatus::Unknown,
         steps: Vec::new(),
         deleted_first: Vec::new(),
@@ -222,8 +234,10 @@ impl Run<'_> {
     ) -> Result<RotationReport, RotationError> {
         let files = AwsFiles::load(&self.settings.paths)?;
         // The files may have lost it (another program wrote them back): the kept copy has it.
-        let new = credentials_in_files(&files, new_key_id)
-            .or_else(|| new_key::kept(&self.settings.new_key_dir(), &self.plan.old_key_id))
+        // The kept copy first: keyrack wrote it, while the files' copy may have been edited.
+        let new = new_key::kept(&self.settings.new_key_dir(), &self.plan.old_key_id)
+            .filter(|key| key.access_key_id == new_key_id)
+            .or_else(|| credentials_in_files(&files, new_key_id))
             .filter(|key| key.access_key_id == new_key_id)
             .ok_or_else(|| RotationError::PlanOutdated {
                 detail: format!("the secret of the new key {new_key_id} left the files"),
@@ -374,7 +388,10 @@ impl Run<'_> {
         // Read the files once more: an Inactive key written back into them would lock the user
         // out. Then the old key is made Active again and the new one given up.
         if let Err(reason) = self.confirm_files_hold(&new).await {
-            return Err(self.reactivate_and_give_up(&new, reason).await);
+            let failed = Step::DeleteOldKey {
+                old_key_id: old_key_id.clone(),
+            };
+            return Err(self.stop_before_retiring(failed, reason).await);
         }
 
         if self.plan.old_key == OldKeyFate::Deleted && self.old_status != KeyStatus::Deleted {
@@ -473,8 +490,14 @@ impl Run<'_> {
     /// old key is Active; the new one is given up, or kept for the next run when the user chose
     /// so ([`super::RotateOptions::keep_new_on_stop`]).
     async fn stop_before_retiring(&mut self, step: Step, reason: String) -> RotationError {
-        if !self.plan.options.keep_new_on_stop && self.old_status == KeyStatus::Active {
+        if !self.plan.options.keep_new_on_stop {
             return self.give_up_new_key(step, reason).await;
+        }
+        // The files may hold an old key this or an earlier run made Inactive: it works again.
+        if matches!(self.old_status, KeyStatus::Inactive | KeyStatus::Unknown) {
+            if let Some(new) = self.new.clone() {
+                self.reactivate_old(&new).await;
+            }
         }
         self.keep_new_and_stop(step, reason).await
     }
@@ -495,29 +518,22 @@ impl Run<'_> {
         self.stop(step, reason).await
     }
 
-    /// The old key is Inactive but the files hold it again and the new key cannot be kept in
-    /// them: make the old key Active again (signed with the new key), then stop as
-    /// [`Self::stop_before_retiring`] does.
-    async fn reactivate_and_give_up(&mut self, new: &Credentials, reason: String) -> RotationError {
+    /// Makes the old key Active again, signed with `new` (an earlier step, or an earlier run,
+    /// made it Inactive, and the files hold it again). Whether it worked.
+    async fn reactivate_old(&mut self, new: &Credentials) -> bool {
         let old_key_id = self.plan.old_key_id.clone();
-        let failed = Step::DeleteOldKey {
+        let step = Step::ReactivateOldKey {
             old_key_id: old_key_id.clone(),
         };
-        if self.old_status == KeyStatus::Inactive {
-            let step = Step::ReactivateOldKey {
-                old_key_id: old_key_id.clone(),
-            };
-            self.started(&step);
-            let user = self.plan.user.clone();
-            if let Err(e) = self.aws.reactivate(new, &old_key_id, &user).await {
-                let reason = format!("{reason}; making the old key Active again failed: {e}");
-                return self.stop(failed, reason).await;
-            }
-            self.old_status = KeyStatus::Active;
-            self.record(JournalStep::NewKeyVerified);
-            self.done(step, "it is Active again");
+        self.started(&step);
+        let user = self.plan.user.clone();
+        if self.aws.reactivate(new, &old_key_id, &user).await.is_err() {
+            return false;
         }
-        self.stop_before_retiring(failed, reason).await
+        self.old_status = KeyStatus::Active;
+        self.record(JournalStep::NewKeyVerified);
+        self.done(step, "it is Active again");
+        true
     }
 
     /// Right before a key planned for deletion to make room is deleted: no profile holds it
@@ -572,8 +588,11 @@ impl Run<'_> {
         let (Some(old), Some(new)) = (self.old.clone(), self.new.clone()) else {
             return self.stop(failed, reason).await;
         };
-        // Only an old key that works may take the new one's place: one that is Inactive, gone
-        // or in an unknown state would leave the files with no working key.
+        // Only an old key that works may take the new one's place. One that an earlier run made
+        // Inactive (or whose state is unknown) is made Active again first, signed with the new
+        // key; when that fails, or the old key is gone, the new key is kept instead.
+        let reactivated = matches!(self.old_status, KeyStatus::Inactive | KeyStatus::Unknown)
+            && self.reactivate_old(&new).await;
         if self.old_status != KeyStatus::Active {
             let reason = format!(
                 "{reason}; the old key is {}, so the new key is not given up",
@@ -608,12 +627,15 @@ impl Run<'_> {
             new_key_id: new.access_key_id.clone(),
         };
         self.started(&step);
+        // An old key made Active a moment ago may not be accepted yet; the new one signs then.
+        let signer = if reactivated { &new } else { &old };
         match self
             .aws
-            .delete(&old, &new.access_key_id, &self.plan.user)
+            .delete(signer, &new.access_key_id, &self.plan.user)
             .await
         {
-            Err(e) if !is_no_such_entity(&e) => {
+            // The answer may be lost although the key is gone: ask.
+            Err(e) if !is_no_such_entity(&e) && !self.is_gone(&old, &new.access_key_id).await => {
                 let reason = format!("{reason}; deleting the new key failed too: {e}");
                 return self.stop(failed, reason).await;
             }

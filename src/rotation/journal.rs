@@ -255,7 +255,7 @@ pub(super) fn lock(dir: &Path) -> Result<Option<RotationLock>, JournalError> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;

@@ -66,7 +66,22 @@ pub(super) fn kept(dir: &Path, old_key_id: &str) -> Option<Credentials> {
 
 /// The rotation is closed: its new key is in the files (or was given up), so the copy goes.
 pub(super) fn forget(dir: &Path, old_key_id: &str) -> io::Result<()> {
-    match fs::remove_file(path_of(dir, old_key_id)) {
+    // A temporary file a killed `keep` left behind holds the secret too.
+    let target = path_of(dir, old_key_id);
+    let stem = target.with_extension("");
+    let stem = stem
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(&format!("{stem}.")) && name.ends_with(".tmp") {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+    match fs::remove_file(target) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
     }

@@ -184,27 +184,45 @@ pub async fn plan_rotation(
     }
     let aws =
         AwsAccess::for_profile(reading, settings, profile).map_err(RotationError::Credentials)?;
-    // The kept new key of an interrupted rotation signs the plan: the files may hold the old key
-    // again (another program wrote them back), which that rotation may have made Inactive.
-    let kept = interrupted.as_ref().and_then(|j| {
-        new_key::kept(&settings.new_key_dir(), &j.old_key_id)
-            .filter(|k| j.new_key_id.as_ref() == Some(&k.access_key_id))
-    });
-    let signer = kept.unwrap_or_else(|| key.clone());
-    let holds_new_key = interrupted
-        .as_ref()
-        .is_some_and(|j| j.new_key_id.as_ref() == Some(&signer.access_key_id));
-    let identity = if holds_new_key {
-        // The interrupted rotation may have just created it: give IAM its time.
-        until_accepted(&settings.propagation, || aws.who(&signer), |_, _, _| {})
-            .await
-            .map_err(|f| f.into_error())
-    } else {
-        aws.who(&signer).await
+    // The profile's own key signs the plan; when AWS refuses it, the kept new key of an
+    // interrupted rotation does: that rotation may have made the old key Inactive before another
+    // program wrote the files back. A kept key AWS refuses (deleted since) is no obstacle.
+    let new_of_interrupted = |id: &str| {
+        interrupted
+            .as_ref()
+            .is_some_and(|j| j.new_key_id.as_deref() == Some(id))
     };
+    let who = |signer: Credentials| {
+        let aws = &aws;
+        let fresh = new_of_interrupted(&signer.access_key_id);
+        async move {
+            let identity = if fresh {
+                // The interrupted rotation may have just created it: give IAM its time.
+                until_accepted(&settings.propagation, || aws.who(&signer), |_, _, _| {})
+                    .await
+                    .map_err(|f| f.into_error())
+            } else {
+                aws.who(&signer).await
+            };
+            (signer, identity)
+        }
+    };
+    let (mut signer, mut identity) = who(key.clone()).await;
+    if identity.is_err() {
+        let kept = interrupted.as_ref().and_then(|j| {
+            new_key::kept(&settings.new_key_dir(), &j.old_key_id)
+                .filter(|k| j.new_key_id.as_ref() == Some(&k.access_key_id))
+                .filter(|k| k.access_key_id != key.access_key_id)
+        });
+        if let Some(kept) = kept {
+            if let (kept, Ok(found)) = who(kept).await {
+                (signer, identity) = (kept, Ok(found));
+            }
+        }
+    }
     let identity = identity.map_err(|error| RotationError::KeyDoesNotWork {
         profile: profile.to_owned(),
-        key_id: signer.access_key_id.clone(),
+        key_id: key.access_key_id.clone(),
         error,
     })?;
     let user = user_name_from_arn(&identity.arn)
