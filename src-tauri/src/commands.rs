@@ -16,7 +16,7 @@ use serde::Serialize;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{AppHandle, Manager, State};
 
 pub struct AppState {
     paths: FilePaths,
@@ -229,40 +229,62 @@ pub fn copy_secret(
     })
 }
 
+/// Runs `work` on a blocking thread of the async runtime, off the window's thread: saves fsync,
+/// the writers' lock may wait, and the keychain talks D-Bus (and may wait for an unlock prompt).
+pub async fn off_the_window<T: Send + 'static>(
+    app: AppHandle,
+    work: impl FnOnce(&AppState) -> Result<T, Failure> + Send + 'static,
+) -> Result<T, Failure> {
+    tauri::async_runtime::spawn_blocking(move || work(&app.state::<AppState>()))
+        .await
+        .map_err(|e| {
+            Failure::new(
+                "internal",
+                format!("the change stopped unexpectedly ({e}); nothing more was done. Try again"),
+            )
+        })?
+}
+
 /// Apply a change made from the view of `revision` to the files as they are now.
 #[tauri::command]
-pub fn apply_change(
-    state: State<'_, AppState>,
+pub async fn apply_change(
+    app: AppHandle,
     revision: u64,
     operation: Operation,
     force: bool,
 ) -> Result<Applied, Failure> {
-    state.writing(|seen| {
-        Ok(changes::apply_seen(
-            &state.paths,
-            seen,
-            revision,
-            &operation,
-            force,
-        )?)
+    off_the_window(app, move |state| {
+        state.writing(|seen| {
+            Ok(changes::apply_seen(
+                &state.paths,
+                seen,
+                revision,
+                &operation,
+                force,
+            )?)
+        })
     })
+    .await
 }
 
 /// Remove the leftover backups and temporary files that keep secrets (the Problems row's button,
 /// `keyrack clean`): how many files were cleaned.
 #[tauri::command]
-pub fn clean_leftovers(state: State<'_, AppState>) -> Result<usize, Failure> {
-    state.writing(|_| {
-        let cleaned =
-            leftovers::clean(&state.paths).map_err(|e| Failure::new("files", e.to_string()))?;
-        Ok(cleaned.len())
+pub async fn clean_leftovers(app: AppHandle) -> Result<usize, Failure> {
+    off_the_window(app, |state| {
+        state.writing(|_| {
+            let cleaned =
+                leftovers::clean(&state.paths).map_err(|e| Failure::new("files", e.to_string()))?;
+            Ok(cleaned.len())
+        })
     })
+    .await
 }
 
 /// The first run: write the four `aws configure` answers to the default profile.
 #[tauri::command]
-pub fn configure_default(
-    state: State<'_, AppState>,
+pub async fn configure_default(
+    app: AppHandle,
     access_key_id: String,
     secret_access_key: String,
     region: String,
@@ -274,7 +296,10 @@ pub fn configure_default(
         region,
         output,
     };
-    state.writing(|_| Ok(changes::configure_default(&state.paths, &answers)?))
+    off_the_window(app, move |state| {
+        state.writing(|_| Ok(changes::configure_default(&state.paths, &answers)?))
+    })
+    .await
 }
 
 /// One profile's identity check, as the list shows it.

@@ -2,13 +2,13 @@
 //! runs the keyrack command line as its `credential_process`, so this needs that program: it is
 //! installed beside the app (`/usr/bin/keyrack` from the .deb, or the same cargo target folder).
 
-use crate::commands::{AppState, Failure};
+use crate::commands::{off_the_window, Failure};
 use keyrack::changes::Applied;
 use keyrack::files::AwsFiles;
 use keyrack::keychain::Keychain;
 use keyrack::vault::{self, VaultError};
 use std::path::PathBuf;
-use tauri::State;
+use tauri::AppHandle;
 
 impl From<VaultError> for Failure {
     fn from(e: VaultError) -> Self {
@@ -43,34 +43,39 @@ fn open_keychain() -> Result<Keychain, Failure> {
     Keychain::open().map_err(|error| VaultError::Keychain { error }.into())
 }
 
+/// Off the window's thread: the keychain talks D-Bus and the saves fsync.
 #[tauri::command]
-pub fn move_to_keychain(state: State<'_, AppState>, profile: String) -> Result<Applied, Failure> {
-    let program = keyrack_program()?;
-    let keychain = open_keychain()?;
-    state.writing(|_| {
-        let mut files = AwsFiles::load(state.paths())?;
-        let outcome = vault::move_to_keychain(&mut files, &keychain, &profile, &program)?;
-        Ok(Applied {
-            saved: outcome.saved,
-            warnings: outcome.warnings,
-            reapplied: false,
+pub async fn move_to_keychain(app: AppHandle, profile: String) -> Result<Applied, Failure> {
+    off_the_window(app, move |state| {
+        let program = keyrack_program()?;
+        let keychain = open_keychain()?;
+        state.writing(|_| {
+            let mut files = AwsFiles::load(state.paths())?;
+            let outcome = vault::move_to_keychain(&mut files, &keychain, &profile, &program)?;
+            Ok(Applied {
+                saved: outcome.saved,
+                warnings: outcome.warnings,
+                reapplied: false,
+            })
         })
     })
+    .await
 }
 
+/// Off the window's thread, as [`move_to_keychain`].
 #[tauri::command]
-pub fn restore_from_keychain(
-    state: State<'_, AppState>,
-    profile: String,
-) -> Result<Applied, Failure> {
-    let keychain = open_keychain()?;
-    state.writing(|_| {
-        let mut files = AwsFiles::load(state.paths())?;
-        let outcome = vault::restore_from_keychain(&mut files, &keychain, &profile)?;
-        Ok(Applied {
-            saved: outcome.saved,
-            warnings: outcome.warnings,
-            reapplied: false,
+pub async fn restore_from_keychain(app: AppHandle, profile: String) -> Result<Applied, Failure> {
+    off_the_window(app, move |state| {
+        let keychain = open_keychain()?;
+        state.writing(|_| {
+            let mut files = AwsFiles::load(state.paths())?;
+            let outcome = vault::restore_from_keychain(&mut files, &keychain, &profile)?;
+            Ok(Applied {
+                saved: outcome.saved,
+                warnings: outcome.warnings,
+                reapplied: false,
+            })
         })
     })
+    .await
 }
