@@ -58,16 +58,7 @@ impl Home {
 }
 
 fn assert_no_secret(out: &Output) {
-    for stream in [&out.stdout, &out.stderr] {
-        let text = String::from_utf8_lossy(stream);
-        let secrets = [SECRET, TOKEN, NEW_SECRET];
-        assert!(
-            secrets
-                .iter()
-                .all(|s| !text.contains(s) && !text.contains(&s[..12])),
-            "a secret was printed:\n{text}"
-        );
-    }
+    support::assert_output_has_no_secret(out, &[SECRET, TOKEN, NEW_SECRET]);
 }
 
 fn json(out: &Output) -> Value {

@@ -66,13 +66,7 @@ impl Home {
 }
 
 fn assert_no_secret(out: &Output) {
-    for stream in [&out.stdout, &out.stderr] {
-        let text = String::from_utf8_lossy(stream);
-        assert!(
-            !text.contains(SECRET) && !text.contains(TOKEN),
-            "a secret was printed:\n{text}"
-        );
-    }
+    support::assert_output_has_no_secret(out, &[SECRET, TOKEN]);
 }
 
 fn succeeded(out: &Output) -> String {

@@ -196,13 +196,7 @@ impl FileSet {
 }
 
 fn assert_no_secret(out: &Output) {
-    for stream in [&out.stdout, &out.stderr] {
-        let text = String::from_utf8_lossy(stream);
-        assert!(
-            !SECRETS.iter().any(|s| text.contains(s)),
-            "a secret was printed:\n{text}"
-        );
-    }
+    support::assert_output_has_no_secret(out, &SECRETS);
 }
 
 fn succeeded(out: &Output) -> String {

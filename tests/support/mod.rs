@@ -195,3 +195,20 @@ pub fn botocore_secret_is(config: &Path, credentials: &Path, profile: &str, secr
     );
     String::from_utf8_lossy(&output.stdout).trim() == "same"
 }
+
+/// Fails when `text` holds any of `secrets` (or, for one of 20 characters or more, its first 12:
+/// a secret cut short still leaks). The message shows the text, never which secret matched.
+pub fn assert_no_secret_in(text: &str, secrets: &[&str]) {
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        let head = &secret[..secret.len().min(12)];
+        let leaked = text.contains(secret) || (secret.len() >= 20 && text.contains(head));
+        assert!(!leaked, "a secret was printed:\n{text}");
+    }
+}
+
+/// [`assert_no_secret_in`] for both output streams of a program.
+pub fn assert_output_has_no_secret(out: &std::process::Output, secrets: &[&str]) {
+    for stream in [&out.stdout, &out.stderr] {
+        assert_no_secret_in(&String::from_utf8_lossy(stream), secrets);
+    }
+}
