@@ -9,7 +9,6 @@
 //! Also: what the first run writes (the four `aws configure` answers), and the checks run on
 //! every field while it is typed.
 
-use crate::aws::Secret;
 use crate::files::check::REGIONS;
 use crate::files::edit::{EditError, KeyPath, Section};
 use crate::files::model::{is_secret_key, Redacted};
@@ -17,6 +16,7 @@ use crate::files::names::{check_key, check_profile_name, check_value};
 use crate::files::save::SaveError;
 use crate::files::{AwsFiles, Dialect, FileKind, FilePaths, FilesError, Settings};
 use crate::keychain::Keychain;
+use crate::secret::Secret;
 use crate::vault::{self, VaultError};
 use serde::{Deserialize, Serialize};
 

@@ -34,7 +34,8 @@ use keyring_core::{CredentialStore, Entry, Error as StoreError};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::aws::{Credentials, Secret};
+use crate::aws::Credentials;
+use crate::secret::Secret;
 
 /// The service name of every keyrack entry (the account is `SETID:PROFILE`).
 pub const SERVICE: &str = "keyrack";

@@ -11,5 +11,6 @@ pub mod identity;
 pub mod keychain;
 pub mod profiles;
 pub mod rotation;
+pub mod secret;
 pub mod state;
 pub mod vault;

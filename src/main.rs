@@ -7,12 +7,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use cli::secret_input::{SecretReader, Source};
-use keyrack::aws::Secret;
 use keyrack::files::check::{self, Severity};
 use keyrack::files::edit::{EditError, EditOutcome, KeyPath, Section};
 use keyrack::files::leftovers::{self, Cleaning};
 use keyrack::files::model::{is_secret_key, profile_kind, MASK};
 use keyrack::files::{AwsFiles, Dialect, FileKind, FilePaths, Problem, Reading, Settings, Value};
+use keyrack::secret::Secret;
 use keyrack::vault;
 use serde_json::{json, Map, Value as Json};
 use std::path::PathBuf;

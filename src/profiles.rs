@@ -3,11 +3,11 @@
 //! `keyrack check` finds. This is what the desktop app lists; secrets leave it only through
 //! [`reveal`].
 
-use crate::aws::Secret;
 use crate::files::check::{self, Finding, Fix, Severity};
 use crate::files::model::{is_secret_key, profile_kind, ProfileKind};
 use crate::files::{AwsFiles, Dialect, FileKind, Settings, Value};
 use crate::keychain::Keychain;
+use crate::secret::Secret;
 use crate::vault::{secret_store, SecretStore};
 use serde::Serialize;
 

@@ -47,12 +47,13 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::aws::{Credentials, Secret};
+use crate::aws::Credentials;
 use crate::files::edit::{EditError, EditOutcome, KeyPath, Section};
 use crate::files::leftovers;
 use crate::files::model::{profile_kind, ProfileKind};
 use crate::files::{AwsFiles, Dialect, FileKind, FilePaths, FilesError, Origin, Settings};
 use crate::keychain::{self, Keychain, KeychainError, StoredKey};
+use crate::secret::Secret;
 pub use command::{CommandError, KeyrackCommand};
 
 /// The keys of a static-key profile, in the order they are removed from the files.

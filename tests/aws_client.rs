@@ -13,8 +13,9 @@ use support::moto::{free_port, MotoServer, ACCOUNT};
 
 use keyrack::aws::{
     iam, resolve_endpoint, sts, AccessKeyStatus, AwsClient, AwsError, ClientSettings, Credentials,
-    Endpoint, EndpointEnv, ProfileEndpointSettings, RetryPolicy, RoleRequest, Secret, Service,
+    Endpoint, EndpointEnv, ProfileEndpointSettings, RetryPolicy, RoleRequest, Service,
 };
+use keyrack::secret::Secret;
 
 fn client() -> AwsClient {
     let retry = RetryPolicy {

@@ -9,9 +9,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use keyrack::aws::{Credentials, Secret};
+use keyrack::aws::Credentials;
 use keyrack::files::{AwsFiles, Dialect, FilePaths};
 use keyrack::keychain::{KeychainError, StoredKey, SERVICE};
+use keyrack::secret::Secret;
 use keyrack::vault::{self, SecretStore, VaultError};
 use support::keyring::{fresh_account, keychain};
 

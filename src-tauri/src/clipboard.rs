@@ -3,7 +3,7 @@
 //! empties the clipboard again after [`CLEAR_AFTER`], only if it still holds that secret, so
 //! whatever the person copied since is left alone.
 
-use keyrack::aws::Secret;
+use keyrack::secret::Secret;
 use std::time::Duration;
 
 /// How long a copied secret stays on the clipboard.

@@ -3,7 +3,6 @@
 //! from the window only as something the person typed; `copy_secret` puts it on the clipboard
 //! without passing it through the window.
 
-use keyrack::aws::Secret;
 use keyrack::changes::{
     self, Applied, ChangeError, ConfigureAnswers, InputAdvice, Operation, Seen,
 };
@@ -12,6 +11,7 @@ use keyrack::files::leftovers;
 use keyrack::files::{AwsFiles, FilePaths, FilesError};
 use keyrack::identity::{self, Session};
 use keyrack::profiles::{self, Snapshot};
+use keyrack::secret::Secret;
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};

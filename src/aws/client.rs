@@ -9,9 +9,9 @@ use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettin
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 
+use super::credentials::Credentials;
 use super::endpoint::Endpoint;
 use super::error::{classify, excerpt, parse_error_document, rule_out_clock, AwsError};
-use super::secret::Credentials;
 use super::xml::Element;
 
 const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
@@ -380,7 +380,7 @@ fn read_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, AwsError> {
 mod tests {
     use super::*;
     use crate::aws::endpoint::{EndpointSource, Service};
-    use crate::aws::secret::Secret;
+    use crate::secret::Secret;
 
     fn endpoint(service: Service) -> Endpoint {
         Endpoint {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::secret::Credentials;
+use super::credentials::Credentials;
 use super::xml::Element;
 
 /// Why an AWS call failed. Messages say what happened in plain words and what to do next; none
@@ -230,7 +230,7 @@ pub(crate) fn excerpt(body: &str, credentials: &Credentials) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::secret::Secret;
+    use crate::secret::Secret;
 
     const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
     const TOKEN: &str = "IQoJb3JpZ2luX2VjEXAMPLETOKEN";

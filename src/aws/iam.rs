@@ -5,10 +5,11 @@ use std::fmt;
 use time::OffsetDateTime;
 
 use super::client::AwsClient;
+use super::credentials::Credentials;
 use super::endpoint::{Endpoint, Service};
 use super::error::AwsError;
-use super::secret::{Credentials, Secret};
 use super::xml::{parse_timestamp, Field};
+use crate::secret::Secret;
 
 /// Whether AWS accepts an access key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -1,15 +1,16 @@
 //! Signed calls to AWS STS and IAM: endpoints, the HTTP client, typed calls and their errors.
 
 pub mod client;
+pub mod credentials;
 pub mod endpoint;
 pub mod error;
 pub mod iam;
 pub mod region;
-pub mod secret;
 pub mod sts;
 mod xml;
 
 pub use client::{AwsClient, ClientSettings, RetryPolicy};
+pub use credentials::Credentials;
 pub use endpoint::{
     resolve_ca_bundle, resolve_endpoint, resolve_region, resolve_region_source, Endpoint,
     EndpointEnv, EndpointError, EndpointSource, Partition, ProfileEndpointSettings, RegionSource,
@@ -18,5 +19,4 @@ pub use endpoint::{
 pub use error::AwsError;
 pub use iam::{AccessKeyLastUsed, AccessKeyMetadata, AccessKeyStatus};
 pub use region::{is_valid_region_name, region_name_fix};
-pub use secret::{Credentials, Secret};
 pub use sts::{AssumedRole, CallerIdentity, RoleRequest};

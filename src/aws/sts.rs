@@ -3,10 +3,11 @@
 use time::OffsetDateTime;
 
 use super::client::AwsClient;
+use super::credentials::Credentials;
 use super::endpoint::{Endpoint, Service};
 use super::error::AwsError;
-use super::secret::{Credentials, Secret};
 use super::xml::Field;
+use crate::secret::Secret;
 
 /// The identity behind a set of credentials.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -72,7 +72,8 @@ fn process_json(key: &StoredKey) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use keyrack::aws::{Credentials, Secret};
+    use keyrack::aws::Credentials;
+    use keyrack::secret::Secret;
 
     #[test]
     fn prints_the_contract_members_in_order_and_only_those_present() {

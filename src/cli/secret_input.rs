@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use keyrack::aws::Secret;
+use keyrack::secret::Secret;
 use zeroize::Zeroizing;
 
 /// The value that means "read it from standard input".

@@ -20,7 +20,7 @@ use super::model::{is_secret_key, FileKind};
 use super::paths::FilePaths;
 use super::private;
 use super::save;
-use crate::aws::Secret;
+use crate::secret::Secret;
 use std::collections::HashSet;
 use std::fs;
 use std::io;

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::aws::Secret;
+use crate::secret::Secret;
 use indexmap::IndexMap;
 use serde::Serialize;
 

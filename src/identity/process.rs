@@ -8,8 +8,9 @@ use serde_json::Value as Json;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::aws::{Credentials, Secret};
+use crate::aws::Credentials;
 use crate::files::python_text::shlex_split;
+use crate::secret::Secret;
 
 /// Why a credential process gave no credentials. Messages never hold what the process printed on
 /// stdout (it may hold secrets) nor the command line (it may too); only the program's name and

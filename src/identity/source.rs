@@ -4,8 +4,9 @@
 
 use crate::files::model::OrderedMap;
 
-use crate::aws::{Credentials, Secret};
+use crate::aws::Credentials;
 use crate::files::{FileKind, Settings};
+use crate::secret::Secret;
 use crate::vault::KeyrackCommand;
 
 use super::error::IdentityError;

@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use crate::aws::{
     iam, sts, AccessKeyLastUsed, AccessKeyMetadata, AccessKeyStatus, AwsClient, AwsError,
-    CallerIdentity, ClientSettings, Credentials, Endpoint, RetryPolicy, Secret, Service,
+    CallerIdentity, ClientSettings, Credentials, Endpoint, RetryPolicy, Service,
 };
 use crate::files::Reading;
 use crate::identity::{IdentityError, Session, SessionOptions};
+use crate::secret::Secret;
 
 use super::RotationSettings;
 

@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::aws::{Credentials, Secret};
+use crate::aws::Credentials;
 use crate::files::private;
+use crate::secret::Secret;
 
 /// Where the new key of the rotation of `old_key_id` is kept: named as its journal is, in
 /// another folder.
