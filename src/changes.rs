@@ -705,6 +705,7 @@ mod tests {
             "aws_secret_access_key",
             "AWS_Session_Token",
             "aws_security_token",
+            "s3.aws_secret_access_key",
         ] {
             let op = Operation::Edit {
                 profile: "p".into(),

@@ -200,3 +200,24 @@ fn both_defaults(config: &Document, out: &mut Vec<Problem>) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::files::AwsFiles;
+
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+    #[test]
+    fn a_disagreement_on_a_block_never_quotes_a_secret_inside_it() {
+        // `[default]` and `[profile default]`: the AWS CLI and the SDKs each read another one.
+        let config = format!(
+            "[profile default]\ns3 =\n  aws_secret_access_key = {SECRET}\n[default]\ns3 =\n  x = 1\n"
+        );
+        let files = AwsFiles::from_bytes(config.as_bytes(), b"");
+        let problems = files.disagreements();
+        assert!(!problems.is_empty(), "the readings disagree on the block");
+        for problem in &problems {
+            assert!(!problem.message.contains(SECRET), "{}", problem.message);
+        }
+    }
+}

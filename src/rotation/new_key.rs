@@ -118,5 +118,13 @@ mod tests {
         assert_eq!(kept(dir, "AKIAOLD"), None);
         assert_eq!(fs::read_dir(dir).unwrap().count(), 0);
         forget(dir, "AKIAOLD").expect("forgetting twice is fine");
+        // A `keep` killed before its rename left its temporary file: forgetting removes it too.
+        fs::write(dir.join("AKIAOLD.4242.tmp"), SECRET).unwrap();
+        forget(dir, "AKIAOLD").unwrap();
+        assert_eq!(
+            fs::read_dir(dir).unwrap().count(),
+            0,
+            "no copy of the secret is left"
+        );
     }
 }
