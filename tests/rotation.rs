@@ -252,6 +252,18 @@ impl World {
         format!("arn:aws:iam::{ACCOUNT}:user/{}", self.user)
     }
 
+    /// A second key of the user, made Inactive (as a person retires one in the console).
+    async fn inactive_second_key(&self) -> Credentials {
+        let spare = self.stand.new_key(&self.user).await;
+        let params = [
+            ("UserName", self.user.as_str()),
+            ("AccessKeyId", spare.access_key_id.as_str()),
+            ("Status", "Inactive"),
+        ];
+        self.stand.admin_call("UpdateAccessKey", &params).await;
+        spare
+    }
+
     /// Rotation settings that send every call to `url` (moto or a proxy), with short waits.
     fn settings(&self, url: &str) -> RotationSettings {
         RotationSettings {
@@ -634,13 +646,7 @@ async fn an_active_second_key_stops_the_rotation_and_changes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_inactive_unused_second_key_is_deleted_only_when_confirmed() {
     let world = World::new().await;
-    let spare = world.stand.new_key(&world.user).await;
-    let params = [
-        ("UserName", world.user.as_str()),
-        ("AccessKeyId", spare.access_key_id.as_str()),
-        ("Status", "Inactive"),
-    ];
-    world.stand.admin_call("UpdateAccessKey", &params).await;
+    let spare = world.inactive_second_key().await;
 
     let refused = world.keyrack(&["rotate", "work", "--yes"]);
     assert!(!refused.status.success());
@@ -1334,13 +1340,7 @@ async fn profiles_removed_between_the_plan_and_the_write_make_the_rotation_fail_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_planned_for_deletion_is_kept_when_a_profile_holds_it_by_then() {
     let world = World::new().await;
-    let spare = world.stand.new_key(&world.user).await;
-    let params = [
-        ("UserName", world.user.as_str()),
-        ("AccessKeyId", spare.access_key_id.as_str()),
-        ("Status", "Inactive"),
-    ];
-    world.stand.admin_call("UpdateAccessKey", &params).await;
+    let spare = world.inactive_second_key().await;
     let settings = world.settings(&world.stand.url);
     let options = RotateOptions {
         delete_inactive: true,
