@@ -225,7 +225,7 @@ fn print_keyrack(rounds: &[[Duration; 4]]) -> Duration {
 
 fn main() {
     // The same process set-up as the keyrack command line.
-    keyrack::huge_pages::turn_off();
+    keyrack::hardening::turn_off_huge_pages();
     let dir = tempfile::tempdir().unwrap();
     let paths = write_files(dir.path());
     let size = std::fs::metadata(&paths.config).unwrap().len()

@@ -6,9 +6,9 @@
 use crate::files::check::{self, Finding, Fix, Severity};
 use crate::files::model::{is_secret_key, profile_kind, ProfileKind};
 use crate::files::{AwsFiles, Dialect, FileKind, Settings, Value};
+use crate::keychain::places::{secret_store, SecretStore};
 use crate::keychain::Keychain;
 use crate::secret::Secret;
-use crate::vault::{secret_store, SecretStore};
 use serde::Serialize;
 
 /// Everything the app shows about the two files at one moment.

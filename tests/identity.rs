@@ -16,13 +16,13 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use support::moto::{enable_auth_at, free_port, set_up_once, ProcessWideMoto, ACCOUNT};
 
-use keyrack::access_keys::list_user_keys;
 use keyrack::aws::{
     iam, resolve_endpoint, sts, AccessKeyStatus, AwsClient, ClientSettings, Credentials, Endpoint,
     EndpointEnv, ProfileEndpointSettings, RetryPolicy, RoleRequest, Service,
 };
 use keyrack::files::{AwsFiles, Dialect};
 use keyrack::identity::{check_all, check_identity, IdentityError, Session, SessionOptions};
+use keyrack::rotation::user_keys::list_user_keys;
 
 const ALICE_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[
     {"Effect":"Allow","Action":["iam:*","sts:AssumeRole"],"Resource":"*"}]}"#;

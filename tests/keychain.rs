@@ -11,9 +11,10 @@ use std::process::Command;
 
 use keyrack::aws::Credentials;
 use keyrack::files::{AwsFiles, Dialect, FilePaths};
+use keyrack::keychain::places::SecretStore;
+use keyrack::keychain::vault::{self, VaultError};
 use keyrack::keychain::{KeychainError, StoredKey, SERVICE};
 use keyrack::secret::Secret;
-use keyrack::vault::{self, SecretStore, VaultError};
 use support::keyring::{fresh_account, keychain};
 
 const KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -59,17 +60,17 @@ impl Files {
     }
 
     fn store_of(&self, profile: &str) -> SecretStore {
-        vault::secret_store(&self.load().read(Dialect::Cli).profiles[profile])
+        keyrack::keychain::places::secret_store(&self.load().read(Dialect::Cli).profiles[profile])
     }
 
     /// The id of this file set.
     fn set_id(&self) -> String {
-        vault::file_set(&self.load())
+        keyrack::keychain::places::file_set(&self.load())
     }
 
     /// The account of `profile`'s entry in this file set.
     fn account(&self, profile: &str) -> String {
-        vault::entry_account(&self.load(), profile)
+        keyrack::keychain::places::entry_account(&self.load(), profile)
     }
 
     /// The `credential_process` line keyrack writes for `profile`'s entry of this file set.
@@ -678,7 +679,7 @@ fn list_tells_file_keychain_elsewhere_none_missing_entries_and_whose_the_unused_
         files.line("lost")
     );
     fs::write(files.config(), config).unwrap();
-    let listing = vault::list(&files.load(), Some(&keychain)).unwrap();
+    let listing = keyrack::keychain::places::list(&files.load(), Some(&keychain)).unwrap();
     let found: Vec<(&str, &str, Option<bool>)> = listing
         .profiles
         .iter()
@@ -734,7 +735,8 @@ fn keychain_holders_of_a_key_are_found_and_a_rotated_key_replaces_it_in_every_en
         line(&other)
     );
     let files = Files::new(&config, "");
-    let holders = vault::keychain_holders(&files.load(), &keychain, KEY_ID).unwrap();
+    let holders =
+        keyrack::rotation::holders::keychain_holders(&files.load(), &keychain, KEY_ID).unwrap();
     let found: Vec<(&str, &str, usize)> = holders
         .iter()
         .map(|h| (h.profile.as_str(), h.account.as_str(), h.origin.line))
@@ -748,13 +750,17 @@ fn keychain_holders_of_a_key_are_found_and_a_rotated_key_replaces_it_in_every_en
         ]
     );
     assert_eq!(
-        vault::keychain_credentials(&files.load(), KEY_ID),
+        keyrack::rotation::holders::keychain_credentials(&files.load(), KEY_ID),
         Some(Credentials::new(KEY_ID, SECRET, None))
     );
-    assert_eq!(vault::read_keychain_profiles(&files.load()), Ok(()));
+    assert_eq!(
+        keyrack::rotation::holders::read_keychain_profiles(&files.load()),
+        Ok(())
+    );
 
     let new = Credentials::new("AKIANEWROTATEDKEY000", "new-secret", None);
-    let written = vault::replace_key_in_keychain(&files.load(), KEY_ID, &new).unwrap();
+    let written =
+        keyrack::rotation::holders::replace_key_in_keychain(&files.load(), KEY_ID, &new).unwrap();
     assert_eq!(
         written.len(),
         3,
@@ -766,11 +772,14 @@ fn keychain_holders_of_a_key_are_found_and_a_rotated_key_replaces_it_in_every_en
         keychain.get(&other).unwrap().credentials.access_key_id,
         "AKIAOTHERKEYEXAMPLE0"
     );
-    assert!(vault::keychain_holders(&files.load(), &keychain, KEY_ID)
-        .unwrap()
-        .is_empty());
+    assert!(
+        keyrack::rotation::holders::keychain_holders(&files.load(), &keychain, KEY_ID)
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
-        vault::keychain_holders_or_all(&files.load(), "AKIANEWROTATEDKEY000").len(),
+        keyrack::rotation::holders::keychain_holders_or_all(&files.load(), "AKIANEWROTATEDKEY000")
+            .len(),
         3
     );
     for account in [first, second, other] {

@@ -653,10 +653,13 @@ fn the_credential_process_line_splits_back_the_same_for_botocore_and_for_sh() {
     ];
     for program in programs {
         for account in ["dev", "team/prod@corp:1+x%"] {
-            let line =
-                keyrack::vault::KeyrackCommand::new(Path::new(program), account, "0123456789ab")
-                    .to_line()
-                    .unwrap();
+            let line = keyrack::keychain::command::KeyrackCommand::new(
+                Path::new(program),
+                account,
+                "0123456789ab",
+            )
+            .to_line()
+            .unwrap();
             let expected = vec![
                 program.to_string(),
                 "credential-process".into(),

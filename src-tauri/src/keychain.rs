@@ -1,12 +1,12 @@
-//! Moving a profile's secret into the OS keychain and back (`keyrack::vault`). The profile then
+//! Moving a profile's secret into the OS keychain and back (`keyrack::keychain::vault`). The profile then
 //! runs the keyrack command line as its `credential_process`, so this needs that program: it is
 //! installed beside the app (`/usr/bin/keyrack` from the .deb, or the same cargo target folder).
 
 use crate::commands::{off_the_window, Failure};
 use keyrack::changes::Applied;
 use keyrack::files::AwsFiles;
+use keyrack::keychain::vault::{self, VaultError};
 use keyrack::keychain::Keychain;
-use keyrack::vault::{self, VaultError};
 use std::path::PathBuf;
 use tauri::AppHandle;
 

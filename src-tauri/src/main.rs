@@ -11,7 +11,7 @@ mod watch;
 use keyrack::files::FilePaths;
 
 fn main() {
-    keyrack::crash_dumps::forbid_core_dumps();
+    keyrack::hardening::forbid_core_dumps();
     // WebKitGTK's accelerated compositing costs about 100 MB per window and is what blanks
     // WebKit windows on some GPU drivers; a window of forms does not need it. Set before any
     // thread starts, so the WebKit processes inherit it; a value the user set wins.

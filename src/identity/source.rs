@@ -6,8 +6,8 @@ use crate::files::model::OrderedMap;
 
 use crate::aws::Credentials;
 use crate::files::{FileKind, Settings};
+use crate::keychain::command::KeyrackCommand;
 use crate::secret::Secret;
-use crate::vault::KeyrackCommand;
 
 use super::error::IdentityError;
 

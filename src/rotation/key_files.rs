@@ -1,16 +1,17 @@
 //! The key in the files and keychain entries: who holds it, its secret, replacing it everywhere.
 
-use crate::access_keys::profiles_holding_key;
 use crate::aws::Credentials;
 use crate::files::cli_reading;
 use crate::files::edit::{EditError, KeyPath, Section};
 use crate::files::lock::{lock_files, LockError, DEFAULT_WAIT};
 use crate::files::save::SaveError;
 use crate::files::{AwsFiles, FileKind, FilesError};
+use crate::keychain::places::KeychainHolder;
 use crate::keychain::KeychainError;
-use crate::vault::{
-    keychain_credentials, keychain_holders_or_all, replace_key_in_keychain, KeychainHolder,
+use crate::rotation::holders::{
+    keychain_credentials, keychain_holders_or_all, replace_key_in_keychain,
 };
+use crate::rotation::user_keys::profiles_holding_key;
 
 use super::plan::ProfileSection;
 use super::RotationSettings;

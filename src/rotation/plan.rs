@@ -6,12 +6,12 @@ use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration as Span, OffsetDateTime};
 
-use crate::access_keys::user_name_from_arn;
 use crate::aws::{AccessKeyMetadata, AccessKeyStatus, Credentials};
 use crate::files::{AwsFiles, Dialect, FileKind, FilePaths, Reading};
 use crate::identity::{credential_source, CredentialSource, IdentityError};
 use crate::keychain::Keychain;
-use crate::vault::read_keychain_profiles;
+use crate::rotation::holders::read_keychain_profiles;
+use crate::rotation::user_keys::user_name_from_arn;
 
 use super::access::AwsAccess;
 use super::error::RotationError;

@@ -6,11 +6,11 @@ use std::process::ExitCode;
 use serde_json::{json, Value as Json};
 
 use keyrack::files::{FileKind, FilePaths};
+use keyrack::keychain::command::quote;
 use keyrack::rotation::{
     plan_rotation, rotate, Course, DeleteReason, KeyInfo, OldKeyFate, ProfileSection, Progress,
     RotateOptions, RotationError, RotationPlan, RotationReport, RotationSettings,
 };
-use keyrack::vault::command::quote;
 
 /// What the user asked on the command line.
 pub struct Choices {

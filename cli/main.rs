@@ -1,19 +1,24 @@
 //! The `keyrack` command line: list, check and edit AWS profiles without damaging the files.
 
-mod cli;
+mod arguments;
+mod credential_process;
+mod keys;
+mod rotate;
+mod secret_input;
+mod vault;
+mod whoami;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use cli::secret_input::{SecretReader, Source};
 use keyrack::files::check::{self, Severity};
 use keyrack::files::edit::{EditError, EditOutcome, KeyPath, Section};
 use keyrack::files::leftovers::{self, Cleaning};
 use keyrack::files::model::{is_secret_key, profile_kind, MASK};
 use keyrack::files::{AwsFiles, Dialect, FileKind, FilePaths, Problem, Reading, Settings, Value};
 use keyrack::secret::Secret;
-use keyrack::vault;
+use secret_input::{SecretReader, Source};
 use serde_json::{json, Map, Value as Json};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -151,7 +156,7 @@ enum Command {
     /// Keep profiles' access keys in the OS keychain instead of the credentials file.
     Vault {
         #[command(subcommand)]
-        command: cli::vault::VaultCommand,
+        command: vault::VaultCommand,
     },
     /// Print a keychain-held key as credential_process JSON (what the AWS tools run after `vault move`).
     CredentialProcess {
@@ -192,9 +197,8 @@ impl<E: std::fmt::Display> From<E> for Failure {
 }
 
 fn main() -> ExitCode {
-    keyrack::crash_dumps::forbid_core_dumps();
-    keyrack::huge_pages::turn_off();
-    let cli: Cli = cli::arguments::parse();
+    keyrack::hardening::harden_process();
+    let cli: Cli = arguments::parse();
     match run(cli) {
         Ok(code) => code,
         Err(Failure(message)) => {
@@ -215,7 +219,7 @@ fn section(name: &str, sso_session: bool) -> Section {
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
     if let Command::CredentialProcess { profile, file_set } = &cli.command {
         // It runs before every AWS call a user makes: it reads no file.
-        return Ok(cli::credential_process::run(profile, file_set.as_deref()));
+        return Ok(credential_process::run(profile, file_set.as_deref()));
     }
     let mut paths = FilePaths::from_process_env();
     if let Some(p) = cli.config {
@@ -298,8 +302,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             destination,
             sso_session,
         } => {
-            if !sso_session && vault::keychain_account(&files, &source).is_some() {
-                return Ok(cli::vault::copy(&mut files, &source, &destination)?);
+            if !sso_session
+                && keyrack::keychain::places::keychain_account(&files, &source).is_some()
+            {
+                return Ok(vault::copy(&mut files, &source, &destination)?);
             }
             let target = section(&source, sso_session);
             let outcome = files.copy(&target, &destination)?;
@@ -315,8 +321,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             new,
             sso_session,
         } => {
-            if !sso_session && vault::keychain_account(&files, &old).is_some() {
-                return Ok(cli::vault::rename(&mut files, &old, &new)?);
+            if !sso_session && keyrack::keychain::places::keychain_account(&files, &old).is_some() {
+                return Ok(vault::rename(&mut files, &old, &new)?);
             }
             let target = section(&old, sso_session);
             let outcome = files.rename(&target, &new)?;
@@ -336,14 +342,16 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let account = if sso_session {
                 None
             } else {
-                vault::keychain_account(&files, &profile)
+                keyrack::keychain::places::keychain_account(&files, &profile)
             };
             let in_keychain = account.is_some();
             if !yes {
                 // Only an entry of these files is removed (a legacy one or another file set's is kept).
                 let own = account.is_some_and(|a| {
-                    vault::entry_owner(&a, &vault::file_set(&files))
-                        == vault::EntryOwner::ThisFileSet
+                    keyrack::keychain::places::entry_owner(
+                        &a,
+                        &keyrack::keychain::places::file_set(&files),
+                    ) == keyrack::keychain::places::EntryOwner::ThisFileSet
                 });
                 let also = if own {
                     " and its key from the keychain"
@@ -353,7 +361,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 return Err(Failure(format!("deleting {target} removes its sections from both files{also}; add --yes to confirm")));
             }
             if in_keychain {
-                return Ok(cli::vault::delete(&mut files, &profile)?);
+                return Ok(vault::delete(&mut files, &profile)?);
             }
             let outcome = files.delete(&target)?;
             finish_edit(&mut files, outcome, &format!("deleted {target}"), true)
@@ -377,9 +385,9 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             profiles,
             all,
             json,
-        } => Ok(cli::whoami::run(&files, &profiles, all, json)?),
-        Command::Keys { profile, json } => Ok(cli::keys::run(&files, &profile, json)?),
-        Command::Vault { command } => Ok(cli::vault::run(command, &mut files)?),
+        } => Ok(whoami::run(&files, &profiles, all, json)?),
+        Command::Keys { profile, json } => Ok(keys::run(&files, &profile, json)?),
+        Command::Vault { command } => Ok(vault::run(command, &mut files)?),
         Command::Rotate {
             profile,
             yes,
@@ -387,10 +395,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             delete_inactive,
             keep_new_on_stop,
             json,
-        } => Ok(cli::rotate::run(
+        } => Ok(rotate::run(
             &paths,
             &profile,
-            cli::rotate::Choices {
+            rotate::Choices {
                 yes,
                 keep_old,
                 delete_inactive,
@@ -638,7 +646,7 @@ fn profiles_json(files: &AwsFiles, reading: &Reading) -> Json {
     let stores = reading.profiles.iter().map(|(name, s)| {
         (
             name.clone(),
-            Json::String(vault::secret_store(s).name().into()),
+            Json::String(keyrack::keychain::places::secret_store(s).name().into()),
         )
     });
     out.insert("secret_stores".into(), Json::Object(stores.collect()));
@@ -687,7 +695,7 @@ fn print_profiles(files: &AwsFiles, reading: &Reading) {
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
-        let store = vault::secret_store(settings);
+        let store = keyrack::keychain::places::secret_store(settings);
         println!(
             "{name:<width$}  {kind:<18}  {:<14}  {:<20}  {}",
             text("region"),

@@ -8,7 +8,6 @@ use crate::files::cli_reading::{self, SectionMeaning};
 use crate::files::{AwsFiles, FileKind, Origin};
 use crate::identity::{check_identity, IdentityError, Session};
 use crate::keychain::Keychain;
-use crate::vault;
 
 /// One access key of a user, as IAM reports it (never with its secret).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,9 +113,11 @@ pub fn profiles_holding_key(files: &AwsFiles, access_key_id: &str) -> Vec<KeyHol
 /// holders are left out when the keychain cannot be read: this is for showing.
 fn holders_of(files: &AwsFiles, access_key_id: &str) -> Vec<KeyHolder> {
     let mut holders = profiles_holding_key(files, access_key_id);
-    if !vault::keychain_profiles(files).is_empty() {
+    if !crate::keychain::places::keychain_profiles(files).is_empty() {
         let in_keychain = Keychain::open()
-            .and_then(|keychain| vault::keychain_holders(files, &keychain, access_key_id))
+            .and_then(|keychain| {
+                crate::rotation::holders::keychain_holders(files, &keychain, access_key_id)
+            })
             .unwrap_or_default();
         holders.extend(in_keychain.into_iter().map(|h| KeyHolder {
             profile: h.profile,

@@ -6,8 +6,8 @@ use serde_json::{json, Value as Json};
 
 use keyrack::files::AwsFiles;
 use keyrack::identity::{check_all, IdentityError, ProfileIdentity, Session, DEFAULT_CONCURRENCY};
+use keyrack::keychain::places::{secret_store, SecretStore};
 use keyrack::profiles::default_profile_name;
-use keyrack::vault::{secret_store, SecretStore};
 
 /// Checks the chosen profiles (every profile with `all`; none named: the one the AWS CLI would
 /// use, see [`default_profile_name`]) and prints one line, or one JSON object, per profile in the order asked (file

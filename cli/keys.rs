@@ -6,9 +6,9 @@ use serde_json::{json, Value as Json};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use keyrack::access_keys::{list_user_keys, AccessKey, UserKeys};
 use keyrack::files::AwsFiles;
 use keyrack::identity::Session;
+use keyrack::rotation::user_keys::{list_user_keys, AccessKey, UserKeys};
 
 /// Lists the keys of `profile`'s user as text or JSON. On failure: exit status 1, one line on
 /// stderr (and with `--json` an `{"profile", "error", "message"}` object on stdout).

@@ -3,12 +3,14 @@
 mod access;
 mod error;
 mod execute;
+pub mod holders;
 mod journal;
 mod key_files;
 mod new_key;
 mod plan;
 mod progress;
 mod propagation;
+pub mod user_keys;
 
 use std::path::PathBuf;
 use std::time::Duration;

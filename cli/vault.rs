@@ -1,5 +1,5 @@
 //! `keyrack vault move | restore | list | forget`, and the keychain side of `rename`, `copy` and
-//! `delete` for profiles whose key is in the keychain. The work is in `keyrack::vault`; this
+//! `delete` for profiles whose key is in the keychain. The work is in `keyrack::keychain::vault`; this
 //! module opens the keychain and words the results.
 
 use std::process::ExitCode;
@@ -8,8 +8,9 @@ use clap::Subcommand;
 use serde_json::{json, Value as Json};
 
 use keyrack::files::{AwsFiles, FileKind};
+use keyrack::keychain::places::{EntryOwner, SecretStore};
+use keyrack::keychain::vault::{self, VaultOutcome};
 use keyrack::keychain::{Keychain, SERVICE};
-use keyrack::vault::{self, EntryOwner, SecretStore, VaultOutcome};
 
 #[derive(Subcommand)]
 pub enum VaultCommand {
@@ -38,7 +39,7 @@ pub fn run(command: VaultCommand, files: &mut AwsFiles) -> Result<ExitCode, Stri
             })?;
             let outcome = vault::move_to_keychain(files, &keychain, &profile, &program)
                 .map_err(|e| e.to_string())?;
-            let account = vault::entry_account(files, &profile);
+            let account = keyrack::keychain::places::entry_account(files, &profile);
             report(files, &outcome, &format!("moved the key of profile '{profile}' into the keychain (service '{SERVICE}', account '{account}')"));
             println!("the AWS tools now get it from: {}", program.display());
             Ok(ExitCode::SUCCESS)
@@ -98,16 +99,16 @@ fn list(files: &mut AwsFiles, json: bool) -> Result<ExitCode, String> {
             Ok(migration) => migration.notes().into_iter().chain(migration.warnings).for_each(|w| eprintln!("keyrack: warning: {w}")),
             Err(e) => eprintln!("keyrack: warning: the profiles that use keychain entries from before entries were per file set were not moved to entries of their own: {e}"),
         }
-        vault::list(files, Some(&k))
+        keyrack::keychain::places::list(files, Some(&k))
     });
     let (listing, keychain_error) = match listed {
         Ok(listing) => (listing, None),
         Err(e) => (
-            vault::list(files, None).map_err(|e| e.to_string())?,
+            keyrack::keychain::places::list(files, None).map_err(|e| e.to_string())?,
             Some(e),
         ),
     };
-    let set = vault::file_set(files);
+    let set = keyrack::keychain::places::file_set(files);
     let in_keychain = listing
         .profiles
         .iter()
@@ -150,20 +151,22 @@ fn list(files: &mut AwsFiles, json: bool) -> Result<ExitCode, String> {
                 (SecretStore::Keychain { account }, Some(false)) => {
                     format!("entry '{account}' is MISSING from the keychain")
                 }
-                (SecretStore::Keychain { account }, _) => match vault::entry_owner(account, &set) {
-                    EntryOwner::ThisFileSet
-                        if *account == keyrack::keychain::account(&set, &place.profile) =>
-                    {
-                        String::new()
+                (SecretStore::Keychain { account }, _) => {
+                    match keyrack::keychain::places::entry_owner(account, &set) {
+                        EntryOwner::ThisFileSet
+                            if *account == keyrack::keychain::account(&set, &place.profile) =>
+                        {
+                            String::new()
+                        }
+                        EntryOwner::ThisFileSet => format!("entry '{account}'"),
+                        EntryOwner::OtherFileSet => format!(
+                            "entry '{account}' of another file set (read, never removed from here)"
+                        ),
+                        EntryOwner::Legacy => {
+                            format!("entry '{account}' from before entries were per file set")
+                        }
                     }
-                    EntryOwner::ThisFileSet => format!("entry '{account}'"),
-                    EntryOwner::OtherFileSet => format!(
-                        "entry '{account}' of another file set (read, never removed from here)"
-                    ),
-                    EntryOwner::Legacy => {
-                        format!("entry '{account}' from before entries were per file set")
-                    }
-                },
+                }
                 (SecretStore::Elsewhere, _) => "role, SSO or another credential_process".into(),
                 _ => String::new(),
             };
@@ -212,7 +215,7 @@ fn list(files: &mut AwsFiles, json: bool) -> Result<ExitCode, String> {
 pub fn rename(files: &mut AwsFiles, old: &str, new: &str) -> Result<ExitCode, String> {
     let keychain = open()?;
     let outcome = vault::rename(files, &keychain, old, new).map_err(|e| e.to_string())?;
-    let account = vault::entry_account(files, new);
+    let account = keyrack::keychain::places::entry_account(files, new);
     report(files, &outcome, &format!("renamed profile '{old}' to '{new}'; its key was copied to the keychain entry '{account}'"));
     Ok(ExitCode::SUCCESS)
 }
@@ -221,7 +224,7 @@ pub fn rename(files: &mut AwsFiles, old: &str, new: &str) -> Result<ExitCode, St
 pub fn copy(files: &mut AwsFiles, source: &str, destination: &str) -> Result<ExitCode, String> {
     let keychain = open()?;
     let outcome = vault::copy(files, &keychain, source, destination).map_err(|e| e.to_string())?;
-    let account = vault::entry_account(files, destination);
+    let account = keyrack::keychain::places::entry_account(files, destination);
     report(files, &outcome, &format!("copied profile '{source}' to '{destination}'; its key was copied to the keychain entry '{account}'"));
     Ok(ExitCode::SUCCESS)
 }

@@ -15,9 +15,9 @@ use crate::files::model::{is_secret_key, Redacted};
 use crate::files::names::{check_key, check_profile_name, check_value};
 use crate::files::save::SaveError;
 use crate::files::{AwsFiles, Dialect, FileKind, FilePaths, FilesError, Settings};
+use crate::keychain::vault::{self, VaultError};
 use crate::keychain::Keychain;
 use crate::secret::Secret;
-use crate::vault::{self, VaultError};
 use serde::{Deserialize, Serialize};
 
 pub mod seen;
@@ -125,7 +125,7 @@ pub enum ChangeError {
     #[error(transparent)]
     Files(#[from] FilesError),
     #[error(transparent)]
-    Vault(#[from] crate::vault::VaultError),
+    Vault(#[from] crate::keychain::vault::VaultError),
     #[error(
         "the files kept changing on disk while keyrack was saving; nothing was written. Try again"
     )]
@@ -337,7 +337,7 @@ fn follow_keychain(
     operation: &Operation,
 ) -> Option<Result<vault::VaultOutcome, VaultError>> {
     let profile = operation.profile();
-    vault::keychain_account(files, profile)?;
+    crate::keychain::places::keychain_account(files, profile)?;
     let keychain = match Keychain::open() {
         Ok(k) => k,
         Err(error) => return Some(Err(VaultError::Keychain { error })),

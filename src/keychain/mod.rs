@@ -10,7 +10,7 @@
 //! Secret Service the label names the config file, so a person can tell them apart. Entries
 //! written before entries were per file set have the bare profile name as account ("legacy"
 //! entries); they keep working, and keyrack copies them to the scoped account when it first uses
-//! them (see [`crate::vault`]). The entry's secret is a small JSON object holding everything the
+//! them (see [`crate::keychain::vault`]). The entry's secret is a small JSON object holding everything the
 //! profile had in the files:
 //!
 //! ```json
@@ -26,6 +26,10 @@
 //! no Secret Service running, a locked keyring. There is no fallback to anything weaker: when the
 //! keychain cannot be used, nothing is stored anywhere else. No error, `Debug` or `Display` of
 //! this module ever carries a secret.
+
+pub mod command;
+pub mod places;
+pub mod vault;
 
 use std::collections::HashMap;
 use std::sync::Arc;
