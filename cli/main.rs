@@ -1,8 +1,10 @@
-//! The `keyrack` command line: list, check and edit AWS profiles without damaging the files.
+//! The `keyrack` command line: it parses arguments, calls the engine's one surface
+//! ([`keyrack::Rack`]) and prints what comes back, as text or as the engine's own JSON views.
+//! It decides nothing itself.
 
 mod arguments;
-mod credential_process;
 mod keys;
+mod print;
 mod rotate;
 mod secret_input;
 mod vault;
@@ -12,14 +14,15 @@ mod whoami;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use keyrack::files::check::{self, Severity};
-use keyrack::files::edit::{EditError, EditOutcome, KeyPath, Section};
-use keyrack::files::leftovers::{self, Cleaning};
-use keyrack::files::model::{is_secret_key, profile_kind, MASK};
-use keyrack::files::{AwsFiles, Dialect, FileKind, FilePaths, Problem, Reading, Settings, Value};
+use keyrack::changes::{Operation, SettingChange};
+use keyrack::files::check::Severity;
+use keyrack::files::edit::{EditError, KeyPath};
+use keyrack::files::leftovers::Cleaning;
+use keyrack::files::model::is_secret_key;
+use keyrack::files::{Dialect, FilePaths};
 use keyrack::secret::Secret;
+use keyrack::Rack;
 use secret_input::{SecretReader, Source};
-use serde_json::{json, Map, Value as Json};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -50,6 +53,7 @@ enum As {
 enum Command {
     /// List every profile from both files, merged as the AWS CLI (or the SDKs) read them.
     Profiles {
+        /// Print the listing the desktop app shows, as JSON.
         #[arg(long)]
         json: bool,
         /// Whose reading to show: the AWS CLI's (default) or the AWS SDKs'.
@@ -121,8 +125,8 @@ enum Command {
         /// Check every profile in the files.
         #[arg(long, conflicts_with = "profiles")]
         all: bool,
-        /// Print a JSON array: one object per profile with its arn, account and user_id, or an
-        /// error code and message, and where its secret lives (secret_store).
+        /// Print a JSON array: the app's identity view of each profile (status, arn, account,
+        /// user_id, or an error with its code and message, and where its secret lives).
         #[arg(long)]
         json: bool,
     },
@@ -170,19 +174,18 @@ enum Command {
 }
 
 impl Command {
-    /// The name of a command that writes the files (it holds their lock), `None` for the others.
-    fn writer_name(&self) -> Option<&'static str> {
+    /// Who holds the files' lock while this command writes them.
+    fn holder(&self) -> &'static str {
         match self {
-            Command::Set { .. } => Some("set"),
-            Command::Unset { .. } => Some("unset"),
-            Command::Add { .. } => Some("add"),
-            Command::Copy { .. } => Some("copy"),
-            Command::Rename { .. } => Some("rename"),
-            Command::Delete { yes: true, .. } => Some("delete"),
-            Command::Vault { .. } => Some("vault"),
-            // It reads the files to judge the backups that a save beside it may be replacing.
-            Command::Clean => Some("clean"),
-            _ => None,
+            Command::Set { .. } => "keyrack set",
+            Command::Unset { .. } => "keyrack unset",
+            Command::Add { .. } => "keyrack add",
+            Command::Copy { .. } => "keyrack copy",
+            Command::Rename { .. } => "keyrack rename",
+            Command::Delete { .. } => "keyrack delete",
+            Command::Vault { .. } => "keyrack vault",
+            Command::Clean => "keyrack clean",
+            _ => "keyrack",
         }
     }
 }
@@ -208,18 +211,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn section(name: &str, sso_session: bool) -> Section {
-    if sso_session {
-        Section::SsoSession(name.to_string())
-    } else {
-        Section::Profile(name.to_string())
-    }
-}
-
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
     if let Command::CredentialProcess { profile, file_set } = &cli.command {
         // It runs before every AWS call a user makes: it reads no file.
-        return Ok(credential_process::run(profile, file_set.as_deref()));
+        let keychain = keyrack::keychain::Keychain::platform();
+        return Ok(print::credential_process(Rack::credential_process(
+            &keychain,
+            profile,
+            file_set.as_deref(),
+        )));
     }
     let mut paths = FilePaths::from_process_env();
     if let Some(p) = cli.config {
@@ -228,146 +228,52 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     if let Some(p) = cli.credentials {
         paths.credentials = p;
     }
-    // Every command that writes the files holds the file set's lock from before it reads them
-    // until it has saved, so two keyracks never race. A rotation takes it itself, around each
-    // of its writes only: it waits minutes for AWS in between.
-    let prepared = prepare_edit(&cli.command)?;
-    let _lock = match cli.command.writer_name() {
-        Some(name) => Some(keyrack::files::lock::lock(
-            &paths,
-            &format!("keyrack {name}"),
-        )?),
-        None => None,
-    };
-    let mut files = AwsFiles::load(&paths)?;
+    // Secrets are read before anything else, so a person typing one at the prompt holds up no
+    // other writer (the rack takes the files' lock only around each write).
+    let operation = operation_of(&cli.command)?;
+    let rack = Rack::from_process_env(paths, cli.command.holder());
     match cli.command {
         Command::Profiles { json, dialect } => {
             let dialect = match dialect {
                 As::Cli => Dialect::Cli,
                 As::Sdk => Dialect::Sdk,
             };
-            let reading = files.read(dialect);
+            let listing = rack.listing(dialect, false)?;
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&profiles_json(&files, &reading))?
-                );
+                println!("{}", serde_json::to_string_pretty(&listing)?);
             } else {
-                print_profiles(&files, &reading);
+                print::profiles(&listing);
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Set { .. } => {
-            let Some(Prepared::Set { key, target, value }) = prepared else {
-                unreachable!("prepared above")
-            };
-            let outcome = files.set(&target, &key, value.expose())?;
-            let drops = is_secret_key(&key.key);
-            finish_edit(
-                &mut files,
-                outcome,
-                &format!("set {key} of {target}"),
-                drops,
-            )
-        }
-        Command::Unset {
-            profile,
-            key,
-            sso_session,
-        } => {
-            let key = KeyPath::parse(&key)?;
-            let target = section(&profile, sso_session);
-            let outcome = files.unset(&target, &key)?;
-            let drops = is_secret_key(&key.key);
-            finish_edit(
-                &mut files,
-                outcome,
-                &format!("removed {key} from {target}"),
-                drops,
-            )
-        }
-        Command::Add { .. } => {
-            let Some(Prepared::Add { target, settings }) = prepared else {
-                unreachable!("prepared above")
-            };
-            let settings: Vec<(KeyPath, String)> = settings
-                .iter()
-                .map(|(k, v)| (k.clone(), v.expose().to_string()))
-                .collect();
-            let outcome = files.add(&target, &settings)?;
-            finish_edit(&mut files, outcome, &format!("added {target}"), false)
-        }
-        Command::Copy {
-            source,
-            destination,
-            sso_session,
-        } => {
-            if !sso_session
-                && keyrack::keychain::places::keychain_account(&files, &source).is_some()
-            {
-                return Ok(vault::copy(&mut files, &source, &destination)?);
-            }
-            let target = section(&source, sso_session);
-            let outcome = files.copy(&target, &destination)?;
-            finish_edit(
-                &mut files,
-                outcome,
-                &format!("copied {target} to '{destination}'"),
-                false,
-            )
-        }
-        Command::Rename {
-            old,
-            new,
-            sso_session,
-        } => {
-            if !sso_session && keyrack::keychain::places::keychain_account(&files, &old).is_some() {
-                return Ok(vault::rename(&mut files, &old, &new)?);
-            }
-            let target = section(&old, sso_session);
-            let outcome = files.rename(&target, &new)?;
-            finish_edit(
-                &mut files,
-                outcome,
-                &format!("renamed {target} to '{new}'"),
-                false,
-            )
-        }
         Command::Delete {
             profile,
-            yes,
+            yes: false,
             sso_session,
         } => {
-            let target = section(&profile, sso_session);
-            let account = if sso_session {
-                None
+            let also = if !sso_session && rack.deleting_removes_entry(&profile)? {
+                " and its key from the keychain"
             } else {
-                keyrack::keychain::places::keychain_account(&files, &profile)
+                ""
             };
-            let in_keychain = account.is_some();
-            if !yes {
-                // Only an entry of these files is removed (a legacy one or another file set's is kept).
-                let own = account.is_some_and(|a| {
-                    keyrack::keychain::places::entry_owner(
-                        &a,
-                        &keyrack::keychain::places::file_set(&files),
-                    ) == keyrack::keychain::places::EntryOwner::ThisFileSet
-                });
-                let also = if own {
-                    " and its key from the keychain"
-                } else {
-                    ""
-                };
-                return Err(Failure(format!("deleting {target} removes its sections from both files{also}; add --yes to confirm")));
-            }
-            if in_keychain {
-                return Ok(vault::delete(&mut files, &profile)?);
-            }
-            let outcome = files.delete(&target)?;
-            finish_edit(&mut files, outcome, &format!("deleted {target}"), true)
+            Err(Failure(format!(
+                "deleting {} removes its sections from both files{also}; add --yes to confirm",
+                target_text(&profile, sso_session)
+            )))
+        }
+        Command::Set { .. }
+        | Command::Unset { .. }
+        | Command::Add { .. }
+        | Command::Copy { .. }
+        | Command::Rename { .. }
+        | Command::Delete { .. } => {
+            let operation = operation.expect("an edit command has its operation");
+            let applied = rack.edit_now(&operation)?;
+            print::applied(&rack, &done_text(&operation), &applied);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Clean => {
-            let done = leftovers::clean(&paths)?;
+            let done = rack.clean()?;
             if done.is_empty() {
                 println!("nothing to clean: no backup or temporary file next to the files keeps a secret");
             }
@@ -385,9 +291,9 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             profiles,
             all,
             json,
-        } => Ok(whoami::run(&files, &profiles, all, json)?),
-        Command::Keys { profile, json } => Ok(keys::run(&files, &profile, json)?),
-        Command::Vault { command } => Ok(vault::run(command, &mut files)?),
+        } => Ok(whoami::run(&rack, &profiles, all, json)?),
+        Command::Keys { profile, json } => Ok(keys::run(&rack, &profile, json)?),
+        Command::Vault { command } => Ok(vault::run(&rack, command)?),
         Command::Rotate {
             profile,
             yes,
@@ -396,7 +302,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             keep_new_on_stop,
             json,
         } => Ok(rotate::run(
-            &paths,
+            &rack,
             &profile,
             rotate::Choices {
                 yes,
@@ -410,41 +316,15 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             unreachable!("answered above, before the files are read")
         }
         Command::Check { json } => {
-            let findings = check::check(&files);
+            let findings = rack.check()?;
             let errors = findings
                 .iter()
                 .filter(|f| f.severity == Severity::Error)
                 .count();
             if json {
-                let list: Vec<Json> = findings
-                    .iter()
-                    .map(|f| json!({"severity": f.severity, "file": files.path(f.file).display().to_string(), "line": f.line, "message": f.message, "fix": f.fix}))
-                    .collect();
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(
-                        &json!({"findings": list, "errors": errors, "warnings": findings.len() - errors})
-                    )?
-                );
-            } else if findings.is_empty() {
-                println!(
-                    "no problems found in {} and {}",
-                    files.path(FileKind::Config).display(),
-                    files.path(FileKind::Credentials).display()
-                );
+                print::findings_json(&rack, &findings, errors)?;
             } else {
-                for f in &findings {
-                    let place = match f.line {
-                        Some(line) => format!("{}:{line}", files.path(f.file).display()),
-                        None => files.path(f.file).display().to_string(),
-                    };
-                    let level = if f.severity == Severity::Error {
-                        "error"
-                    } else {
-                        "warning"
-                    };
-                    println!("{place}: {level}: {}", f.message);
-                }
+                print::findings(&rack, &findings);
             }
             if errors > 0 {
                 eprintln!("keyrack: {errors} error(s) found in the AWS files");
@@ -453,6 +333,34 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 Ok(ExitCode::SUCCESS)
             }
         }
+    }
+}
+
+/// "profile 'NAME'" or "sso-session 'NAME'".
+fn target_text(name: &str, sso_session: bool) -> String {
+    if sso_session {
+        format!("sso-session '{name}'")
+    } else {
+        format!("profile '{name}'")
+    }
+}
+
+/// What an edit command did, in words, before "in FILES".
+fn done_text(operation: &Operation) -> String {
+    let target = match operation.section() {
+        keyrack::files::edit::Section::Profile(name) => target_text(&name, false),
+        keyrack::files::edit::Section::SsoSession(name) => target_text(&name, true),
+    };
+    match operation {
+        Operation::Edit { changes, .. } => match changes.first() {
+            Some(SettingChange::Set { key, .. }) => format!("set {key} of {target}"),
+            Some(SettingChange::Unset { key }) => format!("removed {key} from {target}"),
+            None => format!("changed {target}"),
+        },
+        Operation::Add { .. } => format!("added {target}"),
+        Operation::Copy { to, .. } => format!("copied {target} to '{to}'"),
+        Operation::Rename { to, .. } => format!("renamed {target} to '{to}'"),
+        Operation::Delete { .. } => format!("deleted {target}"),
     }
 }
 
@@ -467,24 +375,10 @@ fn parse_key(text: &str, which: &str) -> Result<KeyPath, Failure> {
     })
 }
 
-/// A `set` or `add` with its values, secrets included, read before the files are locked: a
-/// person typing a secret at the prompt must not hold up the app or another keyrack.
-enum Prepared {
-    Set {
-        key: KeyPath,
-        target: Section,
-        value: Secret,
-    },
-    Add {
-        target: Section,
-        settings: Vec<(KeyPath, Secret)>,
-    },
-}
-
-/// Parses a `set` or `add` and reads its secrets (no-echo prompt or stdin); `None` for the
-/// other commands.
-fn prepare_edit(command: &Command) -> Result<Option<Prepared>, Failure> {
-    match command {
+/// The change an edit command asks for, with its secrets read (no-echo prompt or stdin);
+/// `None` for the other commands.
+fn operation_of(command: &Command) -> Result<Option<Operation>, Failure> {
+    Ok(Some(match command {
         Command::Set {
             profile,
             key,
@@ -492,17 +386,12 @@ fn prepare_edit(command: &Command) -> Result<Option<Prepared>, Failure> {
             sso_session,
         } => {
             let key = parse_key(key, "the KEY argument")?;
-            let target = section(profile, *sso_session);
+            let target = target_text(profile, *sso_session);
             let flag = if *sso_session { " --sso-session" } else { "" };
             let example = || format!("keyrack set{flag} {profile} {key} -");
             let value = if is_secret_key(&key.key) {
                 let source = Source::of(&key.to_string(), value.as_deref(), example)?;
-                SecretReader::default().read(
-                    source,
-                    &key.to_string(),
-                    &target.to_string(),
-                    example,
-                )?
+                SecretReader::default().read(source, &key.to_string(), &target, example)?
             } else {
                 let value = value.clone().ok_or_else(|| {
                     Failure(format!(
@@ -515,200 +404,101 @@ fn prepare_edit(command: &Command) -> Result<Option<Prepared>, Failure> {
                 }
                 Secret::from(value)
             };
-            Ok(Some(Prepared::Set { key, target, value }))
+            Operation::Edit {
+                profile: profile.clone(),
+                changes: vec![SettingChange::Set {
+                    key: key.to_string(),
+                    value,
+                }],
+                sso_session: *sso_session,
+            }
         }
+        Command::Unset {
+            profile,
+            key,
+            sso_session,
+        } => Operation::Edit {
+            profile: profile.clone(),
+            changes: vec![SettingChange::Unset {
+                key: parse_key(key, "the KEY argument")?.to_string(),
+            }],
+            sso_session: *sso_session,
+        },
         Command::Add {
             profile,
             settings,
             sso_session,
-        } => {
-            let target = section(profile, *sso_session);
-            let flag = if *sso_session { " --sso-session" } else { "" };
-            let mut reader = SecretReader::default();
-            let mut parsed = Vec::new();
-            for (n, item) in settings.iter().enumerate() {
-                // Neither the item nor its parts are ever repeated in a message: it may be a secret.
-                let (k, v) = match item.split_once('=') {
-                    Some((k, v)) => (k, Some(v)),
-                    None => (item.as_str(), None),
-                };
-                let not_a_pair = || {
-                    Failure(format!("setting {} of the command line is not KEY=VALUE (not repeated here, as it may be a secret); nothing was changed", n + 1))
-                };
-                let key = match (parse_key(k, &format!("the KEY of setting {}", n + 1)), v) {
-                    (Ok(key), Some(_)) => key,
-                    (Ok(key), None) if is_secret_key(&key.key) => key,
-                    (Err(error), Some(_)) => return Err(error),
-                    _ => return Err(not_a_pair()),
-                };
-                let value = if is_secret_key(&key.key) {
-                    let example = || format!("keyrack add{flag} {profile} {key}=-");
-                    let source =
-                        Source::of(&key.to_string(), v.filter(|v| !v.is_empty()), example)?;
-                    reader.read(source, &key.to_string(), &target.to_string(), example)?
-                } else {
-                    Secret::from(v.unwrap_or_default())
-                };
-                parsed.push((key, value));
-            }
-            Ok(Some(Prepared::Add {
-                target,
-                settings: parsed,
-            }))
-        }
-        _ => Ok(None),
-    }
+        } => Operation::Add {
+            profile: profile.clone(),
+            changes: add_settings(profile, settings, *sso_session)?,
+            sso_session: *sso_session,
+        },
+        Command::Copy {
+            source,
+            destination,
+            sso_session,
+        } => Operation::Copy {
+            profile: source.clone(),
+            to: destination.clone(),
+            sso_session: *sso_session,
+        },
+        Command::Rename {
+            old,
+            new,
+            sso_session,
+        } => Operation::Rename {
+            profile: old.clone(),
+            to: new.clone(),
+            sso_session: *sso_session,
+        },
+        Command::Delete {
+            profile,
+            yes: true,
+            sso_session,
+        } => Operation::Delete {
+            profile: profile.clone(),
+            sso_session: *sso_session,
+        },
+        _ => return Ok(None),
+    }))
 }
 
-/// Saves an edit and says where. `drops_secret`: the edit may have replaced or removed a secret
-/// (set or unset of a secret key, a delete), so the backup the save kept may hold one that left
-/// the files: that is said at once. Only then are the files checked again (a full check of a
-/// large file pair costs more than the edit).
-fn finish_edit(
-    files: &mut AwsFiles,
-    outcome: EditOutcome,
-    done: &str,
-    drops_secret: bool,
-) -> Result<ExitCode, Failure> {
-    let saved = files.save()?;
-    for warning in &outcome.warnings {
-        eprintln!("keyrack: warning: {warning}");
-    }
-    let where_: Vec<String> = saved
-        .iter()
-        .map(|k| files.path(*k).display().to_string())
-        .collect();
-    if where_.is_empty() {
-        println!("{done} (no change needed)");
-    } else {
-        println!("{done} in {}", where_.join(" and "));
-    }
-    if drops_secret || saved.contains(&FileKind::Credentials) {
-        // The credentials file's mode, once it was written; and a backup the save just kept that
-        // holds a secret the edit removed or replaced.
-        let mode = |f: &check::Finding| {
-            saved.contains(&FileKind::Credentials)
-                && f.file == FileKind::Credentials
-                && f.line.is_none()
-                && f.fix.is_none()
+/// The KEY=VALUE settings of `add`; a secret is KEY=- (stdin) or a bare KEY (the prompt).
+fn add_settings(
+    profile: &str,
+    settings: &[String],
+    sso_session: bool,
+) -> Result<Vec<SettingChange>, Failure> {
+    let target = target_text(profile, sso_session);
+    let flag = if sso_session { " --sso-session" } else { "" };
+    let mut reader = SecretReader::default();
+    let mut parsed = Vec::new();
+    for (n, item) in settings.iter().enumerate() {
+        // Neither the item nor its parts are ever repeated in a message: it may be a secret.
+        let (k, v) = match item.split_once('=') {
+            Some((k, v)) => (k, Some(v)),
+            None => (item.as_str(), None),
         };
-        let findings = check::check(files);
-        for f in findings
-            .iter()
-            .filter(|f| f.fix.is_some())
-            .chain(findings.iter().find(|f| mode(f)))
-        {
-            eprintln!("keyrack: warning: {}", f.message);
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn settings_json(settings: &Settings) -> Json {
-    let mut out = Map::new();
-    for (key, setting) in settings {
-        let value = match &setting.value {
-            Value::Secret(_) => Json::String(MASK.into()),
-            _ if is_secret_key(key) => Json::String(MASK.into()),
-            Value::Text(t) => Json::String(t.clone()),
-            Value::Nested(map) => Json::Object(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), Json::String(v.clone())))
-                    .collect(),
-            ),
+        let not_a_pair = || {
+            Failure(format!("setting {} of the command line is not KEY=VALUE (not repeated here, as it may be a secret); nothing was changed", n + 1))
         };
-        out.insert(key.clone(), value);
-    }
-    Json::Object(out)
-}
-
-fn problems_json(files: &AwsFiles, problems: &[Problem]) -> Json {
-    Json::Array(
-        problems
-            .iter()
-            .map(|p| json!({"file": files.path(p.file).display().to_string(), "line": p.line, "message": p.message}))
-            .collect(),
-    )
-}
-
-fn profiles_json(files: &AwsFiles, reading: &Reading) -> Json {
-    let group = |map: &keyrack::files::model::OrderedMap<Settings>| -> Json {
-        Json::Object(
-            map.iter()
-                .map(|(name, s)| (name.clone(), settings_json(s)))
-                .collect(),
-        )
-    };
-    let mut out = Map::new();
-    out.insert("profiles".into(), group(&reading.profiles));
-    out.insert("sso_sessions".into(), group(&reading.sso_sessions));
-    out.insert("services".into(), group(&reading.services));
-    let stores = reading.profiles.iter().map(|(name, s)| {
-        (
-            name.clone(),
-            Json::String(keyrack::keychain::places::secret_store(s).name().into()),
-        )
-    });
-    out.insert("secret_stores".into(), Json::Object(stores.collect()));
-    out.insert("problems".into(), problems_json(files, &reading.problems));
-    out.insert(
-        "disagreements".into(),
-        problems_json(files, &files.disagreements()),
-    );
-    if let Some(rejection) = reading.rejection() {
-        let place = match rejection.line {
-            Some(line) => format!("{}:{line}", files.path(rejection.file).display()),
-            None => files.path(rejection.file).display().to_string(),
+        let key = match (parse_key(k, &format!("the KEY of setting {}", n + 1)), v) {
+            (Ok(key), Some(_)) => key,
+            (Ok(key), None) if is_secret_key(&key.key) => key,
+            (Err(error), Some(_)) => return Err(error),
+            _ => return Err(not_a_pair()),
         };
-        out.insert(
-            "error".into(),
-            Json::String(format!("{place}: {}", rejection.message)),
-        );
-    }
-    Json::Object(out)
-}
-
-fn print_profiles(files: &AwsFiles, reading: &Reading) {
-    if reading.profiles.is_empty() {
-        println!(
-            "no profiles in {} or {}",
-            files.path(FileKind::Config).display(),
-            files.path(FileKind::Credentials).display()
-        );
-    }
-    let width = reading
-        .profiles
-        .keys()
-        .map(|n| n.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(7);
-    for (name, settings) in &reading.profiles {
-        let text = |k: &str| {
-            settings
-                .get(k)
-                .and_then(|s| s.value.as_text())
-                .unwrap_or("-")
-                .to_string()
+        let value = if is_secret_key(&key.key) {
+            let example = || format!("keyrack add{flag} {profile} {key}=-");
+            let source = Source::of(&key.to_string(), v.filter(|v| !v.is_empty()), example)?;
+            reader.read(source, &key.to_string(), &target, example)?
+        } else {
+            Secret::from(v.unwrap_or_default())
         };
-        let kind = serde_json::to_value(profile_kind(settings))
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let store = keyrack::keychain::places::secret_store(settings);
-        println!(
-            "{name:<width$}  {kind:<18}  {:<14}  {:<20}  {}",
-            text("region"),
-            text("aws_access_key_id"),
-            store.name()
-        );
+        parsed.push(SettingChange::Set {
+            key: key.to_string(),
+            value,
+        });
     }
-    if let Some(rejection) = reading.rejection() {
-        eprintln!(
-            "keyrack: warning: the AWS CLI rejects these files ({}{}: {}); run 'keyrack check'",
-            files.path(rejection.file).display(),
-            rejection.line.map(|l| format!(":{l}")).unwrap_or_default(),
-            rejection.message
-        );
-    }
+    Ok(parsed)
 }

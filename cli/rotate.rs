@@ -8,9 +8,10 @@ use serde_json::{json, Value as Json};
 use keyrack::files::{FileKind, FilePaths};
 use keyrack::keychain::command::quote;
 use keyrack::rotation::{
-    plan_rotation, rotate, Course, DeleteReason, KeyInfo, OldKeyFate, ProfileSection, Progress,
-    RotateOptions, RotationError, RotationPlan, RotationReport, RotationSettings,
+    Course, KeyInfo, OldKeyFate, ProfileSection, Progress, RotateOptions, RotationPlan,
+    RotationReport,
 };
+use keyrack::{Error, Rack};
 
 /// What the user asked on the command line.
 pub struct Choices {
@@ -24,7 +25,7 @@ pub struct Choices {
 /// Plans the rotation of `profile`, shows the plan and asks (unless `--yes`), then rotates,
 /// printing each step. Human text goes to stdout, or to stderr with `--json`, whose final
 /// object is the only thing on stdout. Never prints a secret.
-pub fn run(paths: &FilePaths, profile: &str, choices: Choices) -> Result<ExitCode, String> {
+pub fn run(rack: &Rack, profile: &str, choices: Choices) -> Result<ExitCode, String> {
     if !choices.yes && !std::io::stdin().is_terminal() {
         return Err(
             "rotating a key needs a confirmation and there is no terminal to ask on; add --yes \
@@ -32,7 +33,7 @@ pub fn run(paths: &FilePaths, profile: &str, choices: Choices) -> Result<ExitCod
                 .into(),
         );
     }
-    let settings = RotationSettings::from_process_env(paths.clone());
+    let paths = rack.paths();
     let options = RotateOptions {
         keep_old: choices.keep_old,
         delete_inactive: choices.delete_inactive,
@@ -49,20 +50,19 @@ pub fn run(paths: &FilePaths, profile: &str, choices: Choices) -> Result<ExitCod
         }
     };
 
-    let plan = match runtime.block_on(plan_rotation(&settings, profile, options)) {
+    let plan = match runtime.block_on(rack.rotation_plan(profile, options)) {
         Ok(plan) => plan,
         Err(error) => return Ok(failed(&error, profile, &choices)),
     };
-    for line in plan_lines(&plan, &settings) {
+    for line in plan_lines(&plan, paths) {
         say(&line);
     }
     if !choices.yes && !confirmed()? {
         eprintln!("keyrack: the rotation was cancelled; nothing was changed");
         return Ok(ExitCode::FAILURE);
     }
-    let result = runtime.block_on(rotate(&settings, &plan, |progress: &Progress| {
-        say(&progress.to_string())
-    }));
+    let result =
+        runtime.block_on(rack.rotate(&plan, |progress: &Progress| say(&progress.to_string())));
     match result {
         Ok(report) => {
             if json {
@@ -90,19 +90,12 @@ fn confirmed() -> Result<bool, String> {
 
 /// One line on stderr (and with `--json` an object on stdout); exit status 1. A refusal that a
 /// confirmation lifts says how to give it on the command line.
-fn failed(error: &RotationError, profile: &str, choices: &Choices) -> ExitCode {
+fn failed(error: &Error, profile: &str, choices: &Choices) -> ExitCode {
     if choices.json {
-        let mut object = json!({"error": error.code(), "message": error.to_string()});
-        if let RotationError::Stopped(stopped) = error {
-            object["stopped_at"] = json!(stopped.stopped_at);
-            object["keys"] = json!(stopped.keys);
-            object["steps"] = json!(stopped.steps_done);
-            object["unfinished"] = json!(stopped.unfinished);
-        }
-        println!("{}", pretty(&object));
+        println!("{}", pretty(&json!({ "error": error })));
     }
-    let how = match error {
-        RotationError::InactiveKeyNeedsConfirmation { .. } => {
+    let how = match error.code {
+        "inactive_key_needs_confirmation" => {
             let name = quote(profile).unwrap_or_else(|_| profile.to_string());
             let keep_old = if choices.keep_old { " --keep-old" } else { "" };
             format!(" (confirm with: keyrack rotate {name} --delete-inactive{keep_old})")
@@ -117,7 +110,7 @@ fn pretty(value: &Json) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
 }
 
-fn plan_lines(plan: &RotationPlan, settings: &RotationSettings) -> Vec<String> {
+fn plan_lines(plan: &RotationPlan, paths: &FilePaths) -> Vec<String> {
     let mut lines = vec![format!(
         "Rotating the access key {} of profile '{}' (IAM user {}, {})",
         plan.old_key_id, plan.profile, plan.user, plan.arn
@@ -145,7 +138,7 @@ fn plan_lines(plan: &RotationPlan, settings: &RotationSettings) -> Vec<String> {
         let sections: Vec<String> = plan
             .profiles
             .iter()
-            .map(|s| section_name(s, &settings.paths))
+            .map(|s| section_name(s, paths))
             .collect();
         lines.push(format!(
             "Profiles that get the new key: {}",
@@ -153,42 +146,8 @@ fn plan_lines(plan: &RotationPlan, settings: &RotationSettings) -> Vec<String> {
         ));
     }
     lines.push("Steps:".into());
-    let mut steps: Vec<String> = plan
-        .delete_first
-        .iter()
-        .map(|key| match key.reason {
-            DeleteReason::InactiveAndUnused => format!(
-                "delete the Inactive key {}, which no profile holds (you confirmed)",
-                key.access_key_id
-            ),
-            DeleteReason::LeftByInterruptedRotation => format!(
-                "delete the key {}, left by the interrupted rotation (its secret never reached \
-                 the files)",
-                key.access_key_id
-            ),
-        })
-        .collect();
-    if !matches!(plan.course, Course::FinishInterrupted { .. }) {
-        steps.push("create a new access key".into());
-    }
-    if !plan.profiles.is_empty() {
-        steps.push("write it (id and secret) to those profiles, one save per file".into());
-    }
-    steps.push(format!(
-        "check that AWS accepts the new key (waiting up to {} s while IAM spreads it)",
-        settings.propagation.timeout.as_secs()
-    ));
-    steps.push(format!(
-        "make the old key {} Inactive, signed with the new key",
-        plan.old_key_id
-    ));
-    if plan.old_key == OldKeyFate::Deleted {
-        steps.push(format!("delete the old key {}", plan.old_key_id));
-    } else {
-        steps.push(format!("keep the old key {} (Inactive)", plan.old_key_id));
-    }
-    for (number, step) in steps.iter().enumerate() {
-        lines.push(format!("  {}. {step}", number + 1));
+    for (number, step) in plan.steps.iter().enumerate() {
+        lines.push(format!("  {}. {}", number + 1, step.label));
     }
     lines
 }

@@ -1,16 +1,16 @@
-//! `keyrack vault move | restore | list | forget`, and the keychain side of `rename`, `copy` and
-//! `delete` for profiles whose key is in the keychain. The work is in `keyrack::keychain::vault`; this
-//! module opens the keychain and words the results.
+//! `keyrack vault move | restore | list | forget`: the engine does the work
+//! ([`Rack::move_to_keychain`] and friends); this module words the results.
 
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use serde_json::{json, Value as Json};
 
-use keyrack::files::{AwsFiles, FileKind};
-use keyrack::keychain::places::{EntryOwner, SecretStore};
-use keyrack::keychain::vault::{self, VaultOutcome};
-use keyrack::keychain::{Keychain, SERVICE};
+use keyrack::files::FileKind;
+use keyrack::keychain::places::{entry_owner, EntryOwner, SecretStore};
+use keyrack::keychain::SERVICE;
+use keyrack::{Error, Rack};
+
+use crate::print::{applied, pretty};
 
 #[derive(Subcommand)]
 pub enum VaultCommand {
@@ -30,35 +30,37 @@ pub enum VaultCommand {
     Forget { account: String },
 }
 
-pub fn run(command: VaultCommand, files: &mut AwsFiles) -> Result<ExitCode, String> {
+pub fn run(rack: &Rack, command: VaultCommand) -> Result<ExitCode, Error> {
     match command {
         VaultCommand::Move { profile } => {
-            let keychain = open()?;
             let program = std::env::current_exe().map_err(|e| {
-                format!("cannot find the path of the keyrack program: {e}; nothing was changed")
+                Error::new(
+                    "no_cli",
+                    format!(
+                        "cannot find the path of the keyrack program: {e}; nothing was changed"
+                    ),
+                )
             })?;
-            let outcome = vault::move_to_keychain(files, &keychain, &profile, &program)
-                .map_err(|e| e.to_string())?;
-            let account = keyrack::keychain::places::entry_account(files, &profile);
-            report(files, &outcome, &format!("moved the key of profile '{profile}' into the keychain (service '{SERVICE}', account '{account}')"));
+            let outcome = rack.move_to_keychain(&profile, &program)?;
+            let account = rack.entry_account(&profile)?;
+            applied(rack, &format!("moved the key of profile '{profile}' into the keychain (service '{SERVICE}', account '{account}'); saved"), &outcome);
             println!("the AWS tools now get it from: {}", program.display());
             Ok(ExitCode::SUCCESS)
         }
         VaultCommand::Restore { profile } => {
-            let keychain = open()?;
-            let outcome = vault::restore_from_keychain(files, &keychain, &profile)
-                .map_err(|e| e.to_string())?;
-            report(
-                files,
+            let outcome = rack.restore_from_keychain(&profile)?;
+            applied(
+                rack,
+                &format!(
+                    "put the key of profile '{profile}' back into the credentials file; saved"
+                ),
                 &outcome,
-                &format!("put the key of profile '{profile}' back into the credentials file"),
             );
             Ok(ExitCode::SUCCESS)
         }
-        VaultCommand::List { json } => list(files, json),
+        VaultCommand::List { json } => list(rack, json),
         VaultCommand::Forget { account } => {
-            let keychain = open()?;
-            if vault::forget_entry(files, &keychain, &account).map_err(|e| e.to_string())? {
+            if rack.forget_entry(&account)? {
                 println!("removed the keychain entry '{account}'");
             } else {
                 println!("the keychain has no entry '{account}' (service '{SERVICE}'): nothing to remove");
@@ -68,47 +70,13 @@ pub fn run(command: VaultCommand, files: &mut AwsFiles) -> Result<ExitCode, Stri
     }
 }
 
-fn open() -> Result<Keychain, String> {
-    Keychain::open().map_err(|e| format!("{e}; nothing was changed"))
-}
-
-fn report(files: &AwsFiles, outcome: &VaultOutcome, done: &str) {
-    let where_: Vec<String> = outcome
-        .saved
-        .iter()
-        .map(|k| files.path(*k).display().to_string())
-        .collect();
-    if where_.is_empty() {
-        println!("{done} (the files needed no change)");
-    } else {
-        println!("{done}; saved {}", where_.join(" and "));
+fn list(rack: &Rack, json: bool) -> Result<ExitCode, Error> {
+    let view = rack.vault_list()?;
+    for note in &view.notes {
+        eprintln!("keyrack: warning: {note}");
     }
-    if let Some(account) = &outcome.removed_entry {
-        println!("removed the keychain entry '{account}'");
-    }
-    for warning in &outcome.warnings {
-        eprintln!("keyrack: warning: {warning}");
-    }
-}
-
-fn list(files: &mut AwsFiles, json: bool) -> Result<ExitCode, String> {
-    // Without a keychain the list still says where each secret lives, from the files alone.
-    let listed = Keychain::open().and_then(|k| {
-        // Listing uses every entry of the files: legacy ones are migrated first.
-        match vault::migrate_legacy_entries(files, &k) {
-            Ok(migration) => migration.notes().into_iter().chain(migration.warnings).for_each(|w| eprintln!("keyrack: warning: {w}")),
-            Err(e) => eprintln!("keyrack: warning: the profiles that use keychain entries from before entries were per file set were not moved to entries of their own: {e}"),
-        }
-        keyrack::keychain::places::list(files, Some(&k))
-    });
-    let (listing, keychain_error) = match listed {
-        Ok(listing) => (listing, None),
-        Err(e) => (
-            keyrack::keychain::places::list(files, None).map_err(|e| e.to_string())?,
-            Some(e),
-        ),
-    };
-    let set = keyrack::keychain::places::file_set(files);
+    let listing = &view.listing;
+    let set = &view.file_set;
     let in_keychain = listing
         .profiles
         .iter()
@@ -121,20 +89,7 @@ fn list(files: &mut AwsFiles, json: bool) -> Result<ExitCode, String> {
         .map(|p| p.profile.as_str())
         .collect();
     if json {
-        let mut out = json!({
-            "file_set": set,
-            "profiles": listing.profiles,
-            "unused_entries": listing.unused_entries,
-            "other_file_set_entries": listing.other_file_set_entries,
-            "legacy_entries": listing.legacy_entries,
-        });
-        if let Some(e) = &keychain_error {
-            out["keychain_error"] = Json::String(e.to_string());
-        }
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
-        );
+        println!("{}", pretty(&view));
     } else {
         let width = listing
             .profiles
@@ -146,27 +101,25 @@ fn list(files: &mut AwsFiles, json: bool) -> Result<ExitCode, String> {
         for place in &listing.profiles {
             let note = match (&place.store, place.entry_found) {
                 (SecretStore::File, _) => {
-                    format!("in {}", files.path(FileKind::Credentials).display())
+                    format!("in {}", rack.path(FileKind::Credentials).display())
                 }
                 (SecretStore::Keychain { account }, Some(false)) => {
                     format!("entry '{account}' is MISSING from the keychain")
                 }
-                (SecretStore::Keychain { account }, _) => {
-                    match keyrack::keychain::places::entry_owner(account, &set) {
-                        EntryOwner::ThisFileSet
-                            if *account == keyrack::keychain::account(&set, &place.profile) =>
-                        {
-                            String::new()
-                        }
-                        EntryOwner::ThisFileSet => format!("entry '{account}'"),
-                        EntryOwner::OtherFileSet => format!(
-                            "entry '{account}' of another file set (read, never removed from here)"
-                        ),
-                        EntryOwner::Legacy => {
-                            format!("entry '{account}' from before entries were per file set")
-                        }
+                (SecretStore::Keychain { account }, _) => match entry_owner(account, set) {
+                    EntryOwner::ThisFileSet
+                        if *account == keyrack::keychain::account(set, &place.profile) =>
+                    {
+                        String::new()
                     }
-                }
+                    EntryOwner::ThisFileSet => format!("entry '{account}'"),
+                    EntryOwner::OtherFileSet => format!(
+                        "entry '{account}' of another file set (read, never removed from here)"
+                    ),
+                    EntryOwner::Legacy => {
+                        format!("entry '{account}' from before entries were per file set")
+                    }
+                },
                 (SecretStore::Elsewhere, _) => "role, SSO or another credential_process".into(),
                 _ => String::new(),
             };
@@ -197,7 +150,7 @@ fn list(files: &mut AwsFiles, json: bool) -> Result<ExitCode, String> {
             );
         }
     }
-    if let (Some(e), true) = (&keychain_error, in_keychain > 0) {
+    if let (Some(e), true) = (&view.keychain_error, in_keychain > 0) {
         eprintln!("keyrack: {in_keychain} profile(s) keep their key in the keychain, which cannot be reached: {e}");
         return Ok(ExitCode::FAILURE);
     }
@@ -208,31 +161,5 @@ fn list(files: &mut AwsFiles, json: bool) -> Result<ExitCode, String> {
         );
         return Ok(ExitCode::FAILURE);
     }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `rename` of a keychain profile: its entry follows.
-pub fn rename(files: &mut AwsFiles, old: &str, new: &str) -> Result<ExitCode, String> {
-    let keychain = open()?;
-    let outcome = vault::rename(files, &keychain, old, new).map_err(|e| e.to_string())?;
-    let account = keyrack::keychain::places::entry_account(files, new);
-    report(files, &outcome, &format!("renamed profile '{old}' to '{new}'; its key was copied to the keychain entry '{account}'"));
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `copy` of a keychain profile: the copy gets its own entry.
-pub fn copy(files: &mut AwsFiles, source: &str, destination: &str) -> Result<ExitCode, String> {
-    let keychain = open()?;
-    let outcome = vault::copy(files, &keychain, source, destination).map_err(|e| e.to_string())?;
-    let account = keyrack::keychain::places::entry_account(files, destination);
-    report(files, &outcome, &format!("copied profile '{source}' to '{destination}'; its key was copied to the keychain entry '{account}'"));
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `delete --yes` of a keychain profile: the files, then the entry.
-pub fn delete(files: &mut AwsFiles, profile: &str) -> Result<ExitCode, String> {
-    let keychain = open()?;
-    let outcome = vault::delete(files, &keychain, profile).map_err(|e| e.to_string())?;
-    report(files, &outcome, &format!("deleted profile '{profile}'"));
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,10 @@ pub mod hardening;
 pub mod identity;
 pub mod keychain;
 pub mod profiles;
+pub mod rack;
 pub mod rotation;
 pub mod secret;
 pub mod state;
+pub mod vocabulary;
+
+pub use rack::{Error, Rack};

@@ -11,9 +11,15 @@ use crate::keychain::Keychain;
 use crate::secret::Secret;
 use serde::Serialize;
 
-/// Everything the app shows about the two files at one moment.
+/// Everything there is to show about the two files at one moment, as one dialect reads them:
+/// what the app lists and what `keyrack profiles --json` prints.
 #[derive(Clone, Debug, Serialize)]
-pub struct Snapshot {
+pub struct Listing {
+    /// The version of the files this was read from: a change made from this view names it
+    /// ([`crate::changes::Seen`]). 0 outside the [`crate::Rack`].
+    pub revision: u64,
+    /// Whose reading this is: `cli` (the AWS CLI's, botocore's) or `sdk` (the AWS SDKs').
+    pub dialect: Dialect,
     pub config_path: String,
     pub credentials_path: String,
     /// Neither file exists: the first-run questions are asked.
@@ -21,10 +27,31 @@ pub struct Snapshot {
     /// The profile the AWS tools use when none is named (`AWS_PROFILE`, else `default`).
     pub default_profile: String,
     pub profiles: Vec<Profile>,
-    pub sso_sessions: Vec<String>,
+    pub sso_sessions: Vec<SectionView>,
+    pub services: Vec<SectionView>,
+    /// Lines this dialect cannot read.
+    pub problems: Vec<ProblemView>,
+    /// Where the AWS CLI and the SDKs read the files differently.
+    pub disagreements: Vec<ProblemView>,
     pub findings: Vec<FindingView>,
-    /// Why the AWS CLI rejects the files, when it does.
+    /// Why the AWS CLI rejects the files, when it does (`PATH:LINE: message`).
     pub rejection: Option<String>,
+}
+
+/// An `[sso-session NAME]` or `[services NAME]` section, secrets masked as in [`Profile`].
+#[derive(Clone, Debug, Serialize)]
+pub struct SectionView {
+    pub name: String,
+    pub settings: Vec<ProfileSetting>,
+}
+
+/// A line a reading could not use, with its file's path.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProblemView {
+    pub file: FileKind,
+    pub path: String,
+    pub line: Option<usize>,
+    pub message: String,
 }
 
 /// One profile, merged from both files as the AWS CLI reads it.
@@ -37,6 +64,8 @@ pub struct Profile {
     pub output: Option<String>,
     pub access_key_id: Option<String>,
     pub is_default: bool,
+    /// Where its secret lives: `file`, `keychain` (with the entry's account), `elsewhere`, `none`.
+    pub secret_store: SecretStore,
     pub settings: Vec<ProfileSetting>,
     /// What the app offers to do with the profile's key.
     pub key_actions: KeyActions,
@@ -95,8 +124,9 @@ pub struct ProfileSetting {
     /// The text; `None` for a secret that is not empty, or a nested block.
     pub value: Option<String>,
     pub secret: bool,
-    /// Sub-settings of a nested block (`s3 =` + indented lines), in file order.
-    pub nested: Vec<(String, String)>,
+    /// Sub-settings of a nested block (`s3 =` + indented lines), in file order; a sub-setting
+    /// named like a secret has `None`, as a secret setting does.
+    pub nested: Vec<(String, Option<String>)>,
     pub file: FileKind,
     pub line: usize,
 }
@@ -132,10 +162,9 @@ pub fn kind_name(settings: &Settings) -> String {
 /// the key ids of the files (an id is not a secret). The keychain is opened only when there is
 /// such a profile; an entry that cannot be read leaves the id empty, and checking the profile
 /// says why.
-pub fn show_keychain_key_ids(snapshot: &mut Snapshot, files: &AwsFiles) {
+pub fn show_keychain_key_ids(listing: &mut Listing, files: &AwsFiles, keychain: &Keychain) {
     let reading = files.read(Dialect::Cli);
-    let mut keychain = None;
-    for profile in snapshot
+    for profile in listing
         .profiles
         .iter_mut()
         .filter(|p| p.access_key_id.is_none())
@@ -145,11 +174,13 @@ pub fn show_keychain_key_ids(snapshot: &mut Snapshot, files: &AwsFiles) {
         else {
             continue;
         };
-        let Ok(keychain) = keychain.get_or_insert_with(Keychain::open) else {
-            return;
-        };
-        if let Ok(Some(stored)) = keychain.find(&account) {
-            profile.access_key_id = Some(stored.credentials.access_key_id.clone());
+        match keychain.find(&account) {
+            Ok(Some(stored)) => {
+                profile.access_key_id = Some(stored.credentials.access_key_id.clone())
+            }
+            Ok(None) => {}
+            // No keychain (or a locked one): the other entries cannot be read either.
+            Err(_) => return,
         }
     }
 }
@@ -164,9 +195,40 @@ pub fn default_profile_name(env: impl Fn(&str) -> Option<String>) -> String {
         .unwrap_or_else(|| "default".into())
 }
 
-/// Look at the files as they were loaded.
-pub fn snapshot(files: &AwsFiles) -> Snapshot {
-    let reading = files.read(Dialect::Cli);
+/// The settings of a section as shown: a secret's value never, an empty one as empty (it
+/// reveals nothing, and must not look like a secret that is set).
+fn shown_settings(settings: &Settings) -> Vec<ProfileSetting> {
+    settings
+        .iter()
+        .map(|(key, s)| {
+            let secret = is_secret_key(key);
+            let (value, nested) = match &s.value {
+                Value::Secret(t) if t.is_empty() => (Some(String::new()), Vec::new()),
+                Value::Secret(_) => (None, Vec::new()),
+                _ if secret => (None, Vec::new()),
+                Value::Text(t) => (Some(t.clone()), Vec::new()),
+                Value::Nested(map) => (
+                    None,
+                    map.iter()
+                        .map(|(k, v)| (k.clone(), (!is_secret_key(k)).then(|| v.clone())))
+                        .collect(),
+                ),
+            };
+            ProfileSetting {
+                key: key.clone(),
+                value,
+                secret,
+                nested,
+                file: s.origin.file,
+                line: s.origin.line,
+            }
+        })
+        .collect()
+}
+
+/// Look at the files as they were loaded, as `dialect` reads them.
+pub fn listing(files: &AwsFiles, dialect: Dialect) -> Listing {
+    let reading = files.read(dialect);
     let default_profile = default_profile_name(|k| std::env::var(k).ok());
     let text = |s: &Settings, k: &str| s.get(k).and_then(|v| v.value.as_text()).map(str::to_string);
     let profiles = reading
@@ -179,35 +241,26 @@ pub fn snapshot(files: &AwsFiles) -> Snapshot {
             output: text(settings, "output"),
             access_key_id: text(settings, "aws_access_key_id"),
             is_default: *name == default_profile,
+            secret_store: secret_store(settings),
             key_actions: key_actions(settings),
-            settings: settings
-                .iter()
-                .map(|(key, s)| {
-                    let secret = is_secret_key(key);
-                    let (value, nested) = match &s.value {
-                        // An empty secret shows as empty; a set one never leaves the engine here.
-                        Value::Secret(t) if t.is_empty() => (Some(String::new()), Vec::new()),
-                        Value::Secret(_) => (None, Vec::new()),
-                        _ if secret => (None, Vec::new()),
-                        Value::Text(t) => (Some(t.clone()), Vec::new()),
-                        Value::Nested(map) => (
-                            None,
-                            map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-                        ),
-                    };
-                    ProfileSetting {
-                        key: key.clone(),
-                        value,
-                        secret,
-                        nested,
-                        file: s.origin.file,
-                        line: s.origin.line,
-                    }
-                })
-                .collect(),
+            settings: shown_settings(settings),
         })
         .collect();
+    let sections = |map: &crate::files::model::OrderedMap<Settings>| {
+        map.iter()
+            .map(|(name, settings)| SectionView {
+                name: name.clone(),
+                settings: shown_settings(settings),
+            })
+            .collect()
+    };
     let path = |kind: FileKind| files.path(kind).display().to_string();
+    let problem = |p: &crate::files::Problem| ProblemView {
+        file: p.file,
+        path: path(p.file),
+        line: p.line,
+        message: p.message.clone(),
+    };
     let findings = check::check(files)
         .into_iter()
         .map(
@@ -231,13 +284,18 @@ pub fn snapshot(files: &AwsFiles) -> Snapshot {
         Some(line) => format!("{}:{line}: {}", path(p.file), p.message),
         None => format!("{}: {}", path(p.file), p.message),
     });
-    Snapshot {
+    Listing {
+        revision: 0,
+        dialect,
         config_path: path(FileKind::Config),
         credentials_path: path(FileKind::Credentials),
         first_run: !files.config.exists() && !files.credentials.exists(),
         default_profile,
         profiles,
-        sso_sessions: reading.sso_sessions.keys().cloned().collect(),
+        sso_sessions: sections(&reading.sso_sessions),
+        services: sections(&reading.services),
+        problems: reading.problems.iter().map(problem).collect(),
+        disagreements: files.disagreements().iter().map(problem).collect(),
         findings,
         rejection,
     }
@@ -268,7 +326,7 @@ mod tests {
     #[test]
     fn snapshot_lists_profiles_with_kind_region_and_default_but_no_secret() {
         let files = AwsFiles::from_bytes(CONFIG.as_bytes(), CREDENTIALS.as_bytes());
-        let snap = snapshot(&files);
+        let snap = listing(&files, Dialect::Cli);
         let names: Vec<_> = snap
             .profiles
             .iter()
@@ -305,7 +363,10 @@ mod tests {
     #[test]
     fn an_empty_secret_is_shown_as_empty_and_a_set_one_not_at_all() {
         let credentials = "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key =\naws_session_token = FwoGZXIvYXdzEXAMPLE\n";
-        let snap = snapshot(&AwsFiles::from_bytes(b"", credentials.as_bytes()));
+        let snap = listing(
+            &AwsFiles::from_bytes(b"", credentials.as_bytes()),
+            Dialect::Cli,
+        );
         let settings = &snap.profiles[0].settings;
         let secret = settings
             .iter()
@@ -331,7 +392,7 @@ mod tests {
         );
         let config = format!("{CONFIG}[profile split]\naws_secret_access_key = s\n[profile lone]\naws_secret_access_key = s\n");
         let files = AwsFiles::from_bytes(config.as_bytes(), credentials.as_bytes());
-        let snap = snapshot(&files);
+        let snap = listing(&files, Dialect::Cli);
         let actions = |name: &str| {
             snap.profiles
                 .iter()

@@ -4,7 +4,7 @@
 //! (`$KEYRACK_VENV`, default `~/.cache/keyrack/venv`), creates users and keys while moto still
 //! lets requests through unchecked, then turns checking on.
 
-mod support;
+use keyrack_test_support as support;
 
 use std::net::TcpListener;
 use std::time::{Duration, Instant};

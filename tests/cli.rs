@@ -1,7 +1,7 @@
 //! The `keyrack` command line contract: JSON shapes, exit codes, one-line errors, the AWS
 //! environment variables, and never a secret in any output.
 
-mod support;
+use keyrack_test_support as support;
 
 use serde_json::Value;
 use std::fs;
@@ -14,7 +14,13 @@ const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const TOKEN: &str = "FwoGZXIvYXdzEXAMPLETOKENVALUE";
 
 /// keyrack run on a home's files.
-impl Home {
+trait RunKeyrack {
+    fn keyrack(&self, args: &[&str]) -> Output;
+    fn keyrack_with_stdin(&self, args: &[&str], input: &str) -> Output;
+    fn botocore_secret_is(&self, profile: &str, secret: &str) -> bool;
+}
+
+impl RunKeyrack for Home {
     /// Run keyrack with HOME pointing here and no AWS variables from the outside; no secret
     /// may appear in what it prints.
     fn keyrack(&self, args: &[&str]) -> Output {
@@ -25,12 +31,7 @@ impl Home {
         assert_no_secret(&out);
         out
     }
-}
 
-/// A secret given to keyrack in the tests below, never to be printed either.
-const NEW_SECRET: &str = "NEWsecretEXAMPLEKEYwJalrXUtnFEMI/K7MDENG";
-
-impl Home {
     /// Run keyrack with `input` on its standard input.
     fn keyrack_with_stdin(&self, args: &[&str], input: &str) -> Output {
         let mut child = self
@@ -57,8 +58,16 @@ impl Home {
     }
 }
 
+/// A secret given to keyrack in the tests below, never to be printed either.
+const NEW_SECRET: &str = "NEWsecretEXAMPLEKEYwJalrXUtnFEMI/K7MDENG";
+
 fn assert_no_secret(out: &Output) {
     support::assert_output_has_no_secret(out, &[SECRET, TOKEN, NEW_SECRET]);
+}
+
+/// `keyrack profiles --json` as the maps botocore's reading is compared with.
+fn reading(out: &Output) -> Value {
+    support::reading_of(&json(out))
 }
 
 fn json(out: &Output) -> Value {
@@ -81,7 +90,7 @@ fn creds() -> String {
 #[test]
 fn profiles_json_has_the_documented_members_and_masks_secrets() {
     let home = Home::new("[default]\nregion = us-east-1\ns3 =\n  max_concurrent_requests = 20\n[sso-session corp]\nsso_region = eu-west-1\n[services local]\nsts =\n  endpoint_url = http://127.0.0.1:5000\n", &creds());
-    let v = json(&home.keyrack(&["profiles", "--json"]));
+    let v = reading(&home.keyrack(&["profiles", "--json"]));
     assert_eq!(v["profiles"]["default"]["region"], "us-east-1");
     assert_eq!(
         v["profiles"]["default"]["s3"]["max_concurrent_requests"],
@@ -103,13 +112,13 @@ fn profiles_json_has_the_documented_members_and_masks_secrets() {
     );
     assert!(v["problems"].as_array().unwrap().is_empty());
     assert!(v["disagreements"].as_array().unwrap().is_empty());
-    assert!(v.get("error").is_none(), "{v}");
+    assert!(v["error"].is_null(), "{v}");
 }
 
 #[test]
 fn profiles_json_reports_a_rejected_file_with_its_line_but_still_shows_the_rest() {
     let home = Home::new("[profile a]\nregion = us-east-1\n[profile a]\noutput = json\n[profile b]\nregion = eu-west-1\n", "");
-    let v = json(&home.keyrack(&["profiles", "--json"]));
+    let v = reading(&home.keyrack(&["profiles", "--json"]));
     let error = v["error"].as_str().unwrap();
     assert!(
         error.contains(":3:") && error.contains("more than once"),
@@ -126,8 +135,8 @@ fn profiles_json_reports_a_rejected_file_with_its_line_but_still_shows_the_rest(
 #[test]
 fn profiles_as_sdk_reads_the_sdk_way_and_disagreements_carry_lines() {
     let home = Home::new("[default]\nregion = us-east-1 # prod\n", "");
-    let cli = json(&home.keyrack(&["profiles", "--json"]));
-    let sdk = json(&home.keyrack(&["profiles", "--json", "--as", "sdk"]));
+    let cli = reading(&home.keyrack(&["profiles", "--json"]));
+    let sdk = reading(&home.keyrack(&["profiles", "--json", "--as", "sdk"]));
     assert_eq!(cli["profiles"]["default"]["region"], "us-east-1 # prod");
     assert_eq!(sdk["profiles"]["default"]["region"], "us-east-1");
     assert_eq!(cli["disagreements"][0]["line"], 2);
@@ -149,7 +158,7 @@ fn the_aws_file_variables_are_honoured_and_flags_win_over_them() {
         .env("AWS_SHARED_CREDENTIALS_FILE", home.dir.path().join("nope"))
         .output()
         .unwrap();
-    let v = json(&out);
+    let v = reading(&out);
     assert!(
         v["profiles"].get("from-env").is_some() && v["profiles"].get("from-home").is_none(),
         "{v}"
@@ -171,7 +180,7 @@ fn the_aws_file_variables_are_honoured_and_flags_win_over_them() {
         "profiles",
         "--json",
     ]);
-    assert!(json(&flagged)["profiles"].get("from-env").is_some());
+    assert!(reading(&flagged)["profiles"].get("from-env").is_some());
 }
 
 #[test]
@@ -449,7 +458,7 @@ fn a_person_typing_a_secret_at_the_prompt_does_not_hold_up_other_writers() {
         String::from_utf8_lossy(&shown)
     );
     assert!(home.botocore_secret_is("default", NEW_SECRET));
-    let v = json(&home.keyrack(&["profiles", "--json"]));
+    let v = reading(&home.keyrack(&["profiles", "--json"]));
     assert_eq!(
         v["profiles"]["other"]["region"], "eu-west-1",
         "the other edit is kept: {v}"
@@ -736,7 +745,7 @@ fn concurrent_writers_wait_for_each_other_and_every_edit_arrives() {
             stderr(&out)
         );
     }
-    let v = json(&home.keyrack(&["profiles", "--json"]));
+    let v = reading(&home.keyrack(&["profiles", "--json"]));
     for i in 0..12 {
         assert_eq!(v["profiles"][format!("p{i}")]["region"], "eu-west-1", "{v}");
     }

@@ -2,7 +2,7 @@
 //! error, sees exactly the asked change, sees every other profile unchanged, and agrees with
 //! keyrack's own reading; and every line the edit did not need to touch survives byte-for-byte.
 
-mod support;
+use keyrack_test_support as support;
 
 use serde_json::Value;
 use std::fs;
@@ -290,7 +290,7 @@ fn run_all(config: &str, credentials: &str, style: &str) {
             .args(["profiles", "--json"])
             .output()
             .unwrap();
-        let ours: Value = serde_json::from_slice(&ours.stdout).unwrap();
+        let ours = support::reading_of(&serde_json::from_slice(&ours.stdout).unwrap());
         for member in ["profiles", "sso_sessions", "services"] {
             if ours[member] != after[member] {
                 failures.push(format!("{label}: keyrack and botocore read {member} differently:\nkeyrack  {}\nbotocore {}", ours[member], after[member]));

@@ -3,7 +3,7 @@
 //! AWS CLI as the independent client. The tests share one moto server, which none of them
 //! changes; each has its own files.
 
-mod support;
+use keyrack_test_support as support;
 
 use std::fs;
 use std::net::TcpListener;
@@ -238,6 +238,7 @@ fn session_at(endpoint_url: &str, config: &str, credentials: &str) -> Session {
     let options = SessionOptions {
         client: quick_retries(),
         process_timeout: Duration::from_secs(2),
+        ..SessionOptions::default()
     };
     Session::new(
         files.read(Dialect::Cli),
@@ -312,7 +313,7 @@ async fn a_wrong_secret_is_signature_does_not_match_in_plain_words() {
     let wrong = Credentials::new(w.alice.access_key_id.clone(), "x".repeat(40), None);
     let session = w.session("", &format!("[dev]\n{}", keys(&wrong)));
     let err = check_identity(&session, "dev").await.unwrap_err();
-    assert_eq!(err.code(), "SignatureDoesNotMatch");
+    assert_eq!(err.code(), "wrong_secret");
     let message = err.to_string();
     assert!(message.starts_with("wrong secret access key"), "{message}");
     assert!(message.contains(&w.alice.access_key_id), "{message}");
@@ -324,7 +325,7 @@ async fn a_deleted_key_is_invalid_client_token_id() {
     let w = World::new();
     let session = w.session("", &format!("[old]\n{}", keys(&w.deleted)));
     let err = check_identity(&session, "old").await.unwrap_err();
-    assert_eq!(err.code(), "InvalidClientTokenId");
+    assert_eq!(err.code(), "unknown_access_key");
     assert!(err.to_string().contains("deleted or unknown"), "{err}");
     assert_error_has_no_secret(&err, &w.secrets());
 }
@@ -421,7 +422,7 @@ async fn a_failing_credential_process_is_reported_with_its_last_stderr_line() {
         "",
     );
     let err = check_identity(&session, "proc").await.unwrap_err();
-    assert_eq!(err.code(), "CredentialProcessFailed");
+    assert_eq!(err.code(), "credential_process_failed");
     let message = err.to_string();
     assert!(message.contains("status 3"), "{message}");
     assert!(
@@ -441,7 +442,7 @@ async fn credential_process_output_that_is_not_json_is_reported_without_echoing_
         "",
     );
     let err = check_identity(&session, "proc").await.unwrap_err();
-    assert_eq!(err.code(), "CredentialProcessFailed");
+    assert_eq!(err.code(), "credential_process_failed");
     assert!(err.to_string().contains("not JSON"), "{err}");
     assert_error_has_no_secret(&err, &w.secrets());
 }
@@ -456,7 +457,7 @@ async fn a_credential_process_that_hangs_is_stopped_at_the_time_limit() {
     );
     let started = Instant::now();
     let err = check_identity(&session, "proc").await.unwrap_err();
-    assert_eq!(err.code(), "CredentialProcessFailed");
+    assert_eq!(err.code(), "credential_process_failed");
     assert!(
         err.to_string().contains("did not finish within 2 s"),
         "{err}"
@@ -561,9 +562,8 @@ async fn list_user_keys_shows_both_keys_of_the_user_with_their_holders() {
         .iter()
         .find(|k| k.access_key_id == w.alice.access_key_id)
         .unwrap();
-    assert_eq!(active.status, AccessKeyStatus::Active);
-    let holders: Vec<&str> = active.holders.iter().map(|h| h.profile.as_str()).collect();
-    assert_eq!(holders, ["dev-copy", "dev"]);
+    assert_eq!(active.status, keyrack::rotation::KeyStatus::Active);
+    assert_eq!(active.profiles, ["dev-copy", "dev"]);
     assert_eq!(active.age_days, 0);
 }
 
@@ -621,30 +621,47 @@ async fn whoami_all_json_gives_one_entry_per_profile_in_file_order_and_exits_1_o
     assert_eq!(good["arn"], alice_arn());
     assert_eq!(good["account"], ACCOUNT);
     assert!(!good["user_id"].as_str().unwrap().is_empty());
-    assert_eq!(good["secret_store"], "file");
-    assert_eq!(good.as_object().unwrap().len(), 5, "{good}");
+    assert_eq!(good["status"], "ok");
+    assert_eq!(good["secret_store"]["store"], "file");
+    assert_eq!(good["error"], serde_json::Value::Null);
     assert_eq!(
         by_name("role")["arn"],
         format!("arn:aws:sts::{ACCOUNT}:assumed-role/deployer/cli")
     );
-    assert_eq!(by_name("role")["secret_store"], "elsewhere");
+    assert_eq!(by_name("role")["secret_store"]["store"], "elsewhere");
     let settings_only = by_name("settings-only");
-    assert_eq!(settings_only["settings_only"], true, "{settings_only}");
-    assert!(
-        settings_only.get("error").is_none(),
+    assert_eq!(
+        settings_only["status"], "settings_only",
         "a settings-only profile is no failure: {settings_only}"
     );
-    assert_eq!(settings_only["secret_store"], "none");
-    for (name, code, store) in [
-        ("loop", "SourceProfileLoop", "elsewhere"),
-        ("wrong-secret", "SignatureDoesNotMatch", "file"),
-        ("deleted", "InvalidClientTokenId", "file"),
+    assert_eq!(settings_only["error"]["code"], "settings_only");
+    assert_eq!(settings_only["secret_store"]["store"], "none");
+    for (name, code, aws_code, store) in [
+        ("loop", "source_profile_loop", None, "elsewhere"),
+        (
+            "wrong-secret",
+            "wrong_secret",
+            Some("SignatureDoesNotMatch"),
+            "file",
+        ),
+        (
+            "deleted",
+            "unknown_access_key",
+            Some("InvalidClientTokenId"),
+            "file",
+        ),
     ] {
         let entry = by_name(name);
-        assert_eq!(entry["error"], code, "{entry}");
-        assert!(!entry["message"].as_str().unwrap().is_empty());
-        assert_eq!(entry["secret_store"], store, "{entry}");
-        assert_eq!(entry.as_object().unwrap().len(), 4, "{entry}");
+        assert_eq!(entry["status"], "failed", "{entry}");
+        assert_eq!(entry["error"]["code"], code, "{entry}");
+        assert_eq!(
+            entry["error"]["details"]["aws_code"].as_str(),
+            aws_code,
+            "{entry}"
+        );
+        assert!(!entry["error"]["message"].as_str().unwrap().is_empty());
+        assert_eq!(entry["secret_store"]["store"], store, "{entry}");
+        assert_eq!(entry["arn"], serde_json::Value::Null, "{entry}");
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
@@ -697,11 +714,16 @@ fn whoami_without_a_profile_checks_aws_profile_else_default() {
         assert_eq!(out.status.code(), Some(1));
         json_of(&out)
     };
+    let answer = run(None);
+    assert_eq!(answer.as_array().unwrap().len(), 1, "{answer}");
+    assert_eq!(answer[0]["profile"], "default");
+    assert_eq!(answer[0]["status"], "failed");
     assert_eq!(
-        run(None),
-        json!([{"profile": "default", "error": "NoSuchProfile",
-                "message": "there is no profile named 'default' in the config or credentials file"}])
+        answer[0]["error"],
+        json!({"code": "no_such_profile", "details": {},
+               "message": "there is no profile named 'default' in the config or credentials file"})
     );
+    assert_eq!(answer[0]["secret_store"], serde_json::Value::Null);
     assert_eq!(run(Some("ops"))[0]["profile"], "ops");
 }
 
@@ -772,13 +794,13 @@ async fn keys_lists_both_keys_with_their_holders_and_statuses() {
     assert_eq!(keys.len(), 2, "{listed}");
     let key = |id: &str| keys.iter().find(|k| k["access_key_id"] == id).unwrap();
     let active = key(&w.alice.access_key_id);
-    assert_eq!(active["status"], "Active");
+    assert_eq!(active["status"], "active");
     assert_eq!(active["profiles"], json!(["dev-config", "dev"]));
     assert_eq!(active["age_days"], 0);
     assert!(active["created"].as_str().unwrap().ends_with('Z'));
-    assert!(active["last_used"].is_null() || active["last_used"]["date"].is_string());
+    assert!(active["last_used"].is_null() || active["last_used"].as_str().unwrap().ends_with('Z'));
     let inactive = key(&w.alice_inactive.access_key_id);
-    assert_eq!(inactive["status"], "Inactive");
+    assert_eq!(inactive["status"], "inactive");
     assert_eq!(inactive["profiles"], json!([]));
 
     let text = w.keyrack(&config, &credentials, &["keys", "dev"]);
@@ -798,7 +820,7 @@ async fn keys_of_a_role_profile_explain_that_roles_have_no_keys() {
     let credentials = format!("[dev]\n{}", keys(&w.alice));
     let out = w.keyrack(&config, &credentials, &["keys", "role", "--json"]);
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(json_of(&out)["error"], "NotAUser");
+    assert_eq!(json_of(&out)["error"]["code"], "not_a_user");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("not an IAM user"), "{stderr}");
 }
@@ -813,8 +835,8 @@ async fn a_region_with_an_inline_comment_is_diagnosed_as_the_region_never_the_se
     let out = w.keyrack(config, &credentials, &["whoami", "dev", "--json"]);
     assert_eq!(out.status.code(), Some(1));
     let entry = &json_of(&out)[0];
-    assert_eq!(entry["error"], "InvalidRegion", "{entry}");
-    let message = entry["message"].as_str().unwrap();
+    assert_eq!(entry["error"]["code"], "invalid_region", "{entry}");
+    let message = entry["error"]["message"].as_str().unwrap();
     let config_path = w.path("config").display().to_string();
     assert!(
         message.contains(&format!("{config_path}, line 2")),
@@ -833,7 +855,7 @@ async fn a_region_with_an_inline_comment_is_diagnosed_as_the_region_never_the_se
     let text = w.keyrack(config, &credentials, &["whoami", "dev"]);
     let stdout = String::from_utf8_lossy(&text.stdout);
     assert!(
-        stdout.contains("InvalidRegion") && !stdout.contains("wrong secret"),
+        stdout.contains("invalid_region") && !stdout.contains("wrong secret"),
         "{stdout}"
     );
 
@@ -868,7 +890,7 @@ async fn a_region_in_the_environment_that_the_aws_cli_refuses_is_named_as_such()
     ]);
     let session = Session::new(files.read(Dialect::Cli), env, SessionOptions::default());
     let err = check_identity(&session, "dev").await.unwrap_err();
-    assert_eq!(err.code(), "InvalidRegion");
+    assert_eq!(err.code(), "invalid_region");
     let message = err.to_string();
     assert!(
         message.contains("environment variable AWS_DEFAULT_REGION")
@@ -1005,7 +1027,7 @@ fn regions_are_refused_exactly_when_botocore_refuses_them_on_the_same_bytes() {
             SessionOptions::default(),
         );
         let ours = session.endpoint("default", Service::Sts);
-        let refused_here = matches!(&ours, Err(e) if e.code() == "InvalidRegion");
+        let refused_here = matches!(&ours, Err(e) if e.code() == "invalid_region");
         assert_eq!(
             !refused_here, accepted,
             "region = {value:?}: keyrack {ours:?}"
@@ -1038,10 +1060,9 @@ async fn a_settings_only_default_is_neutral_in_whoami_all_but_fails_when_named()
         .iter()
         .find(|e| e["profile"] == "default")
         .unwrap();
-    assert_eq!(default["settings_only"], true, "{default}");
-    assert!(default.get("error").is_none(), "{default}");
+    assert_eq!(default["status"], "settings_only", "{default}");
     assert!(
-        default["message"]
+        default["error"]["message"]
             .as_str()
             .unwrap()
             .contains("only settings (region, output)"),
@@ -1059,13 +1080,14 @@ async fn a_settings_only_default_is_neutral_in_whoami_all_but_fails_when_named()
     let line = stdout.lines().find(|l| l.starts_with("default ")).unwrap();
     assert!(line.contains("settings only (region, output)"), "{stdout}");
     assert!(
-        !line.contains("NoCredentials") && !line.contains("SettingsOnly"),
+        !line.contains("no_credentials") && !line.contains("settings_only"),
         "{stdout}"
     );
 
     let named = w.keyrack(config, &credentials, &["whoami", "default", "--json"]);
     assert_eq!(named.status.code(), Some(1));
-    assert_eq!(json_of(&named)[0]["error"], "SettingsOnly");
+    assert_eq!(json_of(&named)[0]["status"], "failed");
+    assert_eq!(json_of(&named)[0]["error"]["code"], "settings_only");
     let implicit = w.keyrack(config, &credentials, &["whoami"]);
     assert_eq!(implicit.status.code(), Some(1));
 }
@@ -1088,7 +1110,7 @@ async fn a_signature_refused_by_an_endpoint_signed_for_a_region_the_cli_would_no
         ("AWS_REGION", "eu-west-1"),
     ]))
     .await;
-    assert_eq!(err.code(), "SigningRegionDiffers", "{err}");
+    assert_eq!(err.code(), "signing_region_differs", "{err}");
     let message = err.to_string();
     assert!(
         message.contains("'eu-west-1' from AWS_REGION")
@@ -1102,7 +1124,7 @@ async fn a_signature_refused_by_an_endpoint_signed_for_a_region_the_cli_would_no
         w.url.as_str(),
     )]))
     .await;
-    assert_eq!(err.code(), "SignatureDoesNotMatch", "{err}");
+    assert_eq!(err.code(), "wrong_secret", "{err}");
 }
 
 #[tokio::test]
@@ -1121,7 +1143,7 @@ async fn a_signature_mismatch_while_the_clock_is_far_off_blames_the_clock_not_th
         }
     };
     let err = through(2 * 3600).await;
-    assert_eq!(err.code(), "ClockSkew", "{err}");
+    assert_eq!(err.code(), "clock_skew", "{err}");
     let message = err.to_string();
     assert!(message.contains("120 minutes behind AWS's"), "{message}");
     assert!(!message.contains("wrong secret"), "{message}");
@@ -1133,7 +1155,7 @@ async fn a_signature_mismatch_while_the_clock_is_far_off_blames_the_clock_not_th
     );
     // The same proxy with AWS's own time: the secret is what is wrong.
     let err = through(0).await;
-    assert_eq!(err.code(), "SignatureDoesNotMatch", "{err}");
+    assert_eq!(err.code(), "wrong_secret", "{err}");
     assert!(
         err.to_string().starts_with("wrong secret access key"),
         "{err}"

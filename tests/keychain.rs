@@ -3,7 +3,7 @@
 //! replaced and removed for real; every failure of a save is injected to check that a working
 //! profile is left behind.
 
-mod support;
+use keyrack_test_support as support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -750,17 +750,18 @@ fn keychain_holders_of_a_key_are_found_and_a_rotated_key_replaces_it_in_every_en
         ]
     );
     assert_eq!(
-        keyrack::rotation::holders::keychain_credentials(&files.load(), KEY_ID),
+        keyrack::rotation::holders::keychain_credentials(&files.load(), &keychain, KEY_ID),
         Some(Credentials::new(KEY_ID, SECRET, None))
     );
     assert_eq!(
-        keyrack::rotation::holders::read_keychain_profiles(&files.load()),
+        keyrack::rotation::holders::read_keychain_profiles(&files.load(), &keychain),
         Ok(())
     );
 
     let new = Credentials::new("AKIANEWROTATEDKEY000", "new-secret", None);
     let written =
-        keyrack::rotation::holders::replace_key_in_keychain(&files.load(), KEY_ID, &new).unwrap();
+        keyrack::rotation::holders::replace_key_in_keychain(&files.load(), &keychain, KEY_ID, &new)
+            .unwrap();
     assert_eq!(
         written.len(),
         3,
@@ -778,8 +779,12 @@ fn keychain_holders_of_a_key_are_found_and_a_rotated_key_replaces_it_in_every_en
             .is_empty()
     );
     assert_eq!(
-        keyrack::rotation::holders::keychain_holders_or_all(&files.load(), "AKIANEWROTATEDKEY000")
-            .len(),
+        keyrack::rotation::holders::keychain_holders_or_all(
+            &files.load(),
+            &keychain,
+            "AKIANEWROTATEDKEY000"
+        )
+        .len(),
         3
     );
     for account in [first, second, other] {

@@ -10,7 +10,7 @@
 
 #[path = "rotation/proxy.rs"]
 mod proxy;
-mod support;
+use keyrack_test_support as support;
 
 use std::fs;
 use std::path::PathBuf;
@@ -276,6 +276,7 @@ impl World {
                 first_delay: Duration::from_millis(50),
                 max_delay: Duration::from_millis(400),
             },
+            keychain: keyrack::keychain::Keychain::platform(),
         }
     }
 
@@ -801,10 +802,12 @@ async fn a_failed_save_deletes_the_new_key_again_and_keeps_the_old_one() {
         "the credentials file on the full disk changed"
     );
     assert!(message.contains("No space left on device"), "{message}");
-    let report = stdout_json(&out);
+    let failure = stdout_json(&out);
+    assert_eq!(failure["error"]["code"], "stopped", "{failure}");
+    let report = &failure["error"]["details"]["stopped"];
     assert_eq!(report["stopped_at"]["step"], "write_files");
     assert_eq!(report["unfinished"], false);
-    let steps: Vec<&str> = report["steps"]
+    let steps: Vec<&str> = report["steps_done"]
         .as_array()
         .unwrap()
         .iter()

@@ -2,13 +2,13 @@
 //! a user runs them: against a real Secret Service (run through `tests/tools/with-keyring.sh`),
 //! end to end with the AWS CLI and moto, and with no Secret Service at all.
 
-mod support;
+use keyrack_test_support as support;
 
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use keyrack::aws::{iam, AwsClient, ClientSettings, Credentials, RetryPolicy, Service};
+use keyrack::aws::{iam, AwsClient, ClientSettings, Service};
 use support::home::Home;
 use support::keyring::{fresh_account, keychain};
 use support::moto::MotoServer;
@@ -18,31 +18,12 @@ const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const TOKEN: &str = "FwoGZXIvYXdzEXAMPLETOKENVALUE";
 
 /// keyrack run on a home's files.
-impl Home {
-    /// The account of `profile`'s keychain entry for this home's files.
-    fn account(&self, profile: &str) -> String {
-        keyrack::keychain::account(
-            &keyrack::files::FilePaths {
-                config: self.config(),
-                credentials: self.credentials(),
-            }
-            .set_id(),
-            profile,
-        )
-    }
+trait RunKeyrack {
+    fn keyrack(&self, args: &[&str]) -> Output;
+    fn keyrack_without_bus(&self, args: &[&str]) -> Output;
+}
 
-    /// ` --file-set SETID`, as keyrack writes it after `--profile NAME` for this home's files.
-    fn file_set_flag(&self) -> String {
-        format!(
-            " --file-set {}",
-            keyrack::files::FilePaths {
-                config: self.config(),
-                credentials: self.credentials()
-            }
-            .set_id()
-        )
-    }
-
+impl RunKeyrack for Home {
     /// Run keyrack; no secret may appear in what it prints.
     fn keyrack(&self, args: &[&str]) -> Output {
         let out = self
@@ -207,8 +188,8 @@ fn the_app_list_shows_a_keychain_profiles_key_id_from_its_entry_and_never_its_se
         credentials: home.credentials(),
     })
     .unwrap();
-    let mut snapshot = keyrack::profiles::snapshot(&files);
-    let key_id = |snapshot: &keyrack::profiles::Snapshot, name: &str| {
+    let mut snapshot = keyrack::profiles::listing(&files, keyrack::files::Dialect::Cli);
+    let key_id = |snapshot: &keyrack::profiles::Listing, name: &str| {
         snapshot
             .profiles
             .iter()
@@ -222,7 +203,7 @@ fn the_app_list_shows_a_keychain_profiles_key_id_from_its_entry_and_never_its_se
         None,
         "the files no longer hold it"
     );
-    keyrack::profiles::show_keychain_key_ids(&mut snapshot, &files);
+    keyrack::profiles::show_keychain_key_ids(&mut snapshot, &files, &keychain);
     assert_eq!(key_id(&snapshot, &moved).as_deref(), Some(KEY_ID));
     assert_eq!(
         key_id(&snapshot, &gone),
@@ -275,8 +256,9 @@ fn vault_list_and_profiles_show_where_each_secret_lives() {
         "{text}"
     );
 
-    let profiles: serde_json::Value =
-        serde_json::from_str(&succeeded(&home.keyrack(&["profiles", "--json"]))).unwrap();
+    let profiles = support::reading_of(
+        &serde_json::from_str(&succeeded(&home.keyrack(&["profiles", "--json"]))).unwrap(),
+    );
     assert_eq!(
         profiles["secret_stores"],
         serde_json::json!({moved.clone(): "keychain", "role": "elsewhere", "plain": "file"})
@@ -522,29 +504,6 @@ fn with_a_locked_keyring_vault_move_says_so_and_changes_nothing() {
 
 // --- End to end: the AWS CLI signs through credential_process, against moto. ---
 
-/// moto with one IAM user whose key is returned; signature checks on.
-fn moto_with_user(user: &str) -> (MotoServer, Credentials) {
-    let moto = MotoServer::start();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let credentials = runtime.block_on(async {
-        let client = AwsClient::new(ClientSettings { retry: RetryPolicy { max_attempts: 1, ..Default::default() }, ..Default::default() }).unwrap();
-        let iam_endpoint = moto.endpoint(Service::Iam);
-        let setup = Credentials::new("AKIASETUPSETUPSETUP0", "setup", None);
-        client.call(&iam_endpoint, "CreateUser", &[("UserName", user)], &setup).await.expect("CreateUser");
-        // Allowed to manage its own keys, as a rotation needs.
-        let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:*","sts:*"],"Resource":"*"}]}"#;
-        let params = [("UserName", user), ("PolicyName", "keys"), ("PolicyDocument", policy)];
-        client.call(&iam_endpoint, "PutUserPolicy", &params, &setup).await.expect("PutUserPolicy");
-        let (key, secret) = iam::create_access_key(&client, &iam_endpoint, &setup, Some(user)).await.expect("CreateAccessKey");
-        moto.enable_auth().await;
-        Credentials::new(key.access_key_id, secret, None)
-    });
-    (moto, credentials)
-}
-
 /// `aws sts get-caller-identity --profile NAME` from the venv, on the home's files, at moto.
 fn aws_caller_arn(home: &Home, moto: &MotoServer, profile: &str) -> Result<String, String> {
     let mut command = home.command(
@@ -574,7 +533,7 @@ fn aws_caller_arn(home: &Home, moto: &MotoServer, profile: &str) -> Result<Strin
 fn after_vault_move_the_aws_cli_signs_through_credential_process_and_no_secret_is_on_disk() {
     let keychain = keychain();
     let profile = fresh_account(&keychain, "e2e-move");
-    let (moto, alice) = moto_with_user("alice");
+    let (moto, alice) = MotoServer::with_user("alice");
     let secret = alice.secret_access_key.expose().to_string();
     let home = Home::new(
         &format!("[profile {profile}]\nregion = us-east-1\n"),
@@ -607,7 +566,7 @@ fn after_vault_move_the_aws_cli_signs_through_credential_process_and_no_secret_i
 fn a_keyrack_installed_under_a_path_with_spaces_is_quoted_so_the_aws_cli_runs_it() {
     let keychain = keychain();
     let profile = fresh_account(&keychain, "e2e-spaces");
-    let (moto, alice) = moto_with_user("alice");
+    let (moto, alice) = MotoServer::with_user("alice");
     let home = Home::new(
         &format!("[profile {profile}]\nregion = us-east-1\n"),
         &credentials_section(
@@ -704,7 +663,7 @@ fn whoami_reads_a_keychain_profiles_key_from_the_keychain_without_running_the_pr
     let keychain = keychain();
     let profile = fresh_account(&keychain, "e2e-whoami");
     let missing = fresh_account(&keychain, "e2e-whoami-missing");
-    let (moto, alice) = moto_with_user("alice");
+    let (moto, alice) = MotoServer::with_user("alice");
     keychain
         .store(&profile, &keyrack::keychain::StoredKey::new(alice.clone()))
         .unwrap();
@@ -728,8 +687,11 @@ fn whoami_reads_a_keychain_profiles_key_from_the_keychain_without_running_the_pr
         answers[0]["arn"].as_str().unwrap().ends_with(":user/alice"),
         "{answers}"
     );
-    assert_eq!(answers[0]["secret_store"], "keychain", "{answers}");
-    assert_eq!(answers[1]["error"], "NoKeychainEntry", "{answers}");
+    assert_eq!(answers[0]["secret_store"]["store"], "keychain", "{answers}");
+    assert_eq!(
+        answers[1]["error"]["code"], "no_keychain_entry",
+        "{answers}"
+    );
     let text = home
         .command(
             Path::new(env!("CARGO_BIN_EXE_keyrack")),
@@ -753,7 +715,7 @@ fn rotating_a_keychain_profile_writes_the_new_key_into_every_entry_and_file_that
     let keychain = keychain();
     let moved = fresh_account(&keychain, "e2e-rotate");
     let also_moved = fresh_account(&keychain, "e2e-rotate-also");
-    let (moto, alice) = moto_with_user("alice");
+    let (moto, alice) = MotoServer::with_user("alice");
     let old_secret = alice.secret_access_key.expose().to_string();
     let config = format!("[profile {moved}]\nregion = us-east-1\n[profile {also_moved}]\nregion = us-east-1\n[profile plain]\nregion = us-east-1\n");
     let credentials: String = [&moved, &also_moved, "plain"]
@@ -925,7 +887,7 @@ fn after_vault_move_no_file_keyrack_writes_holds_the_moved_secret() {
 fn rotating_in_one_file_set_also_updates_a_legacy_entry_that_another_file_set_reads() {
     let keychain = keychain();
     let profile = fresh_account(&keychain, "e2e-legacy-shared");
-    let (moto, alice) = moto_with_user("alice");
+    let (moto, alice) = MotoServer::with_user("alice");
     let old_secret = alice.secret_access_key.expose().to_string();
     keychain
         .store(&profile, &keyrack::keychain::StoredKey::new(alice.clone()))

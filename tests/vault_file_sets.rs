@@ -4,7 +4,7 @@
 //! set keep working and are migrated. Against the real throw-away Secret Service (run through
 //! `tests/tools/with-keyring.sh`), checked with the lines the files hold and with botocore.
 
-mod support;
+use keyrack_test_support as support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -2,6 +2,8 @@
 const { invoke, Channel } = window.__TAURI__.core;
 
 export const load = () => invoke("load");
+/** The engine's words and rules (see vocabulary.js). */
+export const vocabulary = () => invoke("vocabulary");
 export const checkInput = (field, value) => invoke("check_input", { field, value });
 export const revealSecret = (profile, key) => invoke("reveal_secret", { profile, key });
 /** Puts a secret on the clipboard (the saved one, or `typed`); keyrack empties it again in about 30 s. */

@@ -8,6 +8,7 @@ import { confirmDialog, nameDialog } from "./dialogs.js";
 import { renderProblems, toggleProblems } from "./problems.js";
 import { showOnboarding, hideOnboarding } from "./onboarding.js";
 import { openRotation, offerInterrupted } from "./rotation.js";
+import { loadVocabulary } from "./vocabulary.js";
 
 const state = {
   view: null,
@@ -270,6 +271,7 @@ async function start() {
   window.addEventListener("beforeunload", (e) => { if (isDirty()) e.preventDefault(); });
 
   try {
+    await loadVocabulary();
     await reload();
   } catch (error) {
     announce("Could not read the AWS files: " + api.message(error), "error");

@@ -47,43 +47,6 @@ export function announce(text, kind = "") {
   if (text && kind !== "error") announce.timer = setTimeout(() => (box.hidden = true), 6000);
 }
 
-const KIND_LABELS = {
-  static_keys: "Access keys",
-  session: "Session keys",
-  role: "Role",
-  sso: "SSO",
-  credential_process: "credential_process",
-  keychain: "Keychain",
-  settings_only: "Settings only",
-};
-export const kindLabel = (kind) => KIND_LABELS[kind] || kind;
-
-/** A short plain-words headline for an identity error code. */
-const ERROR_HEADLINES = {
-  SignatureDoesNotMatch: "Wrong secret",
-  InvalidClientTokenId: "Key deleted or unknown",
-  ExpiredToken: "Session expired",
-  ExpiredTokenException: "Session expired",
-  RequestExpired: "Session expired",
-  AccessDenied: "Access denied",
-  NoCredentials: "No credentials",
-  PartialCredentials: "Incomplete credentials",
-  NeedsMfa: "Needs an MFA code",
-  NeedsSsoLogin: "Needs SSO login",
-  ClockSkew: "Computer clock is off",
-  Unreachable: "Cannot reach AWS",
-  Timeout: "AWS did not answer",
-  SourceProfileMissing: "source_profile missing",
-  SourceProfileLoop: "source_profile loop",
-  CredentialProcessFailed: "credential_process failed",
-  NotSupported: "Not supported yet",
-  InvalidRegion: "Region the AWS CLI refuses",
-  SigningRegionDiffers: "Signed for another region",
-  WrongSigningScope: "Signed for the wrong region",
-  SettingsOnly: "Settings only",
-};
-export const errorHeadline = (code) => ERROR_HEADLINES[code] || code || "Failed";
-
 /** "user alice", "role Admin", "root" from an ARN. */
 export function principal(arn) {
   const resource = arn.split(":").slice(5).join(":");

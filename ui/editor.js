@@ -3,7 +3,8 @@
 // fetched only when the person presses Show; Copy puts them on the clipboard without the page
 // seeing them, for about 30 seconds.
 import * as api from "./api.js";
-import { $, el, showAdvice, fillSelect, kindLabel, errorHeadline, principal, timeAgo, announce } from "./dom.js";
+import { $, el, showAdvice, fillSelect, principal, timeAgo, announce } from "./dom.js";
+import { kindLabel, errorHeadline, isSecretKey } from "./vocabulary.js";
 import { confirmDialog } from "./dialogs.js";
 
 const FIXED = {
@@ -13,7 +14,6 @@ const FIXED = {
   region: "#f-region",
   output: "#f-output",
 };
-const SECRET_KEYS = ["aws_secret_access_key", "aws_session_token", "aws_security_token"];
 
 let ctx;            // { state, reload, actions }
 let form = null;    // { profile, revision, original: Map, rows: [...], errors: Set }
@@ -89,7 +89,7 @@ export function show(name, { force = false } = {}) {
     form.original.set(key, s ? (s.secret ? null : s.value ?? "") : undefined);
     if (key === "region") fillSelect(input, ctx.state.view.regions, s && s.value);
     else if (key === "output") fillSelect(input, ctx.state.view.output_formats, s && s.value);
-    else if (SECRET_KEYS.includes(key)) {
+    else if (isSecretKey(key)) {
       input.value = "";
       input.type = "password";
       // An empty secret is shown as empty: masking it would say a secret is saved.
@@ -131,7 +131,7 @@ export function show(name, { force = false } = {}) {
 let rowCounter = 0;
 function addRow(key, value, s, isNew) {
   const id = "o-" + ++rowCounter;
-  const secret = SECRET_KEYS.includes(key);
+  const secret = isSecretKey(key);
   const input = el("input", {
     id, "data-key": key, autocomplete: "off", spellcheck: "false",
     type: secret ? "password" : "text",
@@ -177,7 +177,7 @@ function onInput(event) {
   if (!form || !(input instanceof HTMLInputElement || input instanceof HTMLSelectElement)) return;
   if (input.id === "new-key") { checkNewKey(); return; }
   if (input.id === "new-value") { validateNewValue(); return; }
-  if (SECRET_KEYS.includes(input.dataset.key) && event.type === "input") input.dataset.dirty = "1";
+  if (isSecretKey(input.dataset.key) && event.type === "input") input.dataset.dirty = "1";
   validate(input);
   input.classList.toggle("dirty", fieldChanged(input));
   updateFoot();
@@ -185,7 +185,7 @@ function onInput(event) {
 
 function fieldChanged(input) {
   const key = input.dataset.key;
-  if (SECRET_KEYS.includes(key)) return input.dataset.dirty === "1";
+  if (isSecretKey(key)) return input.dataset.dirty === "1";
   const row = form.rows.find((r) => r.input === input);
   const original = row ? row.original : form.original.get(key);
   return (original ?? "") !== input.value;
@@ -366,14 +366,14 @@ export function renderIdentity(profile) {
   } else if (result.status === "settings_only") {
     card.className = "identity-card neutral";
     card.replaceChildren(el("div", {},
-      el("div", { class: "label", text: "Settings only" }),
-      el("div", { text: result.message || "" }),
+      el("div", { class: "label", text: errorHeadline("settings_only") }),
+      el("div", { text: result.error ? result.error.message : "" }),
       el("div", { class: "muted small", text: `checked ${timeAgo(result.checked_at)}` })), button);
   } else {
     card.className = "identity-card bad";
     card.replaceChildren(el("div", {},
-      el("div", { class: "label", text: "✕ " + errorHeadline(result.code) }),
-      el("div", { text: result.message || "" }),
-      el("div", { class: "muted small", text: `${result.code} · checked ${timeAgo(result.checked_at)}` })), button);
+      el("div", { class: "label", text: "✕ " + errorHeadline(result.error.code) }),
+      el("div", { text: result.error.message }),
+      el("div", { class: "muted small", text: `${result.error.details.aws_code || result.error.code} · checked ${timeAgo(result.checked_at)}` })), button);
   }
 }

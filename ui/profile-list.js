@@ -1,5 +1,6 @@
 // The profile list: every profile with its kind, region, default marker and who it is.
-import { $, el, kindLabel, errorHeadline, principal, timeAgo } from "./dom.js";
+import { $, el, principal, timeAgo } from "./dom.js";
+import { kindLabel, errorHeadline } from "./vocabulary.js";
 
 const optionId = (name) => "profile-" + encodeURIComponent(name).replace(/%/g, "_");
 
@@ -15,11 +16,11 @@ function identityLine(result, checking) {
       `✓ ${result.account} · ${principal(result.arn)}`, el("span", { class: "muted", text: when }));
   }
   if (result.status === "settings_only") {
-    return el("div", { class: "who neutral", title: result.message || "" },
+    return el("div", { class: "who neutral", title: result.error ? result.error.message : "" },
       "Settings only, no credentials", el("span", { class: "muted", text: when }));
   }
-  return el("div", { class: "who bad", title: result.message || "" },
-    `✕ ${errorHeadline(result.code)}`, el("span", { class: "muted", text: when }));
+  return el("div", { class: "who bad", title: result.error.message },
+    `✕ ${errorHeadline(result.error.code)}`, el("span", { class: "muted", text: when }));
 }
 
 function matches(profile, filter, identity) {

@@ -4,19 +4,7 @@
 // is offered for completion when the window opens.
 import * as api from "./api.js";
 import { $, el, announce } from "./dom.js";
-
-const STEPS = [
-  ["delete_unused_key", "Delete the unused key to make room"],
-  ["create_key", "Create the new key"],
-  ["write_files", "Write the new key to every profile that held the old one"],
-  ["verify_new_key", "Prove the new key works (IAM takes a few seconds to accept a new key)"],
-  ["deactivate_old_key", "Switch the old key to Inactive, signed with the new key"],
-  ["delete_old_key", "Delete the old key"],
-  ["restore_old_key", "Put the old key back"],
-  ["delete_new_key", "Delete the unusable new key"],
-  ["reactivate_old_key", "Make the old key Active again"],
-];
-const LABEL = Object.fromEntries(STEPS);
+import { stepLabel, statusLabel } from "./vocabulary.js";
 
 let busy = false;
 const dialog = () => $("#rotate-dialog");
@@ -28,7 +16,7 @@ function day(iso) {
 function keysTable(plan) {
   const rows = plan.keys.map((k) => el("tr", {},
     el("td", { class: "mono", text: k.access_key_id + (k.access_key_id === plan.old_key_id ? " (this one)" : "") }),
-    el("td", { text: k.status.charAt(0).toUpperCase() + k.status.slice(1) }),
+    el("td", { text: statusLabel(k.status) }),
     el("td", { text: `${k.age_days} day${k.age_days === 1 ? "" : "s"}` }),
     el("td", { text: k.last_used ? `${day(k.last_used)}${k.last_used_service ? " · " + k.last_used_service : ""}` : "never" }),
     el("td", { text: k.profiles.length ? k.profiles.join(", ") : "no local profile" })));
@@ -130,9 +118,9 @@ async function run(plan, ctx) {
     list.append(item);
     return item;
   };
-  const planned = ["create_key", "write_files", "verify_new_key", "deactivate_old_key", ...(plan.old_key === "deleted" ? ["delete_old_key"] : [])];
-  if (plan.delete_first.length) planned.unshift("delete_unused_key");
-  for (const name of planned) addItem(name, LABEL[name]);
+  // The steps the engine planned, in its words; a step it adds while running (after a
+  // failure) is shown when it starts.
+  for (const planned of plan.steps) if (!items.has(planned.step)) addItem(planned.step, planned.label);
   const status = el("p", { role: "status", text: "Rotating…" });
   $("#rotate-content").replaceChildren(list, status);
   buttons();
@@ -140,7 +128,7 @@ async function run(plan, ctx) {
   try {
     const report = await api.rotateKey((progress) => {
       const name = progress.step.step;
-      const item = items.get(name) || addItem(name, LABEL[name] || name);
+      const item = items.get(name) || addItem(name, stepLabel(name));
       const detail = item.querySelector(".detail");
       if (progress.event === "started") { item.className = "running"; detail.textContent = ""; }
       else if (progress.event === "waiting") detail.textContent = `not yet (attempt ${progress.attempt}: ${progress.reason}); trying again in ${(progress.retry_in_ms / 1000).toFixed(1)} s`;

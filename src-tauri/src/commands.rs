@@ -1,28 +1,25 @@
-//! The commands the window may call: each one calls one engine function and maps its result.
-//! A secret crosses into the window only in `reveal_secret` (the person asked to see it) and
-//! from the window only as something the person typed; `copy_secret` puts it on the clipboard
-//! without passing it through the window.
+//! The commands the window may call: each one calls one [`Rack`] use case, off the window's
+//! thread wherever it touches disk, D-Bus or the network. A secret crosses into the window only
+//! in `reveal_secret` (the person asked to see it) and from the window only as something the
+//! person typed; `copy_secret` puts it on the clipboard without passing it through the window.
 
-use keyrack::changes::{
-    self, Applied, ChangeError, ConfigureAnswers, InputAdvice, Operation, Seen,
-};
+use keyrack::changes::{self, Applied, ConfigureAnswers, InputAdvice, Operation};
 use keyrack::files::check::REGIONS;
-use keyrack::files::leftovers;
-use keyrack::files::{AwsFiles, FilePaths, FilesError};
-use keyrack::identity::{self, Session};
-use keyrack::profiles::{self, Snapshot};
+use keyrack::files::Dialect;
+use keyrack::profiles::Listing;
+use keyrack::rack::IdentityView;
 use keyrack::secret::Secret;
+use keyrack::vocabulary::Vocabulary;
+use keyrack::{Error, Rack};
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 
+/// What the window works with: the file set's rack, the rotation plan it shows, and where file
+/// change notices go.
 pub struct AppState {
-    paths: FilePaths,
-    /// Held while keyrack itself writes the files, so the watcher never takes keyrack's own save
-    /// for an outside edit.
-    seen: Arc<Mutex<Seen>>,
+    pub rack: Arc<Rack>,
     /// The rotation plan the window shows; `rotate_key` runs exactly this one.
     pub rotation_plan: Mutex<Option<keyrack::rotation::RotationPlan>>,
     /// Where file-change notices go: the channel of the page loaded last.
@@ -30,120 +27,56 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(paths: FilePaths) -> Self {
+    pub fn new(rack: Rack) -> Self {
         AppState {
-            paths,
-            seen: Arc::default(),
+            rack: Arc::new(rack),
             rotation_plan: Mutex::default(),
             watcher: Arc::default(),
         }
     }
-
-    pub fn paths(&self) -> &FilePaths {
-        &self.paths
-    }
-
-    /// Run `write` (which saves the files; it gets the versions shown so far) and record the
-    /// result as seen, with the watcher kept out until it is recorded.
-    pub fn writing<T>(
-        &self,
-        write: impl FnOnce(&Seen) -> Result<T, Failure>,
-    ) -> Result<T, Failure> {
-        let mut seen = self.seen.lock().expect("seen lock");
-        let _lock = keyrack::files::lock::lock(&self.paths, "the keyrack app")
-            .map_err(|e| Failure::new(e.code(), e.to_string()))?;
-        let result = write(&seen);
-        if let Ok(files) = AwsFiles::load(&self.paths) {
-            seen.record(files);
-        }
-        result
-    }
-
-    fn latest(&self) -> Result<AwsFiles, Failure> {
-        match self.seen.lock().expect("seen lock").latest() {
-            Some(files) => Ok(files.clone()),
-            None => Ok(AwsFiles::load(&self.paths)?),
-        }
-    }
 }
 
-/// Why a command failed, for the window: a stable code and a message in plain words.
-#[derive(Debug, Serialize)]
-pub struct Failure {
-    code: &'static str,
-    message: String,
-    /// For `changed_on_disk`: the settings another program changed.
-    keys: Vec<String>,
+/// Runs `work` on a blocking thread of the async runtime, off the window's thread: saves fsync,
+/// the writers' lock may wait, and the keychain talks D-Bus (and may wait for an unlock prompt).
+pub async fn off_the_window<T: Send + 'static>(
+    app: AppHandle,
+    work: impl FnOnce(&Rack) -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tauri::async_runtime::spawn_blocking(move || work(&app.state::<AppState>().rack))
+        .await
+        .map_err(|e| {
+            Error::new(
+                "internal",
+                format!("the work stopped unexpectedly ({e}); nothing more was done. Try again"),
+            )
+        })?
 }
 
-impl Failure {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Failure {
-            code,
-            message: message.into(),
-            keys: Vec::new(),
-        }
-    }
-}
-
-impl From<FilesError> for Failure {
-    fn from(e: FilesError) -> Self {
-        Failure::new("files", e.to_string())
-    }
-}
-
-impl From<ChangeError> for Failure {
-    fn from(e: ChangeError) -> Self {
-        let message = e.to_string();
-        match e {
-            ChangeError::ChangedOnDisk { keys, .. } => Failure {
-                code: "changed_on_disk",
-                message,
-                keys,
-            },
-            ChangeError::ViewTooOld { .. } => Failure::new("view_too_old", message),
-            ChangeError::Edit(_) => Failure::new("refused", message),
-            ChangeError::Files(_) | ChangeError::Busy => Failure::new("files", message),
-            ChangeError::Vault(_) => Failure::new("keychain", message),
-        }
-    }
-}
-
-/// The files as shown, with the revision a later change refers to.
+/// The files as shown, with the words and rules the page takes from the engine.
 #[derive(Serialize)]
 pub struct View {
-    revision: u64,
     #[serde(flatten)]
-    snapshot: Snapshot,
+    listing: Listing,
     regions: &'static [&'static str],
     output_formats: &'static [&'static str],
 }
 
-/// Off the window's thread: showing keychain profiles' key ids asks the Secret Service over
-/// D-Bus, which may wait (a locked keyring prompts for its password).
+/// The listing, with each keychain profile's key id read from its entry.
 #[tauri::command]
-pub async fn load(state: State<'_, AppState>) -> Result<View, Failure> {
-    let paths = state.paths.clone();
-    let (files, snapshot) = tauri::async_runtime::spawn_blocking(move || -> Result<_, Failure> {
-        let files = AwsFiles::load(&paths)?;
-        let mut snapshot = profiles::snapshot(&files);
-        profiles::show_keychain_key_ids(&mut snapshot, &files);
-        Ok((files, snapshot))
-    })
-    .await
-    .map_err(|e| {
-        Failure::new(
-            "internal",
-            format!("reading the files stopped unexpectedly ({e}); reload to try again"),
-        )
-    })??;
-    let revision = state.seen.lock().expect("seen lock").record(files);
+pub async fn load(app: AppHandle) -> Result<View, Error> {
+    let listing = off_the_window(app, |rack| rack.listing(Dialect::Cli, true)).await?;
     Ok(View {
-        revision,
-        snapshot,
+        listing,
         regions: REGIONS,
         output_formats: changes::OUTPUT_FORMATS,
     })
+}
+
+/// The engine's words and rules: step labels, kind labels and capabilities, secret settings,
+/// error headlines.
+#[tauri::command]
+pub fn vocabulary() -> Vocabulary {
+    Vocabulary::new()
 }
 
 /// Send a notice through `on_change` whenever either file changes on disk.
@@ -157,31 +90,19 @@ pub fn watch_files(state: State<'_, AppState>, on_change: Channel<u64>) {
         .is_none();
     if first {
         let target = state.watcher.clone();
-        let (seen, paths) = (state.seen.clone(), state.paths.clone());
+        let rack = state.rack.clone();
+        let paths = rack.paths().clone();
         let mut count = 0u64;
-        crate::watch::watch(
-            vec![paths.config.clone(), paths.credentials.clone()],
-            move || {
-                // Only what keyrack has not seen: its own saves are recorded before the lock is freed.
-                let unseen = match (
-                    AwsFiles::load(&paths),
-                    seen.lock().expect("seen lock").latest(),
-                ) {
-                    (Ok(now), Some(shown)) => {
-                        now.config.on_disk != shown.config.on_disk
-                            || now.credentials.on_disk != shown.credentials.on_disk
-                    }
-                    _ => true,
-                };
-                if unseen {
-                    count += 1;
-                    if let Some(channel) = target.lock().expect("watcher lock").as_ref() {
-                        let _ = channel.send(count);
-                    }
+        crate::watch::watch(vec![paths.config, paths.credentials], move || {
+            // Only what keyrack has not seen: its own saves are recorded before the lock is freed.
+            if rack.changed_since_shown() {
+                count += 1;
+                if let Some(channel) = target.lock().expect("watcher lock").as_ref() {
+                    let _ = channel.send(count);
                 }
-                true
-            },
-        );
+            }
+            true
+        });
     }
 }
 
@@ -196,11 +117,11 @@ pub fn reveal_secret(
     state: State<'_, AppState>,
     profile: String,
     key: String,
-) -> Result<String, Failure> {
-    let files = state.latest()?;
-    profiles::reveal(&files, &profile, &key)
+) -> Result<String, Error> {
+    state
+        .rack
+        .reveal(&profile, &key)
         .map(|secret| secret.expose().to_string())
-        .ok_or_else(|| Failure::new("not_found", format!("profile '{profile}' has no {key}")))
 }
 
 /// Copy a secret setting to the clipboard, because the person asked to; keyrack empties the
@@ -213,36 +134,18 @@ pub fn copy_secret(
     profile: String,
     key: String,
     typed: Option<String>,
-) -> Result<(), Failure> {
+) -> Result<(), Error> {
     let secret = match typed {
         Some(typed) => Secret::from(typed),
-        None => profiles::reveal(&state.latest()?, &profile, &key).ok_or_else(|| {
-            Failure::new("not_found", format!("profile '{profile}' has no {key}"))
-        })?,
+        None => state.rack.reveal(&profile, &key)?,
     };
     crate::clipboard::copy_for_a_while(&app, secret).map_err(|message| match message.as_str() {
-        crate::clipboard::UNSUPPORTED => Failure::new(
+        crate::clipboard::UNSUPPORTED => Error::new(
             crate::clipboard::UNSUPPORTED,
             "keyrack cannot use this system's clipboard itself",
         ),
-        _ => Failure::new("clipboard", message),
+        _ => Error::new("clipboard", message),
     })
-}
-
-/// Runs `work` on a blocking thread of the async runtime, off the window's thread: saves fsync,
-/// the writers' lock may wait, and the keychain talks D-Bus (and may wait for an unlock prompt).
-pub async fn off_the_window<T: Send + 'static>(
-    app: AppHandle,
-    work: impl FnOnce(&AppState) -> Result<T, Failure> + Send + 'static,
-) -> Result<T, Failure> {
-    tauri::async_runtime::spawn_blocking(move || work(&app.state::<AppState>()))
-        .await
-        .map_err(|e| {
-            Failure::new(
-                "internal",
-                format!("the change stopped unexpectedly ({e}); nothing more was done. Try again"),
-            )
-        })?
 }
 
 /// Apply a change made from the view of `revision` to the files as they are now.
@@ -252,33 +155,15 @@ pub async fn apply_change(
     revision: u64,
     operation: Operation,
     force: bool,
-) -> Result<Applied, Failure> {
-    off_the_window(app, move |state| {
-        state.writing(|seen| {
-            Ok(changes::apply_seen(
-                &state.paths,
-                seen,
-                revision,
-                &operation,
-                force,
-            )?)
-        })
-    })
-    .await
+) -> Result<Applied, Error> {
+    off_the_window(app, move |rack| rack.edit(revision, &operation, force)).await
 }
 
 /// Remove the leftover backups and temporary files that keep secrets (the Problems row's button,
 /// `keyrack clean`): how many files were cleaned.
 #[tauri::command]
-pub async fn clean_leftovers(app: AppHandle) -> Result<usize, Failure> {
-    off_the_window(app, |state| {
-        state.writing(|_| {
-            let cleaned =
-                leftovers::clean(&state.paths).map_err(|e| Failure::new("files", e.to_string()))?;
-            Ok(cleaned.len())
-        })
-    })
-    .await
+pub async fn clean_leftovers(app: AppHandle) -> Result<usize, Error> {
+    off_the_window(app, |rack| Ok(rack.clean()?.len())).await
 }
 
 /// The first run: write the four `aws configure` answers to the default profile.
@@ -289,40 +174,14 @@ pub async fn configure_default(
     secret_access_key: String,
     region: String,
     output: String,
-) -> Result<Applied, Failure> {
+) -> Result<Applied, Error> {
     let answers = ConfigureAnswers {
         access_key_id,
         secret_access_key: Secret::new(secret_access_key),
         region,
         output,
     };
-    off_the_window(app, move |state| {
-        state.writing(|_| Ok(changes::configure_default(&state.paths, &answers)?))
-    })
-    .await
-}
-
-/// One profile's identity check, as the list shows it.
-#[derive(Clone, Serialize)]
-pub struct IdentityView {
-    profile: String,
-    arn: Option<String>,
-    account: Option<String>,
-    user_id: Option<String>,
-    /// `ok`, `failed`, or `settings_only` (a profile without credentials of its own: shown
-    /// neutrally, not as a failure).
-    status: &'static str,
-    /// The AWS error code or keyrack's own (`SignatureDoesNotMatch`, `NoCredentials`...).
-    code: Option<String>,
-    message: Option<String>,
-    /// Milliseconds since the epoch.
-    checked_at: u64,
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+    off_the_window(app, move |rack| rack.configure_default(&answers)).await
 }
 
 /// Check who each profile is, all at once; each result goes through `on_result` as it comes.
@@ -331,43 +190,12 @@ pub async fn check_identities(
     state: State<'_, AppState>,
     profiles: Vec<String>,
     on_result: Channel<IdentityView>,
-) -> Result<usize, Failure> {
-    let files = state.latest()?;
-    let session = Session::from_files(&files);
-    let outcomes = identity::check_all(
-        &session,
-        &profiles,
-        identity::DEFAULT_CONCURRENCY,
-        |outcome| {
-            let view = match &outcome.result {
-                Ok(id) => IdentityView {
-                    profile: outcome.profile.clone(),
-                    arn: Some(id.arn.clone()),
-                    account: Some(id.account.clone()),
-                    user_id: Some(id.user_id.clone()),
-                    status: "ok",
-                    code: None,
-                    message: None,
-                    checked_at: now_ms(),
-                },
-                Err(e) => IdentityView {
-                    profile: outcome.profile.clone(),
-                    arn: None,
-                    account: None,
-                    user_id: None,
-                    status: if e.is_settings_only() {
-                        "settings_only"
-                    } else {
-                        "failed"
-                    },
-                    code: Some(e.code().to_string()),
-                    message: Some(e.to_string()),
-                    checked_at: now_ms(),
-                },
-            };
-            let _ = on_result.send(view);
-        },
-    )
-    .await;
-    Ok(outcomes.len())
+) -> Result<usize, Error> {
+    let views = state
+        .rack
+        .identities(&profiles, true, |view| {
+            let _ = on_result.send(view.clone());
+        })
+        .await?;
+    Ok(views.len())
 }

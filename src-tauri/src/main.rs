@@ -1,5 +1,5 @@
 //! keyrack's desktop window: a thin Tauri shell over the keyrack engine. Each command in
-//! `commands.rs` calls one engine function; the web UI in `ui/` is plain HTML/CSS/JS.
+//! `commands.rs` calls one [`keyrack::Rack`] use case; the web UI in `ui/` is plain HTML/CSS/JS.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod clipboard;
@@ -9,6 +9,7 @@ mod rotation;
 mod watch;
 
 use keyrack::files::FilePaths;
+use keyrack::Rack;
 
 fn main() {
     keyrack::hardening::forbid_core_dumps();
@@ -18,11 +19,13 @@ fn main() {
     if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
         std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
     }
-    let state = commands::AppState::new(FilePaths::from_process_env());
+    let rack = Rack::from_process_env(FilePaths::from_process_env(), "the keyrack app");
+    let state = commands::AppState::new(rack);
     tauri::Builder::default()
         .manage(state)
         .invoke_handler(tauri::generate_handler![
             commands::load,
+            commands::vocabulary,
             commands::watch_files,
             commands::check_input,
             commands::reveal_secret,

@@ -1,24 +1,12 @@
 //! The rotation commands: the plan shown before the person confirms, the rotation of exactly that
 //! plan with each step sent to the window as it happens, and the interrupted rotations offered
-//! for completion at start-up. All the work is `keyrack::rotation`'s.
+//! for completion at start-up. All the work is the [`keyrack::Rack`]'s.
 
-use crate::commands::{AppState, Failure};
-use keyrack::rotation::{
-    self, Journal, Progress, RotateOptions, RotationError, RotationPlan, RotationReport,
-    RotationSettings,
-};
+use crate::commands::AppState;
+use keyrack::rotation::{Journal, Progress, RotateOptions, RotationPlan, RotationReport};
+use keyrack::Error;
 use tauri::ipc::Channel;
 use tauri::State;
-
-impl From<RotationError> for Failure {
-    fn from(e: RotationError) -> Self {
-        Failure::new(e.code(), e.to_string())
-    }
-}
-
-fn settings(state: &AppState) -> RotationSettings {
-    RotationSettings::from_process_env(state.paths().clone())
-}
 
 /// Work out the rotation of `profile`'s key (changes nothing) and remember it as the plan the
 /// person is looking at.
@@ -29,13 +17,13 @@ pub async fn rotation_plan(
     keep_old: bool,
     delete_inactive: bool,
     keep_new_on_stop: bool,
-) -> Result<RotationPlan, Failure> {
+) -> Result<RotationPlan, Error> {
     let options = RotateOptions {
         keep_old,
         delete_inactive,
         keep_new_on_stop,
     };
-    let plan = rotation::plan_rotation(&settings(&state), &profile, options).await?;
+    let plan = state.rack.rotation_plan(&profile, options).await?;
     *state.rotation_plan.lock().expect("plan lock") = Some(plan.clone());
     Ok(plan)
 }
@@ -45,27 +33,8 @@ pub async fn rotation_plan(
 pub async fn recovery_plan(
     state: State<'_, AppState>,
     old_key_id: String,
-) -> Result<RotationPlan, Failure> {
-    let settings = settings(&state);
-    let journal = rotation::interrupted_rotations(&settings.journal_dir())
-        .map_err(RotationError::from)?
-        .into_iter()
-        .find(|j| j.old_key_id == old_key_id)
-        .ok_or_else(|| {
-            Failure::new(
-                "nothing_to_recover",
-                "that rotation is no longer interrupted; nothing to finish",
-            )
-        })?;
-    let plan = rotation::plan_recovery(
-        &settings,
-        &journal,
-        RotateOptions {
-            keep_old: journal.keep_old,
-            ..RotateOptions::default()
-        },
-    )
-    .await?;
+) -> Result<RotationPlan, Error> {
+    let plan = state.rack.recovery_plan(&old_key_id).await?;
     *state.rotation_plan.lock().expect("plan lock") = Some(plan.clone());
     Ok(plan)
 }
@@ -75,25 +44,23 @@ pub async fn recovery_plan(
 pub async fn rotate_key(
     state: State<'_, AppState>,
     on_progress: Channel<Progress>,
-) -> Result<RotationReport, Failure> {
+) -> Result<RotationReport, Error> {
     let plan = state
         .rotation_plan
         .lock()
         .expect("plan lock")
         .take()
-        .ok_or_else(|| Failure::new("no_plan", "open the rotation again: its plan is gone"))?;
-    let report = rotation::rotate(&settings(&state), &plan, |progress| {
-        let _ = on_progress.send(progress.clone());
-    })
-    .await?;
-    Ok(report)
+        .ok_or_else(|| Error::new("no_plan", "open the rotation again: its plan is gone"))?;
+    state
+        .rack
+        .rotate(&plan, |progress| {
+            let _ = on_progress.send(progress.clone());
+        })
+        .await
 }
 
 /// Rotations that were interrupted (the app was closed, the network dropped) and not finished.
 #[tauri::command]
-pub fn interrupted_rotations(state: State<'_, AppState>) -> Result<Vec<Journal>, Failure> {
-    Ok(
-        rotation::interrupted_rotations(&settings(&state).journal_dir())
-            .map_err(RotationError::from)?,
-    )
+pub async fn interrupted_rotations(app: tauri::AppHandle) -> Result<Vec<Journal>, Error> {
+    crate::commands::off_the_window(app, |rack| rack.interrupted_rotations()).await
 }

@@ -67,7 +67,8 @@ impl SettingChange {
     }
 }
 
-/// What the person asked for.
+/// What the person asked for. `sso_session`: the section is an `[sso-session NAME]`, not a
+/// profile (the command line's `--sso-session`).
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Operation {
@@ -75,32 +76,75 @@ pub enum Operation {
     Edit {
         profile: String,
         changes: Vec<SettingChange>,
+        #[serde(default)]
+        sso_session: bool,
     },
     Add {
         profile: String,
         changes: Vec<SettingChange>,
+        #[serde(default)]
+        sso_session: bool,
     },
     Copy {
         profile: String,
         to: String,
+        #[serde(default)]
+        sso_session: bool,
     },
     Rename {
         profile: String,
         to: String,
+        #[serde(default)]
+        sso_session: bool,
     },
     Delete {
         profile: String,
+        #[serde(default)]
+        sso_session: bool,
     },
 }
 
 impl Operation {
-    fn profile(&self) -> &str {
+    /// The name of the section it changes.
+    pub fn profile(&self) -> &str {
         match self {
             Operation::Edit { profile, .. }
             | Operation::Add { profile, .. }
             | Operation::Copy { profile, .. }
             | Operation::Rename { profile, .. }
-            | Operation::Delete { profile } => profile,
+            | Operation::Delete { profile, .. } => profile,
+        }
+    }
+
+    fn is_sso_session(&self) -> bool {
+        match self {
+            Operation::Edit { sso_session, .. }
+            | Operation::Add { sso_session, .. }
+            | Operation::Copy { sso_session, .. }
+            | Operation::Rename { sso_session, .. }
+            | Operation::Delete { sso_session, .. } => *sso_session,
+        }
+    }
+
+    /// The section it changes.
+    pub fn section(&self) -> Section {
+        let name = self.profile().to_string();
+        if self.is_sso_session() {
+            Section::SsoSession(name)
+        } else {
+            Section::Profile(name)
+        }
+    }
+
+    /// Whether it may replace or remove a secret (a set or unset of a secret setting, a
+    /// delete): the backup the save keeps may then hold one that left the files.
+    pub fn may_drop_secret(&self) -> bool {
+        match self {
+            Operation::Edit { changes, .. } => changes
+                .iter()
+                .any(|c| c.key().split('.').any(is_secret_key)),
+            Operation::Delete { .. } => true,
+            Operation::Add { .. } | Operation::Copy { .. } | Operation::Rename { .. } => false,
         }
     }
 }
@@ -113,6 +157,8 @@ pub struct Applied {
     pub warnings: Vec<String>,
     /// The files had changed on disk since the person's view; the change was made on top of them.
     pub reapplied: bool,
+    /// The keychain entry removed at the end (a keychain profile renamed or deleted).
+    pub removed_entry: Option<String>,
 }
 
 /// Why a change was not made. Nothing was written in any case.
@@ -142,8 +188,14 @@ fn changed_what(keys: &[String]) -> String {
     }
 }
 
-fn profile_settings<'a>(reading: &'a crate::files::Reading, name: &str) -> Option<&'a Settings> {
-    reading.profiles.get(name)
+fn section_settings<'a>(
+    reading: &'a crate::files::Reading,
+    section: &Section,
+) -> Option<&'a Settings> {
+    match section {
+        Section::Profile(name) => reading.profiles.get(name),
+        Section::SsoSession(name) => reading.sso_sessions.get(name),
+    }
 }
 
 fn values(settings: Option<&Settings>, key: &str) -> Option<crate::files::Value> {
@@ -173,9 +225,10 @@ fn check_unchanged(
 ) -> Result<(), ChangeError> {
     let (before, now) = (seen.read(Dialect::Cli), fresh.read(Dialect::Cli));
     let name = operation.profile();
+    let section = operation.section();
     let (a, b) = (
-        profile_settings(&before, name),
-        profile_settings(&now, name),
+        section_settings(&before, &section),
+        section_settings(&now, &section),
     );
     match operation {
         Operation::Edit { changes, .. } => {
@@ -209,8 +262,14 @@ fn check_unchanged(
     }
 }
 
-fn apply_to(files: &mut AwsFiles, operation: &Operation) -> Result<Vec<String>, ChangeError> {
-    let section = Section::Profile(operation.profile().to_string());
+/// `reapplied`: the files changed since the person's view, so a setting they remove may already
+/// be gone (that is no refusal then; on the files they saw, it is one).
+fn apply_to(
+    files: &mut AwsFiles,
+    operation: &Operation,
+    reapplied: bool,
+) -> Result<Vec<String>, ChangeError> {
+    let section = operation.section();
     let mut warnings = Vec::new();
     match operation {
         Operation::Edit { changes, .. } => {
@@ -218,10 +277,8 @@ fn apply_to(files: &mut AwsFiles, operation: &Operation) -> Result<Vec<String>, 
                 match change {
                     SettingChange::Set { key, value } => {
                         let key = KeyPath::parse(key)?;
-                        let current = files
-                            .read(Dialect::Cli)
-                            .profiles
-                            .get(section.name())
+                        let reading = files.read(Dialect::Cli);
+                        let current = section_settings(&reading, &section)
                             .and_then(|s| s.get(&key.key))
                             .and_then(|s| s.value.as_text().map(str::to_string));
                         if key.sub.is_some() || current.as_deref() != Some(value.expose()) {
@@ -232,7 +289,7 @@ fn apply_to(files: &mut AwsFiles, operation: &Operation) -> Result<Vec<String>, 
                         let key = KeyPath::parse(key)?;
                         match files.unset(&section, &key) {
                             Ok(outcome) => warnings.extend(outcome.warnings),
-                            Err(EditError::NoSetting { .. }) => {}
+                            Err(EditError::NoSetting { .. }) if reapplied => {}
                             Err(e) => return Err(e.into()),
                         }
                     }
@@ -260,6 +317,7 @@ fn apply_to(files: &mut AwsFiles, operation: &Operation) -> Result<Vec<String>, 
 /// at; `force` applies the change even where the disk changed the same settings meanwhile.
 pub fn apply(
     paths: &FilePaths,
+    keychain: &Keychain,
     seen: &AwsFiles,
     operation: &Operation,
     force: bool,
@@ -271,13 +329,14 @@ pub fn apply(
         if reapplied && !force {
             check_unchanged(seen, &files, operation)?;
         }
-        if let Some(result) = follow_keychain(&mut files, operation) {
+        if let Some(result) = follow_keychain(&mut files, keychain, operation) {
             match result {
                 Ok(outcome) => {
                     return Ok(Applied {
                         saved: outcome.saved,
                         warnings: outcome.warnings,
                         reapplied,
+                        removed_entry: outcome.removed_entry,
                     })
                 }
                 Err(VaultError::Save {
@@ -287,13 +346,14 @@ pub fn apply(
                 Err(e) => return Err(e.into()),
             }
         }
-        let warnings = apply_to(&mut files, operation)?;
+        let warnings = apply_to(&mut files, operation, reapplied)?;
         match files.save() {
             Ok(saved) => {
                 return Ok(Applied {
                     saved,
                     warnings,
                     reapplied,
+                    removed_entry: None,
                 })
             }
             // Changed between our load and our save: load again and re-apply.
@@ -310,15 +370,16 @@ pub fn apply(
 /// person chose to apply it anyway) applies it to the files as they are.
 pub fn apply_seen(
     paths: &FilePaths,
+    keychain: &Keychain,
     seen: &Seen,
     revision: u64,
     operation: &Operation,
     force: bool,
 ) -> Result<Applied, ChangeError> {
     match seen.at(revision) {
-        Some(files) => apply(paths, files, operation, force),
+        Some(files) => apply(paths, keychain, files, operation, force),
         None if force => {
-            let applied = apply(paths, &AwsFiles::load(paths)?, operation, true)?;
+            let applied = apply(paths, keychain, &AwsFiles::load(paths)?, operation, true)?;
             Ok(Applied {
                 reapplied: true,
                 ..applied
@@ -334,18 +395,25 @@ pub fn apply_seen(
 /// keychain entry follows the profile (`None`: not such a profile or operation).
 fn follow_keychain(
     files: &mut AwsFiles,
+    keychain: &Keychain,
     operation: &Operation,
 ) -> Option<Result<vault::VaultOutcome, VaultError>> {
+    if operation.is_sso_session() {
+        return None;
+    }
     let profile = operation.profile();
     crate::keychain::places::keychain_account(files, profile)?;
-    let keychain = match Keychain::open() {
-        Ok(k) => k,
-        Err(error) => return Some(Err(VaultError::Keychain { error })),
-    };
+    if matches!(operation, Operation::Edit { .. } | Operation::Add { .. }) {
+        return None;
+    }
+    // Before anything is written: without a keychain the entry could not follow.
+    if let Err(error) = keychain.connect() {
+        return Some(Err(VaultError::Keychain { error }));
+    }
     Some(match operation {
-        Operation::Copy { to, .. } => vault::copy(files, &keychain, profile, to),
-        Operation::Rename { to, .. } => vault::rename(files, &keychain, profile, to),
-        Operation::Delete { .. } => vault::delete(files, &keychain, profile),
+        Operation::Copy { to, .. } => vault::copy(files, keychain, profile, to),
+        Operation::Rename { to, .. } => vault::rename(files, keychain, profile, to),
+        Operation::Delete { .. } => vault::delete(files, keychain, profile),
         Operation::Edit { .. } | Operation::Add { .. } => return None,
     })
 }
@@ -359,40 +427,34 @@ pub struct ConfigureAnswers {
     pub output: String,
 }
 
-/// Write the answers to the `[default]` profile as `aws configure` does: the key pair to the
-/// credentials file, region and output to the config file, an empty answer skipped; new files
-/// are created 0600 in a 0700 folder.
-pub fn configure_default(
-    paths: &FilePaths,
-    answers: &ConfigureAnswers,
-) -> Result<Applied, ChangeError> {
-    let pairs = [
-        ("aws_access_key_id", answers.access_key_id.trim()),
-        (
-            "aws_secret_access_key",
-            answers.secret_access_key.expose().trim(),
-        ),
-        ("region", answers.region.trim()),
-        ("output", answers.output.trim()),
-    ];
-    let changes = pairs
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| SettingChange::Set {
-            key: k.to_string(),
-            value: Secret::new(*v),
-        })
-        .collect();
-    let files = AwsFiles::load(paths)?;
-    apply(
-        paths,
-        &files,
-        &Operation::Edit {
+impl ConfigureAnswers {
+    /// The answers as the change `aws configure` makes to the `[default]` profile: the key pair
+    /// to the credentials file, region and output to the config file, an empty answer skipped;
+    /// new files are created 0600 in a 0700 folder.
+    pub fn operation(&self) -> Operation {
+        let pairs = [
+            ("aws_access_key_id", self.access_key_id.trim()),
+            (
+                "aws_secret_access_key",
+                self.secret_access_key.expose().trim(),
+            ),
+            ("region", self.region.trim()),
+            ("output", self.output.trim()),
+        ];
+        let changes = pairs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| SettingChange::Set {
+                key: k.to_string(),
+                value: Secret::new(*v),
+            })
+            .collect();
+        Operation::Edit {
             profile: "default".into(),
             changes,
-        },
-        false,
-    )
+            sso_session: false,
+        }
+    }
 }
 
 /// What is wrong with a field being typed, in words; `None` when it is fine.
@@ -541,7 +603,14 @@ mod tests {
             region: "eu-west-1".into(),
             output: "json".into(),
         };
-        configure_default(&p, &answers).unwrap();
+        apply(
+            &p,
+            &Keychain::in_memory(),
+            &AwsFiles::load(&p).unwrap(),
+            &answers.operation(),
+            false,
+        )
+        .unwrap();
         assert_eq!(
             fs::read_to_string(&p.credentials).unwrap(),
             "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
@@ -574,8 +643,9 @@ mod tests {
                 key: "region".into(),
                 value: "us-east-2".into(),
             }],
+            sso_session: false,
         };
-        let applied = apply(&p, &seen, &op, false).unwrap();
+        let applied = apply(&p, &Keychain::in_memory(), &seen, &op, false).unwrap();
         assert!(applied.reapplied);
         assert_eq!(
             fs::read_to_string(&p.config).unwrap(),
@@ -597,8 +667,9 @@ mod tests {
                 key: "region".into(),
                 value: "us-east-2".into(),
             }],
+            sso_session: false,
         };
-        match apply(&p, &seen, &op, false) {
+        match apply(&p, &Keychain::in_memory(), &seen, &op, false) {
             Err(ChangeError::ChangedOnDisk { keys, .. }) => assert_eq!(keys, ["region"]),
             other => panic!("expected ChangedOnDisk, got {other:?}"),
         }
@@ -606,7 +677,7 @@ mod tests {
             fs::read_to_string(&p.config).unwrap(),
             "[profile a]\nregion = ap-south-1\n"
         );
-        apply(&p, &seen, &op, true).unwrap();
+        apply(&p, &Keychain::in_memory(), &seen, &op, true).unwrap();
         assert_eq!(
             fs::read_to_string(&p.config).unwrap(),
             "[profile a]\nregion = us-east-2\n"
@@ -645,8 +716,9 @@ mod tests {
                 key: "region".into(),
                 value: "us-east-2".into(),
             }],
+            sso_session: false,
         };
-        let result = apply_seen(&p, &seen, opened, &op, false);
+        let result = apply_seen(&p, &Keychain::in_memory(), &seen, opened, &op, false);
         assert!(
             result.is_err(),
             "the change was applied over a region the person never saw: {result:?}"
@@ -661,7 +733,7 @@ mod tests {
             "nothing is written before the person is asked"
         );
         // Asked, the person chooses to apply it anyway.
-        let applied = apply_seen(&p, &seen, opened, &op, true).unwrap();
+        let applied = apply_seen(&p, &Keychain::in_memory(), &seen, opened, &op, true).unwrap();
         assert!(applied.reapplied);
         assert_eq!(
             fs::read_to_string(&p.config).unwrap(),
@@ -691,9 +763,12 @@ mod tests {
                 key: "region".into(),
                 value: "us-east-2".into(),
             }],
+            sso_session: false,
         };
         assert!(
-            apply_seen(&p, &seen, opened, &op, false).unwrap().reapplied,
+            apply_seen(&p, &Keychain::in_memory(), &seen, opened, &op, false)
+                .unwrap()
+                .reapplied,
             "the 16th version back is still known"
         );
     }
@@ -713,6 +788,7 @@ mod tests {
                     key: key.into(),
                     value: SECRET.into(),
                 }],
+                sso_session: false,
             };
             let text = format!("{op:?} {op:#?}");
             assert!(

@@ -113,11 +113,6 @@ pub fn lock_files(
     Ok(FileSetLock { _file: file })
 }
 
-/// [`lock_files`] in this process's state folder, with the default wait.
-pub fn lock(paths: &FilePaths, holder: &str) -> Result<FileSetLock, LockError> {
-    lock_files(&crate::state::state_dir(), paths, holder, DEFAULT_WAIT)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

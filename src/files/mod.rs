@@ -2,20 +2,20 @@
 //! AWS SDKs do, edit them line by line, and save them without ever losing a byte.
 
 pub mod check;
-pub mod cli_reading;
-pub mod disagreements;
+pub(crate) mod cli_reading;
+pub(crate) mod disagreements;
 pub mod document;
 pub mod edit;
 pub mod leftovers;
-pub mod lock;
+pub(crate) mod lock;
 pub mod model;
-pub mod names;
-pub mod paths;
-pub mod private;
-pub mod python_text;
+pub(crate) mod names;
+pub(crate) mod paths;
+pub(crate) mod private;
+pub(crate) mod python_text;
 mod redact;
 pub mod save;
-pub mod sdk_reading;
+pub(crate) mod sdk_reading;
 
 use document::Document;
 pub use model::{Dialect, FileKind, Origin, Problem, Reading, Setting, Settings, Value};

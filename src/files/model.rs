@@ -29,7 +29,8 @@ impl FileKind {
 }
 
 /// Which family of AWS tools a reading imitates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Dialect {
     /// The AWS CLI v1, boto3 and botocore (Python's configparser plus botocore's rules).
     Cli,

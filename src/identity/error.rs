@@ -125,28 +125,36 @@ pub enum IdentityError {
 }
 
 impl IdentityError {
-    /// A stable short code: the AWS error code when AWS answered with one (`SignatureDoesNotMatch`,
-    /// `InvalidClientTokenId`, `ExpiredToken`, `AccessDenied`...), else keyrack's own
-    /// (`NoCredentials`, `SourceProfileLoop`, `CredentialProcessFailed`, `Unreachable`,
-    /// `Timeout`, `ClockSkew`, `InvalidRegion`...).
-    pub fn code(&self) -> &str {
+    /// A stable snake_case code for programs (`wrong_secret`, `unknown_access_key`,
+    /// `no_credentials`, `source_profile_loop`, `unreachable`, `clock_skew`...); the code AWS
+    /// answered with, when it did, is [`IdentityError::aws_code`].
+    pub fn code(&self) -> &'static str {
         match self {
-            IdentityError::NoSuchProfile { .. } => "NoSuchProfile",
-            IdentityError::NoCredentials { .. } => "NoCredentials",
-            IdentityError::SettingsOnly { .. } => "SettingsOnly",
-            IdentityError::PartialCredentials { .. } => "PartialCredentials",
-            IdentityError::InvalidConfig { .. } => "InvalidConfig",
-            IdentityError::SourceProfileMissing { .. } => "SourceProfileMissing",
-            IdentityError::SourceProfileLoop { .. } => "SourceProfileLoop",
-            IdentityError::NeedsMfa { .. } => "NeedsMfa",
-            IdentityError::NeedsSsoLogin { .. } => "NeedsSsoLogin",
-            IdentityError::NotSupported { .. } => "NotSupported",
-            IdentityError::CredentialProcess { .. } => "CredentialProcessFailed",
-            IdentityError::Endpoint { .. } => "InvalidEndpoint",
-            IdentityError::InvalidRegion { .. } => "InvalidRegion",
-            IdentityError::SigningRegionDiffers { .. } => "SigningRegionDiffers",
+            IdentityError::NoSuchProfile { .. } => "no_such_profile",
+            IdentityError::NoCredentials { .. } => "no_credentials",
+            IdentityError::SettingsOnly { .. } => "settings_only",
+            IdentityError::PartialCredentials { .. } => "partial_credentials",
+            IdentityError::InvalidConfig { .. } => "invalid_config",
+            IdentityError::SourceProfileMissing { .. } => "source_profile_missing",
+            IdentityError::SourceProfileLoop { .. } => "source_profile_loop",
+            IdentityError::NeedsMfa { .. } => "needs_mfa",
+            IdentityError::NeedsSsoLogin { .. } => "needs_sso_login",
+            IdentityError::NotSupported { .. } => "not_supported",
+            IdentityError::CredentialProcess { .. } => "credential_process_failed",
+            IdentityError::Endpoint { .. } => "invalid_endpoint",
+            IdentityError::InvalidRegion { .. } => "invalid_region",
+            IdentityError::SigningRegionDiffers { .. } => "signing_region_differs",
             IdentityError::Keychain { error, .. } => error.code(),
-            IdentityError::Aws { error, .. } => aws_code(error),
+            IdentityError::Aws { error, .. } => aws_kind(error),
+        }
+    }
+
+    /// The error code AWS answered with (`SignatureDoesNotMatch`, `InvalidClientTokenId`,
+    /// `ExpiredToken`, `AccessDenied`...), when AWS answered.
+    pub fn aws_code(&self) -> Option<&str> {
+        match self {
+            IdentityError::Aws { error, .. } => aws_answer_code(error),
+            _ => None,
         }
     }
 
@@ -166,26 +174,39 @@ impl IdentityError {
     }
 }
 
-/// The code of an AWS failure. STS and IAM answer a wrong secret with `SignatureDoesNotMatch`
+/// What kind of AWS failure this is, as keyrack's code.
+fn aws_kind(error: &AwsError) -> &'static str {
+    match error {
+        AwsError::WrongSecret { .. } => "wrong_secret",
+        AwsError::UnknownAccessKey { .. } => "unknown_access_key",
+        AwsError::ExpiredToken { .. } => "expired_token",
+        AwsError::AccessDenied { .. } => "access_denied",
+        AwsError::Throttled { .. } => "throttled",
+        AwsError::Service { .. } => "aws_error",
+        AwsError::ClockSkew { .. } => "clock_skew",
+        AwsError::WrongSigningScope { .. } => "wrong_signing_scope",
+        AwsError::UnexpectedAnswer { .. } => "unexpected_answer",
+        AwsError::Unreachable { .. } => "unreachable",
+        AwsError::Timeout { .. } => "timeout",
+        AwsError::Tls { .. } => "tls",
+        AwsError::CaBundle { .. } => "ca_bundle",
+        AwsError::MalformedAnswer { .. } => "malformed_answer",
+        AwsError::Request { .. } => "request_failed",
+    }
+}
+
+/// The code AWS answered with. STS and IAM answer a wrong secret with `SignatureDoesNotMatch`
 /// and an unknown key with `InvalidClientTokenId`; the client sorts them into typed errors
 /// that no longer carry the code, so it is restored here.
-fn aws_code(error: &AwsError) -> &str {
+fn aws_answer_code(error: &AwsError) -> Option<&str> {
     match error {
-        AwsError::WrongSecret { .. } => "SignatureDoesNotMatch",
-        AwsError::UnknownAccessKey { .. } => "InvalidClientTokenId",
+        AwsError::WrongSecret { .. } => Some("SignatureDoesNotMatch"),
+        AwsError::UnknownAccessKey { .. } => Some("InvalidClientTokenId"),
         AwsError::ExpiredToken { code }
         | AwsError::AccessDenied { code, .. }
         | AwsError::Throttled { code, .. }
-        | AwsError::Service { code, .. } => code,
-        AwsError::ClockSkew { .. } => "ClockSkew",
-        AwsError::WrongSigningScope { .. } => "WrongSigningScope",
-        AwsError::UnexpectedAnswer { .. } => "UnexpectedAnswer",
-        AwsError::Unreachable { .. } => "Unreachable",
-        AwsError::Timeout { .. } => "Timeout",
-        AwsError::Tls { .. } => "Tls",
-        AwsError::CaBundle { .. } => "CaBundle",
-        AwsError::MalformedAnswer { .. } => "MalformedAnswer",
-        AwsError::Request { .. } => "RequestFailed",
+        | AwsError::Service { code, .. } => Some(code),
+        _ => None,
     }
 }
 
@@ -232,11 +253,12 @@ mod tests {
     }
 
     #[test]
-    fn aws_failures_keep_the_code_aws_answered() {
+    fn aws_failures_get_keyrack_codes_and_keep_the_code_aws_answered() {
         let wrong = aws(AwsError::WrongSecret {
             access_key_id: "AKIAEXAMPLE".into(),
         });
-        assert_eq!(wrong.code(), "SignatureDoesNotMatch");
+        assert_eq!(wrong.code(), "wrong_secret");
+        assert_eq!(wrong.aws_code(), Some("SignatureDoesNotMatch"));
         assert!(
             wrong.to_string().starts_with("wrong secret access key"),
             "{wrong}"
@@ -244,7 +266,8 @@ mod tests {
         let unknown = aws(AwsError::UnknownAccessKey {
             access_key_id: "AKIAEXAMPLE".into(),
         });
-        assert_eq!(unknown.code(), "InvalidClientTokenId");
+        assert_eq!(unknown.code(), "unknown_access_key");
+        assert_eq!(unknown.aws_code(), Some("InvalidClientTokenId"));
         assert!(
             unknown.to_string().contains("deleted or unknown"),
             "{unknown}"
@@ -253,11 +276,13 @@ mod tests {
             code: "AccessDenied".into(),
             message: "no".into(),
         });
-        assert_eq!(denied.code(), "AccessDenied");
+        assert_eq!(denied.code(), "access_denied");
+        assert_eq!(denied.aws_code(), Some("AccessDenied"));
         let expired = aws(AwsError::ExpiredToken {
             code: "ExpiredToken".into(),
         });
-        assert_eq!(expired.code(), "ExpiredToken");
+        assert_eq!(expired.code(), "expired_token");
+        assert_eq!(expired.aws_code(), Some("ExpiredToken"));
     }
 
     #[test]
@@ -266,16 +291,17 @@ mod tests {
             endpoint: "http://127.0.0.1:1".into(),
             detail: "Connection refused".into(),
         });
-        assert_eq!(down.code(), "Unreachable");
+        assert_eq!(down.code(), "unreachable");
+        assert_eq!(down.aws_code(), None);
         let slow = aws(AwsError::Timeout {
             endpoint: "x".into(),
         });
-        assert_eq!(slow.code(), "Timeout");
+        assert_eq!(slow.code(), "timeout");
         let skew = aws(AwsError::ClockSkew {
             code: "RequestTimeTooSkewed".into(),
             message: String::new(),
         });
-        assert_eq!(skew.code(), "ClockSkew");
+        assert_eq!(skew.code(), "clock_skew");
         assert!(skew.to_string().contains("clock"), "{skew}");
     }
 
@@ -284,7 +310,7 @@ mod tests {
         let err = IdentityError::SourceProfileLoop {
             profiles: vec!["a".into(), "b".into(), "a".into()],
         };
-        assert_eq!(err.code(), "SourceProfileLoop");
+        assert_eq!(err.code(), "source_profile_loop");
         assert!(err.to_string().contains("a -> b -> a"), "{err}");
     }
 }

@@ -33,13 +33,15 @@ pub use source::{credential_source, CredentialSource, RoleSettings};
 /// How many profiles [`check_all`] checks at once unless told otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 16;
 
-/// How a [`Session`] reaches AWS and runs credential processes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// How a [`Session`] reaches AWS, runs credential processes and reads the keychain.
+#[derive(Clone, Debug)]
 pub struct SessionOptions {
     /// Timeouts and retries of every AWS call (the CA bundle is chosen per profile).
     pub client: ClientSettings,
     /// A `credential_process` still running after this is stopped.
     pub process_timeout: Duration,
+    /// Where keychain profiles' keys are read from.
+    pub keychain: Keychain,
 }
 
 impl Default for SessionOptions {
@@ -47,6 +49,7 @@ impl Default for SessionOptions {
         SessionOptions {
             client: ClientSettings::default(),
             process_timeout: Duration::from_secs(30),
+            keychain: Keychain::platform(),
         }
     }
 }
@@ -113,6 +116,11 @@ impl Session {
             config: files.config.path.clone(),
             credentials: files.credentials.path.clone(),
         })
+    }
+
+    /// The keychain this session reads keychain profiles' keys from.
+    pub fn keychain(&self) -> &Keychain {
+        &self.inner.options.keychain
     }
 
     /// This new session, naming the files its reading came from in its messages.
@@ -259,9 +267,9 @@ impl Session {
                 CredentialSource::Keychain { profile, account } => {
                     self.once("keychain", account, async {
                         let account = account.clone();
+                        let keychain = self.inner.options.keychain.clone();
                         // The keychain's calls block: keep them off the async workers.
-                        let read =
-                            tokio::task::spawn_blocking(move || Keychain::open()?.get(&account));
+                        let read = tokio::task::spawn_blocking(move || keychain.get(&account));
                         match read.await.expect("the keychain read panicked") {
                             Ok(key) => Ok(key.credentials),
                             Err(error) => Err(IdentityError::Keychain {

@@ -428,7 +428,7 @@ mod tests {
     fn a_secret_without_its_key_id_is_partial() {
         let config = format!("[profile dev]\naws_secret_access_key = {SECRET}\n");
         let err = source(&config, "", "dev").unwrap_err();
-        assert_eq!(err.code(), "PartialCredentials");
+        assert_eq!(err.code(), "partial_credentials");
         assert!(err.to_string().contains("no aws_access_key_id"), "{err}");
         assert!(!err.to_string().contains(SECRET));
     }
@@ -437,7 +437,7 @@ mod tests {
     fn a_key_id_whose_secret_is_in_the_other_file_is_partial() {
         let config = format!("[profile dev]\naws_secret_access_key = {SECRET}\n");
         let err = source(&config, "[dev]\naws_access_key_id = AKIADEV\n", "dev").unwrap_err();
-        assert_eq!(err.code(), "PartialCredentials");
+        assert_eq!(err.code(), "partial_credentials");
         assert!(!err.to_string().contains(SECRET));
     }
 
@@ -549,7 +549,7 @@ mod tests {
             }
         );
         let err = source(config, "", "self").unwrap_err();
-        assert_eq!(err.code(), "SourceProfileLoop");
+        assert_eq!(err.code(), "source_profile_loop");
     }
 
     #[test]
@@ -573,20 +573,23 @@ mod tests {
     fn mfa_sso_web_identity_and_credential_source_are_not_supported_yet() {
         let creds = format!("[base]\n{}", keys("AKIABASE"));
         let cases = [
-            ("[profile p]\nrole_arn = arn:r\nsource_profile = base\nmfa_serial = arn:mfa\n", "NeedsMfa"),
-            ("[profile p]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = R\n", "NeedsSsoLogin"),
-            ("[profile p]\nrole_arn = arn:r\nweb_identity_token_file = /t\n", "NotSupported"),
-            ("[profile p]\nrole_arn = arn:r\ncredential_source = Ec2InstanceMetadata\n", "NotSupported"),
-            ("[profile p]\nrole_arn = arn:r\n", "PartialCredentials"),
-            ("[profile p]\nrole_arn = arn:r\nsource_profile = base\ncredential_source = Environment\n", "InvalidConfig"),
-            ("[profile p]\nregion = eu-west-1\n", "SettingsOnly"),
-            ("[profile p]\nregion = eu-west-1\nsource_profile = base\n", "NoCredentials"),
-            ("[profile p]\naws_session_token = t\n", "PartialCredentials"),
+            ("[profile p]\nrole_arn = arn:r\nsource_profile = base\nmfa_serial = arn:mfa\n", "needs_mfa"),
+            ("[profile p]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = R\n", "needs_sso_login"),
+            ("[profile p]\nrole_arn = arn:r\nweb_identity_token_file = /t\n", "not_supported"),
+            ("[profile p]\nrole_arn = arn:r\ncredential_source = Ec2InstanceMetadata\n", "not_supported"),
+            ("[profile p]\nrole_arn = arn:r\n", "partial_credentials"),
+            ("[profile p]\nrole_arn = arn:r\nsource_profile = base\ncredential_source = Environment\n", "invalid_config"),
+            ("[profile p]\nregion = eu-west-1\n", "settings_only"),
+            ("[profile p]\nregion = eu-west-1\nsource_profile = base\n", "no_credentials"),
+            ("[profile p]\naws_session_token = t\n", "partial_credentials"),
         ];
         for (config, code) in cases {
             let err = source(config, &creds, "p").unwrap_err();
             assert_eq!(err.code(), code, "{config}: {err}");
         }
-        assert_eq!(source("", "", "nope").unwrap_err().code(), "NoSuchProfile");
+        assert_eq!(
+            source("", "", "nope").unwrap_err().code(),
+            "no_such_profile"
+        );
     }
 }

@@ -32,7 +32,7 @@ pub mod places;
 pub mod vault;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use keyring_core::{CredentialStore, Entry, Error as StoreError};
 use serde::{Deserialize, Serialize};
@@ -224,18 +224,18 @@ pub enum KeychainError {
 }
 
 impl KeychainError {
-    /// A stable short code for programs (the desktop app, `whoami --json`).
+    /// A stable snake_case code for programs (the desktop app, `whoami --json`).
     pub fn code(&self) -> &'static str {
         match self {
-            KeychainError::NoSessionBus { .. } => "NoSessionBus",
-            KeychainError::NoSecretService => "NoSecretService",
-            KeychainError::Locked => "KeychainLocked",
-            KeychainError::NoEntry { .. } => "NoKeychainEntry",
-            KeychainError::Ambiguous { .. } => "AmbiguousKeychainEntry",
-            KeychainError::Unreadable { .. } => "UnreadableKeychainEntry",
-            KeychainError::ReadBackMismatch { .. } => "KeychainReadBackMismatch",
-            KeychainError::Unsupported => "NoKeychain",
-            KeychainError::Platform(_) => "KeychainFailed",
+            KeychainError::NoSessionBus { .. } => "no_session_bus",
+            KeychainError::NoSecretService => "no_secret_service",
+            KeychainError::Locked => "keychain_locked",
+            KeychainError::NoEntry { .. } => "no_keychain_entry",
+            KeychainError::Ambiguous { .. } => "ambiguous_keychain_entry",
+            KeychainError::Unreadable { .. } => "unreadable_keychain_entry",
+            KeychainError::ReadBackMismatch { .. } => "keychain_read_back_mismatch",
+            KeychainError::Unsupported => "no_keychain",
+            KeychainError::Platform(_) => "keychain_failed",
         }
     }
 
@@ -295,46 +295,90 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// A connection to the platform's keychain. Opening it connects (on Linux, to the Secret
-/// Service over D-Bus), so a missing keychain is reported before anything else happens.
+/// The keychain keyrack keeps keys in, passed to every operation that needs one: the
+/// platform's ([`Keychain::platform`], connected on first use, so a command that needs no
+/// keychain never touches D-Bus) or a private in-memory one ([`Keychain::in_memory`], for tests
+/// and nothing else: it is gone when the process ends). Clones share one connection.
+#[derive(Clone)]
 pub struct Keychain {
-    store: Arc<CredentialStore>,
+    inner: Arc<Shared>,
+}
+
+struct Shared {
+    kind: StoreKind,
+    store: Mutex<Option<Arc<CredentialStore>>>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StoreKind {
+    Platform,
+    InMemory,
 }
 
 impl std::fmt::Debug for Keychain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keychain")
-            .field("vendor", &self.store.vendor())
-            .finish()
+        let kind = match self.inner.kind {
+            StoreKind::Platform => "platform",
+            StoreKind::InMemory => "in memory",
+        };
+        f.debug_struct("Keychain").field("store", &kind).finish()
     }
 }
 
 impl Keychain {
-    /// Connect to this system's keychain.
-    pub fn open() -> Result<Keychain, KeychainError> {
-        let store = platform_store().map_err(|e| KeychainError::from_store(e, ""))?;
-        Ok(Keychain { store })
+    /// This system's keychain; it connects (on Linux, to the Secret Service over D-Bus) when
+    /// first used, and each use reports a missing one in plain words.
+    pub fn platform() -> Keychain {
+        Keychain::of(StoreKind::Platform, None)
+    }
+
+    /// A keychain that lives in this process only: for tests of everything above the store.
+    pub fn in_memory() -> Keychain {
+        let store: Arc<CredentialStore> =
+            keyring_core::mock::Store::new().expect("the in-memory store always opens");
+        Keychain::of(StoreKind::InMemory, Some(store))
+    }
+
+    fn of(kind: StoreKind, store: Option<Arc<CredentialStore>>) -> Keychain {
+        Keychain {
+            inner: Arc::new(Shared {
+                kind,
+                store: Mutex::new(store),
+            }),
+        }
+    }
+
+    /// Connect now, so that a missing keychain is reported before anything else happens.
+    pub fn connect(&self) -> Result<(), KeychainError> {
+        self.connected_store().map(|_| ())
+    }
+
+    fn connected_store(&self) -> Result<Arc<CredentialStore>, KeychainError> {
+        let mut store = self.inner.store.lock().expect("keychain lock");
+        if let Some(store) = store.as_ref() {
+            return Ok(store.clone());
+        }
+        let connected = platform_store().map_err(|e| KeychainError::from_store(e, ""))?;
+        *store = Some(connected.clone());
+        Ok(connected)
     }
 
     /// The entry of `account`; `label` is what a new item is called on the Secret Service (an
     /// existing item keeps its own).
     fn entry(&self, account: &str, label: Option<&str>) -> Result<Entry, KeychainError> {
+        let store = self.connected_store()?;
         // The Secret Service shows a label in keyring managers (Passwords and Keys, KeePassXC).
-        #[cfg(target_os = "linux")]
-        let entry = {
+        let entry = if cfg!(target_os = "linux") && self.inner.kind == StoreKind::Platform {
             let default = format!("AWS access key of {} (keyrack)", describe(account));
             let label = label.unwrap_or(&default);
             Entry::new_in_store_with_modifiers(
-                &self.store,
+                &store,
                 SERVICE,
                 account,
                 &HashMap::from([("label", label)]),
             )
-        };
-        #[cfg(not(target_os = "linux"))]
-        let entry = {
-            let _ = label;
-            Entry::new_in_store(&self.store, SERVICE, account)
+        } else {
+            Entry::new_in_store(&store, SERVICE, account)
         };
         entry.map_err(|e| KeychainError::from_store(e, account))
     }
@@ -399,12 +443,12 @@ impl Keychain {
     /// secret; `None` where keyrack does not search the platform's store (only the Secret
     /// Service is searched by attributes).
     pub fn accounts(&self) -> Result<Option<Vec<String>>, KeychainError> {
-        if !cfg!(target_os = "linux") {
+        if !cfg!(target_os = "linux") && self.inner.kind == StoreKind::Platform {
             return Ok(None);
         }
         let spec = HashMap::from([("service", SERVICE)]);
         let entries = self
-            .store
+            .connected_store()?
             .search(&spec)
             .map_err(|e| KeychainError::from_store(e, ""))?;
         let mut accounts: Vec<String> = entries

@@ -110,6 +110,25 @@ pub enum VaultError {
     Save { error: FilesError, state: String },
 }
 
+impl VaultError {
+    /// A stable snake_case code for programs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            VaultError::NoProfile(_) => "no_such_profile",
+            VaultError::NothingToMove { .. } => "nothing_to_move",
+            VaultError::NotInKeychain(_) => "not_in_keychain",
+            VaultError::TwoKeys { .. } => "two_keys",
+            VaultError::EntryInUse { .. } => "entry_in_use",
+            VaultError::EntryHoldsAnotherKey { .. } => "entry_holds_another_key",
+            VaultError::EntryOfAnotherFileSet { .. } => "entry_of_another_file_set",
+            VaultError::Keychain { error } => error.code(),
+            VaultError::Edit(_) => "refused",
+            VaultError::Command(_) => "bad_command_line",
+            VaultError::Save { .. } => "files",
+        }
+    }
+}
+
 impl From<KeychainError> for VaultError {
     fn from(error: KeychainError) -> Self {
         VaultError::Keychain { error }

@@ -79,12 +79,13 @@ impl AwsAccess {
         iam::list_access_keys(&self.quick, &self.iam, key, Some(user)).await
     }
 
-    pub(super) async fn last_used(
+    /// GetAccessKeyLastUsed of each of `keys`, all at once.
+    pub(super) async fn last_uses(
         &self,
-        key: &Credentials,
-        key_id: &str,
-    ) -> Result<AccessKeyLastUsed, AwsError> {
-        iam::get_access_key_last_used(&self.client, &self.iam, key, key_id).await
+        signer: &Credentials,
+        keys: &[AccessKeyMetadata],
+    ) -> Vec<Result<AccessKeyLastUsed, AwsError>> {
+        super::user_keys::last_uses(&self.client, &self.iam, signer, keys).await
     }
 
     pub(super) async fn create(

@@ -9,8 +9,8 @@ use crate::files::FilesError;
 use crate::identity::IdentityError;
 
 use super::journal::JournalError;
-use super::plan::KeyStatus;
 use super::progress::{profile_list, Step};
+use super::user_keys::KeyStatus;
 
 /// Why a rotation was refused before it changed anything, or where it stopped.
 #[derive(Debug, thiserror::Error)]

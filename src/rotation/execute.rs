@@ -11,11 +11,10 @@ use super::error::{KeyRole, KeyState, RotationError, StoppedRotation};
 use super::journal::{self, Journal, JournalProfile, JournalStep};
 use super::key_files::{credentials_in_files, profile_names, replace_key, sections_holding};
 use super::new_key;
-use super::plan::{
-    created_during, profile_key, Course, KeyStatus, OldKeyFate, ProfileSection, RotationPlan,
-};
+use super::plan::{created_during, profile_key, Course, OldKeyFate, ProfileSection, RotationPlan};
 use super::progress::{Progress, RotationReport, Step};
 use super::propagation::{until_accepted, WaitFailure};
+use super::user_keys::KeyStatus;
 use super::RotationSettings;
 
 /// How many times a rotation writes its new key again into files that another program wrote
@@ -51,7 +50,7 @@ pub async fn rotate(
     let _lock = journal::lock(&settings.journal_dir())?.ok_or(RotationError::Busy)?;
     let files = AwsFiles::load(&settings.paths)?;
     let reading = files.read(Dialect::Cli);
-    let held = profile_key(&reading, &plan.profile)?;
+    let held = profile_key(&reading, &settings.keychain, &plan.profile)?;
     let expected = match &plan.course {
         Course::FinishInterrupted { new_key_id } => vec![&plan.old_key_id, new_key_id],
         Course::New | Course::RestartInterrupted => vec![&plan.old_key_id],
@@ -75,7 +74,7 @@ pub async fn rotate(
     let old = if held.access_key_id == plan.old_key_id {
         Some(held)
     } else {
-        credentials_in_files(&files, &plan.old_key_id)
+        credentials_in_files(&files, &settings.keychain, &plan.old_key_id)
     };
     let aws = AwsAccess::for_profile(reading, settings, &plan.profile)
         .map_err(RotationError::Credentials)?;
@@ -237,7 +236,7 @@ impl Run<'_> {
         // The kept copy first: keyrack wrote it, while the files' copy may have been edited.
         let new = new_key::kept(&self.settings.new_key_dir(), &self.plan.old_key_id)
             .filter(|key| key.access_key_id == new_key_id)
-            .or_else(|| credentials_in_files(&files, new_key_id))
+            .or_else(|| credentials_in_files(&files, &self.settings.keychain, new_key_id))
             .filter(|key| key.access_key_id == new_key_id)
             .ok_or_else(|| RotationError::PlanOutdated {
                 detail: format!("the secret of the new key {new_key_id} left the files"),
@@ -254,7 +253,7 @@ impl Run<'_> {
 
         // Into every profile that holds the old key, before anything else can go wrong.
         let holders = AwsFiles::load(&self.settings.paths)
-            .map(|files| sections_holding(&files, &old_key_id))
+            .map(|files| sections_holding(&files, &self.settings.keychain, &old_key_id))
             .unwrap_or_else(|_| self.plan.profiles.clone());
         if !holders.is_empty() {
             let step = Step::WriteFiles {
@@ -280,7 +279,7 @@ impl Run<'_> {
         // Written to nobody is a failure: the profiles that held the old key went away (or were
         // given another key) since the plan, and the new key's secret would be nowhere.
         let holding_new = AwsFiles::load(&self.settings.paths)
-            .map(|files| sections_holding(&files, &new.access_key_id))
+            .map(|files| sections_holding(&files, &self.settings.keychain, &new.access_key_id))
             .unwrap_or_default();
         if holding_new.is_empty() {
             let step = Step::WriteFiles {
@@ -435,9 +434,10 @@ impl Run<'_> {
         for attempt in 0..=REWRITES {
             let files = AwsFiles::load(&self.settings.paths)
                 .map_err(|e| format!("the files could not be read again to check them: {e}"))?;
-            let old_holders = sections_holding(&files, &old_key_id);
+            let old_holders = sections_holding(&files, &self.settings.keychain, &old_key_id);
             if old_holders.is_empty() {
-                if sections_holding(&files, &new.access_key_id).is_empty() {
+                if sections_holding(&files, &self.settings.keychain, &new.access_key_id).is_empty()
+                {
                     return Err(format!(
                         "no profile holds the new key {} any more: another program removed or \
                          changed those profiles",
@@ -545,7 +545,11 @@ impl Run<'_> {
         step: &Step,
     ) -> Result<(), RotationError> {
         let files = AwsFiles::load(&self.settings.paths)?;
-        let holders = profile_names(&sections_holding(&files, &key.access_key_id));
+        let holders = profile_names(&sections_holding(
+            &files,
+            &self.settings.keychain,
+            &key.access_key_id,
+        ));
         if !holders.is_empty() {
             return Err(RotationError::PlanOutdated {
                 detail: format!(
@@ -601,7 +605,7 @@ impl Run<'_> {
             return self.keep_new_and_stop(failed, reason).await;
         }
         let holders = match AwsFiles::load(&self.settings.paths) {
-            Ok(files) => sections_holding(&files, &new.access_key_id),
+            Ok(files) => sections_holding(&files, &self.settings.keychain, &new.access_key_id),
             Err(e) => {
                 let reason = format!("{reason}; then the files could not be read: {e}");
                 return self.stop(failed, reason).await;
@@ -662,7 +666,7 @@ impl Run<'_> {
         let mut deleted = 0;
         for key in listed {
             let lost = key.access_key_id != old.access_key_id
-                && sections_holding(&files, &key.access_key_id).is_empty()
+                && sections_holding(&files, &self.settings.keychain, &key.access_key_id).is_empty()
                 && created_during(key.create_date, started);
             if !lost {
                 continue;
@@ -716,7 +720,7 @@ impl Run<'_> {
         let holders = |key_id: &str| {
             files
                 .as_ref()
-                .map(|f| profile_names(&sections_holding(f, key_id)))
+                .map(|f| profile_names(&sections_holding(f, &self.settings.keychain, key_id)))
                 .unwrap_or_default()
         };
         let mut keys = Vec::new();

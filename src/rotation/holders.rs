@@ -38,25 +38,30 @@ pub fn keychain_holders(
 /// is opened only when a profile of the files is in it, and when it cannot be read every keychain
 /// profile counts as a holder. Writing a key to them then fails, which stops a rotation before
 /// the old key is touched. Check [`read_keychain_profiles`] first to refuse early instead.
-pub fn keychain_holders_or_all(files: &AwsFiles, access_key_id: &str) -> Vec<KeychainHolder> {
+pub fn keychain_holders_or_all(
+    files: &AwsFiles,
+    keychain: &Keychain,
+    access_key_id: &str,
+) -> Vec<KeychainHolder> {
     let all = keychain_profiles(files);
     if all.is_empty() {
         return all;
     }
-    Keychain::open()
-        .and_then(|keychain| keychain_holders(files, &keychain, access_key_id))
-        .unwrap_or(all)
+    keychain_holders(files, keychain, access_key_id).unwrap_or(all)
 }
 
 /// Reads the entry of every keychain profile of the files: `Ok` when each is readable or absent
 /// (an absent entry holds no key); else the first profile whose entry cannot be read, and why
 /// (no keychain, locked...). A rotation checks this before it starts.
-pub fn read_keychain_profiles(files: &AwsFiles) -> Result<(), (String, KeychainError)> {
+pub fn read_keychain_profiles(
+    files: &AwsFiles,
+    keychain: &Keychain,
+) -> Result<(), (String, KeychainError)> {
     let all = keychain_profiles(files);
     let Some(first) = all.first() else {
         return Ok(());
     };
-    let keychain = Keychain::open().map_err(|e| (first.profile.clone(), e))?;
+    keychain.connect().map_err(|e| (first.profile.clone(), e))?;
     for holder in &all {
         keychain
             .find(&holder.account)
@@ -67,12 +72,15 @@ pub fn read_keychain_profiles(files: &AwsFiles) -> Result<(), (String, KeychainE
 
 /// The key `access_key_id` with its secret, from the first keychain entry (of a profile of the
 /// files) that holds it; `None` when none does or the keychain cannot be read.
-pub fn keychain_credentials(files: &AwsFiles, access_key_id: &str) -> Option<Credentials> {
+pub fn keychain_credentials(
+    files: &AwsFiles,
+    keychain: &Keychain,
+    access_key_id: &str,
+) -> Option<Credentials> {
     let all = keychain_profiles(files);
     if all.is_empty() {
         return None;
     }
-    let keychain = Keychain::open().ok()?;
     all.iter()
         .filter_map(|holder| keychain.find(&holder.account).ok().flatten())
         .map(|key| key.credentials)
@@ -90,16 +98,17 @@ pub fn keychain_credentials(files: &AwsFiles, access_key_id: &str) -> Option<Cre
 /// Secret Service can be searched for them; see [`Keychain::accounts`].)
 pub fn replace_key_in_keychain(
     files: &AwsFiles,
+    keychain: &Keychain,
     from: &str,
     to: &Credentials,
 ) -> Result<Vec<KeychainHolder>, (Vec<KeychainHolder>, KeychainError)> {
-    let keychain = match Keychain::open() {
-        Ok(keychain) => keychain,
+    match keychain.connect() {
+        Ok(()) => {}
         // No keychain, and no profile here in it: nothing to write (no legacy entry either).
         Err(_) if keychain_profiles(files).is_empty() => return Ok(Vec::new()),
         Err(e) => return Err((Vec::new(), e)),
-    };
-    let holders = keychain_holders(files, &keychain, from).map_err(|e| (Vec::new(), e))?;
+    }
+    let holders = keychain_holders(files, keychain, from).map_err(|e| (Vec::new(), e))?;
     let key = StoredKey::new(Credentials {
         session_token: None,
         ..to.clone()

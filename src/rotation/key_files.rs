@@ -7,7 +7,7 @@ use crate::files::lock::{lock_files, LockError, DEFAULT_WAIT};
 use crate::files::save::SaveError;
 use crate::files::{AwsFiles, FileKind, FilesError};
 use crate::keychain::places::KeychainHolder;
-use crate::keychain::KeychainError;
+use crate::keychain::{Keychain, KeychainError};
 use crate::rotation::holders::{
     keychain_credentials, keychain_holders_or_all, replace_key_in_keychain,
 };
@@ -22,11 +22,15 @@ const SAVE_ATTEMPTS: usize = 5;
 /// Every profile section, in either file, whose `aws_access_key_id` is `key_id`, then every
 /// keychain profile whose entry holds it (all of them when the keychain cannot be read: a holder
 /// that cannot be ruled out counts, so that no key it may hold is taken for unused).
-pub(super) fn sections_holding(files: &AwsFiles, key_id: &str) -> Vec<ProfileSection> {
+pub(super) fn sections_holding(
+    files: &AwsFiles,
+    keychain: &Keychain,
+    key_id: &str,
+) -> Vec<ProfileSection> {
     file_sections_holding(files, key_id)
         .into_iter()
         .chain(
-            keychain_holders_or_all(files, key_id)
+            keychain_holders_or_all(files, keychain, key_id)
                 .into_iter()
                 .map(keychain_section),
         )
@@ -67,7 +71,11 @@ pub(super) fn profile_names(sections: &[ProfileSection]) -> Vec<String> {
 }
 
 /// `key_id` with its secret, from the first section of the files holding both.
-pub(super) fn credentials_in_files(files: &AwsFiles, key_id: &str) -> Option<Credentials> {
+pub(super) fn credentials_in_files(
+    files: &AwsFiles,
+    keychain: &Keychain,
+    key_id: &str,
+) -> Option<Credentials> {
     for kind in [FileKind::Credentials, FileKind::Config] {
         let (sections, _) = cli_reading::sections(cli_reading::parse(&files.file(kind).doc), kind);
         for settings in sections.values() {
@@ -85,7 +93,7 @@ pub(super) fn credentials_in_files(files: &AwsFiles, key_id: &str) -> Option<Cre
             }
         }
     }
-    keychain_credentials(files, key_id)
+    keychain_credentials(files, keychain, key_id)
 }
 
 /// Why a key could not be written into the files. Never holds a secret.
@@ -148,15 +156,16 @@ pub(super) fn replace_key(
             saved: Vec::new(),
         })
     })?;
-    let mut saved: Vec<ProfileSection> = match replace_key_in_keychain(&files, from, to) {
-        Ok(written) => written.into_iter().map(keychain_section).collect(),
-        Err((written, error)) => {
-            return Err(Box::new(WriteFailure {
-                error: WriteError::Keychain(error),
-                saved: written.into_iter().map(keychain_section).collect(),
-            }))
-        }
-    };
+    let mut saved: Vec<ProfileSection> =
+        match replace_key_in_keychain(&files, &settings.keychain, from, to) {
+            Ok(written) => written.into_iter().map(keychain_section).collect(),
+            Err((written, error)) => {
+                return Err(Box::new(WriteFailure {
+                    error: WriteError::Keychain(error),
+                    saved: written.into_iter().map(keychain_section).collect(),
+                }))
+            }
+        };
     for _ in 0..SAVE_ATTEMPTS {
         let mut files = AwsFiles::load(paths).map_err(|e| {
             Box::new(WriteFailure {
@@ -280,8 +289,11 @@ mod tests {
             "[both]\naws_access_key_id = AKIANEW\naws_secret_access_key = {NEW_SECRET}\n"
         )));
         let files = AwsFiles::load(&paths).unwrap();
-        assert_eq!(credentials_in_files(&files, "AKIANEW"), Some(new));
-        assert!(sections_holding(&files, "AKIAOLD").is_empty());
+        assert_eq!(
+            credentials_in_files(&files, &Keychain::in_memory(), "AKIANEW"),
+            Some(new)
+        );
+        assert!(sections_holding(&files, &Keychain::in_memory(), "AKIAOLD").is_empty());
     }
 
     #[test]

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use crate::aws::{ClientSettings, EndpointEnv};
 use crate::files::FilePaths;
+use crate::keychain::Keychain;
 
 // The surface the CLI and the desktop app use: `plan_rotation`, show the plan, `rotate`; at
 // start-up `interrupted_rotations`, then `plan_recovery` and `rotate` to finish each one.
@@ -26,10 +27,11 @@ pub use journal::{
     interrupted_rotations, InterruptedRotation, Journal, JournalError, JournalProfile, JournalStep,
 };
 pub use plan::{
-    plan_recovery, plan_rotation, Course, DeleteReason, KeyInfo, KeyStatus, KeyToDelete,
-    OldKeyFate, ProfileSection, RotateOptions, RotationPlan,
+    plan_recovery, plan_rotation, Course, DeleteReason, KeyToDelete, OldKeyFate, PlannedStep,
+    ProfileSection, RotateOptions, RotationPlan,
 };
 pub use progress::{Progress, RotationReport, Step};
+pub use user_keys::{KeyInfo, KeyStatus, UserKeys};
 
 /// Where a rotation finds the files, AWS and its journal, and how long it waits for a new key.
 #[derive(Clone, Debug)]
@@ -43,6 +45,8 @@ pub struct RotationSettings {
     /// while a rotation is open, the files' lock.
     pub state_dir: PathBuf,
     pub propagation: PropagationWait,
+    /// Where keychain profiles' keys are read and written.
+    pub keychain: Keychain,
 }
 
 impl RotationSettings {
@@ -54,6 +58,7 @@ impl RotationSettings {
             client: ClientSettings::default(),
             state_dir: crate::state::state_dir(),
             propagation: PropagationWait::default(),
+            keychain: Keychain::platform(),
         }
     }
 }

@@ -1,17 +1,16 @@
 //! The rotation plan: everything a rotation will do, worked out and shown before anything changes.
 
-use std::fmt;
+use std::time::Duration;
 
 use serde::Serialize;
-use time::format_description::well_known::Rfc3339;
 use time::{Duration as Span, OffsetDateTime};
 
-use crate::aws::{AccessKeyMetadata, AccessKeyStatus, Credentials};
+use crate::aws::{AccessKeyMetadata, Credentials};
 use crate::files::{AwsFiles, Dialect, FileKind, FilePaths, Reading};
 use crate::identity::{credential_source, CredentialSource, IdentityError};
 use crate::keychain::Keychain;
 use crate::rotation::holders::read_keychain_profiles;
-use crate::rotation::user_keys::user_name_from_arn;
+use crate::rotation::user_keys::{user_name_from_arn, KeyInfo, KeyStatus};
 
 use super::access::AwsAccess;
 use super::error::RotationError;
@@ -50,54 +49,6 @@ pub struct ProfileSection {
     /// The keychain entry (account) that holds the key, when the key is in the keychain.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keychain: Option<String>,
-}
-
-/// A key's status at AWS, as far as keyrack knows it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum KeyStatus {
-    Active,
-    Inactive,
-    Deleted,
-    /// AWS could not be asked.
-    Unknown,
-}
-
-impl From<AccessKeyStatus> for KeyStatus {
-    fn from(status: AccessKeyStatus) -> Self {
-        match status {
-            AccessKeyStatus::Active => KeyStatus::Active,
-            AccessKeyStatus::Inactive => KeyStatus::Inactive,
-        }
-    }
-}
-
-impl fmt::Display for KeyStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            KeyStatus::Active => "Active",
-            KeyStatus::Inactive => "Inactive",
-            KeyStatus::Deleted => "deleted",
-            KeyStatus::Unknown => "in a state AWS could not be asked about",
-        })
-    }
-}
-
-/// One key of the user, as the plan shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct KeyInfo {
-    pub access_key_id: String,
-    pub status: KeyStatus,
-    /// RFC 3339.
-    pub created: String,
-    pub age_days: i64,
-    /// RFC 3339; `None` when never used or when AWS could not say.
-    pub last_used: Option<String>,
-    pub last_used_service: Option<String>,
-    /// The local profiles that hold it.
-    pub profiles: Vec<String>,
-    #[serde(skip)]
-    created_at: OffsetDateTime,
 }
 
 /// What becomes of the old key.
@@ -159,6 +110,72 @@ pub struct RotationPlan {
     /// The journal of the interrupted rotation of this key, if there is one.
     pub interrupted: Option<Journal>,
     pub options: RotateOptions,
+    /// The steps this plan will run, in order, in words (the CLI's list, the dialog's).
+    pub steps: Vec<PlannedStep>,
+}
+
+/// One step a plan will run: its name (as in [`super::Step::name`]) and what it does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PlannedStep {
+    pub step: &'static str,
+    pub label: String,
+}
+
+/// The steps `plan` will run, in order, in words; `wait` is how long the new key is given to
+/// start working.
+fn planned_steps(plan: &RotationPlan, wait: Duration) -> Vec<PlannedStep> {
+    let step = |step: &'static str, label: String| PlannedStep { step, label };
+    let mut steps: Vec<PlannedStep> = plan
+        .delete_first
+        .iter()
+        .map(|key| {
+            step(
+                "delete_unused_key",
+                match key.reason {
+                    DeleteReason::InactiveAndUnused => format!(
+                        "Delete the Inactive key {}, which no profile holds (you confirmed)",
+                        key.access_key_id
+                    ),
+                    DeleteReason::LeftByInterruptedRotation => format!(
+                        "Delete the key {}, left by the interrupted rotation (its secret never \
+                         reached the files)",
+                        key.access_key_id
+                    ),
+                },
+            )
+        })
+        .collect();
+    if !matches!(plan.course, Course::FinishInterrupted { .. }) {
+        steps.push(step("create_key", "Create a new access key".into()));
+    }
+    if !plan.profiles.is_empty() {
+        steps.push(step(
+            "write_files",
+            "Write it (id and secret) to every profile that held the old key, one safe save per file"
+                .into(),
+        ));
+    }
+    steps.push(step(
+        "verify_new_key",
+        format!(
+            "Prove that AWS accepts the new key (waiting up to {} s while IAM spreads it)",
+            wait.as_secs()
+        ),
+    ));
+    steps.push(step(
+        "deactivate_old_key",
+        format!(
+            "Make the old key {} Inactive, signed with the new key",
+            plan.old_key_id
+        ),
+    ));
+    if plan.old_key == OldKeyFate::Deleted {
+        steps.push(step(
+            "delete_old_key",
+            format!("Delete the old key {}", plan.old_key_id),
+        ));
+    }
+    steps
 }
 
 /// Works out the rotation of `profile`'s access key: reads the files, asks AWS who the key
@@ -173,9 +190,9 @@ pub async fn plan_rotation(
     }
     let files = AwsFiles::load(&settings.paths)?;
     let reading = files.read(Dialect::Cli);
-    let key = profile_key(&reading, profile)?;
+    let key = profile_key(&reading, &settings.keychain, profile)?;
     // Every keychain profile must be readable: one that is not could hold the key.
-    read_keychain_profiles(&files).map_err(|(profile, error)| {
+    read_keychain_profiles(&files, &settings.keychain).map_err(|(profile, error)| {
         RotationError::Credentials(IdentityError::Keychain { profile, error })
     })?;
     let interrupted = journal::find(&settings.journal_dir(), &key.access_key_id)?;
@@ -238,7 +255,7 @@ pub async fn plan_rotation(
             action: "ListAccessKeys",
             error,
         })?;
-    let keys = describe_keys(&aws, &signer, &files, listed).await;
+    let keys = describe_keys(&aws, &signer, &files, &settings.keychain, listed).await;
 
     let old_key_id = match &interrupted {
         Some(journal) => journal.old_key_id.clone(),
@@ -250,7 +267,7 @@ pub async fn plan_rotation(
         user,
         arn: identity.arn,
         account: identity.account,
-        profiles: sections_holding(&files, &old_key_id),
+        profiles: sections_holding(&files, &settings.keychain, &old_key_id),
         old_key_id,
         keys,
         delete_first: Vec::new(),
@@ -262,16 +279,24 @@ pub async fn plan_rotation(
         course: Course::New,
         interrupted: None,
         options,
+        steps: Vec::new(),
     };
     match interrupted {
         None => {
             plan.delete_first = make_room(&plan, &plan.keys)?;
         }
         Some(journal) => {
-            plan_after_interruption(&mut plan, &files, &journal, &settings.new_key_dir())?;
+            plan_after_interruption(
+                &mut plan,
+                &files,
+                &journal,
+                &settings.new_key_dir(),
+                &settings.keychain,
+            )?;
             plan.interrupted = Some(journal);
         }
     }
+    plan.steps = planned_steps(&plan, settings.propagation.timeout);
     Ok(plan)
 }
 
@@ -291,7 +316,7 @@ pub async fn plan_recovery(
         interrupted.new_key_id.as_deref(),
     ];
     let holds_a_key = |profile: &str| {
-        profile_key(&reading, profile)
+        profile_key(&reading, &settings.keychain, profile)
             .is_ok_and(|key| ids.contains(&Some(key.access_key_id.as_str())))
     };
     let candidates = std::iter::once(interrupted.profile.as_str())
@@ -336,7 +361,11 @@ fn same_files(settings: &RotationSettings, journal: &Journal) -> Result<(), Rota
 
 /// The long-term key a profile signs with, from the files or its keychain entry. Roles, other
 /// credential processes and temporary credentials have no key of their own to rotate.
-pub(super) fn profile_key(reading: &Reading, profile: &str) -> Result<Credentials, RotationError> {
+pub(super) fn profile_key(
+    reading: &Reading,
+    keychain: &Keychain,
+    profile: &str,
+) -> Result<Credentials, RotationError> {
     let no_key = |detail: String| RotationError::NoKeyOfItsOwn {
         profile: profile.to_owned(),
         detail,
@@ -345,8 +374,8 @@ pub(super) fn profile_key(reading: &Reading, profile: &str) -> Result<Credential
         Ok(CredentialSource::StaticKeys { credentials, .. }) => credentials,
         // A key moved into the keychain (`keyrack vault move`) is rotated there.
         Ok(CredentialSource::Keychain { account, .. }) => {
-            Keychain::open()
-                .and_then(|keychain| keychain.get(&account))
+            keychain
+                .get(&account)
                 .map_err(|error| {
                     RotationError::Credentials(IdentityError::Keychain {
                         profile: profile.to_owned(),
@@ -382,35 +411,26 @@ pub(super) fn profile_key(reading: &Reading, profile: &str) -> Result<Credential
     Ok(credentials)
 }
 
-/// The user's keys with their age, last use (when AWS says; a failure only leaves it out) and
-/// the profiles holding each.
+/// The user's keys with their age, last use (asked for all keys at once; a failure only leaves
+/// it out) and the profiles holding each (a keychain that cannot be read counts all its
+/// profiles, as everywhere in a rotation).
 async fn describe_keys(
     aws: &AwsAccess,
     signer: &Credentials,
     files: &AwsFiles,
+    keychain: &Keychain,
     listed: Vec<AccessKeyMetadata>,
 ) -> Vec<KeyInfo> {
     let now = OffsetDateTime::now_utc();
-    let mut keys = Vec::new();
-    for key in listed {
-        let used = aws.last_used(signer, &key.access_key_id).await.ok();
-        let used_date = used.as_ref().and_then(|u| u.last_used_date);
-        keys.push(KeyInfo {
-            profiles: profile_names(&sections_holding(files, &key.access_key_id)),
-            status: key.status.into(),
-            created: timestamp(key.create_date),
-            age_days: (now - key.create_date).whole_days(),
-            last_used: used_date.map(timestamp),
-            last_used_service: used.and_then(|u| u.service_name),
-            created_at: key.create_date,
-            access_key_id: key.access_key_id,
-        });
-    }
-    keys
-}
-
-pub(super) fn timestamp(time: OffsetDateTime) -> String {
-    time.format(&Rfc3339).unwrap_or_else(|_| time.to_string())
+    let uses = aws.last_uses(signer, &listed).await;
+    listed
+        .iter()
+        .zip(uses)
+        .map(|(key, used)| {
+            let holders = profile_names(&sections_holding(files, keychain, &key.access_key_id));
+            KeyInfo::new(key, used.ok().as_ref(), holders, now)
+        })
+        .collect()
 }
 
 /// Whether a key created at `created` may be the key of a rotation that started at `started`.
@@ -487,6 +507,7 @@ fn plan_after_interruption(
     files: &AwsFiles,
     journal: &Journal,
     new_key_dir: &std::path::Path,
+    keychain: &Keychain,
 ) -> Result<(), RotationError> {
     let kept = new_key::kept(new_key_dir, &journal.old_key_id)
         .filter(|key| journal.new_key_id.as_ref() == Some(&key.access_key_id));
@@ -505,7 +526,7 @@ fn plan_after_interruption(
     let new_in_files = journal
         .new_key_id
         .as_ref()
-        .map(|id| (id, sections_holding(files, id)))
+        .map(|id| (id, sections_holding(files, keychain, id)))
         .filter(|(_, sections)| !sections.is_empty());
     if let Some((new_key_id, sections)) = new_in_files {
         if !plan.keys.iter().any(|k| &k.access_key_id == new_key_id) {
@@ -549,10 +570,11 @@ mod tests {
         KeyInfo {
             access_key_id: id.into(),
             status,
-            created: timestamp(created_at),
+            created: crate::rotation::user_keys::timestamp(created_at),
             age_days: 30,
             last_used: None,
             last_used_service: None,
+            last_used_region: None,
             profiles: profiles.iter().map(|p| p.to_string()).collect(),
             created_at,
         }
@@ -575,6 +597,7 @@ mod tests {
                 delete_inactive,
                 ..RotateOptions::default()
             },
+            steps: Vec::new(),
         }
     }
 

@@ -1,35 +1,96 @@
 //! The access keys of a profile's IAM user: status, age, last use, and the profiles holding each.
 
+use std::fmt;
+
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tokio::task::JoinSet;
 
-use crate::aws::{iam, AccessKeyStatus, Service};
+use crate::aws::{
+    iam, AccessKeyLastUsed, AccessKeyMetadata, AccessKeyStatus, AwsClient, AwsError, Credentials,
+    Endpoint, Service,
+};
 use crate::files::cli_reading::{self, SectionMeaning};
 use crate::files::{AwsFiles, FileKind, Origin};
 use crate::identity::{check_identity, IdentityError, Session};
 use crate::keychain::Keychain;
 
-/// One access key of a user, as IAM reports it (never with its secret).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AccessKey {
-    pub access_key_id: String,
-    pub status: AccessKeyStatus,
-    pub created: OffsetDateTime,
-    /// Whole days since `created`.
-    pub age_days: i64,
-    /// `None` when the key was never used.
-    pub last_used: Option<LastUse>,
-    /// The local profiles whose `aws_access_key_id` is this key, in either file.
-    pub holders: Vec<KeyHolder>,
+/// A key's status at AWS, as far as keyrack knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyStatus {
+    Active,
+    Inactive,
+    Deleted,
+    /// AWS could not be asked.
+    Unknown,
 }
 
-/// When and where a key last signed a request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LastUse {
-    pub date: OffsetDateTime,
-    /// `None` when AWS reports "N/A".
-    pub service: Option<String>,
-    pub region: Option<String>,
+impl From<AccessKeyStatus> for KeyStatus {
+    fn from(status: AccessKeyStatus) -> Self {
+        match status {
+            AccessKeyStatus::Active => KeyStatus::Active,
+            AccessKeyStatus::Inactive => KeyStatus::Inactive,
+        }
+    }
+}
+
+impl fmt::Display for KeyStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeyStatus::Active => "Active",
+            KeyStatus::Inactive => "Inactive",
+            KeyStatus::Deleted => "deleted",
+            KeyStatus::Unknown => "in a state AWS could not be asked about",
+        })
+    }
+}
+
+/// One access key of a user (never its secret): what the rotation plan, `keyrack keys` and the
+/// app show.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KeyInfo {
+    pub access_key_id: String,
+    pub status: KeyStatus,
+    /// RFC 3339.
+    pub created: String,
+    pub age_days: i64,
+    /// RFC 3339; `None` when never used or when AWS could not say.
+    pub last_used: Option<String>,
+    pub last_used_service: Option<String>,
+    pub last_used_region: Option<String>,
+    /// The local profiles that hold it, each once, in file order.
+    pub profiles: Vec<String>,
+    #[serde(skip)]
+    pub(crate) created_at: OffsetDateTime,
+}
+
+impl KeyInfo {
+    /// `key` as IAM listed it, its last use if AWS said, the profiles holding it, its age at `now`.
+    pub(crate) fn new(
+        key: &AccessKeyMetadata,
+        used: Option<&AccessKeyLastUsed>,
+        profiles: Vec<String>,
+        now: OffsetDateTime,
+    ) -> KeyInfo {
+        KeyInfo {
+            access_key_id: key.access_key_id.clone(),
+            status: key.status.into(),
+            created: timestamp(key.create_date),
+            age_days: (now - key.create_date).whole_days(),
+            last_used: used.and_then(|u| u.last_used_date).map(timestamp),
+            last_used_service: used.and_then(|u| u.service_name.clone()),
+            last_used_region: used.and_then(|u| u.region.clone()),
+            profiles,
+            created_at: key.create_date,
+        }
+    }
+}
+
+/// RFC 3339.
+pub(crate) fn timestamp(time: OffsetDateTime) -> String {
+    time.format(&Rfc3339).unwrap_or_else(|_| time.to_string())
 }
 
 /// A profile section that holds a key: the profile and the line of its `aws_access_key_id`.
@@ -40,11 +101,11 @@ pub struct KeyHolder {
 }
 
 /// The keys of the IAM user behind a profile.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct UserKeys {
     pub user: String,
     pub arn: String,
-    pub keys: Vec<AccessKey>,
+    pub keys: Vec<KeyInfo>,
 }
 
 /// Why the keys could not be listed.
@@ -61,11 +122,11 @@ pub enum AccessKeysError {
 }
 
 impl AccessKeysError {
-    /// A stable short code, as [`IdentityError::code`] (`NotAUser` for a role or root).
-    pub fn code(&self) -> &str {
+    /// A stable snake_case code, as [`IdentityError::code`] (`not_a_user` for a role or root).
+    pub fn code(&self) -> &'static str {
         match self {
             AccessKeysError::Identity(e) => e.code(),
-            AccessKeysError::NotAUser { .. } => "NotAUser",
+            AccessKeysError::NotAUser { .. } => "not_a_user",
         }
     }
 }
@@ -108,23 +169,54 @@ pub fn profiles_holding_key(files: &AwsFiles, access_key_id: &str) -> Vec<KeyHol
     holders
 }
 
-/// [`profiles_holding_key`], then the profiles holding the key through their keychain entry
-/// (`keyrack vault move`; their origin is the line of their `credential_process`). Keychain
-/// holders are left out when the keychain cannot be read: this is for showing.
-fn holders_of(files: &AwsFiles, access_key_id: &str) -> Vec<KeyHolder> {
+/// The names of the profiles holding the key: [`profiles_holding_key`], then those holding it
+/// through their keychain entry (`keyrack vault move`), each once. Keychain holders are left
+/// out when the keychain cannot be read: this is for showing.
+fn holders_of(files: &AwsFiles, keychain: &Keychain, access_key_id: &str) -> Vec<String> {
     let mut holders = profiles_holding_key(files, access_key_id);
     if !crate::keychain::places::keychain_profiles(files).is_empty() {
-        let in_keychain = Keychain::open()
-            .and_then(|keychain| {
-                crate::rotation::holders::keychain_holders(files, &keychain, access_key_id)
-            })
-            .unwrap_or_default();
+        let in_keychain =
+            crate::rotation::holders::keychain_holders(files, keychain, access_key_id)
+                .unwrap_or_default();
         holders.extend(in_keychain.into_iter().map(|h| KeyHolder {
             profile: h.profile,
             origin: h.origin,
         }));
     }
-    holders
+    let mut names: Vec<String> = Vec::new();
+    for holder in holders {
+        if !names.contains(&holder.profile) {
+            names.push(holder.profile);
+        }
+    }
+    names
+}
+
+/// GetAccessKeyLastUsed of each of `keys`, all at once, in their order.
+pub(crate) async fn last_uses(
+    client: &AwsClient,
+    endpoint: &Endpoint,
+    signer: &Credentials,
+    keys: &[AccessKeyMetadata],
+) -> Vec<Result<AccessKeyLastUsed, AwsError>> {
+    let mut lookups = JoinSet::new();
+    for (index, key) in keys.iter().enumerate() {
+        let (client, endpoint, signer) = (client.clone(), endpoint.clone(), signer.clone());
+        let key_id = key.access_key_id.clone();
+        lookups.spawn(async move {
+            let used = iam::get_access_key_last_used(&client, &endpoint, &signer, &key_id).await;
+            (index, used)
+        });
+    }
+    let mut uses: Vec<Option<Result<AccessKeyLastUsed, AwsError>>> = Vec::new();
+    uses.resize_with(keys.len(), || None);
+    while let Some(joined) = lookups.join_next().await {
+        let (index, used) = joined.expect("a last-used lookup panicked");
+        uses[index] = Some(used);
+    }
+    uses.into_iter()
+        .map(|u| u.expect("every lookup answered"))
+        .collect()
 }
 
 /// The keys of the IAM user `profile` signs in as: ListAccessKeys for that user, then
@@ -153,39 +245,17 @@ pub async fn list_user_keys(
         .await
         .map_err(|e| aws_error("ListAccessKeys", e))?;
 
-    let mut lookups = JoinSet::new();
-    for (index, key) in listed.iter().enumerate() {
-        let (client, endpoint, credentials) =
-            (client.clone(), endpoint.clone(), credentials.clone());
-        let key_id = key.access_key_id.clone();
-        lookups.spawn(async move {
-            let used =
-                iam::get_access_key_last_used(&client, &endpoint, &credentials, &key_id).await;
-            (index, used)
-        });
+    let mut uses = Vec::new();
+    for used in last_uses(&client, &endpoint, &credentials, &listed).await {
+        uses.push(used.map_err(|e| aws_error("GetAccessKeyLastUsed", e))?);
     }
-    let mut last_uses = vec![None; listed.len()];
-    while let Some(joined) = lookups.join_next().await {
-        let (index, used) = joined.expect("a last-used lookup panicked");
-        let used = used.map_err(|e| aws_error("GetAccessKeyLastUsed", e))?;
-        last_uses[index] = used.last_used_date.map(|date| LastUse {
-            date,
-            service: used.service_name,
-            region: used.region,
-        });
-    }
-
     let now = OffsetDateTime::now_utc();
     let keys = listed
-        .into_iter()
-        .zip(last_uses)
-        .map(|(key, last_used)| AccessKey {
-            holders: holders_of(files, &key.access_key_id),
-            age_days: (now - key.create_date).whole_days(),
-            access_key_id: key.access_key_id,
-            status: key.status,
-            created: key.create_date,
-            last_used,
+        .iter()
+        .zip(&uses)
+        .map(|(key, used)| {
+            let holders = holders_of(files, session.keychain(), &key.access_key_id);
+            KeyInfo::new(key, Some(used), holders, now)
         })
         .collect();
     Ok(UserKeys {

@@ -38,6 +38,25 @@ impl Home {
         )
     }
 
+    /// The id of this home's file set.
+    pub fn set_id(&self) -> String {
+        keyrack::files::FilePaths {
+            config: self.config(),
+            credentials: self.credentials(),
+        }
+        .set_id()
+    }
+
+    /// The account of `profile`'s keychain entry for this home's files.
+    pub fn account(&self, profile: &str) -> String {
+        keyrack::keychain::account(&self.set_id(), profile)
+    }
+
+    /// ` --file-set SETID`, as keyrack writes it after `--profile NAME` for this home's files.
+    pub fn file_set_flag(&self) -> String {
+        format!(" --file-set {}", self.set_id())
+    }
+
     /// `program` with HOME pointing here and no AWS variables from the outside, so that it
     /// finds the files where every AWS tool looks by default.
     pub fn command(&self, program: &Path, args: &[&str]) -> Command {

@@ -12,9 +12,11 @@ pub fn keychain() -> Keychain {
          run the tests as `tests/tools/with-keyring.sh cargo test` (it starts a private D-Bus session \
          with an unlocked gnome-keyring)"
     );
-    Keychain::open().unwrap_or_else(|e| {
+    let keychain = Keychain::platform();
+    keychain.connect().unwrap_or_else(|e| {
         panic!("no Secret Service is reachable inside tests/tools/with-keyring.sh: {e}")
-    })
+    });
+    keychain
 }
 
 /// A keychain account no other test uses, with no entry left from an earlier run.

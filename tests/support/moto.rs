@@ -7,7 +7,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use keyrack::aws::{
-    resolve_endpoint, Endpoint, EndpointEnv, EndpointSource, ProfileEndpointSettings, Service,
+    iam, resolve_endpoint, AwsClient, ClientSettings, Credentials, Endpoint, EndpointEnv,
+    EndpointSource, ProfileEndpointSettings, RetryPolicy, Service,
 };
 
 /// The account moto's users live in.
@@ -42,6 +43,54 @@ impl MotoServer {
         };
         server.wait_until_listening(port);
         server
+    }
+
+    /// moto with one IAM user (allowed all of IAM and STS, as a rotation needs) and its access
+    /// key, which is returned; signature checks on.
+    pub fn with_user(user: &str) -> (MotoServer, Credentials) {
+        let moto = MotoServer::start();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let credentials = runtime.block_on(async {
+            let retry = RetryPolicy {
+                max_attempts: 1,
+                ..Default::default()
+            };
+            let client = AwsClient::new(ClientSettings {
+                retry,
+                ..Default::default()
+            })
+            .unwrap();
+            let iam_endpoint = moto.endpoint(Service::Iam);
+            let setup = Credentials::new("AKIASETUPSETUPSETUP0", "setup", None);
+            let call = |action: &'static str, params: Vec<(&'static str, String)>| {
+                let (client, iam_endpoint, setup) = (&client, &iam_endpoint, &setup);
+                async move {
+                    let params: Vec<(&str, &str)> =
+                        params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                    client
+                        .call(iam_endpoint, action, &params, setup)
+                        .await
+                        .unwrap_or_else(|e| panic!("{action}: {e}"));
+                }
+            };
+            call("CreateUser", vec![("UserName", user.to_string())]).await;
+            let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:*","sts:*"],"Resource":"*"}]}"#;
+            let params = vec![
+                ("UserName", user.to_string()),
+                ("PolicyName", "keys".to_string()),
+                ("PolicyDocument", policy.to_string()),
+            ];
+            call("PutUserPolicy", params).await;
+            let (key, secret) = iam::create_access_key(&client, &iam_endpoint, &setup, Some(user))
+                .await
+                .expect("CreateAccessKey");
+            moto.enable_auth().await;
+            Credentials::new(key.access_key_id, secret, None)
+        });
+        (moto, credentials)
     }
 
     fn wait_until_listening(&mut self, port: u16) {

@@ -21,7 +21,8 @@ Output (stdout, one line):
   decoding error), "error" is the message and the three maps are empty.
 - Secrets are masked: the values of the keys aws_secret_access_key,
   aws_session_token and aws_security_token (whatever the value is, even an
-  empty string or a nested block) are printed as "********".
+  empty string or a nested block) are printed as "********", and so are
+  secret-named sub-keys of a nested block.
 - Files are decoded as UTF-8 (Python's UTF-8 mode, PYTHONUTF8=1). When the
   interpreter was not started in UTF-8 mode, the script re-executes itself
   with PYTHONUTF8=1, so the result never depends on the caller's locale.
@@ -76,6 +77,12 @@ def read_pair(config_path, credentials_path):
                 for key in SECRET_KEYS:
                     if key in values:
                         values[key] = MASK
+                # Nor the value of a secret-named sub-key of a nested block (s3 = ...).
+                for block in values.values():
+                    if isinstance(block, dict):
+                        for key in SECRET_KEYS:
+                            if key in block:
+                                block[key] = MASK
             result[member] = sections
     return result
 

@@ -5,12 +5,10 @@
 #![allow(dead_code)]
 
 pub mod desktop;
-#[path = "../../../tests/support/mod.rs"]
-mod engine;
 
 // Each test binary uses a part of these.
 #[allow(unused_imports)]
-pub use engine::{botocore_read, files_holding, keyring, moto, venv_bin};
+pub use keyrack_test_support::{botocore_read, files_holding, keyring, moto, venv_bin};
 
 use std::path::Path;
 use std::process::Command;

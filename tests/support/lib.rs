@@ -1,6 +1,6 @@
-//! Helpers shared by the integration tests: the pinned Python tools (botocore, the AWS CLI,
-//! moto) used as oracles and stand-ins, and running the keyrack binary.
-#![allow(dead_code)]
+//! The helpers every keyrack test uses, the engine's and the app's: the pinned Python tools
+//! (botocore, the AWS CLI, moto) used as oracles and stand-ins, the throw-away keyring, and
+//! scratch homes to run the keyrack binary in.
 
 pub mod clock_proxy;
 pub mod home;
@@ -211,4 +211,78 @@ pub fn assert_output_has_no_secret(out: &std::process::Output, secrets: &[&str])
     for stream in [&out.stdout, &out.stderr] {
         assert_no_secret_in(&String::from_utf8_lossy(stream), secrets);
     }
+}
+
+/// `keyrack profiles --json` (the listing the app shows) as the maps botocore's reading is
+/// compared with: `{"profiles": {NAME: {KEY: VALUE}}, "sso_sessions", "services",
+/// "secret_stores": {NAME: STORE}, "problems", "disagreements", "error"}`, a secret's value (also
+/// inside a nested block) as `********`, as `tests/tools/botocore_read.py` masks it.
+pub fn reading_of(listing: &Value) -> Value {
+    use serde_json::{json, Map};
+    const MASK: &str = "********";
+    let settings = |list: &Value| -> Value {
+        let mut out = Map::new();
+        for s in list.as_array().into_iter().flatten() {
+            let key = s["key"].as_str().unwrap().to_string();
+            let nested = s["nested"].as_array().filter(|n| !n.is_empty());
+            let value = if s["secret"] == true {
+                json!(MASK)
+            } else if let Some(nested) = nested {
+                let mut block = Map::new();
+                for pair in nested {
+                    let value = if pair[1].is_null() {
+                        json!(MASK)
+                    } else {
+                        pair[1].clone()
+                    };
+                    block.insert(pair[0].as_str().unwrap().to_string(), value);
+                }
+                Value::Object(block)
+            } else if s["value"].is_null() {
+                json!({})
+            } else {
+                s["value"].clone()
+            };
+            out.insert(key, value);
+        }
+        Value::Object(out)
+    };
+    let sections = |list: &Value, name: &str, members: &str| -> Value {
+        Value::Object(
+            list.as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| (p[name].as_str().unwrap().to_string(), settings(&p[members])))
+                .collect(),
+        )
+    };
+    let problems = |list: &Value| -> Value {
+        Value::Array(
+            list.as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| json!({"file": p["path"], "line": p["line"], "message": p["message"]}))
+                .collect(),
+        )
+    };
+    let stores: Map<String, Value> = listing["profiles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["secret_store"]["store"].clone(),
+            )
+        })
+        .collect();
+    json!({
+        "profiles": sections(&listing["profiles"], "name", "settings"),
+        "sso_sessions": sections(&listing["sso_sessions"], "name", "settings"),
+        "services": sections(&listing["services"], "name", "settings"),
+        "secret_stores": stores,
+        "problems": problems(&listing["problems"]),
+        "disagreements": problems(&listing["disagreements"]),
+        "error": listing["rejection"],
+    })
 }

@@ -1,0 +1,128 @@
+//! How the command line shows the engine's answers as text (and `check --json`): nothing here
+//! decides anything, and nothing here ever prints a secret but `credential-process`'s answer.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use keyrack::changes::Applied;
+use keyrack::files::check::{Finding, Severity};
+use keyrack::files::FileKind;
+use keyrack::profiles::Listing;
+use keyrack::rack::ProcessCredentials;
+use keyrack::{Error, Rack};
+use serde_json::json;
+
+/// One line per profile: name, kind, region, key id, where its secret lives.
+pub fn profiles(listing: &Listing) {
+    if listing.profiles.is_empty() {
+        println!(
+            "no profiles in {} or {}",
+            listing.config_path, listing.credentials_path
+        );
+    }
+    let width = listing
+        .profiles
+        .iter()
+        .map(|p| p.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(7);
+    for profile in &listing.profiles {
+        let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        println!(
+            "{:<width$}  {:<18}  {:<14}  {:<20}  {}",
+            profile.name,
+            profile.kind,
+            text(&profile.region),
+            text(&profile.access_key_id),
+            profile.secret_store.name()
+        );
+    }
+    if let Some(rejection) = &listing.rejection {
+        eprintln!(
+            "keyrack: warning: the AWS CLI rejects these files ({rejection}); run 'keyrack check'"
+        );
+    }
+}
+
+/// What an edit did and where; then its warnings.
+pub fn applied(rack: &Rack, done: &str, applied: &Applied) {
+    let where_: Vec<String> = applied
+        .saved
+        .iter()
+        .map(|k| rack.path(*k).display().to_string())
+        .collect();
+    if where_.is_empty() {
+        println!("{done} (no change needed)");
+    } else {
+        println!("{done} in {}", where_.join(" and "));
+    }
+    if let Some(account) = &applied.removed_entry {
+        println!("removed the keychain entry '{account}'");
+    }
+    for warning in &applied.warnings {
+        eprintln!("keyrack: warning: {warning}");
+    }
+}
+
+/// `PATH:LINE: error|warning: message`, or that there is nothing to report.
+pub fn findings(rack: &Rack, findings: &[Finding]) {
+    if findings.is_empty() {
+        println!(
+            "no problems found in {} and {}",
+            rack.path(FileKind::Config).display(),
+            rack.path(FileKind::Credentials).display()
+        );
+    }
+    for f in findings {
+        let place = match f.line {
+            Some(line) => format!("{}:{line}", rack.path(f.file).display()),
+            None => rack.path(f.file).display().to_string(),
+        };
+        let level = if f.severity == Severity::Error {
+            "error"
+        } else {
+            "warning"
+        };
+        println!("{place}: {level}: {}", f.message);
+    }
+}
+
+/// `{"findings": [...], "errors": N, "warnings": M}`.
+pub fn findings_json(rack: &Rack, findings: &[Finding], errors: usize) -> Result<(), Error> {
+    let list: Vec<_> = findings
+        .iter()
+        .map(|f| json!({"severity": f.severity, "file": rack.path(f.file).display().to_string(), "line": f.line, "message": f.message, "fix": f.fix}))
+        .collect();
+    let out = json!({"findings": list, "errors": errors, "warnings": findings.len() - errors});
+    println!("{}", pretty(&out));
+    Ok(())
+}
+
+/// The engine's JSON, indented.
+pub fn pretty(value: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into())
+}
+
+/// `credential-process`: the contract's JSON on stdout, or one line on stderr (which the AWS
+/// CLI shows as is: never a secret there).
+pub fn credential_process(answer: Result<ProcessCredentials, Error>) -> ExitCode {
+    let credentials = match answer {
+        Ok(credentials) => credentials,
+        Err(error) => {
+            eprintln!("keyrack: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(credentials.to_json_line().as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("keyrack: could not write the credentials to standard output: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,468 @@
+//! The engine's one surface: everything a person can do with one file set (a config and a
+//! credentials file), its keychain entries and its keys at AWS. The command line, the desktop
+//! app and `credential-process` call only this, so they cannot disagree: every use case takes
+//! the file set's lock where it writes, re-applies an edit over an outside change, makes the
+//! keychain entry follow its profile, and returns the same view types and the same [`Error`].
+
+mod error;
+mod views;
+
+pub use error::Error;
+pub use views::{IdentityStatus, IdentityView, ProcessCredentials, VaultListView};
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::aws::EndpointEnv;
+use crate::changes::{self, Applied, ConfigureAnswers, Operation, Seen};
+use crate::files::check::{self, Finding};
+use crate::files::leftovers::{self, Cleaning};
+use crate::files::lock::{lock_files, DEFAULT_WAIT};
+use crate::files::{AwsFiles, Dialect, FileKind, FilePaths};
+use crate::identity::{self, Session, SessionOptions};
+use crate::keychain::places::{self, EntryOwner};
+use crate::keychain::{self as keychain_entries, vault, Keychain};
+use crate::profiles::{self, Listing};
+use crate::rotation::{
+    self, Journal, Progress, RotateOptions, RotationError, RotationPlan, RotationReport,
+    RotationSettings,
+};
+use crate::secret::Secret;
+
+/// One file set and what keyrack keeps for it: the keychain, the state folder (journals, the
+/// lock, kept keys), the AWS endpoints of the environment, and the versions of the files shown
+/// so far (so an edit made from an older view is re-applied over what changed since).
+pub struct Rack {
+    paths: FilePaths,
+    keychain: Keychain,
+    state_dir: PathBuf,
+    env: EndpointEnv,
+    /// Who holds the lock while this rack writes (`keyrack set`, `the keyrack app`).
+    holder: String,
+    seen: Mutex<Seen>,
+}
+
+impl Rack {
+    pub fn new(
+        paths: FilePaths,
+        keychain: Keychain,
+        state_dir: PathBuf,
+        env: EndpointEnv,
+        holder: impl Into<String>,
+    ) -> Rack {
+        Rack {
+            paths,
+            keychain,
+            state_dir,
+            env,
+            holder: holder.into(),
+            seen: Mutex::default(),
+        }
+    }
+
+    /// The files `paths` names, the platform keychain, keyrack's state folder and the
+    /// process's AWS variables.
+    pub fn from_process_env(paths: FilePaths, holder: impl Into<String>) -> Rack {
+        Rack::new(
+            paths,
+            Keychain::platform(),
+            crate::state::state_dir(),
+            EndpointEnv::from_process(),
+            holder,
+        )
+    }
+
+    pub fn paths(&self) -> &FilePaths {
+        &self.paths
+    }
+
+    pub fn keychain(&self) -> &Keychain {
+        &self.keychain
+    }
+
+    /// The files as on disk now, recorded as seen: the revision a later edit names.
+    fn look(&self) -> Result<(u64, AwsFiles), Error> {
+        let files = AwsFiles::load(&self.paths)?;
+        let revision = self.seen.lock().expect("seen lock").record(files.clone());
+        Ok((revision, files))
+    }
+
+    /// The files as last shown (loaded now when nothing was shown yet).
+    fn latest(&self) -> Result<AwsFiles, Error> {
+        if let Some(files) = self.seen.lock().expect("seen lock").latest() {
+            return Ok(files.clone());
+        }
+        Ok(self.look()?.1)
+    }
+
+    /// Whether the files on disk differ from the version shown last (none shown: they do).
+    pub fn changed_since_shown(&self) -> bool {
+        match (
+            AwsFiles::load(&self.paths),
+            self.seen.lock().expect("seen lock").latest(),
+        ) {
+            (Ok(now), Some(shown)) => {
+                now.config.on_disk != shown.config.on_disk
+                    || now.credentials.on_disk != shown.credentials.on_disk
+            }
+            _ => true,
+        }
+    }
+
+    /// Run `write` holding the file set's lock, then record the files as seen: the app's
+    /// watcher never takes keyrack's own save for an outside edit.
+    fn writing<T>(&self, write: impl FnOnce(&Seen) -> Result<T, Error>) -> Result<T, Error> {
+        let mut seen = self.seen.lock().expect("seen lock");
+        let _lock = lock_files(&self.state_dir, &self.paths, &self.holder, DEFAULT_WAIT)?;
+        let result = write(&seen);
+        if let Ok(files) = AwsFiles::load(&self.paths) {
+            seen.record(files);
+        }
+        result
+    }
+
+    // ----- Looking -----
+
+    /// Every profile, section and finding, as `dialect` reads the files; with `keychain_ids`,
+    /// the key id of each keychain profile is read from its entry (it asks the keychain).
+    pub fn listing(&self, dialect: Dialect, keychain_ids: bool) -> Result<Listing, Error> {
+        let (revision, files) = self.look()?;
+        let mut listing = profiles::listing(&files, dialect);
+        listing.revision = revision;
+        if keychain_ids {
+            profiles::show_keychain_key_ids(&mut listing, &files, &self.keychain);
+        }
+        Ok(listing)
+    }
+
+    /// A secret setting of a profile, because the person asked to see or copy it.
+    pub fn reveal(&self, profile: &str, key: &str) -> Result<Secret, Error> {
+        profiles::reveal(&self.latest()?, profile, key)
+            .ok_or_else(|| Error::new("not_found", format!("profile '{profile}' has no {key}")))
+    }
+
+    /// Everything wrong or risky in the files (`keyrack check`, the Problems panel).
+    pub fn check(&self) -> Result<Vec<Finding>, Error> {
+        Ok(check::check(&self.look()?.1))
+    }
+
+    /// The path of a file of this set.
+    pub fn path(&self, kind: FileKind) -> &Path {
+        match kind {
+            FileKind::Config => &self.paths.config,
+            FileKind::Credentials => &self.paths.credentials,
+        }
+    }
+
+    // ----- Editing -----
+
+    /// Apply `operation`, made from the view of `revision`, to the files as they are now
+    /// (see [`changes`]): holding the lock, re-applied over another program's change that does
+    /// not touch it, the keychain entry following a renamed, copied or deleted profile. The
+    /// warnings say where a secret the edit replaced or removed still is (a backup) and when
+    /// the credentials file can be read by others.
+    pub fn edit(
+        &self,
+        revision: u64,
+        operation: &Operation,
+        force: bool,
+    ) -> Result<Applied, Error> {
+        let mut applied = self.writing(|seen| {
+            Ok(changes::apply_seen(
+                &self.paths,
+                &self.keychain,
+                seen,
+                revision,
+                operation,
+                force,
+            )?)
+        })?;
+        if operation.may_drop_secret() || applied.saved.contains(&FileKind::Credentials) {
+            applied
+                .warnings
+                .extend(self.after_save_warnings(&applied.saved)?);
+        }
+        Ok(applied)
+    }
+
+    /// [`Rack::edit`] from the files as they are now (the command line, which shows nothing).
+    pub fn edit_now(&self, operation: &Operation) -> Result<Applied, Error> {
+        let (revision, _) = self.look()?;
+        self.edit(revision, operation, false)
+    }
+
+    /// The first run: the four `aws configure` answers, written to the default profile.
+    pub fn configure_default(&self, answers: &ConfigureAnswers) -> Result<Applied, Error> {
+        self.edit_now(&answers.operation())
+    }
+
+    /// After a save: a backup that holds a secret no longer in the files, and the credentials
+    /// file's mode once it was written.
+    fn after_save_warnings(&self, saved: &[FileKind]) -> Result<Vec<String>, Error> {
+        let files = AwsFiles::load(&self.paths)?;
+        let mode = |f: &Finding| {
+            saved.contains(&FileKind::Credentials)
+                && f.file == FileKind::Credentials
+                && f.line.is_none()
+                && f.fix.is_none()
+        };
+        let findings = check::check(&files);
+        Ok(findings
+            .iter()
+            .filter(|f| f.fix.is_some())
+            .chain(findings.iter().find(|f| mode(f)))
+            .map(|f| f.message.clone())
+            .collect())
+    }
+
+    /// Whether deleting `profile` also removes a keychain entry (one of this file set's).
+    pub fn deleting_removes_entry(&self, profile: &str) -> Result<bool, Error> {
+        let files = self.latest()?;
+        Ok(
+            places::keychain_account(&files, profile).is_some_and(|account| {
+                places::entry_owner(&account, &places::file_set(&files)) == EntryOwner::ThisFileSet
+            }),
+        )
+    }
+
+    /// Remove the backups and temporary files next to the files that keep secrets no longer in
+    /// them, and make private the ones others can read.
+    pub fn clean(&self) -> Result<Vec<(PathBuf, Cleaning)>, Error> {
+        self.writing(|_| Ok(leftovers::clean(&self.paths)?))
+    }
+
+    // ----- The keychain -----
+
+    /// Connect before anything is written: a missing keychain changes nothing.
+    fn connect_keychain(&self) -> Result<(), Error> {
+        self.keychain
+            .connect()
+            .map_err(|error| Error::from(vault::VaultError::Keychain { error }))
+    }
+
+    /// Move a profile's key into the keychain; the AWS tools then run `program`
+    /// (`keyrack credential-process`) to get it.
+    pub fn move_to_keychain(&self, profile: &str, program: &Path) -> Result<Applied, Error> {
+        self.connect_keychain()?;
+        self.writing(|_| {
+            let mut files = AwsFiles::load(&self.paths)?;
+            let outcome = vault::move_to_keychain(&mut files, &self.keychain, profile, program)?;
+            Ok(applied(outcome))
+        })
+    }
+
+    /// Put a keychain profile's key back into the credentials file.
+    pub fn restore_from_keychain(&self, profile: &str) -> Result<Applied, Error> {
+        self.connect_keychain()?;
+        self.writing(|_| {
+            let mut files = AwsFiles::load(&self.paths)?;
+            let outcome = vault::restore_from_keychain(&mut files, &self.keychain, profile)?;
+            Ok(applied(outcome))
+        })
+    }
+
+    /// Where each profile's secret lives, which entries are there and which no profile uses.
+    /// Legacy entries of these files are migrated first (see [`vault::migrate_legacy_entries`]).
+    /// A keychain that cannot be reached is reported in the view, which then says where each
+    /// secret lives from the files alone.
+    pub fn vault_list(&self) -> Result<VaultListView, Error> {
+        let (listing, notes, keychain_error) = self.writing(|_| {
+            let mut files = AwsFiles::load(&self.paths)?;
+            let mut notes = Vec::new();
+            if let Err(error) = self.keychain.connect() {
+                let listing = places::list(&files, None)?;
+                return Ok((listing, notes, Some(Error::from(error))));
+            }
+            match vault::migrate_legacy_entries(&mut files, &self.keychain) {
+                Ok(migration) => {
+                    notes.extend(migration.notes());
+                    notes.extend(migration.warnings);
+                }
+                Err(e) => notes.push(format!("the profiles that use keychain entries from before entries were per file set were not moved to entries of their own: {e}")),
+            }
+            match places::list(&files, Some(&self.keychain)) {
+                Ok(listing) => Ok((listing, notes, None)),
+                Err(error) => Ok((places::list(&files, None)?, notes, Some(Error::from(error)))),
+            }
+        })?;
+        Ok(VaultListView {
+            file_set: self.paths.set_id(),
+            listing,
+            notes,
+            keychain_error,
+        })
+    }
+
+    /// Remove a keychain entry no profile of these files uses. `false`: there was none.
+    pub fn forget_entry(&self, account: &str) -> Result<bool, Error> {
+        self.connect_keychain()?;
+        self.writing(|_| {
+            let files = AwsFiles::load(&self.paths)?;
+            Ok(vault::forget_entry(&files, &self.keychain, account)?)
+        })
+    }
+
+    /// The account of the entry `profile` of these files gets when its key is moved.
+    pub fn entry_account(&self, profile: &str) -> Result<String, Error> {
+        Ok(places::entry_account(&self.latest()?, profile))
+    }
+
+    /// What `credential-process --profile P [--file-set SETID]` prints: the key of the entry
+    /// the line names. It reads no file: it runs before every AWS call a person makes.
+    pub fn credential_process(
+        keychain: &Keychain,
+        profile: &str,
+        file_set: Option<&str>,
+    ) -> Result<ProcessCredentials, Error> {
+        let account = match file_set {
+            Some(set) if keychain_entries::is_file_set_id(set) => {
+                keychain_entries::account(set, profile)
+            }
+            Some(_) => {
+                return Err(Error::new(
+                    "bad_file_set",
+                    format!("the --file-set of profile '{profile}' is not a file set id (12 hex digits, as `keyrack vault move` writes it)"),
+                ))
+            }
+            None => profile.to_string(),
+        };
+        let key = keychain.get(&account).map_err(|error| Error {
+            message: format!("cannot give the AWS tools the key of profile '{profile}': {error}"),
+            ..Error::from(error)
+        })?;
+        Ok(ProcessCredentials::from(key))
+    }
+
+    // ----- Who each profile is -----
+
+    fn session(&self, files: &AwsFiles) -> Session {
+        Session::new(
+            crate::files::Reading::clone(&files.read(Dialect::Cli)),
+            self.env.clone(),
+            SessionOptions {
+                keychain: self.keychain.clone(),
+                ..SessionOptions::default()
+            },
+        )
+        .naming(self.paths.clone())
+    }
+
+    /// The profiles a check covers: every profile (`every`), else those named (once each),
+    /// else the one the AWS CLI uses when none is named.
+    pub fn profiles_to_check(&self, named: &[String], every: bool) -> Result<Vec<String>, Error> {
+        if every {
+            let files = self.latest()?;
+            return Ok(files.read(Dialect::Cli).profiles.keys().cloned().collect());
+        }
+        if named.is_empty() {
+            return Ok(vec![profiles::default_profile_name(|name| {
+                std::env::var(name).ok()
+            })]);
+        }
+        let mut unique: Vec<String> = Vec::new();
+        for name in named {
+            if !unique.contains(name) {
+                unique.push(name.clone());
+            }
+        }
+        Ok(unique)
+    }
+
+    /// Who each of `names` is, asked of AWS STS all at once; each result goes to `on_each` as it
+    /// comes, and all come back in the order asked. `every`: all profiles are being checked, so
+    /// one that holds only settings is shown as such, not as a failure.
+    pub async fn identities(
+        &self,
+        names: &[String],
+        every: bool,
+        mut on_each: impl FnMut(&IdentityView) + Send,
+    ) -> Result<Vec<IdentityView>, Error> {
+        let files = self.latest()?;
+        let session = self.session(&files);
+        let reading = files.read(Dialect::Cli);
+        let view = |outcome: &identity::ProfileIdentity| {
+            IdentityView::of(outcome, reading.profiles.get(&outcome.profile), every)
+        };
+        let outcomes =
+            identity::check_all(&session, names, identity::DEFAULT_CONCURRENCY, |outcome| {
+                on_each(&view(outcome))
+            })
+            .await;
+        Ok(outcomes.iter().map(view).collect())
+    }
+
+    /// The access keys of `profile`'s IAM user: status, age, last use, and the profiles that
+    /// hold each.
+    pub async fn user_keys(&self, profile: &str) -> Result<rotation::UserKeys, Error> {
+        let files = self.latest()?;
+        let session = self.session(&files);
+        Ok(rotation::user_keys::list_user_keys(&session, &files, profile).await?)
+    }
+
+    // ----- Rotation -----
+
+    /// The settings every rotation of this file set runs with.
+    pub fn rotation_settings(&self) -> RotationSettings {
+        RotationSettings {
+            env: self.env.clone(),
+            state_dir: self.state_dir.clone(),
+            keychain: self.keychain.clone(),
+            ..RotationSettings::from_process_env(self.paths.clone())
+        }
+    }
+
+    /// What rotating `profile`'s key will do (changes nothing).
+    pub async fn rotation_plan(
+        &self,
+        profile: &str,
+        options: RotateOptions,
+    ) -> Result<RotationPlan, Error> {
+        Ok(rotation::plan_rotation(&self.rotation_settings(), profile, options).await?)
+    }
+
+    /// Rotations that were interrupted (the app was closed, the network dropped) and not
+    /// finished.
+    pub fn interrupted_rotations(&self) -> Result<Vec<Journal>, Error> {
+        Ok(
+            rotation::interrupted_rotations(&self.rotation_settings().journal_dir())
+                .map_err(RotationError::from)?,
+        )
+    }
+
+    /// The plan that finishes the interrupted rotation of `old_key_id`.
+    pub async fn recovery_plan(&self, old_key_id: &str) -> Result<RotationPlan, Error> {
+        let journal = self
+            .interrupted_rotations()?
+            .into_iter()
+            .find(|j| j.old_key_id == old_key_id)
+            .ok_or_else(|| {
+                Error::new(
+                    "nothing_to_recover",
+                    "that rotation is no longer interrupted; nothing to finish",
+                )
+            })?;
+        let options = RotateOptions {
+            keep_old: journal.keep_old,
+            ..RotateOptions::default()
+        };
+        Ok(rotation::plan_recovery(&self.rotation_settings(), &journal, options).await?)
+    }
+
+    /// Run `plan`; each step is reported to `on_progress` as it happens.
+    pub async fn rotate(
+        &self,
+        plan: &RotationPlan,
+        on_progress: impl FnMut(&Progress) + Send,
+    ) -> Result<RotationReport, Error> {
+        Ok(rotation::rotate(&self.rotation_settings(), plan, on_progress).await?)
+    }
+}
+
+fn applied(outcome: vault::VaultOutcome) -> Applied {
+    Applied {
+        saved: outcome.saved,
+        warnings: outcome.warnings,
+        reapplied: false,
+        removed_entry: outcome.removed_entry,
+    }
+}

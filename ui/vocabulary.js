@@ -1,0 +1,29 @@
+// The engine's words and rules (keyrack::vocabulary), fetched once at start: the page keeps no
+// copy of them. What a step, a kind, a key status and an error code are called, and which
+// settings are secrets.
+import * as api from "./api.js";
+
+let words = null;
+
+/** Fetches the vocabulary; every function below needs it. */
+export async function loadVocabulary() {
+  words = await api.vocabulary();
+  words.labels = {};
+  for (const group of ["steps", "kinds", "key_statuses", "headlines"]) {
+    words.labels[group] = Object.fromEntries(words[group].map((w) => [w.name, w.label]));
+  }
+}
+
+const label = (group, name, fallback) => (words && words.labels[group][name]) || fallback;
+
+export const kindLabel = (kind) => label("kinds", kind, kind);
+export const stepLabel = (step) => label("steps", step, step);
+export const statusLabel = (status) => label("key_statuses", status, status);
+/** The headline of an error code; the code itself only if the engine has none (a test forbids that). */
+export const errorHeadline = (code) => label("headlines", code, code || "Failed");
+
+/** Whether `key` (or, in `parent.sub`, its sub-key) names a secret, case ignored, as the engine decides. */
+export function isSecretKey(key) {
+  const secrets = words ? words.secret_keys : [];
+  return String(key).split(".").some((part) => secrets.includes(part.toLowerCase()));
+}
