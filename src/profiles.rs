@@ -82,9 +82,11 @@ pub struct KeyActions {
     pub move_to_file: bool,
 }
 
-/// What [`KeyActions`] a profile gets. A key id without its secret (or with its secret in the
-/// other file) is no key the AWS tools can use: it is neither rotated nor moved.
-pub fn key_actions(settings: &Settings) -> KeyActions {
+/// What [`KeyActions`] profile `name` (in file set `set`) gets. A key id without its secret (or
+/// with its secret in the other file) is no key the AWS tools can use: it is neither rotated nor
+/// moved; it is moved to the keychain exactly when the vault would move it
+/// ([`crate::keychain::vault::movable`]).
+pub fn key_actions(settings: &Settings, name: &str, set: &str) -> KeyActions {
     let kind = profile_kind(settings);
     if kind == ProfileKind::CredentialProcess
         && matches!(secret_store(settings), SecretStore::Keychain { .. })
@@ -98,8 +100,7 @@ pub fn key_actions(settings: &Settings) -> KeyActions {
     let complete = has_complete_keys(settings);
     KeyActions {
         rotate: complete && kind == ProfileKind::StaticKeys,
-        move_to_keychain: complete
-            && matches!(kind, ProfileKind::StaticKeys | ProfileKind::Session),
+        move_to_keychain: complete && crate::keychain::vault::movable(settings, name, set).is_ok(),
         move_to_file: false,
     }
 }
@@ -229,6 +230,7 @@ fn shown_settings(settings: &Settings) -> Vec<ProfileSetting> {
 /// Look at the files as they were loaded, as `dialect` reads them.
 pub fn listing(files: &AwsFiles, dialect: Dialect) -> Listing {
     let reading = files.read(dialect);
+    let set = crate::keychain::places::file_set(files);
     let default_profile = default_profile_name(|k| std::env::var(k).ok());
     let text = |s: &Settings, k: &str| s.get(k).and_then(|v| v.value.as_text()).map(str::to_string);
     let profiles = reading
@@ -242,7 +244,7 @@ pub fn listing(files: &AwsFiles, dialect: Dialect) -> Listing {
             access_key_id: text(settings, "aws_access_key_id"),
             is_default: *name == default_profile,
             secret_store: secret_store(settings),
-            key_actions: key_actions(settings),
+            key_actions: key_actions(settings, name, &set),
             settings: shown_settings(settings),
         })
         .collect();
@@ -412,6 +414,26 @@ mod tests {
         for incomplete in ["half", "split", "lone"] {
             assert_eq!(actions(incomplete), KeyActions::default(), "{incomplete}");
         }
+    }
+
+    #[test]
+    fn the_keychain_is_offered_exactly_when_the_vault_would_move_the_key() {
+        let credentials =
+            "[runs-a-tool]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = s\n";
+        let config = "[profile runs-a-tool]\ncredential_process = /opt/tool --json\n";
+        let files = AwsFiles::from_bytes(config.as_bytes(), credentials.as_bytes());
+        let listed = listing(&files, Dialect::Cli);
+        let profile = &listed.profiles[0];
+        assert!(!profile.key_actions.move_to_keychain, "{profile:?}");
+        let mut moved = files.clone();
+        let keychain = crate::keychain::Keychain::in_memory();
+        let refused = crate::keychain::vault::move_to_keychain(
+            &mut moved,
+            &keychain,
+            "runs-a-tool",
+            std::path::Path::new("/usr/bin/keyrack"),
+        );
+        assert!(refused.is_err(), "the vault refuses it too");
     }
 
     #[test]

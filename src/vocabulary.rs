@@ -247,6 +247,38 @@ mod tests {
     }
 
     #[test]
+    fn every_error_code_the_page_acts_on_is_one_the_engine_has() {
+        let ui = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui");
+        let vocabulary = Vocabulary::new();
+        let mut named = Vec::new();
+        for entry in std::fs::read_dir(&ui).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "js") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for marker in ["code === \"", "code !== \"", "errorHeadline(\""] {
+                for piece in text.split(marker).skip(1) {
+                    let code: String = piece.chars().take_while(|c| *c != '"').collect();
+                    named.push((code, path.display().to_string()));
+                }
+            }
+        }
+        assert!(
+            named.len() >= 4,
+            "the page names codes it acts on: {named:?}"
+        );
+        let unknown: Vec<_> = named
+            .iter()
+            .filter(|(code, _)| vocabulary.headline(code).is_none())
+            .collect();
+        assert!(
+            unknown.is_empty(),
+            "the page acts on codes the engine never sends: {unknown:?}"
+        );
+    }
+
+    #[test]
     fn every_code_is_snake_case_and_every_headline_is_used_once() {
         for w in HEADLINES {
             assert!(

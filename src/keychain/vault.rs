@@ -206,6 +206,45 @@ fn save_in_order(
     Ok(saved)
 }
 
+/// Whether the key of `profile` (its settings as the AWS CLI reads them, in file set `set`) can
+/// be moved into the keychain, judged from the files alone: `Ok(true)` when an interrupted move
+/// left the profile's own line, which a move finishes; else why not. The app offers "Move key to
+/// keychain" exactly when this is `Ok`.
+pub fn movable(settings: &Settings, profile: &str, set: &str) -> Result<bool, &'static str> {
+    match secret_store(settings) {
+        SecretStore::File => {}
+        SecretStore::Keychain { .. } => return Err("it is already in the keychain"),
+        SecretStore::Elsewhere => {
+            return Err("its credentials come from a role, SSO or a credential_process")
+        }
+        SecretStore::None => return Err("it has no aws_secret_access_key"),
+    }
+    match profile_kind(settings) {
+        ProfileKind::StaticKeys | ProfileKind::Session => {}
+        ProfileKind::Role | ProfileKind::Sso => {
+            return Err(
+                "it assumes a role or uses SSO, so the AWS tools do not sign with its own key",
+            )
+        }
+        _ => return Err("it has aws_secret_access_key but no aws_access_key_id"),
+    }
+    if key_in_files(settings).is_none() {
+        return Err("its access key is not plain text");
+    }
+    // A move interrupted after the config file was saved left this profile's own line (a legacy
+    // one, if an older keyrack wrote it).
+    match keyrack_command(settings) {
+        Some(c) if c.profile == profile && c.file_set.as_deref().is_none_or(|s| s == set) => {
+            Ok(true)
+        }
+        Some(_) => Err("it already runs keyrack for another profile's keychain entry"),
+        None if settings.contains_key("credential_process") => {
+            Err("it already has a credential_process")
+        }
+        None => Ok(false),
+    }
+}
+
 /// Move a profile's access key (key id, secret, session token) from the files into the
 /// keychain entry of this file set (`SETID:PROFILE`), and point the profile at `program
 /// credential-process --profile NAME --file-set SETID`. `program` is the absolute path of the
@@ -220,50 +259,18 @@ pub fn move_to_keychain(
     program: &Path,
 ) -> Result<VaultOutcome, VaultError> {
     let settings = profile_settings(files, profile)?;
-    let nothing = |reason: &str| VaultError::NothingToMove {
-        profile: profile.to_string(),
-        reason: reason.to_string(),
-    };
-    match secret_store(&settings) {
-        SecretStore::File => {}
-        SecretStore::Keychain { .. } => return Err(nothing("it is already in the keychain")),
-        SecretStore::Elsewhere => {
-            return Err(nothing(
-                "its credentials come from a role, SSO or a credential_process",
-            ))
-        }
-        SecretStore::None => return Err(nothing("it has no aws_secret_access_key")),
-    }
-    match profile_kind(&settings) {
-        ProfileKind::StaticKeys | ProfileKind::Session => {}
-        ProfileKind::Role | ProfileKind::Sso => {
-            return Err(nothing(
-                "it assumes a role or uses SSO, so the AWS tools do not sign with its own key",
-            ))
-        }
-        _ => {
-            return Err(nothing(
-                "it has aws_secret_access_key but no aws_access_key_id",
-            ))
-        }
-    }
-    let key = key_in_files(&settings).ok_or_else(|| nothing("its access key is not plain text"))?;
     let set = file_set(files);
-    let account = keychain::account(&set, profile);
-    // A move interrupted after the config file was saved left this profile's own line (a legacy
-    // one, if an older keyrack wrote it).
-    let resuming = match keyrack_command(&settings) {
-        Some(c) if c.profile == profile && c.file_set.as_deref().is_none_or(|s| s == set) => true,
-        Some(_) => {
-            return Err(nothing(
-                "it already runs keyrack for another profile's keychain entry",
-            ))
+    let resuming = match movable(&settings, profile, &set) {
+        Ok(resuming) => resuming,
+        Err(reason) => {
+            return Err(VaultError::NothingToMove {
+                profile: profile.to_string(),
+                reason: reason.to_string(),
+            })
         }
-        None if settings.contains_key("credential_process") => {
-            return Err(nothing("it already has a credential_process"))
-        }
-        None => false,
     };
+    let key = key_in_files(&settings).expect("movable: the key is in the files");
+    let account = keychain::account(&set, profile);
     if let Some(other) = user_of_account(files, &account, profile) {
         return Err(VaultError::EntryInUse { account, other });
     }
