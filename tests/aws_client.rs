@@ -59,59 +59,33 @@ impl World {
         let client = client();
         let iam = moto.endpoint(Service::Iam);
         let sts = moto.endpoint(Service::Sts);
-        // Unchecked while setting up: any key signs.
-        let setup = Credentials::new("AKIASETUPSETUPSETUP0", "setup", None);
-        let raw = |action: &'static str, params: Vec<(&'static str, String)>| {
-            let (client, iam, setup) = (&client, &iam, &setup);
-            async move {
-                let params: Vec<(&str, &str)> =
-                    params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                client
-                    .call(iam, action, &params, setup)
-                    .await
-                    .unwrap_or_else(|e| panic!("{action}: {e}"))
-            }
-        };
         for user in ["alice", "bob"] {
-            raw("CreateUser", vec![("UserName", user.into())]).await;
+            moto.set_up("CreateUser", &[("UserName", user)]).await;
         }
-        raw(
-            "PutUserPolicy",
-            vec![
-                ("UserName", "alice".into()),
-                ("PolicyName", "keys".into()),
-                ("PolicyDocument", ALICE_POLICY.into()),
-            ],
-        )
-        .await;
-        raw(
-            "CreateRole",
-            vec![
-                ("RoleName", "deployer".into()),
-                ("AssumeRolePolicyDocument", role_trust_policy()),
-            ],
-        )
-        .await;
-        raw(
-            "PutRolePolicy",
-            vec![
-                ("RoleName", "deployer".into()),
-                ("PolicyName", "list".into()),
-                ("PolicyDocument", DEPLOYER_POLICY.into()),
-            ],
-        )
-        .await;
-        let (alice_key, alice_secret) =
-            iam::create_access_key(&client, &iam, &setup, Some("alice"))
-                .await
-                .expect("alice's key");
-        let (bob_key, bob_secret) = iam::create_access_key(&client, &iam, &setup, Some("bob"))
-            .await
-            .expect("bob's key");
+        let params = [
+            ("UserName", "alice"),
+            ("PolicyName", "keys"),
+            ("PolicyDocument", ALICE_POLICY),
+        ];
+        moto.set_up("PutUserPolicy", &params).await;
+        let trust = role_trust_policy();
+        let params = [
+            ("RoleName", "deployer"),
+            ("AssumeRolePolicyDocument", trust.as_str()),
+        ];
+        moto.set_up("CreateRole", &params).await;
+        let params = [
+            ("RoleName", "deployer"),
+            ("PolicyName", "list"),
+            ("PolicyDocument", DEPLOYER_POLICY),
+        ];
+        moto.set_up("PutRolePolicy", &params).await;
+        let alice = moto.set_up_key("alice").await;
+        let bob = moto.set_up_key("bob").await;
         moto.enable_auth().await;
         World {
-            alice: Credentials::new(alice_key.access_key_id, alice_secret, None),
-            bob: Credentials::new(bob_key.access_key_id, bob_secret, None),
+            alice,
+            bob,
             moto,
             client,
             iam,

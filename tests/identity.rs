@@ -14,11 +14,13 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::moto::{enable_auth_at, free_port, set_up_once, ProcessWideMoto, ACCOUNT};
+use support::moto::{
+    enable_auth_at, free_port, set_up, set_up_key, set_up_once, ProcessWideMoto, ACCOUNT,
+};
 
 use keyrack::aws::{
-    iam, resolve_endpoint, sts, AccessKeyStatus, AwsClient, ClientSettings, Credentials, Endpoint,
-    EndpointEnv, ProfileEndpointSettings, RetryPolicy, RoleRequest, Service,
+    resolve_endpoint, sts, AwsClient, ClientSettings, Credentials, Endpoint, EndpointEnv,
+    ProfileEndpointSettings, RetryPolicy, RoleRequest, Service,
 };
 use keyrack::files::{AwsFiles, Dialect};
 use keyrack::identity::{check_all, check_identity, IdentityError, Session, SessionOptions};
@@ -83,72 +85,36 @@ fn start_stand() -> Stand {
 /// Creates the users, keys and role while moto lets requests through unchecked, then turns
 /// checking on.
 async fn populate(url: &str) -> (Credentials, Credentials, Credentials, Credentials) {
-    let client = AwsClient::new(quick_retries()).unwrap();
-    let iam_endpoint = endpoint(url, Service::Iam);
-    let setup = Credentials::new("AKIASETUPSETUPSETUP0", "setup", None);
-    let call = |action: &'static str, params: Vec<(&'static str, String)>| {
-        let (client, iam_endpoint, setup) = (&client, &iam_endpoint, &setup);
-        async move {
-            let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            client
-                .call(iam_endpoint, action, &params, setup)
-                .await
-                .unwrap_or_else(|e| panic!("{action}: {e}"));
-        }
-    };
     for user in ["alice", "bob", "carol"] {
-        call("CreateUser", vec![("UserName", user.into())]).await;
+        set_up(url, "CreateUser", &[("UserName", user)]).await;
     }
-    call(
-        "PutUserPolicy",
-        vec![
-            ("UserName", "alice".into()),
-            ("PolicyName", "keys".into()),
-            ("PolicyDocument", ALICE_POLICY.into()),
-        ],
-    )
-    .await;
-    call(
-        "CreateRole",
-        vec![
-            ("RoleName", "deployer".into()),
-            ("AssumeRolePolicyDocument", trust_alice()),
-        ],
-    )
-    .await;
-    let new_key = |user: &'static str| {
-        let (client, iam_endpoint, setup) = (&client, &iam_endpoint, &setup);
-        async move {
-            let (key, secret) = iam::create_access_key(client, iam_endpoint, setup, Some(user))
-                .await
-                .unwrap_or_else(|e| panic!("key for {user}: {e}"));
-            Credentials::new(key.access_key_id, secret, None)
-        }
-    };
-    let alice = new_key("alice").await;
-    let alice_inactive = new_key("alice").await;
-    let inactive = AccessKeyStatus::Inactive;
-    iam::update_access_key(
-        &client,
-        &iam_endpoint,
-        &setup,
-        &alice_inactive.access_key_id,
-        inactive,
-        Some("alice"),
-    )
-    .await
-    .unwrap();
-    let bob = new_key("bob").await;
-    let deleted = new_key("carol").await;
-    iam::delete_access_key(
-        &client,
-        &iam_endpoint,
-        &setup,
-        &deleted.access_key_id,
-        Some("carol"),
-    )
-    .await
-    .unwrap();
+    let params = [
+        ("UserName", "alice"),
+        ("PolicyName", "keys"),
+        ("PolicyDocument", ALICE_POLICY),
+    ];
+    set_up(url, "PutUserPolicy", &params).await;
+    let trust = trust_alice();
+    let params = [
+        ("RoleName", "deployer"),
+        ("AssumeRolePolicyDocument", trust.as_str()),
+    ];
+    set_up(url, "CreateRole", &params).await;
+    let alice = set_up_key(url, "alice").await;
+    let alice_inactive = set_up_key(url, "alice").await;
+    let params = [
+        ("UserName", "alice"),
+        ("AccessKeyId", alice_inactive.access_key_id.as_str()),
+        ("Status", "Inactive"),
+    ];
+    set_up(url, "UpdateAccessKey", &params).await;
+    let bob = set_up_key(url, "bob").await;
+    let deleted = set_up_key(url, "carol").await;
+    let params = [
+        ("UserName", "carol"),
+        ("AccessKeyId", deleted.access_key_id.as_str()),
+    ];
+    set_up(url, "DeleteAccessKey", &params).await;
     enable_auth_at(url).await;
     (alice, alice_inactive, bob, deleted)
 }

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use proxy::{Fault, Proxy};
 use serde_json::Value;
-use support::moto::{enable_auth_at, set_up_once, ProcessWideMoto, ACCOUNT};
+use support::moto::{enable_auth_at, set_up, set_up_key, set_up_once, ProcessWideMoto, ACCOUNT};
 
 use keyrack::aws::{
     iam, resolve_endpoint, sts, AccessKeyMetadata, AccessKeyStatus, AwsClient, ClientSettings,
@@ -80,45 +80,19 @@ fn start_stand() -> Stand {
     let client = AwsClient::new(quick_retries()).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let admin = runtime.block_on(async {
-        let iam_endpoint = endpoint(&url, Service::Iam);
-        let setup = Credentials::new("AKIASETUPSETUPSETUP0", "setup", None);
-        client
-            .call(
-                &iam_endpoint,
-                "CreateUser",
-                &[("UserName", "admin")],
-                &setup,
-            )
-            .await
-            .unwrap();
-        client
-            .call(
-                &iam_endpoint,
-                "CreateGroup",
-                &[("GroupName", GROUP)],
-                &setup,
-            )
-            .await
-            .unwrap();
+        set_up(&url, "CreateUser", &[("UserName", "admin")]).await;
+        set_up(&url, "CreateGroup", &[("GroupName", GROUP)]).await;
         let params = [
             ("GroupName", GROUP),
             ("PolicyName", "keys"),
             ("PolicyDocument", POLICY),
         ];
-        client
-            .call(&iam_endpoint, "PutGroupPolicy", &params, &setup)
-            .await
-            .unwrap();
+        set_up(&url, "PutGroupPolicy", &params).await;
         let params = [("GroupName", GROUP), ("UserName", "admin")];
-        client
-            .call(&iam_endpoint, "AddUserToGroup", &params, &setup)
-            .await
-            .unwrap();
-        let admin = iam::create_access_key(&client, &iam_endpoint, &setup, Some("admin"))
-            .await
-            .unwrap();
+        set_up(&url, "AddUserToGroup", &params).await;
+        let admin = set_up_key(&url, "admin").await;
         enable_auth_at(&url).await;
-        Credentials::new(admin.0.access_key_id, admin.1, None)
+        admin
     });
     Stand {
         url,

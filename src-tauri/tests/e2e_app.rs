@@ -13,7 +13,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use keyrack::aws::{iam, AwsClient, ClientSettings, Credentials, Service};
 use support::desktop::{app_env, Desktop};
 use support::keyring::{fresh_account, keychain};
 use support::moto::MotoServer;
@@ -44,55 +43,18 @@ async fn open(home: &Path, endpoint: Option<&str>) -> Desktop {
     Desktop::open(home, app_env(home, endpoint)).await
 }
 
-/// What sets moto up before signature checks are on (moto accepts any key then).
-fn setup_credentials() -> Credentials {
-    Credentials::new("AKIASETUPSETUPSETUP0", "setup", None)
-}
-
 /// Another access key of `user`, made while moto still accepts the setup key: its id.
 async fn another_key(moto: &MotoServer, user: &str) -> String {
-    let client = AwsClient::new(ClientSettings::default()).unwrap();
-    let (key, _) = iam::create_access_key(
-        &client,
-        &moto.endpoint(Service::Iam),
-        &setup_credentials(),
-        Some(user),
-    )
-    .await
-    .expect("create key");
-    key.access_key_id
+    moto.set_up_key(user).await.access_key_id
 }
 
 /// An IAM user on moto with one access key and permission for IAM and STS.
 async fn moto_user(moto: &MotoServer, name: &str) -> (String, String) {
-    let client = AwsClient::new(ClientSettings::default()).unwrap();
-    let endpoint = moto.endpoint(Service::Iam);
-    let setup = setup_credentials();
-    let call = |action: &'static str, params: Vec<(&'static str, String)>| {
-        let (client, endpoint, setup) = (&client, &endpoint, &setup);
-        async move {
-            let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            client
-                .call(endpoint, action, &params, setup)
-                .await
-                .unwrap_or_else(|e| panic!("{action}: {e}"));
-        }
-    };
-    call("CreateUser", vec![("UserName", name.into())]).await;
-    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:*","sts:*"],"Resource":"*"}]}"#;
-    call(
-        "PutUserPolicy",
-        vec![
-            ("UserName", name.into()),
-            ("PolicyName", "all".into()),
-            ("PolicyDocument", policy.into()),
-        ],
+    let key = moto.set_up_user(name).await;
+    (
+        key.access_key_id.clone(),
+        key.secret_access_key.expose().to_string(),
     )
-    .await;
-    let (key, secret) = iam::create_access_key(&client, &endpoint, &setup, Some(name))
-        .await
-        .expect("create key");
-    (key.access_key_id, secret.expose().to_string())
 }
 
 #[tokio::test]

@@ -11,6 +11,61 @@ use keyrack::aws::{
     EndpointSource, ProfileEndpointSettings, RetryPolicy, Service,
 };
 
+/// The key the set-up signs with: moto checks no signature until `enable_auth`.
+pub fn setup_key() -> Credentials {
+    Credentials::new("AKIASETUPSETUPSETUP0", "setup", None)
+}
+
+/// A client that tries once: a set-up call that fails is a broken test.
+fn setup_client() -> AwsClient {
+    let retry = RetryPolicy {
+        max_attempts: 1,
+        ..Default::default()
+    };
+    AwsClient::new(ClientSettings {
+        retry,
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+fn iam_at(url: &str) -> Endpoint {
+    let env = EndpointEnv::from_pairs([("AWS_ENDPOINT_URL", url)]);
+    resolve_endpoint(Service::Iam, &ProfileEndpointSettings::default(), &env).unwrap()
+}
+
+/// An IAM call of the tests' set-up at the moto server at `url`, made before signature checks
+/// are on (any key signs then).
+pub async fn set_up(url: &str, action: &str, params: &[(&str, &str)]) {
+    setup_client()
+        .call(&iam_at(url), action, params, &setup_key())
+        .await
+        .unwrap_or_else(|e| panic!("{action}: {e}"));
+}
+
+/// A new access key of `user`, made before signature checks are on.
+pub async fn set_up_key(url: &str, user: &str) -> Credentials {
+    let (key, secret) =
+        iam::create_access_key(&setup_client(), &iam_at(url), &setup_key(), Some(user))
+            .await
+            .unwrap_or_else(|e| panic!("a key for {user}: {e}"));
+    Credentials::new(key.access_key_id, secret, None)
+}
+
+/// A user allowed all of IAM and STS, with one access key (returned), made before signature
+/// checks are on.
+pub async fn set_up_user(url: &str, user: &str) -> Credentials {
+    set_up(url, "CreateUser", &[("UserName", user)]).await;
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:*","sts:*"],"Resource":"*"}]}"#;
+    let params = [
+        ("UserName", user),
+        ("PolicyName", "all"),
+        ("PolicyDocument", policy),
+    ];
+    set_up(url, "PutUserPolicy", &params).await;
+    set_up_key(url, user).await
+}
+
 /// The account moto's users live in.
 pub const ACCOUNT: &str = "123456789012";
 
@@ -54,43 +109,26 @@ impl MotoServer {
             .build()
             .unwrap();
         let credentials = runtime.block_on(async {
-            let retry = RetryPolicy {
-                max_attempts: 1,
-                ..Default::default()
-            };
-            let client = AwsClient::new(ClientSettings {
-                retry,
-                ..Default::default()
-            })
-            .unwrap();
-            let iam_endpoint = moto.endpoint(Service::Iam);
-            let setup = Credentials::new("AKIASETUPSETUPSETUP0", "setup", None);
-            let call = |action: &'static str, params: Vec<(&'static str, String)>| {
-                let (client, iam_endpoint, setup) = (&client, &iam_endpoint, &setup);
-                async move {
-                    let params: Vec<(&str, &str)> =
-                        params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                    client
-                        .call(iam_endpoint, action, &params, setup)
-                        .await
-                        .unwrap_or_else(|e| panic!("{action}: {e}"));
-                }
-            };
-            call("CreateUser", vec![("UserName", user.to_string())]).await;
-            let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:*","sts:*"],"Resource":"*"}]}"#;
-            let params = vec![
-                ("UserName", user.to_string()),
-                ("PolicyName", "keys".to_string()),
-                ("PolicyDocument", policy.to_string()),
-            ];
-            call("PutUserPolicy", params).await;
-            let (key, secret) = iam::create_access_key(&client, &iam_endpoint, &setup, Some(user))
-                .await
-                .expect("CreateAccessKey");
+            let credentials = moto.set_up_user(user).await;
             moto.enable_auth().await;
-            Credentials::new(key.access_key_id, secret, None)
+            credentials
         });
         (moto, credentials)
+    }
+
+    /// [`set_up`] on this server.
+    pub async fn set_up(&self, action: &str, params: &[(&str, &str)]) {
+        set_up(&self.url, action, params).await
+    }
+
+    /// [`set_up_key`] on this server.
+    pub async fn set_up_key(&self, user: &str) -> Credentials {
+        set_up_key(&self.url, user).await
+    }
+
+    /// [`set_up_user`] on this server.
+    pub async fn set_up_user(&self, user: &str) -> Credentials {
+        set_up_user(&self.url, user).await
     }
 
     fn wait_until_listening(&mut self, port: u16) {
