@@ -16,7 +16,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand, ValueEnum};
 use keyrack::changes::{Operation, SettingChange};
 use keyrack::files::check::Severity;
-use keyrack::files::edit::{EditError, KeyPath};
+use keyrack::files::edit::{EditError, KeyPath, Section};
 use keyrack::files::leftovers::Cleaning;
 use keyrack::files::model::is_secret_key;
 use keyrack::files::{Dialect, FilePaths};
@@ -322,7 +322,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 .filter(|f| f.severity == Severity::Error)
                 .count();
             if json {
-                print::findings_json(&rack, &findings, errors)?;
+                print::findings_json(&findings, errors);
             } else {
                 print::findings(&rack, &findings);
             }
@@ -336,21 +336,19 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     }
 }
 
-/// "profile 'NAME'" or "sso-session 'NAME'".
+/// "profile 'NAME'" or "sso-session 'NAME'", as the engine names a section.
 fn target_text(name: &str, sso_session: bool) -> String {
-    if sso_session {
-        format!("sso-session '{name}'")
+    let section = if sso_session {
+        Section::SsoSession(name.to_string())
     } else {
-        format!("profile '{name}'")
-    }
+        Section::Profile(name.to_string())
+    };
+    section.to_string()
 }
 
 /// What an edit command did, in words, before "in FILES".
 fn done_text(operation: &Operation) -> String {
-    let target = match operation.section() {
-        keyrack::files::edit::Section::Profile(name) => target_text(&name, false),
-        keyrack::files::edit::Section::SsoSession(name) => target_text(&name, true),
-    };
+    let target = operation.section();
     match operation {
         Operation::Edit { changes, .. } => match changes.first() {
             Some(SettingChange::Set { key, .. }) => format!("set {key} of {target}"),

@@ -5,9 +5,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use keyrack::changes::Applied;
-use keyrack::files::check::{Finding, Severity};
+use keyrack::files::check::Severity;
 use keyrack::files::FileKind;
-use keyrack::profiles::Listing;
+use keyrack::profiles::{FindingView, Listing};
 use keyrack::rack::ProcessCredentials;
 use keyrack::{Error, Rack};
 use serde_json::json;
@@ -66,7 +66,7 @@ pub fn applied(rack: &Rack, done: &str, applied: &Applied) {
 }
 
 /// `PATH:LINE: error|warning: message`, or that there is nothing to report.
-pub fn findings(rack: &Rack, findings: &[Finding]) {
+pub fn findings(rack: &Rack, findings: &[FindingView]) {
     if findings.is_empty() {
         println!(
             "no problems found in {} and {}",
@@ -76,8 +76,8 @@ pub fn findings(rack: &Rack, findings: &[Finding]) {
     }
     for f in findings {
         let place = match f.line {
-            Some(line) => format!("{}:{line}", rack.path(f.file).display()),
-            None => rack.path(f.file).display().to_string(),
+            Some(line) => format!("{}:{line}", f.path),
+            None => f.path.clone(),
         };
         let level = if f.severity == Severity::Error {
             "error"
@@ -88,15 +88,10 @@ pub fn findings(rack: &Rack, findings: &[Finding]) {
     }
 }
 
-/// `{"findings": [...], "errors": N, "warnings": M}`.
-pub fn findings_json(rack: &Rack, findings: &[Finding], errors: usize) -> Result<(), Error> {
-    let list: Vec<_> = findings
-        .iter()
-        .map(|f| json!({"severity": f.severity, "file": rack.path(f.file).display().to_string(), "line": f.line, "message": f.message, "fix": f.fix}))
-        .collect();
-    let out = json!({"findings": list, "errors": errors, "warnings": findings.len() - errors});
+/// `{"findings": [the listing's findings], "errors": N, "warnings": M}`.
+pub fn findings_json(findings: &[FindingView], errors: usize) {
+    let out = json!({"findings": findings, "errors": errors, "warnings": findings.len() - errors});
     println!("{}", pretty(&out));
-    Ok(())
 }
 
 /// The engine's JSON, indented.

@@ -66,7 +66,7 @@ pub fn run(rack: &Rack, profile: &str, choices: Choices) -> Result<ExitCode, Str
     match result {
         Ok(report) => {
             if json {
-                println!("{}", pretty(&report_json(&report, paths)));
+                println!("{}", pretty(&json!(report)));
             } else {
                 say(&summary(&report));
             }
@@ -149,6 +149,12 @@ fn plan_lines(plan: &RotationPlan, paths: &FilePaths) -> Vec<String> {
     for (number, step) in plan.steps.iter().enumerate() {
         lines.push(format!("  {}. {}", number + 1, step.label));
     }
+    if plan.old_key == OldKeyFate::Inactive {
+        lines.push(format!(
+            "The old key {} is kept, Inactive (switch it back on in the IAM console if needed).",
+            plan.old_key_id
+        ));
+    }
     lines
 }
 
@@ -213,25 +219,4 @@ fn summary(report: &RotationReport) -> String {
         "Rotated: profile '{}' uses the new key {}{holders}; the old key {} is {old}.",
         report.profile, report.new_key_id, report.old_key_id
     )
-}
-
-fn report_json(report: &RotationReport, paths: &FilePaths) -> Json {
-    let updated: Vec<Json> = report
-        .profiles_updated
-        .iter()
-        .map(|s| match &s.keychain {
-            Some(account) => json!({"profile": s.profile, "keychain": account}),
-            None => json!({"profile": s.profile, "file": s.file, "path": file_path(s.file, paths)}),
-        })
-        .collect();
-    json!({
-        "profile": report.profile,
-        "user": report.user,
-        "old_key_id": report.old_key_id,
-        "new_key_id": report.new_key_id,
-        "profiles_updated": updated,
-        "old_key": report.old_key,
-        "deleted_first": report.deleted_first,
-        "steps": report.steps,
-    })
 }

@@ -43,7 +43,7 @@ pub fn run(rack: &Rack, command: VaultCommand) -> Result<ExitCode, Error> {
             })?;
             let outcome = rack.move_to_keychain(&profile, &program)?;
             let account = rack.entry_account(&profile)?;
-            applied(rack, &format!("moved the key of profile '{profile}' into the keychain (service '{SERVICE}', account '{account}'); saved"), &outcome);
+            applied(rack, &format!("moved the key of profile '{profile}' into the keychain (service '{SERVICE}', account '{account}')"), &outcome);
             println!("the AWS tools now get it from: {}", program.display());
             Ok(ExitCode::SUCCESS)
         }

@@ -12,8 +12,7 @@ use crate::print::pretty;
 /// engine's identity view, per profile in the order asked (file order for `all`). Exit status 1
 /// when any profile failed.
 pub fn run(rack: &Rack, named: &[String], all: bool, json: bool) -> Result<ExitCode, Error> {
-    let listing = rack.listing(keyrack::files::Dialect::Cli, false)?;
-    if let Some(rejection) = &listing.rejection {
+    if let Some(rejection) = rack.rejection()? {
         eprintln!(
             "keyrack: warning: the AWS CLI rejects these files ({rejection}); run 'keyrack check'"
         );

@@ -4,7 +4,7 @@
 //! [`reveal`].
 
 use crate::files::check::{self, Finding, Fix, Severity};
-use crate::files::model::{is_secret_key, profile_kind, ProfileKind};
+use crate::files::model::{has_complete_keys, is_secret_key, profile_kind, ProfileKind};
 use crate::files::{AwsFiles, Dialect, FileKind, Settings, Value};
 use crate::keychain::places::{secret_store, SecretStore};
 use crate::keychain::Keychain;
@@ -100,21 +100,9 @@ pub fn key_actions(settings: &Settings, name: &str, set: &str) -> KeyActions {
     let complete = has_complete_keys(settings);
     KeyActions {
         rotate: complete && kind == ProfileKind::StaticKeys,
-        move_to_keychain: complete && crate::keychain::vault::movable(settings, name, set).is_ok(),
+        move_to_keychain: crate::keychain::vault::movable(settings, name, set).is_ok(),
         move_to_file: false,
     }
-}
-
-/// A key id and its secret, neither blank, in the same file's section (botocore reads static
-/// keys from one section: a key id with its secret elsewhere is PartialCredentialsError).
-fn has_complete_keys(settings: &Settings) -> bool {
-    let given = |key: &str| {
-        settings
-            .get(key)
-            .filter(|s| s.value.as_text().is_some_and(|v| !v.trim().is_empty()))
-            .map(|s| s.origin.file)
-    };
-    matches!((given("aws_access_key_id"), given("aws_secret_access_key")), (Some(a), Some(b)) if a == b)
 }
 
 /// One setting of a profile; a secret's value is never included (an empty one is: it reveals
@@ -263,29 +251,8 @@ pub fn listing(files: &AwsFiles, dialect: Dialect) -> Listing {
         line: p.line,
         message: p.message.clone(),
     };
-    let findings = check::check(files)
-        .into_iter()
-        .map(
-            |Finding {
-                 severity,
-                 file,
-                 line,
-                 message,
-                 fix,
-             }| FindingView {
-                severity,
-                file,
-                path: path(file),
-                line,
-                message,
-                fix,
-            },
-        )
-        .collect();
-    let rejection = reading.rejection().map(|p| match p.line {
-        Some(line) => format!("{}:{line}: {}", path(p.file), p.message),
-        None => format!("{}: {}", path(p.file), p.message),
-    });
+    let findings = findings(files);
+    let rejection = rejection(files, &reading);
     Listing {
         revision: 0,
         dialect,
@@ -301,6 +268,40 @@ pub fn listing(files: &AwsFiles, dialect: Dialect) -> Listing {
         findings,
         rejection,
     }
+}
+
+/// What `keyrack check` finds in `files`, each with its file's path.
+pub fn findings(files: &AwsFiles) -> Vec<FindingView> {
+    check::check(files)
+        .into_iter()
+        .map(
+            |Finding {
+                 severity,
+                 file,
+                 line,
+                 message,
+                 fix,
+             }| FindingView {
+                severity,
+                file,
+                path: files.path(file).display().to_string(),
+                line,
+                message,
+                fix,
+            },
+        )
+        .collect()
+}
+
+/// Why `reading` (of `files`) is rejected, as `PATH:LINE: message`, when it is.
+pub fn rejection(files: &AwsFiles, reading: &crate::files::Reading) -> Option<String> {
+    reading.rejection().map(|p| {
+        let path = files.path(p.file).display();
+        match p.line {
+            Some(line) => format!("{path}:{line}: {}", p.message),
+            None => format!("{path}: {}", p.message),
+        }
+    })
 }
 
 /// A secret setting of a profile, for the one moment the user asked to see or copy it.

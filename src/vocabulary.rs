@@ -183,6 +183,7 @@ const HEADLINES: &[Word] = &[
     word("nothing_to_recover", "Nothing to finish"),
     word("journal_of_other_files", "Rotation of other files"),
     word("plan_outdated", "Plan out of date"),
+    word("rotation_busy", "Another rotation is running"),
     word("stopped", "Rotation stopped"),
     word("no_plan", "Plan gone"),
 ];
@@ -206,15 +207,19 @@ mod tests {
             }
             let text = std::fs::read_to_string(&path).unwrap();
             let text = text.split("#[cfg(test)]").next().unwrap_or_default();
-            let mut rest = text;
-            while let Some(at) = rest.find("fn code(") {
-                let body = &rest[at..];
-                let end = body.find("\n    }\n").unwrap_or(body.len());
-                for piece in body[..end].split("=> \"").skip(1) {
-                    let code: String = piece.chars().take_while(|c| *c != '"').collect();
-                    found.push((code, path.display().to_string()));
+            // `fn code(` bodies, and `aws_kind` (the code of an AWS failure, src/identity/error.rs).
+            for marker in ["fn code(", "fn aws_kind("] {
+                let mut rest = text;
+                while let Some(at) = rest.find(marker) {
+                    let body = &rest[at..];
+                    let end = body.find("\n}\n").unwrap_or(body.len());
+                    let end = body[..end].find("\n    }\n").map_or(end, |e| e.min(end));
+                    for piece in body[..end].split("=> \"").skip(1) {
+                        let code: String = piece.chars().take_while(|c| *c != '"').collect();
+                        found.push((code, path.display().to_string()));
+                    }
+                    rest = &body[end..];
                 }
-                rest = &body[end..];
             }
             for piece in text.split("Error::new(").skip(1) {
                 let piece = piece.trim_start();

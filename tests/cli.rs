@@ -113,6 +113,53 @@ fn profiles_json_has_the_documented_members_and_masks_secrets() {
     assert!(v["problems"].as_array().unwrap().is_empty());
     assert!(v["disagreements"].as_array().unwrap().is_empty());
     assert!(v["error"].is_null(), "{v}");
+    // The listing the app shows, member for member.
+    let listing = json(&home.keyrack(&["profiles", "--json"]));
+    let members: Vec<&str> = listing
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        members,
+        [
+            "revision",
+            "dialect",
+            "config_path",
+            "credentials_path",
+            "first_run",
+            "default_profile",
+            "profiles",
+            "sso_sessions",
+            "services",
+            "problems",
+            "disagreements",
+            "findings",
+            "rejection"
+        ]
+    );
+    let profile: Vec<&str> = listing["profiles"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        profile,
+        [
+            "name",
+            "kind",
+            "region",
+            "output",
+            "access_key_id",
+            "is_default",
+            "secret_store",
+            "settings",
+            "key_actions"
+        ]
+    );
+    assert!(listing["rejection"].is_null());
 }
 
 #[test]
@@ -768,7 +815,7 @@ fn check_lists_incomplete_credentials_and_a_region_the_aws_cli_refuses() {
     let error = |file: &str, line: u64, needles: &[&str]| {
         findings.iter().any(|f| {
             f["severity"] == "error"
-                && f["file"]
+                && f["path"]
                     .as_str()
                     .unwrap()
                     .ends_with(&format!("/.aws/{file}"))

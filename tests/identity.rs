@@ -590,6 +590,25 @@ async fn whoami_all_json_gives_one_entry_per_profile_in_file_order_and_exits_1_o
     assert_eq!(good["status"], "ok");
     assert_eq!(good["secret_store"]["store"], "file");
     assert_eq!(good["error"], serde_json::Value::Null);
+    let members: Vec<&str> = good
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        members,
+        [
+            "profile",
+            "status",
+            "arn",
+            "account",
+            "user_id",
+            "error",
+            "secret_store",
+            "checked_at"
+        ]
+    );
     assert_eq!(
         by_name("role")["arn"],
         format!("arn:aws:sts::{ACCOUNT}:assumed-role/deployer/cli")

@@ -272,6 +272,12 @@ async function start() {
 
   try {
     await loadVocabulary();
+  } catch (error) {
+    // Without the engine's words the page cannot tell which settings are secrets: show nothing.
+    announce("keyrack could not start its window (" + api.message(error) + "); close it and open it again", "error");
+    return;
+  }
+  try {
     await reload();
   } catch (error) {
     announce("Could not read the AWS files: " + api.message(error), "error");

@@ -24,6 +24,7 @@ export const errorHeadline = (code) => label("headlines", code, code || "Failed"
 
 /** Whether `key` (or, in `parent.sub`, its sub-key) names a secret, case ignored, as the engine decides. */
 export function isSecretKey(key) {
-  const secrets = words ? words.secret_keys : [];
-  return String(key).split(".").some((part) => secrets.includes(part.toLowerCase()));
+  // Never guess "not a secret": the page does not draw before the vocabulary is loaded.
+  if (!words) throw new Error("the engine's vocabulary is not loaded");
+  return String(key).split(".").some((part) => words.secret_keys.includes(part.toLowerCase()));
 }

@@ -239,6 +239,18 @@ pub fn is_secret_key(key: &str) -> bool {
     SECRET_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
 }
 
+/// A key id and its secret, neither blank, in the same file's section (botocore reads static
+/// keys from one section: a key id with its secret elsewhere is PartialCredentialsError).
+pub fn has_complete_keys(settings: &Settings) -> bool {
+    let given = |key: &str| {
+        settings
+            .get(key)
+            .filter(|s| s.value.as_text().is_some_and(|v| !v.trim().is_empty()))
+            .map(|s| s.origin.file)
+    };
+    matches!((given("aws_access_key_id"), given("aws_secret_access_key")), (Some(a), Some(b)) if a == b)
+}
+
 /// How a profile gets its credentials, for showing at a glance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

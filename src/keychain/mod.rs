@@ -363,6 +363,23 @@ impl Keychain {
         Ok(connected)
     }
 
+    /// A store error in words. When the keychain itself failed (no bus, no Secret Service, a
+    /// broken connection), the connection is dropped, so the next use connects again: a
+    /// long-running app keeps working after the Secret Service restarts.
+    fn failed(&self, error: StoreError, account: &str) -> KeychainError {
+        let error = KeychainError::from_store(error, account);
+        let broken = matches!(
+            error,
+            KeychainError::NoSessionBus { .. }
+                | KeychainError::NoSecretService
+                | KeychainError::Platform(_)
+        );
+        if broken && self.inner.kind == StoreKind::Platform {
+            *self.inner.store.lock().expect("keychain lock") = None;
+        }
+        error
+    }
+
     /// The entry of `account`; `label` is what a new item is called on the Secret Service (an
     /// existing item keeps its own).
     fn entry(&self, account: &str, label: Option<&str>) -> Result<Entry, KeychainError> {
@@ -380,7 +397,7 @@ impl Keychain {
         } else {
             Entry::new_in_store(&store, SERVICE, account)
         };
-        entry.map_err(|e| KeychainError::from_store(e, account))
+        entry.map_err(|e| self.failed(e, account))
     }
 
     /// The key kept for a profile; [`KeychainError::NoEntry`] when there is none.
@@ -388,7 +405,7 @@ impl Keychain {
         let text = Zeroizing::new(
             self.entry(account, None)?
                 .get_password()
-                .map_err(|e| KeychainError::from_store(e, account))?,
+                .map_err(|e| self.failed(e, account))?,
         );
         StoredKey::from_payload(&text, account)
     }
@@ -417,7 +434,7 @@ impl Keychain {
     ) -> Result<(), KeychainError> {
         self.entry(account, label)?
             .set_password(&key.to_payload())
-            .map_err(|e| KeychainError::from_store(e, account))?;
+            .map_err(|e| self.failed(e, account))?;
         match self.get(account) {
             Ok(read) if read == *key => Ok(()),
             Ok(_) | Err(KeychainError::NoEntry { .. } | KeychainError::Unreadable { .. }) => {
@@ -434,7 +451,7 @@ impl Keychain {
         match self.entry(account, None)?.delete_credential() {
             Ok(()) => Ok(true),
             Err(StoreError::NoEntry) => Ok(false),
-            Err(e) => Err(KeychainError::from_store(e, account)),
+            Err(e) => Err(self.failed(e, account)),
         }
     }
 
@@ -450,7 +467,7 @@ impl Keychain {
         let entries = self
             .connected_store()?
             .search(&spec)
-            .map_err(|e| KeychainError::from_store(e, ""))?;
+            .map_err(|e| self.failed(e, ""))?;
         let mut accounts: Vec<String> = entries
             .iter()
             .filter_map(|e| e.get_specifiers())

@@ -46,7 +46,7 @@ use std::path::Path;
 use crate::aws::Credentials;
 use crate::files::edit::{EditError, EditOutcome, KeyPath, Section};
 use crate::files::leftovers;
-use crate::files::model::{profile_kind, ProfileKind};
+use crate::files::model::{has_complete_keys, profile_kind, ProfileKind};
 use crate::files::{AwsFiles, Dialect, FileKind, FilesError, Settings};
 use crate::keychain::command::{CommandError, KeyrackCommand};
 use crate::keychain::places::{
@@ -230,6 +230,11 @@ pub fn movable(settings: &Settings, profile: &str, set: &str) -> Result<bool, &'
     }
     if key_in_files(settings).is_none() {
         return Err("its access key is not plain text");
+    }
+    if !has_complete_keys(settings) {
+        return Err(
+            "its key id and secret are not both set in the same file, so the AWS tools cannot use them",
+        );
     }
     // A move interrupted after the config file was saved left this profile's own line (a legacy
     // one, if an older keyrack wrote it).

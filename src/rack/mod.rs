@@ -20,9 +20,10 @@ use crate::files::leftovers::{self, Cleaning};
 use crate::files::lock::{lock_files, DEFAULT_WAIT};
 use crate::files::{AwsFiles, Dialect, FileKind, FilePaths};
 use crate::identity::{self, Session, SessionOptions};
+use crate::keychain::command::KeyrackCommand;
 use crate::keychain::places::{self, EntryOwner};
 use crate::keychain::{self as keychain_entries, vault, Keychain};
-use crate::profiles::{self, Listing};
+use crate::profiles::{self, FindingView, Listing};
 use crate::rotation::{
     self, Journal, Progress, RotateOptions, RotationError, RotationPlan, RotationReport,
     RotationSettings,
@@ -141,9 +142,16 @@ impl Rack {
             .ok_or_else(|| Error::new("not_found", format!("profile '{profile}' has no {key}")))
     }
 
+    /// Why the AWS CLI rejects the files (`PATH:LINE: message`), when it does; cheaper than the
+    /// whole listing.
+    pub fn rejection(&self) -> Result<Option<String>, Error> {
+        let files = self.latest()?;
+        Ok(profiles::rejection(&files, &files.read(Dialect::Cli)))
+    }
+
     /// Everything wrong or risky in the files (`keyrack check`, the Problems panel).
-    pub fn check(&self) -> Result<Vec<Finding>, Error> {
-        Ok(check::check(&self.look()?.1))
+    pub fn check(&self) -> Result<Vec<FindingView>, Error> {
+        Ok(profiles::findings(&self.look()?.1))
     }
 
     /// The path of a file of this set.
@@ -177,18 +185,34 @@ impl Rack {
                 force,
             )?)
         })?;
-        if operation.may_drop_secret() || applied.saved.contains(&FileKind::Credentials) {
-            applied
-                .warnings
-                .extend(self.after_save_warnings(&applied.saved)?);
-        }
+        self.warn_after(operation, &mut applied);
         Ok(applied)
     }
 
-    /// [`Rack::edit`] from the files as they are now (the command line, which shows nothing).
+    /// `operation` applied to the files as they are once the lock is held (the command line,
+    /// which shows nothing before: there is no older view to compare with).
     pub fn edit_now(&self, operation: &Operation) -> Result<Applied, Error> {
-        let (revision, _) = self.look()?;
-        self.edit(revision, operation, false)
+        let mut applied = self.writing(|_| {
+            let now = AwsFiles::load(&self.paths)?;
+            Ok(changes::apply(
+                &self.paths,
+                &self.keychain,
+                &now,
+                operation,
+                false,
+            )?)
+        })?;
+        self.warn_after(operation, &mut applied);
+        Ok(applied)
+    }
+
+    /// Adds the warnings of [`Rack::after_save_warnings`] when the edit may have dropped a
+    /// secret or wrote the credentials file.
+    fn warn_after(&self, operation: &Operation, applied: &mut Applied) {
+        if operation.may_drop_secret() || applied.saved.contains(&FileKind::Credentials) {
+            let warnings = self.after_save_warnings(&applied.saved);
+            applied.warnings.extend(warnings);
+        }
     }
 
     /// The first run: the four `aws configure` answers, written to the default profile.
@@ -197,9 +221,11 @@ impl Rack {
     }
 
     /// After a save: a backup that holds a secret no longer in the files, and the credentials
-    /// file's mode once it was written.
-    fn after_save_warnings(&self, saved: &[FileKind]) -> Result<Vec<String>, Error> {
-        let files = AwsFiles::load(&self.paths)?;
+    /// file's mode once it was written. Best effort: the change is made whatever this finds.
+    fn after_save_warnings(&self, saved: &[FileKind]) -> Vec<String> {
+        let Ok(files) = AwsFiles::load(&self.paths) else {
+            return Vec::new();
+        };
         let mode = |f: &Finding| {
             saved.contains(&FileKind::Credentials)
                 && f.file == FileKind::Credentials
@@ -207,12 +233,12 @@ impl Rack {
                 && f.fix.is_none()
         };
         let findings = check::check(&files);
-        Ok(findings
+        findings
             .iter()
             .filter(|f| f.fix.is_some())
             .chain(findings.iter().find(|f| mode(f)))
             .map(|f| f.message.clone())
-            .collect())
+            .collect()
     }
 
     /// Whether deleting `profile` also removes a keychain entry (one of this file set's).
@@ -314,18 +340,19 @@ impl Rack {
         profile: &str,
         file_set: Option<&str>,
     ) -> Result<ProcessCredentials, Error> {
-        let account = match file_set {
-            Some(set) if keychain_entries::is_file_set_id(set) => {
-                keychain_entries::account(set, profile)
-            }
-            Some(_) => {
-                return Err(Error::new(
-                    "bad_file_set",
-                    format!("the --file-set of profile '{profile}' is not a file set id (12 hex digits, as `keyrack vault move` writes it)"),
-                ))
-            }
-            None => profile.to_string(),
-        };
+        if file_set.is_some_and(|set| !keychain_entries::is_file_set_id(set)) {
+            return Err(Error::new(
+                "bad_file_set",
+                format!("the --file-set of profile '{profile}' is not a file set id (12 hex digits, as `keyrack vault move` writes it)"),
+            ));
+        }
+        // The entry the line names, as the vault names it.
+        let account = KeyrackCommand {
+            program: PathBuf::new(),
+            profile: profile.to_string(),
+            file_set: file_set.map(str::to_string),
+        }
+        .account();
         let key = keychain.get(&account).map_err(|error| Error {
             message: format!("cannot give the AWS tools the key of profile '{profile}': {error}"),
             ..Error::from(error)

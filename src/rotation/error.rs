@@ -158,7 +158,7 @@ impl RotationError {
             RotationError::InterruptedKeyGone { .. } => "interrupted_key_gone",
             RotationError::NothingToRecover { .. } => "nothing_to_recover",
             RotationError::OtherFiles { .. } => "journal_of_other_files",
-            RotationError::Busy => "busy",
+            RotationError::Busy => "rotation_busy",
             RotationError::PlanOutdated { .. } => "plan_outdated",
             RotationError::Stopped(_) => "stopped",
         }

@@ -226,6 +226,12 @@ pub fn reading_of(listing: &Value) -> Value {
             let key = s["key"].as_str().unwrap().to_string();
             let nested = s["nested"].as_array().filter(|n| !n.is_empty());
             let value = if s["secret"] == true {
+                // The listing never carries a secret's value: only an empty one, shown as empty.
+                assert!(
+                    s["value"].is_null() || s["value"] == "",
+                    "the listing shows the value of secret setting {}",
+                    s["key"]
+                );
                 json!(MASK)
             } else if let Some(nested) = nested {
                 let mut block = Map::new();
