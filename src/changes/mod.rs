@@ -159,6 +159,10 @@ pub struct Applied {
     pub reapplied: bool,
     /// The keychain entry removed at the end (a keychain profile renamed or deleted).
     pub removed_entry: Option<String>,
+    /// The files as saved (they are what is on disk now), for the caller to record as seen
+    /// without reading them again.
+    #[serde(skip)]
+    pub files: Option<AwsFiles>,
 }
 
 /// Why a change was not made. Nothing was written in any case.
@@ -314,19 +318,24 @@ fn apply_to(
 }
 
 /// Apply `operation` to the files as they are on disk now. `seen` is what the person was looking
-/// at; `force` applies the change even where the disk changed the same settings meanwhile.
+/// at (`None`: nothing was shown, as on the command line); `force` applies the change even where
+/// the disk changed the same settings meanwhile.
 pub fn apply(
     paths: &FilePaths,
     keychain: &Keychain,
-    seen: &AwsFiles,
+    seen: Option<&AwsFiles>,
     operation: &Operation,
     force: bool,
 ) -> Result<Applied, ChangeError> {
     for _attempt in 0..3 {
         let mut files = AwsFiles::load(paths)?;
-        let reapplied = files.config.on_disk != seen.config.on_disk
-            || files.credentials.on_disk != seen.credentials.on_disk;
-        if reapplied && !force {
+        let changed_since = |seen: &AwsFiles| {
+            files.config.on_disk != seen.config.on_disk
+                || files.credentials.on_disk != seen.credentials.on_disk
+        };
+        let reapplied = seen.is_some_and(changed_since);
+        let seen = seen.filter(|_| reapplied);
+        if let (Some(seen), false) = (seen, force) {
             check_unchanged(seen, &files, operation)?;
         }
         if let Some(result) = follow_keychain(&mut files, keychain, operation) {
@@ -337,6 +346,7 @@ pub fn apply(
                         warnings: outcome.warnings,
                         reapplied,
                         removed_entry: outcome.removed_entry,
+                        files: Some(files),
                     })
                 }
                 Err(VaultError::Save {
@@ -354,6 +364,7 @@ pub fn apply(
                     warnings,
                     reapplied,
                     removed_entry: None,
+                    files: Some(files),
                 })
             }
             // Changed between our load and our save: load again and re-apply.
@@ -377,9 +388,9 @@ pub fn apply_seen(
     force: bool,
 ) -> Result<Applied, ChangeError> {
     match seen.at(revision) {
-        Some(files) => apply(paths, keychain, files, operation, force),
+        Some(files) => apply(paths, keychain, Some(files), operation, force),
         None if force => {
-            let applied = apply(paths, keychain, &AwsFiles::load(paths)?, operation, true)?;
+            let applied = apply(paths, keychain, None, operation, true)?;
             Ok(Applied {
                 reapplied: true,
                 ..applied
@@ -398,14 +409,13 @@ fn follow_keychain(
     keychain: &Keychain,
     operation: &Operation,
 ) -> Option<Result<vault::VaultOutcome, VaultError>> {
-    if operation.is_sso_session() {
+    if operation.is_sso_session()
+        || matches!(operation, Operation::Edit { .. } | Operation::Add { .. })
+    {
         return None;
     }
     let profile = operation.profile();
     crate::keychain::places::keychain_account(files, profile)?;
-    if matches!(operation, Operation::Edit { .. } | Operation::Add { .. }) {
-        return None;
-    }
     // Before anything is written: without a keychain the entry could not follow.
     if let Err(error) = keychain.connect() {
         return Some(Err(VaultError::Keychain { error }));
@@ -606,7 +616,7 @@ mod tests {
         apply(
             &p,
             &Keychain::in_memory(),
-            &AwsFiles::load(&p).unwrap(),
+            None,
             &answers.operation(),
             false,
         )
@@ -645,7 +655,7 @@ mod tests {
             }],
             sso_session: false,
         };
-        let applied = apply(&p, &Keychain::in_memory(), &seen, &op, false).unwrap();
+        let applied = apply(&p, &Keychain::in_memory(), Some(&seen), &op, false).unwrap();
         assert!(applied.reapplied);
         assert_eq!(
             fs::read_to_string(&p.config).unwrap(),
@@ -669,7 +679,7 @@ mod tests {
             }],
             sso_session: false,
         };
-        match apply(&p, &Keychain::in_memory(), &seen, &op, false) {
+        match apply(&p, &Keychain::in_memory(), Some(&seen), &op, false) {
             Err(ChangeError::ChangedOnDisk { keys, .. }) => assert_eq!(keys, ["region"]),
             other => panic!("expected ChangedOnDisk, got {other:?}"),
         }
@@ -677,7 +687,7 @@ mod tests {
             fs::read_to_string(&p.config).unwrap(),
             "[profile a]\nregion = ap-south-1\n"
         );
-        apply(&p, &Keychain::in_memory(), &seen, &op, true).unwrap();
+        apply(&p, &Keychain::in_memory(), Some(&seen), &op, true).unwrap();
         assert_eq!(
             fs::read_to_string(&p.config).unwrap(),
             "[profile a]\nregion = us-east-2\n"

@@ -113,13 +113,26 @@ impl Rack {
     /// Run `write` holding the file set's lock, then record the files as seen: the app's
     /// watcher never takes keyrack's own save for an outside edit.
     fn writing<T>(&self, write: impl FnOnce(&Seen) -> Result<T, Error>) -> Result<T, Error> {
+        self.writing_recorded(|seen| write(seen).map(|done| (done, None)))
+    }
+
+    /// [`Rack::writing`] for a write that hands back the files as it saved them (recorded as they
+    /// are, instead of read again).
+    fn writing_recorded<T>(
+        &self,
+        write: impl FnOnce(&Seen) -> Result<(T, Option<AwsFiles>), Error>,
+    ) -> Result<T, Error> {
         let mut seen = self.seen.lock().expect("seen lock");
         let _lock = lock_files(&self.state_dir, &self.paths, &self.holder, DEFAULT_WAIT)?;
         let result = write(&seen);
-        if let Ok(files) = AwsFiles::load(&self.paths) {
+        let saved = match &result {
+            Ok((_, Some(files))) => Some(files.clone()),
+            _ => AwsFiles::load(&self.paths).ok(),
+        };
+        if let Some(files) = saved {
             seen.record(files);
         }
-        result
+        result.map(|(done, _)| done)
     }
 
     // ----- Looking -----
@@ -175,15 +188,17 @@ impl Rack {
         operation: &Operation,
         force: bool,
     ) -> Result<Applied, Error> {
-        let mut applied = self.writing(|seen| {
-            Ok(changes::apply_seen(
+        let mut applied = self.writing_recorded(|seen| {
+            let mut applied = changes::apply_seen(
                 &self.paths,
                 &self.keychain,
                 seen,
                 revision,
                 operation,
                 force,
-            )?)
+            )?;
+            let files = applied.files.take();
+            Ok((applied, files))
         })?;
         self.warn_after(operation, &mut applied);
         Ok(applied)
@@ -192,15 +207,10 @@ impl Rack {
     /// `operation` applied to the files as they are once the lock is held (the command line,
     /// which shows nothing before: there is no older view to compare with).
     pub fn edit_now(&self, operation: &Operation) -> Result<Applied, Error> {
-        let mut applied = self.writing(|_| {
-            let now = AwsFiles::load(&self.paths)?;
-            Ok(changes::apply(
-                &self.paths,
-                &self.keychain,
-                &now,
-                operation,
-                false,
-            )?)
+        let mut applied = self.writing_recorded(|_| {
+            let mut applied = changes::apply(&self.paths, &self.keychain, None, operation, false)?;
+            let files = applied.files.take();
+            Ok((applied, files))
         })?;
         self.warn_after(operation, &mut applied);
         Ok(applied)
@@ -491,5 +501,6 @@ fn applied(outcome: vault::VaultOutcome) -> Applied {
         warnings: outcome.warnings,
         reapplied: false,
         removed_entry: outcome.removed_entry,
+        files: None,
     }
 }
