@@ -42,28 +42,7 @@ fn print_keys(user_keys: &UserKeys) {
     if user_keys.keys.is_empty() {
         println!("no access keys");
     }
-    let day = |text: &str| text.get(..10).unwrap_or(text).to_owned();
     for key in &user_keys.keys {
-        let last_used = match &key.last_used {
-            Some(date) => format!(
-                "last used {} {} {}",
-                day(date),
-                key.last_used_service.as_deref().unwrap_or("-"),
-                key.last_used_region.as_deref().unwrap_or("-")
-            ),
-            None => "never used".to_owned(),
-        };
-        let holders = if key.profiles.is_empty() {
-            "no local profile".to_owned()
-        } else {
-            format!("in {}", key.profiles.join(", "))
-        };
-        println!(
-            "{}  {:<8}  created {} ({} days)  {last_used}  {holders}",
-            key.access_key_id,
-            key.status.to_string(),
-            day(&key.created),
-            key.age_days
-        );
+        println!("{}", crate::print::key_line(key));
     }
 }

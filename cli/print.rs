@@ -9,6 +9,7 @@ use keyrack::files::check::Severity;
 use keyrack::files::FileKind;
 use keyrack::profiles::{FindingView, Listing};
 use keyrack::rack::ProcessCredentials;
+use keyrack::rotation::KeyInfo;
 use keyrack::{Error, Rack};
 use serde_json::json;
 
@@ -92,6 +93,34 @@ pub fn findings(rack: &Rack, findings: &[FindingView]) {
 pub fn findings_json(findings: &[FindingView], errors: usize) {
     let out = json!({"findings": findings, "errors": errors, "warnings": findings.len() - errors});
     println!("{}", pretty(&out));
+}
+
+/// One of the user's keys, as `keyrack keys` and the rotation plan show it.
+pub fn key_line(key: &KeyInfo) -> String {
+    let day = |text: &str| text.get(..10).unwrap_or(text).to_owned();
+    let place = [&key.last_used_service, &key.last_used_region]
+        .iter()
+        .filter_map(|p| p.as_deref())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let used = match (&key.last_used, place.is_empty()) {
+        (Some(date), false) => format!("last used {} ({place})", day(date)),
+        (Some(date), true) => format!("last used {}", day(date)),
+        (None, _) => "never used".to_owned(),
+    };
+    let held = if key.profiles.is_empty() {
+        "in no profile".to_owned()
+    } else {
+        let quoted: Vec<String> = key.profiles.iter().map(|p| format!("'{p}'")).collect();
+        format!("in {}", quoted.join(", "))
+    };
+    format!(
+        "{}  {:<8}  created {} ({} days ago), {used}, {held}",
+        key.access_key_id,
+        key.status.to_string(),
+        day(&key.created),
+        key.age_days
+    )
 }
 
 /// The engine's JSON, indented.

@@ -8,8 +8,7 @@ use serde_json::{json, Value as Json};
 use keyrack::files::{FileKind, FilePaths};
 use keyrack::keychain::command::quote;
 use keyrack::rotation::{
-    Course, KeyInfo, OldKeyFate, ProfileSection, Progress, RotateOptions, RotationPlan,
-    RotationReport,
+    Course, OldKeyFate, ProfileSection, Progress, RotateOptions, RotationPlan, RotationReport,
 };
 use keyrack::{Error, Rack};
 
@@ -130,7 +129,7 @@ fn plan_lines(plan: &RotationPlan, paths: &FilePaths) -> Vec<String> {
     }
     lines.push(format!("Keys of {}:", plan.user));
     for key in &plan.keys {
-        lines.push(format!("  {}", key_line(key)));
+        lines.push(format!("  {}", crate::print::key_line(key)));
     }
     if plan.profiles.is_empty() {
         lines.push("Every profile holds the new key already.".into());
@@ -156,28 +155,6 @@ fn plan_lines(plan: &RotationPlan, paths: &FilePaths) -> Vec<String> {
         ));
     }
     lines
-}
-
-fn key_line(key: &KeyInfo) -> String {
-    let day = |text: &str| text.get(..10).unwrap_or(text).to_owned();
-    let used = match (&key.last_used, &key.last_used_service) {
-        (Some(date), Some(service)) => format!("last used {} ({service})", day(date)),
-        (Some(date), None) => format!("last used {}", day(date)),
-        (None, _) => "never used".to_owned(),
-    };
-    let held = if key.profiles.is_empty() {
-        "in no profile".to_owned()
-    } else {
-        let quoted: Vec<String> = key.profiles.iter().map(|p| format!("'{p}'")).collect();
-        format!("in {}", quoted.join(", "))
-    };
-    format!(
-        "{}  {:<8}  created {} ({} days ago), {used}, {held}",
-        key.access_key_id,
-        key.status.to_string(),
-        day(&key.created),
-        key.age_days
-    )
 }
 
 fn section_name(section: &ProfileSection, paths: &FilePaths) -> String {

@@ -115,14 +115,8 @@ fn profiles_json_has_the_documented_members_and_masks_secrets() {
     assert!(v["error"].is_null(), "{v}");
     // The listing the app shows, member for member.
     let listing = json(&home.keyrack(&["profiles", "--json"]));
-    let members: Vec<&str> = listing
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
     assert_eq!(
-        members,
+        support::members(&listing),
         [
             "revision",
             "dialect",
@@ -139,14 +133,8 @@ fn profiles_json_has_the_documented_members_and_masks_secrets() {
             "rejection"
         ]
     );
-    let profile: Vec<&str> = listing["profiles"][0]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
     assert_eq!(
-        profile,
+        support::members(&listing["profiles"][0]),
         [
             "name",
             "kind",

@@ -590,14 +590,8 @@ async fn whoami_all_json_gives_one_entry_per_profile_in_file_order_and_exits_1_o
     assert_eq!(good["status"], "ok");
     assert_eq!(good["secret_store"]["store"], "file");
     assert_eq!(good["error"], serde_json::Value::Null);
-    let members: Vec<&str> = good
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
     assert_eq!(
-        members,
+        support::members(good),
         [
             "profile",
             "status",

@@ -292,3 +292,13 @@ pub fn reading_of(listing: &Value) -> Value {
         "error": listing["rejection"],
     })
 }
+
+/// The members of a JSON object, in order: a view's shape, pinned by the tests that print it.
+pub fn members(object: &Value) -> Vec<&str> {
+    object
+        .as_object()
+        .expect("a JSON object")
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
