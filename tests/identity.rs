@@ -753,6 +753,168 @@ async fn the_aws_cli_agrees_with_keyrack_on_each_profiles_arn() {
     }
 }
 
+// The AWS CLI's cache of assumed-role sessions.
+
+impl World {
+    /// The real AWS CLI (from the test venv) on files written here, against moto.
+    fn aws(&self, args: &[&str]) -> Output {
+        Command::new(support::venv_bin("aws"))
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("AWS_CONFIG_FILE", self.path("config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.path("credentials"))
+            .env("AWS_ENDPOINT_URL", &self.url)
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .output()
+            .unwrap()
+    }
+
+    /// The files in the AWS CLI's session cache under this world's home.
+    fn cached_sessions(&self) -> Vec<String> {
+        let dir = self.dir.path().join(".aws/cli/cache");
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+}
+
+#[tokio::test]
+async fn a_role_session_the_aws_cli_cached_is_used_instead_of_assuming_the_role_again() {
+    let w = World::new();
+    let config = format!(
+        "[profile deploy]\nrole_arn = {}\nsource_profile = dev\nrole_session_name = cached\nduration_seconds = 1800\n",
+        deployer_arn()
+    );
+    let credentials = format!("[dev]\n{}", keys(&w.alice));
+    w.write_files(&config, &credentials);
+    let aws = w.aws(&[
+        "sts",
+        "get-caller-identity",
+        "--profile",
+        "deploy",
+        "--output",
+        "json",
+    ]);
+    assert!(
+        aws.status.success(),
+        "aws: {}",
+        String::from_utf8_lossy(&aws.stderr)
+    );
+    let theirs = json_of(&aws);
+    // The AWS CLI named its cache file as keyrack computes the name for this profile.
+    let role = keyrack::identity::RoleSettings {
+        role_arn: deployer_arn(),
+        external_id: None,
+        session_name: Some("cached".into()),
+        duration_seconds: Some(1800),
+        mfa_serial: None,
+    };
+    let key = keyrack::identity::cli_cache::cache_key(&role);
+    assert_eq!(w.cached_sessions(), [format!("{key}.json")]);
+
+    // The source key no longer works: only the cached session can answer.
+    let wrong = Credentials::new(w.alice.access_key_id.clone(), "q".repeat(40), None);
+    let broken = format!("[dev]\n{}", keys(&wrong));
+    let out = w.keyrack(&config, &broken, &["whoami", "deploy", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ours = &json_of(&out)[0];
+    assert_eq!(ours["user_id"], theirs["UserId"], "{ours}");
+    assert_eq!(ours["arn"], theirs["Arn"]);
+    // A session about to expire is not used (the AWS CLI's 15 minutes).
+    let file = w
+        .dir
+        .path()
+        .join(".aws/cli/cache")
+        .join(format!("{key}.json"));
+    let mut cached: Value = serde_json::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
+    let soon = time::OffsetDateTime::now_utc() + time::Duration::minutes(10);
+    cached["Credentials"]["Expiration"] = soon
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+        .into();
+    fs::write(&file, cached.to_string()).unwrap();
+    let expired = w.keyrack(&config, &broken, &["whoami", "deploy", "--json"]);
+    assert_eq!(json_of(&expired)[0]["error"]["code"], "wrong_secret");
+}
+
+#[tokio::test]
+async fn an_mfa_role_answers_with_the_session_the_aws_cli_cached_and_without_one_says_how_to_get_it(
+) {
+    let w = World::new();
+    let serial = format!("arn:aws:iam::{ACCOUNT}:mfa/alice");
+    let config = format!(
+        "[profile admin]\nrole_arn = {}\nsource_profile = dev\nmfa_serial = {serial}\n",
+        deployer_arn()
+    );
+    let credentials = format!("[dev]\n{}", keys(&w.alice));
+    let before = w.keyrack(&config, &credentials, &["whoami", "admin", "--json"]);
+    assert_eq!(before.status.code(), Some(1));
+    let error = &json_of(&before)[0]["error"];
+    assert_eq!(error["code"], "needs_mfa", "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("aws sts get-caller-identity --profile admin"),
+        "{error}"
+    );
+
+    // Sign in as the AWS CLI does: botocore's assume-role provider with the AWS CLI's cache
+    // folder, the code typed at its prompt (moto accepts any code).
+    let script = r#"
+import os, sys
+import botocore.session
+from botocore.utils import JSONFileCache
+session = botocore.session.Session(profile="admin")
+provider = session.get_component("credential_provider").get_provider("assume-role")
+provider.cache = JSONFileCache(os.path.expanduser(os.path.join("~", ".aws", "cli", "cache")))
+provider._prompter = lambda prompt: "123456"
+client = session.create_client("sts", region_name="us-east-1", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+print(client.get_caller_identity()["UserId"])
+"#;
+    let signed_in = Command::new(support::venv_bin("python"))
+        .args(["-c", script])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", w.dir.path())
+        .env("AWS_CONFIG_FILE", w.path("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", w.path("credentials"))
+        .env("AWS_ENDPOINT_URL", &w.url)
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert!(
+        signed_in.status.success(),
+        "botocore: {}",
+        String::from_utf8_lossy(&signed_in.stderr)
+    );
+    let their_user_id = String::from_utf8_lossy(&signed_in.stdout)
+        .trim()
+        .to_string();
+    assert_eq!(w.cached_sessions().len(), 1);
+
+    let after = w.keyrack(&config, &credentials, &["whoami", "admin", "--json"]);
+    assert!(
+        after.status.success(),
+        "{}",
+        String::from_utf8_lossy(&after.stderr)
+    );
+    let ours = &json_of(&after)[0];
+    assert_eq!(ours["status"], "ok");
+    assert_eq!(ours["user_id"], their_user_id.as_str(), "{ours}");
+}
+
 #[tokio::test]
 async fn keys_lists_both_keys_with_their_holders_and_statuses() {
     let w = World::new();

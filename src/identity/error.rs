@@ -55,8 +55,10 @@ pub enum IdentityError {
     SourceProfileLoop { profiles: Vec<String> },
 
     #[error(
-        "profile '{profile}' needs an MFA code (mfa_serial is set); keyrack cannot ask for MFA \
-         codes: not supported yet. Use the AWS CLI for this profile for now"
+        "profile '{profile}' needs an MFA code (mfa_serial is set) and no session of it is cached; \
+         keyrack cannot ask for MFA codes yet. Sign in once with the AWS CLI (for example \
+         `aws sts get-caller-identity --profile {profile}`, which asks for the code): keyrack then \
+         uses the session the AWS CLI cached until it expires"
     )]
     NeedsMfa { profile: String },
 

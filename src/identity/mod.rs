@@ -1,5 +1,6 @@
 //! Who each profile is: its credentials found as the AWS CLI finds them, then STS's answer.
 
+pub mod cli_cache;
 mod endpoints;
 mod error;
 mod process;
@@ -42,6 +43,10 @@ pub struct SessionOptions {
     pub process_timeout: Duration,
     /// Where keychain profiles' keys are read from.
     pub keychain: Keychain,
+    /// The AWS CLI's cache of assumed-role sessions ([`cli_cache`]), used before assuming a
+    /// role; `None` (the default): not used. The [`crate::Rack`] of a process uses the home
+    /// folder's.
+    pub cli_cache: Option<PathBuf>,
 }
 
 impl Default for SessionOptions {
@@ -50,6 +55,7 @@ impl Default for SessionOptions {
             client: ClientSettings::default(),
             process_timeout: Duration::from_secs(30),
             keychain: Keychain::platform(),
+            cli_cache: None,
         }
     }
 }
@@ -286,6 +292,19 @@ impl Session {
                     source,
                 } => {
                     self.once("role", profile, async {
+                        // A session the AWS CLI cached for this role (after asking for its
+                        // MFA code, say) is used as the AWS CLI would use it.
+                        let cached = self.inner.options.cli_cache.as_deref().and_then(|dir| {
+                            cli_cache::cached_session(dir, role, time::OffsetDateTime::now_utc())
+                        });
+                        if let Some(credentials) = cached {
+                            return Ok(credentials);
+                        }
+                        if role.mfa_serial.is_some() {
+                            return Err(IdentityError::NeedsMfa {
+                                profile: profile.clone(),
+                            });
+                        }
                         let source_credentials = self.fetch(source, client, sts).await?;
                         let session_name = role.session_name.clone().unwrap_or_else(|| {
                             let epoch = SystemTime::now()

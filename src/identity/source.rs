@@ -56,6 +56,8 @@ pub struct RoleSettings {
     pub session_name: Option<String>,
     /// `duration_seconds`; ignored (AWS's default) when it is not a number, as botocore does.
     pub duration_seconds: Option<u32>,
+    /// `mfa_serial`: assuming the role needs a code from this MFA device.
+    pub mfa_serial: Option<String>,
 }
 
 /// Decides how `profile`'s credentials are had, the way the AWS CLI does for
@@ -121,11 +123,6 @@ impl Chain<'_> {
         self.check_source(profile, source_name)?;
         self.visited.push(source_name.to_owned());
         let source = self.as_source(source_name)?;
-        if settings.contains_key("mfa_serial") {
-            return Err(IdentityError::NeedsMfa {
-                profile: profile.to_owned(),
-            });
-        }
         Ok(CredentialSource::AssumeRole {
             profile: profile.to_owned(),
             role: RoleSettings::read(settings),
@@ -302,6 +299,7 @@ impl RoleSettings {
             session_name: text(settings, "role_session_name").map(str::to_owned),
             duration_seconds: text(settings, "duration_seconds")
                 .and_then(|d| d.trim().parse().ok()),
+            mfa_serial: text(settings, "mfa_serial").map(str::to_owned),
         }
     }
 }
@@ -484,9 +482,20 @@ mod tests {
                 external_id: Some("ext".into()),
                 session_name: Some("me".into()),
                 duration_seconds: Some(900),
+                mfa_serial: None,
             }
         );
         assert_eq!(source.profile(), "base");
+    }
+
+    #[test]
+    fn an_mfa_role_resolves_with_its_device_and_needs_its_code_only_when_fetched() {
+        let config = "[profile p]\nrole_arn = arn:r\nsource_profile = base\nmfa_serial = arn:mfa\n";
+        let creds = "[base]\naws_access_key_id = AKIA1\naws_secret_access_key = s\n";
+        let Ok(CredentialSource::AssumeRole { role, .. }) = source(config, creds, "p") else {
+            panic!("an MFA role is a role")
+        };
+        assert_eq!(role.mfa_serial.as_deref(), Some("arn:mfa"));
     }
 
     #[test]
@@ -573,7 +582,6 @@ mod tests {
     fn mfa_sso_web_identity_and_credential_source_are_not_supported_yet() {
         let creds = format!("[base]\n{}", keys("AKIABASE"));
         let cases = [
-            ("[profile p]\nrole_arn = arn:r\nsource_profile = base\nmfa_serial = arn:mfa\n", "needs_mfa"),
             ("[profile p]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = R\n", "needs_sso_login"),
             ("[profile p]\nrole_arn = arn:r\nweb_identity_token_file = /t\n", "not_supported"),
             ("[profile p]\nrole_arn = arn:r\ncredential_source = Ec2InstanceMetadata\n", "not_supported"),

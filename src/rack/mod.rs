@@ -41,6 +41,8 @@ pub struct Rack {
     /// Who holds the lock while this rack writes (`keyrack set`, `the keyrack app`).
     holder: String,
     seen: Mutex<Seen>,
+    /// The AWS CLI's cache of assumed-role sessions, read before assuming a role.
+    cli_cache: Option<PathBuf>,
 }
 
 impl Rack {
@@ -58,11 +60,20 @@ impl Rack {
             env,
             holder: holder.into(),
             seen: Mutex::default(),
+            cli_cache: None,
         }
     }
 
-    /// The files `paths` names, the platform keychain, keyrack's state folder and the
-    /// process's AWS variables.
+    /// This rack, using the AWS CLI's session cache in `dir` (`~/.aws/cli/cache`).
+    pub fn with_cli_cache(self, dir: Option<PathBuf>) -> Rack {
+        Rack {
+            cli_cache: dir,
+            ..self
+        }
+    }
+
+    /// The files `paths` names, the platform keychain, keyrack's state folder, the process's
+    /// AWS variables and the AWS CLI's session cache in the home folder.
     pub fn from_process_env(paths: FilePaths, holder: impl Into<String>) -> Rack {
         Rack::new(
             paths,
@@ -71,6 +82,9 @@ impl Rack {
             EndpointEnv::from_process(),
             holder,
         )
+        .with_cli_cache(identity::cli_cache::cache_dir(|name| {
+            std::env::var(name).ok()
+        }))
     }
 
     pub fn paths(&self) -> &FilePaths {
@@ -378,6 +392,7 @@ impl Rack {
             self.env.clone(),
             SessionOptions {
                 keychain: self.keychain.clone(),
+                cli_cache: self.cli_cache.clone(),
                 ..SessionOptions::default()
             },
         )
