@@ -20,6 +20,7 @@ use keyrack::files::edit::{EditError, KeyPath, Section};
 use keyrack::files::leftovers::Cleaning;
 use keyrack::files::model::is_secret_key;
 use keyrack::files::{Dialect, FilePaths};
+use keyrack::identity::mfa::MfaCode;
 use keyrack::secret::Secret;
 use keyrack::Rack;
 use secret_input::{SecretReader, Source};
@@ -39,6 +40,11 @@ struct Cli {
     /// The credentials file (default: $AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials).
     #[arg(long, global = true, value_name = "PATH")]
     credentials: Option<PathBuf>,
+    /// The current code of the MFA device of a role with `mfa_serial` that has no cached
+    /// session (for scripts; a code works once). The session is then cached where the AWS CLI
+    /// caches its own, so neither asks again until it expires.
+    #[arg(long, global = true, value_name = "CODE")]
+    mfa_code: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -231,7 +237,12 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     // Secrets are read before anything else, so a person typing one at the prompt holds up no
     // other writer (the rack takes the files' lock only around each write).
     let operation = operation_of(&cli.command)?;
-    let rack = Rack::from_process_env(paths, cli.command.holder());
+    // A code of the wrong shape is refused before anything is read or sent.
+    let mfa_code = match &cli.mfa_code {
+        Some(code) => Some(MfaCode::parse(code)?),
+        None => None,
+    };
+    let rack = Rack::from_process_env(paths, cli.command.holder()).with_mfa_code(mfa_code);
     match cli.command {
         Command::Profiles { json, dialect } => {
             let dialect = match dialect {

@@ -313,6 +313,7 @@ async fn assume_role_gives_temporary_credentials_that_work() {
         session_name: "keyrack-test",
         external_id: Some("ext-1"),
         duration_seconds: Some(900),
+        mfa: None,
     };
     let role = sts::assume_role(&w.client, &w.sts, &w.alice, &request)
         .await

@@ -916,6 +916,79 @@ print(client.get_caller_identity()["UserId"])
 }
 
 #[tokio::test]
+async fn an_mfa_role_signs_in_with_the_code_given_and_the_aws_cli_reuses_that_session() {
+    let w = World::new();
+    let config = format!(
+        "[profile admin]\nrole_arn = {}\nsource_profile = dev\nmfa_serial = arn:aws:iam::{ACCOUNT}:mfa/alice\nduration_seconds = 1800\n",
+        deployer_arn()
+    );
+    let credentials = format!("[dev]\n{}", keys(&w.alice));
+    let out = w.keyrack(
+        &config,
+        &credentials,
+        &["whoami", "admin", "--mfa-code", "864 209", "--json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ours = json_of(&out)[0].clone();
+    assert_eq!(ours["status"], "ok", "{ours}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("864209"));
+
+    // The session is where the AWS CLI looks for it, private, holding no code.
+    let sessions = w.cached_sessions();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    let file = w.dir.path().join(".aws/cli/cache").join(&sessions[0]);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(!fs::read_to_string(&file).unwrap().contains("864209"));
+    // The AWS CLI uses it: without it, it would have to ask for a code, and there is no terminal.
+    let aws = w.aws(&[
+        "sts",
+        "get-caller-identity",
+        "--profile",
+        "admin",
+        "--output",
+        "json",
+    ]);
+    assert!(
+        aws.status.success(),
+        "aws: {}",
+        String::from_utf8_lossy(&aws.stderr)
+    );
+    assert_eq!(json_of(&aws)["UserId"], ours["user_id"]);
+    // And keyrack, on the next run, without a code.
+    let again = w.keyrack(&config, &credentials, &["whoami", "admin", "--json"]);
+    assert_eq!(json_of(&again)[0]["status"], "ok");
+}
+
+#[test]
+fn an_mfa_code_of_the_wrong_shape_is_refused_before_anything_is_read_or_sent() {
+    let w = World::new();
+    let config = format!(
+        "[profile admin]\nrole_arn = {}\nsource_profile = dev\nmfa_serial = arn:aws:iam::{ACCOUNT}:mfa/alice\n",
+        deployer_arn()
+    );
+    for bad in ["12345", "12a456"] {
+        let out = w.keyrack(&config, "", &["whoami", "admin", "--mfa-code", bad]);
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("an MFA code is the 6 digits") && stderr.contains("nothing was sent"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains(bad), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+    assert!(w.cached_sessions().is_empty());
+}
+
+#[tokio::test]
 async fn keys_lists_both_keys_with_their_holders_and_statuses() {
     let w = World::new();
     let config = format!(

@@ -27,6 +27,8 @@ pub struct RoleRequest<'a> {
     pub external_id: Option<&'a str>,
     /// Session lifetime; AWS's default (1 hour) when `None`.
     pub duration_seconds: Option<u32>,
+    /// The MFA device (`mfa_serial`) and its current code, for a role that needs them.
+    pub mfa: Option<(&'a str, &'a str)>,
 }
 
 /// Temporary credentials for an assumed role.
@@ -36,6 +38,8 @@ pub struct AssumedRole {
     pub expiration: OffsetDateTime,
     /// `arn:aws:sts::123456789012:assumed-role/ROLE/SESSION`
     pub assumed_role_arn: String,
+    /// `AROA...:SESSION`
+    pub assumed_role_id: String,
 }
 
 /// GetCallerIdentity: the account and ARN the credentials belong to. Needs no permission, so
@@ -76,6 +80,10 @@ pub async fn assume_role(
     if let Some(duration) = &duration {
         params.push(("DurationSeconds", duration));
     }
+    if let Some((serial, code)) = request.mfa {
+        params.push(("SerialNumber", serial));
+        params.push(("TokenCode", code));
+    }
     let answer = client
         .call_xml(endpoint, action, &params, credentials)
         .await?;
@@ -89,5 +97,6 @@ pub async fn assume_role(
         },
         expiration: issued.time("Expiration")?,
         assumed_role_arn: answer.child("AssumedRoleUser")?.text("Arn")?,
+        assumed_role_id: answer.child("AssumedRoleUser")?.text("AssumedRoleId")?,
     })
 }

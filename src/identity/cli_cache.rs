@@ -14,7 +14,7 @@ use sha1::{Digest, Sha1};
 use time::OffsetDateTime;
 
 use super::source::RoleSettings;
-use crate::aws::Credentials;
+use crate::aws::{AssumedRole, Credentials};
 use crate::secret::Secret;
 
 /// A cached session is used while more than this is left of it (botocore's 15 minutes: the AWS
@@ -86,6 +86,50 @@ fn python_string(text: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// Keep `session`, just assumed for `role`, in `dir` as the AWS CLI keeps its own sessions, so
+/// that `aws --profile P` (and every SDK with the CLI's cache) uses it instead of asking for
+/// another MFA code: the file the AWS CLI reads, 0600, written whole or not at all, in a folder
+/// created 0700 when missing.
+pub fn store_session(
+    dir: &Path,
+    role: &RoleSettings,
+    session: &AssumedRole,
+) -> std::io::Result<()> {
+    use time::format_description::well_known::Rfc3339;
+    let expiration = session
+        .expiration
+        .format(&Rfc3339)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let c = &session.credentials;
+    let token = c
+        .session_token
+        .as_ref()
+        .map(|t| t.expose())
+        .unwrap_or_default();
+    let body = zeroize::Zeroizing::new(
+        serde_json::json!({
+            "Credentials": {
+                "AccessKeyId": c.access_key_id,
+                "SecretAccessKey": c.secret_access_key.expose(),
+                "SessionToken": token,
+                "Expiration": expiration,
+            },
+            "AssumedRoleUser": {
+                "AssumedRoleId": session.assumed_role_id,
+                "Arn": session.assumed_role_arn,
+            },
+        })
+        .to_string(),
+    );
+    crate::files::private::create_dir_all(dir)?;
+    let key = cache_key(role);
+    crate::files::private::write_atomically(
+        &dir.join(format!("{key}.json")),
+        &dir.join(format!(".{key}.json.keyrack.tmp")),
+        body.as_bytes(),
+    )
 }
 
 #[derive(Deserialize)]

@@ -3,6 +3,7 @@
 pub mod cli_cache;
 mod endpoints;
 mod error;
+pub mod mfa;
 mod process;
 mod source;
 
@@ -47,6 +48,9 @@ pub struct SessionOptions {
     /// role; `None` (the default): not used. The [`crate::Rack`] of a process uses the home
     /// folder's.
     pub cli_cache: Option<PathBuf>,
+    /// The MFA code given for this run (`--mfa-code`): used to assume a role that needs one and
+    /// has no cached session. A code works once: AWS refuses it again.
+    pub mfa_code: Option<mfa::MfaCode>,
 }
 
 impl Default for SessionOptions {
@@ -56,6 +60,7 @@ impl Default for SessionOptions {
             process_timeout: Duration::from_secs(30),
             keychain: Keychain::platform(),
             cli_cache: None,
+            mfa_code: None,
         }
     }
 }
@@ -300,11 +305,16 @@ impl Session {
                         if let Some(credentials) = cached {
                             return Ok(credentials);
                         }
-                        if role.mfa_serial.is_some() {
-                            return Err(IdentityError::NeedsMfa {
-                                profile: profile.clone(),
-                            });
-                        }
+                        let code = &self.inner.options.mfa_code;
+                        let mfa = match (&role.mfa_serial, code) {
+                            (Some(_), None) => {
+                                return Err(IdentityError::NeedsMfa {
+                                    profile: profile.clone(),
+                                })
+                            }
+                            (Some(serial), Some(code)) => Some((serial.as_str(), code.expose())),
+                            (None, _) => None,
+                        };
                         let source_credentials = self.fetch(source, client, sts).await?;
                         let session_name = role.session_name.clone().unwrap_or_else(|| {
                             let epoch = SystemTime::now()
@@ -317,15 +327,22 @@ impl Session {
                             session_name: &session_name,
                             external_id: role.external_id.as_deref(),
                             duration_seconds: role.duration_seconds,
+                            mfa,
                         };
-                        sts::assume_role(client, sts, &source_credentials, &request)
+                        let assumed = sts::assume_role(client, sts, &source_credentials, &request)
                             .await
-                            .map(|assumed| assumed.credentials)
                             .map_err(|error| IdentityError::Aws {
                                 profile: source.profile().to_owned(),
                                 action: format!("AssumeRole {}", role.role_arn),
                                 error,
-                            })
+                            })?;
+                        // A session that took an MFA code is kept where the AWS CLI keeps its
+                        // own, so neither keyrack nor the AWS CLI asks for another code until it
+                        // expires. Not keeping it only means asking again.
+                        if let (Some(_), Some(dir)) = (mfa, &self.inner.options.cli_cache) {
+                            let _ = cli_cache::store_session(dir, role, &assumed);
+                        }
+                        Ok(assumed.credentials)
                     })
                     .await
                 }

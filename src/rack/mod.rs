@@ -19,6 +19,7 @@ use crate::files::check::{self, Finding};
 use crate::files::leftovers::{self, Cleaning};
 use crate::files::lock::{lock_files, DEFAULT_WAIT};
 use crate::files::{AwsFiles, Dialect, FileKind, FilePaths};
+use crate::identity::mfa::MfaCode;
 use crate::identity::{self, Session, SessionOptions};
 use crate::keychain::command::KeyrackCommand;
 use crate::keychain::places::{self, EntryOwner};
@@ -43,6 +44,8 @@ pub struct Rack {
     seen: Mutex<Seen>,
     /// The AWS CLI's cache of assumed-role sessions, read before assuming a role.
     cli_cache: Option<PathBuf>,
+    /// The MFA code given for this run, for a role that needs one.
+    mfa_code: Option<MfaCode>,
 }
 
 impl Rack {
@@ -61,6 +64,15 @@ impl Rack {
             holder: holder.into(),
             seen: Mutex::default(),
             cli_cache: None,
+            mfa_code: None,
+        }
+    }
+
+    /// This rack, assuming a role that needs an MFA code with `code` (`--mfa-code`).
+    pub fn with_mfa_code(self, code: Option<MfaCode>) -> Rack {
+        Rack {
+            mfa_code: code,
+            ..self
         }
     }
 
@@ -393,6 +405,7 @@ impl Rack {
             SessionOptions {
                 keychain: self.keychain.clone(),
                 cli_cache: self.cli_cache.clone(),
+                mfa_code: self.mfa_code.clone(),
                 ..SessionOptions::default()
             },
         )

@@ -1,0 +1,68 @@
+//! MFA codes: the six digits a virtual MFA device shows, checked for their shape before any call
+//! (a code is never repeated in a message: it is a one-time secret).
+
+use crate::secret::Secret;
+
+/// A code of the right shape: six ASCII digits (spaces between them, as people paste them, are
+/// dropped).
+#[derive(Clone, PartialEq, Eq)]
+pub struct MfaCode(Secret);
+
+impl std::fmt::Debug for MfaCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MfaCode(******)")
+    }
+}
+
+/// Why a code was refused before anything was sent.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "an MFA code is the 6 digits your authenticator app shows; the code given {reason} (it is not \
+     repeated here); nothing was sent to AWS"
+)]
+pub struct BadMfaCode {
+    reason: &'static str,
+}
+
+impl MfaCode {
+    pub fn parse(text: &str) -> Result<MfaCode, BadMfaCode> {
+        let code: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let code = Secret::new(code);
+        if !code.expose().chars().all(|c| c.is_ascii_digit()) {
+            return Err(BadMfaCode {
+                reason: "has something other than digits",
+            });
+        }
+        if code.expose().len() != 6 {
+            return Err(BadMfaCode {
+                reason: "does not have 6 digits",
+            });
+        }
+        Ok(MfaCode(code))
+    }
+
+    /// The digits, for the one request that sends them.
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn six_digits_pass_spaces_are_dropped_and_anything_else_is_refused_without_repeating_it() {
+        assert_eq!(MfaCode::parse("123456").unwrap().expose(), "123456");
+        assert_eq!(MfaCode::parse(" 123 456\n").unwrap().expose(), "123456");
+        for bad in ["12345", "1234567", "12a456", "", "１２３４５６"] {
+            let error = MfaCode::parse(bad).unwrap_err().to_string();
+            assert!(bad.is_empty() || !error.contains(bad), "{error}");
+            assert!(error.contains("nothing was sent"), "{error}");
+        }
+        assert_eq!(
+            format!("{:?}", MfaCode::parse("123456").unwrap()),
+            "MfaCode(******)"
+        );
+    }
+}
