@@ -134,6 +134,8 @@ const HEADLINES: &[Word] = &[
     word("unknown_access_key", "Key deleted or unknown"),
     word("expired_token", "Session expired"),
     word("access_denied", "Access denied"),
+    word("wrong_mfa_code", "MFA code not accepted"),
+    word("unknown_mfa_device", "Unknown MFA device"),
     word("throttled", "AWS asked to slow down"),
     word("aws_error", "AWS refused"),
     word("clock_skew", "Computer clock is off"),

@@ -175,6 +175,11 @@ impl World {
     /// Runs the keyrack binary on files written here, against moto, with no AWS variable from the
     /// outside; asserts that no secret was printed.
     fn keyrack(&self, config: &str, credentials: &str, args: &[&str]) -> Output {
+        self.keyrack_via(&self.url, config, credentials, args)
+    }
+
+    /// [`World::keyrack`] with every call sent to `url` (a stand-in in front of moto).
+    fn keyrack_via(&self, url: &str, config: &str, credentials: &str, args: &[&str]) -> Output {
         let (config_path, credentials_path) = self.write_files(config, credentials);
         let out = Command::new(env!("CARGO_BIN_EXE_keyrack"))
             .args(args)
@@ -183,7 +188,7 @@ impl World {
             .env("HOME", self.dir.path())
             .env("AWS_CONFIG_FILE", config_path)
             .env("AWS_SHARED_CREDENTIALS_FILE", credentials_path)
-            .env("AWS_ENDPOINT_URL", &self.url)
+            .env("AWS_ENDPOINT_URL", url)
             .output()
             .unwrap();
         assert_no_secret(&out, &self.secrets());
@@ -965,6 +970,60 @@ async fn an_mfa_role_signs_in_with_the_code_given_and_the_aws_cli_reuses_that_se
     // And keyrack, on the next run, without a code.
     let again = w.keyrack(&config, &credentials, &["whoami", "admin", "--json"]);
     assert_eq!(json_of(&again)[0]["status"], "ok");
+}
+
+#[tokio::test]
+async fn a_wrong_reused_or_unknown_mfa_code_is_refused_by_name_and_nothing_is_cached() {
+    let w = World::new();
+    let sts = support::sts_mfa::MfaSts::start(&w.url);
+    let serial = format!("arn:aws:iam::{ACCOUNT}:mfa/alice");
+    sts.show(&serial, "246813");
+    let config = |serial: &str| {
+        format!(
+            "[profile admin]\nrole_arn = {}\nsource_profile = dev\nmfa_serial = {serial}\n",
+            deployer_arn()
+        )
+    };
+    let credentials = format!("[dev]\n{}", keys(&w.alice));
+    let whoami = |serial: &str, code: &str| {
+        let out = w.keyrack_via(
+            &sts.url,
+            &config(serial),
+            &credentials,
+            &["whoami", "admin", "--mfa-code", code, "--json"],
+        );
+        assert!(!String::from_utf8_lossy(&out.stdout).contains(code));
+        json_of(&out)[0].clone()
+    };
+
+    let wrong = whoami(&serial, "135792");
+    assert_eq!(wrong["error"]["code"], "wrong_mfa_code", "{wrong}");
+    assert!(
+        wrong["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("wait for the next code"),
+        "{wrong}"
+    );
+    assert!(
+        w.cached_sessions().is_empty(),
+        "a refused code caches nothing"
+    );
+
+    let right = whoami(&serial, "246813");
+    assert_eq!(right["status"], "ok", "{right}");
+    assert_eq!(sts.accepted(&serial), 1);
+    // The same code again (the session forgotten): STS refuses a code it has seen.
+    fs::remove_dir_all(w.dir.path().join(".aws/cli/cache")).unwrap();
+    let reused = whoami(&serial, "246813");
+    assert_eq!(reused["error"]["code"], "wrong_mfa_code", "{reused}");
+
+    let unknown = whoami(&format!("arn:aws:iam::{ACCOUNT}:mfa/nobody"), "246813");
+    assert_eq!(unknown["error"]["code"], "unknown_mfa_device", "{unknown}");
+    assert!(unknown["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("arn:aws:iam::ACCOUNT:mfa/NAME"));
 }
 
 #[test]

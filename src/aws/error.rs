@@ -28,6 +28,18 @@ pub enum AwsError {
     AccessDenied { code: String, message: String },
 
     #[error(
+        "AWS did not accept the MFA code: it is wrong, already used (each code works once) or \
+         too old; wait for the next code your authenticator app shows and try again"
+    )]
+    MfaCodeRejected,
+
+    #[error(
+        "AWS does not know the MFA device that mfa_serial names for this user; mfa_serial must be \
+         the device's ARN as the IAM console shows it (arn:aws:iam::ACCOUNT:mfa/NAME)"
+    )]
+    MfaDeviceUnknown,
+
+    #[error(
         "AWS rejected the request because this computer's clock is off by more than a few \
          minutes ({}); set the clock right (turn on automatic time) and try again",
         clock_detail(.code, .message)
@@ -183,6 +195,13 @@ pub(crate) fn classify(
             AwsError::UnknownAccessKey { access_key_id }
         }
         "ExpiredToken" | "ExpiredTokenException" => AwsError::ExpiredToken { code },
+        // STS says how an MFA code failed only in the message of an AccessDenied.
+        "AccessDenied" if message.contains("invalid MFA one time pass code") => {
+            AwsError::MfaCodeRejected
+        }
+        "AccessDenied" if message.contains("unable to validate MFA code") => {
+            AwsError::MfaDeviceUnknown
+        }
         c if c.starts_with("AccessDenied") => AwsError::AccessDenied { code, message },
         "Throttling"
         | "ThrottlingException"

@@ -183,6 +183,8 @@ fn aws_kind(error: &AwsError) -> &'static str {
         AwsError::UnknownAccessKey { .. } => "unknown_access_key",
         AwsError::ExpiredToken { .. } => "expired_token",
         AwsError::AccessDenied { .. } => "access_denied",
+        AwsError::MfaCodeRejected => "wrong_mfa_code",
+        AwsError::MfaDeviceUnknown => "unknown_mfa_device",
         AwsError::Throttled { .. } => "throttled",
         AwsError::Service { .. } => "aws_error",
         AwsError::ClockSkew { .. } => "clock_skew",
@@ -204,6 +206,7 @@ fn aws_answer_code(error: &AwsError) -> Option<&str> {
     match error {
         AwsError::WrongSecret { .. } => Some("SignatureDoesNotMatch"),
         AwsError::UnknownAccessKey { .. } => Some("InvalidClientTokenId"),
+        AwsError::MfaCodeRejected | AwsError::MfaDeviceUnknown => Some("AccessDenied"),
         AwsError::ExpiredToken { code }
         | AwsError::AccessDenied { code, .. }
         | AwsError::Throttled { code, .. }
@@ -238,6 +241,9 @@ fn aws_message(profile: &str, action: &str, error: &AwsError) -> String {
             "access denied: the credentials of profile '{profile}' may not call {action} \
              ({message}); ask an administrator for the permission"
         ),
+        AwsError::MfaCodeRejected | AwsError::MfaDeviceUnknown => {
+            format!("profile '{profile}': {error}")
+        }
         other => format!("{action} for profile '{profile}' failed: {other}"),
     }
 }

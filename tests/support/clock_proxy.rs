@@ -74,7 +74,7 @@ fn relay(client: TcpStream, target: &str, shift_seconds: i64) {
 
 /// The head of a request or answer, with `Connection: close` and, when given, this `Date`
 /// instead of theirs; and its Content-Length.
-fn read_head(reader: &mut impl BufRead, date: Option<&str>) -> (Vec<u8>, usize) {
+pub(crate) fn read_head(reader: &mut impl BufRead, date: Option<&str>) -> (Vec<u8>, usize) {
     let mut head = Vec::new();
     let mut length = 0;
     let mut first = true;
