@@ -268,6 +268,39 @@ fn prompt(_question: &str) -> std::io::Result<Option<Zeroizing<Vec<u8>>>> {
     Ok(None)
 }
 
+/// The command line's way to ask for an MFA code: on the terminal (`/dev/tty`), never on
+/// stdout or stderr, which may be pipes; no terminal, no question.
+pub struct TerminalMfaPrompt;
+
+impl keyrack::identity::mfa::MfaPrompt for TerminalMfaPrompt {
+    fn code(
+        &self,
+        request: &keyrack::identity::mfa::MfaRequest,
+    ) -> Option<keyrack::identity::mfa::MfaCode> {
+        use keyrack::identity::mfa::MfaCode;
+        let mut question = if request.retry {
+            format!(
+                "AWS did not accept that code (wrong, used before, or too old). Next MFA code of {} for profile '{}' (not shown as you type): ",
+                request.serial, request.profile
+            )
+        } else {
+            format!(
+                "MFA code of {} for profile '{}' (not shown as you type): ",
+                request.serial, request.profile
+            )
+        };
+        for _ in 0..3 {
+            let typed = prompt(&question).ok()??;
+            let text = String::from_utf8_lossy(&typed).into_owned();
+            match MfaCode::parse(&zeroize::Zeroizing::new(text)) {
+                Ok(code) => return Some(code),
+                Err(refused) => question = format!("{refused}. MFA code: "),
+            }
+        }
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@ use std::io::{Read as _, Write as _};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use support::home::Home;
+use support::read_until;
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const TOKEN: &str = "FwoGZXIvYXdzEXAMPLETOKENVALUE";
@@ -405,20 +406,6 @@ fn on_a_terminal(home: &Home, shell: &str) -> std::process::Child {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap()
-}
-
-/// Read the terminal until it shows `text`; everything shown so far.
-fn read_until(stdout: &mut std::process::ChildStdout, shown: &mut Vec<u8>, text: &str) {
-    while !String::from_utf8_lossy(shown).contains(text) {
-        let mut buf = [0u8; 256];
-        let n = stdout.read(&mut buf).unwrap();
-        assert!(
-            n > 0,
-            "the terminal closed before showing {text:?}: {}",
-            String::from_utf8_lossy(shown)
-        );
-        shown.extend_from_slice(&buf[..n]);
-    }
 }
 
 const PROMPT: &str = "not shown as you type";

@@ -1026,6 +1026,52 @@ async fn a_wrong_reused_or_unknown_mfa_code_is_refused_by_name_and_nothing_is_ca
         .contains("arn:aws:iam::ACCOUNT:mfa/NAME"));
 }
 
+#[tokio::test]
+async fn the_command_line_asks_for_the_mfa_code_on_the_terminal_and_again_after_a_wrong_one() {
+    use std::io::{Read, Write};
+    let w = World::new();
+    let sts = support::sts_mfa::MfaSts::start(&w.url);
+    let serial = format!("arn:aws:iam::{ACCOUNT}:mfa/alice");
+    sts.show(&serial, "975310");
+    let config = format!(
+        "[profile admin]\nrole_arn = {}\nsource_profile = dev\nmfa_serial = {serial}\n",
+        deployer_arn()
+    );
+    let (config_path, credentials_path) =
+        w.write_files(&config, &format!("[dev]\n{}", keys(&w.alice)));
+    let shell = format!("'{}' whoami admin --json", env!("CARGO_BIN_EXE_keyrack"));
+    let mut child = Command::new("script")
+        .args(["-qefc", &shell, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", w.dir.path())
+        .env("AWS_CONFIG_FILE", &config_path)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &credentials_path)
+        .env("AWS_ENDPOINT_URL", &sts.url)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut stdout, mut shown) = (child.stdout.take().unwrap(), Vec::new());
+    let mut stdin = child.stdin.take().unwrap();
+    support::read_until(&mut stdout, &mut shown, "MFA code of");
+    assert!(String::from_utf8_lossy(&shown).contains(&serial));
+    stdin.write_all(b"111111\n").unwrap();
+    support::read_until(&mut stdout, &mut shown, "AWS did not accept that code");
+    stdin.write_all(b"975310\n").unwrap();
+    stdout.read_to_end(&mut shown).unwrap();
+    assert!(child.wait().unwrap().success());
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(
+        !shown.contains("111111") && !shown.contains("975310"),
+        "a code is never shown: {shown}"
+    );
+    let json = &shown[shown.find('[').unwrap()..];
+    let answer: Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(answer[0]["status"], "ok", "{answer}");
+    assert_eq!(sts.accepted(&serial), 1);
+}
+
 #[test]
 fn an_mfa_code_of_the_wrong_shape_is_refused_before_anything_is_read_or_sent() {
     let w = World::new();

@@ -55,10 +55,11 @@ pub enum IdentityError {
     SourceProfileLoop { profiles: Vec<String> },
 
     #[error(
-        "profile '{profile}' needs an MFA code (mfa_serial is set) and no session of it is cached; \
-         keyrack cannot ask for MFA codes yet. Sign in once with the AWS CLI (for example \
-         `aws sts get-caller-identity --profile {profile}`, which asks for the code): keyrack then \
-         uses the session the AWS CLI cached until it expires"
+        "profile '{profile}' needs an MFA code (mfa_serial is set), no session of it is cached, \
+         and there was no one to ask: run keyrack on a terminal (it asks there) or give \
+         --mfa-code CODE; or sign in once with the AWS CLI (`aws sts get-caller-identity \
+         --profile {profile}`, which asks for the code): keyrack then uses the session the AWS CLI \
+         cached until it expires"
     )]
     NeedsMfa { profile: String },
 

@@ -47,6 +47,30 @@ impl MfaCode {
     }
 }
 
+/// What a person is asked for: the code of `serial`, to assume the role of `profile`. `retry`:
+/// AWS did not accept the code given before (wrong, already used, or too old).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MfaRequest {
+    pub profile: String,
+    pub serial: String,
+    pub retry: bool,
+}
+
+/// Who asks a person for MFA codes: the terminal for the command line, the window for the app.
+/// `None`: there is no one to ask (no terminal), or the person declined.
+pub trait MfaPrompt: Send + Sync {
+    fn code(&self, request: &MfaRequest) -> Option<MfaCode>;
+}
+
+impl std::fmt::Debug for dyn MfaPrompt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MfaPrompt")
+    }
+}
+
+/// How many codes a person is asked for, for one role in one run, before keyrack gives up.
+pub const ATTEMPTS: usize = 3;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,6 +51,8 @@ pub struct SessionOptions {
     /// The MFA code given for this run (`--mfa-code`): used to assume a role that needs one and
     /// has no cached session. A code works once: AWS refuses it again.
     pub mfa_code: Option<mfa::MfaCode>,
+    /// Who is asked for a code when a role needs one and none was given (the terminal).
+    pub mfa_prompt: Option<Arc<dyn mfa::MfaPrompt>>,
 }
 
 impl Default for SessionOptions {
@@ -61,6 +63,7 @@ impl Default for SessionOptions {
             keychain: Keychain::platform(),
             cli_cache: None,
             mfa_code: None,
+            mfa_prompt: None,
         }
     }
 }
@@ -85,6 +88,8 @@ struct Inner {
     clients: Mutex<HashMap<Option<PathBuf>, AwsClient>>,
     /// Keyed by (kind of step, profile).
     fetched: Mutex<HashMap<(&'static str, String), Fetched>>,
+    /// Held while a person is asked for an MFA code: one question at a time.
+    asking: Arc<Mutex<()>>,
 }
 
 impl fmt::Debug for Session {
@@ -112,6 +117,7 @@ impl Session {
                 options,
                 clients: Mutex::default(),
                 fetched: Mutex::default(),
+                asking: Arc::default(),
             }),
         }
     }
@@ -127,6 +133,28 @@ impl Session {
             config: files.config.path.clone(),
             credentials: files.credentials.path.clone(),
         })
+    }
+
+    /// The MFA code for `serial` to assume `profile`'s role: the one given for this run, else
+    /// asked of the person (one prompt at a time, off the async workers); `None`: none.
+    async fn mfa_code(&self, profile: &str, serial: &str, retry: bool) -> Option<mfa::MfaCode> {
+        if let Some(code) = &self.inner.options.mfa_code {
+            return (!retry).then(|| code.clone());
+        }
+        let prompt = self.inner.options.mfa_prompt.clone()?;
+        let request = mfa::MfaRequest {
+            profile: profile.to_owned(),
+            serial: serial.to_owned(),
+            retry,
+        };
+        let asking = self.inner.asking.clone();
+        tokio::task::spawn_blocking(move || {
+            let _one_at_a_time = asking.lock().unwrap_or_else(|e| e.into_inner());
+            prompt.code(&request)
+        })
+        .await
+        .ok()
+        .flatten()
     }
 
     /// The keychain this session reads keychain profiles' keys from.
@@ -305,16 +333,6 @@ impl Session {
                         if let Some(credentials) = cached {
                             return Ok(credentials);
                         }
-                        let code = &self.inner.options.mfa_code;
-                        let mfa = match (&role.mfa_serial, code) {
-                            (Some(_), None) => {
-                                return Err(IdentityError::NeedsMfa {
-                                    profile: profile.clone(),
-                                })
-                            }
-                            (Some(serial), Some(code)) => Some((serial.as_str(), code.expose())),
-                            (None, _) => None,
-                        };
                         let source_credentials = self.fetch(source, client, sts).await?;
                         let session_name = role.session_name.clone().unwrap_or_else(|| {
                             let epoch = SystemTime::now()
@@ -322,27 +340,60 @@ impl Session {
                                 .unwrap_or_default();
                             format!("botocore-session-{}", epoch.as_secs())
                         });
-                        let request = RoleRequest {
-                            role_arn: &role.role_arn,
-                            session_name: &session_name,
-                            external_id: role.external_id.as_deref(),
-                            duration_seconds: role.duration_seconds,
-                            mfa,
-                        };
-                        let assumed = sts::assume_role(client, sts, &source_credentials, &request)
-                            .await
-                            .map_err(|error| IdentityError::Aws {
-                                profile: source.profile().to_owned(),
-                                action: format!("AssumeRole {}", role.role_arn),
-                                error,
-                            })?;
-                        // A session that took an MFA code is kept where the AWS CLI keeps its
-                        // own, so neither keyrack nor the AWS CLI asks for another code until it
-                        // expires. Not keeping it only means asking again.
-                        if let (Some(_), Some(dir)) = (mfa, &self.inner.options.cli_cache) {
-                            let _ = cli_cache::store_session(dir, role, &assumed);
+                        let mut retry = false;
+                        for _attempt in 0..mfa::ATTEMPTS {
+                            let code = match &role.mfa_serial {
+                                Some(serial) => match self.mfa_code(profile, serial, retry).await {
+                                    Some(code) => Some(code),
+                                    None => {
+                                        return Err(IdentityError::NeedsMfa {
+                                            profile: profile.clone(),
+                                        })
+                                    }
+                                },
+                                None => None,
+                            };
+                            let mfa = role
+                                .mfa_serial
+                                .as_deref()
+                                .zip(code.as_ref().map(|c| c.expose()));
+                            let request = RoleRequest {
+                                role_arn: &role.role_arn,
+                                session_name: &session_name,
+                                external_id: role.external_id.as_deref(),
+                                duration_seconds: role.duration_seconds,
+                                mfa,
+                            };
+                            let assumed =
+                                sts::assume_role(client, sts, &source_credentials, &request).await;
+                            let assumed = match assumed {
+                                // A code the person typed may be asked for again.
+                                Err(AwsError::MfaCodeRejected)
+                                    if self.inner.options.mfa_prompt.is_some()
+                                        && self.inner.options.mfa_code.is_none() =>
+                                {
+                                    retry = true;
+                                    continue;
+                                }
+                                other => other.map_err(|error| IdentityError::Aws {
+                                    profile: source.profile().to_owned(),
+                                    action: format!("AssumeRole {}", role.role_arn),
+                                    error,
+                                })?,
+                            };
+                            // A session that took an MFA code is kept where the AWS CLI keeps
+                            // its own, so neither keyrack nor the AWS CLI asks for another code
+                            // until it expires. Not keeping it only means asking again.
+                            if let (Some(_), Some(dir)) = (mfa, &self.inner.options.cli_cache) {
+                                let _ = cli_cache::store_session(dir, role, &assumed);
+                            }
+                            return Ok(assumed.credentials);
                         }
-                        Ok(assumed.credentials)
+                        Err(IdentityError::Aws {
+                            profile: profile.clone(),
+                            action: format!("AssumeRole {}", role.role_arn),
+                            error: AwsError::MfaCodeRejected,
+                        })
                     })
                     .await
                 }

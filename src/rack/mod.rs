@@ -11,7 +11,7 @@ pub use error::Error;
 pub use views::{IdentityStatus, IdentityView, ProcessCredentials, VaultListView};
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::aws::EndpointEnv;
 use crate::changes::{self, Applied, ConfigureAnswers, Operation, Seen};
@@ -19,7 +19,7 @@ use crate::files::check::{self, Finding};
 use crate::files::leftovers::{self, Cleaning};
 use crate::files::lock::{lock_files, DEFAULT_WAIT};
 use crate::files::{AwsFiles, Dialect, FileKind, FilePaths};
-use crate::identity::mfa::MfaCode;
+use crate::identity::mfa::{MfaCode, MfaPrompt};
 use crate::identity::{self, Session, SessionOptions};
 use crate::keychain::command::KeyrackCommand;
 use crate::keychain::places::{self, EntryOwner};
@@ -46,6 +46,8 @@ pub struct Rack {
     cli_cache: Option<PathBuf>,
     /// The MFA code given for this run, for a role that needs one.
     mfa_code: Option<MfaCode>,
+    /// Who asks the person for a code when none was given.
+    mfa_prompt: Option<Arc<dyn MfaPrompt>>,
 }
 
 impl Rack {
@@ -65,6 +67,15 @@ impl Rack {
             seen: Mutex::default(),
             cli_cache: None,
             mfa_code: None,
+            mfa_prompt: None,
+        }
+    }
+
+    /// This rack, asking `prompt` for the MFA code a role needs when none was given.
+    pub fn with_mfa_prompt(self, prompt: Arc<dyn MfaPrompt>) -> Rack {
+        Rack {
+            mfa_prompt: Some(prompt),
+            ..self
         }
     }
 
@@ -406,6 +417,7 @@ impl Rack {
                 keychain: self.keychain.clone(),
                 cli_cache: self.cli_cache.clone(),
                 mfa_code: self.mfa_code.clone(),
+                mfa_prompt: self.mfa_prompt.clone(),
                 ..SessionOptions::default()
             },
         )

@@ -303,3 +303,18 @@ pub fn members(object: &Value) -> Vec<&str> {
         .map(String::as_str)
         .collect()
 }
+
+/// Read a terminal (the output of `script`) until it shows `text`, collecting what it showed.
+pub fn read_until(stdout: &mut std::process::ChildStdout, shown: &mut Vec<u8>, text: &str) {
+    use std::io::Read;
+    while !String::from_utf8_lossy(shown).contains(text) {
+        let mut buf = [0u8; 256];
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "the terminal closed before showing {text:?}: {}",
+            String::from_utf8_lossy(shown)
+        );
+        shown.extend_from_slice(&buf[..n]);
+    }
+}
