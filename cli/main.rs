@@ -242,9 +242,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Some(code) => Some(MfaCode::parse(code)?),
         None => None,
     };
-    let rack = Rack::from_process_env(paths, cli.command.holder())
-        .with_mfa_code(mfa_code)
-        .with_mfa_prompt(std::sync::Arc::new(secret_input::TerminalMfaPrompt));
+    let rack = Rack::from_process_env(paths, cli.command.holder()).with_mfa_code(mfa_code);
     match cli.command {
         Command::Profiles { json, dialect } => {
             let dialect = match dialect {

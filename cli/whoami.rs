@@ -27,7 +27,10 @@ pub fn run(rack: &Rack, named: &[String], all: bool, json: bool) -> Result<ExitC
             format!("could not start the async runtime: {e}"),
         )
     })?;
-    let views = runtime.block_on(rack.identities(&profiles, all, |_| {}))?;
+    // A role's MFA code is asked for on the terminal.
+    let prompt: std::sync::Arc<dyn keyrack::identity::mfa::MfaPrompt> =
+        std::sync::Arc::new(crate::secret_input::TerminalMfaPrompt);
+    let views = runtime.block_on(rack.identities(&profiles, all, Some(prompt), |_| {}))?;
     if json {
         println!("{}", pretty(&views));
     } else {

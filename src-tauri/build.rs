@@ -15,6 +15,7 @@ fn main() {
             "apply_change",
             "configure_default",
             "check_identities",
+            "answer_mfa",
             "rotation_plan",
             "recovery_plan",
             "rotate_key",

@@ -98,7 +98,7 @@ fn the_command_line_and_the_app_see_the_same_profiles_and_identities() {
         .collect();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let app_identities = runtime
-        .block_on(rack.identities(&names, true, |_| {}))
+        .block_on(rack.identities(&names, true, None, |_| {}))
         .unwrap();
     let app_identities = serde_json::to_value(app_identities).unwrap();
 

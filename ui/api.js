@@ -18,12 +18,20 @@ export function watchFiles(onChange) {
   return invoke("watch_files", { onChange: channel });
 }
 
-/** Checks who each profile is; `onResult(view)` gets each result as it arrives. */
-export function checkIdentities(profiles, onResult) {
-  const channel = new Channel();
-  channel.onmessage = onResult;
-  return invoke("check_identities", { profiles, onResult: channel });
+/**
+ * Checks who each profile is; `onResult(view)` gets each result as it arrives, and
+ * `onMfa(question)` each MFA code a role needs (answer it with `answerMfa`).
+ */
+export function checkIdentities(profiles, onResult, onMfa) {
+  const results = new Channel();
+  results.onmessage = onResult;
+  const questions = new Channel();
+  questions.onmessage = onMfa;
+  return invoke("check_identities", { profiles, onResult: results, onMfa: questions });
 }
+
+/** The answer to MFA question `id`: the code typed, or null (cancelled). */
+export const answerMfa = (id, code) => invoke("answer_mfa", { id, code });
 
 /** A rotation's plan (changes nothing); the shell keeps it for `rotateKey`. */
 export const rotationPlan = (profile, keepOld, deleteInactive, keepNewOnStop = false) =>

@@ -9,6 +9,7 @@ import { renderProblems, toggleProblems } from "./problems.js";
 import { showOnboarding, hideOnboarding } from "./onboarding.js";
 import { openRotation, offerInterrupted } from "./rotation.js";
 import { loadVocabulary } from "./vocabulary.js";
+import { askForMfaCode } from "./mfa.js";
 
 const state = {
   view: null,
@@ -102,7 +103,7 @@ async function checkIdentities(names) {
       text.textContent = `Checked ${done} of ${names.length}`;
       render();
       if (result.profile === state.selected) refreshIdentityCard();
-    });
+    }, askForMfaCode);
     const count = (status) => names.filter((n) => state.identities.get(n) && state.identities.get(n).status === status).length;
     const [working, failed, settingsOnly] = [count("ok"), count("failed"), count("settings_only")];
     text.textContent = `Checked ${names.length} profile${names.length > 1 ? "s" : ""}: ${working} working, ${failed} failing` +

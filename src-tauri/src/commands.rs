@@ -24,6 +24,8 @@ pub struct AppState {
     pub rotation_plan: Mutex<Option<keyrack::rotation::RotationPlan>>,
     /// Where file-change notices go: the channel of the page loaded last.
     watcher: Arc<Mutex<Option<Channel<u64>>>>,
+    /// The MFA questions the page has not answered yet.
+    pub mfa: Arc<crate::mfa::Pending>,
 }
 
 impl AppState {
@@ -32,6 +34,7 @@ impl AppState {
             rack: Arc::new(rack),
             rotation_plan: Mutex::default(),
             watcher: Arc::default(),
+            mfa: Arc::default(),
         }
     }
 }
@@ -184,16 +187,23 @@ pub async fn configure_default(
     off_the_window(app, move |rack| rack.configure_default(&answers)).await
 }
 
-/// Check who each profile is, all at once; each result goes through `on_result` as it comes.
+/// Check who each profile is, all at once; each result goes through `on_result` as it comes. A
+/// role that needs an MFA code asks the page for it through `on_mfa`.
 #[tauri::command]
 pub async fn check_identities(
     state: State<'_, AppState>,
     profiles: Vec<String>,
     on_result: Channel<IdentityView>,
+    on_mfa: Channel<crate::mfa::MfaQuestion>,
 ) -> Result<usize, Error> {
+    let prompt: Arc<dyn keyrack::identity::mfa::MfaPrompt> =
+        Arc::new(crate::mfa::WindowMfaPrompt {
+            channel: on_mfa,
+            pending: state.mfa.clone(),
+        });
     let views = state
         .rack
-        .identities(&profiles, true, |view| {
+        .identities(&profiles, true, Some(prompt), |view| {
             let _ = on_result.send(view.clone());
         })
         .await?;

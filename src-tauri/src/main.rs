@@ -5,6 +5,7 @@
 mod clipboard;
 mod commands;
 mod keychain;
+mod mfa;
 mod rotation;
 mod watch;
 
@@ -33,6 +34,7 @@ fn main() {
             commands::apply_change,
             commands::configure_default,
             commands::check_identities,
+            mfa::answer_mfa,
             commands::clean_leftovers,
             rotation::rotation_plan,
             rotation::recovery_plan,

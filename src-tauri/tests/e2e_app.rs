@@ -158,6 +158,46 @@ async fn check_all_shows_each_profiles_arn_and_a_plain_words_error_for_a_bad_one
     app.close().await;
 }
 
+#[tokio::test]
+async fn check_all_asks_for_a_roles_mfa_code_in_a_dialog_and_again_after_a_wrong_one() {
+    let moto = MotoServer::start();
+    let (key, secret) = moto_user(&moto, "alice").await;
+    moto.enable_auth().await;
+    let sts = support::sts_mfa::MfaSts::start(&moto.url);
+    let serial = "arn:aws:iam::123456789012:mfa/alice";
+    sts.show(serial, "802468");
+    let home = home();
+    write_aws(
+        home.path(),
+        &format!(
+            "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = dev\n\
+             mfa_serial = {serial}\nduration_seconds = 1800\n"
+        ),
+        &format!("[dev]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"),
+    );
+    let app = open(home.path(), Some(&sts.url)).await;
+    app.wait_text("#profiles", "admin").await;
+    app.click("#check-all").await;
+    app.wait_text("#mfa-text", serial).await;
+    app.wait_text("#mfa-text", "30 minutes").await;
+    app.type_into("#mfa-code", "111 111").await;
+    app.click("#mfa-ok").await;
+    app.wait_text("#mfa-error", "AWS did not accept that code")
+        .await;
+    app.type_into("#mfa-code", "802 468").await;
+    app.screenshot("mfa-dialog").await;
+    app.click("#mfa-ok").await;
+    app.wait_text("#profiles li[data-name='admin'] .who", "role admin")
+        .await;
+    assert_eq!(sts.accepted(serial), 1);
+    // The session is where the AWS CLI finds it.
+    let cache = home.path().join(".aws/cli/cache");
+    assert_eq!(fs::read_dir(cache).unwrap().count(), 1);
+    assert!(!app.body_text().await.contains("802468"));
+    app.screenshot("mfa-signed-in").await;
+    app.close().await;
+}
+
 async fn shown(app: &Desktop, css: &str) -> bool {
     app.driver
         .find(By::Css(css))

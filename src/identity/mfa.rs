@@ -54,6 +54,8 @@ pub struct MfaRequest {
     pub profile: String,
     pub serial: String,
     pub retry: bool,
+    /// How long the session will last (`duration_seconds`, else AWS's hour).
+    pub session_seconds: u32,
 }
 
 /// Who asks a person for MFA codes: the terminal for the command line, the window for the app.

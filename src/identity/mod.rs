@@ -137,7 +137,13 @@ impl Session {
 
     /// The MFA code for `serial` to assume `profile`'s role: the one given for this run, else
     /// asked of the person (one prompt at a time, off the async workers); `None`: none.
-    async fn mfa_code(&self, profile: &str, serial: &str, retry: bool) -> Option<mfa::MfaCode> {
+    async fn mfa_code(
+        &self,
+        profile: &str,
+        role: &RoleSettings,
+        serial: &str,
+        retry: bool,
+    ) -> Option<mfa::MfaCode> {
         if let Some(code) = &self.inner.options.mfa_code {
             return (!retry).then(|| code.clone());
         }
@@ -146,6 +152,7 @@ impl Session {
             profile: profile.to_owned(),
             serial: serial.to_owned(),
             retry,
+            session_seconds: role.duration_seconds.unwrap_or(3600),
         };
         let asking = self.inner.asking.clone();
         tokio::task::spawn_blocking(move || {
@@ -343,14 +350,16 @@ impl Session {
                         let mut retry = false;
                         for _attempt in 0..mfa::ATTEMPTS {
                             let code = match &role.mfa_serial {
-                                Some(serial) => match self.mfa_code(profile, serial, retry).await {
-                                    Some(code) => Some(code),
-                                    None => {
-                                        return Err(IdentityError::NeedsMfa {
-                                            profile: profile.clone(),
-                                        })
+                                Some(serial) => {
+                                    match self.mfa_code(profile, role, serial, retry).await {
+                                        Some(code) => Some(code),
+                                        None => {
+                                            return Err(IdentityError::NeedsMfa {
+                                                profile: profile.clone(),
+                                            })
+                                        }
                                     }
-                                },
+                                }
                                 None => None,
                             };
                             let mfa = role

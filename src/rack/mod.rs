@@ -46,8 +46,6 @@ pub struct Rack {
     cli_cache: Option<PathBuf>,
     /// The MFA code given for this run, for a role that needs one.
     mfa_code: Option<MfaCode>,
-    /// Who asks the person for a code when none was given.
-    mfa_prompt: Option<Arc<dyn MfaPrompt>>,
 }
 
 impl Rack {
@@ -67,15 +65,6 @@ impl Rack {
             seen: Mutex::default(),
             cli_cache: None,
             mfa_code: None,
-            mfa_prompt: None,
-        }
-    }
-
-    /// This rack, asking `prompt` for the MFA code a role needs when none was given.
-    pub fn with_mfa_prompt(self, prompt: Arc<dyn MfaPrompt>) -> Rack {
-        Rack {
-            mfa_prompt: Some(prompt),
-            ..self
         }
     }
 
@@ -409,7 +398,8 @@ impl Rack {
 
     // ----- Who each profile is -----
 
-    fn session(&self, files: &AwsFiles) -> Session {
+    /// A session over `files`; `prompt` asks the person for an MFA code a role needs.
+    fn session(&self, files: &AwsFiles, prompt: Option<Arc<dyn MfaPrompt>>) -> Session {
         Session::new(
             crate::files::Reading::clone(&files.read(Dialect::Cli)),
             self.env.clone(),
@@ -417,7 +407,7 @@ impl Rack {
                 keychain: self.keychain.clone(),
                 cli_cache: self.cli_cache.clone(),
                 mfa_code: self.mfa_code.clone(),
-                mfa_prompt: self.mfa_prompt.clone(),
+                mfa_prompt: prompt,
                 ..SessionOptions::default()
             },
         )
@@ -447,15 +437,17 @@ impl Rack {
 
     /// Who each of `names` is, asked of AWS STS all at once; each result goes to `on_each` as it
     /// comes, and all come back in the order asked. `every`: all profiles are being checked, so
-    /// one that holds only settings is shown as such, not as a failure.
+    /// one that holds only settings is shown as such, not as a failure. `prompt` is asked for
+    /// the MFA code of a role that needs one and has no cached session (`None`: no one to ask).
     pub async fn identities(
         &self,
         names: &[String],
         every: bool,
+        prompt: Option<Arc<dyn MfaPrompt>>,
         mut on_each: impl FnMut(&IdentityView) + Send,
     ) -> Result<Vec<IdentityView>, Error> {
         let files = self.latest()?;
-        let session = self.session(&files);
+        let session = self.session(&files, prompt);
         let reading = files.read(Dialect::Cli);
         let view = |outcome: &identity::ProfileIdentity| {
             IdentityView::of(outcome, reading.profiles.get(&outcome.profile), every)
@@ -472,7 +464,7 @@ impl Rack {
     /// hold each.
     pub async fn user_keys(&self, profile: &str) -> Result<rotation::UserKeys, Error> {
         let files = self.latest()?;
-        let session = self.session(&files);
+        let session = self.session(&files, None);
         Ok(rotation::user_keys::list_user_keys(&session, &files, profile).await?)
     }
 

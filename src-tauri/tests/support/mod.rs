@@ -8,7 +8,7 @@ pub mod desktop;
 
 // Each test binary uses a part of these.
 #[allow(unused_imports)]
-pub use keyrack_test_support::{botocore_read, files_holding, keyring, moto, venv_bin};
+pub use keyrack_test_support::{botocore_read, files_holding, keyring, moto, sts_mfa, venv_bin};
 
 use std::path::Path;
 use std::process::Command;

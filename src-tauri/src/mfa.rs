@@ -1,0 +1,88 @@
+//! Asking the person in the window for a role's MFA code while identities are checked: the
+//! question goes to the page through the check's channel, and the page answers with
+//! `answer_mfa`. The code crosses the window once, as the person typed it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use keyrack::identity::mfa::{MfaCode, MfaPrompt, MfaRequest};
+use serde::Serialize;
+use tauri::ipc::Channel;
+use tauri::State;
+
+use crate::commands::AppState;
+
+/// How long the window's question waits for the person before keyrack stops asking.
+const WAIT: Duration = Duration::from_secs(300);
+
+/// The questions the window has not answered yet, by id.
+#[derive(Default)]
+pub struct Pending {
+    answers: Mutex<HashMap<u64, SyncSender<Option<String>>>>,
+    next: AtomicU64,
+}
+
+/// What the page shows: the device, the profile it unlocks, how long the session lasts, and
+/// why it is asked again (`refused`: the code given had the wrong shape; `retry`: AWS did not
+/// accept it).
+#[derive(Clone, Serialize)]
+pub struct MfaQuestion {
+    id: u64,
+    profile: String,
+    serial: String,
+    session_seconds: u32,
+    retry: bool,
+    refused: Option<String>,
+}
+
+/// The window's [`MfaPrompt`].
+pub struct WindowMfaPrompt {
+    pub channel: Channel<MfaQuestion>,
+    pub pending: Arc<Pending>,
+}
+
+impl MfaPrompt for WindowMfaPrompt {
+    fn code(&self, request: &MfaRequest) -> Option<MfaCode> {
+        let mut refused = None;
+        for _ in 0..3 {
+            let id = self.pending.next.fetch_add(1, Ordering::Relaxed);
+            let (answer, wait) = sync_channel(1);
+            self.pending
+                .answers
+                .lock()
+                .expect("mfa lock")
+                .insert(id, answer);
+            let question = MfaQuestion {
+                id,
+                profile: request.profile.clone(),
+                serial: request.serial.clone(),
+                session_seconds: request.session_seconds,
+                retry: request.retry,
+                refused: refused.take(),
+            };
+            let answered = self
+                .channel
+                .send(question)
+                .ok()
+                .and_then(|()| wait.recv_timeout(WAIT).ok());
+            self.pending.answers.lock().expect("mfa lock").remove(&id);
+            let typed = zeroize::Zeroizing::new(answered.flatten()?);
+            match MfaCode::parse(&typed) {
+                Ok(code) => return Some(code),
+                Err(why) => refused = Some(why.to_string()),
+            }
+        }
+        None
+    }
+}
+
+/// The person's answer to question `id`: the code typed, or `None` (cancelled).
+#[tauri::command]
+pub fn answer_mfa(state: State<'_, AppState>, id: u64, code: Option<String>) {
+    if let Some(answer) = state.mfa.answers.lock().expect("mfa lock").remove(&id) {
+        let _ = answer.send(code);
+    }
+}
