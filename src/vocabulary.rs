@@ -124,6 +124,11 @@ const HEADLINES: &[Word] = &[
     word("source_profile_missing", "Source profile missing"),
     word("source_profile_loop", "Source profile loop"),
     word("needs_mfa", "Needs an MFA code"),
+    word(
+        "mfa_device_not_usable",
+        "Security keys cannot sign API calls",
+    ),
+    word("session_too_long", "Session longer than STS allows"),
     word("needs_sso_login", "Needs SSO login"),
     word("not_supported", "Not supported yet"),
     word("credential_process_failed", "Credential process failed"),

@@ -64,6 +64,24 @@ pub enum IdentityError {
     NeedsMfa { profile: String },
 
     #[error(
+        "profile '{profile}' names a security key or passkey as its MFA device ({serial}); AWS \
+         accepts only codes from an authenticator app (a virtual MFA device) or a hardware token \
+         for API calls and the AWS CLI, never a FIDO/U2F key: add a virtual MFA device to the \
+         user in the IAM console and set mfa_serial to its ARN (arn:aws:iam::ACCOUNT:mfa/NAME)"
+    )]
+    MfaDeviceNotUsable { profile: String, serial: String },
+
+    #[error(
+        "profile '{profile}' asks for a session of {seconds} seconds (duration_seconds), which STS \
+         refuses: {limit}; change duration_seconds"
+    )]
+    SessionTooLong {
+        profile: String,
+        seconds: u32,
+        limit: &'static str,
+    },
+
+    #[error(
         "profile '{profile}' signs in through IAM Identity Center (SSO): run \
          'aws sso login --profile {profile}'; keyrack does not read SSO logins: not supported yet"
     )]
@@ -141,6 +159,8 @@ impl IdentityError {
             IdentityError::SourceProfileMissing { .. } => "source_profile_missing",
             IdentityError::SourceProfileLoop { .. } => "source_profile_loop",
             IdentityError::NeedsMfa { .. } => "needs_mfa",
+            IdentityError::MfaDeviceNotUsable { .. } => "mfa_device_not_usable",
+            IdentityError::SessionTooLong { .. } => "session_too_long",
             IdentityError::NeedsSsoLogin { .. } => "needs_sso_login",
             IdentityError::NotSupported { .. } => "not_supported",
             IdentityError::CredentialProcess { .. } => "credential_process_failed",

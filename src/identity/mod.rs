@@ -32,6 +32,36 @@ pub use error::IdentityError;
 pub use process::{run_credential_process, split_command, ProcessError};
 pub use source::{credential_source, CredentialSource, RoleSettings};
 
+/// What STS would refuse about assuming `role` (from `source`), found before anything is sent or
+/// anyone is asked for a code: a security key as the MFA device, a session outside 15 minutes to
+/// 12 hours, or longer than the hour STS allows a role assumed with another role's session.
+fn check_role_request(
+    profile: &str,
+    role: &RoleSettings,
+    source: &CredentialSource,
+) -> Result<(), IdentityError> {
+    if let Some(serial) = role.mfa_serial.as_deref().filter(|s| s.contains(":u2f/")) {
+        return Err(IdentityError::MfaDeviceNotUsable {
+            profile: profile.to_owned(),
+            serial: serial.to_owned(),
+        });
+    }
+    let too_long = |seconds, limit| IdentityError::SessionTooLong {
+        profile: profile.to_owned(),
+        seconds,
+        limit,
+    };
+    match role.duration_seconds {
+        Some(seconds) if seconds < 900 => Err(too_long(seconds, "a session lasts at least 900 seconds")),
+        Some(seconds) if seconds > 43_200 => Err(too_long(seconds, "a role's session lasts 12 hours (43200 seconds) at most")),
+        Some(seconds) if seconds > 3600 && matches!(source, CredentialSource::AssumeRole { .. }) => Err(too_long(
+            seconds,
+            "a role assumed with another role's session (role chaining) lasts 1 hour (3600 seconds) at most",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// How many profiles [`check_all`] checks at once unless told otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 16;
 
@@ -340,6 +370,7 @@ impl Session {
                         if let Some(credentials) = cached {
                             return Ok(credentials);
                         }
+                        check_role_request(profile, role, source)?;
                         let source_credentials = self.fetch(source, client, sts).await?;
                         let session_name = role.session_name.clone().unwrap_or_else(|| {
                             let epoch = SystemTime::now()
@@ -523,4 +554,51 @@ pub async fn check_all(
         outcomes[index] = Some(outcome);
     }
     outcomes.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn role(duration: Option<u32>, serial: Option<&str>) -> RoleSettings {
+        RoleSettings {
+            role_arn: "arn:aws:iam::1:role/r".into(),
+            external_id: None,
+            session_name: None,
+            duration_seconds: duration,
+            mfa_serial: serial.map(str::to_owned),
+        }
+    }
+
+    fn keys() -> CredentialSource {
+        CredentialSource::StaticKeys {
+            profile: "base".into(),
+            file: crate::files::FileKind::Credentials,
+            credentials: Credentials::new("AKIA1", "s", None),
+        }
+    }
+
+    #[test]
+    fn what_sts_would_refuse_about_a_role_is_found_before_anything_is_sent() {
+        let check = |role: RoleSettings, source: CredentialSource| {
+            check_role_request("p", &role, &source).err().map(|e| e.code())
+        };
+        assert_eq!(check(role(None, Some("arn:aws:iam::1:mfa/alice")), keys()), None);
+        assert_eq!(check(role(Some(43_200), None), keys()), None);
+        assert_eq!(
+            check(role(None, Some("arn:aws:iam::1:u2f/user/alice/key-ABC")), keys()),
+            Some("mfa_device_not_usable")
+        );
+        assert_eq!(check(role(Some(899), None), keys()), Some("session_too_long"));
+        assert_eq!(check(role(Some(43_201), None), keys()), Some("session_too_long"));
+        let chained = CredentialSource::AssumeRole {
+            profile: "first".into(),
+            role: role(None, None),
+            source: Box::new(keys()),
+        };
+        assert_eq!(check(role(Some(3600), None), chained.clone()), None);
+        let error = check_role_request("p", &role(Some(7200), None), &chained).unwrap_err();
+        assert_eq!(error.code(), "session_too_long");
+        assert!(error.to_string().contains("role chaining"), "{error}");
+    }
 }
