@@ -163,6 +163,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The role sessions cached for the profiles of these files (where the AWS CLI caches its
+    /// own, ~/.aws/cli/cache), and forgetting them.
+    Sessions {
+        #[command(subcommand)]
+        command: SessionsCommand,
+    },
     /// Keep profiles' access keys in the OS keychain instead of the credentials file.
     Vault {
         #[command(subcommand)]
@@ -177,6 +183,18 @@ enum Command {
         #[arg(long)]
         file_set: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum SessionsCommand {
+    /// Each role profile's cached session: its MFA device and the time left.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove the cached sessions of these role profiles (all when none is named): the next use
+    /// assumes the role again and asks for a new MFA code. No other cache file is touched.
+    Forget { profiles: Vec<String> },
 }
 
 impl Command {
@@ -304,6 +322,21 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             json,
         } => Ok(whoami::run(&rack, &profiles, all, json)?),
         Command::Keys { profile, json } => Ok(keys::run(&rack, &profile, json)?),
+        Command::Sessions { command } => {
+            match command {
+                SessionsCommand::List { json } => print::sessions(&rack.sessions()?, json),
+                SessionsCommand::Forget { profiles } => {
+                    let removed = rack.forget_sessions(&profiles)?;
+                    if removed.is_empty() {
+                        println!("no cached session to forget");
+                    }
+                    for file in removed {
+                        println!("removed {file}");
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Vault { command } => Ok(vault::run(&rack, command)?),
         Command::Rotate {
             profile,

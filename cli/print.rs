@@ -123,6 +123,30 @@ pub fn key_line(key: &KeyInfo) -> String {
     )
 }
 
+/// The cached role sessions, a line each, or the engine's view.
+pub fn sessions(sessions: &[keyrack::rack::SessionView], json: bool) {
+    if json {
+        println!("{}", pretty(&sessions));
+        return;
+    }
+    if sessions.is_empty() {
+        println!("no role session is cached for these files");
+    }
+    for s in sessions {
+        let device = s
+            .mfa_serial
+            .as_deref()
+            .map(|d| format!(", MFA {d}"))
+            .unwrap_or_default();
+        let left = if s.minutes_left > 0 {
+            format!("{} min left", s.minutes_left)
+        } else {
+            "expired".to_owned()
+        };
+        println!("{}  {}{device}  {left}", s.profile, s.role_arn);
+    }
+}
+
 /// The engine's JSON, indented.
 pub fn pretty(value: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into())

@@ -970,6 +970,26 @@ async fn an_mfa_role_signs_in_with_the_code_given_and_the_aws_cli_reuses_that_se
     // And keyrack, on the next run, without a code.
     let again = w.keyrack(&config, &credentials, &["whoami", "admin", "--json"]);
     assert_eq!(json_of(&again)[0]["status"], "ok");
+
+    // The session is listed with its device and time left, and forgotten on request.
+    let listed = json_of(&w.keyrack(&config, &credentials, &["sessions", "list", "--json"]));
+    assert_eq!(listed[0]["profile"], "admin", "{listed}");
+    assert_eq!(
+        listed[0]["mfa_serial"],
+        format!("arn:aws:iam::{ACCOUNT}:mfa/alice")
+    );
+    let left = listed[0]["minutes_left"].as_i64().unwrap();
+    assert!((25..=30).contains(&left), "{listed}");
+    fs::write(w.dir.path().join(".aws/cli/cache/someone-elses.json"), "{}").unwrap();
+    let forgot = w.keyrack(&config, &credentials, &["sessions", "forget"]);
+    assert!(forgot.status.success());
+    assert_eq!(
+        w.cached_sessions(),
+        ["someone-elses.json"],
+        "only this profile's session goes"
+    );
+    let after = w.keyrack(&config, &credentials, &["whoami", "admin", "--json"]);
+    assert_eq!(json_of(&after)[0]["error"]["code"], "needs_mfa");
 }
 
 #[tokio::test]

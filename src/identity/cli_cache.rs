@@ -126,7 +126,7 @@ pub fn store_session(
     crate::files::private::create_dir_all(dir)?;
     let key = cache_key(role);
     crate::files::private::write_atomically(
-        &dir.join(format!("{key}.json")),
+        &session_file(dir, role),
         &dir.join(format!(".{key}.json.keyrack.tmp")),
         body.as_bytes(),
     )
@@ -150,12 +150,23 @@ struct CachedCredentials {
     expiration: String,
 }
 
+/// The file the AWS CLI caches `role`'s sessions in, under `dir`.
+pub fn session_file(dir: &Path, role: &RoleSettings) -> PathBuf {
+    dir.join(format!("{}.json", cache_key(role)))
+}
+
+/// When the session cached for `role` in `dir` expires, if one is cached and can be read.
+pub fn cached_expiration(dir: &Path, role: &RoleSettings) -> Option<OffsetDateTime> {
+    let text = zeroize::Zeroizing::new(std::fs::read_to_string(session_file(dir, role)).ok()?);
+    let answer: CachedAnswer = serde_json::from_str(&text).ok()?;
+    parse_expiration(&answer.credentials.expiration)
+}
+
 /// The session the AWS CLI cached for `role` in `dir`, if there is one with more than 15 minutes
 /// left at `now`. A file that cannot be read or understood is no session (the AWS CLI then
 /// assumes the role again, and so does keyrack).
 pub fn cached_session(dir: &Path, role: &RoleSettings, now: OffsetDateTime) -> Option<Credentials> {
-    let path = dir.join(format!("{}.json", cache_key(role)));
-    let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).ok()?);
+    let text = zeroize::Zeroizing::new(std::fs::read_to_string(session_file(dir, role)).ok()?);
     let answer: CachedAnswer = serde_json::from_str(&text).ok()?;
     let expires = parse_expiration(&answer.credentials.expiration)?;
     if expires - now <= STILL_GOOD_FOR {

@@ -581,16 +581,30 @@ mod tests {
     #[test]
     fn what_sts_would_refuse_about_a_role_is_found_before_anything_is_sent() {
         let check = |role: RoleSettings, source: CredentialSource| {
-            check_role_request("p", &role, &source).err().map(|e| e.code())
+            check_role_request("p", &role, &source)
+                .err()
+                .map(|e| e.code())
         };
-        assert_eq!(check(role(None, Some("arn:aws:iam::1:mfa/alice")), keys()), None);
+        assert_eq!(
+            check(role(None, Some("arn:aws:iam::1:mfa/alice")), keys()),
+            None
+        );
         assert_eq!(check(role(Some(43_200), None), keys()), None);
         assert_eq!(
-            check(role(None, Some("arn:aws:iam::1:u2f/user/alice/key-ABC")), keys()),
+            check(
+                role(None, Some("arn:aws:iam::1:u2f/user/alice/key-ABC")),
+                keys()
+            ),
             Some("mfa_device_not_usable")
         );
-        assert_eq!(check(role(Some(899), None), keys()), Some("session_too_long"));
-        assert_eq!(check(role(Some(43_201), None), keys()), Some("session_too_long"));
+        assert_eq!(
+            check(role(Some(899), None), keys()),
+            Some("session_too_long")
+        );
+        assert_eq!(
+            check(role(Some(43_201), None), keys()),
+            Some("session_too_long")
+        );
         let chained = CredentialSource::AssumeRole {
             profile: "first".into(),
             role: role(None, None),

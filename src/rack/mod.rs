@@ -8,7 +8,7 @@ mod error;
 mod views;
 
 pub use error::Error;
-pub use views::{IdentityStatus, IdentityView, ProcessCredentials, VaultListView};
+pub use views::{IdentityStatus, IdentityView, ProcessCredentials, SessionView, VaultListView};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -466,6 +466,77 @@ impl Rack {
         let files = self.latest()?;
         let session = self.session(&files, None);
         Ok(rotation::user_keys::list_user_keys(&session, &files, profile).await?)
+    }
+
+    // ----- Sessions -----
+
+    /// The role profiles of these files with their role settings, in file order.
+    fn roles(&self) -> Result<Vec<(String, identity::RoleSettings)>, Error> {
+        let files = self.latest()?;
+        let reading = files.read(Dialect::Cli);
+        Ok(reading
+            .profiles
+            .keys()
+            .filter_map(
+                |name| match identity::credential_source(&reading.profiles, name) {
+                    Ok(identity::CredentialSource::AssumeRole { role, .. }) => {
+                        Some((name.clone(), role))
+                    }
+                    _ => None,
+                },
+            )
+            .collect())
+    }
+
+    /// The role sessions the AWS CLI's cache holds for the profiles of these files (keyrack's
+    /// own, after it asked for an MFA code, and the AWS CLI's).
+    pub fn sessions(&self) -> Result<Vec<SessionView>, Error> {
+        let Some(dir) = &self.cli_cache else {
+            return Ok(Vec::new());
+        };
+        let now = time::OffsetDateTime::now_utc();
+        Ok(self
+            .roles()?
+            .into_iter()
+            .filter_map(|(profile, role)| {
+                let expires = identity::cli_cache::cached_expiration(dir, &role)?;
+                Some(SessionView {
+                    profile,
+                    expires: expires
+                        .format(&time::format_description::well_known::Rfc3339)
+                        .unwrap_or_default(),
+                    minutes_left: (expires - now).whole_minutes().max(0),
+                    file: identity::cli_cache::session_file(dir, &role)
+                        .display()
+                        .to_string(),
+                    role_arn: role.role_arn,
+                    mfa_serial: role.mfa_serial,
+                })
+            })
+            .collect())
+    }
+
+    /// Remove the cached sessions of `profiles` (all of these files' roles when empty), so the
+    /// next use assumes the role again (and asks for a new MFA code): the files removed. Only
+    /// the files of these profiles' roles are touched, never another cache file.
+    pub fn forget_sessions(&self, profiles: &[String]) -> Result<Vec<String>, Error> {
+        let mut removed = Vec::new();
+        for session in self.sessions()? {
+            if !profiles.is_empty() && !profiles.contains(&session.profile) {
+                continue;
+            }
+            match std::fs::remove_file(&session.file) {
+                Ok(()) => removed.push(session.file),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(Error::new(
+                        "files",
+                        format!("could not remove the session file {}: {e}", session.file),
+                    ))
+                }
+            }
+        }
+        Ok(removed)
     }
 
     // ----- Rotation -----

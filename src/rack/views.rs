@@ -90,6 +90,20 @@ pub struct VaultListView {
     pub keychain_error: Option<Error>,
 }
 
+/// A role session the AWS CLI's cache holds for a profile of these files.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SessionView {
+    pub profile: String,
+    pub role_arn: String,
+    /// The MFA device the session took a code of, if it did.
+    pub mfa_serial: Option<String>,
+    /// RFC 3339.
+    pub expires: String,
+    /// Whole minutes left (0 once it has expired).
+    pub minutes_left: i64,
+    pub file: String,
+}
+
 /// What `credential-process` prints: the credential_process contract's JSON, one line. It holds
 /// the secret, so it has no `Debug` and goes to stdout only.
 pub struct ProcessCredentials(StoredKey);
