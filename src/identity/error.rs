@@ -56,10 +56,10 @@ pub enum IdentityError {
 
     #[error(
         "profile '{profile}' needs an MFA code (mfa_serial is set), no session of it is cached, \
-         and there was no one to ask: run keyrack on a terminal (it asks there) or give \
-         --mfa-code CODE; or sign in once with the AWS CLI (`aws sts get-caller-identity \
-         --profile {profile}`, which asks for the code): keyrack then uses the session the AWS CLI \
-         cached until it expires"
+         and no code was given: enter one when keyrack asks (in the window's Check, or on a \
+         terminal), give --mfa-code CODE on the command line, or sign in once with the AWS CLI \
+         (`aws sts get-caller-identity --profile {profile}`, which asks for the code): keyrack then \
+         uses the session the AWS CLI cached until it expires"
     )]
     NeedsMfa { profile: String },
 
