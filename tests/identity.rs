@@ -1092,6 +1092,48 @@ async fn the_command_line_asks_for_the_mfa_code_on_the_terminal_and_again_after_
     assert_eq!(sts.accepted(&serial), 1);
 }
 
+#[tokio::test]
+async fn keyracks_that_need_the_same_mfa_role_at_once_spend_one_code_and_share_its_session() {
+    let w = World::new();
+    let sts = support::sts_mfa::MfaSts::start(&w.url);
+    let serial = format!("arn:aws:iam::{ACCOUNT}:mfa/alice");
+    sts.show(&serial, "424242");
+    let config = format!(
+        "[profile admin]\nrole_arn = {}\nsource_profile = dev\nmfa_serial = {serial}\n",
+        deployer_arn()
+    );
+    let (config_path, credentials_path) =
+        w.write_files(&config, &format!("[dev]\n{}", keys(&w.alice)));
+    // Four at once, each with the code (as scripts started together would be): STS accepts a
+    // code once, so without the sign-in lock all but one would be refused.
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_keyrack"))
+                .args(["whoami", "admin", "--mfa-code", "424242", "--json"])
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .env("HOME", w.dir.path())
+                .env("AWS_CONFIG_FILE", &config_path)
+                .env("AWS_SHARED_CREDENTIALS_FILE", &credentials_path)
+                .env("AWS_ENDPOINT_URL", &sts.url)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for run in runs {
+        let out = run.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert_eq!(json_of(&out)[0]["status"], "ok");
+    }
+    assert_eq!(sts.accepted(&serial), 1, "one code spent for all four");
+}
+
 #[test]
 fn an_mfa_code_of_the_wrong_shape_is_refused_before_anything_is_read_or_sent() {
     let w = World::new();

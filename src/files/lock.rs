@@ -73,15 +73,51 @@ pub fn lock_files(
         path: path.clone(),
         source,
     };
+    let started = Instant::now();
+    match take(&path, holder, wait).map_err(io_error)? {
+        Taken::Yes(file) => Ok(FileSetLock { _file: file }),
+        Taken::No(holder) => Err(LockError::Held {
+            holder,
+            config: paths.config.clone(),
+            credentials: paths.credentials.clone(),
+            waited: started.elapsed(),
+        }),
+    }
+}
+
+/// A lock of keyrack's own, by name (`STATE/locks/NAME.lock`): one MFA device's sign-in, so
+/// that keyracks that need the same code at once ask once and the others use that session.
+/// `None` when another holder kept it for all of `wait`.
+pub fn lock_named(
+    state_dir: &Path,
+    name: &str,
+    holder: &str,
+    wait: Duration,
+) -> std::io::Result<Option<FileSetLock>> {
+    let path = state_dir.join("locks").join(format!("{name}.lock"));
+    Ok(match take(&path, holder, wait)? {
+        Taken::Yes(file) => Some(FileSetLock { _file: file }),
+        Taken::No(_) => None,
+    })
+}
+
+enum Taken {
+    Yes(File),
+    /// Who holds it, as it said.
+    No(String),
+}
+
+/// Takes the lock file `path` (created 0600 in 0700 folders), waiting up to `wait`; writes who
+/// holds it into it.
+fn take(path: &Path, holder: &str, wait: Duration) -> std::io::Result<Taken> {
     let dir = path.parent().expect("the lock lives in a folder");
-    private::create_dir_all(dir).map_err(io_error)?;
+    private::create_dir_all(dir)?;
     let mut file = private::options()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
-        .open(&path)
-        .map_err(io_error)?;
+        .open(path)?;
     let started = Instant::now();
     loop {
         match file.try_lock() {
@@ -90,18 +126,12 @@ pub fn lock_files(
             Err(TryLockError::WouldBlock) => {
                 let mut text = String::new();
                 let _ = file.read_to_string(&mut text);
-                let holder = match text.trim() {
+                return Ok(Taken::No(match text.trim() {
                     "" => "a process that did not say who it is".to_owned(),
                     said => said.to_owned(),
-                };
-                return Err(LockError::Held {
-                    holder,
-                    config: paths.config.clone(),
-                    credentials: paths.credentials.clone(),
-                    waited: started.elapsed(),
-                });
+                }));
             }
-            Err(TryLockError::Error(e)) => return Err(io_error(e)),
+            Err(TryLockError::Error(e)) => return Err(e),
         }
     }
     // Who holds it, for a writer that waits in vain (best effort: the lock is what counts).
@@ -110,7 +140,7 @@ pub fn lock_files(
         .set_len(0)
         .and_then(|()| file.rewind())
         .and_then(|()| file.write_all(said.as_bytes()));
-    Ok(FileSetLock { _file: file })
+    Ok(Taken::Yes(file))
 }
 
 #[cfg(test)]

@@ -62,6 +62,10 @@ fn check_role_request(
     }
 }
 
+/// How long a keyrack waits for another one that is signing in to the same MFA role (a person
+/// may be typing the code) before it asks for a code itself.
+const MFA_SIGN_IN_WAIT: Duration = Duration::from_secs(120);
+
 /// How many profiles [`check_all`] checks at once unless told otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 16;
 
@@ -83,6 +87,9 @@ pub struct SessionOptions {
     pub mfa_code: Option<mfa::MfaCode>,
     /// Who is asked for a code when a role needs one and none was given (the terminal).
     pub mfa_prompt: Option<Arc<dyn mfa::MfaPrompt>>,
+    /// keyrack's state folder, for the lock that lets one keyrack at a time sign in to a role
+    /// with an MFA code (the others wait, then use its session); `None`: no lock.
+    pub state_dir: Option<PathBuf>,
 }
 
 impl Default for SessionOptions {
@@ -94,6 +101,7 @@ impl Default for SessionOptions {
             cli_cache: None,
             mfa_code: None,
             mfa_prompt: None,
+            state_dir: None,
         }
     }
 }
@@ -371,6 +379,33 @@ impl Session {
                             return Ok(credentials);
                         }
                         check_role_request(profile, role, source)?;
+                        // One keyrack at a time signs in to an MFA role: the others wait for
+                        // its session instead of asking for (and spending) a code of their own.
+                        let _signing_in = match (&role.mfa_serial, &self.inner.options.state_dir) {
+                            (Some(_), Some(dir)) => {
+                                let (dir, name) =
+                                    (dir.clone(), format!("mfa-{}", cli_cache::cache_key(role)));
+                                tokio::task::spawn_blocking(move || {
+                                    crate::files::lock::lock_named(
+                                        &dir,
+                                        &name,
+                                        "keyrack signing in with an MFA code",
+                                        MFA_SIGN_IN_WAIT,
+                                    )
+                                })
+                                .await
+                                .ok()
+                                .and_then(Result::ok)
+                                .flatten()
+                            }
+                            _ => None,
+                        };
+                        let cached = self.inner.options.cli_cache.as_deref().and_then(|dir| {
+                            cli_cache::cached_session(dir, role, time::OffsetDateTime::now_utc())
+                        });
+                        if let Some(credentials) = cached {
+                            return Ok(credentials);
+                        }
                         let source_credentials = self.fetch(source, client, sts).await?;
                         let session_name = role.session_name.clone().unwrap_or_else(|| {
                             let epoch = SystemTime::now()

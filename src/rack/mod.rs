@@ -408,6 +408,7 @@ impl Rack {
                 cli_cache: self.cli_cache.clone(),
                 mfa_code: self.mfa_code.clone(),
                 mfa_prompt: prompt,
+                state_dir: Some(self.state_dir.clone()),
                 ..SessionOptions::default()
             },
         )
