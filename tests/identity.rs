@@ -605,7 +605,8 @@ async fn whoami_all_json_gives_one_entry_per_profile_in_file_order_and_exits_1_o
             "user_id",
             "error",
             "secret_store",
-            "checked_at"
+            "checked_at",
+            "session_minutes_left"
         ]
     );
     assert_eq!(

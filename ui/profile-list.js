@@ -10,7 +10,8 @@ function identityLine(result, checking) {
       ? el("div", { class: "who pending", text: "Checking…" })
       : el("div", { class: "who pending", text: "Not checked yet" });
   }
-  const when = " · " + timeAgo(result.checked_at);
+  const session = result.session_minutes_left != null ? ` · session ${result.session_minutes_left} min left` : "";
+  const when = session + " · " + timeAgo(result.checked_at);
   if (result.arn) {
     return el("div", { class: "who ok", title: result.arn },
       `✓ ${result.account} · ${principal(result.arn)}`, el("span", { class: "muted", text: when }));

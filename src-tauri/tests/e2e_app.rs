@@ -189,6 +189,15 @@ async fn check_all_asks_for_a_roles_mfa_code_in_a_dialog_and_again_after_a_wrong
     app.click("#mfa-ok").await;
     app.wait_text("#profiles li[data-name='admin'] .who", "role admin")
         .await;
+    // The list says how long the session lasts (duration_seconds = 1800).
+    let row = app
+        .wait_text("#profiles li[data-name='admin'] .who", "min left")
+        .await;
+    let text = row.text().await.unwrap();
+    assert!(
+        text.contains("session 29 min left") || text.contains("session 30 min left"),
+        "{text}"
+    );
     assert_eq!(sts.accepted(serial), 1);
     // The session is where the AWS CLI finds it.
     let cache = home.path().join(".aws/cli/cache");

@@ -450,8 +450,19 @@ impl Rack {
         let files = self.latest()?;
         let session = self.session(&files, prompt);
         let reading = files.read(Dialect::Cli);
+        let now = time::OffsetDateTime::now_utc();
         let view = |outcome: &identity::ProfileIdentity| {
-            IdentityView::of(outcome, reading.profiles.get(&outcome.profile), every)
+            let mut view = IdentityView::of(outcome, reading.profiles.get(&outcome.profile), every);
+            // A role that answered holds a session: how long it lasts, when it is cached.
+            if let (Ok(_), Some(dir)) = (&outcome.result, &self.cli_cache) {
+                if let Ok(identity::CredentialSource::AssumeRole { role, .. }) =
+                    identity::credential_source(&reading.profiles, &outcome.profile)
+                {
+                    view.session_minutes_left = identity::cli_cache::cached_expiration(dir, &role)
+                        .map(|expires| (expires - now).whole_minutes().max(0));
+                }
+            }
+            view
         };
         let outcomes =
             identity::check_all(&session, names, identity::DEFAULT_CONCURRENCY, |outcome| {

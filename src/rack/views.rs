@@ -36,6 +36,8 @@ pub struct IdentityView {
     pub secret_store: Option<SecretStore>,
     /// Milliseconds since the epoch.
     pub checked_at: u64,
+    /// For a role answered from a cached session: the whole minutes it has left.
+    pub session_minutes_left: Option<i64>,
 }
 
 impl IdentityView {
@@ -52,6 +54,7 @@ impl IdentityView {
             error: None,
             secret_store: settings.map(secret_store),
             checked_at,
+            session_minutes_left: None,
         };
         match &outcome.result {
             Ok(identity) => {
