@@ -16,6 +16,7 @@ fn main() {
             "configure_default",
             "check_identities",
             "answer_mfa",
+            "forget_sessions",
             "rotation_plan",
             "recovery_plan",
             "rotate_key",

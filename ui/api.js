@@ -47,6 +47,9 @@ export function rotateKey(onProgress) {
 
 export const interruptedRotations = () => invoke("interrupted_rotations");
 
+/** Forgets the cached role sessions of `profiles`; resolves to the files removed. */
+export const forgetSessions = (profiles) => invoke("forget_sessions", { profiles });
+
 /** Removes the leftover backups and temporary files that keep secrets; resolves to how many files it cleaned. */
 export const cleanLeftovers = () => invoke("clean_leftovers");
 

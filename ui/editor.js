@@ -359,10 +359,22 @@ export function renderIdentity(profile) {
     card.replaceChildren(el("div", {}, el("span", { class: "label", text: "Identity: " }), checking ? "checking…" : "not checked yet"), button);
   } else if (result.arn) {
     card.className = "identity-card ok";
+    // A role's cached session (shared with the AWS CLI) can be forgotten: the next check asks
+    // for a new MFA code.
+    const session = result.session_minutes_left != null;
+    const forget = session ? el("button", { type: "button", id: "forget-session", text: "Forget session", onclick: async () => {
+      try {
+        await api.forgetSessions([profile.name]);
+        ctx.state.identities.delete(profile.name);
+        announce(`Forgot the session of ${profile.name}; the next check asks for a new code.`);
+        renderIdentity(profile);
+      } catch (e) { announce(api.message(e), "error"); }
+    } }) : null;
     card.replaceChildren(el("div", {},
       el("div", {}, el("span", { class: "label", text: "✓ " + principal(result.arn) }), ` in account ${result.account}`),
       el("div", { class: "arn", text: result.arn }),
-      el("div", { class: "muted small", text: "checked " + timeAgo(result.checked_at) })), button);
+      el("div", { class: "muted small", text: (session ? `session ${result.session_minutes_left} min left · ` : "") + "checked " + timeAgo(result.checked_at) })),
+      ...(forget ? [forget] : []), button);
   } else if (result.status === "settings_only") {
     card.className = "identity-card neutral";
     card.replaceChildren(el("div", {},

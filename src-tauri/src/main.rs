@@ -35,6 +35,7 @@ fn main() {
             commands::configure_default,
             commands::check_identities,
             mfa::answer_mfa,
+            mfa::forget_sessions,
             commands::clean_leftovers,
             rotation::rotation_plan,
             rotation::recovery_plan,

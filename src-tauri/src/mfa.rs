@@ -86,3 +86,12 @@ pub fn answer_mfa(state: State<'_, AppState>, id: u64, code: Option<String>) {
         let _ = answer.send(code);
     }
 }
+
+/// Forget the cached role sessions of `profiles`: the files removed.
+#[tauri::command]
+pub async fn forget_sessions(
+    app: tauri::AppHandle,
+    profiles: Vec<String>,
+) -> Result<Vec<String>, keyrack::Error> {
+    crate::commands::off_the_window(app, move |rack| rack.forget_sessions(&profiles)).await
+}

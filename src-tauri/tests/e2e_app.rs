@@ -204,6 +204,23 @@ async fn check_all_asks_for_a_roles_mfa_code_in_a_dialog_and_again_after_a_wrong
     assert_eq!(fs::read_dir(cache).unwrap().count(), 1);
     assert!(!app.body_text().await.contains("802468"));
     app.screenshot("mfa-signed-in").await;
+    // Forgetting the session removes it; the next check asks for a new code.
+    app.open_profile("admin").await;
+    app.click("#forget-session").await;
+    app.wait_text("#notice", "Forgot the session of admin")
+        .await;
+    assert_eq!(
+        fs::read_dir(home.path().join(".aws/cli/cache"))
+            .unwrap()
+            .count(),
+        0
+    );
+    sts.show(serial, "135791");
+    app.click("#check-all").await;
+    app.wait_text("#mfa-text", serial).await;
+    app.click("#mfa-cancel").await;
+    app.wait_text("#profiles li[data-name='admin'] .who", "Needs an MFA code")
+        .await;
     app.close().await;
 }
 
