@@ -41,8 +41,9 @@ struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     credentials: Option<PathBuf>,
     /// The current code of the MFA device of a role with `mfa_serial` that has no cached
-    /// session (for scripts; a code works once). The session is then cached where the AWS CLI
-    /// caches its own, so neither asks again until it expires.
+    /// session (for scripts; a code works once; `-` reads it from stdin, out of the process
+    /// list). The session is then cached where the AWS CLI caches its own, so neither asks
+    /// again until it expires.
     #[arg(long, global = true, value_name = "CODE")]
     mfa_code: Option<String>,
     #[command(subcommand)]
@@ -256,7 +257,15 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     // other writer (the rack takes the files' lock only around each write).
     let operation = operation_of(&cli.command)?;
     // A code of the wrong shape is refused before anything is read or sent.
-    let mfa_code = match &cli.mfa_code {
+    let mfa_code = match cli.mfa_code.as_deref() {
+        // `-`: one line from stdin, so the code is not in the process list or the history.
+        Some("-") => {
+            let mut line = zeroize::Zeroizing::new(String::new());
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| Failure(format!("could not read the MFA code from stdin: {e}")))?;
+            Some(MfaCode::parse(&line)?)
+        }
         Some(code) => Some(MfaCode::parse(code)?),
         None => None,
     };

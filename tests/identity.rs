@@ -1135,6 +1135,40 @@ async fn keyracks_that_need_the_same_mfa_role_at_once_spend_one_code_and_share_i
     assert_eq!(sts.accepted(&serial), 1, "one code spent for all four");
 }
 
+#[tokio::test]
+async fn a_code_given_on_the_command_line_is_spent_on_one_role_and_never_sent_twice() {
+    let w = World::new();
+    let sts = support::sts_mfa::MfaSts::start(&w.url);
+    let serial = format!("arn:aws:iam::{ACCOUNT}:mfa/alice");
+    sts.show(&serial, "314159");
+    let role = |name: &str| {
+        format!(
+            "[profile {name}]\nrole_arn = {}\nsource_profile = dev\nmfa_serial = {serial}\nrole_session_name = {name}\n",
+            deployer_arn()
+        )
+    };
+    let config = format!("{}{}", role("first"), role("second"));
+    let credentials = format!("[dev]\n{}", keys(&w.alice));
+    let out = w.keyrack_via(
+        &sts.url,
+        &config,
+        &credentials,
+        &["whoami", "--all", "--mfa-code", "314159", "--json"],
+    );
+    let answers = json_of(&out);
+    let codes: Vec<&str> = answers
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["profile"] != "dev")
+        .map(|a| a["error"]["code"].as_str().unwrap_or("ok"))
+        .collect();
+    let mut sorted = codes.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["needs_mfa", "ok"], "{answers}");
+    assert_eq!(sts.accepted(&serial), 1);
+}
+
 #[test]
 fn an_mfa_code_of_the_wrong_shape_is_refused_before_anything_is_read_or_sent() {
     let w = World::new();
@@ -1153,6 +1187,26 @@ fn an_mfa_code_of_the_wrong_shape_is_refused_before_anything_is_read_or_sent() {
         assert!(!stderr.contains(bad), "{stderr}");
         assert!(out.stdout.is_empty());
     }
+    // `--mfa-code -` takes it from stdin (out of the process list), checked the same way.
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keyrack"))
+        .args(["whoami", "admin", "--mfa-code", "-"])
+        .env_clear()
+        .env("HOME", w.dir.path())
+        .env("AWS_CONFIG_FILE", w.path("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", w.path("credentials"))
+        .env("AWS_ENDPOINT_URL", &w.url)
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"12a45\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("an MFA code is the 6 digits") && !stderr.contains("12a45"),
+        "{stderr}"
+    );
     assert!(w.cached_sessions().is_empty());
 }
 

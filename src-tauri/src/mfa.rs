@@ -21,7 +21,7 @@ const WAIT: Duration = Duration::from_secs(300);
 /// The questions the window has not answered yet, by id.
 #[derive(Default)]
 pub struct Pending {
-    answers: Mutex<HashMap<u64, SyncSender<Option<String>>>>,
+    answers: Mutex<HashMap<u64, SyncSender<Option<zeroize::Zeroizing<String>>>>>,
     next: AtomicU64,
 }
 
@@ -69,7 +69,7 @@ impl MfaPrompt for WindowMfaPrompt {
                 .ok()
                 .and_then(|()| wait.recv_timeout(WAIT).ok());
             self.pending.answers.lock().expect("mfa lock").remove(&id);
-            let typed = zeroize::Zeroizing::new(answered.flatten()?);
+            let typed = answered.flatten()?;
             match MfaCode::parse(&typed) {
                 Ok(code) => return Some(code),
                 Err(why) => refused = Some(why.to_string()),
@@ -82,6 +82,7 @@ impl MfaPrompt for WindowMfaPrompt {
 /// The person's answer to question `id`: the code typed, or `None` (cancelled).
 #[tauri::command]
 pub fn answer_mfa(state: State<'_, AppState>, id: u64, code: Option<String>) {
+    let code = code.map(zeroize::Zeroizing::new);
     if let Some(answer) = state.mfa.answers.lock().expect("mfa lock").remove(&id) {
         let _ = answer.send(code);
     }

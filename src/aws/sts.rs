@@ -19,8 +19,8 @@ pub struct CallerIdentity {
     pub user_id: String,
 }
 
-/// What to ask of AssumeRole.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// What to ask of AssumeRole. Its `Debug` never shows the MFA code.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct RoleRequest<'a> {
     pub role_arn: &'a str,
     pub session_name: &'a str,
@@ -29,6 +29,18 @@ pub struct RoleRequest<'a> {
     pub duration_seconds: Option<u32>,
     /// The MFA device (`mfa_serial`) and its current code, for a role that needs them.
     pub mfa: Option<(&'a str, &'a str)>,
+}
+
+impl std::fmt::Debug for RoleRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoleRequest")
+            .field("role_arn", &self.role_arn)
+            .field("session_name", &self.session_name)
+            .field("external_id", &self.external_id)
+            .field("duration_seconds", &self.duration_seconds)
+            .field("mfa_serial", &self.mfa.map(|(serial, _)| serial))
+            .finish_non_exhaustive()
+    }
 }
 
 /// Temporary credentials for an assumed role.

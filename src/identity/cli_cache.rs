@@ -24,8 +24,9 @@ const STILL_GOOD_FOR: time::Duration = time::Duration::seconds(15 * 60);
 /// The folder the AWS CLI caches assumed-role sessions in: `~/.aws/cli/cache` (the home folder
 /// as botocore finds it, whatever `AWS_CONFIG_FILE` says).
 pub fn cache_dir(env: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    // Python's expanduser: USERPROFILE on Windows (HOME is ignored there), HOME elsewhere.
     let home = if cfg!(windows) {
-        env("HOME").or_else(|| env("USERPROFILE"))
+        env("USERPROFILE")
     } else {
         env("HOME")
     };
@@ -102,33 +103,53 @@ pub fn store_session(
         .expiration
         .format(&Rfc3339)
         .map_err(|e| std::io::Error::other(e.to_string()))?;
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Answer<'a> {
+        credentials: Issued<'a>,
+        assumed_role_user: RoleUser<'a>,
+    }
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Issued<'a> {
+        access_key_id: &'a str,
+        secret_access_key: &'a str,
+        session_token: &'a str,
+        expiration: &'a str,
+    }
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct RoleUser<'a> {
+        assumed_role_id: &'a str,
+        arn: &'a str,
+    }
     let c = &session.credentials;
-    let token = c
-        .session_token
-        .as_ref()
-        .map(|t| t.expose())
-        .unwrap_or_default();
+    let answer = Answer {
+        credentials: Issued {
+            access_key_id: &c.access_key_id,
+            secret_access_key: c.secret_access_key.expose(),
+            session_token: c
+                .session_token
+                .as_ref()
+                .map(|t| t.expose())
+                .unwrap_or_default(),
+            expiration: &expiration,
+        },
+        assumed_role_user: RoleUser {
+            assumed_role_id: &session.assumed_role_id,
+            arn: &session.assumed_role_arn,
+        },
+    };
+    // Written straight from the secrets into a buffer wiped when dropped: no copy is left.
     let body = zeroize::Zeroizing::new(
-        serde_json::json!({
-            "Credentials": {
-                "AccessKeyId": c.access_key_id,
-                "SecretAccessKey": c.secret_access_key.expose(),
-                "SessionToken": token,
-                "Expiration": expiration,
-            },
-            "AssumedRoleUser": {
-                "AssumedRoleId": session.assumed_role_id,
-                "Arn": session.assumed_role_arn,
-            },
-        })
-        .to_string(),
+        serde_json::to_vec(&answer).map_err(|e| std::io::Error::other(e.to_string()))?,
     );
     crate::files::private::create_dir_all(dir)?;
     let key = cache_key(role);
     crate::files::private::write_atomically(
         &session_file(dir, role),
         &dir.join(format!(".{key}.json.keyrack.tmp")),
-        body.as_bytes(),
+        &body,
     )
 }
 

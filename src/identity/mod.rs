@@ -62,9 +62,10 @@ fn check_role_request(
     }
 }
 
-/// How long a keyrack waits for another one that is signing in to the same MFA role (a person
-/// may be typing the code) before it asks for a code itself.
-const MFA_SIGN_IN_WAIT: Duration = Duration::from_secs(120);
+/// How long a keyrack waits for another one that is signing in to the same MFA role before it
+/// asks for a code itself: longer than a person is given to type three codes (the window waits
+/// five minutes for each).
+const MFA_SIGN_IN_WAIT: Duration = Duration::from_secs(16 * 60);
 
 /// How many profiles [`check_all`] checks at once unless told otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 16;
@@ -128,6 +129,15 @@ struct Inner {
     fetched: Mutex<HashMap<(&'static str, String), Fetched>>,
     /// Held while a person is asked for an MFA code: one question at a time.
     asking: Arc<Mutex<()>>,
+    /// What was settled about MFA codes in this run: the code given was spent, and the devices
+    /// the person declined to give a code for (they are not asked again).
+    codes: Mutex<CodesSettled>,
+}
+
+#[derive(Default)]
+struct CodesSettled {
+    given_code_spent: bool,
+    declined: std::collections::HashSet<String>,
 }
 
 impl fmt::Debug for Session {
@@ -156,6 +166,7 @@ impl Session {
                 clients: Mutex::default(),
                 fetched: Mutex::default(),
                 asking: Arc::default(),
+                codes: Mutex::default(),
             }),
         }
     }
@@ -182,8 +193,24 @@ impl Session {
         serial: &str,
         retry: bool,
     ) -> Option<mfa::MfaCode> {
+        // The code given for the run works once (AWS refuses it again): for the first role.
         if let Some(code) = &self.inner.options.mfa_code {
-            return (!retry).then(|| code.clone());
+            let mut settled = self.inner.codes.lock().expect("codes lock");
+            if retry || settled.given_code_spent {
+                return None;
+            }
+            settled.given_code_spent = true;
+            return Some(code.clone());
+        }
+        if self
+            .inner
+            .codes
+            .lock()
+            .expect("codes lock")
+            .declined
+            .contains(serial)
+        {
+            return None;
         }
         let prompt = self.inner.options.mfa_prompt.clone()?;
         let request = mfa::MfaRequest {
@@ -193,13 +220,18 @@ impl Session {
             session_seconds: role.duration_seconds.unwrap_or(3600),
         };
         let asking = self.inner.asking.clone();
-        tokio::task::spawn_blocking(move || {
+        let code = tokio::task::spawn_blocking(move || {
             let _one_at_a_time = asking.lock().unwrap_or_else(|e| e.into_inner());
             prompt.code(&request)
         })
         .await
         .ok()
-        .flatten()
+        .flatten();
+        if code.is_none() {
+            let mut settled = self.inner.codes.lock().expect("codes lock");
+            settled.declined.insert(serial.to_owned());
+        }
+        code
     }
 
     /// The keychain this session reads keychain profiles' keys from.

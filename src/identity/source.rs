@@ -296,7 +296,10 @@ impl RoleSettings {
         RoleSettings {
             role_arn: text(settings, "role_arn").unwrap_or_default().to_owned(),
             external_id: text(settings, "external_id").map(str::to_owned),
-            session_name: text(settings, "role_session_name").map(str::to_owned),
+            // An empty name is no name, as botocore reads it.
+            session_name: text(settings, "role_session_name")
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned),
             duration_seconds: text(settings, "duration_seconds")
                 .and_then(|d| d.trim().parse().ok()),
             mfa_serial: text(settings, "mfa_serial").map(str::to_owned),

@@ -530,20 +530,36 @@ impl Rack {
 
     /// Remove the cached sessions of `profiles` (all of these files' roles when empty), so the
     /// next use assumes the role again (and asks for a new MFA code): the files removed. Only
-    /// the files of these profiles' roles are touched, never another cache file.
+    /// the files of these profiles' roles are touched, never another cache file; the AWS CLI
+    /// shares them, so it is signed out of those roles too.
     pub fn forget_sessions(&self, profiles: &[String]) -> Result<Vec<String>, Error> {
+        let Some(dir) = &self.cli_cache else {
+            return Ok(Vec::new());
+        };
+        let roles = self.roles()?;
+        if let Some(unknown) = profiles
+            .iter()
+            .find(|p| !roles.iter().any(|(name, _)| name == *p))
+        {
+            return Err(Error::new(
+                "not_found",
+                format!("profile '{unknown}' is not a role profile of these files, so it has no session; nothing was removed"),
+            ));
+        }
         let mut removed = Vec::new();
-        for session in self.sessions()? {
-            if !profiles.is_empty() && !profiles.contains(&session.profile) {
+        for (profile, role) in roles {
+            if !profiles.is_empty() && !profiles.contains(&profile) {
                 continue;
             }
-            match std::fs::remove_file(&session.file) {
-                Ok(()) => removed.push(session.file),
+            // Removed whether or not it can be read: it is this role's file either way.
+            let file = identity::cli_cache::session_file(dir, &role);
+            match std::fs::remove_file(&file) {
+                Ok(()) => removed.push(file.display().to_string()),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => {
                     return Err(Error::new(
                         "files",
-                        format!("could not remove the session file {}: {e}", session.file),
+                        format!("could not remove the session file {}: {e}", file.display()),
                     ))
                 }
             }
