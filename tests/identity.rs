@@ -777,6 +777,35 @@ impl World {
             .unwrap()
     }
 
+    /// A command of `program` on this world's files, with every call sent to `url` and no
+    /// outside AWS variable.
+    fn command_via(&self, program: &str, url: &str) -> Command {
+        let mut command = Command::new(program);
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("AWS_CONFIG_FILE", self.path("config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.path("credentials"))
+            .env("AWS_ENDPOINT_URL", url);
+        command
+    }
+
+    /// The strict STS stand-in in front of this world's moto, with alice's MFA device showing
+    /// `code`; and the files of a role `admin` that needs that device's code, assumed with
+    /// alice's key (written here): the stand-in, the device and the config.
+    fn mfa_role(&self, code: &str) -> (support::sts_mfa::MfaSts, String, String) {
+        let sts = support::sts_mfa::MfaSts::start(&self.url);
+        let serial = format!("arn:aws:iam::{ACCOUNT}:mfa/alice");
+        sts.show(&serial, code);
+        let config = format!(
+            "[profile admin]\nrole_arn = {}\nsource_profile = dev\nmfa_serial = {serial}\n",
+            deployer_arn()
+        );
+        self.write_files(&config, &format!("[dev]\n{}", keys(&self.alice)));
+        (sts, serial, config)
+    }
+
     /// The files in the AWS CLI's session cache under this world's home.
     fn cached_sessions(&self) -> Vec<String> {
         let dir = self.dir.path().join(".aws/cli/cache");
@@ -1051,24 +1080,11 @@ async fn a_wrong_reused_or_unknown_mfa_code_is_refused_by_name_and_nothing_is_ca
 async fn the_command_line_asks_for_the_mfa_code_on_the_terminal_and_again_after_a_wrong_one() {
     use std::io::{Read, Write};
     let w = World::new();
-    let sts = support::sts_mfa::MfaSts::start(&w.url);
-    let serial = format!("arn:aws:iam::{ACCOUNT}:mfa/alice");
-    sts.show(&serial, "975310");
-    let config = format!(
-        "[profile admin]\nrole_arn = {}\nsource_profile = dev\nmfa_serial = {serial}\n",
-        deployer_arn()
-    );
-    let (config_path, credentials_path) =
-        w.write_files(&config, &format!("[dev]\n{}", keys(&w.alice)));
+    let (sts, serial, _) = w.mfa_role("975310");
     let shell = format!("'{}' whoami admin --json", env!("CARGO_BIN_EXE_keyrack"));
-    let mut child = Command::new("script")
+    let mut child = w
+        .command_via("script", &sts.url)
         .args(["-qefc", &shell, "/dev/null"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", w.dir.path())
-        .env("AWS_CONFIG_FILE", &config_path)
-        .env("AWS_SHARED_CREDENTIALS_FILE", &credentials_path)
-        .env("AWS_ENDPOINT_URL", &sts.url)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -1096,27 +1112,13 @@ async fn the_command_line_asks_for_the_mfa_code_on_the_terminal_and_again_after_
 #[tokio::test]
 async fn keyracks_that_need_the_same_mfa_role_at_once_spend_one_code_and_share_its_session() {
     let w = World::new();
-    let sts = support::sts_mfa::MfaSts::start(&w.url);
-    let serial = format!("arn:aws:iam::{ACCOUNT}:mfa/alice");
-    sts.show(&serial, "424242");
-    let config = format!(
-        "[profile admin]\nrole_arn = {}\nsource_profile = dev\nmfa_serial = {serial}\n",
-        deployer_arn()
-    );
-    let (config_path, credentials_path) =
-        w.write_files(&config, &format!("[dev]\n{}", keys(&w.alice)));
+    let (sts, serial, _) = w.mfa_role("424242");
     // Four at once, each with the code (as scripts started together would be): STS accepts a
     // code once, so without the sign-in lock all but one would be refused.
     let runs: Vec<_> = (0..4)
         .map(|_| {
-            Command::new(env!("CARGO_BIN_EXE_keyrack"))
+            w.command_via(env!("CARGO_BIN_EXE_keyrack"), &sts.url)
                 .args(["whoami", "admin", "--mfa-code", "424242", "--json"])
-                .env_clear()
-                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-                .env("HOME", w.dir.path())
-                .env("AWS_CONFIG_FILE", &config_path)
-                .env("AWS_SHARED_CREDENTIALS_FILE", &credentials_path)
-                .env("AWS_ENDPOINT_URL", &sts.url)
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
