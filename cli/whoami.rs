@@ -58,9 +58,13 @@ fn print_lines(views: &[IdentityView]) {
         match (&view.status, &view.error) {
             (IdentityStatus::Ok, _) => {
                 let store = if matches!(view.secret_store, Some(SecretStore::Keychain { .. })) {
-                    ", key in the OS keychain"
+                    ", key in the OS keychain".to_owned()
                 } else {
-                    ""
+                    String::new()
+                };
+                let store = match view.session_minutes_left {
+                    Some(minutes) => format!("{store}, session {minutes} min left"),
+                    None => store,
                 };
                 println!(
                     "{profile:<width$}  {}  (account {}{store})",

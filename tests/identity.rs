@@ -997,9 +997,15 @@ async fn an_mfa_role_signs_in_with_the_code_given_and_the_aws_cli_reuses_that_se
         String::from_utf8_lossy(&aws.stderr)
     );
     assert_eq!(json_of(&aws)["UserId"], ours["user_id"]);
-    // And keyrack, on the next run, without a code.
+    // And keyrack, on the next run, without a code, saying how long the session lasts.
     let again = w.keyrack(&config, &credentials, &["whoami", "admin", "--json"]);
     assert_eq!(json_of(&again)[0]["status"], "ok");
+    let text = w.keyrack(&config, &credentials, &["whoami", "admin"]);
+    let line = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(
+        line.contains("session 29 min left") || line.contains("session 30 min left"),
+        "{line}"
+    );
 
     // The session is listed with its device and time left, and forgotten on request.
     let listed = json_of(&w.keyrack(&config, &credentials, &["sessions", "list", "--json"]));
