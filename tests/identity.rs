@@ -795,15 +795,22 @@ impl World {
     /// `code`; and the files of a role `admin` that needs that device's code, assumed with
     /// alice's key (written here): the stand-in, the device and the config.
     fn mfa_role(&self, code: &str) -> (support::sts_mfa::MfaSts, String, String) {
-        let sts = support::sts_mfa::MfaSts::start(&self.url);
-        let serial = format!("arn:aws:iam::{ACCOUNT}:mfa/alice");
-        sts.show(&serial, code);
+        let (sts, serial) = self.mfa_stand(code);
         let config = format!(
             "[profile admin]\nrole_arn = {}\nsource_profile = dev\nmfa_serial = {serial}\n",
             deployer_arn()
         );
         self.write_files(&config, &format!("[dev]\n{}", keys(&self.alice)));
         (sts, serial, config)
+    }
+
+    /// The strict STS stand-in in front of this world's moto, with alice's MFA device showing
+    /// `code`: the stand-in and the device.
+    fn mfa_stand(&self, code: &str) -> (support::sts_mfa::MfaSts, String) {
+        let sts = support::sts_mfa::MfaSts::start(&self.url);
+        let serial = format!("arn:aws:iam::{ACCOUNT}:mfa/alice");
+        sts.show(&serial, code);
+        (sts, serial)
     }
 
     /// The files in the AWS CLI's session cache under this world's home.
@@ -1031,9 +1038,7 @@ async fn an_mfa_role_signs_in_with_the_code_given_and_the_aws_cli_reuses_that_se
 #[tokio::test]
 async fn a_wrong_reused_or_unknown_mfa_code_is_refused_by_name_and_nothing_is_cached() {
     let w = World::new();
-    let sts = support::sts_mfa::MfaSts::start(&w.url);
-    let serial = format!("arn:aws:iam::{ACCOUNT}:mfa/alice");
-    sts.show(&serial, "246813");
+    let (sts, serial) = w.mfa_stand("246813");
     let config = |serial: &str| {
         format!(
             "[profile admin]\nrole_arn = {}\nsource_profile = dev\nmfa_serial = {serial}\n",
@@ -1146,9 +1151,7 @@ async fn keyracks_that_need_the_same_mfa_role_at_once_spend_one_code_and_share_i
 #[tokio::test]
 async fn a_code_given_on_the_command_line_is_spent_on_one_role_and_never_sent_twice() {
     let w = World::new();
-    let sts = support::sts_mfa::MfaSts::start(&w.url);
-    let serial = format!("arn:aws:iam::{ACCOUNT}:mfa/alice");
-    sts.show(&serial, "314159");
+    let (sts, serial) = w.mfa_stand("314159");
     let role = |name: &str| {
         format!(
             "[profile {name}]\nrole_arn = {}\nsource_profile = dev\nmfa_serial = {serial}\nrole_session_name = {name}\n",
