@@ -278,14 +278,18 @@ impl keyrack::identity::mfa::MfaPrompt for TerminalMfaPrompt {
         request: &keyrack::identity::mfa::MfaRequest,
     ) -> Option<keyrack::identity::mfa::MfaCode> {
         use keyrack::identity::mfa::MfaCode;
+        let unlocks = match request.unlocks.as_slice() {
+            [] | [_] => String::new(),
+            many => format!(" (it unlocks {})", many.join(", ")),
+        };
         let mut question = if request.retry {
             format!(
-                "AWS did not accept that code (wrong, used before, or too old). Next MFA code of {} for profile '{}' (not shown as you type): ",
+                "AWS did not accept that code (wrong, used before, or too old). Next MFA code of {} for profile '{}'{unlocks} (not shown as you type): ",
                 request.serial, request.profile
             )
         } else {
             format!(
-                "MFA code of {} for profile '{}' (not shown as you type): ",
+                "MFA code of {} for profile '{}'{unlocks} (not shown as you type): ",
                 request.serial, request.profile
             )
         };

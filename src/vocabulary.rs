@@ -125,6 +125,10 @@ const HEADLINES: &[Word] = &[
     word("source_profile_loop", "Source profile loop"),
     word("needs_mfa", "Needs an MFA code"),
     word(
+        "session_from_session",
+        "An MFA session needs the user's long-term key",
+    ),
+    word(
         "mfa_device_not_usable",
         "Security keys cannot sign API calls",
     ),

@@ -1608,3 +1608,258 @@ async fn a_signature_mismatch_while_the_clock_is_far_off_blames_the_clock_not_th
         "{err}"
     );
 }
+
+// Key-only profiles with an MFA device: GetSessionToken sessions, one per device, in the keychain.
+
+/// A person at the keyboard who types the code `code` each time keyrack asks, and what they were
+/// asked.
+struct Typist {
+    code: String,
+    asked: std::sync::Mutex<Vec<keyrack::identity::mfa::MfaRequest>>,
+}
+
+impl Typist {
+    fn new(code: &str) -> std::sync::Arc<Typist> {
+        std::sync::Arc::new(Typist {
+            code: code.to_owned(),
+            asked: Default::default(),
+        })
+    }
+
+    fn times_asked(&self) -> usize {
+        self.asked.lock().unwrap().len()
+    }
+}
+
+impl keyrack::identity::mfa::MfaPrompt for Typist {
+    fn code(
+        &self,
+        request: &keyrack::identity::mfa::MfaRequest,
+    ) -> Option<keyrack::identity::mfa::MfaCode> {
+        self.asked.lock().unwrap().push(request.clone());
+        keyrack::identity::mfa::MfaCode::parse(&self.code).ok()
+    }
+}
+
+impl World {
+    /// A session over these files through the MFA stand-in at `url`, keeping MFA sessions in
+    /// `keychain` and asking `typist` for codes (one run of keyrack).
+    fn mfa_session(
+        &self,
+        url: &str,
+        (config, credentials): (&str, &str),
+        keychain: &keyrack::keychain::Keychain,
+        typist: Option<std::sync::Arc<Typist>>,
+    ) -> Session {
+        let files = AwsFiles::from_bytes(config.as_bytes(), credentials.as_bytes());
+        let options = SessionOptions {
+            client: quick_retries(),
+            keychain: keychain.clone(),
+            mfa_prompt: typist.map(|t| t as std::sync::Arc<dyn keyrack::identity::mfa::MfaPrompt>),
+            state_dir: Some(self.path("state")),
+            ..SessionOptions::default()
+        };
+        Session::new(
+            files.read(Dialect::Cli),
+            EndpointEnv::from_pairs([("AWS_ENDPOINT_URL", url)]),
+            options,
+        )
+    }
+
+    /// alice's key on `base`, which names her MFA device, and a role `admin` assumed with it;
+    /// the stand-in knows alice's key (`mfa_required`: IAM refuses it without MFA).
+    fn key_behind_device(
+        &self,
+        sts: &support::sts_mfa::MfaSts,
+        serial: &str,
+        mfa_required: bool,
+    ) -> (String, String) {
+        let arn = format!("arn:aws:iam::{ACCOUNT}:user/alice");
+        let alice = &self.alice;
+        sts.user_key(
+            &alice.access_key_id,
+            alice.secret_access_key.expose(),
+            &arn,
+            mfa_required,
+        );
+        let config = format!(
+            "[profile base]\nmfa_serial = {serial}\n\
+             [profile admin]\nrole_arn = {}\nsource_profile = base\n",
+            deployer_arn()
+        );
+        (config, format!("[base]\n{}", keys(alice)))
+    }
+}
+
+#[tokio::test]
+async fn a_key_behind_an_mfa_device_answers_with_its_key_until_one_code_unlocks_every_profile_behind_it(
+) {
+    let w = World::new();
+    let (sts, serial) = w.mfa_stand("556677");
+    let (config, credentials) = w.key_behind_device(&sts, &serial, false);
+    let keychain = keyrack::keychain::Keychain::in_memory();
+    let typist = Typist::new("556677");
+    let files = (config.as_str(), credentials.as_str());
+    let run = w.mfa_session(&sts.url, files, &keychain, Some(typist.clone()));
+
+    // Who the key is needs no MFA: no code is asked for, no session is had.
+    let who = check_identity(&run, "base").await.unwrap();
+    assert_eq!(who.arn, format!("arn:aws:iam::{ACCOUNT}:user/alice"));
+    assert_eq!(typist.times_asked(), 0);
+    assert_eq!(sts.sessions_issued(), 0);
+    assert_eq!(run.session_expiry("base"), None);
+
+    // The role uses the device's session: one question, naming every profile it unlocks.
+    let role = check_identity(&run, "admin").await.unwrap();
+    assert!(role.arn.contains(":assumed-role/deployer/"), "{}", role.arn);
+    assert_eq!(typist.times_asked(), 1);
+    let asked = typist.asked.lock().unwrap()[0].clone();
+    assert_eq!(asked.serial, serial);
+    assert_eq!(asked.unlocks, ["base", "admin"]);
+    assert_eq!(asked.session_seconds, 12 * 3600);
+    assert!(!asked.aws_cli_shares);
+    assert_eq!(sts.sessions_issued(), 1);
+    assert_eq!(sts.accepted(&serial), 1);
+
+    // Kept in the keychain, for alice's key, for 12 hours.
+    let kept = keychain
+        .mfa_session(&serial)
+        .unwrap()
+        .expect("a session is kept");
+    assert_eq!(kept.made_with, w.alice.access_key_id);
+    assert!(kept.credentials.access_key_id.starts_with("ASIA"));
+    let left = kept.minutes_left(time::OffsetDateTime::now_utc());
+    assert!((715..=720).contains(&left), "{left}");
+
+    // The next run asks nobody: both profiles answer from the kept session, as alice.
+    let next = w.mfa_session(&sts.url, files, &keychain, None);
+    let outcomes = check_all(&next, &["base".into(), "admin".into()], 4, |_| {}).await;
+    for outcome in &outcomes {
+        assert!(outcome.result.is_ok(), "{outcome:?}");
+    }
+    assert_eq!(outcomes[0].result.as_ref().unwrap().arn, who.arn);
+    assert!(next.session_expiry("base").is_some());
+    assert_eq!(sts.sessions_issued(), 1, "no second session");
+}
+
+#[tokio::test]
+async fn iam_calls_of_a_user_who_must_use_mfa_are_signed_with_the_devices_session() {
+    let w = World::new();
+    let (sts, serial) = w.mfa_stand("707070");
+    let (config, credentials) = w.key_behind_device(&sts, &serial, true);
+    let keychain = keyrack::keychain::Keychain::in_memory();
+    let typist = Typist::new("707070");
+
+    // Without mfa_serial the key alone calls IAM, and IAM refuses it.
+    let plain = config.replace(&format!("mfa_serial = {serial}\n"), "");
+    let files = AwsFiles::from_bytes(plain.as_bytes(), credentials.as_bytes());
+    let run = w.mfa_session(&sts.url, (&plain, &credentials), &keychain, None);
+    let refused = list_user_keys(&run, &files, "base").await.unwrap_err();
+    assert_eq!(refused.code(), "access_denied", "{refused}");
+    assert!(refused.to_string().contains("mfa_serial"), "{refused}");
+    assert_eq!(sts.refused_without_mfa(), 1);
+
+    // With it, keyrack asks for a code once and lists the keys through the session.
+    let files = AwsFiles::from_bytes(config.as_bytes(), credentials.as_bytes());
+    let run = w.mfa_session(
+        &sts.url,
+        (&config, &credentials),
+        &keychain,
+        Some(typist.clone()),
+    );
+    let listed = list_user_keys(&run, &files, "base").await.unwrap();
+    assert_eq!(listed.user, "alice");
+    assert_eq!(listed.keys.len(), 2);
+    assert_eq!(typist.times_asked(), 1);
+    assert_eq!(sts.refused_without_mfa(), 1, "no IAM call went without MFA");
+}
+
+#[tokio::test]
+async fn what_sts_refuses_about_mfa_sessions_is_said_before_sending_and_the_stand_in_refuses_it_too(
+) {
+    let w = World::new();
+    let (sts, serial) = w.mfa_stand("131313");
+    let (config, credentials) = w.key_behind_device(&sts, &serial, false);
+    let keychain = keyrack::keychain::Keychain::in_memory();
+    let typist = Typist::new("131313");
+    let ask = |config: &str, credentials: &str| {
+        let run = w.mfa_session(
+            &sts.url,
+            (config, credentials),
+            &keychain,
+            Some(typist.clone()),
+        );
+        async move { run.credentials_with_mfa("base").await.unwrap_err() }
+    };
+    let too_long = config.replace(
+        "\n[profile admin]",
+        "\nduration_seconds = 200000\n[profile admin]",
+    );
+    let error = ask(&too_long, &credentials).await;
+    assert_eq!(error.code(), "session_too_long", "{error}");
+    assert!(error.to_string().contains("36 hours"), "{error}");
+    let session_keys = format!("{credentials}aws_session_token = IQoJb3JpZ2luX2VjEXAMPLE\n");
+    let error = ask(&config, &session_keys).await;
+    assert_eq!(error.code(), "session_from_session", "{error}");
+    assert_eq!(
+        typist.times_asked(),
+        0,
+        "nobody is asked for a code STS would refuse"
+    );
+
+    // The stand-in refuses the same, in STS's words, when asked anyway.
+    let client = AwsClient::new(quick_retries()).unwrap();
+    let sts_endpoint = endpoint(&sts.url, Service::Sts);
+    let direct = sts::get_session_token(
+        &client,
+        &sts_endpoint,
+        &w.alice,
+        Some(200_000),
+        (&serial, "131313"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        direct.to_string().contains("less than or equal to 129600"),
+        "{direct}"
+    );
+    sts.show(&serial, "242424");
+    let session =
+        sts::get_session_token(&client, &sts_endpoint, &w.alice, None, (&serial, "242424"))
+            .await
+            .unwrap();
+    sts.show(&serial, "353535");
+    let again = sts::get_session_token(
+        &client,
+        &sts_endpoint,
+        &session.credentials,
+        None,
+        (&serial, "353535"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        again
+            .to_string()
+            .contains("Cannot call GetSessionToken with session credentials"),
+        "{again}"
+    );
+    // A session's signature is checked, and it ends.
+    let mut forged = session.credentials.clone();
+    forged.secret_access_key = keyrack::secret::Secret::new("x".repeat(40));
+    let refused = sts::get_caller_identity(&client, &sts_endpoint, &forged)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, keyrack::aws::AwsError::WrongSecret { .. }),
+        "{refused}"
+    );
+    sts.expire_sessions();
+    let expired = sts::get_caller_identity(&client, &sts_endpoint, &session.credentials)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(expired, keyrack::aws::AwsError::ExpiredToken { .. }),
+        "{expired}"
+    );
+}

@@ -1,4 +1,4 @@
-// Asking for a role's MFA code while profiles are checked: the device, the profile it unlocks and
+// Asking for an MFA code while profiles are checked: the device, the profiles it unlocks and
 // how long the session lasts; six digits, pasted or typed (spaces are fine). The code goes to the
 // engine once; the page keeps no copy.
 import * as api from "./api.js";
@@ -24,9 +24,13 @@ function next() {
   showing = true;
   const dialog = $("#mfa-dialog");
   const input = $("#mfa-code");
+  const unlocks = question.unlocks.length > 1
+    ? `One code unlocks ${question.unlocks.join(", ")}. `
+    : "";
+  const kept = question.aws_cli_shares ? "the AWS CLI uses it too" : "it is kept in the keychain";
   $("#mfa-text").textContent =
-    `Profile ${question.profile} assumes a role that needs a code of the MFA device ${question.serial}. ` +
-    `The session lasts ${minutes(question.session_seconds)}; the AWS CLI uses it too.`;
+    `Profile ${question.profile} needs a code of the MFA device ${question.serial}. ${unlocks}` +
+    `The session lasts ${minutes(question.session_seconds)}; ${kept}.`;
   const note = question.refused || (question.retry ? "AWS did not accept that code (wrong, used before, or too old). Wait for the next code." : "");
   $("#mfa-error").textContent = note;
   input.value = "";

@@ -34,6 +34,10 @@ pub struct MfaQuestion {
     profile: String,
     serial: String,
     session_seconds: u32,
+    /// A role's session, which the AWS CLI shares; else a key's, kept in the keychain.
+    aws_cli_shares: bool,
+    /// The profiles the code unlocks.
+    unlocks: Vec<String>,
     retry: bool,
     refused: Option<String>,
 }
@@ -60,6 +64,8 @@ impl MfaPrompt for WindowMfaPrompt {
                 profile: request.profile.clone(),
                 serial: request.serial.clone(),
                 session_seconds: request.session_seconds,
+                aws_cli_shares: request.aws_cli_shares,
+                unlocks: request.unlocks.clone(),
                 retry: request.retry,
                 refused: refused.take(),
             };

@@ -1,4 +1,5 @@
-//! STS calls: who do these credentials belong to, and temporary credentials for a role.
+//! STS calls: who do these credentials belong to, and temporary credentials for a role or an
+//! MFA session.
 
 use time::OffsetDateTime;
 
@@ -110,5 +111,42 @@ pub async fn assume_role(
         expiration: issued.time("Expiration")?,
         assumed_role_arn: answer.child("AssumedRoleUser")?.text("Arn")?,
         assumed_role_id: answer.child("AssumedRoleUser")?.text("AssumedRoleId")?,
+    })
+}
+
+/// Temporary credentials from GetSessionToken: the same user, with MFA present.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionToken {
+    pub credentials: Credentials,
+    pub expiration: OffsetDateTime,
+}
+
+/// GetSessionToken with the code of MFA device `serial`: a session of the user whose long-term
+/// key `credentials` is, that counts as signed in with MFA (`aws:MultiFactorAuthPresent`).
+pub async fn get_session_token(
+    client: &AwsClient,
+    endpoint: &Endpoint,
+    credentials: &Credentials,
+    duration_seconds: Option<u32>,
+    mfa: (&str, &str),
+) -> Result<SessionToken, AwsError> {
+    debug_assert_eq!(endpoint.service, Service::Sts);
+    let action = "GetSessionToken";
+    let duration = duration_seconds.map(|d| d.to_string());
+    let mut params = vec![("SerialNumber", mfa.0), ("TokenCode", mfa.1)];
+    if let Some(duration) = &duration {
+        params.push(("DurationSeconds", duration));
+    }
+    let answer = client
+        .call_xml(endpoint, action, &params, credentials)
+        .await?;
+    let issued = Field::new(&answer, action).child("Credentials")?;
+    Ok(SessionToken {
+        credentials: Credentials {
+            access_key_id: issued.text("AccessKeyId")?,
+            secret_access_key: Secret::new(issued.text("SecretAccessKey")?),
+            session_token: Some(Secret::new(issued.text("SessionToken")?)),
+        },
+        expiration: issued.time("Expiration")?,
     })
 }

@@ -186,7 +186,11 @@ pub fn cached_expiration(dir: &Path, role: &RoleSettings) -> Option<OffsetDateTi
 /// The session the AWS CLI cached for `role` in `dir`, if there is one with more than 15 minutes
 /// left at `now`. A file that cannot be read or understood is no session (the AWS CLI then
 /// assumes the role again, and so does keyrack).
-pub fn cached_session(dir: &Path, role: &RoleSettings, now: OffsetDateTime) -> Option<Credentials> {
+pub fn cached_session(
+    dir: &Path,
+    role: &RoleSettings,
+    now: OffsetDateTime,
+) -> Option<(Credentials, OffsetDateTime)> {
     let text = zeroize::Zeroizing::new(std::fs::read_to_string(session_file(dir, role)).ok()?);
     let answer: CachedAnswer = serde_json::from_str(&text).ok()?;
     let expires = parse_expiration(&answer.credentials.expiration)?;
@@ -194,11 +198,8 @@ pub fn cached_session(dir: &Path, role: &RoleSettings, now: OffsetDateTime) -> O
         return None;
     }
     let c = answer.credentials;
-    Some(Credentials::new(
-        c.access_key_id,
-        c.secret_access_key,
-        Some(c.session_token),
-    ))
+    let credentials = Credentials::new(c.access_key_id, c.secret_access_key, Some(c.session_token));
+    Some((credentials, expires))
 }
 
 /// An expiration as the AWS tools write it: RFC 3339 (`…Z`, `…+00:00`), or botocore's
@@ -284,7 +285,7 @@ mod tests {
         };
         let now = parse_expiration("2030-01-01T12:00:00Z").unwrap();
         write("2030-01-01T12:20:00UTC");
-        let found = cached_session(dir.path(), &role, now).unwrap();
+        let (found, _) = cached_session(dir.path(), &role, now).unwrap();
         assert_eq!(found.access_key_id, "ASIAEXAMPLECACHE0001");
         assert!(found.session_token.is_some());
         write("2030-01-01T12:10:00UTC");

@@ -55,13 +55,25 @@ pub enum IdentityError {
     SourceProfileLoop { profiles: Vec<String> },
 
     #[error(
-        "profile '{profile}' needs an MFA code (mfa_serial is set), no session of it is cached, \
-         and no code was given: enter one when keyrack asks (in the window's Check, or on a \
-         terminal), give --mfa-code CODE on the command line, or sign in once with the AWS CLI \
-         (`aws sts get-caller-identity --profile {profile}`, which asks for the code): keyrack then \
-         uses the session the AWS CLI cached until it expires"
+        "profile '{profile}' needs an MFA code (mfa_serial is set), no session of it is kept, \
+         and no code was given: run `keyrack mfa login {profile}` in a terminal, enter the code \
+         when the window's Check asks for it, or give --mfa-code CODE on the command line{}; \
+         keyrack then uses that session until it expires",
+        if *.role { format!(", or sign in once with the AWS CLI (`aws sts get-caller-identity --profile {profile}`, which asks for the code and caches the session for keyrack too)") } else { String::new() }
     )]
-    NeedsMfa { profile: String },
+    NeedsMfa {
+        profile: String,
+        /// A role's code (the AWS CLI can sign in to it too); else a key's MFA session.
+        role: bool,
+    },
+
+    #[error(
+        "profile '{profile}' has temporary credentials (a session token) and an mfa_serial: STS \
+         makes an MFA session only from a user's long-term key (\"Cannot call GetSessionToken \
+         with session credentials\"); put the user's access key (AKIA...) in the profile, or \
+         remove mfa_serial"
+    )]
+    SessionFromSession { profile: String },
 
     #[error(
         "profile '{profile}' names a security key or passkey as its MFA device ({serial}); AWS \
@@ -159,6 +171,7 @@ impl IdentityError {
             IdentityError::SourceProfileMissing { .. } => "source_profile_missing",
             IdentityError::SourceProfileLoop { .. } => "source_profile_loop",
             IdentityError::NeedsMfa { .. } => "needs_mfa",
+            IdentityError::SessionFromSession { .. } => "session_from_session",
             IdentityError::MfaDeviceNotUsable { .. } => "mfa_device_not_usable",
             IdentityError::SessionTooLong { .. } => "session_too_long",
             IdentityError::NeedsSsoLogin { .. } => "needs_sso_login",

@@ -47,15 +47,23 @@ impl MfaCode {
     }
 }
 
-/// What a person is asked for: the code of `serial`, to assume the role of `profile`. `retry`:
-/// AWS did not accept the code given before (wrong, already used, or too old).
+/// What a person is asked for: the code of `serial`, to sign in with `profile` (its role, or its
+/// key's MFA session). `retry`: AWS did not accept the code given before (wrong, already used,
+/// or too old).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MfaRequest {
     pub profile: String,
     pub serial: String,
     pub retry: bool,
-    /// How long the session will last (`duration_seconds`, else AWS's hour).
+    /// How long the session will last (`duration_seconds`, else AWS's hour for a role and 12
+    /// hours for a key's MFA session).
     pub session_seconds: u32,
+    /// A role's session, kept where the AWS CLI keeps its own (it uses it too); else a key's MFA
+    /// session, kept in the keychain.
+    pub aws_cli_shares: bool,
+    /// Every profile of the files that signs in with this device, in file order: one code
+    /// unlocks them all.
+    pub unlocks: Vec<String>,
 }
 
 /// Who asks a person for MFA codes: the terminal for the command line, the window for the app.

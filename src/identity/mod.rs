@@ -5,6 +5,7 @@ mod endpoints;
 mod error;
 pub mod mfa;
 mod process;
+mod signing_in;
 mod source;
 
 use std::collections::HashMap;
@@ -13,7 +14,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tokio::sync::OnceCell;
 use tokio::task::JoinSet;
@@ -21,7 +22,7 @@ use tokio::task::JoinSet;
 use crate::aws::{
     is_valid_region_name, region_name_fix, resolve_ca_bundle, resolve_endpoint,
     resolve_region_source, sts, AwsClient, AwsError, ClientSettings, Credentials, Endpoint,
-    EndpointEnv, EndpointSource, ProfileEndpointSettings, RegionSource, RoleRequest, Service,
+    EndpointEnv, EndpointSource, ProfileEndpointSettings, RegionSource, Service,
 };
 use crate::files::{AwsFiles, Dialect, FileKind, FilePaths, Origin, Reading, Settings};
 use crate::keychain::Keychain;
@@ -30,42 +31,7 @@ pub use crate::aws::CallerIdentity;
 pub use endpoints::endpoint_settings;
 pub use error::IdentityError;
 pub use process::{run_credential_process, split_command, ProcessError};
-pub use source::{credential_source, CredentialSource, RoleSettings};
-
-/// What STS would refuse about assuming `role` (from `source`), found before anything is sent or
-/// anyone is asked for a code: a security key as the MFA device, a session outside 15 minutes to
-/// 12 hours, or longer than the hour STS allows a role assumed with another role's session.
-fn check_role_request(
-    profile: &str,
-    role: &RoleSettings,
-    source: &CredentialSource,
-) -> Result<(), IdentityError> {
-    if let Some(serial) = role.mfa_serial.as_deref().filter(|s| s.contains(":u2f/")) {
-        return Err(IdentityError::MfaDeviceNotUsable {
-            profile: profile.to_owned(),
-            serial: serial.to_owned(),
-        });
-    }
-    let too_long = |seconds, limit| IdentityError::SessionTooLong {
-        profile: profile.to_owned(),
-        seconds,
-        limit,
-    };
-    match role.duration_seconds {
-        Some(seconds) if seconds < 900 => Err(too_long(seconds, "a session lasts at least 900 seconds")),
-        Some(seconds) if seconds > 43_200 => Err(too_long(seconds, "a role's session lasts 12 hours (43200 seconds) at most")),
-        Some(seconds) if seconds > 3600 && matches!(source, CredentialSource::AssumeRole { .. }) => Err(too_long(
-            seconds,
-            "a role assumed with another role's session (role chaining) lasts 1 hour (3600 seconds) at most",
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// How long a keyrack waits for another one that is signing in to the same MFA role before it
-/// asks for a code itself: longer than a person is given to type three codes (the window waits
-/// five minutes for each).
-const MFA_SIGN_IN_WAIT: Duration = Duration::from_secs(16 * 60);
+pub use source::{credential_source, CredentialSource, MfaSessionSettings, RoleSettings};
 
 /// How many profiles [`check_all`] checks at once unless told otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 16;
@@ -132,6 +98,17 @@ struct Inner {
     /// What was settled about MFA codes in this run: the code given was spent, and the devices
     /// the person declined to give a code for (they are not asked again).
     codes: Mutex<CodesSettled>,
+    /// When the session each profile was answered with ends (roles, MFA devices).
+    expiries: Mutex<HashMap<String, time::OffsetDateTime>>,
+}
+
+/// Whether a key-only profile's MFA session is needed for what its credentials are used for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MfaUse {
+    /// Asking who it is needs no MFA: the session when one is kept, else the key.
+    IfKept,
+    /// IAM calls and credentials served to other tools: the session, asked for when none is kept.
+    Required,
 }
 
 #[derive(Default)]
@@ -167,6 +144,7 @@ impl Session {
                 fetched: Mutex::default(),
                 asking: Arc::default(),
                 codes: Mutex::default(),
+                expiries: Mutex::default(),
             }),
         }
     }
@@ -184,16 +162,16 @@ impl Session {
         })
     }
 
-    /// The MFA code for `serial` to assume `profile`'s role: the one given for this run, else
-    /// asked of the person (one prompt at a time, off the async workers); `None`: none.
+    /// The MFA code of `serial` for `profile` (a session of `session_seconds`, a role's when
+    /// `for_role`): the one given for
+    /// this run, else asked of the person (one prompt at a time, off the async workers); `None`:
+    /// none.
     async fn mfa_code(
         &self,
-        profile: &str,
-        role: &RoleSettings,
-        serial: &str,
+        (profile, serial, session_seconds, for_role): (&str, &str, u32, bool),
         retry: bool,
     ) -> Option<mfa::MfaCode> {
-        // The code given for the run works once (AWS refuses it again): for the first role.
+        // The code given for the run works once (AWS refuses it again): for the first sign-in.
         if let Some(code) = &self.inner.options.mfa_code {
             let mut settled = self.inner.codes.lock().expect("codes lock");
             if retry || settled.given_code_spent {
@@ -217,7 +195,9 @@ impl Session {
             profile: profile.to_owned(),
             serial: serial.to_owned(),
             retry,
-            session_seconds: role.duration_seconds.unwrap_or(3600),
+            session_seconds,
+            aws_cli_shares: for_role,
+            unlocks: source::behind_device(&self.inner.reading.profiles, serial),
         };
         let asking = self.inner.asking.clone();
         let code = tokio::task::spawn_blocking(move || {
@@ -232,6 +212,11 @@ impl Session {
             settled.declined.insert(serial.to_owned());
         }
         code
+    }
+
+    /// Whether a refused code is asked for again: a person types codes, a given one is spent.
+    fn asks_again(&self) -> bool {
+        self.inner.options.mfa_prompt.is_some() && self.inner.options.mfa_code.is_none()
     }
 
     /// The keychain this session reads keychain profiles' keys from.
@@ -353,11 +338,48 @@ impl Session {
 
     /// `profile`'s credentials, as the AWS CLI would sign with them: its keys, its credential
     /// process's, or its role's (assumed through STS at the profile's STS endpoint).
+    ///
+    /// A key-only profile with `mfa_serial` gives its device's MFA session when one is kept, else
+    /// its key (as the AWS tools sign with it): enough to ask who it is, which needs no MFA.
     pub async fn credentials(&self, profile: &str) -> Result<Credentials, IdentityError> {
+        self.credentials_for(profile, MfaUse::IfKept).await
+    }
+
+    /// `profile`'s credentials for calls an MFA policy may guard (IAM, the credentials served to
+    /// other tools): a key-only profile with `mfa_serial` gives its device's MFA session, asking
+    /// for a code when none is kept.
+    pub async fn credentials_with_mfa(&self, profile: &str) -> Result<Credentials, IdentityError> {
+        self.credentials_for(profile, MfaUse::Required).await
+    }
+
+    async fn credentials_for(
+        &self,
+        profile: &str,
+        need: MfaUse,
+    ) -> Result<Credentials, IdentityError> {
         let source = credential_source(&self.inner.reading.profiles, profile)?;
         let sts = self.endpoint(profile, Service::Sts)?;
         let client = self.client(profile)?;
-        self.fetch(&source, &client, &sts).await
+        self.fetch(&source, &client, &sts, need).await
+    }
+
+    /// When the session `profile` was last answered with ends (a role's, or an MFA device's),
+    /// if it was answered with one in this run.
+    pub fn session_expiry(&self, profile: &str) -> Option<time::OffsetDateTime> {
+        self.inner
+            .expiries
+            .lock()
+            .expect("expiries lock")
+            .get(profile)
+            .copied()
+    }
+
+    fn record_expiry(&self, profile: &str, expires: time::OffsetDateTime) {
+        self.inner
+            .expiries
+            .lock()
+            .expect("expiries lock")
+            .insert(profile.to_owned(), expires);
     }
 
     fn fetch<'a>(
@@ -365,6 +387,7 @@ impl Session {
         source: &'a CredentialSource,
         client: &'a AwsClient,
         sts: &'a Endpoint,
+        need: MfaUse,
     ) -> Pin<Box<dyn Future<Output = Result<Credentials, IdentityError>> + Send + 'a>> {
         Box::pin(async move {
             match source {
@@ -401,108 +424,16 @@ impl Session {
                     role,
                     source,
                 } => {
-                    self.once("role", profile, async {
-                        // A session the AWS CLI cached for this role (after asking for its
-                        // MFA code, say) is used as the AWS CLI would use it.
-                        let cached = self.inner.options.cli_cache.as_deref().and_then(|dir| {
-                            cli_cache::cached_session(dir, role, time::OffsetDateTime::now_utc())
-                        });
-                        if let Some(credentials) = cached {
-                            return Ok(credentials);
-                        }
-                        check_role_request(profile, role, source)?;
-                        // One keyrack at a time signs in to an MFA role: the others wait for
-                        // its session instead of asking for (and spending) a code of their own.
-                        let _signing_in = match (&role.mfa_serial, &self.inner.options.state_dir) {
-                            (Some(_), Some(dir)) => {
-                                let (dir, name) =
-                                    (dir.clone(), format!("mfa-{}", cli_cache::cache_key(role)));
-                                tokio::task::spawn_blocking(move || {
-                                    crate::files::lock::lock_named(
-                                        &dir,
-                                        &name,
-                                        "keyrack signing in with an MFA code",
-                                        MFA_SIGN_IN_WAIT,
-                                    )
-                                })
-                                .await
-                                .ok()
-                                .and_then(Result::ok)
-                                .flatten()
-                            }
-                            _ => None,
-                        };
-                        let cached = self.inner.options.cli_cache.as_deref().and_then(|dir| {
-                            cli_cache::cached_session(dir, role, time::OffsetDateTime::now_utc())
-                        });
-                        if let Some(credentials) = cached {
-                            return Ok(credentials);
-                        }
-                        let source_credentials = self.fetch(source, client, sts).await?;
-                        let session_name = role.session_name.clone().unwrap_or_else(|| {
-                            let epoch = SystemTime::now()
-                                .duration_since(UNIX_EPOCH)
-                                .unwrap_or_default();
-                            format!("botocore-session-{}", epoch.as_secs())
-                        });
-                        let mut retry = false;
-                        for _attempt in 0..mfa::ATTEMPTS {
-                            let code = match &role.mfa_serial {
-                                Some(serial) => {
-                                    match self.mfa_code(profile, role, serial, retry).await {
-                                        Some(code) => Some(code),
-                                        None => {
-                                            return Err(IdentityError::NeedsMfa {
-                                                profile: profile.clone(),
-                                            })
-                                        }
-                                    }
-                                }
-                                None => None,
-                            };
-                            let mfa = role
-                                .mfa_serial
-                                .as_deref()
-                                .zip(code.as_ref().map(|c| c.expose()));
-                            let request = RoleRequest {
-                                role_arn: &role.role_arn,
-                                session_name: &session_name,
-                                external_id: role.external_id.as_deref(),
-                                duration_seconds: role.duration_seconds,
-                                mfa,
-                            };
-                            let assumed =
-                                sts::assume_role(client, sts, &source_credentials, &request).await;
-                            let assumed = match assumed {
-                                // A code the person typed may be asked for again.
-                                Err(AwsError::MfaCodeRejected)
-                                    if self.inner.options.mfa_prompt.is_some()
-                                        && self.inner.options.mfa_code.is_none() =>
-                                {
-                                    retry = true;
-                                    continue;
-                                }
-                                other => other.map_err(|error| IdentityError::Aws {
-                                    profile: source.profile().to_owned(),
-                                    action: format!("AssumeRole {}", role.role_arn),
-                                    error,
-                                })?,
-                            };
-                            // A session that took an MFA code is kept where the AWS CLI keeps
-                            // its own, so neither keyrack nor the AWS CLI asks for another code
-                            // until it expires. Not keeping it only means asking again.
-                            if let (Some(_), Some(dir)) = (mfa, &self.inner.options.cli_cache) {
-                                let _ = cli_cache::store_session(dir, role, &assumed);
-                            }
-                            return Ok(assumed.credentials);
-                        }
-                        Err(IdentityError::Aws {
-                            profile: profile.clone(),
-                            action: format!("AssumeRole {}", role.role_arn),
-                            error: AwsError::MfaCodeRejected,
-                        })
-                    })
+                    self.once(
+                        "role",
+                        profile,
+                        self.assume(profile, role, source, client, sts),
+                    )
                     .await
+                }
+                CredentialSource::MfaSession { profile, mfa, keys } => {
+                    self.mfa_session(profile, mfa, keys, client, sts, need)
+                        .await
                 }
             }
         })
@@ -621,65 +552,4 @@ pub async fn check_all(
         outcomes[index] = Some(outcome);
     }
     outcomes.into_iter().flatten().collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn role(duration: Option<u32>, serial: Option<&str>) -> RoleSettings {
-        RoleSettings {
-            role_arn: "arn:aws:iam::1:role/r".into(),
-            external_id: None,
-            session_name: None,
-            duration_seconds: duration,
-            mfa_serial: serial.map(str::to_owned),
-        }
-    }
-
-    fn keys() -> CredentialSource {
-        CredentialSource::StaticKeys {
-            profile: "base".into(),
-            file: crate::files::FileKind::Credentials,
-            credentials: Credentials::new("AKIA1", "s", None),
-        }
-    }
-
-    #[test]
-    fn what_sts_would_refuse_about_a_role_is_found_before_anything_is_sent() {
-        let check = |role: RoleSettings, source: CredentialSource| {
-            check_role_request("p", &role, &source)
-                .err()
-                .map(|e| e.code())
-        };
-        assert_eq!(
-            check(role(None, Some("arn:aws:iam::1:mfa/alice")), keys()),
-            None
-        );
-        assert_eq!(check(role(Some(43_200), None), keys()), None);
-        assert_eq!(
-            check(
-                role(None, Some("arn:aws:iam::1:u2f/user/alice/key-ABC")),
-                keys()
-            ),
-            Some("mfa_device_not_usable")
-        );
-        assert_eq!(
-            check(role(Some(899), None), keys()),
-            Some("session_too_long")
-        );
-        assert_eq!(
-            check(role(Some(43_201), None), keys()),
-            Some("session_too_long")
-        );
-        let chained = CredentialSource::AssumeRole {
-            profile: "first".into(),
-            role: role(None, None),
-            source: Box::new(keys()),
-        };
-        assert_eq!(check(role(Some(3600), None), chained.clone()), None);
-        let error = check_role_request("p", &role(Some(7200), None), &chained).unwrap_err();
-        assert_eq!(error.code(), "session_too_long");
-        assert!(error.to_string().contains("role chaining"), "{error}");
-    }
 }

@@ -33,6 +33,33 @@ pub enum CredentialSource {
         role: RoleSettings,
         source: Box<CredentialSource>,
     },
+    /// A user's long-term key (`keys`: [`CredentialSource::StaticKeys`] or
+    /// [`CredentialSource::Keychain`]) on a profile with `mfa_serial` and no role: calls that
+    /// need MFA are signed with a GetSessionToken session of that device (the AWS tools ignore
+    /// `mfa_serial` here and sign with the key itself).
+    MfaSession {
+        profile: String,
+        mfa: MfaSessionSettings,
+        keys: Box<CredentialSource>,
+    },
+}
+
+/// The GetSessionToken settings of a key-only profile with `mfa_serial`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MfaSessionSettings {
+    pub serial: String,
+    /// `duration_seconds` (which the AWS tools read only for roles); 12 hours when unset or not a
+    /// number.
+    pub duration_seconds: Option<u32>,
+}
+
+impl MfaSessionSettings {
+    /// How long a session lasts unless `duration_seconds` says otherwise: a working day.
+    pub const DEFAULT_SECONDS: u32 = 12 * 3600;
+
+    pub fn seconds(&self) -> u32 {
+        self.duration_seconds.unwrap_or(Self::DEFAULT_SECONDS)
+    }
 }
 
 impl CredentialSource {
@@ -42,7 +69,8 @@ impl CredentialSource {
             CredentialSource::StaticKeys { profile, .. }
             | CredentialSource::Process { profile, .. }
             | CredentialSource::Keychain { profile, .. }
-            | CredentialSource::AssumeRole { profile, .. } => profile,
+            | CredentialSource::AssumeRole { profile, .. }
+            | CredentialSource::MfaSession { profile, .. } => profile,
         }
     }
 }
@@ -81,6 +109,25 @@ pub fn credential_source(
     } else {
         chain.own_credentials(profile, settings)
     }
+}
+
+/// The profiles whose credentials go through MFA device `serial` (their role's, their key's
+/// session, or their source's), in file order.
+pub fn behind_device(profiles: &OrderedMap<Settings>, serial: &str) -> Vec<String> {
+    fn uses(source: &CredentialSource, serial: &str) -> bool {
+        match source {
+            CredentialSource::MfaSession { mfa, .. } => mfa.serial == serial,
+            CredentialSource::AssumeRole { role, source, .. } => {
+                role.mfa_serial.as_deref() == Some(serial) || uses(source, serial)
+            }
+            _ => false,
+        }
+    }
+    profiles
+        .keys()
+        .filter(|name| credential_source(profiles, name).is_ok_and(|s| uses(&s, serial)))
+        .cloned()
+        .collect()
 }
 
 /// botocore's AssumeRoleProvider state: the profiles visited so far, to find loops.
@@ -188,17 +235,19 @@ impl Chain<'_> {
             });
         }
         if in_file(settings, "aws_access_key_id", FileKind::Credentials).is_some() {
-            return static_keys(profile, settings, FileKind::Credentials);
+            return static_keys(profile, settings, FileKind::Credentials)
+                .map(|keys| with_mfa_session(settings, keys));
         }
         if settings.contains_key("login_session") {
             return Err(not_supported("login_session (aws login)"));
         }
         if let Some(command) = text(settings, "credential_process") {
             if let Some(keyrack) = KeyrackCommand::parse(command) {
-                return Ok(CredentialSource::Keychain {
+                let keys = CredentialSource::Keychain {
                     profile: profile.to_owned(),
                     account: keyrack.account(),
-                });
+                };
+                return Ok(with_mfa_session(settings, keys));
             }
             return Ok(CredentialSource::Process {
                 profile: profile.to_owned(),
@@ -206,7 +255,8 @@ impl Chain<'_> {
             });
         }
         if in_file(settings, "aws_access_key_id", FileKind::Config).is_some() {
-            return static_keys(profile, settings, FileKind::Config);
+            return static_keys(profile, settings, FileKind::Config)
+                .map(|keys| with_mfa_session(settings, keys));
         }
         let stray = [
             "aws_secret_access_key",
@@ -289,6 +339,23 @@ fn static_keys(
         file,
         credentials: Credentials::new(key_id, secret, token),
     })
+}
+
+/// `keys`, behind an MFA session when the profile names an MFA device and has no role (a role
+/// profile's `mfa_serial` is its role's).
+fn with_mfa_session(settings: &Settings, keys: CredentialSource) -> CredentialSource {
+    match text(settings, "mfa_serial").filter(|serial| !serial.trim().is_empty()) {
+        Some(serial) if !has_role_config(settings) => CredentialSource::MfaSession {
+            profile: keys.profile().to_owned(),
+            mfa: MfaSessionSettings {
+                serial: serial.trim().to_owned(),
+                duration_seconds: text(settings, "duration_seconds")
+                    .and_then(|d| d.trim().parse().ok()),
+            },
+            keys: Box::new(keys),
+        },
+        _ => keys,
+    }
 }
 
 impl RoleSettings {
@@ -602,5 +669,46 @@ mod tests {
             source("", "", "nope").unwrap_err().code(),
             "no_such_profile"
         );
+    }
+
+    #[test]
+    fn a_key_only_profile_with_an_mfa_device_signs_through_that_devices_session() {
+        let serial = "arn:aws:iam::123456789012:mfa/alice";
+        let creds = format!("[base]\n{}", keys("AKIABASE"));
+        let config = format!(
+            "[profile base]\nmfa_serial = {serial}\nduration_seconds = 3600\n\
+             [profile admin]\nrole_arn = arn:aws:iam::1:role/admin\nsource_profile = base\n\
+             [profile own]\nrole_arn = arn:aws:iam::1:role/own\nsource_profile = base\nmfa_serial = {serial}\n"
+        );
+        let CredentialSource::MfaSession { mfa, keys, .. } =
+            source(&config, &creds, "base").unwrap()
+        else {
+            panic!("the key-only profile with mfa_serial is no MFA session")
+        };
+        assert_eq!(mfa.serial, serial);
+        assert_eq!(mfa.seconds(), 3600);
+        assert!(matches!(*keys, CredentialSource::StaticKeys { .. }));
+        // A role whose source is such a profile uses its session ...
+        let CredentialSource::AssumeRole {
+            source: from, role, ..
+        } = source(&config, &creds, "admin").unwrap()
+        else {
+            panic!()
+        };
+        assert!(matches!(*from, CredentialSource::MfaSession { .. }));
+        assert_eq!(role.mfa_serial, None);
+        // ... and a role's own mfa_serial stays the role's.
+        let CredentialSource::AssumeRole { role, .. } = source(&config, &creds, "own").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(role.mfa_serial.as_deref(), Some(serial));
+        // No duration_seconds: a working day.
+        let plain = format!("[profile base]\nmfa_serial = {serial}\n");
+        let CredentialSource::MfaSession { mfa, .. } = source(&plain, &creds, "base").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(mfa.seconds(), 12 * 3600);
     }
 }

@@ -28,6 +28,7 @@
 //! this module ever carries a secret.
 
 pub mod command;
+pub mod mfa_sessions;
 pub mod places;
 pub mod vault;
 
@@ -86,6 +87,18 @@ pub fn label(profile: &str, config: &std::path::Path) -> String {
     )
 }
 
+/// `payload` as JSON in one buffer, big enough from the start for strings of `text_len` bytes in
+/// all, so that no copy of a secret in it is left behind by a growing buffer or a JSON tree; the
+/// buffer is wiped when dropped.
+fn secret_json(payload: &impl Serialize, text_len: usize) -> Zeroizing<String> {
+    // Every character at most 6 bytes once escaped (`\u00XX`), plus the names and punctuation.
+    let mut buffer = Zeroizing::new(Vec::with_capacity(6 * text_len + 200));
+    serde_json::to_writer(&mut *buffer, payload)
+        .expect("a JSON object of strings always serializes");
+    let bytes = std::mem::take(&mut *buffer);
+    Zeroizing::new(String::from_utf8(bytes).expect("serde_json writes UTF-8"))
+}
+
 /// The version of the JSON kept in an entry; a newer one is refused, not misread.
 const PAYLOAD_VERSION: u32 = 1;
 
@@ -128,7 +141,6 @@ impl StoredKey {
             aws_session_token: c.session_token.as_ref().map(Secret::expose),
             expiration: self.expiration.as_deref(),
         };
-        // Every character at most 6 bytes once escaped (`\u00XX`), plus the names and punctuation.
         let text_len = [
             Some(payload.aws_access_key_id),
             Some(payload.aws_secret_access_key),
@@ -139,11 +151,7 @@ impl StoredKey {
         .flatten()
         .map(|s| s.len())
         .sum::<usize>();
-        let mut buffer = Zeroizing::new(Vec::with_capacity(6 * text_len + 160));
-        serde_json::to_writer(&mut *buffer, &payload)
-            .expect("a JSON object of strings always serializes");
-        let bytes = std::mem::take(&mut *buffer);
-        Zeroizing::new(String::from_utf8(bytes).expect("serde_json writes UTF-8"))
+        secret_json(&payload, text_len)
     }
 
     /// Read an entry's secret. Errors never quote it (serde's messages can).
@@ -383,21 +391,47 @@ impl Keychain {
     /// The entry of `account`; `label` is what a new item is called on the Secret Service (an
     /// existing item keeps its own).
     fn entry(&self, account: &str, label: Option<&str>) -> Result<Entry, KeychainError> {
+        let default = format!("AWS access key of {} (keyrack)", describe(account));
+        self.entry_of(SERVICE, account, label.unwrap_or(&default))
+    }
+
+    /// The entry of `account` under `service`, labelled `label` when it is new.
+    fn entry_of(&self, service: &str, account: &str, label: &str) -> Result<Entry, KeychainError> {
         let store = self.connected_store()?;
         // The Secret Service shows a label in keyring managers (Passwords and Keys, KeePassXC).
         let entry = if cfg!(target_os = "linux") && self.inner.kind == StoreKind::Platform {
-            let default = format!("AWS access key of {} (keyrack)", describe(account));
-            let label = label.unwrap_or(&default);
             Entry::new_in_store_with_modifiers(
                 &store,
-                SERVICE,
+                service,
                 account,
                 &HashMap::from([("label", label)]),
             )
         } else {
-            Entry::new_in_store(&store, SERVICE, account)
+            Entry::new_in_store(&store, service, account)
         };
         entry.map_err(|e| self.failed(e, account))
+    }
+
+    /// The accounts of every entry under `service`, sorted; `None` where the platform's store
+    /// is not searched (only the Secret Service is searched by attributes).
+    fn accounts_of(&self, service: &str) -> Result<Option<Vec<String>>, KeychainError> {
+        if !cfg!(target_os = "linux") && self.inner.kind == StoreKind::Platform {
+            return Ok(None);
+        }
+        let spec = HashMap::from([("service", service)]);
+        let entries = self
+            .connected_store()?
+            .search(&spec)
+            .map_err(|e| self.failed(e, ""))?;
+        let mut accounts: Vec<String> = entries
+            .iter()
+            .filter_map(|e| e.get_specifiers())
+            .filter(|(found, _)| found == service)
+            .map(|(_, account)| account)
+            .collect();
+        accounts.sort();
+        accounts.dedup();
+        Ok(Some(accounts))
     }
 
     /// The key kept for a profile; [`KeychainError::NoEntry`] when there is none.
@@ -460,23 +494,7 @@ impl Keychain {
     /// secret; `None` where keyrack does not search the platform's store (only the Secret
     /// Service is searched by attributes).
     pub fn accounts(&self) -> Result<Option<Vec<String>>, KeychainError> {
-        if !cfg!(target_os = "linux") && self.inner.kind == StoreKind::Platform {
-            return Ok(None);
-        }
-        let spec = HashMap::from([("service", SERVICE)]);
-        let entries = self
-            .connected_store()?
-            .search(&spec)
-            .map_err(|e| self.failed(e, ""))?;
-        let mut accounts: Vec<String> = entries
-            .iter()
-            .filter_map(|e| e.get_specifiers())
-            .filter(|(service, _)| service == SERVICE)
-            .map(|(_, account)| account)
-            .collect();
-        accounts.sort();
-        accounts.dedup();
-        Ok(Some(accounts))
+        self.accounts_of(SERVICE)
     }
 }
 

@@ -453,14 +453,12 @@ impl Rack {
         let now = time::OffsetDateTime::now_utc();
         let view = |outcome: &identity::ProfileIdentity| {
             let mut view = IdentityView::of(outcome, reading.profiles.get(&outcome.profile), every);
-            // A role that answered holds a session: how long it lasts, when it is cached.
-            if let (Ok(_), Some(dir)) = (&outcome.result, &self.cli_cache) {
-                if let Ok(identity::CredentialSource::AssumeRole { role, .. }) =
-                    identity::credential_source(&reading.profiles, &outcome.profile)
-                {
-                    view.session_minutes_left = identity::cli_cache::cached_expiration(dir, &role)
-                        .map(|expires| (expires - now).whole_minutes().max(0));
-                }
+            // A profile that answered with a session (a role's, an MFA device's): how long it
+            // has left.
+            if outcome.result.is_ok() {
+                view.session_minutes_left = session
+                    .session_expiry(&outcome.profile)
+                    .map(|expires| (expires - now).whole_minutes().max(0));
             }
             view
         };

@@ -370,7 +370,12 @@ pub(super) fn profile_key(
         profile: profile.to_owned(),
         detail,
     };
-    let credentials = match credential_source(&reading.profiles, profile) {
+    // A key behind an MFA device is still the profile's own key.
+    let source = credential_source(&reading.profiles, profile).map(|source| match source {
+        CredentialSource::MfaSession { keys, .. } => *keys,
+        other => other,
+    });
+    let credentials = match source {
         Ok(CredentialSource::StaticKeys { credentials, .. }) => credentials,
         // A key moved into the keychain (`keyrack vault move`) is rotated there.
         Ok(CredentialSource::Keychain { account, .. }) => {
@@ -395,6 +400,9 @@ pub(super) fn profile_key(
                 "its credentials come from a credential_process, which keyrack cannot change"
                     .into(),
             ))
+        }
+        Ok(CredentialSource::MfaSession { .. }) => {
+            unreachable!("an MFA session is made of a key, never of another session")
         }
         Err(IdentityError::NoSuchProfile { .. }) => {
             return Err(RotationError::NoSuchProfile {

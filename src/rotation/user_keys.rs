@@ -233,13 +233,33 @@ pub async fn list_user_keys(
             arn: identity.arn.clone(),
         })?
         .to_owned();
-    let credentials = session.credentials(profile).await?;
+    // IAM calls: an account that requires MFA for them refuses the key alone.
+    let credentials = session.credentials_with_mfa(profile).await?;
     let client = session.client(profile)?;
     let endpoint = session.endpoint(profile, Service::Iam)?;
+    let without_mfa = session
+        .reading()
+        .profiles
+        .get(profile)
+        .is_some_and(|settings| !settings.contains_key("mfa_serial"));
     let aws_error = |action: &str, error| IdentityError::Aws {
         profile: profile.to_owned(),
         action: action.to_owned(),
-        error,
+        error: match error {
+            // Accounts that require MFA for IAM deny the key alone explicitly.
+            AwsError::AccessDenied { code, message }
+                if without_mfa && message.contains("explicit deny") =>
+            {
+                AwsError::AccessDenied {
+                    code,
+                    message: format!(
+                        "{message}; if the account requires MFA for IAM calls, set mfa_serial \
+                         on the profile to the ARN of your MFA device and keyrack asks for a code"
+                    ),
+                }
+            }
+            other => other,
+        },
     };
     let listed = iam::list_access_keys(&client, &endpoint, &credentials, Some(&user))
         .await
