@@ -16,7 +16,9 @@ pub fn run(rack: &Rack, profile: &str, json: bool) -> Result<ExitCode, Error> {
             format!("could not start the async runtime: {e}"),
         )
     })?;
-    let user_keys = match runtime.block_on(rack.user_keys(profile)) {
+    let user_keys = match runtime
+        .block_on(rack.user_keys(profile, Some(crate::secret_input::terminal_mfa_prompt())))
+    {
         Ok(user_keys) => user_keys,
         Err(error) => {
             if json {

@@ -3,6 +3,7 @@
 //! It decides nothing itself.
 
 mod arguments;
+mod askpass;
 mod keys;
 mod print;
 mod rotate;
@@ -21,6 +22,8 @@ use keyrack::files::leftovers::Cleaning;
 use keyrack::files::model::is_secret_key;
 use keyrack::files::{Dialect, FilePaths};
 use keyrack::identity::mfa::MfaCode;
+use keyrack::identity::MfaSessionSettings;
+use keyrack::keychain::command::KeyrackCommand;
 use keyrack::secret::Secret;
 use keyrack::Rack;
 use secret_input::{SecretReader, Source};
@@ -40,10 +43,10 @@ struct Cli {
     /// The credentials file (default: $AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials).
     #[arg(long, global = true, value_name = "PATH")]
     credentials: Option<PathBuf>,
-    /// The current code of the MFA device of a role with `mfa_serial` that has no cached
-    /// session (for scripts; a code works once; `-` reads it from stdin, out of the process
-    /// list). The session is then cached where the AWS CLI caches its own, so neither asks
-    /// again until it expires.
+    /// The current code of the MFA device (`mfa_serial`) of a profile that has no session yet
+    /// (for scripts; a code works once; `-` reads it from stdin, out of the process list). A
+    /// role's session is then cached where the AWS CLI caches its own, a key's in the keychain,
+    /// so no one asks again until it expires.
     #[arg(long, global = true, value_name = "CODE")]
     mfa_code: Option<String>,
     #[command(subcommand)]
@@ -164,11 +167,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// The role sessions cached for the profiles of these files (where the AWS CLI caches its
-    /// own, ~/.aws/cli/cache), and forgetting them.
+    /// The sessions kept for the profiles of these files (roles' where the AWS CLI caches its
+    /// own, ~/.aws/cli/cache; keys' MFA sessions in the keychain), and forgetting them.
     Sessions {
         #[command(subcommand)]
         command: SessionsCommand,
+    },
+    /// Sign in with an MFA code now, so the profile and every profile behind the same device
+    /// work without asking until the session ends (`credential-process` included).
+    Mfa {
+        #[command(subcommand)]
+        command: MfaCommand,
     },
     /// Keep profiles' access keys in the OS keychain instead of the credentials file.
     Vault {
@@ -183,18 +192,37 @@ enum Command {
         /// entries were per file set have none and read the entry named by the profile alone).
         #[arg(long)]
         file_set: Option<String>,
+        /// Serve this MFA device's session instead of the key (`vault move` writes it for a
+        /// profile with mfa_serial); a code is asked for through KEYRACK_MFA_ASKPASS, the keyrack
+        /// app's prompt window or the terminal when no session is kept.
+        #[arg(long, value_name = "DEVICE")]
+        mfa_serial: Option<String>,
+        /// How long that session lasts (default 12 hours).
+        #[arg(long, value_name = "SECONDS", requires = "mfa_serial")]
+        duration_seconds: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+enum MfaCommand {
+    /// Ask for the code (on the terminal, or --mfa-code) and keep the session: a role's in the
+    /// AWS CLI's cache, a key's in the keychain. A session that is still good is kept.
+    Login {
+        profile: String,
+        #[arg(long)]
+        json: bool,
     },
 }
 
 #[derive(Subcommand)]
 enum SessionsCommand {
-    /// Each role profile's cached session: its MFA device and the time left.
+    /// Each profile's kept session: its role or MFA device and the time left.
     List {
         #[arg(long)]
         json: bool,
     },
-    /// Remove the cached sessions of these role profiles (all when none is named): the next use
-    /// assumes the role again and asks for a new MFA code. No other cache file is touched.
+    /// Remove the kept sessions of these profiles (all when none is named): the next use signs in
+    /// again and asks for a new MFA code. No other cache file or keychain entry is touched.
     Forget { profiles: Vec<String> },
 }
 
@@ -237,14 +265,29 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
-    if let Command::CredentialProcess { profile, file_set } = &cli.command {
+    if let Command::CredentialProcess {
+        profile,
+        file_set,
+        mfa_serial,
+        duration_seconds,
+    } = &cli.command
+    {
         // It runs before every AWS call a user makes: it reads no file.
         let keychain = keyrack::keychain::Keychain::platform();
-        return Ok(print::credential_process(Rack::credential_process(
-            &keychain,
+        let command = KeyrackCommand {
+            program: PathBuf::new(),
+            profile: profile.clone(),
+            file_set: file_set.clone(),
+            mfa: mfa_serial.clone().map(|serial| MfaSessionSettings {
+                serial,
+                duration_seconds: *duration_seconds,
+            }),
+        };
+        let prompt = command.mfa.as_ref().and_then(|_| askpass::prompt());
+        return Ok(print::credential_process(
+            Rack::credential_process(&keychain, &command, prompt),
             profile,
-            file_set.as_deref(),
-        )));
+        ));
     }
     let mut paths = FilePaths::from_process_env();
     if let Some(p) = cli.config {
@@ -337,12 +380,26 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 SessionsCommand::Forget { profiles } => {
                     let removed = rack.forget_sessions(&profiles)?;
                     if removed.is_empty() {
-                        println!("no cached session to forget");
+                        println!("no session to forget");
                     }
                     for file in removed {
                         println!("removed {file}");
                     }
                 }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Mfa {
+            command: MfaCommand::Login { profile, json },
+        } => {
+            let runtime = tokio::runtime::Runtime::new()
+                .map_err(|e| Failure(format!("could not start the async runtime: {e}")))?;
+            let prompt = secret_input::terminal_mfa_prompt();
+            let session = runtime.block_on(rack.mfa_login(&profile, Some(prompt)))?;
+            if json {
+                println!("{}", print::pretty(&session));
+            } else {
+                println!("signed in: {}", print::session_line(&session));
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -123,28 +123,36 @@ pub fn key_line(key: &KeyInfo) -> String {
     )
 }
 
-/// The cached role sessions, a line each, or the engine's view.
+/// The sessions kept, a line each, or the engine's view.
 pub fn sessions(sessions: &[keyrack::rack::SessionView], json: bool) {
     if json {
         println!("{}", pretty(&sessions));
         return;
     }
     if sessions.is_empty() {
-        println!("no role session is cached for these files");
+        println!("no session is kept for these files");
     }
     for s in sessions {
-        let device = s
-            .mfa_serial
-            .as_deref()
-            .map(|d| format!(", MFA {d}"))
-            .unwrap_or_default();
-        let left = if s.minutes_left > 0 {
-            format!("{} min left", s.minutes_left)
-        } else {
-            "expired".to_owned()
-        };
-        println!("{}  {}{device}  {left}", s.profile, s.role_arn);
+        println!("{}", session_line(s));
     }
+}
+
+/// `admin  arn:aws:iam::1:role/admin, MFA arn:aws:iam::1:mfa/alice  42 min left`, or for a key's
+/// MFA session `base  MFA arn:aws:iam::1:mfa/alice, in the keychain  42 min left`.
+pub fn session_line(s: &keyrack::rack::SessionView) -> String {
+    let device = s.mfa_serial.as_deref().map(|d| format!("MFA {d}"));
+    let what = match (&s.role_arn, device) {
+        (Some(role), Some(device)) => format!("{role}, {device}"),
+        (Some(role), None) => role.clone(),
+        (None, Some(device)) => format!("{device}, in the keychain"),
+        (None, None) => String::new(),
+    };
+    let left = if s.minutes_left > 0 {
+        format!("{} min left", s.minutes_left)
+    } else {
+        "expired".to_owned()
+    };
+    format!("{}  {what}  {left}", s.profile)
 }
 
 /// The engine's JSON, indented.
@@ -154,9 +162,19 @@ pub fn pretty(value: &impl serde::Serialize) -> String {
 
 /// `credential-process`: the contract's JSON on stdout, or one line on stderr (which the AWS
 /// CLI shows as is: never a secret there).
-pub fn credential_process(answer: Result<ProcessCredentials, Error>) -> ExitCode {
+pub fn credential_process(answer: Result<ProcessCredentials, Error>, profile: &str) -> ExitCode {
     let credentials = match answer {
         Ok(credentials) => credentials,
+        // What to do, in one line, where nobody could be asked (no display, no terminal).
+        Err(error) if error.code == "needs_mfa" => {
+            eprintln!(
+                "keyrack: profile '{profile}' needs an MFA code and there is no one to ask here \
+                 (no display for the keyrack app, no terminal, no {}): run `keyrack mfa login \
+                 {profile}` in a terminal, then try again",
+                crate::askpass::ASKPASS
+            );
+            return ExitCode::FAILURE;
+        }
         Err(error) => {
             eprintln!("keyrack: {error}");
             return ExitCode::FAILURE;

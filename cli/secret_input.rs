@@ -268,6 +268,21 @@ fn prompt(_question: &str) -> std::io::Result<Option<Zeroizing<Vec<u8>>>> {
     Ok(None)
 }
 
+/// Whether this process has a terminal to ask on (`/dev/tty` opens).
+pub fn terminal_is_there() -> bool {
+    cfg!(unix)
+        && std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+            .is_ok()
+}
+
+/// The terminal prompt, as the engine takes it.
+pub fn terminal_mfa_prompt() -> std::sync::Arc<dyn keyrack::identity::mfa::MfaPrompt> {
+    std::sync::Arc::new(TerminalMfaPrompt)
+}
+
 /// The command line's way to ask for an MFA code: on the terminal (`/dev/tty`), never on
 /// stdout or stderr, which may be pipes; no terminal, no question.
 pub struct TerminalMfaPrompt;

@@ -28,8 +28,7 @@ pub fn run(rack: &Rack, named: &[String], all: bool, json: bool) -> Result<ExitC
         )
     })?;
     // A role's MFA code is asked for on the terminal.
-    let prompt: std::sync::Arc<dyn keyrack::identity::mfa::MfaPrompt> =
-        std::sync::Arc::new(crate::secret_input::TerminalMfaPrompt);
+    let prompt = crate::secret_input::terminal_mfa_prompt();
     let views = runtime.block_on(rack.identities(&profiles, all, Some(prompt), |_| {}))?;
     if json {
         println!("{}", pretty(&views));

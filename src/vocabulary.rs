@@ -133,6 +133,8 @@ const HEADLINES: &[Word] = &[
         "Security keys cannot sign API calls",
     ),
     word("session_too_long", "Session longer than STS allows"),
+    word("no_mfa_device", "No MFA device to sign in with"),
+    word("session_not_kept", "The session could not be kept"),
     word("needs_sso_login", "Needs SSO login"),
     word("not_supported", "Not supported yet"),
     word("credential_process_failed", "Credential process failed"),

@@ -150,7 +150,7 @@ fn a_key_moved_to_the_keychain_is_served_by_credential_process_and_comes_back_on
     assert!(!serde_json::to_string(&listing).unwrap().contains(SECRET));
 
     let set_id = files.paths().set_id();
-    let served = Rack::credential_process(&keychain, "dev", Some(&set_id)).unwrap();
+    let served = Rack::credential_process(&keychain, &served_by("dev", &set_id), None).unwrap();
     assert_eq!(
         served.to_json_line(),
         format!(
@@ -160,11 +160,17 @@ fn a_key_moved_to_the_keychain_is_served_by_credential_process_and_comes_back_on
 
     rack.restore_from_keychain("dev").unwrap();
     assert!(files.credentials().contains(SECRET));
-    let error = Rack::credential_process(&keychain, "dev", Some(&set_id))
+    let error = Rack::credential_process(&keychain, &served_by("dev", &set_id), None)
         .err()
         .expect("the entry is gone after the restore");
     assert_eq!(error.code, "no_keychain_entry");
     assert!(!error.message.contains(SECRET));
+}
+
+/// The line that serves `profile`'s entry of file set `set_id`.
+fn served_by(profile: &str, set_id: &str) -> keyrack::keychain::command::KeyrackCommand {
+    let program = std::path::Path::new("/usr/bin/keyrack");
+    keyrack::keychain::command::KeyrackCommand::new(program, profile, set_id)
 }
 
 #[test]
@@ -182,8 +188,8 @@ fn a_renamed_keychain_profile_takes_its_entry_along_and_a_deleted_one_removes_it
     };
     let applied = rack.edit_now(&rename).unwrap();
     assert_eq!(applied.removed_entry, Some(format!("{set_id}:dev")));
-    assert!(Rack::credential_process(&keychain, "prod", Some(&set_id)).is_ok());
-    assert!(Rack::credential_process(&keychain, "dev", Some(&set_id)).is_err());
+    assert!(Rack::credential_process(&keychain, &served_by("prod", &set_id), None).is_ok());
+    assert!(Rack::credential_process(&keychain, &served_by("dev", &set_id), None).is_err());
 
     assert!(rack.deleting_removes_entry("prod").unwrap());
     let delete = Operation::Delete {
@@ -191,7 +197,7 @@ fn a_renamed_keychain_profile_takes_its_entry_along_and_a_deleted_one_removes_it
         sso_session: false,
     };
     rack.edit_now(&delete).unwrap();
-    assert!(Rack::credential_process(&keychain, "prod", Some(&set_id)).is_err());
+    assert!(Rack::credential_process(&keychain, &served_by("prod", &set_id), None).is_err());
     assert!(!files.config().contains("prod"));
 }
 
@@ -226,7 +232,7 @@ fn every_refusal_carries_a_code_with_a_headline_in_the_vocabulary() {
         rack.move_to_keychain("dev", Path::new("/usr/bin/keyrack"))
             .unwrap_err(),
         rack.restore_from_keychain("dev").unwrap_err(),
-        Rack::credential_process(&Keychain::in_memory(), "dev", Some("not-a-set"))
+        Rack::credential_process(&Keychain::in_memory(), &served_by("dev", "not-a-set"), None)
             .err()
             .unwrap(),
     ];

@@ -31,7 +31,9 @@ pub use crate::aws::CallerIdentity;
 pub use endpoints::endpoint_settings;
 pub use error::IdentityError;
 pub use process::{run_credential_process, split_command, ProcessError};
-pub use source::{credential_source, CredentialSource, MfaSessionSettings, RoleSettings};
+pub use source::{
+    credential_source, CredentialSource, MfaSessionSettings, MfaSignIn, RoleSettings,
+};
 
 /// How many profiles [`check_all`] checks at once unless told otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 16;
@@ -361,6 +363,35 @@ impl Session {
         let sts = self.endpoint(profile, Service::Sts)?;
         let client = self.client(profile)?;
         self.fetch(&source, &client, &sts, need).await
+    }
+
+    /// The credentials of `source` for other tools (`credential-process`), which is no profile of
+    /// any files read: signed in (with an MFA code, if it names a device) at the STS endpoint the
+    /// environment gives, as the SDKs would choose it for a profile without endpoint settings.
+    /// Also when its session ends, if it is one.
+    pub async fn serve(
+        &self,
+        source: &CredentialSource,
+    ) -> Result<(Credentials, Option<time::OffsetDateTime>), IdentityError> {
+        let profile = source.profile().to_owned();
+        let settings = ProfileEndpointSettings::default();
+        let sts = resolve_endpoint(Service::Sts, &settings, &self.inner.env).map_err(|e| {
+            IdentityError::Endpoint {
+                profile: profile.clone(),
+                detail: e.to_string(),
+            }
+        })?;
+        let client = AwsClient::new(ClientSettings {
+            ca_bundle: resolve_ca_bundle(&settings, &self.inner.env),
+            ..self.inner.options.client.clone()
+        })
+        .map_err(|error| IdentityError::Aws {
+            profile: profile.clone(),
+            action: "setting up HTTPS".into(),
+            error,
+        })?;
+        let credentials = self.fetch(source, &client, &sts, MfaUse::Required).await?;
+        Ok((credentials, self.session_expiry(&profile)))
     }
 
     /// When the session `profile` was last answered with ends (a role's, or an MFA device's),

@@ -130,6 +130,54 @@ pub fn behind_device(profiles: &OrderedMap<Settings>, serial: &str) -> Vec<Strin
         .collect()
 }
 
+/// Where a profile signs in with an MFA code: its own role or one of its sources' roles that
+/// names a device, or the key-only profile whose device session it uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MfaSignIn {
+    /// A role with `mfa_serial`: its session goes into the AWS CLI's cache.
+    Role { profile: String, role: RoleSettings },
+    /// A key-only profile with `mfa_serial`: its device's session goes into the keychain.
+    Device {
+        profile: String,
+        mfa: MfaSessionSettings,
+    },
+}
+
+impl MfaSignIn {
+    /// The first sign-in on the way to `source`'s credentials, if any needs a code.
+    pub fn of(source: &CredentialSource) -> Option<MfaSignIn> {
+        match source {
+            CredentialSource::AssumeRole { profile, role, .. } if role.mfa_serial.is_some() => {
+                Some(MfaSignIn::Role {
+                    profile: profile.clone(),
+                    role: role.clone(),
+                })
+            }
+            CredentialSource::AssumeRole { source, .. } => MfaSignIn::of(source),
+            CredentialSource::MfaSession { profile, mfa, .. } => Some(MfaSignIn::Device {
+                profile: profile.clone(),
+                mfa: mfa.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The profile that signs in.
+    pub fn profile(&self) -> &str {
+        match self {
+            MfaSignIn::Role { profile, .. } | MfaSignIn::Device { profile, .. } => profile,
+        }
+    }
+
+    /// The MFA device.
+    pub fn serial(&self) -> &str {
+        match self {
+            MfaSignIn::Role { role, .. } => role.mfa_serial.as_deref().unwrap_or_default(),
+            MfaSignIn::Device { mfa, .. } => &mfa.serial,
+        }
+    }
+}
+
 /// botocore's AssumeRoleProvider state: the profiles visited so far, to find loops.
 struct Chain<'a> {
     profiles: &'a OrderedMap<Settings>,
@@ -247,7 +295,15 @@ impl Chain<'_> {
                     profile: profile.to_owned(),
                     account: keyrack.account(),
                 };
-                return Ok(with_mfa_session(settings, keys));
+                // The device the line serves the session of is what every AWS tool gets.
+                return Ok(match keyrack.mfa {
+                    Some(mfa) if !has_role_config(settings) => CredentialSource::MfaSession {
+                        profile: profile.to_owned(),
+                        mfa,
+                        keys: Box::new(keys),
+                    },
+                    _ => with_mfa_session(settings, keys),
+                });
             }
             return Ok(CredentialSource::Process {
                 profile: profile.to_owned(),

@@ -1,7 +1,9 @@
 //! The `credential_process` command line that serves a keychain-held key:
 //! `<absolute path of keyrack> credential-process --profile NAME --file-set SETID`, where SETID
 //! is the id of the file set the profile is in ([`crate::files::FilePaths::set_id`]): together
-//! they name the keychain entry, so that keyrack knows it without reading any file. Lines written
+//! they name the keychain entry, so that keyrack knows it without reading any file. A key behind an
+//! MFA device adds `--mfa-serial DEVICE [--duration-seconds N]`: that device's session is served
+//! instead of the key. Lines written
 //! before entries were per file set have no `--file-set` and name the (legacy) entry `NAME`;
 //! they are still recognised and still run. Built quoted so that botocore
 //! (which splits it with `shlex.split`, or its own Windows splitter), the SDKs (which hand it to
@@ -11,6 +13,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::files::python_text::shlex_split;
+use crate::identity::MfaSessionSettings;
 
 /// The subcommand keyrack serves keys with.
 pub const SUBCOMMAND: &str = "credential-process";
@@ -28,7 +31,15 @@ pub struct KeyrackCommand {
     /// The file set that entry belongs to (`--file-set`); `None` on a line written before entries
     /// were per file set, which serves the legacy entry named by the profile alone.
     pub file_set: Option<String>,
+    /// The MFA device whose session it serves instead of the key (`--mfa-serial`, written for a
+    /// profile with `mfa_serial`), and the session's length (`--duration-seconds`).
+    pub mfa: Option<MfaSessionSettings>,
 }
+
+/// The flag that names the MFA device whose session is served.
+pub const MFA_SERIAL_FLAG: &str = "--mfa-serial";
+/// The flag that sets how long that session lasts.
+pub const DURATION_FLAG: &str = "--duration-seconds";
 
 /// Why keyrack cannot write a command line that every tool splits back the same way.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,6 +70,12 @@ impl KeyrackCommand {
         if let Some(set) = &self.file_set {
             line.push_str(&format!(" {FILE_SET_FLAG} {}", quote(set)?));
         }
+        if let Some(mfa) = &self.mfa {
+            line.push_str(&format!(" {MFA_SERIAL_FLAG} {}", quote(&mfa.serial)?));
+            if let Some(seconds) = mfa.duration_seconds {
+                line.push_str(&format!(" {DURATION_FLAG} {seconds}"));
+            }
+        }
         Ok(line)
     }
 
@@ -74,23 +91,44 @@ impl KeyrackCommand {
         if !is_keyrack || subcommand != SUBCOMMAND {
             return None;
         }
-        let (profile, file_set) = match flags {
-            [flag, profile] if flag == "--profile" => (profile, None),
-            [flag, profile, set_flag, set] if flag == "--profile" && set_flag == FILE_SET_FLAG => {
-                (profile, Some(set))
+        let (mut profile, mut file_set, mut serial, mut duration) = (None, None, None, None);
+        for pair in flags.chunks(2) {
+            let [flag, value] = pair else { return None };
+            let slot = match flag.as_str() {
+                "--profile" => &mut profile,
+                FILE_SET_FLAG => &mut file_set,
+                MFA_SERIAL_FLAG => &mut serial,
+                DURATION_FLAG => &mut duration,
+                _ => return None,
+            };
+            if slot.replace(value.clone()).is_some() {
+                return None;
             }
-            [set_flag, set, flag, profile] if flag == "--profile" && set_flag == FILE_SET_FLAG => {
-                (profile, Some(set))
-            }
-            _ => return None,
-        };
-        if profile.is_empty() || file_set.is_some_and(|s| !crate::keychain::is_file_set_id(s)) {
+        }
+        let profile = profile.filter(|p| !p.is_empty())?;
+        if file_set
+            .as_deref()
+            .is_some_and(|s| !crate::keychain::is_file_set_id(s))
+        {
             return None;
         }
+        let duration_seconds = match duration {
+            Some(text) => Some(text.parse().ok()?),
+            None => None,
+        };
+        let mfa = match (serial, duration_seconds) {
+            (Some(serial), duration_seconds) => Some(MfaSessionSettings {
+                serial,
+                duration_seconds,
+            }),
+            (None, Some(_)) => return None,
+            (None, None) => None,
+        };
         Some(KeyrackCommand {
             program,
-            profile: profile.clone(),
-            file_set: file_set.cloned(),
+            profile,
+            file_set,
+            mfa,
         })
     }
 
@@ -109,6 +147,7 @@ impl KeyrackCommand {
             program: program.to_path_buf(),
             profile: profile.to_string(),
             file_set: Some(file_set.to_string()),
+            mfa: None,
         }
     }
 
@@ -118,13 +157,22 @@ impl KeyrackCommand {
             program: program.to_path_buf(),
             profile: profile.to_string(),
             file_set: None,
+            mfa: None,
         }
     }
 
     /// This command's program, serving `profile`'s entry of file set `file_set` (after a rename,
-    /// a copy or a migration of its profile).
+    /// a copy or a migration of its profile), through the same MFA device.
     pub fn for_profile(&self, profile: &str, file_set: &str) -> KeyrackCommand {
-        KeyrackCommand::new(&self.program, profile, file_set)
+        KeyrackCommand {
+            mfa: self.mfa.clone(),
+            ..KeyrackCommand::new(&self.program, profile, file_set)
+        }
+    }
+
+    /// This command, serving the session of MFA device `mfa` instead of the key.
+    pub fn through(self, mfa: Option<MfaSessionSettings>) -> KeyrackCommand {
+        KeyrackCommand { mfa, ..self }
     }
 }
 

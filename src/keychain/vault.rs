@@ -252,7 +252,8 @@ pub fn movable(settings: &Settings, profile: &str, set: &str) -> Result<bool, &'
 
 /// Move a profile's access key (key id, secret, session token) from the files into the
 /// keychain entry of this file set (`SETID:PROFILE`), and point the profile at `program
-/// credential-process --profile NAME --file-set SETID`. `program` is the absolute path of the
+/// credential-process --profile NAME --file-set SETID` (and `--mfa-serial DEVICE` for a key with
+/// `mfa_serial`, whose MFA session is then served). `program` is the absolute path of the
 /// keyrack command line the AWS tools will run. An entry that already holds another key is never
 /// overwritten.
 ///
@@ -294,7 +295,16 @@ pub fn move_to_keychain(
     }
 
     let section = Section::Profile(profile.to_string());
-    let line = KeyrackCommand::new(program, profile, &set).to_line()?;
+    // A key behind an MFA device is served as that device's session, so every AWS tool signs
+    // with MFA (the AWS tools ignore mfa_serial on a key-only profile).
+    let mfa = match crate::identity::credential_source(&files.read(Dialect::Cli).profiles, profile)
+    {
+        Ok(crate::identity::CredentialSource::MfaSession { mfa, .. }) => Some(mfa),
+        _ => None,
+    };
+    let line = KeyrackCommand::new(program, profile, &set)
+        .through(mfa)
+        .to_line()?;
     let mut draft = files.clone();
     draft.set(&section, &key_path("credential_process"), &line)?;
     for name in KEY_SETTINGS {

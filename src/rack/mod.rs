@@ -5,10 +5,13 @@
 //! keychain entry follow its profile, and returns the same view types and the same [`Error`].
 
 mod error;
+mod sessions;
 mod views;
 
 pub use error::Error;
-pub use views::{IdentityStatus, IdentityView, ProcessCredentials, SessionView, VaultListView};
+pub use views::{
+    IdentityStatus, IdentityView, ProcessCredentials, SessionPlace, SessionView, VaultListView,
+};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -115,7 +118,7 @@ impl Rack {
     }
 
     /// The files as last shown (loaded now when nothing was shown yet).
-    fn latest(&self) -> Result<AwsFiles, Error> {
+    pub(super) fn latest(&self) -> Result<AwsFiles, Error> {
         if let Some(files) = self.seen.lock().expect("seen lock").latest() {
             return Ok(files.clone());
         }
@@ -369,37 +372,83 @@ impl Rack {
         Ok(places::entry_account(&self.latest()?, profile))
     }
 
-    /// What `credential-process --profile P [--file-set SETID]` prints: the key of the entry
-    /// the line names. It reads no file: it runs before every AWS call a person makes.
+    /// What `credential-process --profile P [--file-set SETID] [--mfa-serial DEVICE]` prints:
+    /// the key of the entry the line names, or with `--mfa-serial` that device's MFA session (had
+    /// with the key, asking `prompt` for a code when none is kept; one caller at a time per
+    /// device, the others wait for its session). It reads no file: it runs before every AWS call
+    /// a person makes.
     pub fn credential_process(
         keychain: &Keychain,
-        profile: &str,
-        file_set: Option<&str>,
+        command: &KeyrackCommand,
+        prompt: Option<Arc<dyn MfaPrompt>>,
     ) -> Result<ProcessCredentials, Error> {
-        if file_set.is_some_and(|set| !keychain_entries::is_file_set_id(set)) {
+        let profile = &command.profile;
+        if command
+            .file_set
+            .as_deref()
+            .is_some_and(|set| !keychain_entries::is_file_set_id(set))
+        {
             return Err(Error::new(
                 "bad_file_set",
                 format!("the --file-set of profile '{profile}' is not a file set id (12 hex digits, as `keyrack vault move` writes it)"),
             ));
         }
         // The entry the line names, as the vault names it.
-        let account = KeyrackCommand {
-            program: PathBuf::new(),
-            profile: profile.to_string(),
-            file_set: file_set.map(str::to_string),
-        }
-        .account();
+        let account = command.account();
         let key = keychain.get(&account).map_err(|error| Error {
             message: format!("cannot give the AWS tools the key of profile '{profile}': {error}"),
             ..Error::from(error)
         })?;
-        Ok(ProcessCredentials::from(key))
+        let Some(mfa) = &command.mfa else {
+            return Ok(ProcessCredentials::from(key));
+        };
+        // The session kept for the device, as fast as the key itself.
+        let now = time::OffsetDateTime::now_utc();
+        if let Ok(Some(kept)) = keychain.mfa_session(&mfa.serial) {
+            if kept.made_with == key.credentials.access_key_id && kept.usable_at(now) {
+                return Ok(ProcessCredentials::session(
+                    kept.credentials,
+                    kept.expiration,
+                ));
+            }
+        }
+        let source = identity::CredentialSource::MfaSession {
+            profile: profile.clone(),
+            mfa: mfa.clone(),
+            keys: Box::new(identity::CredentialSource::Keychain {
+                profile: profile.clone(),
+                account,
+            }),
+        };
+        let session = Session::new(
+            crate::files::Reading::default(),
+            EndpointEnv::from_process(),
+            SessionOptions {
+                keychain: keychain.clone(),
+                mfa_prompt: prompt,
+                state_dir: Some(crate::state::state_dir()),
+                ..SessionOptions::default()
+            },
+        );
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                Error::new(
+                    "internal",
+                    format!("could not start the async runtime: {e}"),
+                )
+            })?;
+        let (credentials, expires) = runtime.block_on(session.serve(&source))?;
+        let expires = expires
+            .ok_or_else(|| Error::new("internal", "an MFA session came without its expiry"))?;
+        Ok(ProcessCredentials::session(credentials, expires))
     }
 
     // ----- Who each profile is -----
 
     /// A session over `files`; `prompt` asks the person for an MFA code a role needs.
-    fn session(&self, files: &AwsFiles, prompt: Option<Arc<dyn MfaPrompt>>) -> Session {
+    pub(super) fn session(&self, files: &AwsFiles, prompt: Option<Arc<dyn MfaPrompt>>) -> Session {
         Session::new(
             crate::files::Reading::clone(&files.read(Dialect::Cli)),
             self.env.clone(),
@@ -472,97 +521,16 @@ impl Rack {
 
     /// The access keys of `profile`'s IAM user: status, age, last use, and the profiles that
     /// hold each.
-    pub async fn user_keys(&self, profile: &str) -> Result<rotation::UserKeys, Error> {
+    /// `prompt` asks for the MFA code of a profile with `mfa_serial` that has no session yet
+    /// (IAM calls go through it: many accounts require MFA for them).
+    pub async fn user_keys(
+        &self,
+        profile: &str,
+        prompt: Option<Arc<dyn MfaPrompt>>,
+    ) -> Result<rotation::UserKeys, Error> {
         let files = self.latest()?;
-        let session = self.session(&files, None);
+        let session = self.session(&files, prompt);
         Ok(rotation::user_keys::list_user_keys(&session, &files, profile).await?)
-    }
-
-    // ----- Sessions -----
-
-    /// The role profiles of these files with their role settings, in file order.
-    fn roles(&self) -> Result<Vec<(String, identity::RoleSettings)>, Error> {
-        let files = self.latest()?;
-        let reading = files.read(Dialect::Cli);
-        Ok(reading
-            .profiles
-            .keys()
-            .filter_map(
-                |name| match identity::credential_source(&reading.profiles, name) {
-                    Ok(identity::CredentialSource::AssumeRole { role, .. }) => {
-                        Some((name.clone(), role))
-                    }
-                    _ => None,
-                },
-            )
-            .collect())
-    }
-
-    /// The role sessions the AWS CLI's cache holds for the profiles of these files (keyrack's
-    /// own, after it asked for an MFA code, and the AWS CLI's).
-    pub fn sessions(&self) -> Result<Vec<SessionView>, Error> {
-        let Some(dir) = &self.cli_cache else {
-            return Ok(Vec::new());
-        };
-        let now = time::OffsetDateTime::now_utc();
-        Ok(self
-            .roles()?
-            .into_iter()
-            .filter_map(|(profile, role)| {
-                let expires = identity::cli_cache::cached_expiration(dir, &role)?;
-                Some(SessionView {
-                    profile,
-                    expires: expires
-                        .format(&time::format_description::well_known::Rfc3339)
-                        .unwrap_or_default(),
-                    minutes_left: (expires - now).whole_minutes().max(0),
-                    file: identity::cli_cache::session_file(dir, &role)
-                        .display()
-                        .to_string(),
-                    role_arn: role.role_arn,
-                    mfa_serial: role.mfa_serial,
-                })
-            })
-            .collect())
-    }
-
-    /// Remove the cached sessions of `profiles` (all of these files' roles when empty), so the
-    /// next use assumes the role again (and asks for a new MFA code): the files removed. Only
-    /// the files of these profiles' roles are touched, never another cache file; the AWS CLI
-    /// shares them, so it is signed out of those roles too.
-    pub fn forget_sessions(&self, profiles: &[String]) -> Result<Vec<String>, Error> {
-        let Some(dir) = &self.cli_cache else {
-            return Ok(Vec::new());
-        };
-        let roles = self.roles()?;
-        if let Some(unknown) = profiles
-            .iter()
-            .find(|p| !roles.iter().any(|(name, _)| name == *p))
-        {
-            return Err(Error::new(
-                "not_found",
-                format!("profile '{unknown}' is not a role profile of these files, so it has no session; nothing was removed"),
-            ));
-        }
-        let mut removed = Vec::new();
-        for (profile, role) in roles {
-            if !profiles.is_empty() && !profiles.contains(&profile) {
-                continue;
-            }
-            // Removed whether or not it can be read: it is this role's file either way.
-            let file = identity::cli_cache::session_file(dir, &role);
-            match std::fs::remove_file(&file) {
-                Ok(()) => removed.push(file.display().to_string()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(Error::new(
-                        "files",
-                        format!("could not remove the session file {}: {e}", file.display()),
-                    ))
-                }
-            }
-        }
-        Ok(removed)
     }
 
     // ----- Rotation -----

@@ -93,18 +93,33 @@ pub struct VaultListView {
     pub keychain_error: Option<Error>,
 }
 
-/// A role session the AWS CLI's cache holds for a profile of these files.
+/// A session kept for a profile of these files: a role's (in the AWS CLI's cache) or a key-only
+/// profile's MFA device session (in the keychain).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SessionView {
+    /// The profile that signs in: the role profile, or the profile holding the key.
     pub profile: String,
-    pub role_arn: String,
+    /// The role it is a session of; `None` for a key's MFA session.
+    pub role_arn: Option<String>,
     /// The MFA device the session took a code of, if it did.
     pub mfa_serial: Option<String>,
     /// RFC 3339.
     pub expires: String,
     /// Whole minutes left (0 once it has expired).
     pub minutes_left: i64,
-    pub file: String,
+    pub kept_in: SessionPlace,
+    /// The AWS CLI's cache file; `None` for a session in the keychain.
+    pub file: Option<String>,
+}
+
+/// Where a session is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionPlace {
+    /// `~/.aws/cli/cache`: the AWS CLI uses it too.
+    AwsCliCache,
+    /// The OS keychain (a key-only profile's MFA session, which the AWS tools do not cache).
+    Keychain,
 }
 
 /// What `credential-process` prints: the credential_process contract's JSON, one line. It holds
@@ -118,6 +133,17 @@ impl From<StoredKey> for ProcessCredentials {
 }
 
 impl ProcessCredentials {
+    /// A session's credentials, with the time the AWS tools must ask again.
+    pub fn session(credentials: crate::aws::Credentials, expires: time::OffsetDateTime) -> Self {
+        let expiration = expires
+            .format(&time::format_description::well_known::Rfc3339)
+            .ok();
+        ProcessCredentials(StoredKey {
+            credentials,
+            expiration,
+        })
+    }
+
     /// `{"Version":1,"AccessKeyId":…,"SecretAccessKey":…[,"SessionToken":…][,"Expiration":…]}`
     /// and a newline, the members in that order and only those present.
     pub fn to_json_line(&self) -> String {

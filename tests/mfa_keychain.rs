@@ -1,0 +1,266 @@
+//! A key behind an MFA device, kept in the keychain, served to every AWS tool through
+//! `credential_process` as that device's MFA session: `keyrack vault move` sets it up, `keyrack
+//! mfa login` signs in ahead of time, and a code is asked for once however many tools need it at
+//! once. Against the real AWS CLI, a real Secret Service (`tests/tools/with-keyring.sh`), moto,
+//! and the strict MFA stand-in in front of it, which refuses IAM to alice's key without MFA.
+
+use keyrack_test_support as support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use support::home::Home;
+use support::moto::{MotoServer, ACCOUNT};
+use support::sts_mfa::MfaSts;
+
+/// alice's MFA device.
+fn serial() -> String {
+    format!("arn:aws:iam::{ACCOUNT}:mfa/alice")
+}
+
+/// moto with alice, the stand-in in front of it (IAM refuses alice's key without MFA, her device
+/// shows `code`), and a home whose profile `base` holds her key and names her device.
+struct Stand {
+    _moto: MotoServer,
+    sts: MfaSts,
+    home: Home,
+    secret: String,
+}
+
+impl Stand {
+    fn new(code: &str) -> Stand {
+        let (moto, alice) = MotoServer::with_user("alice");
+        let sts = MfaSts::start(&moto.url);
+        sts.show(&serial(), code);
+        let secret = alice.secret_access_key.expose().to_owned();
+        let arn = format!("arn:aws:iam::{ACCOUNT}:user/alice");
+        sts.user_key(&alice.access_key_id, &secret, &arn, true);
+        let home = Home::new(
+            &format!(
+                "[profile base]\nmfa_serial = {}\nregion = us-east-1\n",
+                serial()
+            ),
+            &format!(
+                "[base]\naws_access_key_id = {}\naws_secret_access_key = {secret}\n",
+                alice.access_key_id
+            ),
+        );
+        Stand {
+            _moto: moto,
+            sts,
+            home,
+            secret,
+        }
+    }
+
+    /// `program` on the home's files through the stand-in, with no display, no terminal and no
+    /// state from outside.
+    fn command(&self, program: &Path, args: &[&str]) -> Command {
+        let mut command = self.home.command(program, args);
+        command
+            .env("AWS_ENDPOINT_URL", &self.sts.url)
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env_remove("XDG_STATE_HOME")
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .env_remove("KEYRACK_MFA_ASKPASS");
+        command
+    }
+
+    fn keyrack(&self, args: &[&str]) -> Output {
+        self.checked(self.command(Path::new(env!("CARGO_BIN_EXE_keyrack")), args))
+    }
+
+    /// The real AWS CLI, detached from any terminal (`setsid`), as a tool run by an IDE is.
+    fn aws(&self, args: &[&str], askpass: Option<&Path>) -> Output {
+        let aws = support::venv_bin("aws");
+        let mut words = vec![aws.to_str().unwrap()];
+        words.extend(args);
+        let mut command = self.command(Path::new("setsid"), &words);
+        if let Some(askpass) = askpass {
+            command.env("KEYRACK_MFA_ASKPASS", askpass);
+        }
+        self.checked(command)
+    }
+
+    /// Run it; no secret, session token or code may appear in what it prints.
+    fn checked(&self, mut command: Command) -> Output {
+        let out = command.stdin(Stdio::null()).output().unwrap();
+        support::assert_output_has_no_secret(&out, &[&self.secret]);
+        out
+    }
+
+    /// A program that answers as a person would: it counts the questions in `asked` and types
+    /// the code the device shows (written to `shows`).
+    fn askpass(&self, code: &str) -> (PathBuf, PathBuf) {
+        let (asked, shows) = (
+            self.home.path().join("asked"),
+            self.home.path().join("shows"),
+        );
+        fs::write(&shows, code).unwrap();
+        let script = self.home.path().join("askpass");
+        fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\necho \"$1\" >> '{}'\ncat '{}'\n",
+                asked.display(),
+                shows.display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+        (script, asked)
+    }
+}
+
+fn succeeded(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&succeeded(out)).unwrap()
+}
+
+#[test]
+fn a_moved_key_with_an_mfa_device_serves_its_session_to_the_aws_cli_after_one_mfa_login() {
+    let stand = Stand::new("271828");
+    let said = succeeded(&stand.keyrack(&["vault", "move", "base"]));
+    assert!(said.contains("moved the key of profile"), "{said}");
+    let (config, credentials) = stand.home.files();
+    assert!(!credentials.contains(&stand.secret), "{credentials}");
+    assert!(
+        config.contains(&format!("--mfa-serial {}", serial())),
+        "the line serves the device's session: {config}"
+    );
+
+    // No session yet, nobody to ask: the AWS CLI fails with keyrack's one line.
+    let refused = stand.aws(&["sts", "get-caller-identity", "--profile", "base"], None);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("run `keyrack mfa login base` in a terminal"),
+        "{said}"
+    );
+
+    // Signed in once, every AWS call works, IAM included (which refuses the key alone).
+    let login = json(&stand.keyrack(&["mfa", "login", "base", "--mfa-code", "271828", "--json"]));
+    assert_eq!(login["profile"], "base");
+    assert_eq!(login["kept_in"], "keychain");
+    assert_eq!(login["mfa_serial"], serial());
+    let left = login["minutes_left"].as_i64().unwrap();
+    assert!((715..=720).contains(&left), "{login}");
+    let who = json(&stand.aws(&["sts", "get-caller-identity", "--profile", "base"], None));
+    assert_eq!(who["Arn"], format!("arn:aws:iam::{ACCOUNT}:user/alice"));
+    let keys = json(&stand.aws(&["iam", "list-access-keys", "--profile", "base"], None));
+    assert_eq!(keys["AccessKeyMetadata"].as_array().unwrap().len(), 1);
+    assert_eq!(stand.sts.refused_without_mfa(), 0);
+    assert_eq!(stand.sts.sessions_issued(), 1);
+    // And keyrack's own IAM calls use it too, without asking.
+    succeeded(&stand.keyrack(&["keys", "base"]));
+    assert_eq!(stand.sts.sessions_issued(), 1);
+
+    // Listed with its device; forgotten on request, then the AWS CLI is refused again.
+    let listed = json(&stand.keyrack(&["sessions", "list", "--json"]));
+    assert_eq!(listed[0]["profile"], "base", "{listed}");
+    assert_eq!(listed[0]["kept_in"], "keychain");
+    assert_eq!(listed[0]["file"], serde_json::Value::Null);
+    let forgot = succeeded(&stand.keyrack(&["sessions", "forget", "base"]));
+    assert!(forgot.contains("from the keychain"), "{forgot}");
+    let refused = stand.aws(&["sts", "get-caller-identity", "--profile", "base"], None);
+    assert!(!refused.status.success());
+}
+
+#[test]
+fn twenty_aws_calls_at_once_behind_one_mfa_device_ask_for_one_code_and_all_succeed() {
+    let stand = Stand::new("161803");
+    succeeded(&stand.keyrack(&["vault", "move", "base"]));
+    let (askpass, asked) = stand.askpass("161803");
+    let aws = support::venv_bin("aws");
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            stand
+                .command(
+                    Path::new("setsid"),
+                    &[
+                        aws.to_str().unwrap(),
+                        "sts",
+                        "get-caller-identity",
+                        "--profile",
+                        "base",
+                    ],
+                )
+                .env("KEYRACK_MFA_ASKPASS", &askpass)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for call in calls {
+        let out = call.wait_with_output().unwrap();
+        let who = json(&out);
+        assert_eq!(who["Arn"], format!("arn:aws:iam::{ACCOUNT}:user/alice"));
+    }
+    let questions = fs::read_to_string(&asked).unwrap();
+    assert_eq!(
+        questions.lines().count(),
+        1,
+        "one question for twenty calls: {questions}"
+    );
+    assert!(
+        questions.contains(&serial()) && questions.contains("'base'"),
+        "{questions}"
+    );
+    assert!(!questions.contains("161803"));
+    assert_eq!(stand.sts.accepted(&serial()), 1);
+    assert_eq!(stand.sts.sessions_issued(), 1);
+}
+
+#[test]
+fn a_wrong_code_is_asked_for_again_and_a_declined_one_fails_in_plain_words() {
+    let stand = Stand::new("314159");
+    succeeded(&stand.keyrack(&["vault", "move", "base"]));
+    // The person types a wrong code first: asked again, and the second works.
+    let (askpass, asked) = stand.askpass("999999");
+    let shows = stand.home.path().join("shows");
+    let script = format!(
+        "#!/bin/sh\necho \"$1\" >> '{}'\ncat '{}'\necho 314159 > '{}'\n",
+        asked.display(),
+        shows.display(),
+        shows.display()
+    );
+    fs::write(&askpass, script).unwrap();
+    let who = json(&stand.aws(
+        &["sts", "get-caller-identity", "--profile", "base"],
+        Some(&askpass),
+    ));
+    assert_eq!(who["Arn"], format!("arn:aws:iam::{ACCOUNT}:user/alice"));
+    let questions = fs::read_to_string(&asked).unwrap();
+    assert_eq!(questions.lines().count(), 2, "{questions}");
+    assert!(questions
+        .lines()
+        .nth(1)
+        .unwrap()
+        .contains("AWS did not accept that code"));
+
+    // Declined (the program exits 1): nothing is sent, the call fails saying what to do.
+    succeeded(&stand.keyrack(&["sessions", "forget", "base"]));
+    let declining = stand.home.path().join("decline");
+    fs::write(&declining, "#!/bin/sh\nexit 1\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&declining, fs::Permissions::from_mode(0o755)).unwrap();
+    let refused = stand.aws(
+        &["sts", "get-caller-identity", "--profile", "base"],
+        Some(&declining),
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("keyrack mfa login base"));
+}
