@@ -106,10 +106,14 @@ fn question(request: &MfaRequest) -> String {
     } else {
         ""
     };
+    let seconds = request.session_seconds;
+    let lasts = if seconds % 3600 == 0 {
+        format!("{} hours", seconds / 3600)
+    } else {
+        format!("{} minutes", seconds / 60)
+    };
     format!(
-        "{again}MFA code of {} for AWS profile '{}'{unlocks}; the session lasts {} min",
-        request.serial,
-        request.profile,
-        request.session_seconds / 60
+        "{again}An AWS tool needs the MFA code of {} for profile '{}'{unlocks}; the session lasts {lasts}",
+        request.serial, request.profile
     )
 }

@@ -24,6 +24,8 @@ fn main() {
             "move_to_keychain",
             "restore_from_keychain",
             "clean_leftovers",
+            "question",
+            "answer",
         ]),
     ))
     .expect("tauri-build failed");

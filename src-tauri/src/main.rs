@@ -2,6 +2,7 @@
 //! `commands.rs` calls one [`keyrack::Rack`] use case; the web UI in `ui/` is plain HTML/CSS/JS.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod ask_code;
 mod clipboard;
 mod commands;
 mod keychain;
@@ -12,6 +13,18 @@ mod watch;
 use keyrack::files::FilePaths;
 use keyrack::Rack;
 
+/// What `keyrack-app --help` says.
+const USAGE: &str = "keyrack-app: the keyrack window (every AWS profile, who it is, safe edits, key rotation)
+
+Usage:
+  keyrack-app                          open the window on $AWS_CONFIG_FILE / $AWS_SHARED_CREDENTIALS_FILE
+                                       (default ~/.aws/config and ~/.aws/credentials)
+  keyrack-app --ask-mfa-code QUESTION  ask for an MFA code in a small window and print it
+                                       (what `keyrack credential-process` runs)
+  keyrack-app --help | --version
+
+The command line is `keyrack` (keyrack --help).";
+
 fn main() {
     keyrack::hardening::forbid_core_dumps();
     // WebKitGTK's accelerated compositing costs about 100 MB per window and is what blanks
@@ -20,10 +33,40 @@ fn main() {
     if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
         std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
     }
+    let mut args = std::env::args().skip(1);
+    match args.next().as_deref() {
+        None => {}
+        Some(ask_code::FLAG) => ask_code::run(args.next().unwrap_or_default()),
+        Some("--help" | "-h") => {
+            println!("{USAGE}");
+            return;
+        }
+        Some("--version" | "-V") => {
+            println!("keyrack-app {}", env!("CARGO_PKG_VERSION"));
+            return;
+        }
+        Some(other) => {
+            eprintln!("keyrack-app: unknown argument {other:?}\n\n{USAGE}");
+            std::process::exit(2);
+        }
+    }
     let rack = Rack::from_process_env(FilePaths::from_process_env(), "the keyrack app");
     let state = commands::AppState::new(rack);
     tauri::Builder::default()
         .manage(state)
+        .setup(|app| {
+            // The main window is made here, not from the config alone, so that the MFA prompt
+            // mode opens only its own small window.
+            let config = app
+                .config()
+                .app
+                .windows
+                .first()
+                .cloned()
+                .expect("tauri.conf.json has the main window");
+            tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?.build()?;
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::load,
             commands::vocabulary,

@@ -1240,3 +1240,146 @@ async fn a_copied_secret_leaves_the_clipboard_after_30_seconds_unless_something_
     assert!(app.console_errors().await.is_empty());
     app.close().await;
 }
+
+/// An AWS tool run with no terminal (as from an IDE): `aws ARGS` on `home`'s files through
+/// `endpoint`, on `display`, with keyrack's state in the home.
+fn aws_on_display(
+    home: &Path,
+    endpoint: &str,
+    display: &str,
+    args: &[&str],
+) -> std::process::Child {
+    let aws = support::venv_bin("aws");
+    std::process::Command::new("setsid")
+        .arg(&aws)
+        .args(args)
+        .env("HOME", home)
+        .env("AWS_CONFIG_FILE", home.join(".aws/config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join(".aws/credentials"))
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("XDG_STATE_HOME", home.join(".local/state"))
+        .env("DISPLAY", display)
+        .env("NO_AT_BRIDGE", "1")
+        .env_remove("KEYRACK_MFA_ASKPASS")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the AWS CLI")
+}
+
+#[tokio::test]
+async fn an_aws_tool_that_needs_an_mfa_code_gets_it_through_keyracks_prompt_window() {
+    // alice's key behind her MFA device, moved into the keychain: every AWS call signs with the
+    // device's session, which the keyrack that the AWS CLI runs has to ask a code for.
+    let moto = MotoServer::start();
+    let (key, secret) = moto_user(&moto, "alice").await;
+    moto.enable_auth().await;
+    let sts = support::sts_mfa::MfaSts::start(&moto.url);
+    let serial = "arn:aws:iam::123456789012:mfa/alice";
+    sts.show(serial, "577215");
+    sts.user_key(&key, &secret, "arn:aws:iam::123456789012:user/alice", true);
+    let home = home();
+    write_aws(
+        home.path(),
+        &format!("[profile base]\nmfa_serial = {serial}\n"),
+        &format!("[base]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"),
+    );
+    let keychain = keychain();
+    let account = keyrack::keychain::account(
+        &keyrack::files::FilePaths {
+            config: home.path().join(".aws/config"),
+            credentials: home.path().join(".aws/credentials"),
+        }
+        .set_id(),
+        "base",
+    );
+    let _ = keychain.delete(&account);
+    let _ = keychain.forget_mfa_session(serial);
+    let keyrack = support::desktop::app_binary().with_file_name("keyrack");
+    let moved = std::process::Command::new(&keyrack)
+        .args(["vault", "move", "base"])
+        .env("HOME", home.path())
+        .env("XDG_STATE_HOME", home.path().join(".local/state"))
+        .env_remove("AWS_CONFIG_FILE")
+        .env_remove("AWS_SHARED_CREDENTIALS_FILE")
+        .output()
+        .unwrap();
+    assert!(
+        moved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&moved.stderr)
+    );
+
+    let display = support::desktop::Display::start().await;
+    let call = aws_on_display(
+        home.path(),
+        &sts.url,
+        &display.name,
+        &["iam", "list-access-keys", "--profile", "base"],
+    );
+    display.wait_window("keyrack: MFA code");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    // A code of the wrong shape is refused in the window, which asks again.
+    display.type_keys("57721", &["Return"]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let shot = display.screenshot("mfa-prompt-window-refuses-five-digits");
+    display.type_keys("577 215", &["Return"]);
+    let out = call.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "aws: {} (screenshot {})",
+        String::from_utf8_lossy(&out.stderr),
+        shot.display()
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed["AccessKeyMetadata"][0]["AccessKeyId"], key.as_str());
+    assert_eq!(sts.accepted(serial), 1);
+    assert_eq!(
+        sts.refused_without_mfa(),
+        0,
+        "IAM was called through the MFA session"
+    );
+    for shown in [&out.stdout, &out.stderr] {
+        assert!(!String::from_utf8_lossy(shown).contains("577215"));
+    }
+
+    // The next call uses the kept session: no window, no code.
+    let again = aws_on_display(
+        home.path(),
+        &sts.url,
+        &display.name,
+        &["sts", "get-caller-identity", "--profile", "base"],
+    )
+    .wait_with_output()
+    .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(sts.sessions_issued(), 1);
+
+    // Cancelled: the AWS CLI fails with keyrack's one line, nothing is kept.
+    keychain.forget_mfa_session(serial).unwrap();
+    let call = aws_on_display(
+        home.path(),
+        &sts.url,
+        &display.name,
+        &["sts", "get-caller-identity", "--profile", "base"],
+    );
+    display.wait_window("keyrack: MFA code");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    display.type_keys("", &["Escape"]);
+    let out = call.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("keyrack mfa login base"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(keychain.mfa_session(serial).unwrap(), None);
+    keychain.delete(&account).unwrap();
+}

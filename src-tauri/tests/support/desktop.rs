@@ -178,23 +178,19 @@ pub fn app_env(home: &Path, endpoint: Option<&str>) -> Vec<(String, String)> {
     env
 }
 
-impl Desktop {
-    /// Start Xvfb, tauri-driver and the app with `env`, and wait until the page is ready.
-    pub async fn open(home: &Path, env: Vec<(String, String)>) -> Desktop {
-        Desktop::launch(home, env, &mut None).await
-    }
+/// A private X server for one test (on a display it picks itself), ended when dropped; while it
+/// lives no other test opens a window.
+pub struct Display {
+    xvfb: Group,
+    /// `:N`, for `DISPLAY`.
+    pub name: String,
+    _serial: MutexGuard<'static, ()>,
+}
 
-    /// As [`Desktop::open`]; `session_requested` gets the time the app was asked for (just
-    /// before the WebDriver session that starts it).
-    pub async fn launch(
-        home: &Path,
-        env: Vec<(String, String)>,
-        session_requested: &mut Option<std::time::SystemTime>,
-    ) -> Desktop {
+impl Display {
+    pub async fn start() -> Display {
         let serial = ONE_AT_A_TIME.lock().await;
         require("Xvfb", "xvfb");
-        require("WebKitWebDriver", "webkit2gtk-driver");
-
         // Xvfb picks a free display and writes its number to the pipe.
         let (mut reader, writer) = std::io::pipe().expect("pipe");
         let mut xvfb_cmd = Command::new("Xvfb");
@@ -217,7 +213,95 @@ impl Desktop {
             number.push(byte[0] as char);
         }
         assert!(!number.trim().is_empty(), "Xvfb did not report a display");
-        let display = format!(":{}", number.trim());
+        Display {
+            xvfb,
+            name: format!(":{}", number.trim()),
+            _serial: serial,
+        }
+    }
+
+    /// Wait (up to 30 s) for a window titled `title` to be shown: its X window id.
+    pub fn wait_window(&self, title: &str) -> String {
+        require("xdotool", "xdotool");
+        let out = Command::new("timeout")
+            .args([
+                "30",
+                "xdotool",
+                "search",
+                "--sync",
+                "--onlyvisible",
+                "--name",
+                title,
+            ])
+            .env("DISPLAY", &self.name)
+            .output()
+            .expect("run xdotool");
+        let id = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            !id.is_empty(),
+            "no window titled {title:?} was shown within 30 s"
+        );
+        id
+    }
+
+    /// Type `text` and then press `keys` (xdotool key names: `Return`, `Escape`), as a person at
+    /// the keyboard does, into the window that has the focus.
+    pub fn type_keys(&self, text: &str, keys: &[&str]) {
+        let run = |args: &[&str]| {
+            let status = Command::new("xdotool")
+                .args(args)
+                .env("DISPLAY", &self.name)
+                .status()
+                .expect("run xdotool");
+            assert!(status.success(), "xdotool {args:?} failed");
+        };
+        if !text.is_empty() {
+            run(&["type", "--delay", "40", text]);
+        }
+        for key in keys {
+            run(&["key", key]);
+        }
+    }
+
+    /// A picture of the whole screen, saved as `<target>/e2e-screenshots/NAME.png`.
+    pub fn screenshot(&self, name: &str) -> PathBuf {
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{name}.png"));
+        let status = Command::new("import")
+            .args(["-window", "root"])
+            .arg(&path)
+            .env("DISPLAY", &self.name)
+            .status()
+            .expect("run ImageMagick's import");
+        assert!(status.success(), "import could not take the screenshot");
+        path
+    }
+}
+
+impl Desktop {
+    /// Start Xvfb, tauri-driver and the app with `env`, and wait until the page is ready.
+    pub async fn open(home: &Path, env: Vec<(String, String)>) -> Desktop {
+        Desktop::launch(home, env, &mut None).await
+    }
+
+    /// As [`Desktop::open`]; `session_requested` gets the time the app was asked for (just
+    /// before the WebDriver session that starts it).
+    pub async fn launch(
+        home: &Path,
+        env: Vec<(String, String)>,
+        session_requested: &mut Option<std::time::SystemTime>,
+    ) -> Desktop {
+        let Display {
+            xvfb,
+            name: display,
+            _serial: serial,
+        } = Display::start().await;
+        require("WebKitWebDriver", "webkit2gtk-driver");
 
         let port = super::moto::free_port();
         let native_port = super::moto::free_port();
