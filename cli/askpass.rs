@@ -107,7 +107,7 @@ fn question(request: &MfaRequest) -> String {
         ""
     };
     let seconds = request.session_seconds;
-    let lasts = if seconds % 3600 == 0 {
+    let lasts = if seconds.is_multiple_of(3600) {
         format!("{} hours", seconds / 3600)
     } else {
         format!("{} minutes", seconds / 60)
