@@ -1,5 +1,6 @@
 //! `keyrack rotate`: show the plan, ask, then replace a profile's access key step by step.
 
+use crate::secret_input::terminal_mfa_prompt;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -49,10 +50,11 @@ pub fn run(rack: &Rack, profile: &str, choices: Choices) -> Result<ExitCode, Str
         }
     };
 
-    let plan = match runtime.block_on(rack.rotation_plan(profile, options)) {
-        Ok(plan) => plan,
-        Err(error) => return Ok(failed(&error, profile, &choices)),
-    };
+    let plan =
+        match runtime.block_on(rack.rotation_plan(profile, options, Some(terminal_mfa_prompt()))) {
+            Ok(plan) => plan,
+            Err(error) => return Ok(failed(&error, profile, &choices)),
+        };
     for line in plan_lines(&plan, paths) {
         say(&line);
     }
@@ -60,8 +62,11 @@ pub fn run(rack: &Rack, profile: &str, choices: Choices) -> Result<ExitCode, Str
         eprintln!("keyrack: the rotation was cancelled; nothing was changed");
         return Ok(ExitCode::FAILURE);
     }
-    let result =
-        runtime.block_on(rack.rotate(&plan, |progress: &Progress| say(&progress.to_string())));
+    let result = runtime.block_on(rack.rotate(
+        &plan,
+        Some(terminal_mfa_prompt()),
+        |progress: &Progress| say(&progress.to_string()),
+    ));
     match result {
         Ok(report) => {
             if json {

@@ -17,6 +17,7 @@ fn main() {
             "check_identities",
             "answer_mfa",
             "forget_sessions",
+            "mfa_login",
             "rotation_plan",
             "recovery_plan",
             "rotate_key",

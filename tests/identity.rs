@@ -606,7 +606,8 @@ async fn whoami_all_json_gives_one_entry_per_profile_in_file_order_and_exits_1_o
             "error",
             "secret_store",
             "checked_at",
-            "session_minutes_left"
+            "session_minutes_left",
+            "mfa_device"
         ]
     );
     assert_eq!(

@@ -251,6 +251,7 @@ impl World {
                 max_delay: Duration::from_millis(400),
             },
             keychain: keyrack::keychain::Keychain::platform(),
+            mfa: Default::default(),
         }
     }
 
@@ -1612,4 +1613,80 @@ async fn a_kept_new_key_deleted_since_does_not_block_the_next_rotation() {
         in_state.is_empty(),
         "the state folder still holds a secret: {in_state:?}"
     );
+}
+
+// ------------------------------------------------------------------ MFA
+
+/// A person with the user's authenticator app: each time keyrack asks, they wait for the next
+/// code (which the MFA stand-in's device then shows) and type it.
+struct NextCode {
+    sts: Arc<support::sts_mfa::MfaSts>,
+    serial: String,
+    asked: Mutex<Vec<keyrack::identity::mfa::MfaRequest>>,
+}
+
+impl keyrack::identity::mfa::MfaPrompt for NextCode {
+    fn code(
+        &self,
+        request: &keyrack::identity::mfa::MfaRequest,
+    ) -> Option<keyrack::identity::mfa::MfaCode> {
+        let mut asked = self.asked.lock().unwrap();
+        asked.push(request.clone());
+        let code = format!("{:06}", 420_000 + asked.len());
+        self.sts.show(&self.serial, &code);
+        keyrack::identity::mfa::MfaCode::parse(&code).ok()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_whose_user_must_use_mfa_for_iam_is_rotated_through_mfa_sessions() {
+    let world = World::new().await;
+    let sts = Arc::new(support::sts_mfa::MfaSts::start(&world.stand.url));
+    let serial = format!("arn:aws:iam::{ACCOUNT}:mfa/{}", world.user);
+    let secret = world.old.secret_access_key.expose();
+    sts.user_key(&world.old.access_key_id, secret, &world.arn(), true);
+    let keychain = keyrack::keychain::Keychain::in_memory();
+    let person = Arc::new(NextCode {
+        sts: sts.clone(),
+        serial: serial.clone(),
+        asked: Mutex::default(),
+    });
+    let settings = RotationSettings {
+        keychain: keychain.clone(),
+        mfa: keyrack::rotation::MfaAsking {
+            code: None,
+            prompt: Some(person.clone()),
+        },
+        ..world.settings(&sts.url)
+    };
+
+    // Without mfa_serial the key alone signs, IAM refuses it, and nothing changes.
+    let refused = plan_rotation(&settings, "work", RotateOptions::default())
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("mfa_serial"), "{refused}");
+    assert_eq!(person.asked.lock().unwrap().len(), 0);
+
+    // With it, every IAM call goes through an MFA session: the old key's for the plan and the
+    // new key, the new key's for retiring the old one (one code each).
+    let config = world.config.replace(
+        "[profile work]\n",
+        &format!("[profile work]\nmfa_serial = {serial}\n"),
+    );
+    fs::write(world.paths().config, &config).unwrap();
+    let plan = plan_rotation(&settings, "work", RotateOptions::default())
+        .await
+        .unwrap();
+    let report = rotate(&settings, &plan, |_| {}).await.unwrap();
+    assert_eq!(report.old_key, OldKeyFate::Deleted);
+    assert_eq!(sts.refused_without_mfa(), 1, "only the first, refused plan");
+    assert_eq!(person.asked.lock().unwrap().len(), 2);
+    assert_eq!(sts.sessions_issued(), 2);
+    let new = world.assert_rotated_cleanly("after an MFA rotation").await;
+    // The retired key's session is gone; the new key's is kept for the next calls.
+    let kept = keychain.mfa_session(&serial).unwrap().expect("a session");
+    assert_eq!(kept.made_with, new.access_key_id);
+    assert!(world
+        .read("config")
+        .contains(&format!("mfa_serial = {serial}")));
 }

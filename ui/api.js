@@ -33,21 +33,34 @@ export function checkIdentities(profiles, onResult, onMfa) {
 /** The answer to MFA question `id`: the code typed, or null (cancelled). */
 export const answerMfa = (id, code) => invoke("answer_mfa", { id, code });
 
-/** A rotation's plan (changes nothing); the shell keeps it for `rotateKey`. */
-export const rotationPlan = (profile, keepOld, deleteInactive, keepNewOnStop = false) =>
-  invoke("rotation_plan", { profile, keepOld, deleteInactive, keepNewOnStop });
-export const recoveryPlan = (oldKeyId) => invoke("recovery_plan", { oldKeyId });
+/** A channel that hands each MFA question keyrack asks to `onMfa`. */
+function questions(onMfa) {
+  const channel = new Channel();
+  channel.onmessage = onMfa;
+  return channel;
+}
+
+/**
+ * A rotation's plan (changes nothing); the shell keeps it for `rotateKey`. A key behind an MFA
+ * device may need a code: `onMfa(question)` asks for it.
+ */
+export const rotationPlan = (profile, keepOld, deleteInactive, keepNewOnStop, onMfa) =>
+  invoke("rotation_plan", { profile, keepOld, deleteInactive, keepNewOnStop, onMfa: questions(onMfa) });
+export const recoveryPlan = (oldKeyId, onMfa) => invoke("recovery_plan", { oldKeyId, onMfa: questions(onMfa) });
 
 /** Runs the plan last shown; `onProgress(event)` gets each step as it starts, waits and ends. */
-export function rotateKey(onProgress) {
+export function rotateKey(onProgress, onMfa) {
   const channel = new Channel();
   channel.onmessage = onProgress;
-  return invoke("rotate_key", { onProgress: channel });
+  return invoke("rotate_key", { onProgress: channel, onMfa: questions(onMfa) });
 }
+
+/** Signs in with `profile`'s MFA device now; resolves to the session kept. */
+export const mfaLogin = (profile, onMfa) => invoke("mfa_login", { profile, onMfa: questions(onMfa) });
 
 export const interruptedRotations = () => invoke("interrupted_rotations");
 
-/** Forgets the cached role sessions of `profiles`; resolves to the files removed. */
+/** Forgets the kept sessions of `profiles`; resolves to what was removed. */
 export const forgetSessions = (profiles) => invoke("forget_sessions", { profiles });
 
 /** Removes the leftover backups and temporary files that keep secrets; resolves to how many files it cleaned. */

@@ -6,6 +6,7 @@ import * as api from "./api.js";
 import { $, el, showAdvice, fillSelect, principal, timeAgo, announce } from "./dom.js";
 import { kindLabel, errorHeadline, isSecretKey } from "./vocabulary.js";
 import { confirmDialog } from "./dialogs.js";
+import { askForMfaCode } from "./mfa.js";
 
 const FIXED = {
   aws_access_key_id: "#f-key",
@@ -354,13 +355,25 @@ export function renderIdentity(profile) {
   const result = ctx.state.identities.get(profile.name);
   const checking = ctx.state.checking.has(profile.name);
   const button = el("button", { type: "button", text: checking ? "Checking…" : "Check", disabled: checking, onclick: () => ctx.actions.checkOne(profile.name) });
+  // A profile behind an MFA device with no session yet: sign in now, so it and every profile
+  // behind the device (and the AWS tools, through keyrack) work until the session ends.
+  const signIn = result && result.mfa_device && result.session_minutes_left == null && !checking
+    ? el("button", { type: "button", id: "mfa-sign-in", text: "Sign in with MFA", onclick: async () => {
+      try {
+        const session = await api.mfaLogin(profile.name, askForMfaCode);
+        announce(`Signed in with ${session.mfa_serial}: the session lasts ${session.minutes_left} min.`);
+        ctx.actions.checkOne(profile.name);
+      } catch (e) { announce(api.message(e), "error"); }
+    } })
+    : null;
+  const extra = signIn ? [signIn] : [];
   if (!result) {
     card.className = "identity-card";
     card.replaceChildren(el("div", {}, el("span", { class: "label", text: "Identity: " }), checking ? "checking…" : "not checked yet"), button);
   } else if (result.arn) {
     card.className = "identity-card ok";
-    // A role's cached session (shared with the AWS CLI) can be forgotten: the next check asks
-    // for a new MFA code.
+    // A kept session (a role's, shared with the AWS CLI; a key's MFA session in the keychain) can
+    // be forgotten: the next use asks for a new MFA code.
     const session = result.session_minutes_left != null;
     const forget = session ? el("button", { type: "button", id: "forget-session", text: "Forget session", onclick: async () => {
       try {
@@ -374,7 +387,7 @@ export function renderIdentity(profile) {
       el("div", {}, el("span", { class: "label", text: "✓ " + principal(result.arn) }), ` in account ${result.account}`),
       el("div", { class: "arn", text: result.arn }),
       el("div", { class: "muted small", text: (session ? `session ${result.session_minutes_left} min left · ` : "") + "checked " + timeAgo(result.checked_at) })),
-      ...(forget ? [forget] : []), button);
+      ...(forget ? [forget] : []), ...extra, button);
   } else if (result.status === "settings_only") {
     card.className = "identity-card neutral";
     card.replaceChildren(el("div", {},
@@ -386,6 +399,6 @@ export function renderIdentity(profile) {
     card.replaceChildren(el("div", {},
       el("div", { class: "label", text: "✕ " + errorHeadline(result.error.code) }),
       el("div", { text: result.error.message }),
-      el("div", { class: "muted small", text: `${result.error.details.aws_code || result.error.code} · checked ${timeAgo(result.checked_at)}` })), button);
+      el("div", { class: "muted small", text: `${result.error.details.aws_code || result.error.code} · checked ${timeAgo(result.checked_at)}` })), ...extra, button);
   }
 }

@@ -5,6 +5,7 @@
 import * as api from "./api.js";
 import { $, el, announce } from "./dom.js";
 import { stepLabel, statusLabel } from "./vocabulary.js";
+import { askForMfaCode } from "./mfa.js";
 
 let busy = false;
 const dialog = () => $("#rotate-dialog");
@@ -49,7 +50,7 @@ export async function openRotation(profile, ctx, options = { keepOld: false, del
   buttons(closeButton("Cancel"));
   let plan;
   try {
-    plan = await api.rotationPlan(profile.name, options.keepOld, options.deleteInactive);
+    plan = await api.rotationPlan(profile.name, options.keepOld, options.deleteInactive, false, askForMfaCode);
   } catch (error) {
     showRefusal(profile, ctx, error, options);
     return;
@@ -98,7 +99,7 @@ function showPlan(plan, ctx, options) {
     if (keepOld.checked !== (plan.old_key === "inactive") || keepNew.checked !== plan.options.keep_new_on_stop) {
       // The choice changed the plan: plan again with it, then run that plan.
       try {
-        plan = await api.rotationPlan(plan.profile, keepOld.checked, options.deleteInactive, keepNew.checked);
+        plan = await api.rotationPlan(plan.profile, keepOld.checked, options.deleteInactive, keepNew.checked, askForMfaCode);
       } catch (error) {
         showRefusal({ name: plan.profile }, ctx, error, options);
         return;
@@ -133,7 +134,7 @@ async function run(plan, ctx) {
       if (progress.event === "started") { item.className = "running"; detail.textContent = ""; }
       else if (progress.event === "waiting") detail.textContent = `not yet (attempt ${progress.attempt}: ${progress.reason}); trying again in ${(progress.retry_in_ms / 1000).toFixed(1)} s`;
       else if (progress.event === "done") { item.className = "done"; detail.textContent = progress.outcome; }
-    });
+    }, askForMfaCode);
     for (const item of items.values()) if (!item.className) item.className = "skipped";
     status.textContent = "";
     $("#rotate-content").append(el("div", { class: "result ok", role: "alert", id: "rotate-result" },
@@ -171,7 +172,7 @@ export async function offerInterrupted(ctx) {
     $("#rotate-content").replaceChildren(el("p", { text: "Looking at where the rotation stopped…" }));
     buttons(closeButton("Cancel"));
     try {
-      showPlan(await api.recoveryPlan(journal.old_key_id), ctx, { keepOld: journal.keep_old, deleteInactive: false });
+      showPlan(await api.recoveryPlan(journal.old_key_id, askForMfaCode), ctx, { keepOld: journal.keep_old, deleteInactive: false });
     } catch (error) {
       showRefusal({ name: journal.profile }, ctx, error, {});
     }

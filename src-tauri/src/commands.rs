@@ -196,11 +196,7 @@ pub async fn check_identities(
     on_result: Channel<IdentityView>,
     on_mfa: Channel<crate::mfa::MfaQuestion>,
 ) -> Result<usize, Error> {
-    let prompt: Arc<dyn keyrack::identity::mfa::MfaPrompt> =
-        Arc::new(crate::mfa::WindowMfaPrompt {
-            channel: on_mfa,
-            pending: state.mfa.clone(),
-        });
+    let prompt = crate::mfa::window_prompt(&state, on_mfa);
     let views = state
         .rack
         .identities(&profiles, true, Some(prompt), |view| {

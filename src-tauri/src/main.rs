@@ -79,6 +79,7 @@ fn main() {
             commands::check_identities,
             mfa::answer_mfa,
             mfa::forget_sessions,
+            mfa::mfa_login,
             commands::clean_leftovers,
             rotation::rotation_plan,
             rotation::recovery_plan,

@@ -1,6 +1,7 @@
-//! Asking the person in the window for a role's MFA code while identities are checked: the
-//! question goes to the page through the check's channel, and the page answers with
-//! `answer_mfa`. The code crosses the window once, as the person typed it.
+//! Asking the person in the window for an MFA code while identities are checked, a key is rotated
+//! or they sign in ahead (`mfa_login`): the question goes to the page through the command's
+//! channel, and the page answers with `answer_mfa`. The code crosses the window once, as the
+//! person typed it.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,6 +41,26 @@ pub struct MfaQuestion {
     unlocks: Vec<String>,
     retry: bool,
     refused: Option<String>,
+}
+
+/// The window's prompt for one command, asking through `channel`.
+pub fn window_prompt(state: &AppState, channel: Channel<MfaQuestion>) -> Arc<dyn MfaPrompt> {
+    Arc::new(WindowMfaPrompt {
+        channel,
+        pending: state.mfa.clone(),
+    })
+}
+
+/// Sign in with `profile`'s MFA device now (asking through `on_mfa`), so it and every profile
+/// behind the device work until the session ends.
+#[tauri::command]
+pub async fn mfa_login(
+    state: State<'_, AppState>,
+    profile: String,
+    on_mfa: Channel<MfaQuestion>,
+) -> Result<keyrack::rack::SessionView, keyrack::Error> {
+    let prompt = window_prompt(&state, on_mfa);
+    state.rack.mfa_login(&profile, Some(prompt)).await
 }
 
 /// The window's [`MfaPrompt`].

@@ -1,8 +1,10 @@
 //! The rotation commands: the plan shown before the person confirms, the rotation of exactly that
-//! plan with each step sent to the window as it happens, and the interrupted rotations offered
-//! for completion at start-up. All the work is the [`keyrack::Rack`]'s.
+//! plan with each step sent to the window as it happens (and MFA codes asked for through the
+//! window, for a key behind an MFA device), and the interrupted rotations offered for completion
+//! at start-up. All the work is the [`keyrack::Rack`]'s.
 
 use crate::commands::AppState;
+use crate::mfa::{window_prompt, MfaQuestion};
 use keyrack::rotation::{Journal, Progress, RotateOptions, RotationPlan, RotationReport};
 use keyrack::Error;
 use tauri::ipc::Channel;
@@ -17,13 +19,18 @@ pub async fn rotation_plan(
     keep_old: bool,
     delete_inactive: bool,
     keep_new_on_stop: bool,
+    on_mfa: Channel<MfaQuestion>,
 ) -> Result<RotationPlan, Error> {
     let options = RotateOptions {
         keep_old,
         delete_inactive,
         keep_new_on_stop,
     };
-    let plan = state.rack.rotation_plan(&profile, options).await?;
+    let prompt = window_prompt(&state, on_mfa);
+    let plan = state
+        .rack
+        .rotation_plan(&profile, options, Some(prompt))
+        .await?;
     *state.rotation_plan.lock().expect("plan lock") = Some(plan.clone());
     Ok(plan)
 }
@@ -33,8 +40,10 @@ pub async fn rotation_plan(
 pub async fn recovery_plan(
     state: State<'_, AppState>,
     old_key_id: String,
+    on_mfa: Channel<MfaQuestion>,
 ) -> Result<RotationPlan, Error> {
-    let plan = state.rack.recovery_plan(&old_key_id).await?;
+    let prompt = window_prompt(&state, on_mfa);
+    let plan = state.rack.recovery_plan(&old_key_id, Some(prompt)).await?;
     *state.rotation_plan.lock().expect("plan lock") = Some(plan.clone());
     Ok(plan)
 }
@@ -44,6 +53,7 @@ pub async fn recovery_plan(
 pub async fn rotate_key(
     state: State<'_, AppState>,
     on_progress: Channel<Progress>,
+    on_mfa: Channel<MfaQuestion>,
 ) -> Result<RotationReport, Error> {
     let plan = state
         .rotation_plan
@@ -51,9 +61,10 @@ pub async fn rotate_key(
         .expect("plan lock")
         .take()
         .ok_or_else(|| Error::new("no_plan", "open the rotation again: its plan is gone"))?;
+    let prompt = window_prompt(&state, on_mfa);
     state
         .rack
-        .rotate(&plan, |progress| {
+        .rotate(&plan, Some(prompt), |progress| {
             let _ = on_progress.send(progress.clone());
         })
         .await

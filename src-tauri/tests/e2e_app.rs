@@ -1383,3 +1383,77 @@ async fn an_aws_tool_that_needs_an_mfa_code_gets_it_through_keyracks_prompt_wind
     assert_eq!(keychain.mfa_session(serial).unwrap(), None);
     keychain.delete(&account).unwrap();
 }
+
+#[tokio::test]
+async fn a_key_behind_an_mfa_device_signs_in_from_its_card_and_is_rotated_with_a_code_for_each_key()
+{
+    // alice must use MFA for IAM: her key alone may not list or rotate keys.
+    let moto = MotoServer::start();
+    let (key, secret) = moto_user(&moto, "alice").await;
+    moto.enable_auth().await;
+    let sts = support::sts_mfa::MfaSts::start(&moto.url);
+    let serial = "arn:aws:iam::123456789012:mfa/alice";
+    sts.user_key(&key, &secret, "arn:aws:iam::123456789012:user/alice", true);
+    let home = home();
+    write_aws(
+        home.path(),
+        &format!(
+            "[profile base]\nmfa_serial = {serial}\n\
+             [profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = base\n"
+        ),
+        &format!("[base]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"),
+    );
+    let keychain = keychain();
+    let _ = keychain.forget_mfa_session(serial);
+    let mut env = app_env(home.path(), Some(&sts.url));
+    env.retain(|(name, _)| name != "DBUS_SESSION_BUS_ADDRESS");
+    env.push((
+        "DBUS_SESSION_BUS_ADDRESS".into(),
+        std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("the test keyring's bus"),
+    ));
+    let app = Desktop::open(home.path(), env).await;
+
+    // Who the key is needs no code; its card offers to sign in with the device.
+    app.open_profile("base").await;
+    app.click("#identity-card button:last-child").await;
+    app.wait_text("#identity-card", "user/alice").await;
+    sts.show(serial, "662607");
+    app.click("#mfa-sign-in").await;
+    app.wait_text("#mfa-text", serial).await;
+    app.wait_text("#mfa-text", "One code unlocks base, admin")
+        .await;
+    app.wait_text("#mfa-text", "12 hours").await;
+    app.type_into("#mfa-code", "662 607").await;
+    app.screenshot("mfa-key-sign-in").await;
+    app.click("#mfa-ok").await;
+    app.wait_text("#notice", "Signed in with").await;
+    app.wait_text("#identity-card", "min left").await;
+    assert_eq!(sts.sessions_issued(), 1);
+
+    // The rotation signs IAM with that session, then asks a code for the new key's session,
+    // which retires the old key.
+    app.click("#rotate").await;
+    app.wait_text("#rotate-content", "These profiles hold the key")
+        .await;
+    sts.show(serial, "141421");
+    app.click("#rotate-start").await;
+    app.wait_text("#mfa-text", serial).await;
+    app.type_into("#mfa-code", "141421").await;
+    app.click("#mfa-ok").await;
+    app.wait_text("#rotate-result", "Done.").await;
+    app.screenshot("mfa-rotation-done").await;
+    assert_eq!(sts.refused_without_mfa(), 0, "no IAM call went without MFA");
+    assert_eq!(sts.sessions_issued(), 2);
+    let credentials = read(home.path(), "credentials");
+    assert!(
+        !credentials.contains(&key),
+        "the old key is gone from the file"
+    );
+    let kept = keychain
+        .mfa_session(serial)
+        .unwrap()
+        .expect("the new key's session");
+    assert!(credentials.contains(&kept.made_with), "{credentials}");
+    keychain.forget_mfa_session(serial).unwrap();
+    app.close().await;
+}

@@ -390,8 +390,18 @@ impl Session {
             action: "setting up HTTPS".into(),
             error,
         })?;
-        let credentials = self.fetch(source, &client, &sts, MfaUse::Required).await?;
-        Ok((credentials, self.session_expiry(&profile)))
+        self.serve_at(source, &client, &sts).await
+    }
+
+    /// [`Session::serve`] through `client` at `sts` (a rotated profile's own endpoint).
+    pub async fn serve_at(
+        &self,
+        source: &CredentialSource,
+        client: &AwsClient,
+        sts: &Endpoint,
+    ) -> Result<(Credentials, Option<time::OffsetDateTime>), IdentityError> {
+        let credentials = self.fetch(source, client, sts, MfaUse::Required).await?;
+        Ok((credentials, self.session_expiry(source.profile())))
     }
 
     /// When the session `profile` was last answered with ends (a role's, or an MFA device's),

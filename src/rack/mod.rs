@@ -502,6 +502,10 @@ impl Rack {
         let now = time::OffsetDateTime::now_utc();
         let view = |outcome: &identity::ProfileIdentity| {
             let mut view = IdentityView::of(outcome, reading.profiles.get(&outcome.profile), every);
+            view.mfa_device = identity::credential_source(&reading.profiles, &outcome.profile)
+                .ok()
+                .and_then(|source| identity::MfaSignIn::of(&source))
+                .map(|sign_in| sign_in.serial().to_owned());
             // A profile that answered with a session (a role's, an MFA device's): how long it
             // has left.
             if outcome.result.is_ok() {
@@ -535,12 +539,17 @@ impl Rack {
 
     // ----- Rotation -----
 
-    /// The settings every rotation of this file set runs with.
-    pub fn rotation_settings(&self) -> RotationSettings {
+    /// The settings every rotation of this file set runs with; `prompt` asks for the MFA code
+    /// of a key behind an MFA device (its IAM calls go through that device's sessions).
+    pub fn rotation_settings(&self, prompt: Option<Arc<dyn MfaPrompt>>) -> RotationSettings {
         RotationSettings {
             env: self.env.clone(),
             state_dir: self.state_dir.clone(),
             keychain: self.keychain.clone(),
+            mfa: rotation::MfaAsking {
+                code: self.mfa_code.clone(),
+                prompt,
+            },
             ..RotationSettings::from_process_env(self.paths.clone())
         }
     }
@@ -550,21 +559,26 @@ impl Rack {
         &self,
         profile: &str,
         options: RotateOptions,
+        prompt: Option<Arc<dyn MfaPrompt>>,
     ) -> Result<RotationPlan, Error> {
-        Ok(rotation::plan_rotation(&self.rotation_settings(), profile, options).await?)
+        Ok(rotation::plan_rotation(&self.rotation_settings(prompt), profile, options).await?)
     }
 
     /// Rotations that were interrupted (the app was closed, the network dropped) and not
     /// finished.
     pub fn interrupted_rotations(&self) -> Result<Vec<Journal>, Error> {
         Ok(
-            rotation::interrupted_rotations(&self.rotation_settings().journal_dir())
+            rotation::interrupted_rotations(&self.rotation_settings(None).journal_dir())
                 .map_err(RotationError::from)?,
         )
     }
 
     /// The plan that finishes the interrupted rotation of `old_key_id`.
-    pub async fn recovery_plan(&self, old_key_id: &str) -> Result<RotationPlan, Error> {
+    pub async fn recovery_plan(
+        &self,
+        old_key_id: &str,
+        prompt: Option<Arc<dyn MfaPrompt>>,
+    ) -> Result<RotationPlan, Error> {
         let journal = self
             .interrupted_rotations()?
             .into_iter()
@@ -579,16 +593,17 @@ impl Rack {
             keep_old: journal.keep_old,
             ..RotateOptions::default()
         };
-        Ok(rotation::plan_recovery(&self.rotation_settings(), &journal, options).await?)
+        Ok(rotation::plan_recovery(&self.rotation_settings(prompt), &journal, options).await?)
     }
 
     /// Run `plan`; each step is reported to `on_progress` as it happens.
     pub async fn rotate(
         &self,
         plan: &RotationPlan,
+        prompt: Option<Arc<dyn MfaPrompt>>,
         on_progress: impl FnMut(&Progress) + Send,
     ) -> Result<RotationReport, Error> {
-        Ok(rotation::rotate(&self.rotation_settings(), plan, on_progress).await?)
+        Ok(rotation::rotate(&self.rotation_settings(prompt), plan, on_progress).await?)
     }
 }
 

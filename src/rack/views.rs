@@ -36,8 +36,12 @@ pub struct IdentityView {
     pub secret_store: Option<SecretStore>,
     /// Milliseconds since the epoch.
     pub checked_at: u64,
-    /// For a role answered from a cached session: the whole minutes it has left.
+    /// For a profile answered with a session (a role's, an MFA device's): the whole minutes it
+    /// has left.
     pub session_minutes_left: Option<i64>,
+    /// The MFA device the profile signs in with (its role's, its key's, or its source's), if
+    /// any: the window offers to sign in with it.
+    pub mfa_device: Option<String>,
 }
 
 impl IdentityView {
@@ -55,6 +59,7 @@ impl IdentityView {
             secret_store: settings.map(secret_store),
             checked_at,
             session_minutes_left: None,
+            mfa_device: None,
         };
         match &outcome.result {
             Ok(identity) => {

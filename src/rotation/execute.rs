@@ -408,6 +408,17 @@ impl Run<'_> {
             self.done(step, "deleted");
         }
         self.close_journal();
+        // The retired key's MFA sessions go with it (the new key's, if one was had, stays).
+        let devices: Vec<String> = self
+            .aws
+            .mfa_device()
+            .map(str::to_owned)
+            .into_iter()
+            .collect();
+        let _ = self
+            .settings
+            .keychain
+            .forget_mfa_sessions_of_key(&old_key_id, &devices);
         Ok(RotationReport {
             profile: self.plan.profile.clone(),
             user,

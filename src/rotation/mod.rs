@@ -47,6 +47,16 @@ pub struct RotationSettings {
     pub propagation: PropagationWait,
     /// Where keychain profiles' keys are read and written.
     pub keychain: Keychain,
+    /// How an MFA code is had when the rotated key is behind an MFA device (its IAM calls are
+    /// signed with that device's session).
+    pub mfa: MfaAsking,
+}
+
+/// Where MFA codes come from: the one given for the run, and who is asked for the others.
+#[derive(Clone, Debug, Default)]
+pub struct MfaAsking {
+    pub code: Option<crate::identity::mfa::MfaCode>,
+    pub prompt: Option<std::sync::Arc<dyn crate::identity::mfa::MfaPrompt>>,
 }
 
 impl RotationSettings {
@@ -59,6 +69,7 @@ impl RotationSettings {
             state_dir: crate::state::state_dir(),
             propagation: PropagationWait::default(),
             keychain: Keychain::platform(),
+            mfa: MfaAsking::default(),
         }
     }
 }

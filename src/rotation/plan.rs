@@ -199,6 +199,7 @@ pub async fn plan_rotation(
     if let Some(journal) = &interrupted {
         same_files(settings, journal)?;
     }
+    let reading_for_hint = reading.clone();
     let aws =
         AwsAccess::for_profile(reading, settings, profile).map_err(RotationError::Credentials)?;
     // The profile's own key signs the plan; when AWS refuses it, the kept new key of an
@@ -248,12 +249,13 @@ pub async fn plan_rotation(
             arn: identity.arn.clone(),
         })?
         .to_owned();
+    let without_mfa = !super::user_keys::behind_mfa(&reading_for_hint, profile);
     let listed = aws
         .list(&signer, &user)
         .await
         .map_err(|error| RotationError::Aws {
             action: "ListAccessKeys",
-            error,
+            error: super::user_keys::mfa_hint(error, without_mfa),
         })?;
     let keys = describe_keys(&aws, &signer, &files, &settings.keychain, listed).await;
 

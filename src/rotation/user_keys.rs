@@ -219,6 +219,33 @@ pub(crate) async fn last_uses(
         .collect()
 }
 
+/// Whether `profile` signs with an MFA device's session (it, or its source, has `mfa_serial`).
+pub(crate) fn behind_mfa(reading: &crate::files::Reading, profile: &str) -> bool {
+    crate::identity::credential_source(&reading.profiles, profile)
+        .ok()
+        .and_then(|source| crate::identity::MfaSignIn::of(&source))
+        .is_some()
+}
+
+/// IAM's refusal of a key signing without MFA, with what to do: accounts that require MFA for
+/// IAM deny the key alone explicitly.
+pub(crate) fn mfa_hint(error: AwsError, without_mfa: bool) -> AwsError {
+    match error {
+        AwsError::AccessDenied { code, message }
+            if without_mfa && message.contains("explicit deny") =>
+        {
+            AwsError::AccessDenied {
+                code,
+                message: format!(
+                    "{message}; if the account requires MFA for IAM calls, set mfa_serial on the \
+                     profile to the ARN of your MFA device and keyrack asks for a code"
+                ),
+            }
+        }
+        other => other,
+    }
+}
+
 /// The keys of the IAM user `profile` signs in as: ListAccessKeys for that user, then
 /// GetAccessKeyLastUsed for each key (at once), with the local profiles that hold each.
 pub async fn list_user_keys(
@@ -237,29 +264,11 @@ pub async fn list_user_keys(
     let credentials = session.credentials_with_mfa(profile).await?;
     let client = session.client(profile)?;
     let endpoint = session.endpoint(profile, Service::Iam)?;
-    let without_mfa = session
-        .reading()
-        .profiles
-        .get(profile)
-        .is_some_and(|settings| !settings.contains_key("mfa_serial"));
+    let without_mfa = !behind_mfa(session.reading(), profile);
     let aws_error = |action: &str, error| IdentityError::Aws {
         profile: profile.to_owned(),
         action: action.to_owned(),
-        error: match error {
-            // Accounts that require MFA for IAM deny the key alone explicitly.
-            AwsError::AccessDenied { code, message }
-                if without_mfa && message.contains("explicit deny") =>
-            {
-                AwsError::AccessDenied {
-                    code,
-                    message: format!(
-                        "{message}; if the account requires MFA for IAM calls, set mfa_serial \
-                         on the profile to the ARN of your MFA device and keyrack asks for a code"
-                    ),
-                }
-            }
-            other => other,
-        },
+        error: mfa_hint(error, without_mfa),
     };
     let listed = iam::list_access_keys(&client, &endpoint, &credentials, Some(&user))
         .await

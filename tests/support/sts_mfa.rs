@@ -9,7 +9,8 @@
 //!   GetSessionToken with session credentials"), and otherwise signs again with the user's key
 //!   before moto sees it, so GetCallerIdentity, IAM and AssumeRole answer as that user;
 //! - for users who must use MFA, answers IAM calls signed with the long-term key alone with IAM's
-//!   AccessDenied (an explicit deny on `aws:MultiFactorAuthPresent`);
+//!   AccessDenied (an explicit deny on `aws:MultiFactorAuthPresent`); a key such a user creates
+//!   (CreateAccessKey) is known to it from IAM's answer, under the same rule;
 //! - forwards every other request to moto unchanged (its signature stays valid).
 //!
 //! The messages are STS's and IAM's own (see `../shared/notes/mfa-sso.md`).
@@ -325,11 +326,12 @@ fn hmac(key: &[u8], message: &[u8]) -> Vec<u8> {
         .to_vec()
 }
 
-/// What to do with a request: answer it here, or send these bytes to moto.
+/// What to do with a request: answer it here, or send these bytes to moto (and learn the key a
+/// CreateAccessKey makes: it belongs to the user who signed, as at AWS).
 enum Decision {
     Answer(Refusal),
     Issue(Vec<u8>),
-    Forward(Vec<u8>),
+    Forward(Vec<u8>, Option<UserKey>),
 }
 
 /// An error answer: status, service namespace, code, message.
@@ -358,7 +360,7 @@ fn decide(head: &[u8], body: Vec<u8>, state: &Mutex<State>) -> Decision {
         form_urlencoded::parse(&request.body).into_owned().collect();
     let action = form.get("Action").cloned().unwrap_or_default();
     let Some(auth) = request.authorization() else {
-        return Decision::Forward(head.to_vec());
+        return Decision::Forward(head.to_vec(), None);
     };
     // A session this stand-in issued: checked here, then signed as its user for moto.
     let issued = state.lock().unwrap().sessions.get(&auth.key_id).cloned();
@@ -388,7 +390,8 @@ fn decide(head: &[u8], body: Vec<u8>, state: &Mutex<State>) -> Decision {
             );
         }
         let user = state.lock().unwrap().users[&session.made_with].clone();
-        return Decision::Forward(request.signed_again(&session.made_with, &user.secret, &auth));
+        let again = request.signed_again(&session.made_with, &user.secret, &auth);
+        return Decision::Forward(again, Some(user));
     }
     let user = state.lock().unwrap().users.get(&auth.key_id).cloned();
     if auth.service == "iam" && user.as_ref().is_some_and(|u| u.mfa_required) {
@@ -406,7 +409,7 @@ fn decide(head: &[u8], body: Vec<u8>, state: &Mutex<State>) -> Decision {
         });
     }
     if !matches!(action.as_str(), "AssumeRole" | "GetSessionToken") {
-        return Decision::Forward(head.to_vec());
+        return Decision::Forward(head.to_vec(), user);
     }
     // moto never sees a GetSessionToken: its signature is checked here, as STS checks it first.
     if let (Some(user), "GetSessionToken") = (&user, action.as_str()) {
@@ -428,7 +431,21 @@ fn decide(head: &[u8], body: Vec<u8>, state: &Mutex<State>) -> Decision {
         );
         return Decision::Issue(issue(&auth.key_id, &form, state));
     }
-    Decision::Forward(head.to_vec())
+    Decision::Forward(head.to_vec(), None)
+}
+
+/// The key in a CreateAccessKey answer, if `answer` is one.
+fn created_key(answer: &[u8]) -> Option<(String, String)> {
+    let text = String::from_utf8_lossy(answer);
+    if !text.contains("<CreateAccessKeyResponse") {
+        return None;
+    }
+    let between = |tag: &str| {
+        let start = text.find(&format!("<{tag}>"))? + tag.len() + 2;
+        let end = start + text[start..].find(&format!("</{tag}>"))?;
+        Some(text[start..end].to_owned())
+    };
+    Some((between("AccessKeyId")?, between("SecretAccessKey")?))
 }
 
 /// STS's refusal of an MFA check, or `None` to let the request through.
@@ -565,8 +582,9 @@ fn relay(client: TcpStream, target: &str, state: &Mutex<State>) {
             let _ = client.write_all(&bytes);
             return;
         }
-        Decision::Forward(head) => head,
+        Decision::Forward(head, signer) => (head, signer),
     };
+    let (upstream_head, signer) = upstream_head;
     let mut upstream =
         TcpStream::connect(target).expect("connect to the server behind the stand-in");
     upstream.write_all(&upstream_head).unwrap();
@@ -575,6 +593,10 @@ fn relay(client: TcpStream, target: &str, state: &Mutex<State>) {
     let (head, _) = read_head(&mut reply, None);
     let mut rest = Vec::new();
     reply.read_to_end(&mut rest).unwrap();
+    if let (Some(user), Some((key_id, secret))) = (signer, created_key(&rest)) {
+        let key = UserKey { secret, ..user };
+        state.lock().unwrap().users.insert(key_id, key);
+    }
     client.write_all(&head).unwrap();
     client.write_all(&rest).unwrap();
     let _ = client.flush();
