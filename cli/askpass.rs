@@ -29,10 +29,18 @@ pub fn prompt() -> Option<Arc<dyn MfaPrompt>> {
             args: Vec::new(),
         }));
     }
+    // Over ssh the desktop (if any) is someone else's screen: ask on the terminal.
+    let over_ssh = ["SSH_TTY", "SSH_CONNECTION"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some());
+    let terminal = crate::secret_input::terminal_is_there();
+    if over_ssh && terminal {
+        return Some(crate::secret_input::terminal_mfa_prompt());
+    }
     if let Some(app) = app_window() {
         return Some(Arc::new(app));
     }
-    crate::secret_input::terminal_is_there().then(crate::secret_input::terminal_mfa_prompt)
+    terminal.then(crate::secret_input::terminal_mfa_prompt)
 }
 
 /// The keyrack app installed beside this program, when there is a desktop to show it on.
@@ -79,8 +87,18 @@ impl MfaPrompt for Askpass {
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())
-                .output()
-                .ok()?;
+                .output();
+            let answer = match answer {
+                Ok(answer) => answer,
+                // Said on stderr, which the AWS tools show with the failure.
+                Err(error) => {
+                    eprintln!(
+                        "keyrack: could not run the MFA prompt {}: {error}",
+                        self.program.display()
+                    );
+                    return None;
+                }
+            };
             let typed = Zeroizing::new(answer.stdout);
             if !answer.status.success() {
                 return None;

@@ -284,9 +284,11 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }),
         };
         let prompt = command.mfa.as_ref().and_then(|_| askpass::prompt());
+        let asked = prompt.is_some();
         return Ok(print::credential_process(
             Rack::credential_process(&keychain, &command, prompt),
             profile,
+            asked,
         ));
     }
     let mut paths = FilePaths::from_process_env();

@@ -162,9 +162,23 @@ pub fn pretty(value: &impl serde::Serialize) -> String {
 
 /// `credential-process`: the contract's JSON on stdout, or one line on stderr (which the AWS
 /// CLI shows as is: never a secret there).
-pub fn credential_process(answer: Result<ProcessCredentials, Error>, profile: &str) -> ExitCode {
+/// `asked`: someone could be asked for an MFA code (a prompt program, the app's window, the
+/// terminal), so a missing code was declined, not impossible to ask for.
+pub fn credential_process(
+    answer: Result<ProcessCredentials, Error>,
+    profile: &str,
+    asked: bool,
+) -> ExitCode {
     let credentials = match answer {
         Ok(credentials) => credentials,
+        Err(error) if error.code == "needs_mfa" && asked => {
+            eprintln!(
+                "keyrack: profile '{profile}' needs an MFA code and none was given (the question \
+                 was cancelled or timed out); run the command again and enter the code, or run \
+                 `keyrack mfa login {profile}` in a terminal first"
+            );
+            return ExitCode::FAILURE;
+        }
         // What to do, in one line, where nobody could be asked (no display, no terminal).
         Err(error) if error.code == "needs_mfa" => {
             eprintln!(

@@ -1690,3 +1690,45 @@ async fn a_key_whose_user_must_use_mfa_for_iam_is_rotated_through_mfa_sessions()
         .read("config")
         .contains(&format!("mfa_serial = {serial}")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_given_for_an_mfa_rotation_is_spent_once_and_the_new_keys_code_is_asked_for() {
+    let world = World::new().await;
+    let sts = Arc::new(support::sts_mfa::MfaSts::start(&world.stand.url));
+    let serial = format!("arn:aws:iam::{ACCOUNT}:mfa/{}", world.user);
+    let secret = world.old.secret_access_key.expose();
+    sts.user_key(&world.old.access_key_id, secret, &world.arn(), true);
+    let config = world.config.replace(
+        "[profile work]\n",
+        &format!("[profile work]\nmfa_serial = {serial}\n"),
+    );
+    fs::write(world.paths().config, &config).unwrap();
+    sts.show(&serial, "909090");
+    let person = Arc::new(NextCode {
+        sts: sts.clone(),
+        serial: serial.clone(),
+        asked: Mutex::default(),
+    });
+    let settings = RotationSettings {
+        keychain: keyrack::keychain::Keychain::in_memory(),
+        mfa: keyrack::rotation::MfaAsking {
+            code: Some(keyrack::identity::mfa::GivenCode::new(
+                keyrack::identity::mfa::MfaCode::parse("909090").unwrap(),
+            )),
+            prompt: Some(person.clone()),
+        },
+        ..world.settings(&sts.url)
+    };
+    let plan = plan_rotation(&settings, "work", RotateOptions::default())
+        .await
+        .unwrap();
+    let report = rotate(&settings, &plan, |_| {}).await.unwrap();
+    assert_eq!(report.old_key, OldKeyFate::Deleted);
+    // The given code signed in the old key; the new key's code was asked for, never the same
+    // code sent twice (STS refuses a code it has seen).
+    assert_eq!(person.asked.lock().unwrap().len(), 1);
+    assert_eq!(sts.accepted(&serial), 2);
+    world
+        .assert_rotated_cleanly("after a rotation with --mfa-code")
+        .await;
+}

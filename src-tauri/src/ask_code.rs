@@ -13,6 +13,10 @@ use tauri::{Manager, RunEvent, WebviewUrl, WebviewWindowBuilder};
 /// The flag that opens this window instead of the app.
 pub const FLAG: &str = "--ask-mfa-code";
 
+/// How long the window waits for the person: the keyrack that asked holds the device's sign-in
+/// lock meanwhile, and others wait behind it.
+const WAIT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Set once a code was handed over: closing the window after that is no refusal.
 static ANSWERED: AtomicBool = AtomicBool::new(false);
 
@@ -52,6 +56,11 @@ pub fn answer(app: tauri::AppHandle, code: Option<String>) -> Result<(), String>
 /// Open the window with `text` and wait for the answer; the process's exit status says how it
 /// went.
 pub fn run(text: String) -> ! {
+    std::thread::spawn(|| {
+        std::thread::sleep(WAIT);
+        // Nobody answered: declined, so the others waiting for the device can ask.
+        std::process::exit(1);
+    });
     let env = |name: &str| std::env::var(name).unwrap_or_default();
     let question = Question {
         text,

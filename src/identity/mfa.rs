@@ -14,6 +14,30 @@ impl std::fmt::Debug for MfaCode {
     }
 }
 
+/// The code given for a run (`--mfa-code`): it works once (STS refuses a code it has seen), so it
+/// is handed out once, to the first sign-in that needs one, however many sessions, plans and
+/// rotations the run makes; later sign-ins ask the person instead. Clones share that.
+#[derive(Clone, Debug)]
+pub struct GivenCode {
+    code: MfaCode,
+    spent: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl GivenCode {
+    pub fn new(code: MfaCode) -> GivenCode {
+        GivenCode {
+            code,
+            spent: Default::default(),
+        }
+    }
+
+    /// The code, the first time it is asked for; `None` after.
+    pub fn take(&self) -> Option<MfaCode> {
+        let spent = self.spent.swap(true, std::sync::atomic::Ordering::SeqCst);
+        (!spent).then(|| self.code.clone())
+    }
+}
+
 /// Why a code was refused before anything was sent.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(

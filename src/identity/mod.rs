@@ -51,9 +51,9 @@ pub struct SessionOptions {
     /// role; `None` (the default): not used. The [`crate::Rack`] of a process uses the home
     /// folder's.
     pub cli_cache: Option<PathBuf>,
-    /// The MFA code given for this run (`--mfa-code`): used to assume a role that needs one and
-    /// has no cached session. A code works once: AWS refuses it again.
-    pub mfa_code: Option<mfa::MfaCode>,
+    /// The MFA code given for this run (`--mfa-code`): used for the first sign-in that needs
+    /// one (a code works once: AWS refuses it again); later ones ask `mfa_prompt`.
+    pub mfa_code: Option<mfa::GivenCode>,
     /// Who is asked for a code when a role needs one and none was given (the terminal).
     pub mfa_prompt: Option<Arc<dyn mfa::MfaPrompt>>,
     /// keyrack's state folder, for the lock that lets one keyrack at a time sign in to a role
@@ -97,8 +97,7 @@ struct Inner {
     fetched: Mutex<HashMap<(&'static str, String), Fetched>>,
     /// Held while a person is asked for an MFA code: one question at a time.
     asking: Arc<Mutex<()>>,
-    /// What was settled about MFA codes in this run: the code given was spent, and the devices
-    /// the person declined to give a code for (they are not asked again).
+    /// The devices the person declined to give a code for in this run (they are not asked again).
     codes: Mutex<CodesSettled>,
     /// When the session each profile was answered with ends (roles, MFA devices).
     expiries: Mutex<HashMap<String, time::OffsetDateTime>>,
@@ -115,7 +114,6 @@ enum MfaUse {
 
 #[derive(Default)]
 struct CodesSettled {
-    given_code_spent: bool,
     declined: std::collections::HashSet<String>,
 }
 
@@ -165,22 +163,22 @@ impl Session {
     }
 
     /// The MFA code of `serial` for `profile` (a session of `session_seconds`, a role's when
-    /// `for_role`): the one given for
-    /// this run, else asked of the person (one prompt at a time, off the async workers); `None`:
-    /// none.
+    /// `for_role`): the one given for this run while unspent, else asked of the person (one
+    /// prompt at a time, off the async workers), with whether the person typed it; `None`: none.
     async fn mfa_code(
         &self,
         (profile, serial, session_seconds, for_role): (&str, &str, u32, bool),
         retry: bool,
-    ) -> Option<mfa::MfaCode> {
-        // The code given for the run works once (AWS refuses it again): for the first sign-in.
-        if let Some(code) = &self.inner.options.mfa_code {
-            let mut settled = self.inner.codes.lock().expect("codes lock");
-            if retry || settled.given_code_spent {
+    ) -> Option<(mfa::MfaCode, bool)> {
+        // The code given for the run works once (AWS refuses it again): for the first sign-in;
+        // one AWS refused is not replaced by asking (the caller said which code to use).
+        if let Some(given) = &self.inner.options.mfa_code {
+            if retry {
                 return None;
             }
-            settled.given_code_spent = true;
-            return Some(code.clone());
+            if let Some(code) = given.take() {
+                return Some((code, false));
+            }
         }
         if self
             .inner
@@ -213,12 +211,7 @@ impl Session {
             let mut settled = self.inner.codes.lock().expect("codes lock");
             settled.declined.insert(serial.to_owned());
         }
-        code
-    }
-
-    /// Whether a refused code is asked for again: a person types codes, a given one is spent.
-    fn asks_again(&self) -> bool {
-        self.inner.options.mfa_prompt.is_some() && self.inner.options.mfa_code.is_none()
+        code.map(|code| (code, true))
     }
 
     /// The keychain this session reads keychain profiles' keys from.

@@ -22,6 +22,9 @@ const MFA_SIGN_IN_WAIT: Duration = Duration::from_secs(16 * 60);
 /// The longest MFA session STS gives an IAM user (GetSessionToken): 36 hours.
 const LONGEST_USER_SESSION: u32 = 129_600;
 
+/// The shortest key session keyrack asks for: it is served until 15 minutes before it ends.
+const SHORTEST_KEPT_SESSION: u32 = 1800;
+
 /// What STS would refuse about assuming `role` (from `source`), found before anything is sent or
 /// anyone is asked for a code: a security key as the MFA device, a session outside 15 minutes to
 /// 12 hours, or longer than the hour STS allows a role assumed with another role's session.
@@ -63,14 +66,20 @@ fn check_session_request(
         });
     }
     let seconds = mfa.seconds();
-    if !(900..=LONGEST_USER_SESSION).contains(&seconds) {
-        return Err(IdentityError::SessionTooLong {
-            profile: profile.to_owned(),
-            seconds,
-            limit: "an IAM user's MFA session lasts 15 minutes to 36 hours (900 to 129600 seconds)",
-        });
-    }
-    Ok(())
+    let limit = if seconds > LONGEST_USER_SESSION {
+        "an IAM user's MFA session lasts 36 hours (129600 seconds) at most"
+    } else if seconds < SHORTEST_KEPT_SESSION {
+        "STS gives 15 minutes at least, but keyrack serves a session until 15 minutes before it \
+         ends (the AWS tools ask again sooner), so one shorter than 30 minutes (1800 seconds) \
+         would ask for a code at nearly every call"
+    } else {
+        return Ok(());
+    };
+    Err(IdentityError::SessionTooLong {
+        profile: profile.to_owned(),
+        seconds,
+        limit,
+    })
 }
 
 /// A FIDO/U2F security key or passkey signs in to the console only: AWS takes no code of it.
@@ -206,10 +215,12 @@ impl Session {
         if need == MfaUse::IfKept {
             return Ok(key);
         }
-        let shared = format!("{} {}", mfa.serial, key.access_key_id);
+        // Checked for each profile (its own settings, its own name in the message); the sign-in
+        // is shared by every profile with the same device, key and session length.
+        check_session_request(profile, mfa, &key)?;
+        let shared = format!("{} {} {}", mfa.serial, key.access_key_id, mfa.seconds());
         let credentials = self
             .once("mfa-session", &shared, async {
-                check_session_request(profile, mfa, &key)?;
                 let _signing_in = self.sign_in_lock(device_lock_name(&mfa.serial)).await;
                 if let Some(session) = self.kept_session(&mfa.serial, &key).await {
                     self.record_expiry(&shared, session.expiration);
@@ -259,14 +270,14 @@ impl Session {
     /// MFA device `serial`'s session kept in the keychain, if it was had with `key` and has more
     /// than 15 minutes left. A keychain that cannot be read keeps no session.
     async fn kept_session(&self, serial: &str, key: &Credentials) -> Option<MfaSession> {
-        let (keychain, serial) = (self.inner.options.keychain.clone(), serial.to_owned());
-        let kept = tokio::task::spawn_blocking(move || keychain.mfa_session(&serial))
+        let keychain = self.inner.options.keychain.clone();
+        let (serial, key_id) = (serial.to_owned(), key.access_key_id.clone());
+        let now = OffsetDateTime::now_utc();
+        tokio::task::spawn_blocking(move || keychain.usable_mfa_session(&serial, &key_id, now))
             .await
             .ok()?
             .ok()
-            .flatten()?;
-        (kept.made_with == key.access_key_id && kept.usable_at(OffsetDateTime::now_utc()))
-            .then_some(kept)
+            .flatten()
     }
 
     /// Waits for the sign-in lock `name`, so that one keyrack at a time asks for a code of the
@@ -303,14 +314,15 @@ impl Session {
         let mut retry = false;
         for _attempt in 0..mfa::ATTEMPTS {
             let asked = (profile, serial, session_seconds, for_role);
-            let Some(code) = self.mfa_code(asked, retry).await else {
+            let Some((code, typed)) = self.mfa_code(asked, retry).await else {
                 return Err(IdentityError::NeedsMfa {
                     profile: profile.to_owned(),
                     role: for_role,
                 });
             };
             match call(code).await {
-                Err(AwsError::MfaCodeRejected) if self.asks_again() => retry = true,
+                // A code the person typed may be asked for again; a given one may not.
+                Err(AwsError::MfaCodeRejected) if typed => retry = true,
                 other => return other.map_err(failed),
             }
         }
@@ -398,6 +410,8 @@ mod tests {
             Some("session_too_long")
         );
         assert_eq!(check(mfa(alice, Some(600)), &key), Some("session_too_long"));
+        assert_eq!(check(mfa(alice, Some(900)), &key), Some("session_too_long"));
+        assert_eq!(check(mfa(alice, Some(1800)), &key), None);
         assert_eq!(
             check(mfa("arn:aws:iam::1:u2f/user/alice/key-ABC", None), &key),
             Some("mfa_device_not_usable")

@@ -129,6 +129,19 @@ impl Keychain {
         }
     }
 
+    /// MFA device `serial`'s session if it was had with the long-term key `key_id` and is still
+    /// worth serving at `now` ([`MfaSession::usable_at`]).
+    pub fn usable_mfa_session(
+        &self,
+        serial: &str,
+        key_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<MfaSession>, KeychainError> {
+        Ok(self
+            .mfa_session(serial)?
+            .filter(|kept| kept.made_with == key_id && kept.usable_at(now)))
+    }
+
     /// Keep `session` as MFA device `serial`'s (replacing the one before).
     pub fn store_mfa_session(
         &self,

@@ -22,7 +22,7 @@ use crate::files::check::{self, Finding};
 use crate::files::leftovers::{self, Cleaning};
 use crate::files::lock::{lock_files, DEFAULT_WAIT};
 use crate::files::{AwsFiles, Dialect, FileKind, FilePaths};
-use crate::identity::mfa::{MfaCode, MfaPrompt};
+use crate::identity::mfa::{GivenCode, MfaCode, MfaPrompt};
 use crate::identity::{self, Session, SessionOptions};
 use crate::keychain::command::KeyrackCommand;
 use crate::keychain::places::{self, EntryOwner};
@@ -47,8 +47,8 @@ pub struct Rack {
     seen: Mutex<Seen>,
     /// The AWS CLI's cache of assumed-role sessions, read before assuming a role.
     cli_cache: Option<PathBuf>,
-    /// The MFA code given for this run, for a role that needs one.
-    mfa_code: Option<MfaCode>,
+    /// The MFA code given for this run, for the first sign-in that needs one.
+    mfa_code: Option<GivenCode>,
 }
 
 impl Rack {
@@ -74,7 +74,7 @@ impl Rack {
     /// This rack, assuming a role that needs an MFA code with `code` (`--mfa-code`).
     pub fn with_mfa_code(self, code: Option<MfaCode>) -> Rack {
         Rack {
-            mfa_code: code,
+            mfa_code: code.map(GivenCode::new),
             ..self
         }
     }

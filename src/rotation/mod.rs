@@ -55,7 +55,7 @@ pub struct RotationSettings {
 /// Where MFA codes come from: the one given for the run, and who is asked for the others.
 #[derive(Clone, Debug, Default)]
 pub struct MfaAsking {
-    pub code: Option<crate::identity::mfa::MfaCode>,
+    pub code: Option<crate::identity::mfa::GivenCode>,
     pub prompt: Option<std::sync::Arc<dyn crate::identity::mfa::MfaPrompt>>,
 }
 
