@@ -351,3 +351,35 @@ fn bench_credential_process_with_a_kept_mfa_session() {
         session.0 / cli.0 * 100.0
     );
 }
+
+#[test]
+fn signing_in_for_an_aws_tool_uses_the_profiles_own_endpoint_settings() {
+    let stand = Stand::new("577215");
+    // The endpoint is the profile's, not the environment's: the AWS CLI uses it, and so must
+    // the keyrack it runs when it signs in.
+    let (config, _) = stand.home.files();
+    let config = format!("{config}endpoint_url = {}\n", stand.sts.url);
+    fs::write(stand.home.config(), config).unwrap();
+    succeeded(&stand.keyrack(&["vault", "move", "base"]));
+    let (askpass, asked) = stand.askpass("577215");
+    let aws = support::venv_bin("aws");
+    let out = stand
+        .command(
+            Path::new("setsid"),
+            &[
+                aws.to_str().unwrap(),
+                "sts",
+                "get-caller-identity",
+                "--profile",
+                "base",
+            ],
+        )
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("KEYRACK_MFA_ASKPASS", &askpass)
+        .output()
+        .unwrap();
+    let who = json(&out);
+    assert_eq!(who["Arn"], format!("arn:aws:iam::{ACCOUNT}:user/alice"));
+    assert_eq!(fs::read_to_string(asked).unwrap().lines().count(), 1);
+    assert_eq!(stand.sts.sessions_issued(), 1);
+}

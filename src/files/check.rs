@@ -96,6 +96,48 @@ fn finding(severity: Severity, p: &Problem) -> Finding {
     }
 }
 
+/// A keychain profile's `credential_process` line serves the session of the MFA device it names
+/// (`--mfa-serial`), which is what every AWS tool gets: said when that is not the `mfa_serial` of
+/// the profile (changed since the key was moved, or a line written before keyrack served MFA
+/// sessions).
+fn keychain_line_device(name: &str, settings: &super::Settings) -> Option<Finding> {
+    let line = settings.get("credential_process")?;
+    let command = crate::keychain::command::KeyrackCommand::parse(line.value.as_text()?)?;
+    let serial = settings
+        .get("mfa_serial")
+        .and_then(|s| s.value.as_text())
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let served = command.mfa.as_ref().map(|mfa| mfa.serial.as_str());
+    let redo = format!(
+        "run `keyrack vault restore {name}` then `keyrack vault move {name}` to write the line again"
+    );
+    let message = match (served, serial) {
+        (Some(served), Some(serial)) if served == serial => return None,
+        (None, None) => return None,
+        (Some(served), Some(serial)) => format!(
+            "profile '{name}' has mfa_serial = {serial}, but its credential_process line serves \
+             the MFA session of {served}, which every AWS tool signs with; {redo}"
+        ),
+        (Some(served), None) => format!(
+            "profile '{name}' has no mfa_serial, but its credential_process line serves the MFA \
+             session of {served}, which every AWS tool signs with; {redo}, or add mfa_serial = {served}"
+        ),
+        (None, Some(serial)) => format!(
+            "profile '{name}' has mfa_serial = {serial}, but its credential_process line serves \
+             the key alone, so the AWS tools sign without MFA (accounts that require MFA refuse \
+             them); {redo} so that it serves the device's session"
+        ),
+    };
+    Some(Finding {
+        severity: Severity::Warning,
+        file: line.origin.file,
+        line: Some(line.origin.line),
+        message,
+        fix: None,
+    })
+}
+
 /// Run every check over the loaded files.
 pub fn check(files: &AwsFiles) -> Vec<Finding> {
     let cli = files.read(Dialect::Cli);
@@ -155,6 +197,7 @@ pub fn check(files: &AwsFiles) -> Vec<Finding> {
             }
         }
         out.extend(incomplete_credentials(name, settings));
+        out.extend(keychain_line_device(name, settings));
         if let Some(region) = settings
             .get("region")
             .and_then(|s| s.value.as_text().map(|v| (v, s.origin)))
@@ -297,5 +340,41 @@ fn source_cycle(reading: &super::Reading, start: &str) -> Option<Vec<String>> {
         }
         chain.push(next.clone());
         current = next;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn messages(config: &str) -> Vec<String> {
+        let files = AwsFiles::from_bytes(config.as_bytes(), b"");
+        check(&files).into_iter().map(|f| f.message).collect()
+    }
+
+    #[test]
+    fn a_keychain_line_that_serves_another_mfa_device_than_mfa_serial_is_pointed_out() {
+        let line = |flags: &str| {
+            format!(
+                "[profile dev]\ncredential_process = /usr/bin/keyrack credential-process --profile dev --file-set 0123456789ab{flags}\n"
+            )
+        };
+        let alice = " --mfa-serial arn:aws:iam::1:mfa/alice";
+        let same = format!("{}mfa_serial = arn:aws:iam::1:mfa/alice\n", line(alice));
+        assert!(messages(&same).is_empty(), "{:?}", messages(&same));
+        assert!(messages(&line("")).is_empty());
+        let other = format!("{}mfa_serial = arn:aws:iam::1:mfa/phone2\n", line(alice));
+        let said = messages(&other).join("\n");
+        assert!(
+            said.contains("serves the MFA session of arn:aws:iam::1:mfa/alice"),
+            "{said}"
+        );
+        assert!(said.contains("keyrack vault restore dev"), "{said}");
+        let old_line = format!("{}mfa_serial = arn:aws:iam::1:mfa/alice\n", line(""));
+        let said = messages(&old_line).join("\n");
+        assert!(said.contains("serves the key alone"), "{said}");
+        assert!(messages(&line(alice))
+            .join("\n")
+            .contains("has no mfa_serial"));
     }
 }

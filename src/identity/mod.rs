@@ -101,6 +101,8 @@ struct Inner {
     codes: Mutex<CodesSettled>,
     /// When the session each profile was answered with ends (roles, MFA devices).
     expiries: Mutex<HashMap<String, time::OffsetDateTime>>,
+    /// Why the last MFA session had could not be kept in the keychain, if it could not.
+    not_kept: Mutex<Option<crate::keychain::KeychainError>>,
 }
 
 /// Whether a key-only profile's MFA session is needed for what its credentials are used for.
@@ -145,6 +147,7 @@ impl Session {
                 asking: Arc::default(),
                 codes: Mutex::default(),
                 expiries: Mutex::default(),
+                not_kept: Mutex::default(),
             }),
         }
     }
@@ -395,6 +398,12 @@ impl Session {
     ) -> Result<(Credentials, Option<time::OffsetDateTime>), IdentityError> {
         let credentials = self.fetch(source, client, sts, MfaUse::Required).await?;
         Ok((credentials, self.session_expiry(source.profile())))
+    }
+
+    /// Why an MFA session had in this run could not be kept in the keychain, if one could not
+    /// (it works for this run; the next asks for a code again).
+    pub fn keychain_failure(&self) -> Option<crate::keychain::KeychainError> {
+        self.inner.not_kept.lock().expect("not kept lock").clone()
     }
 
     /// When the session `profile` was last answered with ends (a role's, or an MFA device's),

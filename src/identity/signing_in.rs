@@ -249,15 +249,19 @@ impl Session {
                     made_with: key.access_key_id.clone(),
                 };
                 self.record_expiry(&shared, session.expiration);
-                // Not keeping it only means asking again next time.
+                // Not keeping it only means asking again next time; why is kept for the
+                // caller that promised to keep it (`keyrack mfa login`).
                 let (keychain, serial, kept) = (
                     self.inner.options.keychain.clone(),
                     mfa.serial.clone(),
                     session.clone(),
                 );
-                let _ =
+                let stored =
                     tokio::task::spawn_blocking(move || keychain.store_mfa_session(&serial, &kept))
                         .await;
+                if let Ok(Err(error)) = stored {
+                    *self.inner.not_kept.lock().expect("not kept lock") = Some(error);
+                }
                 Ok(session.credentials)
             })
             .await?;

@@ -420,8 +420,19 @@ impl Rack {
                 account,
             }),
         };
+        // Asking a person anyway: the profile's own endpoint settings (region, endpoint_url,
+        // a CA bundle) are read from its files when the environment names the files the line
+        // belongs to; else the STS endpoint the environment alone gives.
+        let paths = FilePaths::from_process_env();
+        let reading = command
+            .file_set
+            .as_deref()
+            .filter(|set| *set == paths.set_id())
+            .and_then(|_| AwsFiles::load(&paths).ok())
+            .map(|files| crate::files::Reading::clone(&files.read(Dialect::Cli)))
+            .filter(|reading| reading.profiles.contains_key(profile));
         let session = Session::new(
-            crate::files::Reading::default(),
+            reading.clone().unwrap_or_default(),
             EndpointEnv::from_process(),
             SessionOptions {
                 keychain: keychain.clone(),
@@ -439,7 +450,16 @@ impl Rack {
                     format!("could not start the async runtime: {e}"),
                 )
             })?;
-        let (credentials, expires) = runtime.block_on(session.serve(&source))?;
+        let (credentials, expires) = runtime.block_on(async {
+            match reading {
+                Some(_) => {
+                    let sts = session.endpoint(profile, crate::aws::Service::Sts)?;
+                    let client = session.client(profile)?;
+                    session.serve_at(&source, &client, &sts).await
+                }
+                None => session.serve(&source).await,
+            }
+        })?;
         let expires = expires
             .ok_or_else(|| Error::new("internal", "an MFA session came without its expiry"))?;
         Ok(ProcessCredentials::session(credentials, expires))

@@ -187,7 +187,7 @@ impl Rack {
             MfaSignIn::Role { role, .. } => Kept::Role(role.clone()),
             MfaSignIn::Device { mfa, .. } => {
                 // Said now rather than found out at the next call: the session was not kept.
-                if let Err(error) = self.keychain.mfa_session(&mfa.serial) {
+                if let Some(error) = session.keychain_failure() {
                     return Err(Error::new(
                         error.code(),
                         format!(
