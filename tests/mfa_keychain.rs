@@ -14,9 +14,15 @@ use support::home::Home;
 use support::moto::{MotoServer, ACCOUNT};
 use support::sts_mfa::MfaSts;
 
-/// alice's MFA device.
-fn serial() -> String {
-    format!("arn:aws:iam::{ACCOUNT}:mfa/alice")
+/// An MFA device of alice's that no other test uses: the keychain keeps one session per device,
+/// and the tests share the test keyring.
+fn new_serial() -> String {
+    static DEVICES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = DEVICES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    format!(
+        "arn:aws:iam::{ACCOUNT}:mfa/alice-{}-{n}",
+        std::process::id()
+    )
 }
 
 /// moto with alice, the stand-in in front of it (IAM refuses alice's key without MFA, her device
@@ -26,21 +32,21 @@ struct Stand {
     sts: MfaSts,
     home: Home,
     secret: String,
+    /// alice's MFA device in this test.
+    serial: String,
 }
 
 impl Stand {
     fn new(code: &str) -> Stand {
         let (moto, alice) = MotoServer::with_user("alice");
         let sts = MfaSts::start(&moto.url);
-        sts.show(&serial(), code);
+        let serial = new_serial();
+        sts.show(&serial, code);
         let secret = alice.secret_access_key.expose().to_owned();
         let arn = format!("arn:aws:iam::{ACCOUNT}:user/alice");
         sts.user_key(&alice.access_key_id, &secret, &arn, true);
         let home = Home::new(
-            &format!(
-                "[profile base]\nmfa_serial = {}\nregion = us-east-1\n",
-                serial()
-            ),
+            &format!("[profile base]\nmfa_serial = {serial}\nregion = us-east-1\n"),
             &format!(
                 "[base]\naws_access_key_id = {}\naws_secret_access_key = {secret}\n",
                 alice.access_key_id
@@ -51,6 +57,7 @@ impl Stand {
             sts,
             home,
             secret,
+            serial,
         }
     }
 
@@ -137,7 +144,7 @@ fn a_moved_key_with_an_mfa_device_serves_its_session_to_the_aws_cli_after_one_mf
     let (config, credentials) = stand.home.files();
     assert!(!credentials.contains(&stand.secret), "{credentials}");
     assert!(
-        config.contains(&format!("--mfa-serial {}", serial())),
+        config.contains(&format!("--mfa-serial {}", stand.serial)),
         "the line serves the device's session: {config}"
     );
 
@@ -154,7 +161,7 @@ fn a_moved_key_with_an_mfa_device_serves_its_session_to_the_aws_cli_after_one_mf
     let login = json(&stand.keyrack(&["mfa", "login", "base", "--mfa-code", "271828", "--json"]));
     assert_eq!(login["profile"], "base");
     assert_eq!(login["kept_in"], "keychain");
-    assert_eq!(login["mfa_serial"], serial());
+    assert_eq!(login["mfa_serial"], stand.serial);
     let left = login["minutes_left"].as_i64().unwrap();
     assert!((715..=720).contains(&left), "{login}");
     let who = json(&stand.aws(&["sts", "get-caller-identity", "--profile", "base"], None));
@@ -216,11 +223,11 @@ fn twenty_aws_calls_at_once_behind_one_mfa_device_ask_for_one_code_and_all_succe
         "one question for twenty calls: {questions}"
     );
     assert!(
-        questions.contains(&serial()) && questions.contains("'base'"),
+        questions.contains(&stand.serial) && questions.contains("'base'"),
         "{questions}"
     );
     assert!(!questions.contains("161803"));
-    assert_eq!(stand.sts.accepted(&serial()), 1);
+    assert_eq!(stand.sts.accepted(&stand.serial), 1);
     assert_eq!(stand.sts.sessions_issued(), 1);
 }
 

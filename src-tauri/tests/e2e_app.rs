@@ -1278,7 +1278,7 @@ async fn an_aws_tool_that_needs_an_mfa_code_gets_it_through_keyracks_prompt_wind
     let (key, secret) = moto_user(&moto, "alice").await;
     moto.enable_auth().await;
     let sts = support::sts_mfa::MfaSts::start(&moto.url);
-    let serial = "arn:aws:iam::123456789012:mfa/alice";
+    let serial = "arn:aws:iam::123456789012:mfa/alice-prompt-window";
     sts.show(serial, "577215");
     sts.user_key(&key, &secret, "arn:aws:iam::123456789012:user/alice", true);
     let home = home();
@@ -1392,7 +1392,7 @@ async fn a_key_behind_an_mfa_device_signs_in_from_its_card_and_is_rotated_with_a
     let (key, secret) = moto_user(&moto, "alice").await;
     moto.enable_auth().await;
     let sts = support::sts_mfa::MfaSts::start(&moto.url);
-    let serial = "arn:aws:iam::123456789012:mfa/alice";
+    let serial = "arn:aws:iam::123456789012:mfa/alice-card";
     sts.user_key(&key, &secret, "arn:aws:iam::123456789012:user/alice", true);
     let home = home();
     write_aws(
