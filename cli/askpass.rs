@@ -6,7 +6,8 @@
 //!
 //! The program gets the question as its one argument (and `KEYRACK_MFA_SERIAL`,
 //! `KEYRACK_MFA_PROFILE`, `KEYRACK_MFA_UNLOCKS` in its environment), prints the code on its
-//! stdout and exits 0; any other exit status means the person declined.
+//! stdout and exits 0; exit status 1 means the person declined, any other a failure (said on
+//! stderr, which the AWS tools show).
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -100,8 +101,18 @@ impl MfaPrompt for Askpass {
                 }
             };
             let typed = Zeroizing::new(answer.stdout);
-            if !answer.status.success() {
-                return None;
+            match answer.status.code() {
+                Some(0) => {}
+                // Declined: Cancel, Escape, the window closed, or the time to answer ran out.
+                Some(1) => return None,
+                _ => {
+                    eprintln!(
+                        "keyrack: the MFA prompt {} failed ({})",
+                        self.program.display(),
+                        answer.status
+                    );
+                    return None;
+                }
             }
             let text = Zeroizing::new(String::from_utf8_lossy(&typed).into_owned());
             match MfaCode::parse(&text) {

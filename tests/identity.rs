@@ -1864,3 +1864,77 @@ async fn what_sts_refuses_about_mfa_sessions_is_said_before_sending_and_the_stan
         "{expired}"
     );
 }
+
+#[tokio::test]
+async fn a_kept_mfa_session_aws_no_longer_takes_is_forgotten_and_the_key_answers() {
+    let w = World::new();
+    let (sts, serial) = w.mfa_stand("818181");
+    let (config, credentials) = w.key_behind_device(&sts, &serial, false);
+    let keychain = keyrack::keychain::Keychain::in_memory();
+    let files = (config.as_str(), credentials.as_str());
+    let run = w.mfa_session(&sts.url, files, &keychain, Some(Typist::new("818181")));
+    run.credentials_with_mfa("base").await.unwrap();
+    assert!(keychain.mfa_session(&serial).unwrap().is_some());
+
+    // Revoked at AWS (here: ended early) while the keychain still says it has hours left.
+    sts.expire_sessions();
+    let next = w.mfa_session(&sts.url, files, &keychain, None);
+    let who = check_identity(&next, "base").await.unwrap();
+    assert_eq!(who.arn, format!("arn:aws:iam::{ACCOUNT}:user/alice"));
+    assert_eq!(
+        keychain.mfa_session(&serial).unwrap(),
+        None,
+        "the dead session is gone"
+    );
+    assert_eq!(next.session_expiry("base"), None);
+}
+
+#[tokio::test]
+async fn codes_of_a_totp_device_work_in_their_step_and_the_next_and_never_twice() {
+    let w = World::new();
+    let sts = support::sts_mfa::MfaSts::start(&w.url);
+    let serial = format!("arn:aws:iam::{ACCOUNT}:mfa/alice-phone");
+    let secret = b"keyrack-test-authenticator-secret";
+    sts.totp_device(&serial, secret);
+    let (config, credentials) = w.key_behind_device(&sts, &serial, false);
+    let files = (config.as_str(), credentials.as_str());
+    // Not at the very end of a step, so that "now" stays in it while the test runs.
+    if time::OffsetDateTime::now_utc().unix_timestamp() % 30 > 25 {
+        tokio::time::sleep(Duration::from_secs(6)).await;
+    }
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let sign_in = |code: String| {
+        let keychain = keyrack::keychain::Keychain::in_memory();
+        let run = w.mfa_session(&sts.url, files, &keychain, None);
+        let given = keyrack::identity::mfa::GivenCode::new(
+            keyrack::identity::mfa::MfaCode::parse(&code).unwrap(),
+        );
+        let run = Session::new(
+            run.reading().clone(),
+            EndpointEnv::from_pairs([("AWS_ENDPOINT_URL", sts.url.as_str())]),
+            SessionOptions {
+                client: quick_retries(),
+                keychain,
+                mfa_code: Some(given),
+                ..SessionOptions::default()
+            },
+        );
+        async move {
+            run.credentials_with_mfa("base")
+                .await
+                .map(|_| ())
+                .map_err(|e| e.code())
+        }
+    };
+    // Two steps old: too old. The step before (an app a little behind) and this one: taken.
+    let too_old = support::sts_mfa::totp(secret, now - 60);
+    assert_eq!(sign_in(too_old).await, Err("wrong_mfa_code"));
+    let previous = support::sts_mfa::totp(secret, now - 30);
+    let current = support::sts_mfa::totp(secret, now);
+    if previous != current {
+        assert_eq!(sign_in(previous).await, Ok(()));
+    }
+    assert_eq!(sign_in(current.clone()).await, Ok(()));
+    // The same code again: refused, as STS refuses a code it has seen.
+    assert_eq!(sign_in(current).await, Err("wrong_mfa_code"));
+}

@@ -1321,10 +1321,11 @@ async fn an_aws_tool_that_needs_an_mfa_code_gets_it_through_keyracks_prompt_wind
         &["iam", "list-access-keys", "--profile", "base"],
     );
     display.wait_window("keyrack: MFA code");
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // The page loads after the window maps (slower on a busy machine).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     // A code of the wrong shape is refused in the window, which asks again.
     display.type_keys("57721", &["Return"]);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
     let shot = display.screenshot("mfa-prompt-window-refuses-five-digits");
     display.type_keys("577 215", &["Return"]);
     let out = call.wait_with_output().unwrap();
@@ -1371,7 +1372,7 @@ async fn an_aws_tool_that_needs_an_mfa_code_gets_it_through_keyracks_prompt_wind
         &["sts", "get-caller-identity", "--profile", "base"],
     );
     display.wait_window("keyrack: MFA code");
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     display.type_keys("", &["Escape"]);
     let out = call.wait_with_output().unwrap();
     assert!(!out.status.success());

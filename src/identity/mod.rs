@@ -103,6 +103,8 @@ struct Inner {
     expiries: Mutex<HashMap<String, time::OffsetDateTime>>,
     /// Why the last MFA session had could not be kept in the keychain, if it could not.
     not_kept: Mutex<Option<crate::keychain::KeychainError>>,
+    /// The profiles answered with an MFA session kept from before, and its device.
+    kept_used: Mutex<HashMap<String, String>>,
 }
 
 /// Whether a key-only profile's MFA session is needed for what its credentials are used for.
@@ -148,6 +150,7 @@ impl Session {
                 codes: Mutex::default(),
                 expiries: Mutex::default(),
                 not_kept: Mutex::default(),
+                kept_used: Mutex::default(),
             }),
         }
     }
@@ -400,6 +403,29 @@ impl Session {
         Ok((credentials, self.session_expiry(source.profile())))
     }
 
+    /// Forget the kept MFA session `profile` was answered with, if it was (AWS no longer takes
+    /// it); whether one was forgotten.
+    async fn forget_dead_session(&self, profile: &str) -> bool {
+        let serial = self
+            .inner
+            .kept_used
+            .lock()
+            .expect("kept lock")
+            .remove(profile);
+        let Some(serial) = serial else {
+            return false;
+        };
+        self.inner
+            .expiries
+            .lock()
+            .expect("expiries lock")
+            .remove(profile);
+        let keychain = self.inner.options.keychain.clone();
+        tokio::task::spawn_blocking(move || keychain.forget_mfa_session(&serial))
+            .await
+            .is_ok_and(|forgot| forgot.is_ok())
+    }
+
     /// Why an MFA session had in this run could not be kept in the keychain, if one could not
     /// (it works for this run; the next asks for a code again).
     pub fn keychain_failure(&self) -> Option<crate::keychain::KeychainError> {
@@ -549,9 +575,20 @@ pub async fn check_identity(
     let credentials = session.credentials(profile).await?;
     let sts = session.endpoint(profile, Service::Sts)?;
     let client = session.client(profile)?;
-    sts::get_caller_identity(&client, &sts, &credentials)
-        .await
-        .map_err(|error| session.aws_failure(profile, "GetCallerIdentity", &sts, error))
+    let answer = sts::get_caller_identity(&client, &sts, &credentials).await;
+    // A kept MFA session that AWS no longer takes (revoked, or ended early by a clock that is
+    // off) is forgotten, and the key itself answers: the session would only fail every tool.
+    let dead = matches!(
+        answer,
+        Err(AwsError::ExpiredToken { .. } | AwsError::UnknownAccessKey { .. })
+    );
+    if dead && session.forget_dead_session(profile).await {
+        let key = session.credentials(profile).await?;
+        return sts::get_caller_identity(&client, &sts, &key)
+            .await
+            .map_err(|error| session.aws_failure(profile, "GetCallerIdentity", &sts, error));
+    }
+    answer.map_err(|error| session.aws_failure(profile, "GetCallerIdentity", &sts, error))
 }
 
 /// The outcome of checking one profile.

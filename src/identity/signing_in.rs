@@ -210,6 +210,11 @@ impl Session {
         let key = self.fetch(keys, client, sts, need).await?;
         if let Some(session) = self.kept_session(&mfa.serial, &key).await {
             self.record_expiry(profile, session.expiration);
+            self.inner
+                .kept_used
+                .lock()
+                .expect("kept lock")
+                .insert(profile.to_owned(), mfa.serial.clone());
             return Ok(session.credentials);
         }
         if need == MfaUse::IfKept {

@@ -2,7 +2,8 @@
 //! in front of moto that
 //! - answers an AssumeRole or GetSessionToken carrying an MFA device or code exactly as STS does
 //!   when the device is unknown, one of serial and code is missing, the code has the wrong shape,
-//!   is wrong or was used before (each code works once), or the duration is out of range;
+//!   is wrong or too old (a TOTP device takes its current 30-second step, or the one before or
+//!   after) or was used before (each code works once), or the duration is out of range;
 //! - issues GetSessionToken sessions itself (moto hands out one fixed example key): an `ASIA` key,
 //!   secret and token of the user whose long-term key signed, which this proxy checks the
 //!   signature of, refuses once expired, refuses for another GetSessionToken ("Cannot call
@@ -29,8 +30,11 @@ use crate::clock_proxy::read_head;
 
 #[derive(Default)]
 struct Device {
-    /// The code the device shows now.
+    /// The code the device shows now (a device set up with [`MfaSts::show`]).
     current: String,
+    /// The shared secret of a TOTP device ([`MfaSts::totp_device`]): STS takes the code of the
+    /// current 30-second step, or of the one before or after it.
+    totp: Option<Vec<u8>>,
     /// Codes STS accepted once: never again.
     used: HashSet<String>,
     accepted: usize,
@@ -106,6 +110,13 @@ impl MfaSts {
     pub fn show(&self, serial: &str, code: &str) {
         let mut state = self.state.lock().unwrap();
         state.devices.entry(serial.to_owned()).or_default().current = code.to_owned();
+    }
+
+    /// A virtual MFA device `serial` with the TOTP secret `secret` (RFC 6238, SHA-1, 30 s, six
+    /// digits), as an authenticator app holds it: see [`totp`].
+    pub fn totp_device(&self, serial: &str, secret: &[u8]) {
+        let mut state = self.state.lock().unwrap();
+        state.devices.entry(serial.to_owned()).or_default().totp = Some(secret.to_vec());
     }
 
     /// How many codes of `serial` STS accepted.
@@ -246,11 +257,11 @@ impl Request {
             "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
             hex(&Sha256::digest(canonical.as_bytes()))
         );
-        let mut key = hmac(format!("AWS4{secret}").as_bytes(), auth.date.as_bytes());
+        let mut key = hmac::<Sha256>(format!("AWS4{secret}").as_bytes(), auth.date.as_bytes());
         for part in [&auth.region, &auth.service, &"aws4_request".to_owned()] {
-            key = hmac(&key, part.as_bytes());
+            key = hmac::<Sha256>(&key, part.as_bytes());
         }
-        hex(&hmac(&key, to_sign.as_bytes()))
+        hex(&hmac::<Sha256>(&key, to_sign.as_bytes()))
     }
 
     /// This request signed anew with the long-term key `key_id`/`secret`, without a session
@@ -302,24 +313,40 @@ struct Authorization {
     signature: String,
 }
 
+/// The code an authenticator app shows at `unix_time` for `secret` (RFC 6238: HMAC-SHA-1 of the
+/// 30-second step, dynamically truncated to six digits).
+pub fn totp(secret: &[u8], unix_time: i64) -> String {
+    let step = (unix_time / 30) as u64;
+    let mac = hmac::<sha1::Sha1>(secret, &step.to_be_bytes());
+    let offset = (mac[19] & 0x0f) as usize;
+    let number = u32::from_be_bytes([
+        mac[offset],
+        mac[offset + 1],
+        mac[offset + 2],
+        mac[offset + 3],
+    ]) & 0x7fff_ffff;
+    format!("{:06}", number % 1_000_000)
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// HMAC-SHA256 (RFC 2104).
-fn hmac(key: &[u8], message: &[u8]) -> Vec<u8> {
+/// HMAC (RFC 2104) over a hash with 64-byte blocks (SHA-256 for SigV4, SHA-1 for TOTP).
+fn hmac<D: Digest>(key: &[u8], message: &[u8]) -> Vec<u8> {
     let mut block = [0u8; 64];
     if key.len() > 64 {
-        block[..32].copy_from_slice(&Sha256::digest(key));
+        let digest = D::digest(key);
+        block[..digest.len()].copy_from_slice(&digest);
     } else {
         block[..key.len()].copy_from_slice(key);
     }
     let pad = |byte: u8| block.iter().map(|b| b ^ byte).collect::<Vec<u8>>();
-    let inner = Sha256::new()
+    let inner = D::new()
         .chain_update(pad(0x36))
         .chain_update(message)
         .finalize();
-    Sha256::new()
+    D::new()
         .chain_update(pad(0x5c))
         .chain_update(inner)
         .finalize()
@@ -479,7 +506,12 @@ fn mfa_refusal(form: &HashMap<String, String>, state: &Mutex<State>) -> Option<D
                     "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.",
                 );
             };
-            if *code != device.current || device.used.contains(code) {
+            let now = OffsetDateTime::now_utc().unix_timestamp();
+            let valid = match &device.totp {
+                Some(secret) => [-30, 0, 30].iter().any(|shift| totp(secret, now + shift) == *code),
+                None => *code == device.current,
+            };
+            if !valid || device.used.contains(code) {
                 return denied("MultiFactorAuthentication failed with invalid MFA one time pass code. ");
             }
             device.used.insert(code.clone());
@@ -607,9 +639,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn totp_is_rfc_6238s() {
+        // RFC 6238, appendix B (SHA-1), the last six of its eight digits.
+        let secret = b"12345678901234567890";
+        assert_eq!(totp(secret, 59), "287082");
+        assert_eq!(totp(secret, 1_111_111_109), "081804");
+        assert_eq!(totp(secret, 2_000_000_000), "279037");
+    }
+
+    #[test]
     fn hmac_sha256_is_rfc_4231s() {
         // RFC 4231, test case 2.
-        let mac = hmac(b"Jefe", b"what do ya want for nothing?");
+        let mac = hmac::<Sha256>(b"Jefe", b"what do ya want for nothing?");
         assert_eq!(
             hex(&mac),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
