@@ -1,8 +1,10 @@
 //! How `credential-process` asks a person for an MFA code. The AWS tools that run it capture its
 //! stdout and stderr, so a question there is never seen; it asks through a program instead, as
-//! ssh does with `SSH_ASKPASS`: `KEYRACK_MFA_ASKPASS` when set, else the keyrack app's small
-//! prompt window next to this program when there is a display; else the terminal (`/dev/tty`)
-//! when there is one; else nobody, and the caller is told to run `keyrack mfa login`.
+//! ssh does with `SSH_ASKPASS`: `KEYRACK_MFA_ASKPASS` when set; over ssh the terminal; else the
+//! running keyrack window (over its socket, `keyrack::state::mfa_prompt_socket`), else the
+//! keyrack app's small prompt window next to this program when there is a display; else the
+//! terminal (`/dev/tty`) when there is one; else nobody, and the caller is told to run `keyrack
+//! mfa login`.
 //!
 //! The program gets the question as its one argument (and `KEYRACK_MFA_SERIAL`,
 //! `KEYRACK_MFA_PROFILE`, `KEYRACK_MFA_UNLOCKS` in its environment), prints the code on its
@@ -38,10 +40,53 @@ pub fn prompt() -> Option<Arc<dyn MfaPrompt>> {
     if over_ssh && terminal {
         return Some(crate::secret_input::terminal_mfa_prompt());
     }
+    if let Some(running) = running_app() {
+        return Some(Arc::new(running));
+    }
     if let Some(app) = app_window() {
         return Some(Arc::new(app));
     }
     terminal.then(crate::secret_input::terminal_mfa_prompt)
+}
+
+/// The keyrack window, when one is running and answers on its socket.
+#[cfg(unix)]
+fn running_app() -> Option<RunningApp> {
+    let socket = keyrack::state::mfa_prompt_socket(&keyrack::state::state_dir());
+    std::os::unix::net::UnixStream::connect(&socket)
+        .ok()
+        .map(|_| RunningApp { socket })
+}
+
+#[cfg(not(unix))]
+fn running_app() -> Option<RunningApp> {
+    None
+}
+
+/// The running keyrack window, asked over its socket: it shows its own MFA dialog.
+struct RunningApp {
+    #[cfg_attr(not(unix), allow(dead_code))]
+    socket: PathBuf,
+}
+
+impl MfaPrompt for RunningApp {
+    #[cfg(unix)]
+    fn code(&self, request: &MfaRequest) -> Option<MfaCode> {
+        use std::io::{BufRead, BufReader, Write};
+        let mut stream = std::os::unix::net::UnixStream::connect(&self.socket).ok()?;
+        let mut question = serde_json::to_string(request).ok()?;
+        question.push('\n');
+        stream.write_all(question.as_bytes()).ok()?;
+        let mut answer = Zeroizing::new(String::new());
+        BufReader::new(&stream).read_line(&mut answer).ok()?;
+        // An empty line: declined in the window (or no page there to ask).
+        MfaCode::parse(&answer).ok()
+    }
+
+    #[cfg(not(unix))]
+    fn code(&self, _request: &MfaRequest) -> Option<MfaCode> {
+        None
+    }
 }
 
 /// The keyrack app installed beside this program, when there is a desktop to show it on.

@@ -18,6 +18,7 @@ fn main() {
             "answer_mfa",
             "forget_sessions",
             "mfa_login",
+            "listen_for_mfa",
             "rotation_plan",
             "recovery_plan",
             "rotate_key",

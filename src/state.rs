@@ -27,3 +27,14 @@ pub fn state_dir_from_env(env: impl Fn(&str) -> Option<String>) -> PathBuf {
 pub fn state_dir() -> PathBuf {
     state_dir_from_env(|name| std::env::var(name).ok())
 }
+
+/// Where the running keyrack window answers MFA questions for `keyrack credential-process`:
+/// `STATE/mfa-prompt.sock` (a Unix socket in the private state folder).
+pub fn mfa_prompt_socket(state_dir: &std::path::Path) -> PathBuf {
+    state_dir.join("mfa-prompt.sock")
+}
+
+/// Make the state folder, readable by its owner only, if it is not there.
+pub fn ensure_state_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    crate::files::private::ensure_private_dir(dir)
+}

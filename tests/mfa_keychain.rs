@@ -80,11 +80,16 @@ impl Stand {
     }
 
     /// The real AWS CLI, detached from any terminal (`setsid`), as a tool run by an IDE is.
-    fn aws(&self, args: &[&str], askpass: Option<&Path>) -> Output {
+    fn aws_command(&self, args: &[&str]) -> Command {
         let aws = support::venv_bin("aws");
         let mut words = vec![aws.to_str().unwrap()];
         words.extend(args);
-        let mut command = self.command(Path::new("setsid"), &words);
+        self.command(Path::new("setsid"), &words)
+    }
+
+    /// [`Stand::aws_command`] run, asking for codes with `askpass` if given.
+    fn aws(&self, args: &[&str], askpass: Option<&Path>) -> Output {
+        let mut command = self.aws_command(args);
         if let Some(askpass) = askpass {
             command.env("KEYRACK_MFA_ASKPASS", askpass);
         }
@@ -190,20 +195,10 @@ fn twenty_aws_calls_at_once_behind_one_mfa_device_ask_for_one_code_and_all_succe
     let stand = Stand::new("161803");
     succeeded(&stand.keyrack(&["vault", "move", "base"]));
     let (askpass, asked) = stand.askpass("161803");
-    let aws = support::venv_bin("aws");
     let calls: Vec<_> = (0..20)
         .map(|_| {
             stand
-                .command(
-                    Path::new("setsid"),
-                    &[
-                        aws.to_str().unwrap(),
-                        "sts",
-                        "get-caller-identity",
-                        "--profile",
-                        "base",
-                    ],
-                )
+                .aws_command(&["sts", "get-caller-identity", "--profile", "base"])
                 .env("KEYRACK_MFA_ASKPASS", &askpass)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -369,18 +364,8 @@ fn signing_in_for_an_aws_tool_uses_the_profiles_own_endpoint_settings() {
     fs::write(stand.home.config(), config).unwrap();
     succeeded(&stand.keyrack(&["vault", "move", "base"]));
     let (askpass, asked) = stand.askpass("577215");
-    let aws = support::venv_bin("aws");
     let out = stand
-        .command(
-            Path::new("setsid"),
-            &[
-                aws.to_str().unwrap(),
-                "sts",
-                "get-caller-identity",
-                "--profile",
-                "base",
-            ],
-        )
+        .aws_command(&["sts", "get-caller-identity", "--profile", "base"])
         .env_remove("AWS_ENDPOINT_URL")
         .env("KEYRACK_MFA_ASKPASS", &askpass)
         .output()

@@ -55,6 +55,9 @@ export function rotateKey(onProgress, onMfa) {
   return invoke("rotate_key", { onProgress: channel, onMfa: questions(onMfa) });
 }
 
+/** `onMfa(question)` gets each MFA code an AWS tool (through keyrack) asks this window for. */
+export const listenForMfa = (onMfa) => invoke("listen_for_mfa", { onMfa: questions(onMfa) });
+
 /** Signs in with `profile`'s MFA device now; resolves to the session kept. */
 export const mfaLogin = (profile, onMfa) => invoke("mfa_login", { profile, onMfa: questions(onMfa) });
 

@@ -290,6 +290,8 @@ async function start() {
       announce("Could not read the AWS files: " + api.message(error), "error");
     }
   });
+  // An AWS tool that needs an MFA code while the window is open asks here, through keyrack.
+  await api.listenForMfa(askForMfaCode);
   offerInterrupted({ reload, select, state });
   document.body.dataset.ready = "true";
 }

@@ -26,6 +26,8 @@ pub struct AppState {
     watcher: Arc<Mutex<Option<Channel<u64>>>>,
     /// The MFA questions the page has not answered yet.
     pub mfa: Arc<crate::mfa::Pending>,
+    /// Where questions from a `keyrack credential-process` go (the page's channel).
+    pub mfa_listener: crate::mfa_socket::Listener,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
             rotation_plan: Mutex::default(),
             watcher: Arc::default(),
             mfa: Arc::default(),
+            mfa_listener: Arc::default(),
         }
     }
 }

@@ -7,6 +7,7 @@ mod clipboard;
 mod commands;
 mod keychain;
 mod mfa;
+mod mfa_socket;
 mod rotation;
 mod watch;
 
@@ -52,9 +53,11 @@ fn main() {
     }
     let rack = Rack::from_process_env(FilePaths::from_process_env(), "the keyrack app");
     let state = commands::AppState::new(rack);
+    let (listener, pending) = (state.mfa_listener.clone(), state.mfa.clone());
     tauri::Builder::default()
         .manage(state)
-        .setup(|app| {
+        .setup(move |app| {
+            mfa_socket::serve(app.handle().clone(), listener, pending);
             // The main window is made here, not from the config alone, so that the MFA prompt
             // mode opens only its own small window.
             let config = app
@@ -80,6 +83,7 @@ fn main() {
             mfa::answer_mfa,
             mfa::forget_sessions,
             mfa::mfa_login,
+            mfa::listen_for_mfa,
             commands::clean_leftovers,
             rotation::rotation_plan,
             rotation::recovery_plan,

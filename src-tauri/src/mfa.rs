@@ -51,6 +51,13 @@ pub fn window_prompt(state: &AppState, channel: Channel<MfaQuestion>) -> Arc<dyn
     })
 }
 
+/// Receive through `on_mfa` the MFA questions a `keyrack credential-process` asks this window
+/// (an AWS tool that needs a code while the app runs): the latest page's channel is used.
+#[tauri::command]
+pub fn listen_for_mfa(state: State<'_, AppState>, on_mfa: Channel<MfaQuestion>) {
+    *state.mfa_listener.lock().expect("listener lock") = Some(on_mfa);
+}
+
 /// Sign in with `profile`'s MFA device now (asking through `on_mfa`), so it and every profile
 /// behind the device work until the session ends.
 #[tauri::command]

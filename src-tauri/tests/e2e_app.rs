@@ -1458,3 +1458,67 @@ async fn a_key_behind_an_mfa_device_signs_in_from_its_card_and_is_rotated_with_a
     keychain.forget_mfa_session(serial).unwrap();
     app.close().await;
 }
+
+#[tokio::test]
+async fn an_aws_tool_that_needs_an_mfa_code_asks_the_open_window() {
+    let moto = MotoServer::start();
+    let (key, secret) = moto_user(&moto, "alice").await;
+    moto.enable_auth().await;
+    let sts = support::sts_mfa::MfaSts::start(&moto.url);
+    let serial = "arn:aws:iam::123456789012:mfa/alice-open-window";
+    sts.user_key(&key, &secret, "arn:aws:iam::123456789012:user/alice", false);
+    let home = home();
+    write_aws(
+        home.path(),
+        &format!("[profile base]\nmfa_serial = {serial}\n"),
+        &format!("[base]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"),
+    );
+    let keychain = keychain();
+    let _ = keychain.forget_mfa_session(serial);
+    let keyrack = support::desktop::app_binary().with_file_name("keyrack");
+    let moved = std::process::Command::new(&keyrack)
+        .args(["vault", "move", "base"])
+        .env("HOME", home.path())
+        .env("XDG_STATE_HOME", home.path().join(".local/state"))
+        .env_remove("AWS_CONFIG_FILE")
+        .env_remove("AWS_SHARED_CREDENTIALS_FILE")
+        .output()
+        .unwrap();
+    assert!(
+        moved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&moved.stderr)
+    );
+    let mut env = app_env(home.path(), Some(&sts.url));
+    env.retain(|(name, _)| name != "DBUS_SESSION_BUS_ADDRESS");
+    env.push((
+        "DBUS_SESSION_BUS_ADDRESS".into(),
+        std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("the test keyring's bus"),
+    ));
+    let app = Desktop::open(home.path(), env).await;
+
+    // The AWS CLI, started elsewhere, needs the code: the open window asks in its own dialog.
+    sts.show(serial, "299792");
+    let call = aws_on_display(
+        home.path(),
+        &sts.url,
+        &app.display,
+        &["sts", "get-caller-identity", "--profile", "base"],
+    );
+    app.wait_text("#mfa-text", serial).await;
+    app.wait_text("#mfa-text", "kept in the keychain").await;
+    app.type_into("#mfa-code", "299 792").await;
+    app.screenshot("mfa-asked-by-an-aws-tool").await;
+    app.click("#mfa-ok").await;
+    let out = call.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "aws: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let who: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(who["Arn"], "arn:aws:iam::123456789012:user/alice");
+    assert_eq!(sts.accepted(serial), 1);
+    keychain.forget_mfa_session(serial).unwrap();
+    app.close().await;
+}

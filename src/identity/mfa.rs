@@ -74,7 +74,7 @@ impl MfaCode {
 /// What a person is asked for: the code of `serial`, to sign in with `profile` (its role, or its
 /// key's MFA session). `retry`: AWS did not accept the code given before (wrong, already used,
 /// or too old).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MfaRequest {
     pub profile: String,
     pub serial: String,
