@@ -124,6 +124,8 @@ const HEADLINES: &[Word] = &[
     word("source_profile_missing", "Source profile missing"),
     word("source_profile_loop", "Source profile loop"),
     word("needs_mfa", "Needs an MFA code"),
+    word("sso_role_not_assigned", "SSO role not assigned"),
+    word("sso_token_refused", "SSO sign-in not accepted"),
     word(
         "session_from_session",
         "An MFA session needs the user's long-term key",

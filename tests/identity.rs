@@ -100,6 +100,13 @@ async fn populate(url: &str) -> (Credentials, Credentials, Credentials, Credenti
         ("AssumeRolePolicyDocument", trust.as_str()),
     ];
     set_up(url, "CreateRole", &params).await;
+    // The role IAM Identity Center assumes for alice's "Dev" assignment (tests/support/sso_portal.rs).
+    let sso_role = support::sso_portal::reserved_role("Dev");
+    let params = [
+        ("RoleName", sso_role.as_str()),
+        ("AssumeRolePolicyDocument", trust.as_str()),
+    ];
+    set_up(url, "CreateRole", &params).await;
     let alice = set_up_key(url, "alice").await;
     let alice_inactive = set_up_key(url, "alice").await;
     let params = [
@@ -180,6 +187,18 @@ impl World {
 
     /// [`World::keyrack`] with every call sent to `url` (a stand-in in front of moto).
     fn keyrack_via(&self, url: &str, config: &str, credentials: &str, args: &[&str]) -> Output {
+        self.keyrack_with(url, &[], config, credentials, args)
+    }
+
+    /// [`World::keyrack_via`] with these variables set too.
+    fn keyrack_with(
+        &self,
+        url: &str,
+        vars: &[(&str, &str)],
+        config: &str,
+        credentials: &str,
+        args: &[&str],
+    ) -> Output {
         let (config_path, credentials_path) = self.write_files(config, credentials);
         let out = Command::new(env!("CARGO_BIN_EXE_keyrack"))
             .args(args)
@@ -189,6 +208,7 @@ impl World {
             .env("AWS_CONFIG_FILE", config_path)
             .env("AWS_SHARED_CREDENTIALS_FILE", credentials_path)
             .env("AWS_ENDPOINT_URL", url)
+            .envs(vars.iter().copied())
             .output()
             .unwrap();
         assert_no_secret(&out, &self.secrets());
@@ -1937,4 +1957,235 @@ async fn codes_of_a_totp_device_work_in_their_step_and_the_next_and_never_twice(
     assert_eq!(sign_in(current.clone()).await, Ok(()));
     // The same code again: refused, as STS refuses a code it has seen.
     assert_eq!(sign_in(current).await, Err("wrong_mfa_code"));
+}
+
+// IAM Identity Center (SSO): the sign-in the AWS CLI keeps, the portal's role credentials.
+
+/// The access token of alice's sign-in in the SSO tests (a secret: never shown).
+const SSO_TOKEN: &str = "aoaAAAAAGgEXAMPLESSOACCESSTOKEN0123456789";
+
+impl World {
+    /// The portal stand-in (role credentials assumed at moto with alice's key), with alice signed
+    /// in and her "Dev" role assigned; and the config of profile `dev` on sso-session `corp`.
+    /// Tools reach the stand-in through `AWS_ENDPOINT_URL_SSO` ([`World::sso_keyrack`]).
+    fn sso_stand(&self) -> (support::sso_portal::SsoPortal, String) {
+        let portal = support::sso_portal::SsoPortal::start(&self.url, &self.alice);
+        portal.sign_in(SSO_TOKEN, "alice@example.com");
+        portal.assign(ACCOUNT, "Dev");
+        let config = format!(
+            "[profile dev]\nsso_session = corp\nsso_account_id = {ACCOUNT}\nsso_role_name = Dev\n\
+             region = us-east-1\n\
+             [sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n\
+             sso_registration_scopes = sso:account:access\n"
+        );
+        (portal, config)
+    }
+
+    /// Keep a sign-in of sso-session `corp` that ends in `hours`, as the AWS CLI keeps it:
+    /// through botocore's own token loader and cache, which choose the file.
+    fn keep_sso_sign_in(&self, hours: i64) {
+        let expires = (time::OffsetDateTime::now_utc() + time::Duration::hours(hours))
+            .format(
+                &time::format_description::parse_borrowed::<1>(
+                    "[year]-[month]-[day]T[hour]:[minute]:[second]Z",
+                )
+                .unwrap(),
+            )
+            .unwrap();
+        let script = format!(
+            r#"
+import os
+from botocore.utils import SSOTokenLoader, JSONFileCache
+cache = JSONFileCache(os.path.expanduser(os.path.join("~", ".aws", "sso", "cache")))
+token = {{"startUrl": "https://corp.awsapps.com/start", "region": "eu-west-1",
+         "accessToken": "{SSO_TOKEN}", "expiresAt": "{expires}",
+         "clientId": "client-id", "clientSecret": "client-secret",
+         "registrationExpiresAt": "2099-01-01T00:00:00Z", "refreshToken": "refresh-token"}}
+SSOTokenLoader(cache=cache).save_token("https://corp.awsapps.com/start", token, session_name="corp")
+"#
+        );
+        let saved = Command::new(support::venv_bin("python"))
+            .args(["-c", &script])
+            .env("HOME", self.dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            saved.status.success(),
+            "{}",
+            String::from_utf8_lossy(&saved.stderr)
+        );
+    }
+
+    /// keyrack on these files, reaching the portal at `portal`.
+    fn sso_keyrack(
+        &self,
+        portal: &support::sso_portal::SsoPortal,
+        config: &str,
+        args: &[&str],
+    ) -> Output {
+        self.keyrack_with(
+            &self.url,
+            &[("AWS_ENDPOINT_URL_SSO", &portal.url)],
+            config,
+            "",
+            args,
+        )
+    }
+
+    /// botocore's SSO provider on these files with the AWS CLI's credential cache (as AWS CLI v2
+    /// sets it up), reaching the portal at `portal`: who it says `dev` is (the UserId), or its
+    /// error.
+    fn botocore_sso(&self, portal: &support::sso_portal::SsoPortal) -> Result<String, String> {
+        let script = r#"
+import os
+import botocore.session
+from botocore.utils import JSONFileCache
+session = botocore.session.Session(profile="dev")
+provider = session.get_component("credential_provider").get_provider("sso")
+provider.cache = JSONFileCache(os.path.expanduser(os.path.join("~", ".aws", "cli", "cache")))
+client = session.create_client("sts", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+print(client.get_caller_identity()["UserId"])
+"#;
+        let out = Command::new(support::venv_bin("python"))
+            .args(["-c", script])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("AWS_CONFIG_FILE", self.path("config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.path("credentials"))
+            .env("AWS_ENDPOINT_URL", &self.url)
+            .env("AWS_ENDPOINT_URL_SSO", &portal.url)
+            .output()
+            .unwrap();
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_sso_profile_answers_with_its_role_from_the_sign_in_the_aws_cli_keeps() {
+    let w = World::new();
+    let (portal, config) = w.sso_stand();
+    w.keep_sso_sign_in(8);
+    let out = w.sso_keyrack(&portal, &config, &["whoami", "dev", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let ours = json_of(&out)[0].clone();
+    let role = support::sso_portal::reserved_role("Dev");
+    assert_eq!(
+        ours["arn"],
+        format!("arn:aws:sts::{ACCOUNT}:assumed-role/{role}/alice@example.com"),
+        "{ours}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(SSO_TOKEN));
+    assert_eq!(portal.issued(), 1);
+    // botocore's SSO provider, on the same files and sign-in, says the same.
+    let theirs = w.botocore_sso(&portal).unwrap();
+    assert_eq!(ours["user_id"], theirs.as_str());
+    // keyrack kept the role's credentials where and as botocore keeps them: botocore answered
+    // from them, not from the portal.
+    assert_eq!(
+        portal.issued(),
+        1,
+        "botocore used keyrack's cached role credentials"
+    );
+    assert_eq!(w.cached_sessions().len(), 1);
+    let cached = fs::read_to_string(
+        w.dir
+            .path()
+            .join(".aws/cli/cache")
+            .join(&w.cached_sessions()[0]),
+    )
+    .unwrap();
+    assert!(
+        cached.contains("\"ProviderType\": \"sso\"") || cached.contains("\"ProviderType\":\"sso\""),
+        "{cached}"
+    );
+
+    // And the other way round: role credentials botocore cached are used by keyrack, even with
+    // the sign-in gone from the portal.
+    fs::remove_dir_all(w.dir.path().join(".aws/cli/cache")).unwrap();
+    let theirs = w.botocore_sso(&portal).unwrap();
+    assert_eq!(portal.issued(), 2);
+    portal.sign_out(SSO_TOKEN);
+    let again = json_of(&w.sso_keyrack(&portal, &config, &["whoami", "dev", "--json"]))[0].clone();
+    assert_eq!(again["status"], "ok", "{again}");
+    assert_eq!(again["user_id"], theirs.as_str());
+    assert!(
+        again["session_minutes_left"].as_i64().unwrap() > 50,
+        "{again}"
+    );
+}
+
+#[tokio::test]
+async fn an_sso_profile_without_a_working_sign_in_or_assignment_says_what_to_do() {
+    let w = World::new();
+    let (portal, config) = w.sso_stand();
+    let whoami = |config: &str| {
+        json_of(&w.sso_keyrack(&portal, config, &["whoami", "dev", "--json"]))[0]["error"].clone()
+    };
+
+    let never = whoami(&config);
+    assert_eq!(never["code"], "needs_sso_login", "{never}");
+    let said = never["message"].as_str().unwrap();
+    assert!(
+        said.contains("no sign-in is kept") && said.contains("aws sso login --sso-session corp"),
+        "{said}"
+    );
+
+    w.keep_sso_sign_in(-1);
+    let ended = whoami(&config);
+    assert_eq!(ended["code"], "needs_sso_login");
+    assert!(
+        ended["message"]
+            .as_str()
+            .unwrap()
+            .contains("its sign-in ended at"),
+        "{ended}"
+    );
+
+    w.keep_sso_sign_in(8);
+    portal.sign_out(SSO_TOKEN);
+    let refused = whoami(&config);
+    assert_eq!(refused["code"], "needs_sso_login");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("no longer takes its sign-in"),
+        "{refused}"
+    );
+
+    portal.sign_in(SSO_TOKEN, "alice@example.com");
+    let other_role = config.replace("sso_role_name = Dev", "sso_role_name = Admin");
+    let unassigned = whoami(&other_role);
+    assert_eq!(unassigned["code"], "sso_role_not_assigned", "{unassigned}");
+    assert!(
+        unassigned["message"]
+            .as_str()
+            .unwrap()
+            .contains("role Admin in account"),
+        "{unassigned}"
+    );
+
+    let clash = config.replace(
+        "region = us-east-1\n",
+        "region = us-east-1\nsso_region = us-west-2\n",
+    );
+    let refused_by_botocore = whoami(&clash);
+    assert_eq!(
+        refused_by_botocore["code"], "invalid_config",
+        "{refused_by_botocore}"
+    );
+    assert!(w
+        .botocore_sso(&portal)
+        .unwrap_err()
+        .contains("inconsistent"));
+    assert_eq!(portal.issued(), 0);
 }

@@ -155,6 +155,60 @@ impl AwsClient {
         }
     }
 
+    /// A GET of `path_and_query` on a rest-json endpoint that takes no signature, with `token` in
+    /// header `token_header` (IAM Identity Center's portal): the JSON answer. Throttling, 5xx
+    /// answers and network failures are retried within the retry policy (a GET changes nothing).
+    /// An error answer is sorted by the code in `x-amzn-errortype` (else the body's `__type` or
+    /// `code`), with the body's `message`.
+    pub(crate) async fn get_bearer(
+        &self,
+        endpoint: &Endpoint,
+        path_and_query: &str,
+        (token_header, token): (&str, &crate::secret::Secret),
+    ) -> Result<String, AwsError> {
+        let url = format!("{}{path_and_query}", endpoint.url.trim_end_matches('/'));
+        let mut attempt = 1;
+        loop {
+            let answer = async {
+                let response = self
+                    .http
+                    .get(&url)
+                    .header(token_header, token.expose())
+                    .send()
+                    .await
+                    .map_err(|e| transport_error(&endpoint.url, &e).error)?;
+                let status = response.status().as_u16();
+                let code = response
+                    .headers()
+                    .get("x-amzn-errortype")
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| v.split([':', '#']).next().unwrap_or_default().to_owned());
+                let body = response
+                    .text()
+                    .await
+                    .map_err(|e| transport_error(&endpoint.url, &e).error)?;
+                if (200..300).contains(&status) {
+                    return Ok(body);
+                }
+                Err(rest_json_error(endpoint, status, code, &body))
+            }
+            .await;
+            match answer {
+                Err(error) if error.is_transient() && attempt < self.retry.max_attempts => {
+                    tokio::time::sleep(self.retry.delay(attempt)).await;
+                    attempt += 1;
+                }
+                Err(AwsError::Throttled { code, .. }) => {
+                    return Err(AwsError::Throttled {
+                        code,
+                        attempts: attempt,
+                    })
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// [`AwsClient::call`], with the answer read as XML.
     pub(crate) async fn call_xml(
         &self,
@@ -224,6 +278,44 @@ impl AwsClient {
             error,
             may_have_arrived,
         })
+    }
+}
+
+/// A rest-json error answer sorted into the kinds a user acts on (its body holds no secret: the
+/// request carried the token in a header only).
+fn rest_json_error(endpoint: &Endpoint, status: u16, code: Option<String>, body: &str) -> AwsError {
+    let json: Option<serde_json::Value> = serde_json::from_str(body).ok();
+    let field = |name: &str| {
+        json.as_ref()
+            .and_then(|j| j.get(name))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    let code = code
+        .filter(|c| !c.is_empty())
+        .or_else(|| field("__type").map(|t| t.rsplit('#').next().unwrap_or_default().to_owned()))
+        .or_else(|| field("code"));
+    let Some(code) = code else {
+        return AwsError::UnexpectedAnswer {
+            endpoint: endpoint.url.clone(),
+            status,
+            excerpt: excerpt(body, &Credentials::new("", "", None)),
+        };
+    };
+    let message = field("message")
+        .or_else(|| field("Message"))
+        .unwrap_or_default();
+    match code.as_str() {
+        "TooManyRequestsException" => AwsError::Throttled { code, attempts: 1 },
+        "UnauthorizedException" => AwsError::SsoTokenRefused { message },
+        "ForbiddenException" | "ResourceNotFoundException" => {
+            AwsError::AccessDenied { code, message }
+        }
+        _ => AwsError::Service {
+            code,
+            message,
+            status,
+        },
     }
 }
 

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 pub enum Service {
     Sts,
     Iam,
+    /// IAM Identity Center's portal (`portal.sso`): role credentials for a signed-in user.
+    Sso,
 }
 
 impl Service {
@@ -16,6 +18,7 @@ impl Service {
         match self {
             Service::Sts => "sts",
             Service::Iam => "iam",
+            Service::Sso => "sso",
         }
     }
 
@@ -24,6 +27,7 @@ impl Service {
         match self {
             Service::Sts => "2011-06-15",
             Service::Iam => "2010-05-08",
+            Service::Sso => "2019-06-10",
         }
     }
 
@@ -32,6 +36,7 @@ impl Service {
         match self {
             Service::Sts => "AWS_ENDPOINT_URL_STS",
             Service::Iam => "AWS_ENDPOINT_URL_IAM",
+            Service::Sso => "AWS_ENDPOINT_URL_SSO",
         }
     }
 }
@@ -65,6 +70,7 @@ const ENV_VARS: &[&str] = &[
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_STS",
     "AWS_ENDPOINT_URL_IAM",
+    "AWS_ENDPOINT_URL_SSO",
     "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
@@ -315,6 +321,15 @@ fn default_endpoint(service: Service, region: Option<&str>) -> (String, String) 
             let partition = region.map_or(Partition::Aws, Partition::of_region);
             let (url, signing_region) = partition.iam_endpoint();
             (url.to_owned(), signing_region.to_owned())
+        }
+        // The portal of the region Identity Center runs in (`sso_region`, given as the region).
+        Service::Sso => {
+            let region = region.unwrap_or("us-east-1");
+            let suffix = Partition::of_region(region).dns_suffix();
+            (
+                format!("https://portal.sso.{region}.{suffix}"),
+                region.to_owned(),
+            )
         }
     }
 }

@@ -40,6 +40,12 @@ pub enum AwsError {
     MfaDeviceUnknown,
 
     #[error(
+        "IAM Identity Center refused the sign-in token ({message}): it expired, was signed out, \
+         or belongs to another start URL; sign in again"
+    )]
+    SsoTokenRefused { message: String },
+
+    #[error(
         "AWS rejected the request because this computer's clock is off by more than a few \
          minutes ({}); set the clock right (turn on automatic time) and try again",
         clock_detail(.code, .message)

@@ -6,6 +6,7 @@ pub mod endpoint;
 pub mod error;
 pub mod iam;
 pub mod region;
+pub mod sso;
 pub mod sts;
 mod xml;
 

@@ -191,7 +191,18 @@ pub fn cached_session(
     role: &RoleSettings,
     now: OffsetDateTime,
 ) -> Option<(Credentials, OffsetDateTime)> {
-    let text = zeroize::Zeroizing::new(std::fs::read_to_string(session_file(dir, role)).ok()?);
+    cached_by_key(dir, &cache_key(role), now)
+}
+
+/// The credentials cached in `dir` under `key` (`KEY.json`), if they have more than 15 minutes
+/// left at `now`: an assumed role's, or an SSO role's ([`sso_cache_key`]).
+pub fn cached_by_key(
+    dir: &Path,
+    key: &str,
+    now: OffsetDateTime,
+) -> Option<(Credentials, OffsetDateTime)> {
+    let file = dir.join(format!("{key}.json"));
+    let text = zeroize::Zeroizing::new(std::fs::read_to_string(file).ok()?);
     let answer: CachedAnswer = serde_json::from_str(&text).ok()?;
     let expires = parse_expiration(&answer.credentials.expiration)?;
     if expires - now <= STILL_GOOD_FOR {
@@ -200,6 +211,85 @@ pub fn cached_session(
     let c = answer.credentials;
     let credentials = Credentials::new(c.access_key_id, c.secret_access_key, Some(c.session_token));
     Some((credentials, expires))
+}
+
+/// The name (without `.json`) botocore caches an SSO role's credentials under: the SHA-1 of
+/// `{"accountId":…,"roleName":…,"sessionName":…}` (or `"startUrl"` for a profile without an
+/// sso-session), sorted and without spaces.
+pub fn sso_cache_key(account_id: &str, role_name: &str, session: Result<&str, &str>) -> String {
+    let mut members = vec![
+        ("accountId", python_string(account_id)),
+        ("roleName", python_string(role_name)),
+    ];
+    match session {
+        Ok(name) => members.push(("sessionName", python_string(name))),
+        Err(start_url) => members.push(("startUrl", python_string(start_url))),
+    }
+    members.sort_by(|a, b| a.0.cmp(b.0));
+    let body: Vec<String> = members
+        .iter()
+        .map(|(k, v)| format!("{}:{v}", python_string(k)))
+        .collect();
+    let digest = Sha1::digest(format!("{{{}}}", body.join(",")).as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Keep an SSO role's credentials in `dir` under `key` as botocore keeps them (`ProviderType`
+/// `sso`, the expiry as `%Y-%m-%dT%H:%M:%SZ`, the account): 0600, written whole or not at all.
+pub fn store_sso(
+    dir: &Path,
+    key: &str,
+    credentials: &Credentials,
+    expiration: OffsetDateTime,
+    account_id: &str,
+) -> std::io::Result<()> {
+    let format = time::format_description::parse_borrowed::<1>(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]Z",
+    )
+    .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let expiration = expiration
+        .to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    #[derive(serde::Serialize)]
+    struct Answer<'a> {
+        #[serde(rename = "ProviderType")]
+        provider_type: &'a str,
+        #[serde(rename = "Credentials")]
+        credentials: Issued<'a>,
+    }
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Issued<'a> {
+        access_key_id: &'a str,
+        secret_access_key: &'a str,
+        session_token: &'a str,
+        expiration: &'a str,
+        account_id: &'a str,
+    }
+    let answer = Answer {
+        provider_type: "sso",
+        credentials: Issued {
+            access_key_id: &credentials.access_key_id,
+            secret_access_key: credentials.secret_access_key.expose(),
+            session_token: credentials
+                .session_token
+                .as_ref()
+                .map(|t| t.expose())
+                .unwrap_or_default(),
+            expiration: &expiration,
+            account_id,
+        },
+    };
+    let body = zeroize::Zeroizing::new(
+        serde_json::to_vec(&answer).map_err(|e| std::io::Error::other(e.to_string()))?,
+    );
+    crate::files::private::create_dir_all(dir)?;
+    crate::files::private::write_atomically(
+        &dir.join(format!("{key}.json")),
+        &dir.join(format!(".{key}.json.keyrack.tmp")),
+        &body,
+    )
 }
 
 /// An expiration as the AWS tools write it: RFC 3339 (`…Z`, `…+00:00`), or botocore's

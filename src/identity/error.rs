@@ -94,10 +94,30 @@ pub enum IdentityError {
     },
 
     #[error(
-        "profile '{profile}' signs in through IAM Identity Center (SSO): run \
-         'aws sso login --profile {profile}'; keyrack does not read SSO logins: not supported yet"
+        "profile '{profile}' signs in through IAM Identity Center ({sign_in}), and {why}: run \
+         `{login}` (it opens the browser to sign in), then check again"
     )]
-    NeedsSsoLogin { profile: String },
+    NeedsSsoLogin {
+        profile: String,
+        /// `sso-session 'corp'` or `start URL https://…`.
+        sign_in: String,
+        /// `no one has signed in yet`, `the sign-in ended at …`.
+        why: String,
+        /// The command that signs in.
+        login: String,
+    },
+
+    #[error(
+        "profile '{profile}' asks IAM Identity Center for role {role} in account {account}, which \
+         is not assigned to the signed-in user ({message}); ask an administrator for the \
+         assignment, or use a role that is assigned"
+    )]
+    SsoRoleNotAssigned {
+        profile: String,
+        role: String,
+        account: String,
+        message: String,
+    },
 
     #[error("profile '{profile}' uses {what}, which keyrack does not support yet")]
     NotSupported { profile: String, what: String },
@@ -175,6 +195,7 @@ impl IdentityError {
             IdentityError::MfaDeviceNotUsable { .. } => "mfa_device_not_usable",
             IdentityError::SessionTooLong { .. } => "session_too_long",
             IdentityError::NeedsSsoLogin { .. } => "needs_sso_login",
+            IdentityError::SsoRoleNotAssigned { .. } => "sso_role_not_assigned",
             IdentityError::NotSupported { .. } => "not_supported",
             IdentityError::CredentialProcess { .. } => "credential_process_failed",
             IdentityError::Endpoint { .. } => "invalid_endpoint",
@@ -219,6 +240,7 @@ fn aws_kind(error: &AwsError) -> &'static str {
         AwsError::AccessDenied { .. } => "access_denied",
         AwsError::MfaCodeRejected => "wrong_mfa_code",
         AwsError::MfaDeviceUnknown => "unknown_mfa_device",
+        AwsError::SsoTokenRefused { .. } => "sso_token_refused",
         AwsError::Throttled { .. } => "throttled",
         AwsError::Service { .. } => "aws_error",
         AwsError::ClockSkew { .. } => "clock_skew",
@@ -241,6 +263,7 @@ fn aws_answer_code(error: &AwsError) -> Option<&str> {
         AwsError::WrongSecret { .. } => Some("SignatureDoesNotMatch"),
         AwsError::UnknownAccessKey { .. } => Some("InvalidClientTokenId"),
         AwsError::MfaCodeRejected | AwsError::MfaDeviceUnknown => Some("AccessDenied"),
+        AwsError::SsoTokenRefused { .. } => Some("UnauthorizedException"),
         AwsError::ExpiredToken { code }
         | AwsError::AccessDenied { code, .. }
         | AwsError::Throttled { code, .. }

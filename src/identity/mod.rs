@@ -7,6 +7,7 @@ pub mod mfa;
 mod process;
 mod signing_in;
 mod source;
+pub mod sso;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -56,6 +57,9 @@ pub struct SessionOptions {
     pub mfa_code: Option<mfa::GivenCode>,
     /// Who is asked for a code when a role needs one and none was given (the terminal).
     pub mfa_prompt: Option<Arc<dyn mfa::MfaPrompt>>,
+    /// The AWS CLI's sign-in tokens of IAM Identity Center (`~/.aws/sso/cache`), read for SSO
+    /// profiles; `None` (the default): not read, so SSO profiles need a sign-in.
+    pub sso_cache: Option<PathBuf>,
     /// keyrack's state folder, for the lock that lets one keyrack at a time sign in to a role
     /// with an MFA code (the others wait, then use its session); `None`: no lock.
     pub state_dir: Option<PathBuf>,
@@ -70,6 +74,7 @@ impl Default for SessionOptions {
             cli_cache: None,
             mfa_code: None,
             mfa_prompt: None,
+            sso_cache: None,
             state_dir: None,
         }
     }
@@ -503,6 +508,9 @@ impl Session {
                 CredentialSource::MfaSession { profile, mfa, keys } => {
                     self.mfa_session(profile, mfa, keys, client, sts, need)
                         .await
+                }
+                CredentialSource::Sso { profile } => {
+                    self.once("sso", profile, self.sso_role(profile)).await
                 }
             }
         })

@@ -42,6 +42,9 @@ pub enum CredentialSource {
         mfa: MfaSessionSettings,
         keys: Box<CredentialSource>,
     },
+    /// `sso_account_id` + `sso_role_name`: the role's credentials from IAM Identity Center's
+    /// portal, with the sign-in kept in `~/.aws/sso/cache` (settings resolved when fetched).
+    Sso { profile: String },
 }
 
 /// The GetSessionToken settings of a key-only profile with `mfa_serial`.
@@ -70,7 +73,8 @@ impl CredentialSource {
             | CredentialSource::Process { profile, .. }
             | CredentialSource::Keychain { profile, .. }
             | CredentialSource::AssumeRole { profile, .. }
-            | CredentialSource::MfaSession { profile, .. } => profile,
+            | CredentialSource::MfaSession { profile, .. }
+            | CredentialSource::Sso { profile } => profile,
         }
     }
 }
@@ -278,7 +282,7 @@ impl Chain<'_> {
             ));
         }
         if settings.contains_key("sso_role_name") || settings.contains_key("sso_account_id") {
-            return Err(IdentityError::NeedsSsoLogin {
+            return Ok(CredentialSource::Sso {
                 profile: profile.to_owned(),
             });
         }
@@ -705,10 +709,9 @@ mod tests {
     }
 
     #[test]
-    fn mfa_sso_web_identity_and_credential_source_are_not_supported_yet() {
+    fn web_identity_and_credential_source_are_not_supported_yet_and_partial_roles_are_said() {
         let creds = format!("[base]\n{}", keys("AKIABASE"));
         let cases = [
-            ("[profile p]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = R\n", "needs_sso_login"),
             ("[profile p]\nrole_arn = arn:r\nweb_identity_token_file = /t\n", "not_supported"),
             ("[profile p]\nrole_arn = arn:r\ncredential_source = Ec2InstanceMetadata\n", "not_supported"),
             ("[profile p]\nrole_arn = arn:r\n", "partial_credentials"),

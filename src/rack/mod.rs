@@ -47,6 +47,8 @@ pub struct Rack {
     seen: Mutex<Seen>,
     /// The AWS CLI's cache of assumed-role sessions, read before assuming a role.
     cli_cache: Option<PathBuf>,
+    /// The AWS CLI's IAM Identity Center sign-ins (`~/.aws/sso/cache`).
+    sso_cache: Option<PathBuf>,
     /// The MFA code given for this run, for the first sign-in that needs one.
     mfa_code: Option<GivenCode>,
 }
@@ -67,6 +69,7 @@ impl Rack {
             holder: holder.into(),
             seen: Mutex::default(),
             cli_cache: None,
+            sso_cache: None,
             mfa_code: None,
         }
     }
@@ -87,6 +90,14 @@ impl Rack {
         }
     }
 
+    /// This rack, reading IAM Identity Center sign-ins from `dir` (`~/.aws/sso/cache`).
+    pub fn with_sso_cache(self, dir: Option<PathBuf>) -> Rack {
+        Rack {
+            sso_cache: dir,
+            ..self
+        }
+    }
+
     /// The files `paths` names, the platform keychain, keyrack's state folder, the process's
     /// AWS variables and the AWS CLI's session cache in the home folder.
     pub fn from_process_env(paths: FilePaths, holder: impl Into<String>) -> Rack {
@@ -100,6 +111,7 @@ impl Rack {
         .with_cli_cache(identity::cli_cache::cache_dir(|name| {
             std::env::var(name).ok()
         }))
+        .with_sso_cache(identity::sso::token_dir(|name| std::env::var(name).ok()))
     }
 
     pub fn paths(&self) -> &FilePaths {
@@ -475,6 +487,7 @@ impl Rack {
             SessionOptions {
                 keychain: self.keychain.clone(),
                 cli_cache: self.cli_cache.clone(),
+                sso_cache: self.sso_cache.clone(),
                 mfa_code: self.mfa_code.clone(),
                 mfa_prompt: prompt,
                 state_dir: Some(self.state_dir.clone()),

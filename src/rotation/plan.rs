@@ -377,42 +377,48 @@ pub(super) fn profile_key(
         CredentialSource::MfaSession { keys, .. } => *keys,
         other => other,
     });
-    let credentials = match source {
-        Ok(CredentialSource::StaticKeys { credentials, .. }) => credentials,
-        // A key moved into the keychain (`keyrack vault move`) is rotated there.
-        Ok(CredentialSource::Keychain { account, .. }) => {
-            keychain
-                .get(&account)
-                .map_err(|error| {
-                    RotationError::Credentials(IdentityError::Keychain {
-                        profile: profile.to_owned(),
-                        error,
-                    })
-                })?
-                .credentials
-        }
-        Ok(CredentialSource::AssumeRole { source, .. }) => {
-            return Err(no_key(format!(
+    let credentials =
+        match source {
+            Ok(CredentialSource::StaticKeys { credentials, .. }) => credentials,
+            // A key moved into the keychain (`keyrack vault move`) is rotated there.
+            Ok(CredentialSource::Keychain { account, .. }) => {
+                keychain
+                    .get(&account)
+                    .map_err(|error| {
+                        RotationError::Credentials(IdentityError::Keychain {
+                            profile: profile.to_owned(),
+                            error,
+                        })
+                    })?
+                    .credentials
+            }
+            Ok(CredentialSource::AssumeRole { source, .. }) => {
+                return Err(no_key(format!(
                 "it assumes a role with the credentials of profile '{}'; rotate that profile's key",
                 source.profile()
             )))
-        }
-        Ok(CredentialSource::Process { .. }) => {
-            return Err(no_key(
-                "its credentials come from a credential_process, which keyrack cannot change"
+            }
+            Ok(CredentialSource::Process { .. }) => {
+                return Err(no_key(
+                    "its credentials come from a credential_process, which keyrack cannot change"
+                        .into(),
+                ))
+            }
+            Ok(CredentialSource::MfaSession { .. }) => {
+                unreachable!("an MFA session is made of a key, never of another session")
+            }
+            Ok(CredentialSource::Sso { .. }) => return Err(no_key(
+                "it signs in through IAM Identity Center, whose role credentials last hours and \
+                 have no access key to rotate"
                     .into(),
-            ))
-        }
-        Ok(CredentialSource::MfaSession { .. }) => {
-            unreachable!("an MFA session is made of a key, never of another session")
-        }
-        Err(IdentityError::NoSuchProfile { .. }) => {
-            return Err(RotationError::NoSuchProfile {
-                profile: profile.to_owned(),
-            })
-        }
-        Err(e) => return Err(RotationError::Credentials(e)),
-    };
+            )),
+            Err(IdentityError::NoSuchProfile { .. }) => {
+                return Err(RotationError::NoSuchProfile {
+                    profile: profile.to_owned(),
+                })
+            }
+            Err(e) => return Err(RotationError::Credentials(e)),
+        };
     if credentials.session_token.is_some() || credentials.access_key_id.starts_with("ASIA") {
         return Err(RotationError::TemporaryCredentials {
             profile: profile.to_owned(),

@@ -7,6 +7,7 @@ pub mod home;
 pub mod keyring;
 pub mod moto;
 pub mod random_files;
+pub mod sso_portal;
 pub mod sts_mfa;
 
 use serde_json::Value;

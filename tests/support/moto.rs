@@ -69,6 +69,14 @@ pub async fn set_up_user(url: &str, user: &str) -> Credentials {
 /// The account moto's users live in.
 pub const ACCOUNT: &str = "123456789012";
 
+/// `service`'s endpoint at the server at `url` (`http://127.0.0.1:PORT`).
+pub fn endpoint_at(url: &str, service: Service) -> Endpoint {
+    let env = EndpointEnv::from_pairs([("AWS_ENDPOINT_URL", url)]);
+    let endpoint = resolve_endpoint(service, &ProfileEndpointSettings::default(), &env).unwrap();
+    assert_eq!(endpoint.source, EndpointSource::GlobalEnvVar);
+    endpoint
+}
+
 /// A moto server on a free loopback port, killed when dropped.
 pub struct MotoServer {
     child: Child,
@@ -159,11 +167,7 @@ impl MotoServer {
     }
 
     pub fn endpoint(&self, service: Service) -> Endpoint {
-        let env = EndpointEnv::from_pairs([("AWS_ENDPOINT_URL", self.url.as_str())]);
-        let endpoint =
-            resolve_endpoint(service, &ProfileEndpointSettings::default(), &env).unwrap();
-        assert_eq!(endpoint.source, EndpointSource::GlobalEnvVar);
-        endpoint
+        endpoint_at(&self.url, service)
     }
 }
 

@@ -1,0 +1,74 @@
+//! IAM Identity Center's portal (`portal.sso.REGION.amazonaws.com`, rest-json, unsigned: the
+//! sign-in's access token goes in the `x-amz-sso_bearer_token` header): the short-term
+//! credentials of a role assigned to the signed-in user.
+
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use super::client::AwsClient;
+use super::credentials::Credentials;
+use super::endpoint::{Endpoint, Service};
+use super::error::AwsError;
+use super::sts::SessionToken;
+use crate::secret::Secret;
+
+/// The header the portal takes the access token in.
+const TOKEN_HEADER: &str = "x-amz-sso_bearer_token";
+
+/// GetRoleCredentials: credentials of `role_name` in `account_id` for the user whose sign-in
+/// `access_token` is.
+pub async fn get_role_credentials(
+    client: &AwsClient,
+    endpoint: &Endpoint,
+    access_token: &Secret,
+    account_id: &str,
+    role_name: &str,
+) -> Result<SessionToken, AwsError> {
+    debug_assert_eq!(endpoint.service, Service::Sso);
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("account_id", account_id)
+        .append_pair("role_name", role_name)
+        .finish();
+    let answer = zeroize::Zeroizing::new(
+        client
+            .get_bearer(
+                endpoint,
+                &format!("/federation/credentials?{query}"),
+                (TOKEN_HEADER, access_token),
+            )
+            .await?,
+    );
+    // No `Debug`: the fields are secrets.
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Answer {
+        role_credentials: RoleCredentials,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct RoleCredentials {
+        access_key_id: String,
+        secret_access_key: String,
+        session_token: String,
+        /// Milliseconds since the epoch.
+        expiration: i64,
+    }
+    let malformed = |detail: &str| AwsError::MalformedAnswer {
+        action: "GetRoleCredentials".into(),
+        detail: detail.to_owned(),
+    };
+    let answer: Answer = serde_json::from_str(&answer)
+        .map_err(|_| malformed("it is not the roleCredentials the portal answers with"))?;
+    let c = answer.role_credentials;
+    let expiration =
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(c.expiration) * 1_000_000)
+            .map_err(|_| malformed("its expiration is not a time"))?;
+    Ok(SessionToken {
+        credentials: Credentials::new(
+            c.access_key_id,
+            c.secret_access_key,
+            Some(Secret::new(c.session_token)),
+        ),
+        expiration,
+    })
+}

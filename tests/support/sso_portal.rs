@@ -1,0 +1,213 @@
+//! A strict stand-in for IAM Identity Center's portal (`portal.sso.REGION.amazonaws.com`), which
+//! moto does not have, built from botocore's model of it (`sso/2019-06-10`): `GET
+//! /federation/credentials?account_id=&role_name=` with the sign-in's access token in
+//! `x-amz-sso_bearer_token`, unsigned, answered in rest-json with the error type in
+//! `x-amzn-ErrorType`. A missing parameter is InvalidRequestException (400); a token it did not
+//! issue, or one that ended or was signed out, UnauthorizedException (401); a role not assigned to
+//! the user ForbiddenException "No access" (403, as the real portal answers). The role credentials
+//! it hands out are real ones of moto: it assumes the role `AWSReservedSSO_<ROLE>_…` with an
+//! admin key, as Identity Center does behind the scenes, so STS answers with the SSO role's ARN.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use keyrack::aws::{sts, AwsClient, ClientSettings, Credentials, RoleRequest, Service};
+
+/// The portal; it stops when dropped.
+pub struct SsoPortal {
+    /// `http://127.0.0.1:PORT`, to use as `AWS_ENDPOINT_URL_SSO`.
+    pub url: String,
+    state: Arc<Mutex<State>>,
+    stop: Arc<AtomicBool>,
+}
+
+struct State {
+    /// Access tokens it takes, with the user they sign in.
+    tokens: HashMap<String, String>,
+    /// (account, role name) pairs assigned to the user.
+    assigned: HashSet<(String, String)>,
+    /// Role credentials handed out.
+    issued: usize,
+    moto: String,
+    admin: Credentials,
+}
+
+/// The role moto holds for SSO role `role` (as Identity Center names its roles).
+pub fn reserved_role(role: &str) -> String {
+    format!("AWSReservedSSO_{role}_0123456789abcdef")
+}
+
+impl SsoPortal {
+    /// A portal whose role credentials are moto's (at `moto`), assumed with `admin`'s key.
+    pub fn start(moto: &str, admin: &Credentials) -> SsoPortal {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the SSO portal stand-in");
+        listener.set_nonblocking(true).unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let state = Arc::new(Mutex::new(State {
+            tokens: HashMap::new(),
+            assigned: HashSet::new(),
+            issued: 0,
+            moto: moto.to_owned(),
+            admin: admin.clone(),
+        }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (shared, stopped) = (state.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stopped.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        let state = shared.clone();
+                        std::thread::spawn(move || answer(client, &state));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        SsoPortal { url, state, stop }
+    }
+
+    /// The portal takes `token` as a sign-in of `user` (an e-mail address, the session name of
+    /// the role credentials).
+    pub fn sign_in(&self, token: &str, user: &str) {
+        let mut state = self.state.lock().unwrap();
+        state.tokens.insert(token.to_owned(), user.to_owned());
+    }
+
+    /// `token` no longer works (signed out, or ended at the portal).
+    pub fn sign_out(&self, token: &str) {
+        self.state.lock().unwrap().tokens.remove(token);
+    }
+
+    /// Role `role` in `account` is assigned to the user.
+    pub fn assign(&self, account: &str, role: &str) {
+        let mut state = self.state.lock().unwrap();
+        state.assigned.insert((account.to_owned(), role.to_owned()));
+    }
+
+    /// How many role credentials it handed out.
+    pub fn issued(&self) -> usize {
+        self.state.lock().unwrap().issued
+    }
+}
+
+impl Drop for SsoPortal {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn reply(mut client: &TcpStream, status: u16, error_type: Option<&str>, body: &str) {
+    let reason = match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        _ => "Not Found",
+    };
+    let error_header = error_type
+        .map(|t| {
+            format!("x-amzn-ErrorType: {t}:http://internal.amazon.com/coral/com.amazonaws.switchboard.portal/\r\n")
+        })
+        .unwrap_or_default();
+    let answer = format!(
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n{error_header}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = client.write_all(answer.as_bytes());
+}
+
+fn refuse(client: &TcpStream, status: u16, error_type: &str, message: &str) {
+    let body = serde_json::json!({ "message": message }).to_string();
+    reply(client, status, Some(error_type), &body);
+}
+
+fn answer(client: TcpStream, state: &Mutex<State>) {
+    client.set_nonblocking(false).unwrap();
+    let mut reader = BufReader::new(client.try_clone().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    let mut headers = HashMap::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
+        }
+    }
+    let target = first.split(' ').nth(1).unwrap_or("/").to_owned();
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    if !first.starts_with("GET ") || path != "/federation/credentials" {
+        return refuse(&client, 404, "ResourceNotFoundException", "Not found");
+    }
+    let params: HashMap<String, String> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let (Some(account), Some(role)) = (params.get("account_id"), params.get("role_name")) else {
+        return refuse(
+            &client,
+            400,
+            "InvalidRequestException",
+            "account_id and role_name are required",
+        );
+    };
+    let token = headers.get("x-amz-sso_bearer_token");
+    let (user, assigned, moto, admin) = {
+        let state = state.lock().unwrap();
+        let user = token.and_then(|t| state.tokens.get(t)).cloned();
+        let assigned = state.assigned.contains(&(account.clone(), role.clone()));
+        (user, assigned, state.moto.clone(), state.admin.clone())
+    };
+    let Some(user) = user else {
+        return refuse(
+            &client,
+            401,
+            "UnauthorizedException",
+            "Session token not found or invalid",
+        );
+    };
+    if !assigned {
+        return refuse(&client, 403, "ForbiddenException", "No access");
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let role_arn = format!("arn:aws:iam::{account}:role/{}", reserved_role(role));
+    let assumed = runtime.block_on(async {
+        let client = AwsClient::new(ClientSettings::default()).unwrap();
+        let endpoint = crate::moto::endpoint_at(&moto, Service::Sts);
+        let request = RoleRequest {
+            role_arn: &role_arn,
+            session_name: &user,
+            ..RoleRequest::default()
+        };
+        sts::assume_role(&client, &endpoint, &admin, &request).await
+    });
+    let Ok(assumed) = assumed else {
+        return refuse(
+            &client,
+            500,
+            "InternalServerException",
+            "could not assume the role at moto",
+        );
+    };
+    let c = &assumed.credentials;
+    let body = serde_json::json!({
+        "roleCredentials": {
+            "accessKeyId": c.access_key_id,
+            "secretAccessKey": c.secret_access_key.expose(),
+            "sessionToken": c.session_token.as_ref().map(|t| t.expose()).unwrap_or_default(),
+            "expiration": assumed.expiration.unix_timestamp() * 1000,
+        }
+    })
+    .to_string();
+    state.lock().unwrap().issued += 1;
+    reply(&client, 200, None, &body);
+}
