@@ -179,6 +179,11 @@ enum Command {
         #[command(subcommand)]
         command: MfaCommand,
     },
+    /// IAM Identity Center (SSO): profiles for every account and role a sign-in reaches.
+    Sso {
+        #[command(subcommand)]
+        command: SsoCommand,
+    },
     /// Keep profiles' access keys in the OS keychain instead of the credentials file.
     Vault {
         #[command(subcommand)]
@@ -200,6 +205,31 @@ enum Command {
         /// How long that session lasts (default 12 hours).
         #[arg(long, value_name = "SECONDS", requires = "mfa_serial")]
         duration_seconds: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SsoCommand {
+    /// Show the profiles that the accounts and roles of SESSION's sign-in would add (and, with
+    /// --prune, the generated ones no longer assigned that would go); --yes writes them.
+    Populate {
+        /// The `[sso-session NAME]` whose sign-in (from `aws sso login`) is used.
+        session: String,
+        /// How new profiles are named: {account_name}, {account_id}, {role_name}.
+        #[arg(long, default_value = keyrack::sso_profiles::DEFAULT_TEMPLATE)]
+        template: String,
+        /// The region new profiles get (default: the session's sso_region).
+        #[arg(long)]
+        region: Option<String>,
+        /// Also remove the profiles keyrack generated for SESSION whose role is no longer
+        /// assigned (never a profile you wrote).
+        #[arg(long)]
+        prune: bool,
+        /// Write the changes (without it, nothing is changed).
+        #[arg(long)]
+        yes: bool,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -402,6 +432,34 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 println!("{}", print::pretty(&session));
             } else {
                 println!("signed in: {}", print::session_line(&session));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sso {
+            command:
+                SsoCommand::Populate {
+                    session,
+                    template,
+                    region,
+                    prune,
+                    yes,
+                    json,
+                },
+        } => {
+            let runtime = tokio::runtime::Runtime::new()
+                .map_err(|e| Failure(format!("could not start the async runtime: {e}")))?;
+            let plan = runtime.block_on(rack.sso_populate_plan(
+                &session,
+                Some(&template),
+                region.as_deref(),
+            ))?;
+            if json {
+                println!("{}", print::pretty(&plan));
+            } else {
+                print::populate_plan(&plan, prune, yes);
+            }
+            if yes {
+                rack.sso_populate(&plan, prune)?;
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -11,6 +11,7 @@ pub mod profiles;
 pub mod rack;
 pub mod rotation;
 pub mod secret;
+pub mod sso_profiles;
 pub mod state;
 pub mod vocabulary;
 

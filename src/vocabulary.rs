@@ -125,6 +125,8 @@ const HEADLINES: &[Word] = &[
     word("source_profile_loop", "Source profile loop"),
     word("needs_mfa", "Needs an MFA code"),
     word("sso_role_not_assigned", "SSO role not assigned"),
+    word("no_such_sso_session", "No such sso-session"),
+    word("sso_portal_failed", "IAM Identity Center did not answer"),
     word("sso_token_refused", "SSO sign-in not accepted"),
     word(
         "session_from_session",

@@ -1981,39 +1981,10 @@ impl World {
         (portal, config)
     }
 
-    /// Keep a sign-in of sso-session `corp` that ends in `hours`, as the AWS CLI keeps it:
-    /// through botocore's own token loader and cache, which choose the file.
+    /// Keep a sign-in of sso-session `corp` that ends in `hours`, as the AWS CLI keeps it.
     fn keep_sso_sign_in(&self, hours: i64) {
-        let expires = (time::OffsetDateTime::now_utc() + time::Duration::hours(hours))
-            .format(
-                &time::format_description::parse_borrowed::<1>(
-                    "[year]-[month]-[day]T[hour]:[minute]:[second]Z",
-                )
-                .unwrap(),
-            )
-            .unwrap();
-        let script = format!(
-            r#"
-import os
-from botocore.utils import SSOTokenLoader, JSONFileCache
-cache = JSONFileCache(os.path.expanduser(os.path.join("~", ".aws", "sso", "cache")))
-token = {{"startUrl": "https://corp.awsapps.com/start", "region": "eu-west-1",
-         "accessToken": "{SSO_TOKEN}", "expiresAt": "{expires}",
-         "clientId": "client-id", "clientSecret": "client-secret",
-         "registrationExpiresAt": "2099-01-01T00:00:00Z", "refreshToken": "refresh-token"}}
-SSOTokenLoader(cache=cache).save_token("https://corp.awsapps.com/start", token, session_name="corp")
-"#
-        );
-        let saved = Command::new(support::venv_bin("python"))
-            .args(["-c", &script])
-            .env("HOME", self.dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            saved.status.success(),
-            "{}",
-            String::from_utf8_lossy(&saved.stderr)
-        );
+        let session = ("corp", "https://corp.awsapps.com/start", "eu-west-1");
+        support::sso_portal::keep_sign_in(self.dir.path(), session, SSO_TOKEN, hours);
     }
 
     /// keyrack on these files, reaching the portal at `portal`.

@@ -1,6 +1,6 @@
 //! IAM Identity Center's portal (`portal.sso.REGION.amazonaws.com`, rest-json, unsigned: the
 //! sign-in's access token goes in the `x-amz-sso_bearer_token` header): the short-term
-//! credentials of a role assigned to the signed-in user.
+//! credentials of a role assigned to the signed-in user, and the accounts and roles assigned.
 
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -71,4 +71,102 @@ pub async fn get_role_credentials(
         ),
         expiration,
     })
+}
+
+/// An AWS account the signed-in user has roles in.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SsoAccount {
+    pub account_id: String,
+    pub account_name: String,
+}
+
+/// ListAccounts, every page: the accounts the user of `access_token` has roles in.
+pub async fn list_accounts(
+    client: &AwsClient,
+    endpoint: &Endpoint,
+    access_token: &Secret,
+) -> Result<Vec<SsoAccount>, AwsError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Page {
+        #[serde(default)]
+        account_list: Vec<Account>,
+        next_token: Option<String>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Account {
+        account_id: String,
+        #[serde(default)]
+        account_name: String,
+    }
+    let mut accounts = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.append_pair("max_result", "100");
+        if let Some(token) = &next {
+            query.append_pair("next_token", token);
+        }
+        let path = format!("/assignment/accounts?{}", query.finish());
+        let answer = client
+            .get_bearer(endpoint, &path, (TOKEN_HEADER, access_token))
+            .await?;
+        let page: Page = serde_json::from_str(&answer).map_err(|e| AwsError::MalformedAnswer {
+            action: "ListAccounts".into(),
+            detail: e.to_string(),
+        })?;
+        accounts.extend(page.account_list.into_iter().map(|a| SsoAccount {
+            account_id: a.account_id,
+            account_name: a.account_name,
+        }));
+        match page.next_token.filter(|t| !t.is_empty()) {
+            Some(token) => next = Some(token),
+            None => return Ok(accounts),
+        }
+    }
+}
+
+/// ListAccountRoles, every page: the roles of `account_id` assigned to the user.
+pub async fn list_account_roles(
+    client: &AwsClient,
+    endpoint: &Endpoint,
+    access_token: &Secret,
+    account_id: &str,
+) -> Result<Vec<String>, AwsError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Page {
+        #[serde(default)]
+        role_list: Vec<Role>,
+        next_token: Option<String>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Role {
+        role_name: String,
+    }
+    let mut roles = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.append_pair("account_id", account_id);
+        query.append_pair("max_result", "100");
+        if let Some(token) = &next {
+            query.append_pair("next_token", token);
+        }
+        let path = format!("/assignment/roles?{}", query.finish());
+        let answer = client
+            .get_bearer(endpoint, &path, (TOKEN_HEADER, access_token))
+            .await?;
+        let page: Page = serde_json::from_str(&answer).map_err(|e| AwsError::MalformedAnswer {
+            action: "ListAccountRoles".into(),
+            detail: e.to_string(),
+        })?;
+        roles.extend(page.role_list.into_iter().map(|r| r.role_name));
+        match page.next_token.filter(|t| !t.is_empty()) {
+            Some(token) => next = Some(token),
+            None => return Ok(roles),
+        }
+    }
 }

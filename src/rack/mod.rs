@@ -6,6 +6,7 @@
 
 mod error;
 mod sessions;
+mod sso;
 mod views;
 
 pub use error::Error;

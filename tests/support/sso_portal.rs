@@ -28,6 +28,8 @@ pub struct SsoPortal {
 struct State {
     /// Access tokens it takes, with the user they sign in.
     tokens: HashMap<String, String>,
+    /// Account ids with their names, in the order the portal lists them.
+    accounts: Vec<(String, String)>,
     /// (account, role name) pairs assigned to the user.
     assigned: HashSet<(String, String)>,
     /// Role credentials handed out.
@@ -49,6 +51,7 @@ impl SsoPortal {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State {
             tokens: HashMap::new(),
+            accounts: Vec::new(),
             assigned: HashSet::new(),
             issued: 0,
             moto: moto.to_owned(),
@@ -88,6 +91,20 @@ impl SsoPortal {
         state.assigned.insert((account.to_owned(), role.to_owned()));
     }
 
+    /// Role `role` in `account` is no longer assigned.
+    pub fn unassign(&self, account: &str, role: &str) {
+        let mut state = self.state.lock().unwrap();
+        state
+            .assigned
+            .remove(&(account.to_owned(), role.to_owned()));
+    }
+
+    /// Account `account` is called `name` (ListAccounts shows it once a role in it is assigned).
+    pub fn name_account(&self, account: &str, name: &str) {
+        let mut state = self.state.lock().unwrap();
+        state.accounts.push((account.to_owned(), name.to_owned()));
+    }
+
     /// How many role credentials it handed out.
     pub fn issued(&self) -> usize {
         self.state.lock().unwrap().issued
@@ -125,6 +142,75 @@ fn refuse(client: &TcpStream, status: u16, error_type: &str, message: &str) {
     reply(client, status, Some(error_type), &body);
 }
 
+/// How many items one page of a list holds, whatever `max_result` asks: few, so that every
+/// caller has to follow `nextToken`.
+const PAGE: usize = 2;
+
+/// ListAccounts (`/assignment/accounts`) or ListAccountRoles (`/assignment/roles?account_id=`),
+/// a page at a time: `next_token` is the index of the first item of the page.
+fn list(
+    client: &TcpStream,
+    path: &str,
+    params: &HashMap<String, String>,
+    token: Option<&String>,
+    state: &Mutex<State>,
+) {
+    let state = state.lock().unwrap();
+    if token.and_then(|t| state.tokens.get(t)).is_none() {
+        return refuse(
+            client,
+            401,
+            "UnauthorizedException",
+            "Session token not found or invalid",
+        );
+    }
+    let start: usize = match params.get("next_token").map(|t| t.parse()) {
+        None => 0,
+        Some(Ok(start)) => start,
+        Some(Err(_)) => {
+            return refuse(client, 400, "InvalidRequestException", "Invalid next token")
+        }
+    };
+    let (items, field): (Vec<serde_json::Value>, &str) = if path == "/assignment/accounts" {
+        let accounts = state
+            .accounts
+            .iter()
+            .filter(|(id, _)| state.assigned.iter().any(|(a, _)| a == id))
+            .map(|(id, name)| {
+                serde_json::json!({"accountId": id, "accountName": name, "emailAddress": format!("aws+{id}@example.com")})
+            })
+            .collect();
+        (accounts, "accountList")
+    } else {
+        let Some(account) = params.get("account_id") else {
+            return refuse(
+                client,
+                400,
+                "InvalidRequestException",
+                "account_id is required",
+            );
+        };
+        let mut roles: Vec<&String> = state
+            .assigned
+            .iter()
+            .filter(|(a, _)| a == account)
+            .map(|(_, role)| role)
+            .collect();
+        roles.sort();
+        let roles = roles
+            .into_iter()
+            .map(|role| serde_json::json!({"roleName": role, "accountId": account}))
+            .collect();
+        (roles, "roleList")
+    };
+    let page: Vec<_> = items.iter().skip(start).take(PAGE).cloned().collect();
+    let mut body = serde_json::json!({ field: page });
+    if start + PAGE < items.len() {
+        body["nextToken"] = (start + PAGE).to_string().into();
+    }
+    reply(client, 200, None, &body.to_string());
+}
+
 fn answer(client: TcpStream, state: &Mutex<State>) {
     client.set_nonblocking(false).unwrap();
     let mut reader = BufReader::new(client.try_clone().unwrap());
@@ -143,12 +229,21 @@ fn answer(client: TcpStream, state: &Mutex<State>) {
     }
     let target = first.split(' ').nth(1).unwrap_or("/").to_owned();
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-    if !first.starts_with("GET ") || path != "/federation/credentials" {
-        return refuse(&client, 404, "ResourceNotFoundException", "Not found");
-    }
     let params: HashMap<String, String> = form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();
+    let known = [
+        "/federation/credentials",
+        "/assignment/accounts",
+        "/assignment/roles",
+    ];
+    if !first.starts_with("GET ") || !known.contains(&path) {
+        return refuse(&client, 404, "ResourceNotFoundException", "Not found");
+    }
+    if path != "/federation/credentials" {
+        let token = headers.get("x-amz-sso_bearer_token");
+        return list(&client, path, &params, token, state);
+    }
     let (Some(account), Some(role)) = (params.get("account_id"), params.get("role_name")) else {
         return refuse(
             &client,
@@ -210,4 +305,44 @@ fn answer(client: TcpStream, state: &Mutex<State>) {
     .to_string();
     state.lock().unwrap().issued += 1;
     reply(&client, 200, None, &body);
+}
+
+/// Keep a sign-in of sso-session `session` (at `start_url`, in `region`) with `token`, ending in
+/// `hours`, under `home` as the AWS CLI keeps it: through botocore's own token loader and cache,
+/// which choose the file and its format.
+pub fn keep_sign_in(
+    home: &std::path::Path,
+    (session, start_url, region): (&str, &str, &str),
+    token: &str,
+    hours: i64,
+) {
+    let format = time::format_description::parse_borrowed::<1>(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]Z",
+    )
+    .unwrap();
+    let expires = (time::OffsetDateTime::now_utc() + time::Duration::hours(hours))
+        .format(&format)
+        .unwrap();
+    let script = format!(
+        r#"
+import os
+from botocore.utils import SSOTokenLoader, JSONFileCache
+cache = JSONFileCache(os.path.expanduser(os.path.join("~", ".aws", "sso", "cache")))
+token = {{"startUrl": "{start_url}", "region": "{region}",
+         "accessToken": "{token}", "expiresAt": "{expires}",
+         "clientId": "client-id", "clientSecret": "client-secret",
+         "registrationExpiresAt": "2099-01-01T00:00:00Z", "refreshToken": "refresh-token"}}
+SSOTokenLoader(cache=cache).save_token("{start_url}", token, session_name="{session}")
+"#
+    );
+    let saved = std::process::Command::new(crate::venv_bin("python"))
+        .args(["-c", &script])
+        .env("HOME", home)
+        .output()
+        .unwrap();
+    assert!(
+        saved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&saved.stderr)
+    );
 }
