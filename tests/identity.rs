@@ -946,14 +946,10 @@ provider._prompter = lambda prompt: "123456"
 client = session.create_client("sts", region_name="us-east-1", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
 print(client.get_caller_identity()["UserId"])
 "#;
-    let signed_in = Command::new(support::venv_bin("python"))
+    let python = support::venv_bin("python");
+    let signed_in = w
+        .command_via(python.to_str().unwrap(), &w.url)
         .args(["-c", script])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", w.dir.path())
-        .env("AWS_CONFIG_FILE", w.path("config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", w.path("credentials"))
-        .env("AWS_ENDPOINT_URL", &w.url)
         .env("AWS_DEFAULT_REGION", "us-east-1")
         .output()
         .unwrap();
@@ -2017,14 +2013,10 @@ provider.cache = JSONFileCache(os.path.expanduser(os.path.join("~", ".aws", "cli
 client = session.create_client("sts", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
 print(client.get_caller_identity()["UserId"])
 "#;
-        let out = Command::new(support::venv_bin("python"))
+        let python = support::venv_bin("python");
+        let out = self
+            .command_via(python.to_str().unwrap(), &self.url)
             .args(["-c", script])
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .env("AWS_CONFIG_FILE", self.path("config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.path("credentials"))
-            .env("AWS_ENDPOINT_URL", &self.url)
             .env("AWS_ENDPOINT_URL_SSO", &portal.url)
             .output()
             .unwrap();

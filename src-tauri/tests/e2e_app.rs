@@ -1003,12 +1003,7 @@ async fn the_keychain_button_moves_a_key_out_of_the_file_and_back_while_the_aws_
         answer["Arn"].as_str().unwrap().to_string()
     };
     // The app talks to the throw-away keyring of tests/tools/with-keyring.sh, not to none.
-    let mut env = app_env(home.path(), Some(&moto.url));
-    env.retain(|(name, _)| name != "DBUS_SESSION_BUS_ADDRESS");
-    env.push((
-        "DBUS_SESSION_BUS_ADDRESS".into(),
-        std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("the test keyring's bus"),
-    ));
+    let env = app_env_with_keyring(home.path(), &moto.url);
     let app = Desktop::open(home.path(), env).await;
 
     app.open_profile(&profile).await;
@@ -1270,17 +1265,25 @@ fn aws_on_display(
         .expect("run the AWS CLI")
 }
 
-#[tokio::test]
-async fn an_aws_tool_that_needs_an_mfa_code_gets_it_through_keyracks_prompt_window() {
-    // alice's key behind her MFA device, moved into the keychain: every AWS call signs with the
-    // device's session, which the keyrack that the AWS CLI runs has to ask a code for.
+/// alice's key behind her MFA device `serial` in profile `base` of a new home, moved into the
+/// test keyring by `keyrack vault move` (so every AWS call signs with the device's session), with
+/// moto and the MFA stand-in in front of it (`mfa_required`: IAM refuses the key alone).
+struct KeyBehindDevice {
+    /// Keep it bound (not `..`): moto stops when it is dropped.
+    _moto: MotoServer,
+    sts: support::sts_mfa::MfaSts,
+    home: tempfile::TempDir,
+    keychain: keyrack::keychain::Keychain,
+    key: String,
+}
+
+async fn key_behind_device(serial: &str, mfa_required: bool) -> KeyBehindDevice {
     let moto = MotoServer::start();
     let (key, secret) = moto_user(&moto, "alice").await;
     moto.enable_auth().await;
     let sts = support::sts_mfa::MfaSts::start(&moto.url);
-    let serial = "arn:aws:iam::123456789012:mfa/alice-prompt-window";
-    sts.show(serial, "577215");
-    sts.user_key(&key, &secret, "arn:aws:iam::123456789012:user/alice", true);
+    let arn = "arn:aws:iam::123456789012:user/alice";
+    sts.user_key(&key, &secret, arn, mfa_required);
     let home = home();
     write_aws(
         home.path(),
@@ -1288,15 +1291,6 @@ async fn an_aws_tool_that_needs_an_mfa_code_gets_it_through_keyracks_prompt_wind
         &format!("[base]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"),
     );
     let keychain = keychain();
-    let account = keyrack::keychain::account(
-        &keyrack::files::FilePaths {
-            config: home.path().join(".aws/config"),
-            credentials: home.path().join(".aws/credentials"),
-        }
-        .set_id(),
-        "base",
-    );
-    let _ = keychain.delete(&account);
     let _ = keychain.forget_mfa_session(serial);
     let keyrack = support::desktop::app_binary().with_file_name("keyrack");
     let moved = std::process::Command::new(&keyrack)
@@ -1311,6 +1305,47 @@ async fn an_aws_tool_that_needs_an_mfa_code_gets_it_through_keyracks_prompt_wind
         moved.status.success(),
         "{}",
         String::from_utf8_lossy(&moved.stderr)
+    );
+    KeyBehindDevice {
+        _moto: moto,
+        sts,
+        home,
+        keychain,
+        key,
+    }
+}
+
+/// The app's environment with the test keyring's bus instead of none.
+fn app_env_with_keyring(home: &Path, endpoint: &str) -> Vec<(String, String)> {
+    let mut env = app_env(home, Some(endpoint));
+    env.retain(|(name, _)| name != "DBUS_SESSION_BUS_ADDRESS");
+    env.push((
+        "DBUS_SESSION_BUS_ADDRESS".into(),
+        std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("the test keyring's bus"),
+    ));
+    env
+}
+
+#[tokio::test]
+async fn an_aws_tool_that_needs_an_mfa_code_gets_it_through_keyracks_prompt_window() {
+    // alice's key behind her MFA device, moved into the keychain: every AWS call signs with the
+    // device's session, which the keyrack that the AWS CLI runs has to ask a code for.
+    let serial = "arn:aws:iam::123456789012:mfa/alice-prompt-window";
+    let KeyBehindDevice {
+        _moto: _kept_running,
+        sts,
+        home,
+        keychain,
+        key,
+    } = key_behind_device(serial, true).await;
+    sts.show(serial, "577215");
+    let account = keyrack::keychain::account(
+        &keyrack::files::FilePaths {
+            config: home.path().join(".aws/config"),
+            credentials: home.path().join(".aws/credentials"),
+        }
+        .set_id(),
+        "base",
     );
 
     let display = support::desktop::Display::start().await;
@@ -1406,12 +1441,7 @@ async fn a_key_behind_an_mfa_device_signs_in_from_its_card_and_is_rotated_with_a
     );
     let keychain = keychain();
     let _ = keychain.forget_mfa_session(serial);
-    let mut env = app_env(home.path(), Some(&sts.url));
-    env.retain(|(name, _)| name != "DBUS_SESSION_BUS_ADDRESS");
-    env.push((
-        "DBUS_SESSION_BUS_ADDRESS".into(),
-        std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("the test keyring's bus"),
-    ));
+    let env = app_env_with_keyring(home.path(), &sts.url);
     let app = Desktop::open(home.path(), env).await;
 
     // Who the key is needs no code; its card offers to sign in with the device.
@@ -1461,40 +1491,15 @@ async fn a_key_behind_an_mfa_device_signs_in_from_its_card_and_is_rotated_with_a
 
 #[tokio::test]
 async fn an_aws_tool_that_needs_an_mfa_code_asks_the_open_window() {
-    let moto = MotoServer::start();
-    let (key, secret) = moto_user(&moto, "alice").await;
-    moto.enable_auth().await;
-    let sts = support::sts_mfa::MfaSts::start(&moto.url);
     let serial = "arn:aws:iam::123456789012:mfa/alice-open-window";
-    sts.user_key(&key, &secret, "arn:aws:iam::123456789012:user/alice", false);
-    let home = home();
-    write_aws(
-        home.path(),
-        &format!("[profile base]\nmfa_serial = {serial}\n"),
-        &format!("[base]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"),
-    );
-    let keychain = keychain();
-    let _ = keychain.forget_mfa_session(serial);
-    let keyrack = support::desktop::app_binary().with_file_name("keyrack");
-    let moved = std::process::Command::new(&keyrack)
-        .args(["vault", "move", "base"])
-        .env("HOME", home.path())
-        .env("XDG_STATE_HOME", home.path().join(".local/state"))
-        .env_remove("AWS_CONFIG_FILE")
-        .env_remove("AWS_SHARED_CREDENTIALS_FILE")
-        .output()
-        .unwrap();
-    assert!(
-        moved.status.success(),
-        "{}",
-        String::from_utf8_lossy(&moved.stderr)
-    );
-    let mut env = app_env(home.path(), Some(&sts.url));
-    env.retain(|(name, _)| name != "DBUS_SESSION_BUS_ADDRESS");
-    env.push((
-        "DBUS_SESSION_BUS_ADDRESS".into(),
-        std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("the test keyring's bus"),
-    ));
+    let KeyBehindDevice {
+        _moto: _kept_running,
+        sts,
+        home,
+        keychain,
+        ..
+    } = key_behind_device(serial, false).await;
+    let env = app_env_with_keyring(home.path(), &sts.url);
     let app = Desktop::open(home.path(), env).await;
 
     // The AWS CLI, started elsewhere, needs the code: the open window asks in its own dialog.

@@ -24,14 +24,19 @@ const STILL_GOOD_FOR: time::Duration = time::Duration::seconds(15 * 60);
 /// The folder the AWS CLI caches assumed-role sessions in: `~/.aws/cli/cache` (the home folder
 /// as botocore finds it, whatever `AWS_CONFIG_FILE` says).
 pub fn cache_dir(env: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    // Python's expanduser: USERPROFILE on Windows (HOME is ignored there), HOME elsewhere.
+    aws_dir(env).map(|aws| aws.join("cli").join("cache"))
+}
+
+/// `~/.aws`, the home folder as botocore finds it (Python's `expanduser`: `USERPROFILE` on
+/// Windows, where `HOME` is ignored; `HOME` elsewhere).
+pub fn aws_dir(env: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
     let home = if cfg!(windows) {
         env("USERPROFILE")
     } else {
         env("HOME")
     };
     home.filter(|h| !h.is_empty())
-        .map(|h| PathBuf::from(h).join(".aws").join("cli").join("cache"))
+        .map(|h| PathBuf::from(h).join(".aws"))
 }
 
 /// The name (without `.json`) of the file the AWS CLI caches `role`'s sessions in.
@@ -140,14 +145,19 @@ pub fn store_session(
             arn: &session.assumed_role_arn,
         },
     };
-    // Written straight from the secrets into a buffer wiped when dropped: no copy is left.
+    write_entry(dir, &cache_key(role), &answer)
+}
+
+/// `answer` as `dir/KEY.json`, 0600, written whole or not at all (through a temporary file
+/// beside it), in a folder created 0700 when missing. The JSON holds secrets: its buffer is
+/// wiped when dropped.
+fn write_entry(dir: &Path, key: &str, answer: &impl serde::Serialize) -> std::io::Result<()> {
     let body = zeroize::Zeroizing::new(
-        serde_json::to_vec(&answer).map_err(|e| std::io::Error::other(e.to_string()))?,
+        serde_json::to_vec(answer).map_err(|e| std::io::Error::other(e.to_string()))?,
     );
     crate::files::private::create_dir_all(dir)?;
-    let key = cache_key(role);
     crate::files::private::write_atomically(
-        &session_file(dir, role),
+        &dir.join(format!("{key}.json")),
         &dir.join(format!(".{key}.json.keyrack.tmp")),
         &body,
     )
@@ -281,15 +291,7 @@ pub fn store_sso(
             account_id,
         },
     };
-    let body = zeroize::Zeroizing::new(
-        serde_json::to_vec(&answer).map_err(|e| std::io::Error::other(e.to_string()))?,
-    );
-    crate::files::private::create_dir_all(dir)?;
-    crate::files::private::write_atomically(
-        &dir.join(format!("{key}.json")),
-        &dir.join(format!(".{key}.json.keyrack.tmp")),
-        &body,
-    )
+    write_entry(dir, key, &answer)
 }
 
 /// An expiration as the AWS tools write it: RFC 3339 (`…Z`, `…+00:00`), or botocore's

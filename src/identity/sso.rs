@@ -132,13 +132,7 @@ pub fn sso_settings(reading: &Reading, profile: &str) -> Result<SsoSettings, Ide
 
 /// The AWS CLI's sign-in tokens: `~/.aws/sso/cache` (the home folder as botocore finds it).
 pub fn token_dir(env: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    let home = if cfg!(windows) {
-        env("USERPROFILE")
-    } else {
-        env("HOME")
-    };
-    home.filter(|h| !h.is_empty())
-        .map(|h| PathBuf::from(h).join(".aws").join("sso").join("cache"))
+    super::cli_cache::aws_dir(env).map(|aws| aws.join("sso").join("cache"))
 }
 
 /// The file the AWS CLI keeps `settings`' sign-in token in, under `dir`.
