@@ -1979,24 +1979,26 @@ impl World {
 
     /// Keep a sign-in of sso-session `corp` that ends in `hours`, as the AWS CLI keeps it.
     fn keep_sso_sign_in(&self, hours: i64) {
-        let session = ("corp", "https://corp.awsapps.com/start", "eu-west-1");
-        support::sso_portal::keep_sign_in(self.dir.path(), session, SSO_TOKEN, hours);
+        self.keep_sso_sign_in_for(time::Duration::hours(hours));
     }
 
-    /// keyrack on these files, reaching the portal at `portal`.
+    fn keep_sso_sign_in_for(&self, lasts: time::Duration) {
+        let session = ("corp", "https://corp.awsapps.com/start", "eu-west-1");
+        support::sso_portal::keep_sign_in(self.dir.path(), session, SSO_TOKEN, lasts);
+    }
+
+    /// keyrack on these files, reaching the portal (and OIDC) stand-in at `portal`.
     fn sso_keyrack(
         &self,
         portal: &support::sso_portal::SsoPortal,
         config: &str,
         args: &[&str],
     ) -> Output {
-        self.keyrack_with(
-            &self.url,
-            &[("AWS_ENDPOINT_URL_SSO", &portal.url)],
-            config,
-            "",
-            args,
-        )
+        let portal_env = [
+            ("AWS_ENDPOINT_URL_SSO", portal.url.as_str()),
+            ("AWS_ENDPOINT_URL_SSO_OIDC", portal.url.as_str()),
+        ];
+        self.keyrack_with(&self.url, &portal_env, config, "", args)
     }
 
     /// botocore's SSO provider on these files with the AWS CLI's credential cache (as AWS CLI v2
@@ -2018,6 +2020,7 @@ print(client.get_caller_identity()["UserId"])
             .command_via(python.to_str().unwrap(), &self.url)
             .args(["-c", script])
             .env("AWS_ENDPOINT_URL_SSO", &portal.url)
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", &portal.url)
             .output()
             .unwrap();
         if out.status.success() {
@@ -2151,4 +2154,59 @@ async fn an_sso_profile_without_a_working_sign_in_or_assignment_says_what_to_do(
         .unwrap_err()
         .contains("inconsistent"));
     assert_eq!(portal.issued(), 0);
+}
+
+#[tokio::test]
+async fn an_sso_sign_in_about_to_end_is_refreshed_and_kept_as_the_aws_cli_keeps_it() {
+    let w = World::new();
+    let (portal, config) = w.sso_stand();
+    // The answer has no new refresh token: the old one must be kept (botocore drops it).
+    portal.refreshable(
+        ("client-id", "client-secret"),
+        "refresh-token",
+        "alice@example.com",
+        false,
+    );
+    w.keep_sso_sign_in_for(time::Duration::minutes(5));
+    let out = w.sso_keyrack(&portal, &config, &["whoami", "dev", "--json"]);
+    let ours = json_of(&out)[0].clone();
+    assert_eq!(ours["status"], "ok", "{ours}");
+    assert_eq!(portal.refreshed(), 1);
+    let cache = w.dir.path().join(".aws/sso/cache");
+    let files: Vec<_> = fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(
+        files.len(),
+        1,
+        "the refreshed sign-in replaced the old one: {files:?}"
+    );
+    let kept: Value = serde_json::from_str(&fs::read_to_string(&files[0]).unwrap()).unwrap();
+    assert_ne!(kept["accessToken"], SSO_TOKEN);
+    assert_eq!(kept["refreshToken"], "refresh-token", "{kept}");
+    assert_eq!(kept["clientId"], "client-id");
+    assert_eq!(kept["startUrl"], "https://corp.awsapps.com/start");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        fs::metadata(&files[0]).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // botocore reads the refreshed sign-in: with the role credentials gone, its SSO provider
+    // asks the portal with the new token, which the portal takes (the old one too, here).
+    fs::remove_dir_all(w.dir.path().join(".aws/cli/cache")).unwrap();
+    portal.sign_out(SSO_TOKEN);
+    let theirs = w.botocore_sso(&portal).unwrap();
+    assert_eq!(ours["user_id"], theirs.as_str());
+    // A sign-in that can no longer be refreshed and has ended says so.
+    w.keep_sso_sign_in_for(time::Duration::minutes(-5));
+    portal.refreshable(
+        ("client-id", "other-secret"),
+        "refresh-token",
+        "alice@example.com",
+        false,
+    );
+    fs::remove_dir_all(w.dir.path().join(".aws/cli/cache")).unwrap();
+    let ended = json_of(&w.sso_keyrack(&portal, &config, &["whoami", "dev", "--json"]))[0].clone();
+    assert_eq!(ended["error"]["code"], "needs_sso_login", "{ended}");
 }

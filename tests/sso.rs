@@ -59,7 +59,7 @@ fn populate_writes_a_profile_per_assigned_role_that_botocore_reads_and_prunes_on
         portal.assign(id, role);
     }
     let home = Home::new(CONFIG, "");
-    support::sso_portal::keep_sign_in(home.path(), SESSION, TOKEN, 8);
+    support::sso_portal::keep_sign_in(home.path(), SESSION, TOKEN, time::Duration::hours(8));
 
     // The preview changes nothing.
     let preview = text(&keyrack(&home, &portal, &["sso", "populate", "corp"]));
@@ -153,7 +153,7 @@ fn populate_without_a_sign_in_says_how_to_sign_in_and_changes_nothing() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("aws sso login --sso-session corp"), "{said}");
     // A sign-in the portal no longer takes: refused in plain words.
-    support::sso_portal::keep_sign_in(home.path(), SESSION, TOKEN, 8);
+    support::sso_portal::keep_sign_in(home.path(), SESSION, TOKEN, time::Duration::hours(8));
     let out = home
         .command(
             Path::new(env!("CARGO_BIN_EXE_keyrack")),

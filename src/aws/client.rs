@@ -209,6 +209,42 @@ impl AwsClient {
         }
     }
 
+    /// A POST of the JSON `body` to `path` on a rest-json endpoint that takes no signature (IAM
+    /// Identity Center's OIDC service): the JSON answer. Sent once: a token request is not
+    /// repeated blindly.
+    pub(crate) async fn post_json(
+        &self,
+        endpoint: &Endpoint,
+        path: &str,
+        body: &zeroize::Zeroizing<String>,
+    ) -> Result<zeroize::Zeroizing<String>, AwsError> {
+        let url = format!("{}{path}", endpoint.url.trim_end_matches('/'));
+        let response = self
+            .http
+            .post(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.as_bytes().to_vec())
+            .send()
+            .await
+            .map_err(|e| transport_error(&endpoint.url, &e).error)?;
+        let status = response.status().as_u16();
+        let code = response
+            .headers()
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split([':', '#']).next().unwrap_or_default().to_owned());
+        let answer = zeroize::Zeroizing::new(
+            response
+                .text()
+                .await
+                .map_err(|e| transport_error(&endpoint.url, &e).error)?,
+        );
+        if (200..300).contains(&status) {
+            return Ok(answer);
+        }
+        Err(rest_json_error(endpoint, status, code, &answer))
+    }
+
     /// [`AwsClient::call`], with the answer read as XML.
     pub(crate) async fn call_xml(
         &self,

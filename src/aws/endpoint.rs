@@ -10,6 +10,8 @@ pub enum Service {
     Iam,
     /// IAM Identity Center's portal (`portal.sso`): role credentials for a signed-in user.
     Sso,
+    /// IAM Identity Center's OIDC service (`oidc`): sign-in tokens, and their refresh.
+    SsoOidc,
 }
 
 impl Service {
@@ -19,6 +21,7 @@ impl Service {
             Service::Sts => "sts",
             Service::Iam => "iam",
             Service::Sso => "sso",
+            Service::SsoOidc => "sso_oidc",
         }
     }
 
@@ -27,7 +30,7 @@ impl Service {
         match self {
             Service::Sts => "2011-06-15",
             Service::Iam => "2010-05-08",
-            Service::Sso => "2019-06-10",
+            Service::Sso | Service::SsoOidc => "2019-06-10",
         }
     }
 
@@ -37,6 +40,7 @@ impl Service {
             Service::Sts => "AWS_ENDPOINT_URL_STS",
             Service::Iam => "AWS_ENDPOINT_URL_IAM",
             Service::Sso => "AWS_ENDPOINT_URL_SSO",
+            Service::SsoOidc => "AWS_ENDPOINT_URL_SSO_OIDC",
         }
     }
 }
@@ -71,6 +75,7 @@ const ENV_VARS: &[&str] = &[
     "AWS_ENDPOINT_URL_STS",
     "AWS_ENDPOINT_URL_IAM",
     "AWS_ENDPOINT_URL_SSO",
+    "AWS_ENDPOINT_URL_SSO_OIDC",
     "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
@@ -322,12 +327,18 @@ fn default_endpoint(service: Service, region: Option<&str>) -> (String, String) 
             let (url, signing_region) = partition.iam_endpoint();
             (url.to_owned(), signing_region.to_owned())
         }
-        // The portal of the region Identity Center runs in (`sso_region`, given as the region).
-        Service::Sso => {
+        // The portal and OIDC service of the region Identity Center runs in (`sso_region`,
+        // given as the region).
+        Service::Sso | Service::SsoOidc => {
             let region = region.unwrap_or("us-east-1");
             let suffix = Partition::of_region(region).dns_suffix();
+            let host = if service == Service::Sso {
+                "portal.sso"
+            } else {
+                "oidc"
+            };
             (
-                format!("https://portal.sso.{region}.{suffix}"),
+                format!("https://{host}.{region}.{suffix}"),
                 region.to_owned(),
             )
         }

@@ -1,7 +1,7 @@
 //! Profiles that sign in through IAM Identity Center (SSO): their settings resolved as botocore
 //! resolves them (an `[sso-session]` section, or the legacy `sso_start_url` on the profile), and
 //! the sign-in token the AWS CLI keeps in `~/.aws/sso/cache/<SHA-1 of the session name, or of the
-//! start URL>.json`, read as the AWS tools read it.
+//! start URL>.json`, read as the AWS tools read it and refreshed before it ends.
 
 use std::path::{Path, PathBuf};
 
@@ -143,11 +143,26 @@ pub fn token_file(dir: &Path, settings: &SsoSettings) -> PathBuf {
     dir.join(format!("{hex}.json"))
 }
 
-/// A sign-in token: the access token the portal takes, and when it ends.
+/// A sign-in token: the access token the portal takes, when it ends, and what refreshing it
+/// takes (sso-session sign-ins only).
 pub struct SsoToken {
     pub access_token: Secret,
     pub expires_at: OffsetDateTime,
+    pub start_url: Option<String>,
+    pub region: Option<String>,
+    pub refresh: Option<Refresh>,
 }
+
+/// The refresh token of a sign-in and the client registration it was issued to.
+pub struct Refresh {
+    pub refresh_token: Secret,
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub registration_expires_at: OffsetDateTime,
+}
+
+/// How long before its end a sign-in is refreshed (botocore's 15 minutes).
+pub const REFRESH_WINDOW: time::Duration = time::Duration::minutes(15);
 
 /// The sign-in token kept for `settings` in `dir`, if there is one that can be read (ended or
 /// not: see `expires_at`).
@@ -158,14 +173,96 @@ pub fn cached_token(dir: &Path, settings: &SsoSettings) -> Option<SsoToken> {
     struct Cached {
         access_token: Secret,
         expires_at: String,
+        start_url: Option<String>,
+        region: Option<String>,
+        refresh_token: Option<Secret>,
+        client_id: Option<String>,
+        client_secret: Option<Secret>,
+        registration_expires_at: Option<String>,
     }
     let text = zeroize::Zeroizing::new(std::fs::read_to_string(token_file(dir, settings)).ok()?);
     let cached: Cached = serde_json::from_str(&text).ok()?;
     let expires_at = parse_time(&cached.expires_at)?;
+    let refresh = match (
+        cached.refresh_token,
+        cached.client_id,
+        cached.client_secret,
+        cached
+            .registration_expires_at
+            .as_deref()
+            .and_then(parse_time),
+    ) {
+        (Some(refresh_token), Some(client_id), Some(client_secret), Some(registered)) => {
+            Some(Refresh {
+                refresh_token,
+                client_id,
+                client_secret,
+                registration_expires_at: registered,
+            })
+        }
+        _ => None,
+    };
     Some(SsoToken {
         access_token: cached.access_token,
         expires_at,
+        start_url: cached.start_url,
+        region: cached.region,
+        refresh,
     })
+}
+
+/// Keep `token` for `settings` in `dir` as the AWS CLI keeps a refreshed sign-in (the same
+/// fields, its time format): 0600, written whole or not at all.
+pub fn store_token(dir: &Path, settings: &SsoSettings, token: &SsoToken) -> std::io::Result<()> {
+    let format = time::format_description::parse_borrowed::<1>(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]Z",
+    )
+    .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let time = |at: OffsetDateTime| {
+        at.to_offset(time::UtcOffset::UTC)
+            .format(&format)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    };
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Kept<'a> {
+        start_url: &'a str,
+        region: &'a str,
+        access_token: &'a str,
+        expires_at: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        client_id: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        client_secret: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        registration_expires_at: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        refresh_token: Option<&'a str>,
+    }
+    let refresh = token.refresh.as_ref();
+    let kept = Kept {
+        start_url: token.start_url.as_deref().unwrap_or(&settings.start_url),
+        region: token.region.as_deref().unwrap_or(&settings.region),
+        access_token: token.access_token.expose(),
+        expires_at: time(token.expires_at)?,
+        client_id: refresh.map(|r| r.client_id.as_str()),
+        client_secret: refresh.map(|r| r.client_secret.expose()),
+        registration_expires_at: refresh
+            .map(|r| time(r.registration_expires_at))
+            .transpose()?,
+        refresh_token: refresh.map(|r| r.refresh_token.expose()),
+    };
+    let body = zeroize::Zeroizing::new(
+        serde_json::to_vec(&kept).map_err(|e| std::io::Error::other(e.to_string()))?,
+    );
+    let file = token_file(dir, settings);
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("token.json")
+        .to_owned();
+    crate::files::private::create_dir_all(dir)?;
+    crate::files::private::write_atomically(&file, &dir.join(format!(".{name}.keyrack.tmp")), &body)
 }
 
 /// `2026-01-01T12:00:00Z` (the AWS CLI's `%Y-%m-%dT%H:%M:%SZ`) or any RFC 3339 time.
@@ -174,6 +271,100 @@ fn parse_time(text: &str) -> Option<OffsetDateTime> {
 }
 
 impl super::Session {
+    /// `token`, refreshed first when it ends within [`REFRESH_WINDOW`] and can be (an
+    /// sso-session sign-in with a refresh token and a registration that has not ended): one
+    /// keyrack at a time per session refreshes (a lock), the others read what it kept. The new
+    /// token is kept as the AWS CLI keeps it, with the old refresh token when the answer has
+    /// none. A refresh that fails leaves the token as it was.
+    async fn fresh_token(
+        &self,
+        sso: &SsoSettings,
+        token: SsoToken,
+        now: OffsetDateTime,
+    ) -> SsoToken {
+        let refreshable = |t: &SsoToken| {
+            t.expires_at - now <= REFRESH_WINDOW
+                && t.refresh
+                    .as_ref()
+                    .is_some_and(|r| r.registration_expires_at > now)
+        };
+        let (Some(session), Some(dir)) = (&sso.session, self.inner.options.sso_cache.clone())
+        else {
+            return token;
+        };
+        if !refreshable(&token) {
+            return token;
+        }
+        let digest = Sha1::digest(session.as_bytes());
+        let lock_name = format!(
+            "sso-{}",
+            digest[..8]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
+        let _refreshing = self.inner.options.state_dir.clone().and_then(|state| {
+            crate::files::lock::lock_named(
+                &state,
+                &lock_name,
+                "keyrack refreshing an IAM Identity Center sign-in",
+                std::time::Duration::from_secs(60),
+            )
+            .ok()
+            .flatten()
+        });
+        // Another keyrack may have refreshed it meanwhile.
+        let token = match cached_token(&dir, sso) {
+            Some(latest) if !refreshable(&latest) => return latest,
+            Some(latest) => latest,
+            None => token,
+        };
+        let Some(refresh) = &token.refresh else {
+            return token;
+        };
+        let endpoint = crate::aws::ProfileEndpointSettings {
+            region: Some(sso.region.clone()),
+            ..crate::aws::ProfileEndpointSettings::default()
+        };
+        let Ok(oidc) =
+            crate::aws::resolve_endpoint(crate::aws::Service::SsoOidc, &endpoint, &self.inner.env)
+        else {
+            return token;
+        };
+        let Ok(client) = crate::aws::AwsClient::new(self.inner.options.client.clone()) else {
+            return token;
+        };
+        let answer = crate::aws::sso::refresh_token(
+            &client,
+            &oidc,
+            (&refresh.client_id, &refresh.client_secret),
+            &refresh.refresh_token,
+        )
+        .await;
+        let Ok(answer) = answer else {
+            return token;
+        };
+        let refreshed = SsoToken {
+            access_token: answer.access_token,
+            expires_at: OffsetDateTime::now_utc()
+                + time::Duration::seconds(answer.expires_in_seconds),
+            start_url: token.start_url.clone(),
+            region: token.region.clone(),
+            refresh: Some(Refresh {
+                // botocore drops the old refresh token when the answer has none; it still works.
+                refresh_token: answer
+                    .refresh_token
+                    .unwrap_or_else(|| refresh.refresh_token.clone()),
+                client_id: refresh.client_id.clone(),
+                client_secret: refresh.client_secret.clone(),
+                registration_expires_at: refresh.registration_expires_at,
+            }),
+        };
+        // Not keeping it only means refreshing again next time.
+        let _ = store_token(&dir, sso, &refreshed);
+        refreshed
+    }
+
     /// The credentials of SSO profile `profile`: the ones the AWS CLI (or keyrack) cached for its
     /// role while they last, else GetRoleCredentials with the sign-in token kept for its
     /// sso-session (cached then where the AWS CLI caches its own).
@@ -208,6 +399,7 @@ impl super::Session {
             .as_deref()
             .and_then(|dir| cached_token(dir, &sso))
             .ok_or_else(|| needs_login("no sign-in is kept for it".into()))?;
+        let token = self.fresh_token(&sso, token, now).await;
         if token.expires_at <= now {
             let ended = token
                 .expires_at

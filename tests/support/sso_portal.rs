@@ -34,6 +34,12 @@ struct State {
     assigned: HashSet<(String, String)>,
     /// Role credentials handed out.
     issued: usize,
+    /// OIDC: registered clients (id to secret), refresh tokens (to their user), refreshes done,
+    /// and whether a refresh hands out a new refresh token.
+    clients: HashMap<String, String>,
+    refresh_tokens: HashMap<String, String>,
+    refreshed: usize,
+    rotate_refresh_tokens: bool,
     moto: String,
     admin: Credentials,
 }
@@ -54,6 +60,10 @@ impl SsoPortal {
             accounts: Vec::new(),
             assigned: HashSet::new(),
             issued: 0,
+            clients: HashMap::new(),
+            refresh_tokens: HashMap::new(),
+            refreshed: 0,
+            rotate_refresh_tokens: true,
             moto: moto.to_owned(),
             admin: admin.clone(),
         }));
@@ -105,6 +115,28 @@ impl SsoPortal {
         state.accounts.push((account.to_owned(), name.to_owned()));
     }
 
+    /// OIDC: the client `id` (secret `secret`) is registered, and `refresh_token` refreshes a
+    /// sign-in of `user`; `rotate`: a refresh hands out a new refresh token too.
+    pub fn refreshable(
+        &self,
+        (id, secret): (&str, &str),
+        refresh_token: &str,
+        user: &str,
+        rotate: bool,
+    ) {
+        let mut state = self.state.lock().unwrap();
+        state.clients.insert(id.to_owned(), secret.to_owned());
+        state
+            .refresh_tokens
+            .insert(refresh_token.to_owned(), user.to_owned());
+        state.rotate_refresh_tokens = rotate;
+    }
+
+    /// How many sign-ins OIDC refreshed.
+    pub fn refreshed(&self) -> usize {
+        self.state.lock().unwrap().refreshed
+    }
+
     /// How many role credentials it handed out.
     pub fn issued(&self) -> usize {
         self.state.lock().unwrap().issued
@@ -140,6 +172,65 @@ fn reply(mut client: &TcpStream, status: u16, error_type: Option<&str>, body: &s
 fn refuse(client: &TcpStream, status: u16, error_type: &str, message: &str) {
     let body = serde_json::json!({ "message": message }).to_string();
     reply(client, status, Some(error_type), &body);
+}
+
+/// OIDC's CreateToken, for the refresh_token grant only (the others belong to signing in): the
+/// client must be registered with its secret, the refresh token known; errors as OIDC answers
+/// them (400, `error` and `error_description`).
+fn create_token(client: &TcpStream, body: &[u8], state: &Mutex<State>) {
+    let oauth_error = |error_type: &str, error: &str, description: &str| {
+        let body =
+            serde_json::json!({"error": error, "error_description": description}).to_string();
+        reply(client, 400, Some(error_type), &body);
+    };
+    let Ok(request) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return oauth_error("InvalidRequestException", "invalid_request", "not JSON");
+    };
+    let field = |name: &str| {
+        request
+            .get(name)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    if field("grantType") != "refresh_token" {
+        return oauth_error(
+            "UnsupportedGrantTypeException",
+            "unsupported_grant_type",
+            "only refresh_token here",
+        );
+    }
+    let mut state = state.lock().unwrap();
+    if state.clients.get(&field("clientId")) != Some(&field("clientSecret")) {
+        return oauth_error("InvalidClientException", "invalid_client", "Invalid client");
+    }
+    let Some(user) = state.refresh_tokens.get(&field("refreshToken")).cloned() else {
+        return oauth_error(
+            "InvalidGrantException",
+            "invalid_grant",
+            "Invalid refresh token provided",
+        );
+    };
+    let access_token = format!("aoa{}", fastrand_token(40));
+    state.tokens.insert(access_token.clone(), user.clone());
+    state.refreshed += 1;
+    let mut answer = serde_json::json!({
+        "accessToken": access_token, "tokenType": "Bearer", "expiresIn": 3600,
+    });
+    if state.rotate_refresh_tokens {
+        state.refresh_tokens.remove(&field("refreshToken"));
+        let refresh = format!("aor{}", fastrand_token(40));
+        state.refresh_tokens.insert(refresh.clone(), user);
+        answer["refreshToken"] = refresh.into();
+    }
+    reply(client, 200, None, &answer.to_string());
+}
+
+fn fastrand_token(len: usize) -> String {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    (0..len)
+        .map(|_| alphabet[fastrand::usize(..alphabet.len())] as char)
+        .collect()
 }
 
 /// How many items one page of a list holds, whatever `max_result` asks: few, so that every
@@ -228,6 +319,15 @@ fn answer(client: TcpStream, state: &Mutex<State>) {
         }
     }
     let target = first.split(' ').nth(1).unwrap_or("/").to_owned();
+    if first.starts_with("POST ") && target == "/token" {
+        let length: usize = headers
+            .get("content-length")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        std::io::Read::read_exact(&mut reader, &mut body).unwrap();
+        return create_token(&client, &body, state);
+    }
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
     let params: HashMap<String, String> = form_urlencoded::parse(query.as_bytes())
         .into_owned()
@@ -308,19 +408,20 @@ fn answer(client: TcpStream, state: &Mutex<State>) {
 }
 
 /// Keep a sign-in of sso-session `session` (at `start_url`, in `region`) with `token`, ending in
-/// `hours`, under `home` as the AWS CLI keeps it: through botocore's own token loader and cache,
-/// which choose the file and its format.
+/// `lasts`, under `home` as the AWS CLI keeps it (client `client-id`/`client-secret`, refresh
+/// token `refresh-token`): through botocore's own token loader and cache, which choose the file
+/// and its format.
 pub fn keep_sign_in(
     home: &std::path::Path,
     (session, start_url, region): (&str, &str, &str),
     token: &str,
-    hours: i64,
+    lasts: time::Duration,
 ) {
     let format = time::format_description::parse_borrowed::<1>(
         "[year]-[month]-[day]T[hour]:[minute]:[second]Z",
     )
     .unwrap();
-    let expires = (time::OffsetDateTime::now_utc() + time::Duration::hours(hours))
+    let expires = (time::OffsetDateTime::now_utc() + lasts)
         .format(&format)
         .unwrap();
     let script = format!(
