@@ -5,6 +5,7 @@
 
 use keyrack_test_support as support;
 
+use std::fs;
 use std::path::Path;
 use std::process::Output;
 
@@ -165,4 +166,43 @@ fn populate_without_a_sign_in_says_how_to_sign_in_and_changes_nothing() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("refused the sign-in token"));
     assert_eq!(home.files().0, CONFIG);
+}
+
+#[tokio::test]
+async fn a_populate_shown_earlier_never_removes_a_profile_a_person_took_over_since_nor_overwrites_a_name_taken_since(
+) {
+    let portal = SsoPortal::start("http://127.0.0.1:9", &Credentials::new("AKIA", "s", None));
+    portal.sign_in(TOKEN, "alice@example.com");
+    portal.name_account("111111111111", "dev");
+    portal.assign("111111111111", "Admin");
+    let generated = "[profile old-Gone]\nsso_session = corp\nsso_account_id = 111111111111\n\
+                     sso_role_name = Gone\nkeyrack_sso_populated = corp\n";
+    let home = Home::new(&format!("{CONFIG}{generated}"), "");
+    support::sso_portal::keep_sign_in(home.path(), SESSION, TOKEN, time::Duration::hours(8));
+    let rack = keyrack::Rack::new(
+        keyrack::files::FilePaths {
+            config: home.config(),
+            credentials: home.credentials(),
+        },
+        keyrack::keychain::Keychain::in_memory(),
+        home.path().join("state"),
+        keyrack::aws::EndpointEnv::from_pairs([("AWS_ENDPOINT_URL_SSO", portal.url.as_str())]),
+        "a test",
+    )
+    .with_sso_cache(Some(home.path().join(".aws/sso/cache")));
+    let plan = rack.sso_populate_plan("corp", None, None).await.unwrap();
+    assert_eq!(plan.prune, ["old-Gone"]);
+    assert_eq!(plan.add[0].name, "dev-Admin");
+
+    // Meanwhile a person keeps old-Gone as their own (drops the marker) and writes dev-Admin.
+    let (config, _) = home.files();
+    let config = config.replace("keyrack_sso_populated = corp\n", "")
+        + "[profile dev-Admin]\nregion = us-west-2\n";
+    fs::write(home.config(), &config).unwrap();
+    rack.sso_populate(&plan, true).unwrap();
+    assert_eq!(
+        home.files().0,
+        config,
+        "nothing of theirs was removed or overwritten"
+    );
 }

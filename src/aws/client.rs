@@ -165,7 +165,7 @@ impl AwsClient {
         endpoint: &Endpoint,
         path_and_query: &str,
         (token_header, token): (&str, &crate::secret::Secret),
-    ) -> Result<String, AwsError> {
+    ) -> Result<zeroize::Zeroizing<String>, AwsError> {
         let url = format!("{}{path_and_query}", endpoint.url.trim_end_matches('/'));
         let mut attempt = 1;
         loop {
@@ -177,20 +177,7 @@ impl AwsClient {
                     .send()
                     .await
                     .map_err(|e| transport_error(&endpoint.url, &e).error)?;
-                let status = response.status().as_u16();
-                let code = response
-                    .headers()
-                    .get("x-amzn-errortype")
-                    .and_then(|v| v.to_str().ok())
-                    .map(|v| v.split([':', '#']).next().unwrap_or_default().to_owned());
-                let body = response
-                    .text()
-                    .await
-                    .map_err(|e| transport_error(&endpoint.url, &e).error)?;
-                if (200..300).contains(&status) {
-                    return Ok(body);
-                }
-                Err(rest_json_error(endpoint, status, code, &body))
+                rest_json_answer(endpoint, response).await
             }
             .await;
             match answer {
@@ -227,22 +214,7 @@ impl AwsClient {
             .send()
             .await
             .map_err(|e| transport_error(&endpoint.url, &e).error)?;
-        let status = response.status().as_u16();
-        let code = response
-            .headers()
-            .get("x-amzn-errortype")
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split([':', '#']).next().unwrap_or_default().to_owned());
-        let answer = zeroize::Zeroizing::new(
-            response
-                .text()
-                .await
-                .map_err(|e| transport_error(&endpoint.url, &e).error)?,
-        );
-        if (200..300).contains(&status) {
-            return Ok(answer);
-        }
-        Err(rest_json_error(endpoint, status, code, &answer))
+        rest_json_answer(endpoint, response).await
     }
 
     /// [`AwsClient::call`], with the answer read as XML.
@@ -315,6 +287,30 @@ impl AwsClient {
             may_have_arrived,
         })
     }
+}
+
+/// A rest-json answer's body (it may hold credentials or tokens: wiped when dropped), or its error
+/// sorted by the code in `x-amzn-errortype` (else the body's).
+async fn rest_json_answer(
+    endpoint: &Endpoint,
+    response: reqwest::Response,
+) -> Result<zeroize::Zeroizing<String>, AwsError> {
+    let status = response.status().as_u16();
+    let code = response
+        .headers()
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split([':', '#']).next().unwrap_or_default().to_owned());
+    let body = zeroize::Zeroizing::new(
+        response
+            .text()
+            .await
+            .map_err(|e| transport_error(&endpoint.url, &e).error)?,
+    );
+    if (200..300).contains(&status) {
+        return Ok(body);
+    }
+    Err(rest_json_error(endpoint, status, code, &body))
 }
 
 /// A rest-json error answer sorted into the kinds a user acts on (its body holds no secret: the

@@ -29,15 +29,13 @@ pub async fn get_role_credentials(
         .append_pair("account_id", account_id)
         .append_pair("role_name", role_name)
         .finish();
-    let answer = zeroize::Zeroizing::new(
-        client
-            .get_bearer(
-                endpoint,
-                &format!("/federation/credentials?{query}"),
-                (TOKEN_HEADER, access_token),
-            )
-            .await?,
-    );
+    let answer = client
+        .get_bearer(
+            endpoint,
+            &format!("/federation/credentials?{query}"),
+            (TOKEN_HEADER, access_token),
+        )
+        .await?;
     // No `Debug`: the fields are secrets.
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]

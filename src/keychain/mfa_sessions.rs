@@ -83,16 +83,17 @@ impl MfaSession {
         struct Payload {
             version: u32,
             aws_access_key_id: String,
-            aws_secret_access_key: String,
-            aws_session_token: String,
+            // Secrets: wiped when dropped, also when the entry is refused.
+            aws_secret_access_key: Secret,
+            aws_session_token: Secret,
             expiration: String,
             made_with: String,
         }
         let payload: Payload = serde_json::from_str(text).ok()?;
         let complete = payload.version == PAYLOAD_VERSION
             && !payload.aws_access_key_id.is_empty()
-            && !payload.aws_secret_access_key.is_empty()
-            && !payload.aws_session_token.is_empty();
+            && !payload.aws_secret_access_key.expose().is_empty()
+            && !payload.aws_session_token.expose().is_empty();
         if !complete {
             return None;
         }
@@ -100,7 +101,7 @@ impl MfaSession {
             credentials: Credentials::new(
                 payload.aws_access_key_id,
                 payload.aws_secret_access_key,
-                Some(Secret::new(payload.aws_session_token)),
+                Some(payload.aws_session_token),
             ),
             expiration: OffsetDateTime::parse(&payload.expiration, &Rfc3339).ok()?,
             made_with: payload.made_with,

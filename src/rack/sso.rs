@@ -5,7 +5,7 @@ use super::{Error, Rack};
 use crate::aws::{
     resolve_endpoint, sso, AwsClient, ClientSettings, ProfileEndpointSettings, Service,
 };
-use crate::changes::Applied;
+use crate::changes::{self, Applied, Operation};
 use crate::files::Dialect;
 use crate::identity::sso::{cached_token, SsoSettings};
 use crate::sso_profiles::{self, Assignment, PopulatePlan};
@@ -102,12 +102,39 @@ impl Rack {
         ))
     }
 
-    /// Write `plan`'s profiles (and remove the ones it prunes when `prune`), one edit each, each
-    /// re-applied over another program's change as every edit is: what each saved.
+    /// Write `plan`'s profiles (and remove the ones it prunes when `prune`), holding the files'
+    /// lock throughout. Each step is checked against the files as they are right then, since
+    /// another program may have changed them after the plan was shown: a name taken since is
+    /// not overwritten, and a profile whose marker is gone (a person took it over) is not
+    /// removed. What each step saved.
     pub fn sso_populate(&self, plan: &PopulatePlan, prune: bool) -> Result<Vec<Applied>, Error> {
-        sso_profiles::operations(plan, prune)
-            .iter()
-            .map(|operation| self.edit_now(operation))
-            .collect()
+        self.writing_recorded(|_| {
+            let mut done = Vec::new();
+            let mut last = None;
+            for operation in sso_profiles::operations(plan, prune) {
+                let files = crate::files::AwsFiles::load(&self.paths)?;
+                let reading = files.read(Dialect::Cli);
+                let still = match &operation {
+                    Operation::Add { profile, .. } => !reading.profiles.contains_key(profile),
+                    Operation::Delete { profile, .. } => {
+                        reading
+                            .profiles
+                            .get(profile)
+                            .and_then(|s| s.get(sso_profiles::MARKER))
+                            .and_then(|s| s.value.as_text())
+                            == Some(plan.sso_session.as_str())
+                    }
+                    _ => true,
+                };
+                if !still {
+                    continue;
+                }
+                let mut applied =
+                    changes::apply(&self.paths, &self.keychain, None, &operation, false)?;
+                last = applied.files.take();
+                done.push(applied);
+            }
+            Ok((done, last))
+        })
     }
 }
