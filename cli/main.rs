@@ -8,6 +8,7 @@ mod keys;
 mod print;
 mod rotate;
 mod secret_input;
+mod sso;
 mod vault;
 mod whoami;
 
@@ -179,10 +180,11 @@ enum Command {
         #[command(subcommand)]
         command: MfaCommand,
     },
-    /// IAM Identity Center (SSO): profiles for every account and role a sign-in reaches.
+    /// IAM Identity Center (SSO): signing in and out, and profiles for every account and role a
+    /// sign-in reaches.
     Sso {
         #[command(subcommand)]
-        command: SsoCommand,
+        command: sso::SsoCommand,
     },
     /// Keep profiles' access keys in the OS keychain instead of the credentials file.
     Vault {
@@ -205,31 +207,11 @@ enum Command {
         /// How long that session lasts (default 12 hours).
         #[arg(long, value_name = "SECONDS", requires = "mfa_serial")]
         duration_seconds: Option<u32>,
-    },
-}
-
-#[derive(Subcommand)]
-enum SsoCommand {
-    /// Show the profiles that the accounts and roles of SESSION's sign-in would add (and, with
-    /// --prune, the generated ones no longer assigned that would go); --yes writes them.
-    Populate {
-        /// The `[sso-session NAME]` whose sign-in (from `aws sso login`) is used.
-        session: String,
-        /// How new profiles are named: {account_name}, {account_id}, {role_name}.
-        #[arg(long, default_value = keyrack::sso_profiles::DEFAULT_TEMPLATE)]
-        template: String,
-        /// The region new profiles get (default: the session's sso_region).
-        #[arg(long)]
-        region: Option<String>,
-        /// Also remove the profiles keyrack generated for SESSION whose role is no longer
-        /// assigned (never a profile you wrote).
-        #[arg(long)]
-        prune: bool,
-        /// Write the changes (without it, nothing is changed).
-        #[arg(long)]
-        yes: bool,
-        #[arg(long)]
-        json: bool,
+        /// PROFILE is an IAM Identity Center profile of the config file: serve its role's
+        /// credentials from the AWS tools' caches, refreshing the sign-in as needed, and sign in
+        /// through the browser (once for every tool asking at the same time) when none works.
+        #[arg(long, conflicts_with_all = ["file_set", "mfa_serial"])]
+        sso: bool,
     },
 }
 
@@ -296,10 +278,26 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
     if let Command::CredentialProcess {
+        profile, sso: true, ..
+    } = &cli.command
+    {
+        let mut paths = FilePaths::from_process_env();
+        if let Some(p) = &cli.config {
+            paths.config = p.clone();
+        }
+        let rack = Rack::from_process_env(paths, "keyrack credential-process");
+        let sign_in = keyrack::browser::can_open().then_some((true, &sso::show_prompt as _));
+        let runtime = tokio::runtime::Runtime::new()
+            .map_err(|e| Failure(format!("could not start the async runtime: {e}")))?;
+        let answer = runtime.block_on(rack.sso_credentials(profile, sign_in));
+        return Ok(print::credential_process(answer, profile, false));
+    }
+    if let Command::CredentialProcess {
         profile,
         file_set,
         mfa_serial,
         duration_seconds,
+        ..
     } = &cli.command
     {
         // It runs before every AWS call a user makes: it reads no file.
@@ -435,34 +433,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Sso {
-            command:
-                SsoCommand::Populate {
-                    session,
-                    template,
-                    region,
-                    prune,
-                    yes,
-                    json,
-                },
-        } => {
-            let runtime = tokio::runtime::Runtime::new()
-                .map_err(|e| Failure(format!("could not start the async runtime: {e}")))?;
-            let plan = runtime.block_on(rack.sso_populate_plan(
-                &session,
-                Some(&template),
-                region.as_deref(),
-            ))?;
-            if json {
-                println!("{}", print::pretty(&plan));
-            } else {
-                print::populate_plan(&plan, prune, yes);
-            }
-            if yes {
-                rack.sso_populate(&plan, prune)?;
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Sso { command } => Ok(sso::run(&rack, command)?),
         Command::Vault { command } => Ok(vault::run(&rack, command)?),
         Command::Rotate {
             profile,

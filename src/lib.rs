@@ -2,6 +2,7 @@
 //! read them, without ever losing a byte; and talk to AWS STS and IAM about the keys in them.
 
 pub mod aws;
+pub mod browser;
 pub mod changes;
 pub mod files;
 pub mod hardening;

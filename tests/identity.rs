@@ -2101,7 +2101,7 @@ async fn an_sso_profile_without_a_working_sign_in_or_assignment_says_what_to_do(
     assert_eq!(never["code"], "needs_sso_login", "{never}");
     let said = never["message"].as_str().unwrap();
     assert!(
-        said.contains("no sign-in is kept") && said.contains("aws sso login --sso-session corp"),
+        said.contains("no sign-in is kept") && said.contains("keyrack sso login corp"),
         "{said}"
     );
 

@@ -152,7 +152,7 @@ fn populate_without_a_sign_in_says_how_to_sign_in_and_changes_nothing() {
         .unwrap();
     assert!(!out.status.success());
     let said = String::from_utf8_lossy(&out.stderr);
-    assert!(said.contains("aws sso login --sso-session corp"), "{said}");
+    assert!(said.contains("keyrack sso login corp"), "{said}");
     // A sign-in the portal no longer takes: refused in plain words.
     support::sso_portal::keep_sign_in(home.path(), SESSION, TOKEN, time::Duration::hours(8));
     let out = home

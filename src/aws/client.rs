@@ -205,11 +205,26 @@ impl AwsClient {
         path: &str,
         body: &zeroize::Zeroizing<String>,
     ) -> Result<zeroize::Zeroizing<String>, AwsError> {
+        self.post_json_as(endpoint, path, body, None).await
+    }
+
+    /// [`AwsClient::post_json`], with a bearer token in `token_header` (the portal's Logout).
+    pub(crate) async fn post_json_as(
+        &self,
+        endpoint: &Endpoint,
+        path: &str,
+        body: &zeroize::Zeroizing<String>,
+        bearer: Option<(&str, &crate::secret::Secret)>,
+    ) -> Result<zeroize::Zeroizing<String>, AwsError> {
         let url = format!("{}{path}", endpoint.url.trim_end_matches('/'));
-        let response = self
+        let mut request = self
             .http
             .post(&url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::CONTENT_TYPE, "application/json");
+        if let Some((header, token)) = bearer {
+            request = request.header(header, token.expose());
+        }
+        let response = request
             .body(body.as_bytes().to_vec())
             .send()
             .await
@@ -334,8 +349,10 @@ fn rest_json_error(endpoint: &Endpoint, status: u16, code: Option<String>, body:
             excerpt: excerpt(body, &Credentials::new("", "", None)),
         };
     };
+    // OIDC's errors carry OAuth's `error_description` instead of a message.
     let message = field("message")
         .or_else(|| field("Message"))
+        .or_else(|| field("error_description"))
         .unwrap_or_default();
     match code.as_str() {
         "TooManyRequestsException" => AwsError::Throttled { code, attempts: 1 },

@@ -1,4 +1,5 @@
-//! Signed calls to AWS STS and IAM: endpoints, the HTTP client, typed calls and their errors.
+//! Calls to AWS (STS and IAM signed; IAM Identity Center's portal and OIDC unsigned): endpoints,
+//! the HTTP client, typed calls and their errors.
 
 pub mod client;
 pub mod credentials;
@@ -7,6 +8,7 @@ pub mod error;
 pub mod iam;
 pub mod region;
 pub mod sso;
+pub mod sso_oidc;
 pub mod sts;
 mod xml;
 

@@ -169,56 +169,22 @@ pub async fn list_account_roles(
     }
 }
 
-/// A sign-in token OIDC's CreateToken handed back.
-pub struct RefreshedToken {
-    pub access_token: Secret,
-    pub expires_in_seconds: i64,
-    /// A new refresh token, when the answer has one (else the old one stays good).
-    pub refresh_token: Option<Secret>,
-}
-
-/// CreateToken with `grantType=refresh_token` at IAM Identity Center's OIDC service: a new
-/// access token for the sign-in whose refresh token (and client registration) these are.
-pub async fn refresh_token(
+/// Logout (`POST /logout`): the portal no longer takes `access_token` (nor the role sessions it
+/// handed out, as far as Identity Center ends them).
+pub async fn logout(
     client: &AwsClient,
     endpoint: &Endpoint,
-    (client_id, client_secret): (&str, &Secret),
-    refresh_token: &Secret,
-) -> Result<RefreshedToken, AwsError> {
-    debug_assert_eq!(endpoint.service, Service::SsoOidc);
-    #[derive(serde::Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Request<'a> {
-        client_id: &'a str,
-        client_secret: &'a str,
-        grant_type: &'a str,
-        refresh_token: &'a str,
-    }
-    let request = Request {
-        client_id,
-        client_secret: client_secret.expose(),
-        grant_type: "refresh_token",
-        refresh_token: refresh_token.expose(),
-    };
-    let body = zeroize::Zeroizing::new(
-        serde_json::to_string(&request).expect("a JSON object of strings always serializes"),
-    );
-    let answer = client.post_json(endpoint, "/token", &body).await?;
-    // No `Debug`: the fields are secrets.
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Answer {
-        access_token: Secret,
-        expires_in: i64,
-        refresh_token: Option<Secret>,
-    }
-    let answer: Answer = serde_json::from_str(&answer).map_err(|_| AwsError::MalformedAnswer {
-        action: "CreateToken".into(),
-        detail: "it is not the token the OIDC service answers with".into(),
-    })?;
-    Ok(RefreshedToken {
-        access_token: answer.access_token,
-        expires_in_seconds: answer.expires_in,
-        refresh_token: answer.refresh_token,
-    })
+    access_token: &Secret,
+) -> Result<(), AwsError> {
+    debug_assert_eq!(endpoint.service, Service::Sso);
+    let empty = zeroize::Zeroizing::new(String::new());
+    client
+        .post_json_as(
+            endpoint,
+            "/logout",
+            &empty,
+            Some((TOKEN_HEADER, access_token)),
+        )
+        .await
+        .map(drop)
 }

@@ -94,6 +94,16 @@ pub enum IdentityError {
     },
 
     #[error(
+        "there is no [sso-session {session}] section in the config file (the AWS CLI says \"The \
+         specified sso-session does not exist\"); add one with sso_start_url and sso_region, or \
+         fix the name"
+    )]
+    NoSuchSsoSession { session: String },
+
+    #[error("[sso-session {session}] cannot sign in: {detail}")]
+    InvalidSsoSession { session: String, detail: String },
+
+    #[error(
         "profile '{profile}' signs in through IAM Identity Center ({sign_in}), and {why}: run \
          `{login}` (it opens the browser to sign in), then check again"
     )]
@@ -195,6 +205,8 @@ impl IdentityError {
             IdentityError::MfaDeviceNotUsable { .. } => "mfa_device_not_usable",
             IdentityError::SessionTooLong { .. } => "session_too_long",
             IdentityError::NeedsSsoLogin { .. } => "needs_sso_login",
+            IdentityError::NoSuchSsoSession { .. } => "no_such_sso_session",
+            IdentityError::InvalidSsoSession { .. } => "invalid_sso_session",
             IdentityError::SsoRoleNotAssigned { .. } => "sso_role_not_assigned",
             IdentityError::NotSupported { .. } => "not_supported",
             IdentityError::CredentialProcess { .. } => "credential_process_failed",

@@ -8,6 +8,7 @@ mod process;
 mod signing_in;
 mod source;
 pub mod sso;
+pub mod sso_login;
 
 use std::collections::HashMap;
 use std::fmt;

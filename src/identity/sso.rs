@@ -13,33 +13,187 @@ use super::IdentityError;
 use crate::files::Reading;
 use crate::secret::Secret;
 
-/// What signing in as a profile's SSO role takes.
+/// A sign-in to IAM Identity Center: an `[sso-session]`'s, or a legacy profile's own.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SsoSettings {
+pub struct SsoSignIn {
     pub start_url: String,
-    /// The region Identity Center runs in (`sso_region`), whose portal is asked.
+    /// The region Identity Center runs in (`sso_region`), whose portal and OIDC are asked.
     pub region: String,
-    pub account_id: String,
-    pub role_name: String,
-    /// The `[sso-session NAME]` the profile names; `None` for a legacy profile.
+    /// The `[sso-session NAME]`; `None` for a legacy profile's sign-in.
     pub session: Option<String>,
+    /// `sso_registration_scopes` of the session (comma-separated in the file), trimmed.
+    pub scopes: Vec<String>,
 }
 
-impl SsoSettings {
-    /// The sign-in this profile uses, in words: `sso-session 'corp'` or `start URL https://…`.
-    pub fn sign_in(&self) -> String {
+impl SsoSignIn {
+    /// The sign-in in words: `sso-session 'corp'` or `start URL https://…`.
+    pub fn describe(&self) -> String {
         match &self.session {
             Some(name) => format!("sso-session '{name}'"),
             None => format!("start URL {}", self.start_url),
         }
     }
 
-    /// The AWS CLI command that signs in for it.
+    /// The keyrack command that signs in for `profile` (one of the profiles using it).
     pub fn login_command(&self, profile: &str) -> String {
         match &self.session {
-            Some(name) => format!("aws sso login --sso-session {name}"),
-            None => format!("aws sso login --profile {profile}"),
+            Some(name) => format!("keyrack sso login {name}"),
+            None => format!("keyrack sso login --profile {profile}"),
         }
+    }
+
+    /// The name of the lock one keyrack at a time holds to sign in or refresh this sign-in.
+    pub fn lock_name(&self) -> String {
+        let digest = Sha1::digest(self.cache_name().as_bytes());
+        let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        format!("sso-{hex}")
+    }
+
+    /// What the AWS CLI names the token file after: the session's name, else the start URL.
+    fn cache_name(&self) -> &str {
+        self.session.as_deref().unwrap_or(&self.start_url)
+    }
+}
+
+/// What signing in as a profile's SSO role takes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SsoSettings {
+    pub sign_in: SsoSignIn,
+    pub account_id: String,
+    pub role_name: String,
+}
+
+/// `url`, if it can be an IAM Identity Center start URL (the AWS access portal's, as the
+/// console's Settings page shows it); else what is wrong with it, in words.
+pub fn check_start_url(url: &str) -> Result<(), String> {
+    let example = "they look like https://NAME.awsapps.com/start; copy it from IAM Identity \
+                   Center's Settings page (AWS access portal URL)";
+    let Some(rest) = url.strip_prefix("https://") else {
+        return Err(format!(
+            "the start URL {url} is not an https:// address, and a sign-in is never sent over \
+             anything else; {example}"
+        ));
+    };
+    let host = rest
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let host = host.split(':').next().unwrap_or_default();
+    if host.is_empty() {
+        return Err(format!("the start URL {url} names no host; {example}"));
+    }
+    // The AWS CLI's list of the hosts AWS owns (awscli/customizations/sso/resolve.py).
+    let owned_suffixes = [
+        ".app.aws",
+        ".portal.amazonaws.com",
+        ".portal.amazonaws.com.cn",
+        ".app.amazonwebservices.com.cn",
+        ".portal.amazonaws.eu",
+        ".api.amazonwebservices.eu",
+        ".awsapps.com",
+        ".awsapps.cn",
+    ];
+    let owned_hosts = [
+        "identitycenter.amazonaws.com",
+        "identitycenter.amazonaws.com.cn",
+        "identitycenter.amazonaws.eu",
+        "identitycenter.us-gov.amazonaws.com",
+    ];
+    let owned = owned_hosts.contains(&host)
+        || owned_suffixes
+            .iter()
+            .any(|suffix| host.ends_with(suffix) && host.len() > suffix.len());
+    if !owned {
+        return Err(format!(
+            "the start URL {url} is not an IAM Identity Center start URL ({host} is not an AWS \
+             access portal; a company's own address that forwards to one is not followed); \
+             {example}"
+        ));
+    }
+    Ok(())
+}
+
+/// The sign-in of `[sso-session name]`.
+pub fn session_sign_in(reading: &Reading, name: &str) -> Result<SsoSignIn, IdentityError> {
+    let section =
+        reading
+            .sso_sessions
+            .get(name)
+            .ok_or_else(|| IdentityError::NoSuchSsoSession {
+                session: name.to_owned(),
+            })?;
+    let get = |key: &str| {
+        section
+            .get(key)
+            .and_then(|s| s.value.as_text())
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let missing: Vec<&str> = ["sso_start_url", "sso_region"]
+        .into_iter()
+        .filter(|k| get(k).is_none())
+        .collect();
+    if !missing.is_empty() {
+        return Err(IdentityError::InvalidSsoSession {
+            session: name.to_owned(),
+            detail: format!(
+                "it has no {}; the AWS CLI refuses it as \"missing required configuration\"",
+                missing.join(" and ")
+            ),
+        });
+    }
+    Ok(SsoSignIn {
+        start_url: get("sso_start_url").expect("checked above"),
+        region: get("sso_region").expect("checked above"),
+        session: Some(name.to_owned()),
+        scopes: registration_scopes(get("sso_registration_scopes").as_deref()),
+    })
+}
+
+/// `sso_registration_scopes` as the AWS CLI splits it: by commas, trimmed, empty ones dropped.
+fn registration_scopes(value: Option<&str>) -> Vec<String> {
+    value
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The sign-in `profile` uses: its sso-session's, or (a legacy profile) its own `sso_start_url`
+/// and `sso_region`; checked as [`sso_settings`] checks them.
+pub fn profile_sign_in(reading: &Reading, profile: &str) -> Result<SsoSignIn, IdentityError> {
+    let (merged, session) = merged_settings(reading, profile)?;
+    if let Some(name) = session {
+        return session_sign_in(reading, &name);
+    }
+    let get = |key: &str| {
+        merged
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    match (get("sso_start_url"), get("sso_region")) {
+        (Some(start_url), Some(region)) => Ok(SsoSignIn {
+            start_url,
+            region,
+            session: None,
+            scopes: Vec::new(),
+        }),
+        (start, _) => Err(IdentityError::InvalidConfig {
+            profile: profile.to_owned(),
+            detail: format!(
+                "it does not sign in through IAM Identity Center: it has no {} (and no \
+                 sso_session)",
+                if start.is_none() {
+                    "sso_start_url"
+                } else {
+                    "sso_region"
+                }
+            ),
+        }),
     }
 }
 
@@ -47,6 +201,54 @@ impl SsoSettings {
 /// the section must exist, a key set in both must agree, and every key the sign-in needs must be
 /// set in one of them.
 pub fn sso_settings(reading: &Reading, profile: &str) -> Result<SsoSettings, IdentityError> {
+    let (merged, session) = merged_settings(reading, profile)?;
+    let get = |key: &str| {
+        merged
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    let needed = [
+        "sso_start_url",
+        "sso_region",
+        "sso_role_name",
+        "sso_account_id",
+    ];
+    let missing: Vec<&str> = needed.into_iter().filter(|k| get(k).is_none()).collect();
+    if !missing.is_empty() {
+        return Err(IdentityError::InvalidConfig {
+            profile: profile.to_owned(),
+            detail: format!(
+                "it signs in through IAM Identity Center but has no {} (set in the profile{}); \
+                 the AWS CLI refuses it as \"missing required configuration\"",
+                missing.join(", "),
+                if session.is_some() {
+                    " or its sso-session section"
+                } else {
+                    ", or better in an [sso-session] section it names"
+                }
+            ),
+        });
+    }
+    let value = |key: &str| get(key).expect("checked above");
+    Ok(SsoSettings {
+        sign_in: SsoSignIn {
+            start_url: value("sso_start_url"),
+            region: value("sso_region"),
+            scopes: registration_scopes(get("sso_registration_scopes").as_deref()),
+            session,
+        },
+        account_id: value("sso_account_id"),
+        role_name: value("sso_role_name"),
+    })
+}
+
+/// A profile's settings with its sso-session's merged in (key, value), and the session's name.
+type Merged = (Vec<(String, String)>, Option<String>);
+
+/// `profile`'s settings with its sso-session's merged in as botocore merges them (trimmed, empty
+/// ones dropped), and the session's name; a key set in both must agree.
+fn merged_settings(reading: &Reading, profile: &str) -> Result<Merged, IdentityError> {
     let invalid = |detail: String| IdentityError::InvalidConfig {
         profile: profile.to_owned(),
         detail,
@@ -94,40 +296,12 @@ pub fn sso_settings(reading: &Reading, profile: &str) -> Result<SsoSettings, Ide
             }
         }
     }
-    let get = |key: &str| {
-        merged
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let needed = [
-        "sso_start_url",
-        "sso_region",
-        "sso_role_name",
-        "sso_account_id",
-    ];
-    let missing: Vec<&str> = needed.into_iter().filter(|k| get(k).is_none()).collect();
-    if !missing.is_empty() {
-        return Err(invalid(format!(
-            "it signs in through IAM Identity Center but has no {} (set in the profile{}); the AWS \
-             CLI refuses it as \"missing required configuration\"",
-            missing.join(", "),
-            if session.is_some() {
-                " or its sso-session section"
-            } else {
-                ", or better in an [sso-session] section it names"
-            }
-        )));
-    }
-    let value = |key: &str| get(key).expect("checked above");
-    Ok(SsoSettings {
-        start_url: value("sso_start_url"),
-        region: value("sso_region"),
-        account_id: value("sso_account_id"),
-        role_name: value("sso_role_name"),
-        session,
-    })
+    let merged = merged
+        .into_iter()
+        .map(|(k, v)| (k, v.trim().to_owned()))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    Ok((merged, session))
 }
 
 /// The AWS CLI's sign-in tokens: `~/.aws/sso/cache` (the home folder as botocore finds it).
@@ -136,37 +310,53 @@ pub fn token_dir(env: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
 }
 
 /// The file the AWS CLI keeps `settings`' sign-in token in, under `dir`.
-pub fn token_file(dir: &Path, settings: &SsoSettings) -> PathBuf {
-    let name = settings.session.as_deref().unwrap_or(&settings.start_url);
-    let digest = Sha1::digest(name.as_bytes());
+pub fn token_file(dir: &Path, sign_in: &SsoSignIn) -> PathBuf {
+    let digest = Sha1::digest(sign_in.cache_name().as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     dir.join(format!("{hex}.json"))
 }
 
-/// A sign-in token: the access token the portal takes, when it ends, and what refreshing it
-/// takes (sso-session sign-ins only).
+/// A sign-in token: the access token the portal takes, when it ends, the client registration it
+/// was issued to and (sso-session sign-ins) the refresh token that renews it.
 pub struct SsoToken {
     pub access_token: Secret,
     pub expires_at: OffsetDateTime,
     pub start_url: Option<String>,
     pub region: Option<String>,
-    pub refresh: Option<Refresh>,
+    pub client: Option<ClientRegistration>,
+    pub refresh_token: Option<Secret>,
 }
 
-/// The refresh token of a sign-in and the client registration it was issued to.
-pub struct Refresh {
-    pub refresh_token: Secret,
+impl SsoToken {
+    /// Whether it ends within [`REFRESH_WINDOW`] and can be refreshed then: it has a refresh
+    /// token, and the registration it was issued to has not ended.
+    pub fn wants_refresh(&self, now: OffsetDateTime) -> bool {
+        self.expires_at - now <= REFRESH_WINDOW
+            && self.refresh_token.is_some()
+            && self.client.as_ref().is_some_and(|c| c.expires_at > now)
+    }
+
+    /// Whether it still works for longer than [`REFRESH_WINDOW`].
+    pub fn lasts(&self, now: OffsetDateTime) -> bool {
+        self.expires_at - now > REFRESH_WINDOW
+    }
+}
+
+/// A client registration with IAM Identity Center's OIDC service (the AWS CLI keeps one per start
+/// URL, region, scopes and session in `~/.aws/sso/cache`).
+#[derive(Clone)]
+pub struct ClientRegistration {
     pub client_id: String,
     pub client_secret: Secret,
-    pub registration_expires_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
 }
 
 /// How long before its end a sign-in is refreshed (botocore's 15 minutes).
 pub const REFRESH_WINDOW: time::Duration = time::Duration::minutes(15);
 
-/// The sign-in token kept for `settings` in `dir`, if there is one that can be read (ended or
+/// The sign-in token kept for `sign_in` in `dir`, if there is one that can be read (ended or
 /// not: see `expires_at`).
-pub fn cached_token(dir: &Path, settings: &SsoSettings) -> Option<SsoToken> {
+pub fn cached_token(dir: &Path, sign_in: &SsoSignIn) -> Option<SsoToken> {
     // No `Debug`: it holds the token.
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -180,11 +370,10 @@ pub fn cached_token(dir: &Path, settings: &SsoSettings) -> Option<SsoToken> {
         client_secret: Option<Secret>,
         registration_expires_at: Option<String>,
     }
-    let text = zeroize::Zeroizing::new(std::fs::read_to_string(token_file(dir, settings)).ok()?);
+    let text = zeroize::Zeroizing::new(std::fs::read_to_string(token_file(dir, sign_in)).ok()?);
     let cached: Cached = serde_json::from_str(&text).ok()?;
     let expires_at = parse_time(&cached.expires_at)?;
-    let refresh = match (
-        cached.refresh_token,
+    let client = match (
         cached.client_id,
         cached.client_secret,
         cached
@@ -192,14 +381,11 @@ pub fn cached_token(dir: &Path, settings: &SsoSettings) -> Option<SsoToken> {
             .as_deref()
             .and_then(parse_time),
     ) {
-        (Some(refresh_token), Some(client_id), Some(client_secret), Some(registered)) => {
-            Some(Refresh {
-                refresh_token,
-                client_id,
-                client_secret,
-                registration_expires_at: registered,
-            })
-        }
+        (Some(client_id), Some(client_secret), Some(expires_at)) => Some(ClientRegistration {
+            client_id,
+            client_secret,
+            expires_at,
+        }),
         _ => None,
     };
     Some(SsoToken {
@@ -207,22 +393,31 @@ pub fn cached_token(dir: &Path, settings: &SsoSettings) -> Option<SsoToken> {
         expires_at,
         start_url: cached.start_url,
         region: cached.region,
-        refresh,
+        client,
+        refresh_token: cached.refresh_token,
     })
 }
 
-/// Keep `token` for `settings` in `dir` as the AWS CLI keeps a refreshed sign-in (the same
-/// fields, its time format): 0600, written whole or not at all.
-pub fn store_token(dir: &Path, settings: &SsoSettings, token: &SsoToken) -> std::io::Result<()> {
-    let format = time::format_description::parse_borrowed::<1>(
-        "[year]-[month]-[day]T[hour]:[minute]:[second]Z",
+/// `at` as the AWS CLI writes times in its SSO cache (`%Y-%m-%dT%H:%M:%SZ`, UTC).
+pub(crate) fn cache_time(at: OffsetDateTime) -> String {
+    let (date, clock) = (
+        at.to_offset(time::UtcOffset::UTC).date(),
+        at.to_offset(time::UtcOffset::UTC).time(),
+    );
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        date.year(),
+        u8::from(date.month()),
+        date.day(),
+        clock.hour(),
+        clock.minute(),
+        clock.second()
     )
-    .map_err(|e| std::io::Error::other(e.to_string()))?;
-    let time = |at: OffsetDateTime| {
-        at.to_offset(time::UtcOffset::UTC)
-            .format(&format)
-            .map_err(|e| std::io::Error::other(e.to_string()))
-    };
+}
+
+/// Keep `token` for `sign_in` in `dir` as the AWS CLI keeps a sign-in (the same fields, its
+/// time format): 0600, written whole or not at all.
+pub fn store_token(dir: &Path, sign_in: &SsoSignIn, token: &SsoToken) -> std::io::Result<()> {
     #[derive(serde::Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Kept<'a> {
@@ -239,130 +434,68 @@ pub fn store_token(dir: &Path, settings: &SsoSettings, token: &SsoToken) -> std:
         #[serde(skip_serializing_if = "Option::is_none")]
         refresh_token: Option<&'a str>,
     }
-    let refresh = token.refresh.as_ref();
+    let client = token.client.as_ref();
     let kept = Kept {
-        start_url: token.start_url.as_deref().unwrap_or(&settings.start_url),
-        region: token.region.as_deref().unwrap_or(&settings.region),
+        start_url: token.start_url.as_deref().unwrap_or(&sign_in.start_url),
+        region: token.region.as_deref().unwrap_or(&sign_in.region),
         access_token: token.access_token.expose(),
-        expires_at: time(token.expires_at)?,
-        client_id: refresh.map(|r| r.client_id.as_str()),
-        client_secret: refresh.map(|r| r.client_secret.expose()),
-        registration_expires_at: refresh
-            .map(|r| time(r.registration_expires_at))
-            .transpose()?,
-        refresh_token: refresh.map(|r| r.refresh_token.expose()),
+        expires_at: cache_time(token.expires_at),
+        client_id: client.map(|c| c.client_id.as_str()),
+        client_secret: client.map(|c| c.client_secret.expose()),
+        registration_expires_at: client.map(|c| cache_time(c.expires_at)),
+        refresh_token: token.refresh_token.as_ref().map(Secret::expose),
     };
+    write_cache_file(&token_file(dir, sign_in), &kept)
+}
+
+/// Write `value` as JSON to `file` in the SSO cache folder: 0600, whole or not at all.
+pub(crate) fn write_cache_file(file: &Path, value: &impl serde::Serialize) -> std::io::Result<()> {
     let body = zeroize::Zeroizing::new(
-        serde_json::to_vec(&kept).map_err(|e| std::io::Error::other(e.to_string()))?,
+        serde_json::to_vec(value).map_err(|e| std::io::Error::other(e.to_string()))?,
     );
-    let file = token_file(dir, settings);
+    let dir = file
+        .parent()
+        .expect("a cache file lives in the cache folder");
     let name = file
         .file_name()
         .and_then(|n| n.to_str())
-        .unwrap_or("token.json")
+        .unwrap_or("cache.json")
         .to_owned();
     crate::files::private::create_dir_all(dir)?;
-    crate::files::private::write_atomically(&file, &dir.join(format!(".{name}.keyrack.tmp")), &body)
+    crate::files::private::write_atomically(file, &dir.join(format!(".{name}.keyrack.tmp")), &body)
 }
 
 /// `2026-01-01T12:00:00Z` (the AWS CLI's `%Y-%m-%dT%H:%M:%SZ`) or any RFC 3339 time.
-fn parse_time(text: &str) -> Option<OffsetDateTime> {
+pub(crate) fn parse_time(text: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339).ok()
 }
 
 impl super::Session {
-    /// `token`, refreshed first when it ends within [`REFRESH_WINDOW`] and can be (an
-    /// sso-session sign-in with a refresh token and a registration that has not ended): one
-    /// keyrack at a time per session refreshes (a lock), the others read what it kept. The new
-    /// token is kept as the AWS CLI keeps it, with the old refresh token when the answer has
-    /// none. A refresh that fails leaves the token as it was.
-    async fn fresh_token(
-        &self,
-        sso: &SsoSettings,
-        token: SsoToken,
-        now: OffsetDateTime,
-    ) -> SsoToken {
-        let refreshable = |t: &SsoToken| {
-            t.expires_at - now <= REFRESH_WINDOW
-                && t.refresh
-                    .as_ref()
-                    .is_some_and(|r| r.registration_expires_at > now)
-        };
-        let (Some(session), Some(dir)) = (&sso.session, self.inner.options.sso_cache.clone())
-        else {
-            return token;
-        };
-        if !refreshable(&token) {
-            return token;
-        }
-        let digest = Sha1::digest(session.as_bytes());
-        let lock_name = format!(
-            "sso-{}",
-            digest[..8]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        );
-        let _refreshing = self.inner.options.state_dir.clone().and_then(|state| {
-            crate::files::lock::lock_named(
-                &state,
-                &lock_name,
-                "keyrack refreshing an IAM Identity Center sign-in",
-                std::time::Duration::from_secs(60),
-            )
-            .ok()
-            .flatten()
-        });
-        // Another keyrack may have refreshed it meanwhile.
-        let token = match cached_token(&dir, sso) {
-            Some(latest) if !refreshable(&latest) => return latest,
-            Some(latest) => latest,
-            None => token,
-        };
-        let Some(refresh) = &token.refresh else {
-            return token;
-        };
-        let endpoint = crate::aws::ProfileEndpointSettings {
-            region: Some(sso.region.clone()),
-            ..crate::aws::ProfileEndpointSettings::default()
-        };
-        let Ok(oidc) =
-            crate::aws::resolve_endpoint(crate::aws::Service::SsoOidc, &endpoint, &self.inner.env)
-        else {
+    /// `token`, refreshed first when it ends within [`REFRESH_WINDOW`] and can be (see
+    /// [`refresh_sign_in`]).
+    async fn fresh_token(&self, sign_in: &SsoSignIn, token: SsoToken) -> SsoToken {
+        let Some(dir) = self.inner.options.sso_cache.clone() else {
             return token;
         };
         let Ok(client) = crate::aws::AwsClient::new(self.inner.options.client.clone()) else {
             return token;
         };
-        let answer = crate::aws::sso::refresh_token(
-            &client,
-            &oidc,
-            (&refresh.client_id, &refresh.client_secret),
-            &refresh.refresh_token,
-        )
-        .await;
-        let Ok(answer) = answer else {
-            return token;
+        let place = super::sso_login::SignInPlace {
+            token_dir: &dir,
+            state_dir: self.inner.options.state_dir.as_deref(),
+            env: &self.inner.env,
+            client: &client,
         };
-        let refreshed = SsoToken {
-            access_token: answer.access_token,
-            expires_at: OffsetDateTime::now_utc()
-                + time::Duration::seconds(answer.expires_in_seconds),
-            start_url: token.start_url.clone(),
-            region: token.region.clone(),
-            refresh: Some(Refresh {
-                // botocore drops the old refresh token when the answer has none; it still works.
-                refresh_token: answer
-                    .refresh_token
-                    .unwrap_or_else(|| refresh.refresh_token.clone()),
-                client_id: refresh.client_id.clone(),
-                client_secret: refresh.client_secret.clone(),
-                registration_expires_at: refresh.registration_expires_at,
-            }),
-        };
-        // Not keeping it only means refreshing again next time.
-        let _ = store_token(&dir, sso, &refreshed);
-        refreshed
+        super::sso_login::refresh_sign_in(&place, sign_in, token).await
+    }
+
+    /// The role credentials of SSO profile `profile` for other tools, and when they end.
+    pub async fn sso_credentials(
+        &self,
+        profile: &str,
+    ) -> Result<(crate::aws::Credentials, Option<OffsetDateTime>), IdentityError> {
+        let credentials = self.sso_role(profile).await?;
+        Ok((credentials, self.session_expiry(profile)))
     }
 
     /// The credentials of SSO profile `profile`: the ones the AWS CLI (or keyrack) cached for its
@@ -373,10 +506,11 @@ impl super::Session {
         profile: &str,
     ) -> Result<crate::aws::Credentials, IdentityError> {
         let sso = sso_settings(&self.inner.reading, profile)?;
+        let sign_in = &sso.sign_in;
         let key = super::cli_cache::sso_cache_key(
             &sso.account_id,
             &sso.role_name,
-            sso.session.as_deref().ok_or(sso.start_url.as_str()),
+            sign_in.session.as_deref().ok_or(sign_in.start_url.as_str()),
         );
         let now = OffsetDateTime::now_utc();
         let cache = self.inner.options.cli_cache.as_deref();
@@ -388,18 +522,18 @@ impl super::Session {
         }
         let needs_login = |why: String| IdentityError::NeedsSsoLogin {
             profile: profile.to_owned(),
-            sign_in: sso.sign_in(),
+            sign_in: sign_in.describe(),
             why,
-            login: sso.login_command(profile),
+            login: sign_in.login_command(profile),
         };
         let token = self
             .inner
             .options
             .sso_cache
             .as_deref()
-            .and_then(|dir| cached_token(dir, &sso))
+            .and_then(|dir| cached_token(dir, sign_in))
             .ok_or_else(|| needs_login("no sign-in is kept for it".into()))?;
-        let token = self.fresh_token(&sso, token, now).await;
+        let token = self.fresh_token(sign_in, token).await;
         if token.expires_at <= now {
             let ended = token
                 .expires_at
@@ -409,7 +543,7 @@ impl super::Session {
         }
         let settings = self.settings(profile)?;
         let mut endpoint = super::endpoint_settings(&self.inner.reading, settings);
-        endpoint.region = Some(sso.region.clone());
+        endpoint.region = Some(sign_in.region.clone());
         let portal =
             crate::aws::resolve_endpoint(crate::aws::Service::Sso, &endpoint, &self.inner.env)
                 .map_err(|e| IdentityError::Endpoint {
@@ -476,15 +610,38 @@ mod tests {
         let config = format!(
             "[profile dev]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Dev\n{SESSION}"
         );
-        let sso = settings_of(&config).unwrap();
+        let sso = settings_of(&config).unwrap().sign_in;
         assert_eq!(sso.start_url, "https://corp.awsapps.com/start");
         assert_eq!(sso.region, "eu-west-1");
         assert_eq!(sso.session.as_deref(), Some("corp"));
-        assert_eq!(sso.login_command("dev"), "aws sso login --sso-session corp");
+        assert_eq!(sso.login_command("dev"), "keyrack sso login corp");
         // The token file is named after the session, as the AWS CLI names it.
         let file = token_file(Path::new("/c"), &sso);
         let sha1_of_corp = "ee0bfd2552fbd840c02cc48b6e823320543c450f";
         assert_eq!(file, Path::new("/c").join(format!("{sha1_of_corp}.json")));
+    }
+
+    #[test]
+    fn start_urls_are_identity_centers_own_https_addresses() {
+        for good in [
+            "https://d-9067abcdef.awsapps.com/start",
+            "https://corp.awsapps.com/start/#/",
+            "https://identitycenter.amazonaws.com/ssoins-1234567890abcdef",
+            "https://start.us-gov-home.awsapps.com/directory/corp",
+            "https://corp.awsapps.cn/start",
+        ] {
+            assert_eq!(check_start_url(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "http://corp.awsapps.com/start",
+            "https://awsapps.com/start",
+            "https://corp.awsapps.com.evil.example/start",
+            "https://sso.example.com/start",
+            "corp.awsapps.com/start",
+            "https:///start",
+        ] {
+            assert!(check_start_url(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -107,6 +107,12 @@ impl From<ChangeError> for Error {
     }
 }
 
+impl From<crate::identity::sso_login::SsoLoginError> for Error {
+    fn from(e: crate::identity::sso_login::SsoLoginError) -> Self {
+        Error::new(e.code(), e.to_string())
+    }
+}
+
 impl From<IdentityError> for Error {
     fn from(e: IdentityError) -> Self {
         let error = Error::new(e.code(), e.to_string());

@@ -7,6 +7,8 @@
 mod error;
 mod sessions;
 mod sso;
+
+pub use sso::SsoTarget;
 mod views;
 
 pub use error::Error;

@@ -1,5 +1,7 @@
-//! IAM Identity Center for one file set: the profiles of every account and role an sso-session
-//! reaches, previewed (`keyrack sso populate SESSION`) and written (`--yes`, `--prune`).
+//! IAM Identity Center for one file set: signing in (`keyrack sso login`) and out, serving an SSO
+//! profile's role credentials to other tools, and the profiles of every account and role an
+//! sso-session reaches, previewed (`keyrack sso populate SESSION`) and written (`--yes`,
+//! `--prune`).
 
 use super::{Error, Rack};
 use crate::aws::{
@@ -7,10 +9,147 @@ use crate::aws::{
 };
 use crate::changes::{self, Applied, Operation};
 use crate::files::Dialect;
-use crate::identity::sso::{cached_token, SsoSettings};
+use crate::identity::sso::{cached_token, profile_sign_in, session_sign_in, SsoSignIn};
+use crate::identity::sso_login::{
+    self, Flow, ShowPrompt, SignInOptions, SignInPlace, SignedIn, SignedOut, APPROVAL_WAIT,
+};
+use crate::identity::IdentityError;
+use crate::rack::ProcessCredentials;
 use crate::sso_profiles::{self, Assignment, PopulatePlan};
 
+/// What to sign in to: an sso-session by name, or a profile's sign-in (its sso-session's, or a
+/// legacy profile's own start URL).
+#[derive(Clone, Debug)]
+pub enum SsoTarget {
+    Session(String),
+    Profile(String),
+}
+
 impl Rack {
+    /// The sign-in `target` names, checked as botocore checks it.
+    fn sign_in_of(
+        &self,
+        target: &SsoTarget,
+    ) -> Result<(SsoSignIn, ProfileEndpointSettings), Error> {
+        let files = self.latest()?;
+        let reading = files.read(Dialect::Cli);
+        Ok(match target {
+            SsoTarget::Session(name) => (
+                session_sign_in(&reading, name)?,
+                ProfileEndpointSettings::default(),
+            ),
+            SsoTarget::Profile(profile) => {
+                let sign_in = profile_sign_in(&reading, profile)?;
+                let settings = reading
+                    .profiles
+                    .get(profile)
+                    .expect("profile_sign_in found it");
+                (
+                    sign_in,
+                    crate::identity::endpoint_settings(&reading, settings),
+                )
+            }
+        })
+    }
+
+    fn sign_in_place<'a>(&'a self, client: &'a AwsClient) -> Result<SignInPlace<'a>, Error> {
+        let token_dir = self.sso_cache.as_deref().ok_or_else(|| {
+            Error::new(
+                "no_home",
+                "keyrack cannot find the home folder, where the AWS tools keep sign-ins \
+                 (~/.aws/sso/cache); set HOME",
+            )
+        })?;
+        Ok(SignInPlace {
+            token_dir,
+            state_dir: Some(&self.state_dir),
+            env: &self.env,
+            client,
+        })
+    }
+
+    /// Sign in to `target` in the browser (or with a device code), keeping the sign-in where the
+    /// AWS CLI keeps it, so every AWS tool and every profile of the sign-in uses it.
+    pub async fn sso_login(
+        &self,
+        target: &SsoTarget,
+        flow: Flow,
+        open_browser: bool,
+        show: &ShowPrompt,
+    ) -> Result<SignedIn, Error> {
+        let (sign_in, endpoint) = self.sign_in_of(target)?;
+        let client = AwsClient::new(ClientSettings::default())
+            .map_err(|e| Error::new("request_failed", e.to_string()))?;
+        let place = self.sign_in_place(&client)?;
+        let options = SignInOptions {
+            flow,
+            open_browser,
+            wait: APPROVAL_WAIT,
+            reuse_fresh: false,
+            endpoint,
+            show,
+        };
+        Ok(sso_login::sign_in(&place, &sign_in, &options).await?)
+    }
+
+    /// Sign out of every IAM Identity Center sign-in as `aws sso logout` does: each is ended at
+    /// its portal and its token removed, with the SSO role credentials the AWS tools cached.
+    pub async fn sso_logout(&self) -> Result<SignedOut, Error> {
+        let client = AwsClient::new(ClientSettings::default())
+            .map_err(|e| Error::new("request_failed", e.to_string()))?;
+        let place = self.sign_in_place(&client)?;
+        sso_login::sign_out(&place, self.cli_cache.as_deref())
+            .await
+            .map_err(|e| {
+                Error::new(
+                    "sso_cache_write_failed",
+                    format!(
+                        "could not remove a sign-in from {}: {e}; run the command again",
+                        place.token_dir.display()
+                    ),
+                )
+            })
+    }
+
+    /// What `credential-process --sso --profile P` prints: the role credentials of SSO profile
+    /// `profile` (cached, or had with its sign-in, refreshed as needed). With no sign-in that
+    /// works, and `sign_in` given, one sign-in in the browser first (one keyrack at a time per
+    /// sign-in; the others use it).
+    pub async fn sso_credentials(
+        &self,
+        profile: &str,
+        sign_in: Option<(bool, &ShowPrompt)>,
+    ) -> Result<ProcessCredentials, Error> {
+        let files = self.latest()?;
+        let session = self.session(&files, None);
+        let served = session.sso_credentials(profile).await;
+        let served = match (served, sign_in) {
+            (Err(IdentityError::NeedsSsoLogin { .. }), Some((open_browser, show))) => {
+                let (target, endpoint) =
+                    self.sign_in_of(&SsoTarget::Profile(profile.to_owned()))?;
+                let client = AwsClient::new(ClientSettings::default())
+                    .map_err(|e| Error::new("request_failed", e.to_string()))?;
+                let place = self.sign_in_place(&client)?;
+                let options = SignInOptions {
+                    flow: Flow::AuthorizationCode,
+                    open_browser,
+                    wait: APPROVAL_WAIT,
+                    reuse_fresh: true,
+                    endpoint,
+                    show,
+                };
+                sso_login::sign_in(&place, &target, &options).await?;
+                self.session(&files, None).sso_credentials(profile).await
+            }
+            (served, _) => served,
+        };
+        let (credentials, expires) = served?;
+        Ok(match expires {
+            Some(expires) => ProcessCredentials::session(credentials, expires),
+            None => ProcessCredentials::from(crate::keychain::StoredKey::new(credentials)),
+        })
+    }
+
     /// What populating `session`'s profiles would do, from the accounts and roles the portal says
     /// its sign-in reaches (every page); `template` names new profiles, `region` is theirs (the
     /// session's `sso_region` when `None`). Changes nothing.
@@ -22,50 +161,24 @@ impl Rack {
     ) -> Result<PopulatePlan, Error> {
         let files = self.latest()?;
         let reading = files.read(Dialect::Cli);
-        let section = reading.sso_sessions.get(session).ok_or_else(|| {
-            Error::new(
-                "no_such_sso_session",
-                format!("there is no [sso-session {session}] section in the config file; add one with sso_start_url and sso_region"),
-            )
-        })?;
-        let text = |key: &str| {
-            section
-                .get(key)
-                .and_then(|s| s.value.as_text())
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let (Some(start_url), Some(sso_region)) = (text("sso_start_url"), text("sso_region"))
-        else {
-            return Err(Error::new(
-                "invalid_config",
-                format!("[sso-session {session}] needs sso_start_url and sso_region"),
-            ));
-        };
-        let settings = SsoSettings {
-            start_url,
-            region: sso_region.clone(),
-            account_id: String::new(),
-            role_name: String::new(),
-            session: Some(session.to_owned()),
-        };
+        let sign_in = session_sign_in(&reading, session)?;
         let now = time::OffsetDateTime::now_utc();
         let token = self
             .sso_cache
             .as_deref()
-            .and_then(|dir| cached_token(dir, &settings))
+            .and_then(|dir| cached_token(dir, &sign_in))
             .filter(|token| token.expires_at > now)
             .ok_or_else(|| {
                 Error::new(
                     "needs_sso_login",
                     format!(
-                        "no sign-in of sso-session '{session}' is kept, or it ended: run `aws sso \
-                         login --sso-session {session}`, then try again"
+                        "no sign-in of sso-session '{session}' is kept, or it ended: run \
+                         `keyrack sso login {session}`, then try again"
                     ),
                 )
             })?;
         let endpoint_settings = ProfileEndpointSettings {
-            region: Some(sso_region.clone()),
+            region: Some(sign_in.region.clone()),
             ..ProfileEndpointSettings::default()
         };
         let portal = resolve_endpoint(Service::Sso, &endpoint_settings, &self.env)
@@ -96,7 +209,7 @@ impl Rack {
         Ok(sso_profiles::plan(
             &reading,
             session,
-            region.unwrap_or(&sso_region),
+            region.unwrap_or(&sign_in.region),
             template.unwrap_or(sso_profiles::DEFAULT_TEMPLATE),
             &assignments,
         ))

@@ -1,0 +1,887 @@
+//! Signing in to IAM Identity Center as AWS CLI v2 does (the authorization-code flow with PKCE
+//! and a loopback redirect, or the device-code flow), refreshing a sign-in before it ends, and
+//! signing out: one keyrack at a time per sign-in (a lock in the state folder), with the client
+//! registration and the token kept in `~/.aws/sso/cache` exactly as the AWS CLI keeps them, so
+//! every AWS tool shares them.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::sso::{
+    cache_time, cached_token, check_start_url, parse_time, store_token, write_cache_file,
+    ClientRegistration, SsoSignIn, SsoToken,
+};
+use crate::aws::sso_oidc::{self, Grant, Registration};
+use crate::aws::{
+    resolve_endpoint, AwsClient, AwsError, Endpoint, EndpointEnv, ProfileEndpointSettings, Service,
+};
+use crate::secret::Secret;
+
+/// Where a sign-in is kept and how IAM Identity Center is reached.
+pub struct SignInPlace<'a> {
+    /// `~/.aws/sso/cache`.
+    pub token_dir: &'a Path,
+    /// keyrack's state folder, for the lock (none: no lock).
+    pub state_dir: Option<&'a Path>,
+    pub env: &'a EndpointEnv,
+    pub client: &'a AwsClient,
+}
+
+/// How the person approves the sign-in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flow {
+    /// In this computer's browser, which comes back to keyrack on a loopback address (PKCE).
+    AuthorizationCode,
+    /// On any device: a page and a code to enter there.
+    DeviceCode,
+}
+
+/// What the person is asked to do: open `url` (keyrack tried to open it when `browser_opened`)
+/// and, in the device flow, enter `user_code` there.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SignInPrompt {
+    pub sign_in: String,
+    pub url: String,
+    pub user_code: Option<String>,
+    pub browser_opened: bool,
+}
+
+/// What shows the person a [`SignInPrompt`] (the terminal, the app's dialog).
+pub type ShowPrompt = dyn Fn(&SignInPrompt) + Send + Sync;
+
+/// How to sign in.
+pub struct SignInOptions<'a> {
+    pub flow: Flow,
+    /// Open the system browser on the page (else only show it).
+    pub open_browser: bool,
+    /// How long the person has to approve (the AWS CLI waits 10 minutes).
+    pub wait: Duration,
+    /// A sign-in that another keyrack completed while this one waited for the lock is used
+    /// instead of signing in again (credential-process); `keyrack sso login` always signs in.
+    pub reuse_fresh: bool,
+    /// The endpoint settings of the profile signed in for (its `services` section), if any.
+    pub endpoint: ProfileEndpointSettings,
+    /// Shows the person what to do.
+    pub show: &'a ShowPrompt,
+}
+
+/// How long the AWS CLI waits for the person to approve a sign-in.
+pub const APPROVAL_WAIT: Duration = Duration::from_secs(600);
+
+/// A sign-in made.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SignedIn {
+    pub sign_in: String,
+    pub start_url: String,
+    /// RFC 3339.
+    pub expires: String,
+    pub refreshable: bool,
+    /// Another keyrack signed in while this one waited, and its sign-in was used.
+    pub by_another: bool,
+}
+
+/// Why a sign-in failed; nothing is written then.
+#[derive(Debug, thiserror::Error)]
+pub enum SsoLoginError {
+    #[error("{0}")]
+    BadStartUrl(String),
+
+    #[error("could not reach IAM Identity Center for {sign_in}: {detail}")]
+    Endpoint { sign_in: String, detail: String },
+
+    #[error(
+        "the sign-in to {sign_in} was denied in the browser (or cancelled there); nothing was \
+         kept. Run the command again to retry"
+    )]
+    Denied { sign_in: String },
+
+    #[error(
+        "the sign-in to {sign_in} was not approved within {minutes} minutes, so it ended; run the \
+         command again to get a new page and code"
+    )]
+    TimedOut { sign_in: String, minutes: u64 },
+
+    #[error(
+        "the browser came back to keyrack with a sign-in it did not start (its state does not \
+         match), so it was refused and nothing was kept; run the command again"
+    )]
+    StateMismatch,
+
+    #[error(
+        "keyrack could not listen on 127.0.0.1 for the browser to come back ({detail}); run the \
+         command again with --use-device-code"
+    )]
+    NoLoopback { detail: String },
+
+    #[error("IAM Identity Center refused to sign in to {sign_in} ({step}): {error}")]
+    Refused {
+        sign_in: String,
+        step: &'static str,
+        error: AwsError,
+    },
+
+    #[error(
+        "another keyrack has been signing in to {sign_in} for longer than keyrack waits; finish \
+         or cancel that sign-in, then try again"
+    )]
+    Busy { sign_in: String },
+
+    #[error("the sign-in worked but could not be kept in {}: {error}; nothing else was changed", .dir.display())]
+    Storage { dir: PathBuf, error: std::io::Error },
+}
+
+impl SsoLoginError {
+    /// A stable code for each kind of failure.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SsoLoginError::BadStartUrl(_) => "invalid_start_url",
+            SsoLoginError::Endpoint { .. } => "invalid_endpoint",
+            SsoLoginError::Denied { .. } => "sso_sign_in_denied",
+            SsoLoginError::TimedOut { .. } => "sso_sign_in_timed_out",
+            SsoLoginError::StateMismatch => "sso_state_mismatch",
+            SsoLoginError::NoLoopback { .. } => "sso_no_loopback",
+            SsoLoginError::Refused { .. } => "sso_sign_in_refused",
+            SsoLoginError::Busy { .. } => "sso_sign_in_busy",
+            SsoLoginError::Storage { .. } => "sso_cache_write_failed",
+        }
+    }
+}
+
+/// The scopes a sign-in registers with: the session's, else the AWS CLI's default for the
+/// authorization-code flow; a device sign-in without scopes registers none (legacy: no refresh).
+fn scopes_for(sign_in: &SsoSignIn, flow: Flow) -> Option<Vec<String>> {
+    match (flow, sign_in.scopes.is_empty()) {
+        (_, false) => Some(sign_in.scopes.clone()),
+        (Flow::AuthorizationCode, true) => Some(vec!["sso:account:access".to_owned()]),
+        (Flow::DeviceCode, true) => None,
+    }
+}
+
+/// The file the AWS CLI keeps the client registration of a sign-in in: the SHA-1 of Python's
+/// `json.dumps({...}, sort_keys=True)` of tool, start URL, region, scopes and session name.
+pub fn registration_file(dir: &Path, sign_in: &SsoSignIn, scopes: Option<&[String]>) -> PathBuf {
+    let json = |s: &str| serde_json::to_string(s).expect("a string always serializes");
+    let scopes = match scopes {
+        None => "null".to_owned(),
+        Some(list) => format!(
+            "[{}]",
+            list.iter().map(|s| json(s)).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    let session = sign_in
+        .session
+        .as_deref()
+        .map(json)
+        .unwrap_or_else(|| "null".to_owned());
+    // Python's default separators (", " and ": ") and ensure_ascii, keys sorted.
+    let text = format!(
+        "{{\"region\": {}, \"scopes\": {scopes}, \"session_name\": {session}, \"startUrl\": {}, \"tool\": \"botocore\"}}",
+        json(&sign_in.region),
+        json(&sign_in.start_url)
+    );
+    let text = ascii_escaped(&text);
+    let digest = sha1::Sha1::digest(text.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    dir.join(format!("{hex}.json"))
+}
+
+/// `text` with every non-ASCII character written `\uXXXX`, as Python's `json.dumps` does.
+fn ascii_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
+/// A kept client registration, and whether it was made for the authorization-code flow.
+struct KeptRegistration {
+    client: ClientRegistration,
+    for_auth_code: bool,
+}
+
+fn read_registration(file: &Path) -> Option<KeptRegistration> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Kept {
+        client_id: String,
+        client_secret: Secret,
+        expires_at: String,
+        #[serde(default)]
+        grant_types: Vec<String>,
+    }
+    let text = zeroize::Zeroizing::new(std::fs::read_to_string(file).ok()?);
+    let kept: Kept = serde_json::from_str(&text).ok()?;
+    Some(KeptRegistration {
+        client: ClientRegistration {
+            client_id: kept.client_id,
+            client_secret: kept.client_secret,
+            expires_at: parse_time(&kept.expires_at)?,
+        },
+        for_auth_code: kept.grant_types.iter().any(|g| g == "authorization_code"),
+    })
+}
+
+/// The redirect URI registered for the authorization-code flow: without a port (RFC 8252), as
+/// the AWS CLI registers it; the port is added when signing in.
+const REGISTERED_REDIRECT: &str = "http://127.0.0.1/oauth/callback";
+const AUTH_CODE_GRANTS: [&str; 2] = ["authorization_code", "refresh_token"];
+
+/// The kept registration for this sign-in and flow when it lasts longer than 15 minutes (the
+/// AWS CLI's window), else a new one (kept as the AWS CLI keeps it).
+async fn registration(
+    place: &SignInPlace<'_>,
+    oidc: &Endpoint,
+    sign_in: &SsoSignIn,
+    flow: Flow,
+    fresh: bool,
+) -> Result<ClientRegistration, SsoLoginError> {
+    let scopes = scopes_for(sign_in, flow);
+    let file = registration_file(place.token_dir, sign_in, scopes.as_deref());
+    let now = OffsetDateTime::now_utc();
+    if !fresh {
+        if let Some(kept) = read_registration(&file) {
+            let lasts = kept.client.expires_at - now > super::sso::REFRESH_WINDOW;
+            if lasts && kept.for_auth_code == (flow == Flow::AuthorizationCode) {
+                return Ok(kept.client);
+            }
+        }
+    }
+    let client_name = match &sign_in.session {
+        Some(name) => format!("botocore-client-{name}"),
+        None => format!("botocore-client-{}", now.unix_timestamp()),
+    };
+    let auth_code = flow == Flow::AuthorizationCode;
+    let redirect = [REGISTERED_REDIRECT];
+    let registered = sso_oidc::register_client(
+        place.client,
+        oidc,
+        &Registration {
+            client_name: &client_name,
+            scopes: scopes.as_deref(),
+            grant_types: auth_code.then_some(&AUTH_CODE_GRANTS[..]),
+            redirect_uris: auth_code.then_some(&redirect[..]),
+            issuer_url: auth_code.then_some(sign_in.start_url.as_str()),
+        },
+    )
+    .await
+    .map_err(|error| SsoLoginError::Refused {
+        sign_in: sign_in.describe(),
+        step: "RegisterClient",
+        error,
+    })?;
+    let expires_at = OffsetDateTime::from_unix_timestamp(registered.expires_at)
+        .unwrap_or(now + time::Duration::days(90));
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Kept<'a> {
+        client_id: &'a str,
+        client_secret: &'a str,
+        expires_at: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        scopes: Option<&'a [String]>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        grant_types: Option<&'a [&'a str]>,
+    }
+    let kept = Kept {
+        client_id: &registered.client_id,
+        client_secret: registered.client_secret.expose(),
+        expires_at: cache_time(expires_at),
+        scopes: scopes.as_deref().filter(|s| auth_code || !s.is_empty()),
+        grant_types: auth_code.then_some(&AUTH_CODE_GRANTS[..]),
+    };
+    write_cache_file(&file, &kept).map_err(|error| SsoLoginError::Storage {
+        dir: place.token_dir.to_owned(),
+        error,
+    })?;
+    Ok(ClientRegistration {
+        client_id: registered.client_id,
+        client_secret: registered.client_secret,
+        expires_at,
+    })
+}
+
+/// OIDC's endpoint for `sign_in` (`oidc.REGION.amazonaws.com`, or what the environment and the
+/// profile's settings say).
+fn oidc_endpoint(
+    place: &SignInPlace<'_>,
+    sign_in: &SsoSignIn,
+    settings: &ProfileEndpointSettings,
+) -> Result<Endpoint, AwsError> {
+    let mut settings = settings.clone();
+    settings.region = Some(sign_in.region.clone());
+    resolve_endpoint(Service::SsoOidc, &settings, place.env).map_err(|e| AwsError::Service {
+        code: "InvalidEndpoint".into(),
+        message: e.to_string(),
+        status: 0,
+    })
+}
+
+/// The lock one keyrack at a time holds to sign in to or refresh `sign_in`, waiting up to
+/// `wait`: `Ok(None)` without a state folder, `Err(())` when another holder kept it all along.
+fn lock(
+    place: &SignInPlace<'_>,
+    sign_in: &SsoSignIn,
+    holder: &str,
+    wait: Duration,
+) -> Result<Option<crate::files::lock::FileSetLock>, ()> {
+    let Some(state) = place.state_dir else {
+        return Ok(None);
+    };
+    match crate::files::lock::lock_named(state, &sign_in.lock_name(), holder, wait) {
+        Ok(Some(lock)) => Ok(Some(lock)),
+        Ok(None) => Err(()),
+        // A state folder that cannot hold a lock must not stop a sign-in.
+        Err(_) => Ok(None),
+    }
+}
+
+/// `token`, refreshed first when it ends within the refresh window and can be (an sso-session
+/// sign-in with a refresh token and a registration that has not ended): one keyrack at a time
+/// per sign-in refreshes (the lock), the others read what it kept. The new token is kept as the
+/// AWS CLI keeps it, with the old refresh token when the answer has none (botocore drops it).
+/// A refresh that fails leaves the token as it was.
+pub async fn refresh_sign_in(
+    place: &SignInPlace<'_>,
+    sign_in: &SsoSignIn,
+    token: SsoToken,
+) -> SsoToken {
+    let now = OffsetDateTime::now_utc();
+    if sign_in.session.is_none() || !token.wants_refresh(now) {
+        return token;
+    }
+    let _refreshing = lock(
+        place,
+        sign_in,
+        "keyrack refreshing an IAM Identity Center sign-in",
+        Duration::from_secs(60),
+    );
+    // Another keyrack may have refreshed it (or signed in) meanwhile.
+    let token = match cached_token(place.token_dir, sign_in) {
+        Some(latest) if !latest.wants_refresh(now) => return latest,
+        Some(latest) => latest,
+        None => token,
+    };
+    let (Some(client), Some(refresh_token)) = (&token.client, &token.refresh_token) else {
+        return token;
+    };
+    let Ok(oidc) = oidc_endpoint(place, sign_in, &ProfileEndpointSettings::default()) else {
+        return token;
+    };
+    let answer = sso_oidc::create_token(
+        place.client,
+        &oidc,
+        (&client.client_id, &client.client_secret),
+        &Grant::RefreshToken(refresh_token),
+    )
+    .await;
+    let Ok(answer) = answer else {
+        return token;
+    };
+    let refreshed = SsoToken {
+        access_token: answer.access_token,
+        expires_at: OffsetDateTime::now_utc() + time::Duration::seconds(answer.expires_in_seconds),
+        start_url: token.start_url.clone(),
+        region: token.region.clone(),
+        client: token.client.clone(),
+        refresh_token: answer.refresh_token.or_else(|| token.refresh_token.clone()),
+    };
+    // Not keeping it only means refreshing again next time.
+    let _ = store_token(place.token_dir, sign_in, &refreshed);
+    refreshed
+}
+
+/// Sign in to `sign_in` as `options` say: the person approves in the browser (or on another
+/// device with the code), and the token is kept where the AWS CLI keeps it. One keyrack at a
+/// time signs in to a sign-in; with `reuse_fresh`, one that waited uses what the other made.
+pub async fn sign_in(
+    place: &SignInPlace<'_>,
+    sign_in: &SsoSignIn,
+    options: &SignInOptions<'_>,
+) -> Result<SignedIn, SsoLoginError> {
+    check_start_url(&sign_in.start_url).map_err(SsoLoginError::BadStartUrl)?;
+    // The AWS CLI signs in a legacy profile with the device flow only.
+    let flow = match sign_in.session {
+        Some(_) => options.flow,
+        None => Flow::DeviceCode,
+    };
+    let started = OffsetDateTime::now_utc();
+    let _signing_in = lock(
+        place,
+        sign_in,
+        "keyrack signing in to IAM Identity Center",
+        options.wait + Duration::from_secs(60),
+    )
+    .map_err(|()| SsoLoginError::Busy {
+        sign_in: sign_in.describe(),
+    })?;
+    if options.reuse_fresh {
+        let now = OffsetDateTime::now_utc();
+        if let Some(token) = cached_token(place.token_dir, sign_in).filter(|t| t.lasts(now)) {
+            return Ok(signed_in(sign_in, &token, true));
+        }
+    }
+    let oidc =
+        oidc_endpoint(place, sign_in, &options.endpoint).map_err(|e| SsoLoginError::Endpoint {
+            sign_in: sign_in.describe(),
+            detail: e.to_string(),
+        })?;
+    // A kept registration that OIDC no longer takes (it ended early, or was revoked) is made
+    // again, once.
+    let mut fresh_registration = false;
+    let token = loop {
+        let client = registration(place, &oidc, sign_in, flow, fresh_registration).await?;
+        let issued = match flow {
+            Flow::AuthorizationCode => {
+                authorization_code(place, &oidc, sign_in, &client, options).await
+            }
+            Flow::DeviceCode => device_code(place, &oidc, sign_in, &client, options).await,
+        };
+        match issued {
+            Err(SsoLoginError::Refused { error, .. })
+                if !fresh_registration
+                    && sso_oidc::oauth_code(&error) == Some("InvalidClientException") =>
+            {
+                fresh_registration = true;
+            }
+            Err(error) => return Err(error),
+            Ok(issued) => {
+                break SsoToken {
+                    access_token: issued.access_token,
+                    expires_at: started.max(OffsetDateTime::now_utc())
+                        + time::Duration::seconds(issued.expires_in_seconds),
+                    start_url: Some(sign_in.start_url.clone()),
+                    region: Some(sign_in.region.clone()),
+                    client: Some(client),
+                    refresh_token: issued.refresh_token,
+                }
+            }
+        }
+    };
+    store_token(place.token_dir, sign_in, &token).map_err(|error| SsoLoginError::Storage {
+        dir: place.token_dir.to_owned(),
+        error,
+    })?;
+    Ok(signed_in(sign_in, &token, false))
+}
+
+fn signed_in(sign_in: &SsoSignIn, token: &SsoToken, by_another: bool) -> SignedIn {
+    SignedIn {
+        sign_in: sign_in.describe(),
+        start_url: sign_in.start_url.clone(),
+        expires: token
+            .expires_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        refreshable: token.refresh_token.is_some(),
+        by_another,
+    }
+}
+
+/// `n` characters from the PKCE verifier's alphabet (`[A-Za-z0-9-._~]`), from the OS's random
+/// source.
+fn random_text(n: usize) -> Secret {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
+    let mut bytes = zeroize::Zeroizing::new(vec![0u8; n]);
+    getrandom::fill(&mut bytes).expect("the OS's random source works");
+    // 66 symbols: 256 % 66 leaves a bias under 2%, harmless for a 64-character verifier.
+    Secret::new(
+        bytes
+            .iter()
+            .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+            .collect::<String>(),
+    )
+}
+
+fn refused<'a>(
+    sign_in: &'a SsoSignIn,
+    step: &'static str,
+) -> impl Fn(AwsError) -> SsoLoginError + 'a {
+    move |error| SsoLoginError::Refused {
+        sign_in: sign_in.describe(),
+        step,
+        error,
+    }
+}
+
+/// The authorization-code flow with PKCE: the browser signs in at OIDC's `/authorize` page and
+/// comes back to a one-time loopback listener with the code, which is exchanged with the
+/// verifier only keyrack knows.
+async fn authorization_code(
+    place: &SignInPlace<'_>,
+    oidc: &Endpoint,
+    sign_in: &SsoSignIn,
+    client: &ClientRegistration,
+    options: &SignInOptions<'_>,
+) -> Result<sso_oidc::IssuedToken, SsoLoginError> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .map_err(|e| SsoLoginError::NoLoopback {
+            detail: e.to_string(),
+        })?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| SsoLoginError::NoLoopback {
+            detail: e.to_string(),
+        })?
+        .port();
+    let redirect_uri = format!("http://127.0.0.1:{port}/oauth/callback");
+    let verifier = random_text(64);
+    let state = random_text(32).expose().replace(['.', '~'], "-");
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(Sha256::digest(verifier.expose().as_bytes()));
+    let scopes = scopes_for(sign_in, Flow::AuthorizationCode).unwrap_or_default();
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &client.client_id)
+        .append_pair("redirect_uri", &redirect_uri)
+        .append_pair("state", &state)
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("scopes", &scopes.join(" "))
+        .append_pair("code_challenge", &challenge)
+        .finish();
+    let url = format!("{}/authorize?{query}", oidc.url.trim_end_matches('/'));
+    let opened = options.open_browser && crate::browser::open(&url);
+    (options.show)(&SignInPrompt {
+        sign_in: sign_in.describe(),
+        url,
+        user_code: None,
+        browser_opened: opened,
+    });
+    let came_back = tokio::time::timeout(options.wait, callback(&listener))
+        .await
+        .map_err(|_| SsoLoginError::TimedOut {
+            sign_in: sign_in.describe(),
+            minutes: options.wait.as_secs().div_ceil(60),
+        })?;
+    let Callback { code, state: back } = came_back?;
+    if back.as_deref() != Some(state.as_str()) {
+        return Err(SsoLoginError::StateMismatch);
+    }
+    let Some(code) = code else {
+        return Err(SsoLoginError::Denied {
+            sign_in: sign_in.describe(),
+        });
+    };
+    sso_oidc::create_token(
+        place.client,
+        oidc,
+        (&client.client_id, &client.client_secret),
+        &Grant::AuthorizationCode {
+            code: &code,
+            code_verifier: &verifier,
+            redirect_uri: &redirect_uri,
+        },
+    )
+    .await
+    .map_err(|error| match sso_oidc::oauth_code(&error) {
+        Some("ExpiredTokenException") => SsoLoginError::TimedOut {
+            sign_in: sign_in.describe(),
+            minutes: options.wait.as_secs().div_ceil(60),
+        },
+        _ => refused(sign_in, "CreateToken")(error),
+    })
+}
+
+/// What the browser brought back: the code (none when the person denied) and the state.
+struct Callback {
+    code: Option<Secret>,
+    state: Option<String>,
+}
+
+/// The page the browser is shown once it is back.
+const BACK_PAGE: &str = "<!doctype html><meta charset=utf-8><title>keyrack</title>\
+<body style=\"font-family:sans-serif;margin:3em\"><h1>Signed in to IAM Identity Center</h1>\
+<p>keyrack has the sign-in. You can close this tab.</p></body>";
+const DENIED_PAGE: &str = "<!doctype html><meta charset=utf-8><title>keyrack</title>\
+<body style=\"font-family:sans-serif;margin:3em\"><h1>Not signed in</h1>\
+<p>The sign-in was denied or cancelled. Nothing was kept. You can close this tab.</p></body>";
+
+/// Wait on `listener` for the browser's `GET /oauth/callback?code=&state=` (or `?error=`);
+/// anything else it asks for (a favicon) is answered 404 and the wait goes on.
+async fn callback(listener: &tokio::net::TcpListener) -> Result<Callback, SsoLoginError> {
+    loop {
+        let Ok((mut stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let mut request = zeroize::Zeroizing::new(Vec::with_capacity(2048));
+        let mut chunk = [0u8; 1024];
+        let head_read = tokio::time::timeout(Duration::from_secs(10), async {
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 16 * 1024 {
+                match stream.read(&mut chunk).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&chunk[..n]),
+                }
+            }
+        })
+        .await;
+        chunk.iter_mut().for_each(|b| *b = 0);
+        if head_read.is_err() {
+            continue;
+        }
+        let line = request
+            .split(|b| *b == b'\n')
+            .next()
+            .and_then(|l| std::str::from_utf8(l).ok())
+            .unwrap_or_default()
+            .trim();
+        let target = line
+            .strip_prefix("GET ")
+            .and_then(|rest| rest.split(' ').next())
+            .unwrap_or_default();
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        if path != "/oauth/callback" {
+            let _ = stream
+                .write_all(
+                    b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                )
+                .await;
+            continue;
+        }
+        let mut code = None;
+        let mut state = None;
+        let mut error = false;
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            match name.as_ref() {
+                "code" => code = Some(Secret::new(value.into_owned())),
+                "state" => state = Some(value.into_owned()),
+                "error" => error = true,
+                _ => {}
+            }
+        }
+        if !error && code.is_none() {
+            let _ = stream
+                .write_all(
+                    b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                )
+                .await;
+            continue;
+        }
+        let page = if error { DENIED_PAGE } else { BACK_PAGE };
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncache-control: no-store\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+            page.len()
+        );
+        let _ = stream.write_all(answer.as_bytes()).await;
+        let _ = stream.shutdown().await;
+        return Ok(Callback {
+            code: code.filter(|_| !error),
+            state,
+        });
+    }
+}
+
+/// The device-code flow: the person opens the page (on any device), enters the code and
+/// approves; keyrack asks for the token every `interval` seconds meanwhile, slower when told.
+async fn device_code(
+    place: &SignInPlace<'_>,
+    oidc: &Endpoint,
+    sign_in: &SsoSignIn,
+    client: &ClientRegistration,
+    options: &SignInOptions<'_>,
+) -> Result<sso_oidc::IssuedToken, SsoLoginError> {
+    let secret = (client.client_id.as_str(), &client.client_secret);
+    let device =
+        sso_oidc::start_device_authorization(place.client, oidc, secret, &sign_in.start_url)
+            .await
+            .map_err(refused(sign_in, "StartDeviceAuthorization"))?;
+    let timed_out = || SsoLoginError::TimedOut {
+        sign_in: sign_in.describe(),
+        minutes: (device.expires_in.max(0) as u64).div_ceil(60),
+    };
+    let url = device
+        .verification_uri_complete
+        .clone()
+        .unwrap_or_else(|| device.verification_uri.clone());
+    let opened = options.open_browser && crate::browser::open(&url);
+    (options.show)(&SignInPrompt {
+        sign_in: sign_in.describe(),
+        url,
+        user_code: Some(device.user_code.clone()),
+        browser_opened: opened,
+    });
+    let deadline = tokio::time::Instant::now()
+        + Duration::from_secs(device.expires_in.max(1) as u64).min(options.wait);
+    let mut interval = Duration::from_secs(device.interval as u64);
+    loop {
+        let answer = sso_oidc::create_token(
+            place.client,
+            oidc,
+            secret,
+            &Grant::DeviceCode(&device.device_code),
+        )
+        .await;
+        match answer {
+            Ok(token) => return Ok(token),
+            Err(error) => match sso_oidc::oauth_code(&error) {
+                Some("AuthorizationPendingException") => {}
+                Some("SlowDownException") => interval += Duration::from_secs(5),
+                Some("ExpiredTokenException") => return Err(timed_out()),
+                Some("AccessDeniedException") => {
+                    return Err(SsoLoginError::Denied {
+                        sign_in: sign_in.describe(),
+                    })
+                }
+                _ => return Err(refused(sign_in, "CreateToken")(error)),
+            },
+        }
+        if tokio::time::Instant::now() + interval > deadline {
+            return Err(timed_out());
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
+
+/// What signing out did.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct SignedOut {
+    /// Sign-ins the portal was told to end (Logout answered).
+    pub signed_out: usize,
+    /// Sign-ins whose Logout failed (their files are removed all the same).
+    pub logout_failed: usize,
+    /// Token files and role-credential files removed.
+    pub removed_files: usize,
+}
+
+/// Sign out as `aws sso logout` does: every sign-in kept in `token_dir` (a file with an
+/// `accessToken`) is ended at the portal of its region and removed, and so are the SSO role
+/// credentials in `role_cache` (`ProviderType: sso`). Registrations are kept.
+pub async fn sign_out(
+    place: &SignInPlace<'_>,
+    role_cache: Option<&Path>,
+) -> std::io::Result<SignedOut> {
+    let mut done = SignedOut::default();
+    for file in json_files(place.token_dir)? {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Kept {
+            access_token: Option<Secret>,
+            region: Option<String>,
+        }
+        let Ok(text) = std::fs::read_to_string(&file).map(zeroize::Zeroizing::new) else {
+            continue;
+        };
+        let Ok(kept) = serde_json::from_str::<Kept>(&text) else {
+            continue;
+        };
+        let Some(token) = kept.access_token else {
+            continue;
+        };
+        if let Some(region) = kept.region {
+            let settings = ProfileEndpointSettings {
+                region: Some(region),
+                ..ProfileEndpointSettings::default()
+            };
+            let logged_out = match resolve_endpoint(Service::Sso, &settings, place.env) {
+                Ok(portal) => crate::aws::sso::logout(place.client, &portal, &token)
+                    .await
+                    .is_ok(),
+                Err(_) => false,
+            };
+            if logged_out {
+                done.signed_out += 1;
+            } else {
+                done.logout_failed += 1;
+            }
+        }
+        std::fs::remove_file(&file)?;
+        done.removed_files += 1;
+    }
+    if let Some(dir) = role_cache {
+        for file in json_files(dir)? {
+            let Ok(text) = std::fs::read_to_string(&file).map(zeroize::Zeroizing::new) else {
+                continue;
+            };
+            let sso = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v.get("ProviderType").map(|p| p == "sso"))
+                .unwrap_or(false);
+            if sso {
+                std::fs::remove_file(&file)?;
+                done.removed_files += 1;
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// The `*.json` files directly in `dir` (none when it does not exist).
+fn json_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "json") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn corp(session: Option<&str>) -> SsoSignIn {
+        SsoSignIn {
+            start_url: "https://corp.awsapps.com/start".into(),
+            region: "eu-west-1".into(),
+            session: session.map(str::to_owned),
+            scopes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_registration_file_is_named_as_the_aws_cli_names_it() {
+        // Python: hashlib.sha1(json.dumps({"tool": "botocore", "startUrl": ..., "region": ...,
+        // "scopes": ..., "session_name": ...}, sort_keys=True).encode()).hexdigest()
+        let file = registration_file(
+            Path::new("/c"),
+            &corp(Some("corp")),
+            Some(&["sso:account:access".to_owned()]),
+        );
+        assert_eq!(
+            file,
+            Path::new("/c").join("787ef34d0a944c01385765faa28b5e67d1c08f33.json")
+        );
+        let legacy = registration_file(Path::new("/c"), &corp(None), None);
+        assert_eq!(
+            legacy,
+            Path::new("/c").join("3a62fc7fd3ab838419eccab5b58d0124a95b510d.json")
+        );
+    }
+
+    #[test]
+    fn non_ascii_is_escaped_as_python_escapes_it() {
+        assert_eq!(ascii_escaped("é😀"), "\\u00e9\\ud83d\\ude00");
+    }
+
+    #[test]
+    fn a_pkce_verifier_has_64_characters_of_its_alphabet() {
+        let v = random_text(64);
+        assert_eq!(v.expose().len(), 64);
+        assert!(v
+            .expose()
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c)));
+        assert_ne!(random_text(64).expose(), v.expose());
+    }
+}
