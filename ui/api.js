@@ -77,3 +77,19 @@ export function message(error) {
   if (error && typeof error === "object" && "message" in error) return error.message;
   return String(error);
 }
+
+/**
+ * Signs in to IAM Identity Center for `profile` in the system browser (or with a device code);
+ * `onPrompt(prompt)` gets the page to open and, for a device code, the code to check there.
+ */
+export function ssoLogin(profile, useDeviceCode, onPrompt) {
+  const channel = new Channel();
+  channel.onmessage = onPrompt;
+  return invoke("sso_login", { profile, useDeviceCode, onPrompt: channel });
+}
+/** Signs out of every IAM Identity Center sign-in, as `aws sso logout` does. */
+export const ssoLogout = () => invoke("sso_logout");
+/** The profiles populating `session` would add or prune (changes nothing; kept for `ssoPopulate`). */
+export const ssoPopulatePlan = (session) => invoke("sso_populate_plan", { session });
+/** Writes the preview shown last; resolves to the number of profiles added or removed. */
+export const ssoPopulate = (prune) => invoke("sso_populate", { prune });

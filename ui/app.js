@@ -127,6 +127,8 @@ function refreshIdentityCard() {
 const actions = {
   select,
   checkOne: (name) => checkIdentities([name]),
+  /** Check every IAM Identity Center profile again (after signing in or out). */
+  checkSso: () => checkIdentities(state.view.profiles.filter((p) => p.kind === "sso").map((p) => p.name)),
   async copy() {
     const p = selectedProfile();
     if (!p) return;

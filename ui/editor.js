@@ -7,6 +7,7 @@ import { $, el, showAdvice, fillSelect, principal, timeAgo, announce } from "./d
 import { kindLabel, errorHeadline, isSecretKey } from "./vocabulary.js";
 import { confirmDialog } from "./dialogs.js";
 import { askForMfaCode } from "./mfa.js";
+import * as sso from "./sso.js";
 
 const FIXED = {
   aws_access_key_id: "#f-key",
@@ -367,6 +368,20 @@ export function renderIdentity(profile) {
     } })
     : null;
   const extra = signIn ? [signIn] : [];
+  // An IAM Identity Center profile: sign in when it needs to; once it answers, sign out, or add
+  // a profile for every account and role of its sso-session.
+  if (profile.kind === "sso" && result && !checking) {
+    const recheck = () => ctx.actions.checkSso();
+    if (result.error && result.error.code === "needs_sso_login") {
+      extra.push(el("button", { type: "button", id: "sso-sign-in", text: "Sign in", onclick: () => sso.signIn(profile, recheck) }));
+    } else if (result.arn) {
+      const session = sso.ssoSession(profile);
+      if (session) {
+        extra.push(el("button", { type: "button", id: "sso-populate", text: "Add profiles for every role…", onclick: () => sso.populate(session, async () => { await ctx.reload(); recheck(); }) }));
+      }
+      extra.push(el("button", { type: "button", id: "sso-sign-out", text: "Sign out", onclick: () => sso.signOut(recheck) }));
+    }
+  }
   if (!result) {
     card.className = "identity-card";
     card.replaceChildren(el("div", {}, el("span", { class: "label", text: "Identity: " }), checking ? "checking…" : "not checked yet"), button);

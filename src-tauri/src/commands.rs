@@ -22,6 +22,8 @@ pub struct AppState {
     pub rack: Arc<Rack>,
     /// The rotation plan the window shows; `rotate_key` runs exactly this one.
     pub rotation_plan: Mutex<Option<keyrack::rotation::RotationPlan>>,
+    /// The populate preview the window shows; `sso_populate` writes exactly this one.
+    pub populate_plan: Mutex<Option<keyrack::sso_profiles::PopulatePlan>>,
     /// Where file-change notices go: the channel of the page loaded last.
     watcher: Arc<Mutex<Option<Channel<u64>>>>,
     /// The MFA questions the page has not answered yet.
@@ -35,6 +37,7 @@ impl AppState {
         AppState {
             rack: Arc::new(rack),
             rotation_plan: Mutex::default(),
+            populate_plan: Mutex::default(),
             watcher: Arc::default(),
             mfa: Arc::default(),
             mfa_listener: Arc::default(),

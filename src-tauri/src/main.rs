@@ -9,6 +9,7 @@ mod keychain;
 mod mfa;
 mod mfa_socket;
 mod rotation;
+mod sso;
 mod watch;
 
 use keyrack::files::FilePaths;
@@ -91,6 +92,10 @@ fn main() {
             rotation::interrupted_rotations,
             keychain::move_to_keychain,
             keychain::restore_from_keychain,
+            sso::sso_login,
+            sso::sso_logout,
+            sso::sso_populate_plan,
+            sso::sso_populate,
         ])
         .run(tauri::generate_context!())
         .expect("keyrack could not open its window");

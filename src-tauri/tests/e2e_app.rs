@@ -1527,3 +1527,104 @@ async fn an_aws_tool_that_needs_an_mfa_code_asks_the_open_window() {
     keychain.forget_mfa_session(serial).unwrap();
     app.close().await;
 }
+
+#[tokio::test]
+async fn an_sso_profile_signs_in_from_its_card_and_adds_a_profile_per_role_that_the_aws_cli_uses() {
+    use keyrack_test_support::sso_portal::{reserved_role, SsoPortal};
+    // moto holds the roles Identity Center assumes; the portal stand-in hands out their
+    // credentials to alice, whose browser is signed in.
+    let moto = MotoServer::start();
+    let admin = moto.set_up_user("identity-center").await;
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/identity-center"},"Action":"sts:AssumeRole"}]}"#;
+    for role in ["Dev", "Ops"] {
+        let name = reserved_role(role);
+        let params = [
+            ("RoleName", name.as_str()),
+            ("AssumeRolePolicyDocument", trust),
+        ];
+        moto.set_up("CreateRole", &params).await;
+    }
+    moto.enable_auth().await;
+    let portal = SsoPortal::start(&moto.url, &admin);
+    portal.name_account("123456789012", "sandbox");
+    portal.assign("123456789012", "Dev");
+    portal.assign("123456789012", "Ops");
+    portal.browser_signed_in_as(Some("alice@example.com"));
+    let home = home();
+    let config = "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n\
+                  sso_registration_scopes = sso:account:access\n\n\
+                  [profile dev]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Dev\nregion = us-east-1\n";
+    write_aws(home.path(), config, "");
+    // The person's browser: the test opens what the app asked it to open.
+    let browser = home.path().join("browser");
+    let opened = home.path().join("opened");
+    fs::write(
+        &browser,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", opened.display()),
+    )
+    .unwrap();
+    fs::set_permissions(&browser, fs::Permissions::from_mode(0o755)).unwrap();
+    let mut env = app_env(home.path(), Some(&moto.url));
+    env.push(("AWS_ENDPOINT_URL_SSO".into(), portal.url.clone()));
+    env.push(("AWS_ENDPOINT_URL_SSO_OIDC".into(), portal.url.clone()));
+    env.push(("BROWSER".into(), browser.display().to_string()));
+    let app = Desktop::open(home.path(), env).await;
+
+    // Not signed in yet: the card says so and offers to sign in.
+    app.open_profile("dev").await;
+    app.click("#identity-card button:last-child").await;
+    app.wait_text("#identity-card", "keyrack sso login corp")
+        .await;
+    app.click("#sso-sign-in").await;
+    app.wait_text("#sso-text", "in the browser page that opened")
+        .await;
+    app.screenshot("sso-sign-in").await;
+    let page = loop {
+        if let Some(page) = fs::read_to_string(&opened)
+            .ok()
+            .and_then(|t| t.lines().next().map(str::to_owned))
+        {
+            break page;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let back = tokio::task::spawn_blocking(move || portal.play_browser(&page).map(|b| (b, portal)))
+        .await
+        .unwrap();
+    let (body, portal) = back.expect("the browser comes back to keyrack");
+    assert!(body.contains("Signed in"), "{body}");
+    let role = reserved_role("Dev");
+    app.wait_text("#identity-card", &role).await;
+    app.wait_text("#notice", "Signed in to sso-session 'corp'")
+        .await;
+
+    // Every role of the sign-in gets a profile, previewed first.
+    app.click("#sso-populate").await;
+    app.wait_text("#populate-content", "sandbox-Ops: role Ops in sandbox")
+        .await;
+    app.wait_text("#populate-content", "Already there: dev").await;
+    app.screenshot("sso-populate-preview").await;
+    assert_eq!(read(home.path(), "config"), config, "the preview wrote nothing");
+    app.click("#populate-ok").await;
+    app.wait_text("#notice", "Wrote 1 change").await;
+    let written = read(home.path(), "config");
+    assert!(written.starts_with(config), "{written}");
+    assert!(written.contains("[profile sandbox-Ops]"), "{written}");
+    app.wait_text("#profiles", "sandbox-Ops").await;
+    app.close().await;
+
+    // The AWS CLI signs in as the new profile's role with the app's sign-in.
+    let mut aws = std::process::Command::new(support::venv_bin("aws"));
+    let out = aws
+        .args(["sts", "get-caller-identity", "--profile", "sandbox-Ops"])
+        .env("HOME", home.path())
+        .env("AWS_CONFIG_FILE", home.path().join(".aws/config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join(".aws/credentials"))
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("AWS_ENDPOINT_URL_SSO", &portal.url)
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&reserved_role("Ops")));
+}

@@ -101,12 +101,15 @@ pub async fn list_accounts(
     let mut accounts = Vec::new();
     let mut next: Option<String> = None;
     loop {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        query.append_pair("max_result", "100");
-        if let Some(token) = &next {
-            query.append_pair("next_token", token);
-        }
-        let path = format!("/assignment/accounts?{}", query.finish());
+        // Built before the await: a Serializer is not Send.
+        let path = {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            query.append_pair("max_result", "100");
+            if let Some(token) = &next {
+                query.append_pair("next_token", token);
+            }
+            format!("/assignment/accounts?{}", query.finish())
+        };
         let answer = client
             .get_bearer(endpoint, &path, (TOKEN_HEADER, access_token))
             .await?;
@@ -147,13 +150,15 @@ pub async fn list_account_roles(
     let mut roles = Vec::new();
     let mut next: Option<String> = None;
     loop {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        query.append_pair("account_id", account_id);
-        query.append_pair("max_result", "100");
-        if let Some(token) = &next {
-            query.append_pair("next_token", token);
-        }
-        let path = format!("/assignment/roles?{}", query.finish());
+        let path = {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            query.append_pair("account_id", account_id);
+            query.append_pair("max_result", "100");
+            if let Some(token) = &next {
+                query.append_pair("next_token", token);
+            }
+            format!("/assignment/roles?{}", query.finish())
+        };
         let answer = client
             .get_bearer(endpoint, &path, (TOKEN_HEADER, access_token))
             .await?;

@@ -120,8 +120,7 @@ impl Rack {
         profile: &str,
         sign_in: Option<(bool, &ShowPrompt)>,
     ) -> Result<ProcessCredentials, Error> {
-        let files = self.latest()?;
-        let session = self.session(&files, None);
+        let session = self.session(&self.latest()?, None);
         let served = session.sso_credentials(profile).await;
         let served = match (served, sign_in) {
             (Err(IdentityError::NeedsSsoLogin { .. }), Some((open_browser, show))) => {
@@ -139,7 +138,7 @@ impl Rack {
                     show,
                 };
                 sso_login::sign_in(&place, &target, &options).await?;
-                self.session(&files, None).sso_credentials(profile).await
+                session.sso_credentials(profile).await
             }
             (served, _) => served,
         };
@@ -159,8 +158,8 @@ impl Rack {
         template: Option<&str>,
         region: Option<&str>,
     ) -> Result<PopulatePlan, Error> {
-        let files = self.latest()?;
-        let reading = files.read(Dialect::Cli);
+        // Owned, so that nothing of the loaded files is held across the portal's answers.
+        let reading = crate::files::Reading::clone(&self.latest()?.read(Dialect::Cli));
         let sign_in = session_sign_in(&reading, session)?;
         let now = time::OffsetDateTime::now_utc();
         let token = self
