@@ -32,7 +32,12 @@ fn config() -> String {
     )
 }
 
-/// moto with the role Identity Center assumes for the `Dev` assignment, and the admin key the
+/// The roles of the benchmark's 50 profiles.
+fn bench_roles() -> impl Iterator<Item = String> {
+    (1..=50).map(|n| format!("Role{n:02}"))
+}
+
+/// moto with the roles Identity Center assumes for the `Dev` assignment (and the benchmark's), and the admin key the
 /// portal stand-in assumes it with.
 struct Stand {
     url: String,
@@ -51,12 +56,14 @@ fn stand() -> &'static Stand {
             let trust = format!(
                 r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:user/identity-center"}},"Action":"sts:AssumeRole"}}]}}"#
             );
-            let role = reserved_role("Dev");
-            let params = [
-                ("RoleName", role.as_str()),
-                ("AssumeRolePolicyDocument", trust.as_str()),
-            ];
-            set_up(&url, "CreateRole", &params).await;
+            for role in std::iter::once("Dev".to_owned()).chain(bench_roles()) {
+                let role = reserved_role(&role);
+                let params = [
+                    ("RoleName", role.as_str()),
+                    ("AssumeRolePolicyDocument", trust.as_str()),
+                ];
+                set_up(&url, "CreateRole", &params).await;
+            }
             support::moto::enable_auth_at(&url).await;
             admin
         });
@@ -324,6 +331,39 @@ fn login_in_the_browser_keeps_a_sign_in_that_the_aws_cli_and_keyrack_use() {
 }
 
 #[test]
+fn a_session_without_registration_scopes_keeps_its_registration_where_the_aws_cli_looks() {
+    let w = World::new();
+    let config = config().replace("sso_registration_scopes = sso:account:access\n", "");
+    fs::write(w.path(".aws/config"), &config).unwrap();
+    assert!(browser_login(&w, &["sso", "login", "corp"])
+        .status
+        .success());
+    // sha1 of json.dumps({"tool": "botocore", "startUrl": ..., "region": "eu-west-1",
+    // "scopes": None, "session_name": "corp"}, sort_keys=True), computed by Python.
+    let script = format!(
+        "import hashlib, json; print(hashlib.sha1(json.dumps({{'tool': 'botocore', 'startUrl': \
+         '{START_URL}', 'region': 'eu-west-1', 'scopes': None, 'session_name': 'corp'}}, \
+         sort_keys=True).encode()).hexdigest())"
+    );
+    let python = Command::new(support::venv_bin("python"))
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    let name = format!("{}.json", text(&python.stdout).trim());
+    let cached = w.cached();
+    let registration = &cached
+        .iter()
+        .find(|(n, _)| *n == name)
+        .expect("registration")
+        .1;
+    // It asked for the default scope, as the AWS CLI does for the browser flow.
+    assert_eq!(
+        registration["scopes"],
+        serde_json::json!(["sso:account:access"])
+    );
+}
+
+#[test]
 fn a_kept_registration_is_used_again_and_one_that_ended_is_made_again() {
     let w = World::new();
     assert!(browser_login(&w, &["sso", "login", "corp"])
@@ -583,8 +623,9 @@ fn twenty_credential_processes_at_a_sign_in_about_to_end_refresh_it_once() {
         "aoaStaleButStillGoodFor5Minutes000000000",
         time::Duration::minutes(5),
     );
+    // Refresh tokens are not rotated here: every refresh anyone asks for works and is counted.
     w.portal
-        .refreshable(("client-id", "client-secret"), "refresh-token", USER, true);
+        .refreshable(("client-id", "client-secret"), "refresh-token", USER, false);
     let children = twenty_credential_processes(&w);
     for child in children {
         let out = finish(child);
@@ -614,4 +655,54 @@ fn twenty_credential_processes_without_a_sign_in_open_one_browser_page() {
     }
     assert_eq!(w.opened().len(), 1, "one page for twenty callers");
     assert_eq!(w.portal.tokens_issued(), 1);
+}
+
+/// Check all of 50 SSO profiles (50 roles of one sign-in) with `keyrack whoami --all`, next to
+/// the AWS CLI asked once per profile, the same stand-in and sign-in, in the same run; prints the
+/// times and their ratio. `scripts/bench-sso` runs it (release build).
+#[test]
+#[ignore = "a benchmark: scripts/bench-sso"]
+fn bench_check_all_of_50_sso_profiles_next_to_the_aws_cli() {
+    let w = World::new();
+    let mut config = format!(
+        "[sso-session corp]\nsso_start_url = {START_URL}\nsso_region = eu-west-1\n\
+         sso_registration_scopes = sso:account:access\n"
+    );
+    for role in bench_roles() {
+        w.portal.assign(ACCOUNT, &role);
+        config.push_str(&format!(
+            "[profile {role}]\nsso_session = corp\nsso_account_id = {ACCOUNT}\nsso_role_name = {role}\nregion = us-east-1\n"
+        ));
+    }
+    fs::write(w.path(".aws/config"), &config).unwrap();
+    let token = "aoaBenchmarkSignInToken000000000000000000";
+    w.portal.sign_in(token, USER);
+    support::sso_portal::keep_sign_in(
+        w.home.path(),
+        ("corp", START_URL, "eu-west-1"),
+        token,
+        time::Duration::hours(8),
+    );
+    let started = Instant::now();
+    let ours = w.keyrack(&["whoami", "--all", "--json"]).output().unwrap();
+    let keyrack = started.elapsed();
+    assert!(ours.status.success(), "{}", text(&ours.stdout));
+    let answered: Vec<serde_json::Value> = serde_json::from_slice(&ours.stdout).unwrap();
+    assert_eq!(answered.iter().filter(|v| v["arn"].is_string()).count(), 50);
+    let issued = w.portal.issued();
+    let started = Instant::now();
+    for role in bench_roles() {
+        let aws = w.aws(&["sts", "get-caller-identity", "--profile", &role]);
+        assert!(aws.status.success(), "{}", text(&aws.stderr));
+    }
+    let aws = started.elapsed();
+    println!(
+        "Check all of 50 SSO profiles: keyrack {:.3} s ({} role credentials asked for), the AWS \
+         CLI once per profile {:.3} s: keyrack takes {:.1}% of its time ({:.1}x faster)",
+        keyrack.as_secs_f64(),
+        issued,
+        aws.as_secs_f64(),
+        100.0 * keyrack.as_secs_f64() / aws.as_secs_f64(),
+        aws.as_secs_f64() / keyrack.as_secs_f64()
+    );
 }

@@ -1560,7 +1560,10 @@ async fn an_sso_profile_signs_in_from_its_card_and_adds_a_profile_per_role_that_
     let opened = home.path().join("opened");
     fs::write(
         &browser,
-        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", opened.display()),
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n",
+            opened.display()
+        ),
     )
     .unwrap();
     fs::set_permissions(&browser, fs::Permissions::from_mode(0o755)).unwrap();
@@ -1602,9 +1605,14 @@ async fn an_sso_profile_signs_in_from_its_card_and_adds_a_profile_per_role_that_
     app.click("#sso-populate").await;
     app.wait_text("#populate-content", "sandbox-Ops: role Ops in sandbox")
         .await;
-    app.wait_text("#populate-content", "Already there: dev").await;
+    app.wait_text("#populate-content", "Already there: dev")
+        .await;
     app.screenshot("sso-populate-preview").await;
-    assert_eq!(read(home.path(), "config"), config, "the preview wrote nothing");
+    assert_eq!(
+        read(home.path(), "config"),
+        config,
+        "the preview wrote nothing"
+    );
     app.click("#populate-ok").await;
     app.wait_text("#notice", "Wrote 1 change").await;
     let written = read(home.path(), "config");
@@ -1619,12 +1627,19 @@ async fn an_sso_profile_signs_in_from_its_card_and_adds_a_profile_per_role_that_
         .args(["sts", "get-caller-identity", "--profile", "sandbox-Ops"])
         .env("HOME", home.path())
         .env("AWS_CONFIG_FILE", home.path().join(".aws/config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join(".aws/credentials"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.path().join(".aws/credentials"),
+        )
         .env("AWS_ENDPOINT_URL", &moto.url)
         .env("AWS_ENDPOINT_URL_SSO", &portal.url)
         .env_remove("AWS_PROFILE")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains(&reserved_role("Ops")));
 }

@@ -62,9 +62,12 @@ pub struct SignInOptions<'a> {
     pub open_browser: bool,
     /// How long the person has to approve (the AWS CLI waits 10 minutes).
     pub wait: Duration,
-    /// A sign-in that another keyrack completed while this one waited for the lock is used
-    /// instead of signing in again (credential-process); `keyrack sso login` always signs in.
-    pub reuse_fresh: bool,
+    /// For a tool that asked (credential-process): a sign-in another keyrack completed while
+    /// this one waited for the lock is used instead of signing in again (unless it is the token
+    /// that was just refused, given here); only the browser flow is used, and a browser that
+    /// does not open ends the sign-in at once (nobody would see a page or code).
+    /// `keyrack sso login` (`None`) always signs in.
+    pub for_a_tool: Option<Option<Secret>>,
     /// The endpoint settings of the profile signed in for (its `services` section), if any.
     pub endpoint: ProfileEndpointSettings,
     /// Shows the person what to do.
@@ -127,6 +130,24 @@ pub enum SsoLoginError {
     },
 
     #[error(
+        "{sign_in} needs a sign-in that a person approves, and no browser could be opened here \
+         (or it is a legacy sign-in, which takes a code typed on a page): run `keyrack sso \
+         login` in a terminal, then try again"
+    )]
+    NeedsPerson { sign_in: String },
+
+    #[error(
+        "IAM Identity Center did not sign in to {sign_in}: {error}{}; run the command again, \
+         and if it keeps failing ask your administrator",
+        if .description.is_empty() { String::new() } else { format!(" ({})", .description) }
+    )]
+    AuthorizeFailed {
+        sign_in: String,
+        error: String,
+        description: String,
+    },
+
+    #[error(
         "another keyrack has been signing in to {sign_in} for longer than keyrack waits; finish \
          or cancel that sign-in, then try again"
     )]
@@ -148,6 +169,8 @@ impl SsoLoginError {
             SsoLoginError::NoLoopback { .. } => "sso_no_loopback",
             SsoLoginError::Refused { .. } => "sso_sign_in_refused",
             SsoLoginError::Busy { .. } => "sso_sign_in_busy",
+            SsoLoginError::NeedsPerson { .. } => "needs_sso_login",
+            SsoLoginError::AuthorizeFailed { .. } => "sso_sign_in_refused",
             SsoLoginError::Storage { .. } => "sso_cache_write_failed",
         }
     }
@@ -250,7 +273,10 @@ async fn registration(
     fresh: bool,
 ) -> Result<ClientRegistration, SsoLoginError> {
     let scopes = scopes_for(sign_in, flow);
-    let file = registration_file(place.token_dir, sign_in, scopes.as_deref());
+    // Named from the scopes as configured (none: `null`), as the AWS CLI names it, even where
+    // the registration itself asks for the default scope.
+    let configured = (!sign_in.scopes.is_empty()).then_some(sign_in.scopes.as_slice());
+    let file = registration_file(place.token_dir, sign_in, configured);
     let now = OffsetDateTime::now_utc();
     if !fresh {
         if let Some(kept) = read_registration(&file) {
@@ -406,7 +432,7 @@ pub async fn refresh_sign_in(
 
 /// Sign in to `sign_in` as `options` say: the person approves in the browser (or on another
 /// device with the code), and the token is kept where the AWS CLI keeps it. One keyrack at a
-/// time signs in to a sign-in; with `reuse_fresh`, one that waited uses what the other made.
+/// time signs in to a sign-in; for a tool, one that waited uses what the other made.
 pub async fn sign_in(
     place: &SignInPlace<'_>,
     sign_in: &SsoSignIn,
@@ -428,9 +454,20 @@ pub async fn sign_in(
     .map_err(|()| SsoLoginError::Busy {
         sign_in: sign_in.describe(),
     })?;
-    if options.reuse_fresh {
+    if let Some(refused) = &options.for_a_tool {
+        if flow == Flow::DeviceCode {
+            return Err(SsoLoginError::NeedsPerson {
+                sign_in: sign_in.describe(),
+            });
+        }
         let now = OffsetDateTime::now_utc();
-        if let Some(token) = cached_token(place.token_dir, sign_in).filter(|t| t.lasts(now)) {
+        let fresh = cached_token(place.token_dir, sign_in).filter(|t| {
+            t.lasts(now)
+                && refused
+                    .as_ref()
+                    .is_none_or(|r| r.expose() != t.access_token.expose())
+        });
+        if let Some(token) = fresh {
             return Ok(signed_in(sign_in, &token, true));
         }
     }
@@ -555,26 +592,38 @@ async fn authorization_code(
         .finish();
     let url = format!("{}/authorize?{query}", oidc.url.trim_end_matches('/'));
     let opened = options.open_browser && crate::browser::open(&url);
+    if !opened && options.for_a_tool.is_some() {
+        return Err(SsoLoginError::NeedsPerson {
+            sign_in: sign_in.describe(),
+        });
+    }
     (options.show)(&SignInPrompt {
         sign_in: sign_in.describe(),
         url,
         user_code: None,
         browser_opened: opened,
     });
-    let came_back = tokio::time::timeout(options.wait, callback(&listener))
+    let came_back = tokio::time::timeout(options.wait, callback(&listener, &state))
         .await
         .map_err(|_| SsoLoginError::TimedOut {
             sign_in: sign_in.describe(),
             minutes: options.wait.as_secs().div_ceil(60),
         })?;
-    let Callback { code, state: back } = came_back?;
-    if back.as_deref() != Some(state.as_str()) {
-        return Err(SsoLoginError::StateMismatch);
-    }
-    let Some(code) = code else {
-        return Err(SsoLoginError::Denied {
-            sign_in: sign_in.describe(),
-        });
+    let code = match came_back? {
+        Callback::Code(code) => code,
+        Callback::Forged => return Err(SsoLoginError::StateMismatch),
+        Callback::Error { error, .. } if error == "access_denied" => {
+            return Err(SsoLoginError::Denied {
+                sign_in: sign_in.describe(),
+            })
+        }
+        Callback::Error { error, description } => {
+            return Err(SsoLoginError::AuthorizeFailed {
+                sign_in: sign_in.describe(),
+                error,
+                description,
+            })
+        }
     };
     sso_oidc::create_token(
         place.client,
@@ -596,10 +645,14 @@ async fn authorization_code(
     })
 }
 
-/// What the browser brought back: the code (none when the person denied) and the state.
-struct Callback {
-    code: Option<Secret>,
-    state: Option<String>,
+/// What the browser brought back.
+enum Callback {
+    /// The code of this sign-in (its state matched).
+    Code(Secret),
+    /// OIDC's refusal (`access_denied` when the person denied) for this sign-in.
+    Error { error: String, description: String },
+    /// A code or refusal with another state: not of this sign-in.
+    Forged,
 }
 
 /// The page the browser is shown once it is back.
@@ -609,12 +662,21 @@ const BACK_PAGE: &str = "<!doctype html><meta charset=utf-8><title>keyrack</titl
 const DENIED_PAGE: &str = "<!doctype html><meta charset=utf-8><title>keyrack</title>\
 <body style=\"font-family:sans-serif;margin:3em\"><h1>Not signed in</h1>\
 <p>The sign-in was denied or cancelled. Nothing was kept. You can close this tab.</p></body>";
+const FORGED_PAGE: &str = "<!doctype html><meta charset=utf-8><title>keyrack</title>\
+<body style=\"font-family:sans-serif;margin:3em\"><h1>Not signed in</h1>\
+<p>This page did not come from the sign-in keyrack started, so keyrack refused it. Run the \
+command again.</p></body>";
 
 /// Wait on `listener` for the browser's `GET /oauth/callback?code=&state=` (or `?error=`);
 /// anything else it asks for (a favicon) is answered 404 and the wait goes on.
-async fn callback(listener: &tokio::net::TcpListener) -> Result<Callback, SsoLoginError> {
+async fn callback(
+    listener: &tokio::net::TcpListener,
+    expected_state: &str,
+) -> Result<Callback, SsoLoginError> {
     loop {
         let Ok((mut stream, _)) = listener.accept().await else {
+            // Out of file handles, say: do not spin.
+            tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
         let mut request = zeroize::Zeroizing::new(Vec::with_capacity(2048));
@@ -653,16 +715,18 @@ async fn callback(listener: &tokio::net::TcpListener) -> Result<Callback, SsoLog
         }
         let mut code = None;
         let mut state = None;
-        let mut error = false;
+        let mut error = None;
+        let mut description = String::new();
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
             match name.as_ref() {
                 "code" => code = Some(Secret::new(value.into_owned())),
                 "state" => state = Some(value.into_owned()),
-                "error" => error = true,
+                "error" => error = Some(value.into_owned()),
+                "error_description" => description = value.into_owned(),
                 _ => {}
             }
         }
-        if !error && code.is_none() {
+        if error.is_none() && code.is_none() {
             let _ = stream
                 .write_all(
                     b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
@@ -670,17 +734,19 @@ async fn callback(listener: &tokio::net::TcpListener) -> Result<Callback, SsoLog
                 .await;
             continue;
         }
-        let page = if error { DENIED_PAGE } else { BACK_PAGE };
+        let (page, back) = match (state.as_deref() == Some(expected_state), error, code) {
+            (false, _, _) => (FORGED_PAGE, Callback::Forged),
+            (true, Some(error), _) => (DENIED_PAGE, Callback::Error { error, description }),
+            (true, None, Some(code)) => (BACK_PAGE, Callback::Code(code)),
+            (true, None, None) => unreachable!("answered above"),
+        };
         let answer = format!(
             "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncache-control: no-store\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
             page.len()
         );
         let _ = stream.write_all(answer.as_bytes()).await;
         let _ = stream.shutdown().await;
-        return Ok(Callback {
-            code: code.filter(|_| !error),
-            state,
-        });
+        return Ok(back);
     }
 }
 

@@ -52,6 +52,16 @@ impl Rack {
         })
     }
 
+    /// The HTTPS client for IAM Identity Center, trusting the CA bundle the environment or the
+    /// profile names (`AWS_CA_BUNDLE`, `ca_bundle`), as the AWS CLI does behind a TLS proxy.
+    fn sso_client(&self, endpoint: &ProfileEndpointSettings) -> Result<AwsClient, Error> {
+        AwsClient::new(ClientSettings {
+            ca_bundle: crate::aws::resolve_ca_bundle(endpoint, &self.env),
+            ..ClientSettings::default()
+        })
+        .map_err(|e| Error::new("request_failed", e.to_string()))
+    }
+
     fn sign_in_place<'a>(&'a self, client: &'a AwsClient) -> Result<SignInPlace<'a>, Error> {
         let token_dir = self.sso_cache.as_deref().ok_or_else(|| {
             Error::new(
@@ -78,14 +88,13 @@ impl Rack {
         show: &ShowPrompt,
     ) -> Result<SignedIn, Error> {
         let (sign_in, endpoint) = self.sign_in_of(target)?;
-        let client = AwsClient::new(ClientSettings::default())
-            .map_err(|e| Error::new("request_failed", e.to_string()))?;
+        let client = self.sso_client(&endpoint)?;
         let place = self.sign_in_place(&client)?;
         let options = SignInOptions {
             flow,
             open_browser,
             wait: APPROVAL_WAIT,
-            reuse_fresh: false,
+            for_a_tool: None,
             endpoint,
             show,
         };
@@ -95,8 +104,7 @@ impl Rack {
     /// Sign out of every IAM Identity Center sign-in as `aws sso logout` does: each is ended at
     /// its portal and its token removed, with the SSO role credentials the AWS tools cached.
     pub async fn sso_logout(&self) -> Result<SignedOut, Error> {
-        let client = AwsClient::new(ClientSettings::default())
-            .map_err(|e| Error::new("request_failed", e.to_string()))?;
+        let client = self.sso_client(&ProfileEndpointSettings::default())?;
         let place = self.sign_in_place(&client)?;
         sso_login::sign_out(&place, self.cli_cache.as_deref())
             .await
@@ -126,14 +134,19 @@ impl Rack {
             (Err(IdentityError::NeedsSsoLogin { .. }), Some((open_browser, show))) => {
                 let (target, endpoint) =
                     self.sign_in_of(&SsoTarget::Profile(profile.to_owned()))?;
-                let client = AwsClient::new(ClientSettings::default())
-                    .map_err(|e| Error::new("request_failed", e.to_string()))?;
+                // The token that was refused (or ended) is no sign-in to reuse.
+                let refused = self
+                    .sso_cache
+                    .as_deref()
+                    .and_then(|dir| cached_token(dir, &target))
+                    .map(|token| token.access_token);
+                let client = self.sso_client(&endpoint)?;
                 let place = self.sign_in_place(&client)?;
                 let options = SignInOptions {
                     flow: Flow::AuthorizationCode,
                     open_browser,
                     wait: APPROVAL_WAIT,
-                    reuse_fresh: true,
+                    for_a_tool: Some(refused),
                     endpoint,
                     show,
                 };
