@@ -465,10 +465,10 @@ fn a_sign_in_denied_timed_out_or_forged_keeps_nothing_and_says_so() {
         "{}",
         text(&out.stderr)
     );
-    assert!(!w
-        .token_dir()
-        .join(format!("{}.json", sha1_hex("corp")))
-        .exists());
+    assert!(
+        w.cached().is_empty(),
+        "not even the client registration nobody signed in with is kept"
+    );
 
     // A page that did not come from this sign-in (another state) is refused.
     let w = World::new();
@@ -579,10 +579,14 @@ fn logout_ends_the_sign_in_at_the_portal_and_removes_what_the_aws_cli_removes() 
     assert!(whoami.status.success(), "{}", text(&whoami.stdout));
     let role_cache = w.path(".aws/cli/cache");
     assert_eq!(fs::read_dir(&role_cache).unwrap().count(), 1);
+    // What a writer killed mid-write would leave beside the tokens.
+    let stopped = w.token_dir().join(".0123.json.keyrack-999-1.tmp");
+    fs::write(&stopped, r#"{"accessToken": "aoaHalfWritten"}"#).unwrap();
     let out = w.keyrack(&["sso", "logout"]).output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("1 sign-in(s) ended at IAM Identity Center"));
     assert_eq!(w.portal.logouts(), 1);
+    assert!(!stopped.exists(), "a half-written token is not left behind");
     assert_eq!(fs::read_dir(&role_cache).unwrap().count(), 0);
     let left = w.cached();
     assert_eq!(left.len(), 1, "only the client registration stays");

@@ -64,6 +64,37 @@ pub fn write_atomically(target: &Path, tmp: &Path, bytes: &[u8]) -> io::Result<(
     written
 }
 
+/// `value` as JSON in `file` (a cache the AWS tools share: role sessions, IAM Identity Center
+/// sign-ins), 0600 in a folder created 0700 when missing, written whole or not at all through a
+/// temporary file of this writer's own (`.NAME.keyrack-PID-NANOS.tmp`), so that writers at the
+/// same moment never rename each other's half-written file into place. The JSON holds secrets:
+/// its buffer is wiped when dropped.
+pub fn write_json(file: &Path, value: &impl serde::Serialize) -> io::Result<()> {
+    let body = zeroize::Zeroizing::new(
+        serde_json::to_vec(value).map_err(|e| io::Error::other(e.to_string()))?,
+    );
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".{name}.keyrack-{}-{nanos}.tmp",
+        std::process::id()
+    ));
+    write_atomically(file, &tmp, &body)
+}
+
+/// Whether `name` is one of [`write_json`]'s temporary files (left behind only by a writer that
+/// was killed mid-write).
+pub fn is_json_temporary(name: &str) -> bool {
+    name.starts_with('.') && name.contains(".keyrack-") && name.ends_with(".tmp")
+}
+
 /// The permission bits of a file (`None` where the platform has none).
 pub fn mode_of(meta: &fs::Metadata) -> Option<u32> {
     #[cfg(unix)]

@@ -148,19 +148,9 @@ pub fn store_session(
     write_entry(dir, &cache_key(role), &answer)
 }
 
-/// `answer` as `dir/KEY.json`, 0600, written whole or not at all (through a temporary file
-/// beside it), in a folder created 0700 when missing. The JSON holds secrets: its buffer is
-/// wiped when dropped.
+/// `answer` as `dir/KEY.json` ([`crate::files::private::write_json`]).
 fn write_entry(dir: &Path, key: &str, answer: &impl serde::Serialize) -> std::io::Result<()> {
-    let body = zeroize::Zeroizing::new(
-        serde_json::to_vec(answer).map_err(|e| std::io::Error::other(e.to_string()))?,
-    );
-    crate::files::private::create_dir_all(dir)?;
-    crate::files::private::write_atomically(
-        &dir.join(format!("{key}.json")),
-        &dir.join(format!(".{key}.json.keyrack.tmp")),
-        &body,
-    )
+    crate::files::private::write_json(&dir.join(format!("{key}.json")), answer)
 }
 
 #[derive(Deserialize)]

@@ -42,17 +42,32 @@ impl SsoSignIn {
         }
     }
 
-    /// The name of the lock one keyrack at a time holds to sign in or refresh this sign-in.
-    pub fn lock_name(&self) -> String {
+    /// The lock one keyrack at a time holds to sign in to this sign-in (`Sign in` can take
+    /// minutes while the person approves).
+    pub fn sign_in_lock(&self) -> String {
+        format!("sso-{}", self.lock_digest())
+    }
+
+    /// The lock one keyrack at a time holds to refresh (or sign out of) this sign-in: seconds.
+    pub fn refresh_lock(&self) -> String {
+        refresh_lock_of(&self.lock_digest())
+    }
+
+    /// The first 16 hex digits of the token file's name.
+    fn lock_digest(&self) -> String {
         let digest = Sha1::digest(self.cache_name().as_bytes());
-        let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-        format!("sso-{hex}")
+        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// What the AWS CLI names the token file after: the session's name, else the start URL.
     fn cache_name(&self) -> &str {
         self.session.as_deref().unwrap_or(&self.start_url)
     }
+}
+
+/// The refresh lock of the sign-in whose token file name starts with `digest` (16 hex digits).
+pub(crate) fn refresh_lock_of(digest: &str) -> String {
+    format!("sso-refresh-{digest}")
 }
 
 /// What signing in as a profile's SSO role takes.
@@ -445,24 +460,7 @@ pub fn store_token(dir: &Path, sign_in: &SsoSignIn, token: &SsoToken) -> std::io
         registration_expires_at: client.map(|c| cache_time(c.expires_at)),
         refresh_token: token.refresh_token.as_ref().map(Secret::expose),
     };
-    write_cache_file(&token_file(dir, sign_in), &kept)
-}
-
-/// Write `value` as JSON to `file` in the SSO cache folder: 0600, whole or not at all.
-pub(crate) fn write_cache_file(file: &Path, value: &impl serde::Serialize) -> std::io::Result<()> {
-    let body = zeroize::Zeroizing::new(
-        serde_json::to_vec(value).map_err(|e| std::io::Error::other(e.to_string()))?,
-    );
-    let dir = file
-        .parent()
-        .expect("a cache file lives in the cache folder");
-    let name = file
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("cache.json")
-        .to_owned();
-    crate::files::private::create_dir_all(dir)?;
-    crate::files::private::write_atomically(file, &dir.join(format!(".{name}.keyrack.tmp")), &body)
+    crate::files::private::write_json(&token_file(dir, sign_in), &kept)
 }
 
 /// `2026-01-01T12:00:00Z` (the AWS CLI's `%Y-%m-%dT%H:%M:%SZ`) or any RFC 3339 time.

@@ -13,8 +13,8 @@ use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::sso::{
-    cache_time, cached_token, check_start_url, parse_time, store_token, write_cache_file,
-    ClientRegistration, SsoSignIn, SsoToken,
+    cache_time, cached_token, check_start_url, parse_time, store_token, ClientRegistration,
+    SsoSignIn, SsoToken,
 };
 use crate::aws::sso_oidc::{self, Grant, Registration};
 use crate::aws::{
@@ -263,15 +263,53 @@ fn read_registration(file: &Path) -> Option<KeptRegistration> {
 const REGISTERED_REDIRECT: &str = "http://127.0.0.1/oauth/callback";
 const AUTH_CODE_GRANTS: [&str; 2] = ["authorization_code", "refresh_token"];
 
+/// A client registration to sign in with, and, when it is new, the file to keep it in once the
+/// sign-in worked (a registration nobody signed in with is not kept).
+struct ToSignInWith {
+    client: ClientRegistration,
+    keep: Option<NewRegistration>,
+}
+
+/// A registration just made, kept as the AWS CLI keeps it.
+struct NewRegistration {
+    file: PathBuf,
+    scopes: Option<Vec<String>>,
+    auth_code: bool,
+}
+
+impl NewRegistration {
+    fn keep(&self, client: &ClientRegistration) -> std::io::Result<()> {
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Kept<'a> {
+            client_id: &'a str,
+            client_secret: &'a str,
+            expires_at: String,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            scopes: Option<&'a [String]>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            grant_types: Option<&'a [&'a str]>,
+        }
+        let kept = Kept {
+            client_id: &client.client_id,
+            client_secret: client.client_secret.expose(),
+            expires_at: cache_time(client.expires_at),
+            scopes: self.scopes.as_deref().filter(|s| !s.is_empty()),
+            grant_types: self.auth_code.then_some(&AUTH_CODE_GRANTS[..]),
+        };
+        crate::files::private::write_json(&self.file, &kept)
+    }
+}
+
 /// The kept registration for this sign-in and flow when it lasts longer than 15 minutes (the
-/// AWS CLI's window), else a new one (kept as the AWS CLI keeps it).
+/// AWS CLI's window), else a new one.
 async fn registration(
     place: &SignInPlace<'_>,
     oidc: &Endpoint,
     sign_in: &SsoSignIn,
     flow: Flow,
     fresh: bool,
-) -> Result<ClientRegistration, SsoLoginError> {
+) -> Result<ToSignInWith, SsoLoginError> {
     let scopes = scopes_for(sign_in, flow);
     // Named from the scopes as configured (none: `null`), as the AWS CLI names it, even where
     // the registration itself asks for the default scope.
@@ -282,7 +320,10 @@ async fn registration(
         if let Some(kept) = read_registration(&file) {
             let lasts = kept.client.expires_at - now > super::sso::REFRESH_WINDOW;
             if lasts && kept.for_auth_code == (flow == Flow::AuthorizationCode) {
-                return Ok(kept.client);
+                return Ok(ToSignInWith {
+                    client: kept.client,
+                    keep: None,
+                });
             }
         }
     }
@@ -311,32 +352,17 @@ async fn registration(
     })?;
     let expires_at = OffsetDateTime::from_unix_timestamp(registered.expires_at)
         .unwrap_or(now + time::Duration::days(90));
-    #[derive(serde::Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Kept<'a> {
-        client_id: &'a str,
-        client_secret: &'a str,
-        expires_at: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        scopes: Option<&'a [String]>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        grant_types: Option<&'a [&'a str]>,
-    }
-    let kept = Kept {
-        client_id: &registered.client_id,
-        client_secret: registered.client_secret.expose(),
-        expires_at: cache_time(expires_at),
-        scopes: scopes.as_deref().filter(|s| auth_code || !s.is_empty()),
-        grant_types: auth_code.then_some(&AUTH_CODE_GRANTS[..]),
-    };
-    write_cache_file(&file, &kept).map_err(|error| SsoLoginError::Storage {
-        dir: place.token_dir.to_owned(),
-        error,
-    })?;
-    Ok(ClientRegistration {
-        client_id: registered.client_id,
-        client_secret: registered.client_secret,
-        expires_at,
+    Ok(ToSignInWith {
+        client: ClientRegistration {
+            client_id: registered.client_id,
+            client_secret: registered.client_secret,
+            expires_at,
+        },
+        keep: Some(NewRegistration {
+            file,
+            scopes,
+            auth_code,
+        }),
     })
 }
 
@@ -356,22 +382,26 @@ fn oidc_endpoint(
     })
 }
 
-/// The lock one keyrack at a time holds to sign in to or refresh `sign_in`, waiting up to
-/// `wait`: `Ok(None)` without a state folder, `Err(())` when another holder kept it all along.
-fn lock(
+/// Lock `name` in the state folder, waiting up to `wait` on a thread of its own (the wait
+/// sleeps): `Ok(None)` without a state folder, `Err(())` when another holder kept it all along.
+async fn lock(
     place: &SignInPlace<'_>,
-    sign_in: &SsoSignIn,
-    holder: &str,
+    name: String,
+    holder: &'static str,
     wait: Duration,
 ) -> Result<Option<crate::files::lock::FileSetLock>, ()> {
-    let Some(state) = place.state_dir else {
+    let Some(state) = place.state_dir.map(Path::to_owned) else {
         return Ok(None);
     };
-    match crate::files::lock::lock_named(state, &sign_in.lock_name(), holder, wait) {
-        Ok(Some(lock)) => Ok(Some(lock)),
-        Ok(None) => Err(()),
+    let taken = tokio::task::spawn_blocking(move || {
+        crate::files::lock::lock_named(&state, &name, holder, wait)
+    })
+    .await;
+    match taken {
+        Ok(Ok(Some(lock))) => Ok(Some(lock)),
+        Ok(Ok(None)) => Err(()),
         // A state folder that cannot hold a lock must not stop a sign-in.
-        Err(_) => Ok(None),
+        _ => Ok(None),
     }
 }
 
@@ -391,10 +421,11 @@ pub async fn refresh_sign_in(
     }
     let _refreshing = lock(
         place,
-        sign_in,
+        sign_in.refresh_lock(),
         "keyrack refreshing an IAM Identity Center sign-in",
         Duration::from_secs(60),
-    );
+    )
+    .await;
     // Another keyrack may have refreshed it (or signed in) meanwhile.
     let token = match cached_token(place.token_dir, sign_in) {
         Some(latest) if !latest.wants_refresh(now) => return latest,
@@ -447,10 +478,11 @@ pub async fn sign_in(
     let started = OffsetDateTime::now_utc();
     let _signing_in = lock(
         place,
-        sign_in,
+        sign_in.sign_in_lock(),
         "keyrack signing in to IAM Identity Center",
         options.wait + Duration::from_secs(60),
     )
+    .await
     .map_err(|()| SsoLoginError::Busy {
         sign_in: sign_in.describe(),
     })?;
@@ -480,7 +512,8 @@ pub async fn sign_in(
     // again, once.
     let mut fresh_registration = false;
     let token = loop {
-        let client = registration(place, &oidc, sign_in, flow, fresh_registration).await?;
+        let ToSignInWith { client, keep } =
+            registration(place, &oidc, sign_in, flow, fresh_registration).await?;
         let issued = match flow {
             Flow::AuthorizationCode => {
                 authorization_code(place, &oidc, sign_in, &client, options).await
@@ -496,6 +529,12 @@ pub async fn sign_in(
             }
             Err(error) => return Err(error),
             Ok(issued) => {
+                if let Some(new) = keep {
+                    new.keep(&client).map_err(|error| SsoLoginError::Storage {
+                        dir: place.token_dir.to_owned(),
+                        error,
+                    })?;
+                }
                 break SsoToken {
                     access_token: issued.access_token,
                     expires_at: started.max(OffsetDateTime::now_utc())
@@ -504,7 +543,7 @@ pub async fn sign_in(
                     region: Some(sign_in.region.clone()),
                     client: Some(client),
                     refresh_token: issued.refresh_token,
-                }
+                };
             }
         }
     };
@@ -766,7 +805,9 @@ async fn device_code(
             .map_err(refused(sign_in, "StartDeviceAuthorization"))?;
     let timed_out = || SsoLoginError::TimedOut {
         sign_in: sign_in.describe(),
-        minutes: (device.expires_in.max(0) as u64).div_ceil(60),
+        minutes: (device.expires_in.max(0) as u64)
+            .min(options.wait.as_secs())
+            .div_ceil(60),
     };
     let url = device
         .verification_uri_complete
@@ -837,6 +878,18 @@ pub async fn sign_out(
             access_token: Option<Secret>,
             region: Option<String>,
         }
+        // No refresh writes this sign-in back while it is ended and removed.
+        let digest: String = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().chars().take(16).collect())
+            .unwrap_or_default();
+        let _no_refresh = lock(
+            place,
+            super::sso::refresh_lock_of(&digest),
+            "keyrack signing out of IAM Identity Center",
+            Duration::from_secs(60),
+        )
+        .await;
         let Ok(text) = std::fs::read_to_string(&file).map(zeroize::Zeroizing::new) else {
             continue;
         };
@@ -863,9 +916,10 @@ pub async fn sign_out(
                 done.logout_failed += 1;
             }
         }
-        std::fs::remove_file(&file)?;
-        done.removed_files += 1;
+        done.removed_files += remove_if_there(&file)?;
     }
+    // What a writer killed mid-write left: it may hold a token.
+    done.removed_files += remove_temporaries(place.token_dir)?;
     if let Some(dir) = role_cache {
         for file in json_files(dir)? {
             let Ok(text) = std::fs::read_to_string(&file).map(zeroize::Zeroizing::new) else {
@@ -876,12 +930,38 @@ pub async fn sign_out(
                 .and_then(|v| v.get("ProviderType").map(|p| p == "sso"))
                 .unwrap_or(false);
             if sso {
-                std::fs::remove_file(&file)?;
-                done.removed_files += 1;
+                done.removed_files += remove_if_there(&file)?;
             }
         }
     }
     Ok(done)
+}
+
+/// Remove `file`: 1, or 0 when another program (`aws sso logout`) removed it first.
+fn remove_if_there(file: &Path) -> std::io::Result<usize> {
+    match std::fs::remove_file(file) {
+        Ok(()) => Ok(1),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        Err(e) => Err(e),
+    }
+}
+
+/// Remove the temporary files keyrack's cache writers left in `dir`: how many.
+fn remove_temporaries(dir: &Path) -> std::io::Result<usize> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let path = entry?.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        if name.is_some_and(|n| crate::files::private::is_json_temporary(&n)) {
+            removed += remove_if_there(&path)?;
+        }
+    }
+    Ok(removed)
 }
 
 /// The `*.json` files directly in `dir` (none when it does not exist).
