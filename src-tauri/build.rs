@@ -30,6 +30,7 @@ fn main() {
             "sso_logout",
             "sso_populate_plan",
             "sso_populate",
+            "sso_cancel",
             "question",
             "answer",
         ]),

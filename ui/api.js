@@ -87,6 +87,8 @@ export function ssoLogin(profile, useDeviceCode, onPrompt) {
   channel.onmessage = onPrompt;
   return invoke("sso_login", { profile, useDeviceCode, onPrompt: channel });
 }
+/** Stops the sign-in under way (its dialog was closed); nothing is kept. */
+export const ssoCancel = () => invoke("sso_cancel");
 /** Signs out of every IAM Identity Center sign-in, as `aws sso logout` does. */
 export const ssoLogout = () => invoke("sso_logout");
 /** The profiles populating `session` would add or prune (changes nothing; kept for `ssoPopulate`). */

@@ -16,6 +16,9 @@ export async function signIn(profile, after) {
   $("#sso-text").textContent = "Opening the browser…";
   $("#sso-url").value = "";
   $("#sso-code-row").hidden = true;
+  // Closing the dialog (Cancel, Escape) ends the sign-in: nothing waits in the background.
+  let done = false;
+  dialog.onclose = () => { if (!done) api.ssoCancel(); };
   $("#sso-close").onclick = () => dialog.close();
   dialog.showModal();
   $("#sso-close").focus();
@@ -31,12 +34,15 @@ export async function signIn(profile, after) {
       $("#sso-code-row").hidden = !prompt.user_code;
       $("#sso-code").textContent = prompt.user_code || "";
     });
+    done = true;
     if (dialog.open) dialog.close();
     announce(`Signed in to ${signedIn.sign_in} until ${new Date(signedIn.expires).toLocaleString()}.`);
     after();
   } catch (e) {
+    done = true;
     if (dialog.open) dialog.close();
-    announce(api.message(e), "error");
+    if (e && e.code === "cancelled") announce("Sign-in cancelled; nothing was kept.");
+    else announce(api.message(e), "error");
   }
 }
 

@@ -24,6 +24,8 @@ pub struct AppState {
     pub rotation_plan: Mutex<Option<keyrack::rotation::RotationPlan>>,
     /// The populate preview the window shows; `sso_populate` writes exactly this one.
     pub populate_plan: Mutex<Option<keyrack::sso_profiles::PopulatePlan>>,
+    /// Ends the IAM Identity Center sign-in the window waits for.
+    pub sso_cancel: Arc<tokio::sync::Notify>,
     /// Where file-change notices go: the channel of the page loaded last.
     watcher: Arc<Mutex<Option<Channel<u64>>>>,
     /// The MFA questions the page has not answered yet.
@@ -38,6 +40,7 @@ impl AppState {
             rack: Arc::new(rack),
             rotation_plan: Mutex::default(),
             populate_plan: Mutex::default(),
+            sso_cancel: Arc::default(),
             watcher: Arc::default(),
             mfa: Arc::default(),
             mfa_listener: Arc::default(),

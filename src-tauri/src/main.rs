@@ -96,6 +96,7 @@ fn main() {
             sso::sso_logout,
             sso::sso_populate_plan,
             sso::sso_populate,
+            sso::sso_cancel,
         ])
         .run(tauri::generate_context!())
         .expect("keyrack could not open its window");

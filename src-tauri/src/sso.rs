@@ -28,10 +28,21 @@ pub async fn sso_login(
     } else {
         Flow::AuthorizationCode
     };
-    state
-        .rack
-        .sso_login(&SsoTarget::Profile(profile), flow, true, &show)
-        .await
+    // A new sign-in replaces one the person left: its wait (and the sign-in lock) ends.
+    state.sso_cancel.notify_waiters();
+    let cancelled = state.sso_cancel.notified();
+    let target = SsoTarget::Profile(profile);
+    tokio::select! {
+        signed_in = state.rack.sso_login(&target, flow, true, &show) => signed_in,
+        () = cancelled => Err(Error::new("cancelled", "the sign-in was cancelled; nothing was kept")),
+    }
+}
+
+/// Stop waiting for the sign-in under way (the person closed its dialog): nothing is kept, and
+/// the browser page it opened no longer signs in.
+#[tauri::command]
+pub fn sso_cancel(state: State<'_, AppState>) {
+    state.sso_cancel.notify_waiters();
 }
 
 /// Sign out of every IAM Identity Center sign-in, as `aws sso logout` does.

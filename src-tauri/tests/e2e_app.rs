@@ -1578,19 +1578,44 @@ async fn an_sso_profile_signs_in_from_its_card_and_adds_a_profile_per_role_that_
     app.click("#identity-card button:last-child").await;
     app.wait_text("#identity-card", "keyrack sso login corp")
         .await;
+    let page_opened = |n: usize| {
+        let opened = opened.clone();
+        async move {
+            loop {
+                let pages: Vec<String> = fs::read_to_string(&opened)
+                    .unwrap_or_default()
+                    .lines()
+                    .map(str::to_owned)
+                    .collect();
+                if pages.len() >= n {
+                    return pages[n - 1].clone();
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    // The person closes the dialog: the sign-in ends, its page no longer signs in.
+    app.click("#sso-sign-in").await;
+    app.wait_text("#sso-text", "in the browser page that opened")
+        .await;
+    let left = page_opened(1).await;
+    app.click("#sso-close").await;
+    app.wait_text("#notice", "Sign-in cancelled; nothing was kept.")
+        .await;
+    let (left_back, portal) =
+        tokio::task::spawn_blocking(move || (portal.play_browser(&left), portal))
+            .await
+            .unwrap();
+    assert!(
+        left_back.is_err(),
+        "the cancelled sign-in no longer listens"
+    );
+    // Signing in again works at once (nothing of the first one waits on).
     app.click("#sso-sign-in").await;
     app.wait_text("#sso-text", "in the browser page that opened")
         .await;
     app.screenshot("sso-sign-in").await;
-    let page = loop {
-        if let Some(page) = fs::read_to_string(&opened)
-            .ok()
-            .and_then(|t| t.lines().next().map(str::to_owned))
-        {
-            break page;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let page = page_opened(2).await;
     let back = tokio::task::spawn_blocking(move || portal.play_browser(&page).map(|b| (b, portal)))
         .await
         .unwrap();
