@@ -65,8 +65,13 @@ fn print_lines(views: &[IdentityView]) {
                     Some(minutes) => format!("{store}, session {minutes} min left"),
                     None => store,
                 };
+                let named = view
+                    .account_name
+                    .as_deref()
+                    .map(|name| format!(" {name}"))
+                    .unwrap_or_default();
                 println!(
-                    "{profile:<width$}  {}  (account {}{store})",
+                    "{profile:<width$}  {}  (account {}{named}{store})",
                     view.arn.as_deref().unwrap_or("-"),
                     view.account.as_deref().unwrap_or("-")
                 )

@@ -101,6 +101,7 @@ impl World {
         let stand = stand();
         let portal = SsoPortal::start(&stand.url, &stand.admin);
         portal.assign(ACCOUNT, "Dev");
+        portal.name_account(ACCOUNT, "sandbox");
         portal.browser_signed_in_as(Some(USER));
         World { home, portal }
     }
@@ -326,6 +327,11 @@ fn login_in_the_browser_keeps_a_sign_in_that_the_aws_cli_and_keyrack_use() {
     let whoami = w.keyrack(&["whoami", "dev", "--json"]).output().unwrap();
     assert!(whoami.status.success(), "{}", text(&whoami.stdout));
     assert!(text(&whoami.stdout).contains(&arn));
+    let view: serde_json::Value = serde_json::from_slice(&whoami.stdout).unwrap();
+    assert_eq!(
+        view[0]["account_name"], "sandbox",
+        "the portal's name of the account"
+    );
     // The files were not touched.
     assert_eq!(fs::read_to_string(w.path(".aws/config")).unwrap(), config());
 }

@@ -96,7 +96,8 @@ async function checkIdentities(names) {
   refreshIdentityCard();
   try {
     await api.checkIdentities(names, (result) => {
-      done += 1;
+      // A profile's result may come again, completed (an SSO account's name).
+      if (state.checking.has(result.profile)) done += 1;
       state.checking.delete(result.profile);
       state.identities.set(result.profile, result);
       fill.style.width = `${Math.round((done / names.length) * 100)}%`;

@@ -399,7 +399,7 @@ export function renderIdentity(profile) {
       } catch (e) { announce(api.message(e), "error"); }
     } }) : null;
     card.replaceChildren(el("div", {},
-      el("div", {}, el("span", { class: "label", text: "✓ " + principal(result.arn) }), ` in account ${result.account}`),
+      el("div", {}, el("span", { class: "label", text: "✓ " + principal(result.arn) }), ` in account ${result.account}` + (result.account_name ? ` (${result.account_name})` : "")),
       el("div", { class: "arn", text: result.arn }),
       el("div", { class: "muted small", text: (session ? `session ${result.session_minutes_left} min left · ` : "") + "checked " + timeAgo(result.checked_at) })),
       ...(forget ? [forget] : []), ...extra, button);

@@ -1623,6 +1623,8 @@ async fn an_sso_profile_signs_in_from_its_card_and_adds_a_profile_per_role_that_
     assert!(body.contains("Signed in"), "{body}");
     let role = reserved_role("Dev");
     app.wait_text("#identity-card", &role).await;
+    app.wait_text("#identity-card", "in account 123456789012 (sandbox)")
+        .await;
     app.wait_text("#notice", "Signed in to sso-session 'corp'")
         .await;
 

@@ -111,6 +111,9 @@ struct Inner {
     not_kept: Mutex<Option<crate::keychain::KeychainError>>,
     /// The profiles answered with an MFA session kept from before, and its device.
     kept_used: Mutex<HashMap<String, String>>,
+    /// The account names each IAM Identity Center sign-in's portal listed (asked once per
+    /// sign-in and run; the async lock makes the profiles of one sign-in wait for one answer).
+    sso_accounts: tokio::sync::Mutex<HashMap<String, HashMap<String, String>>>,
 }
 
 /// Whether a key-only profile's MFA session is needed for what its credentials are used for.
@@ -157,6 +160,7 @@ impl Session {
                 expiries: Mutex::default(),
                 not_kept: Mutex::default(),
                 kept_used: Mutex::default(),
+                sso_accounts: tokio::sync::Mutex::default(),
             }),
         }
     }

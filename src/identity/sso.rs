@@ -487,6 +487,40 @@ impl super::Session {
         super::sso_login::refresh_sign_in(&place, sign_in, token).await
     }
 
+    /// The name of the account SSO profile `profile` signs in to, as its sign-in's portal lists
+    /// it (ListAccounts, once per sign-in in this run); `None` when it cannot be asked.
+    pub async fn sso_account_name(&self, profile: &str) -> Option<String> {
+        let sso = sso_settings(&self.inner.reading, profile).ok()?;
+        let dir = self.inner.options.sso_cache.as_deref()?;
+        let key = token_file(dir, &sso.sign_in).display().to_string();
+        let mut known = self.inner.sso_accounts.lock().await;
+        if !known.contains_key(&key) {
+            let token = cached_token(dir, &sso.sign_in)
+                .filter(|t| t.expires_at > OffsetDateTime::now_utc())?;
+            let settings = self.settings(profile).ok()?;
+            let mut endpoint = super::endpoint_settings(&self.inner.reading, settings);
+            endpoint.region = Some(sso.sign_in.region.clone());
+            let portal =
+                crate::aws::resolve_endpoint(crate::aws::Service::Sso, &endpoint, &self.inner.env)
+                    .ok()?;
+            let client = self.client(profile).ok()?;
+            // A portal that does not answer leaves the names out; the Arn is what matters.
+            let accounts = crate::aws::sso::list_accounts(&client, &portal, &token.access_token)
+                .await
+                .unwrap_or_default();
+            let names = accounts
+                .into_iter()
+                .map(|a| (a.account_id, a.account_name))
+                .collect();
+            known.insert(key.clone(), names);
+        }
+        known
+            .get(&key)?
+            .get(&sso.account_id)
+            .filter(|name| !name.is_empty())
+            .cloned()
+    }
+
     /// The role credentials of SSO profile `profile` for other tools, and when they end.
     pub async fn sso_credentials(
         &self,

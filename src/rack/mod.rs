@@ -556,7 +556,23 @@ impl Rack {
                 on_each(&view(outcome))
             })
             .await;
-        Ok(outcomes.iter().map(view).collect())
+        let mut views = Vec::with_capacity(outcomes.len());
+        for outcome in &outcomes {
+            let mut view = view(outcome);
+            // IAM Identity Center knows the accounts by name: one ListAccounts per sign-in.
+            if outcome.result.is_ok()
+                && reading.profiles.get(&outcome.profile).is_some_and(|s| {
+                    crate::files::model::profile_kind(s) == crate::files::model::ProfileKind::Sso
+                })
+            {
+                view.account_name = session.sso_account_name(&outcome.profile).await;
+                if view.account_name.is_some() {
+                    on_each(&view);
+                }
+            }
+            views.push(view);
+        }
+        Ok(views)
     }
 
     /// The access keys of `profile`'s IAM user: status, age, last use, and the profiles that

@@ -42,6 +42,8 @@ pub struct IdentityView {
     /// The MFA device the profile signs in with (its role's, its key's, or its source's), if
     /// any: the window offers to sign in with it.
     pub mfa_device: Option<String>,
+    /// The account's name, for an IAM Identity Center profile (as its portal lists it).
+    pub account_name: Option<String>,
 }
 
 impl IdentityView {
@@ -60,6 +62,7 @@ impl IdentityView {
             checked_at,
             session_minutes_left: None,
             mfa_device: None,
+            account_name: None,
         };
         match &outcome.result {
             Ok(identity) => {
