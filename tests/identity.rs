@@ -627,7 +627,8 @@ async fn whoami_all_json_gives_one_entry_per_profile_in_file_order_and_exits_1_o
             "secret_store",
             "checked_at",
             "session_minutes_left",
-            "mfa_device"
+            "mfa_device",
+            "account_name"
         ]
     );
     assert_eq!(
