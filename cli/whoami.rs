@@ -39,10 +39,21 @@ pub fn run(rack: &Rack, named: &[String], all: bool, json: bool) -> Result<ExitC
     if failed == 0 {
         return Ok(ExitCode::SUCCESS);
     }
-    eprintln!(
-        "keyrack: {failed} of {} profile(s) could not be checked",
-        views.len()
-    );
+    let unreadable = views
+        .iter()
+        .filter(|v| v.status == IdentityStatus::AwsToolsCannotRead)
+        .count();
+    if unreadable == failed {
+        eprintln!(
+            "keyrack: AWS answers for {unreadable} of {} profile(s), but the AWS tools cannot read the files: fix the line 'keyrack check' names",
+            views.len()
+        );
+    } else {
+        eprintln!(
+            "keyrack: {failed} of {} profile(s) could not be checked or cannot be used by the AWS tools",
+            views.len()
+        );
+    }
     Ok(ExitCode::FAILURE)
 }
 
@@ -86,6 +97,12 @@ fn print_lines(views: &[IdentityView]) {
                     names.join(", ")
                 )
             }
+            (IdentityStatus::AwsToolsCannotRead, Some(error)) => println!(
+                "{profile:<width$}  {}  (account {}) but the AWS tools cannot read the files: {}",
+                view.arn.as_deref().unwrap_or("-"),
+                view.account.as_deref().unwrap_or("-"),
+                error.message
+            ),
             (_, Some(error)) => println!("{profile:<width$}  {}: {}", error.code, error.message),
             (_, None) => println!("{profile:<width$}  failed"),
         }

@@ -154,6 +154,10 @@ const HEADLINES: &[Word] = &[
     word("sso_cache_write_failed", "The sign-in could not be kept"),
     word("no_home", "No home folder"),
     word("cancelled", "Cancelled"),
+    word(
+        "aws_tools_cannot_read",
+        "keyrack can read it, the AWS tools cannot",
+    ),
     word("not_supported", "Not supported yet"),
     word("credential_process_failed", "Credential process failed"),
     word("invalid_endpoint", "Endpoint the AWS CLI refuses"),

@@ -2211,3 +2211,26 @@ async fn an_sso_sign_in_about_to_end_is_refreshed_and_kept_as_the_aws_cli_keeps_
     let ended = json_of(&w.sso_keyrack(&portal, &config, &["whoami", "dev", "--json"]))[0].clone();
     assert_eq!(ended["error"]["code"], "needs_sso_login", "{ended}");
 }
+
+#[test]
+fn a_profile_aws_answers_for_is_not_called_working_when_the_aws_cli_cannot_read_the_files() {
+    let w = World::new();
+    // A line without `=`: keyrack reads the rest, the AWS CLI refuses the whole file.
+    let config = "[default]\nregion = us-east-1\nthis line has no equals sign\n";
+    let credentials = format!("[default]\n{}", keys(&w.alice));
+    let out = w.keyrack(config, &credentials, &["whoami", "--all", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "no AWS tool can use it");
+    let view = &json_of(&out)[0];
+    assert_eq!(view["status"], "aws_tools_cannot_read");
+    assert_eq!(view["arn"], alice_arn(), "AWS still answered for it");
+    let said = view["error"]["message"].as_str().unwrap();
+    assert!(said.contains("config:3"), "{said}");
+    // The AWS CLI on the same bytes: it fails, as keyrack says.
+    let aws = w.aws(&["sts", "get-caller-identity"]);
+    assert!(!aws.status.success());
+    assert!(
+        String::from_utf8_lossy(&aws.stderr).contains("Unable to parse config file"),
+        "{}",
+        String::from_utf8_lossy(&aws.stderr)
+    );
+}

@@ -88,7 +88,7 @@ async function checkIdentities(names) {
   const progress = $("#progress");
   const fill = $("#progress-fill");
   const text = $("#progress-text");
-  progress.hidden = false;
+  progress.classList.remove("idle");
   fill.style.width = "0%";
   text.textContent = `Checking ${names.length} profile${names.length > 1 ? "s" : ""}…`;
   $("#check-all").disabled = true;
@@ -106,8 +106,9 @@ async function checkIdentities(names) {
       if (result.profile === state.selected) refreshIdentityCard();
     }, askForMfaCode);
     const count = (status) => names.filter((n) => state.identities.get(n) && state.identities.get(n).status === status).length;
-    const [working, failed, settingsOnly] = [count("ok"), count("failed"), count("settings_only")];
+    const [working, failed, settingsOnly, unreadable] = [count("ok"), count("failed"), count("settings_only"), count("aws_tools_cannot_read")];
     text.textContent = `Checked ${names.length} profile${names.length > 1 ? "s" : ""}: ${working} working, ${failed} failing` +
+      (unreadable ? `, ${unreadable} that keyrack can read but the AWS tools cannot` : "") +
       (settingsOnly ? `, ${settingsOnly} with settings only` : "");
   } catch (error) {
     text.textContent = "Checking failed: " + api.message(error);
@@ -116,7 +117,8 @@ async function checkIdentities(names) {
     $("#check-all").disabled = false;
     render();
     refreshIdentityCard();
-    setTimeout(() => { if (!state.checking.size) progress.hidden = true; }, 5000);
+    // The bar goes; the summary stays in its row until the next check.
+    setTimeout(() => { if (!state.checking.size) progress.classList.add("idle"); }, 5000);
   }
 }
 

@@ -40,7 +40,8 @@ export function fillSelect(select, values, current, emptyLabel = "(not set)") {
 
 export function announce(text, kind = "") {
   const box = document.getElementById("notice");
-  box.textContent = text;
+  document.getElementById("notice-text").textContent = text;
+  document.getElementById("notice-close").onclick = () => { box.hidden = true; };
   box.className = "notice" + (kind ? " " + kind : "");
   box.hidden = !text;
   clearTimeout(announce.timer);

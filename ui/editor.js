@@ -385,6 +385,13 @@ export function renderIdentity(profile) {
   if (!result) {
     card.className = "identity-card";
     card.replaceChildren(el("div", {}, el("span", { class: "label", text: "Identity: " }), checking ? "checking…" : "not checked yet"), button);
+  } else if (result.status === "aws_tools_cannot_read") {
+    card.className = "identity-card warn";
+    card.replaceChildren(el("div", {},
+      el("div", { class: "label", text: "⚠ " + errorHeadline(result.error.code) }),
+      el("div", { class: "arn", text: result.arn }),
+      el("div", { text: result.error.message }),
+      el("div", { class: "muted small", text: "checked " + timeAgo(result.checked_at) })), ...extra, button);
   } else if (result.arn) {
     card.className = "identity-card ok";
     // A kept session (a role's, shared with the AWS CLI; a key's MFA session in the keychain) can

@@ -9,6 +9,12 @@ export function renderProblems(view, { onClean } = {}) {
   count.textContent = String(findings.length);
   count.className = "count" + (errors ? " bad" : findings.length ? " warn" : "");
   $("#problems-toggle").setAttribute("aria-label", `Problems: ${errors} error${errors === 1 ? "" : "s"}, ${findings.length - errors} warning${findings.length - errors === 1 ? "" : "s"}`);
+  // Above everything: no AWS tool can use any profile while the files are rejected.
+  const banner = $("#files-banner");
+  banner.hidden = !view.rejection;
+  banner.textContent = view.rejection
+    ? `The AWS CLI and SDKs cannot read these files, so every aws command fails: ${view.rejection}. Fix that line (it is listed in Problems); keyrack reads the rest.`
+    : "";
   const rejection = $("#rejection");
   rejection.hidden = !view.rejection;
   rejection.textContent = view.rejection ? "The AWS CLI rejects these files: " + view.rejection : "";

@@ -12,6 +12,10 @@ function identityLine(result, checking) {
   }
   const session = result.session_minutes_left != null ? ` · session ${result.session_minutes_left} min left` : "";
   const when = session + " · " + timeAgo(result.checked_at);
+  if (result.status === "aws_tools_cannot_read") {
+    return el("div", { class: "who warn", title: result.error.message },
+      `⚠ ${errorHeadline(result.error.code)}`, el("span", { class: "muted", text: when }));
+  }
   if (result.arn) {
     return el("div", { class: "who ok", title: result.arn },
       `✓ ${result.account} · ${principal(result.arn)}`, el("span", { class: "muted", text: when }));

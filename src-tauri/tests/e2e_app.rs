@@ -1670,3 +1670,111 @@ async fn an_sso_profile_signs_in_from_its_card_and_adds_a_profile_per_role_that_
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains(&reserved_role("Ops")));
 }
+
+/// Where each of `selectors` is on the page now: (selector, left, top, width, height).
+async fn places(app: &Desktop, selectors: &[&str]) -> Vec<(String, i64, i64, i64, i64)> {
+    let mut out = Vec::new();
+    for css in selectors {
+        let script = format!(
+            "const r = document.querySelector({css:?}).getBoundingClientRect(); \
+             return [Math.round(r.left), Math.round(r.top), Math.round(r.width), Math.round(r.height)];"
+        );
+        let rect = app.driver.execute(&script, vec![]).await.unwrap();
+        let v: Vec<i64> = serde_json::from_value(rect.json().clone()).unwrap();
+        out.push(((*css).to_owned(), v[0], v[1], v[2], v[3]));
+    }
+    out
+}
+
+#[tokio::test]
+async fn no_control_moves_while_progress_and_notices_come_and_go() {
+    let moto = MotoServer::start();
+    let (key, secret) = moto_user(&moto, "alice").await;
+    moto.enable_auth().await;
+    let home = home();
+    write_aws(
+        home.path(),
+        "[default]\nregion = us-east-1\n",
+        &format!("[default]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"),
+    );
+    let app = open(home.path(), Some(&moto.url)).await;
+    app.open_profile("default").await;
+    let controls = [
+        "#check-all",
+        "#profiles li[data-name='default']",
+        "#identity-card",
+        "#editor input",
+        "#save",
+    ];
+    let before = places(&app, &controls).await;
+    // Check all: the progress bar comes, then goes.
+    app.click("#check-all").await;
+    app.wait_text("#progress-text", "Checked 1 profile").await;
+    let checking = places(&app, &controls[..2]).await;
+    assert_eq!(checking, before[..2], "the progress bar moved the controls");
+    app.wait_js(
+        "return document.querySelector('#progress').classList.contains('idle')",
+        "the progress bar to go",
+    )
+    .await;
+    let after_progress = places(&app, &controls[..2]).await;
+    assert_eq!(after_progress, before[..2]);
+    // A notice comes (copying the secret) and is closed.
+    let card = places(&app, &controls[2..]).await;
+    app.click("#f-secret ~ .copy-secret").await;
+    app.wait_text("#notice", "Copied to the clipboard").await;
+    assert_eq!(
+        places(&app, &controls[2..]).await,
+        card,
+        "a notice moved the controls"
+    );
+    app.screenshot("notice-floats").await;
+    app.click("#notice-close").await;
+    app.wait_js(
+        "return document.querySelector('#notice').hidden",
+        "the notice to close",
+    )
+    .await;
+    assert_eq!(places(&app, &controls[2..]).await, card);
+    app.close().await;
+}
+
+#[tokio::test]
+async fn check_all_says_when_the_aws_tools_cannot_read_the_files_though_aws_answers() {
+    let moto = MotoServer::start();
+    let (key, secret) = moto_user(&moto, "alice").await;
+    moto.enable_auth().await;
+    let home = home();
+    // A line without `=`: the AWS CLI refuses the whole file.
+    write_aws(
+        home.path(),
+        "[default]\nregion = us-east-1\nthis line has no equals sign\n",
+        &format!("[default]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"),
+    );
+    let aws = aws_cli(home.path(), &moto.url, &["sts", "get-caller-identity"]);
+    assert!(!aws.status.success(), "the AWS CLI refuses these files");
+    let app = open(home.path(), Some(&moto.url)).await;
+    app.wait_text("#files-banner", "cannot read these files")
+        .await;
+    app.wait_text("#files-banner", "config:3").await;
+    app.click("#check-all").await;
+    app.wait_text(
+        "#progress-text",
+        "0 working, 0 failing, 1 that keyrack can read but the AWS tools cannot",
+    )
+    .await;
+    app.wait_text(
+        "#profiles li[data-name='default'] .who",
+        "keyrack can read it, the AWS tools cannot",
+    )
+    .await;
+    app.open_profile("default").await;
+    app.wait_text("#identity-card", "user/alice").await;
+    app.wait_text(
+        "#identity-card",
+        "Every aws command fails until that line is fixed",
+    )
+    .await;
+    app.screenshot("aws-tools-cannot-read").await;
+    app.close().await;
+}

@@ -536,8 +536,13 @@ impl Rack {
         let session = self.session(&files, prompt);
         let reading = files.read(Dialect::Cli);
         let now = time::OffsetDateTime::now_utc();
+        // The AWS tools refuse files with such a line: no profile "works" for them.
+        let rejection = profiles::rejection(&files, &reading);
         let view = |outcome: &identity::ProfileIdentity| {
             let mut view = IdentityView::of(outcome, reading.profiles.get(&outcome.profile), every);
+            if let Some(rejection) = &rejection {
+                view.unreadable_by_aws_tools(rejection);
+            }
             view.mfa_device = identity::credential_source(&reading.profiles, &outcome.profile)
                 .ok()
                 .and_then(|source| identity::MfaSignIn::of(&source))
@@ -559,6 +564,9 @@ impl Rack {
         let mut views = Vec::with_capacity(outcomes.len());
         for outcome in &outcomes {
             let mut view = view(outcome);
+            if let Some(rejection) = &rejection {
+                view.unreadable_by_aws_tools(rejection);
+            }
             // IAM Identity Center knows the accounts by name: one ListAccounts per sign-in.
             if outcome.result.is_ok()
                 && reading.profiles.get(&outcome.profile).is_some_and(|s| {

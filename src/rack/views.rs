@@ -20,6 +20,9 @@ pub enum IdentityStatus {
     /// A profile with settings only and no credentials of its own, when every profile was
     /// checked: shown neutrally, not as a failure.
     SettingsOnly,
+    /// AWS answered for it, but the AWS CLI and SDKs cannot read the files (a line they reject):
+    /// keyrack can use it, no AWS tool can until that line is fixed.
+    AwsToolsCannotRead,
 }
 
 /// One profile's identity: who AWS says it is, or why that could not be asked.
@@ -82,9 +85,31 @@ impl IdentityView {
         view
     }
 
-    /// Whether this counts as a failure (exit status 1 of `whoami`).
+    /// Whether this counts as a failure (exit status 1 of `whoami`): AWS refused it, or no AWS
+    /// tool can read the files it is in.
     pub fn failed(&self) -> bool {
-        self.status == IdentityStatus::Failed
+        matches!(
+            self.status,
+            IdentityStatus::Failed | IdentityStatus::AwsToolsCannotRead
+        )
+    }
+
+    /// Mark a profile that answered as one the AWS tools cannot use, because they reject the
+    /// files (`rejection`: `PATH:LINE: why`).
+    pub(super) fn unreadable_by_aws_tools(&mut self, rejection: &str) {
+        if self.status != IdentityStatus::Ok {
+            return;
+        }
+        self.status = IdentityStatus::AwsToolsCannotRead;
+        self.error = Some(Error::new(
+            "aws_tools_cannot_read",
+            format!(
+                "AWS answers for profile '{}', so keyrack can use it, but the AWS CLI and SDKs \
+                 cannot read the files: {rejection}. Every aws command fails until that line is \
+                 fixed (open Problems, or run `keyrack check`)",
+                self.profile
+            ),
+        ));
     }
 }
 
