@@ -43,7 +43,12 @@ pub fn run(rack: &Rack, named: &[String], all: bool, json: bool) -> Result<ExitC
         .iter()
         .filter(|v| v.status == IdentityStatus::AwsToolsCannotRead)
         .count();
-    if unreadable == failed {
+    if unreadable == 0 {
+        eprintln!(
+            "keyrack: {failed} of {} profile(s) could not be checked",
+            views.len()
+        );
+    } else if unreadable == failed {
         eprintln!(
             "keyrack: AWS answers for {unreadable} of {} profile(s), but the AWS tools cannot read the files: fix the line 'keyrack check' names",
             views.len()

@@ -156,7 +156,7 @@ const HEADLINES: &[Word] = &[
     word("cancelled", "Cancelled"),
     word(
         "aws_tools_cannot_read",
-        "keyrack can read it, the AWS tools cannot",
+        "Only keyrack can read it, the AWS tools cannot",
     ),
     word("not_supported", "Not supported yet"),
     word("credential_process_failed", "Credential process failed"),

@@ -28,7 +28,7 @@ fn keyrack_program() -> Result<PathBuf, Error> {
     beside
         .filter(|p| p.is_file())
         .or(on_path)
-        .ok_or_else(|| Error::new("no_cli", "the keyrack command line is not installed next to the app or on the PATH; the AWS tools would need it to read the key from the keychain. Nothing was changed"))
+        .ok_or_else(|| Error::new("no_cli", "the keyrack command line is not installed next to the app or on the PATH, and the AWS tools need it to read the key from the keychain. Install keyrack's .deb (it puts /usr/bin/keyrack beside the app), or open the app with ./scripts/app, which builds the command line beside it. Nothing was changed"))
 }
 
 /// Off the window's thread: the keychain talks D-Bus and the saves fsync.

@@ -138,6 +138,38 @@ fn keychain_line_device(name: &str, settings: &super::Settings) -> Option<Findin
     })
 }
 
+/// A keyrack `credential_process` line whose program is not there (keyrack uninstalled, or the
+/// build folder it named removed): every AWS tool fails with "No such file or directory".
+fn keychain_line_program(name: &str, settings: &super::Settings) -> Option<Finding> {
+    let line = settings.get("credential_process")?;
+    let command = crate::keychain::command::KeyrackCommand::parse(line.value.as_text()?)?;
+    let program = &command.program;
+    let found = if program.components().count() > 1 {
+        program.is_file()
+    } else {
+        std::env::var_os("PATH").is_some_and(|path| {
+            std::env::split_paths(&path).any(|dir| dir.join(program).is_file())
+        })
+    };
+    if found {
+        return None;
+    }
+    Some(Finding {
+        severity: Severity::Error,
+        file: line.origin.file,
+        line: Some(line.origin.line),
+        message: format!(
+            "profile '{name}' gets its key from the keychain through {}, which is not there any \
+             more (keyrack uninstalled, or its build folder removed), so every AWS tool fails \
+             with \"No such file or directory\"; install keyrack again, or run `keyrack vault \
+             restore {name}` with a keyrack that works to put the key back in the credentials \
+             file",
+            program.display()
+        ),
+        fix: None,
+    })
+}
+
 /// Run every check over the loaded files.
 pub fn check(files: &AwsFiles) -> Vec<Finding> {
     let cli = files.read(Dialect::Cli);
@@ -198,6 +230,7 @@ pub fn check(files: &AwsFiles) -> Vec<Finding> {
         }
         out.extend(incomplete_credentials(name, settings));
         out.extend(keychain_line_device(name, settings));
+        out.extend(keychain_line_program(name, settings));
         if let Some(region) = settings
             .get("region")
             .and_then(|s| s.value.as_text().map(|v| (v, s.origin)))
@@ -352,11 +385,35 @@ mod tests {
         check(&files).into_iter().map(|f| f.message).collect()
     }
 
+    /// A keyrack program that exists (in a temporary folder kept for the test's run).
+    fn installed_keyrack() -> (tempfile::TempDir, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let program = dir.path().join("keyrack");
+        std::fs::write(&program, "").unwrap();
+        let shown = program.display().to_string();
+        (dir, shown)
+    }
+
+    #[test]
+    fn a_keychain_line_whose_keyrack_is_gone_is_an_error_that_says_what_to_do() {
+        let line = "[profile dev]\ncredential_process = /nowhere/keyrack credential-process --profile dev --file-set 0123456789ab\n";
+        let said = messages(line).join("\n");
+        assert!(
+            said.contains("/nowhere/keyrack, which is not there any more")
+                && said.contains("keyrack vault restore dev"),
+            "{said}"
+        );
+        let (_kept, program) = installed_keyrack();
+        let there = line.replace("/nowhere/keyrack", &program);
+        assert!(messages(&there).is_empty(), "{:?}", messages(&there));
+    }
+
     #[test]
     fn a_keychain_line_that_serves_another_mfa_device_than_mfa_serial_is_pointed_out() {
+        let (_kept, program) = installed_keyrack();
         let line = |flags: &str| {
             format!(
-                "[profile dev]\ncredential_process = /usr/bin/keyrack credential-process --profile dev --file-set 0123456789ab{flags}\n"
+                "[profile dev]\ncredential_process = {program} credential-process --profile dev --file-set 0123456789ab{flags}\n"
             )
         };
         let alice = " --mfa-serial arn:aws:iam::1:mfa/alice";
