@@ -259,3 +259,50 @@ fn a_secret_inside_a_nested_block_is_never_listed() {
     assert!(!text.contains("nested-secret-value"), "{text}");
     assert!(text.contains("max_concurrent_requests"), "{text}");
 }
+
+#[test]
+fn a_new_profile_with_half_an_access_key_is_refused_and_nothing_is_written() {
+    let files = Files::new("[default]\nregion = us-east-1\n", "");
+    let rack = files.rack(&Keychain::in_memory());
+    let set = |key: &str, value: &str| SettingChange::Set {
+        key: key.into(),
+        value: Secret::new(value.to_owned()),
+    };
+    for (changes, missing) in [
+        (vec![set("aws_access_key_id", KEY_ID)], "secret access key"),
+        (
+            vec![
+                set("aws_access_key_id", KEY_ID),
+                set("aws_secret_access_key", "  "),
+            ],
+            "secret access key",
+        ),
+        (vec![set("aws_secret_access_key", SECRET)], "access key ID"),
+    ] {
+        let add = Operation::Add {
+            profile: "half".into(),
+            changes,
+            sso_session: false,
+        };
+        let error = rack.edit_now(&add).unwrap_err();
+        assert_eq!(error.code, "refused");
+        assert!(
+            error.message.contains(&format!("add its {missing}")),
+            "{}",
+            error.message
+        );
+        assert_eq!(files.config(), "[default]\nregion = us-east-1\n");
+        assert_eq!(files.credentials(), "");
+    }
+    // Both halves, or neither: created.
+    let whole = Operation::Add {
+        profile: "whole".into(),
+        changes: vec![
+            set("aws_access_key_id", KEY_ID),
+            set("aws_secret_access_key", SECRET),
+        ],
+        sso_session: false,
+    };
+    rack.edit_now(&whole).unwrap();
+    assert!(files.credentials().contains("[whole]"));
+}

@@ -1778,3 +1778,23 @@ async fn check_all_says_when_the_aws_tools_cannot_read_the_files_though_aws_answ
     app.screenshot("aws-tools-cannot-read").await;
     app.close().await;
 }
+
+#[tokio::test]
+async fn a_new_profile_with_a_key_id_and_no_secret_is_refused_in_its_dialog() {
+    let home = home();
+    write_aws(home.path(), "[default]\nregion = us-east-1\n", "");
+    let app = open(home.path(), None).await;
+    app.wait_text("#profiles", "default").await;
+    app.click("#new-profile").await;
+    app.type_into("#name-input", "half").await;
+    app.type_into("#np-key", "AKIAIOSFODNN7EXAMPLE").await;
+    app.click("#name-ok").await;
+    app.wait_text("#name-error", "needs both halves of an access key")
+        .await;
+    app.wait_text("#name-error", "add its secret access key")
+        .await;
+    app.screenshot("new-profile-half-key").await;
+    assert_eq!(read(home.path(), "credentials"), "", "nothing was written");
+    assert!(!read(home.path(), "config").contains("half"));
+    app.close().await;
+}

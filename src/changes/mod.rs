@@ -327,6 +327,7 @@ pub fn apply(
     operation: &Operation,
     force: bool,
 ) -> Result<Applied, ChangeError> {
+    refuse_half_key(operation)?;
     for _attempt in 0..3 {
         let mut files = AwsFiles::load(paths)?;
         let changed_since = |seen: &AwsFiles| {
@@ -399,6 +400,29 @@ pub fn apply_seen(
         None => Err(ChangeError::ViewTooOld {
             profile: operation.profile().to_string(),
         }),
+    }
+}
+
+/// A new profile with only one half of an access key (the id without its secret, or the other
+/// way round) is refused: every AWS tool would fail on it.
+fn refuse_half_key(operation: &Operation) -> Result<(), EditError> {
+    let Operation::Add { changes, .. } = operation else {
+        return Ok(());
+    };
+    let given = |name: &str| {
+        changes.iter().any(|c| {
+            matches!(c, SettingChange::Set { key, value }
+                if key == name && !value.expose().trim().is_empty())
+        })
+    };
+    match (given("aws_access_key_id"), given("aws_secret_access_key")) {
+        (true, false) => Err(EditError::HalfKey {
+            missing: "secret access key",
+        }),
+        (false, true) => Err(EditError::HalfKey {
+            missing: "access key ID",
+        }),
+        _ => Ok(()),
     }
 }
 

@@ -147,9 +147,8 @@ fn keychain_line_program(name: &str, settings: &super::Settings) -> Option<Findi
     let found = if program.components().count() > 1 {
         program.is_file()
     } else {
-        std::env::var_os("PATH").is_some_and(|path| {
-            std::env::split_paths(&path).any(|dir| dir.join(program).is_file())
-        })
+        std::env::var_os("PATH")
+            .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
     };
     if found {
         return None;

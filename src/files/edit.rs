@@ -132,6 +132,12 @@ impl std::fmt::Display for KeyPath {
 /// Why an edit was refused. Nothing is changed when an edit fails.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EditError {
+    #[error(
+        "a new profile needs both halves of an access key, as `aws configure` asks for both: \
+         add its {missing} (the AWS CLI fails with PartialCredentialsError without it), or \
+         leave both empty"
+    )]
+    HalfKey { missing: &'static str },
     #[error("cannot use the name {name:?}: {reason}")]
     BadName { name: String, reason: NameError },
     #[error("cannot use the setting name {key:?}: {reason}")]
