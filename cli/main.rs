@@ -186,6 +186,28 @@ enum Command {
         #[command(subcommand)]
         command: sso::SsoCommand,
     },
+    /// Save the access key of the .csv file the IAM console downloads (a new key's, or the
+    /// user-credentials file `aws configure import` reads) as a profile, after AWS STS says
+    /// it works.
+    Import {
+        /// The .csv file.
+        #[arg(long, value_name = "FILE")]
+        csv: PathBuf,
+        /// The profile's name (default: the IAM user's name, when the file has it).
+        #[arg(long)]
+        profile: Option<String>,
+        #[arg(long)]
+        region: Option<String>,
+        /// Save it without asking AWS first.
+        #[arg(long)]
+        no_check: bool,
+        /// Delete the .csv afterwards (it holds the secret in plaintext), once its keys are in
+        /// the files.
+        #[arg(long)]
+        delete_csv: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Keep profiles' access keys in the OS keychain instead of the credentials file.
     Vault {
         #[command(subcommand)]
@@ -250,6 +272,7 @@ impl Command {
             Command::Delete { .. } => "keyrack delete",
             Command::Vault { .. } => "keyrack vault",
             Command::Clean => "keyrack clean",
+            Command::Import { .. } => "keyrack import",
             _ => "keyrack",
         }
     }
@@ -434,6 +457,51 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Sso { command } => Ok(sso::run(&rack, command)?),
+        Command::Import {
+            csv,
+            profile,
+            region,
+            no_check,
+            delete_csv,
+            json,
+        } => {
+            let runtime = tokio::runtime::Runtime::new()
+                .map_err(|e| Failure(format!("could not start the async runtime: {e}")))?;
+            let report = runtime.block_on(rack.import_key_file(
+                &csv,
+                profile.as_deref(),
+                region.as_deref(),
+                !no_check,
+            ))?;
+            if delete_csv {
+                rack.delete_key_file(&csv)?;
+            }
+            if json {
+                println!("{}", print::pretty(&report));
+            } else {
+                for key in &report.imported {
+                    match &key.arn {
+                        Some(arn) => println!(
+                            "saved profile {} with key {} ({arn})",
+                            key.profile, key.access_key_id
+                        ),
+                        None => println!(
+                            "saved profile {} with key {} (not checked with AWS)",
+                            key.profile, key.access_key_id
+                        ),
+                    }
+                }
+                if delete_csv {
+                    println!("deleted {}", csv.display());
+                } else {
+                    println!(
+                        "{} still holds the secret in plaintext: delete it (add --delete-csv)",
+                        csv.display()
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Vault { command } => Ok(vault::run(&rack, command)?),
         Command::Rotate {
             profile,

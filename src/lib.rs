@@ -7,6 +7,7 @@ pub mod changes;
 pub mod files;
 pub mod hardening;
 pub mod identity;
+pub mod key_file;
 pub mod keychain;
 pub mod profiles;
 pub mod rack;

@@ -154,6 +154,10 @@ const HEADLINES: &[Word] = &[
     word("sso_cache_write_failed", "The sign-in could not be kept"),
     word("no_home", "No home folder"),
     word("cancelled", "Cancelled"),
+    word("bad_key_file", "Not a key file from the IAM console"),
+    word("key_does_not_work", "The key does not work"),
+    word("key_not_saved", "The key file was kept"),
+    word("delete_failed", "Could not delete the file"),
     word(
         "aws_tools_cannot_read",
         "Only keyrack can read it, the AWS tools cannot",

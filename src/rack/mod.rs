@@ -5,9 +5,11 @@
 //! keychain entry follow its profile, and returns the same view types and the same [`Error`].
 
 mod error;
+mod import;
 mod sessions;
 mod sso;
 
+pub use import::{ImportReport, ImportedKey};
 pub use sso::SsoTarget;
 mod views;
 
