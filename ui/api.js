@@ -95,3 +95,18 @@ export const ssoLogout = () => invoke("sso_logout");
 export const ssoPopulatePlan = (session) => invoke("sso_populate_plan", { session });
 /** Writes the preview shown last; resolves to the number of profiles added or removed. */
 export const ssoPopulate = (prune) => invoke("sso_populate", { prune });
+
+/** `onDrop(paths)` gets the paths of files dropped on the window. */
+export function listenForDrops(onDrop) {
+  const channel = new Channel();
+  channel.onmessage = onDrop;
+  return invoke("listen_for_drops", { onDrop: channel });
+}
+/** The system's file chooser for the console's key file: its path, or null. */
+export const pickKeyFile = () => invoke("pick_key_file");
+/** What a key file holds, without its secrets: `{ path, keys: [{ access_key_id, user_name }] }`. */
+export const previewKeyFile = (path) => invoke("preview_key_file", { path });
+/** Saves the file's key as a profile once STS says it works; resolves to what was saved. */
+export const importKeyFile = (path, profile, region) => invoke("import_key_file", { path, profile, region });
+/** Deletes the key file (only once its keys are in the files). */
+export const deleteKeyFile = (path) => invoke("delete_key_file", { path });

@@ -10,6 +10,7 @@ import { showOnboarding, hideOnboarding } from "./onboarding.js";
 import { openRotation, offerInterrupted } from "./rotation.js";
 import { loadVocabulary } from "./vocabulary.js";
 import { askForMfaCode } from "./mfa.js";
+import { listenForDrops, pickAndImport } from "./import.js";
 
 const state = {
   view: null,
@@ -258,6 +259,9 @@ function checkAll() {
 
 async function start() {
   initEditor({ state, reload, actions });
+  listenForDrops({ state, reload, actions });
+  $("#import-key-file").addEventListener("click", () => pickAndImport({ state, reload, actions }));
+  $("#ob-import").addEventListener("click", () => pickAndImport({ state, reload, actions }));
   $("#check-all").addEventListener("click", checkAll);
   $("#new-profile").addEventListener("click", () => actions.newProfile());
   $("#problems-toggle").addEventListener("click", () => toggleProblems());

@@ -26,6 +26,8 @@ pub struct AppState {
     pub populate_plan: Mutex<Option<keyrack::sso_profiles::PopulatePlan>>,
     /// Ends the IAM Identity Center sign-in the window waits for.
     pub sso_cancel: Arc<tokio::sync::Notify>,
+    /// Where the paths of files dropped on the window go.
+    pub drops: crate::key_file::DropListener,
     /// Where file-change notices go: the channel of the page loaded last.
     watcher: Arc<Mutex<Option<Channel<u64>>>>,
     /// The MFA questions the page has not answered yet.
@@ -41,6 +43,7 @@ impl AppState {
             rotation_plan: Mutex::default(),
             populate_plan: Mutex::default(),
             sso_cancel: Arc::default(),
+            drops: Arc::default(),
             watcher: Arc::default(),
             mfa: Arc::default(),
             mfa_listener: Arc::default(),

@@ -5,6 +5,7 @@
 mod ask_code;
 mod clipboard;
 mod commands;
+mod key_file;
 mod keychain;
 mod mfa;
 mod mfa_socket;
@@ -55,8 +56,15 @@ fn main() {
     let rack = Rack::from_process_env(FilePaths::from_process_env(), "the keyrack app");
     let state = commands::AppState::new(rack);
     let (listener, pending) = (state.mfa_listener.clone(), state.mfa.clone());
+    let drops = state.drops.clone();
     tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .manage(state)
+        .on_window_event(move |_window, event| {
+            if let tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) = event {
+                key_file::dropped(&drops, paths);
+            }
+        })
         .setup(move |app| {
             mfa_socket::serve(app.handle().clone(), listener, pending);
             // The main window is made here, not from the config alone, so that the MFA prompt
@@ -97,6 +105,11 @@ fn main() {
             sso::sso_populate_plan,
             sso::sso_populate,
             sso::sso_cancel,
+            key_file::listen_for_drops,
+            key_file::pick_key_file,
+            key_file::preview_key_file,
+            key_file::import_key_file,
+            key_file::delete_key_file,
         ])
         .run(tauri::generate_context!())
         .expect("keyrack could not open its window");

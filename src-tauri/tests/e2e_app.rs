@@ -707,6 +707,23 @@ async fn the_window_can_reach_only_keyracks_commands_and_no_remote_content() {
         refused.starts_with("refused"),
         "the window could call plugin:window|close: {refused}"
     );
+    // The file chooser is opened by keyrack's own command only: the page may not open it (or
+    // read or write files through it) itself.
+    let refused = app
+        .driver
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             window.__TAURI__.core.invoke('plugin:dialog|open', { options: {} })
+               .then(() => done('allowed'), (e) => done('refused: ' + e));",
+            vec![],
+        )
+        .await
+        .expect("invoke the dialog plugin");
+    let refused = refused.json().as_str().unwrap_or_default().to_string();
+    assert!(
+        refused.starts_with("refused"),
+        "the window could call plugin:dialog|open: {refused}"
+    );
     // Remote content and inline scripts are blocked by the Content-Security-Policy.
     app.driver
         .execute(
@@ -1797,4 +1814,90 @@ async fn a_new_profile_with_a_key_id_and_no_secret_is_refused_in_its_dialog() {
     assert_eq!(read(home.path(), "credentials"), "", "nothing was written");
     assert!(!read(home.path(), "config").contains("half"));
     app.close().await;
+}
+
+/// `xdotool ARGS` on `display`: its output.
+fn xdotool(display: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new("timeout")
+        .arg("30")
+        .arg("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .output()
+        .expect("run xdotool");
+    assert!(out.status.success(), "xdotool {args:?} failed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn the_consoles_key_file_picked_in_the_window_becomes_a_profile_and_is_deleted_on_request() {
+    let moto = MotoServer::start();
+    let (key, secret) = moto_user(&moto, "alice").await;
+    moto.enable_auth().await;
+    let home = home();
+    write_aws(home.path(), "[default]\nregion = us-east-1\n", "");
+    let csv = home.path().join("Downloads/alice_accessKeys.csv");
+    fs::create_dir_all(csv.parent().unwrap()).unwrap();
+    fs::write(
+        &csv,
+        format!("Access key ID,Secret access key\r\n{key},{secret}\r\n"),
+    )
+    .unwrap();
+    let app = open(home.path(), Some(&moto.url)).await;
+    app.wait_text("#profiles", "default").await;
+
+    // The system's file chooser, as a person uses it: type the path, press Enter.
+    app.click("#import-key-file").await;
+    let chooser = xdotool(
+        &app.display,
+        &[
+            "search",
+            "--sync",
+            "--onlyvisible",
+            "--name",
+            "Access key file from the IAM console",
+        ],
+    );
+    let chooser = chooser.lines().next().unwrap().to_owned();
+    xdotool(&app.display, &["windowfocus", "--sync", &chooser]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    xdotool(
+        &app.display,
+        &["type", "--delay", "20", &csv.display().to_string()],
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    xdotool(&app.display, &["key", "Return"]);
+
+    app.wait_text("#import-text", &format!("holds the key {key}"))
+        .await;
+    app.type_into("#import-name", "work").await;
+    app.select_option("#import-region", "eu-west-1").await;
+    app.screenshot("import-key-file").await;
+    app.click("#import-ok").await;
+    app.wait_text(
+        "#import-saved",
+        "Saved profile work (arn:aws:iam::123456789012:user/alice)",
+    )
+    .await;
+    assert!(csv.exists(), "kept until the person says");
+    app.click("#import-delete").await;
+    app.wait_text("#notice", "and deleted").await;
+    assert!(!csv.exists());
+    let credentials = read(home.path(), "credentials");
+    assert!(
+        credentials.contains("[work]") && credentials.contains(&key),
+        "{credentials}"
+    );
+    app.wait_text("#profiles", "work").await;
+    app.close().await;
+    let aws = aws_cli(
+        home.path(),
+        &moto.url,
+        &["sts", "get-caller-identity", "--profile", "work"],
+    );
+    assert!(
+        aws.status.success(),
+        "{}",
+        String::from_utf8_lossy(&aws.stderr)
+    );
 }
