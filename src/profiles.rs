@@ -130,6 +130,8 @@ pub struct FindingView {
     pub message: String,
     /// The command that fixes it (`clean`: the Problems row offers a button).
     pub fix: Option<Fix>,
+    /// The profile whose section the line is in, if it is in one (the Problems row leads there).
+    pub profile: Option<String>,
 }
 
 /// How a profile gets its credentials, for the list. A `credential_process` that runs
@@ -288,9 +290,36 @@ pub fn findings(files: &AwsFiles) -> Vec<FindingView> {
                 line,
                 message,
                 fix,
+                profile: line.and_then(|line| profile_at(files, file, line)),
             },
         )
         .collect()
+}
+
+/// The profile whose section holds line `line` (1-based) of `file`: the last `[...]` header
+/// above it, `[profile NAME]` (or `[default]`) in the config file, `[NAME]` in the credentials
+/// file; `None` above the first header or in another kind of section.
+fn profile_at(files: &AwsFiles, file: FileKind, line: usize) -> Option<String> {
+    let doc = &files.file(file).doc;
+    let header = (0..line.min(doc.len()))
+        .rev()
+        .filter_map(|index| doc.get(index))
+        .map(|l| l.lossy().trim().to_owned())
+        .find(|text| text.starts_with('['))?;
+    let name = header
+        .strip_prefix('[')?
+        .split(']')
+        .next()?
+        .trim()
+        .to_owned();
+    match file {
+        FileKind::Credentials => Some(name),
+        FileKind::Config if name == "default" => Some(name),
+        FileKind::Config => name
+            .strip_prefix("profile")
+            .filter(|rest| rest.starts_with([' ', '\t']))
+            .map(|rest| rest.trim().to_owned()),
+    }
 }
 
 /// Why `reading` (of `files`) is rejected, as `PATH:LINE: message`, when it is.

@@ -155,7 +155,6 @@ const HEADLINES: &[Word] = &[
     word("no_home", "No home folder"),
     word("cancelled", "Cancelled"),
     word("bad_key_file", "Not a key file from the IAM console"),
-    word("key_does_not_work", "The key does not work"),
     word("key_not_saved", "The key file was kept"),
     word("delete_failed", "Could not delete the file"),
     word(

@@ -261,7 +261,8 @@ fn a_secret_inside_a_nested_block_is_never_listed() {
 }
 
 #[test]
-fn a_new_profile_with_half_an_access_key_is_refused_and_nothing_is_written() {
+fn a_new_profile_with_half_an_access_key_is_refused_in_the_window_and_warned_about_on_the_command_line(
+) {
     let files = Files::new("[default]\nregion = us-east-1\n", "");
     let rack = files.rack(&Keychain::in_memory());
     let set = |key: &str, value: &str| SettingChange::Set {
@@ -284,7 +285,9 @@ fn a_new_profile_with_half_an_access_key_is_refused_and_nothing_is_written() {
             changes,
             sso_session: false,
         };
-        let error = rack.edit_now(&add).unwrap_err();
+        // The window (an edit from a shown view) refuses it...
+        let shown = rack.listing(Dialect::Cli, false).unwrap();
+        let error = rack.edit(shown.revision, &add, false).unwrap_err();
         assert_eq!(error.code, "refused");
         assert!(
             error.message.contains(&format!("add its {missing}")),
@@ -294,6 +297,21 @@ fn a_new_profile_with_half_an_access_key_is_refused_and_nothing_is_written() {
         assert_eq!(files.config(), "[default]\nregion = us-east-1\n");
         assert_eq!(files.credentials(), "");
     }
+    // ... the command line, where a script may set the secret next, makes it and warns.
+    let add = Operation::Add {
+        profile: "half".into(),
+        changes: vec![set("aws_access_key_id", KEY_ID)],
+        sso_session: false,
+    };
+    let applied = rack.edit_now(&add).unwrap();
+    assert!(
+        applied
+            .warnings
+            .iter()
+            .any(|w| w.contains("add its secret access key")),
+        "{:?}",
+        applied.warnings
+    );
     // Both halves, or neither: created.
     let whole = Operation::Add {
         profile: "whole".into(),

@@ -37,7 +37,7 @@ async function reload() {
   }
   render();
   showEditor(state.selected);
-  const errors = renderProblems(view, { onClean: cleanLeftovers });
+  const errors = renderProblems(view, { onClean: cleanLeftovers, onOpen: select });
   if (first && errors) toggleProblems(true);
   $("#file-paths").textContent = `${view.config_path} · ${view.credentials_path}`;
   return true;
@@ -49,7 +49,7 @@ async function cleanLeftovers() {
     announce(cleaned ? `Cleaned ${cleaned} leftover file${cleaned > 1 ? "s" : ""}: no backup keeps a secret that left the files.` : "Nothing to clean.");
     // The AWS files did not change (same revision): show the findings again by hand.
     state.view = await api.load();
-    renderProblems(state.view, { onClean: cleanLeftovers });
+    renderProblems(state.view, { onClean: cleanLeftovers, onOpen: select });
   } catch (error) {
     announce(api.message(error), "error");
   }

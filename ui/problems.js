@@ -2,7 +2,7 @@
 import { $, el } from "./dom.js";
 
 /** Shows the findings of `view`; a finding that `keyrack clean` fixes gets a button calling `onClean`. */
-export function renderProblems(view, { onClean } = {}) {
+export function renderProblems(view, { onClean, onOpen } = {}) {
   const findings = view.findings;
   const errors = findings.filter((f) => f.severity === "error").length;
   const count = $("#problem-count");
@@ -20,10 +20,20 @@ export function renderProblems(view, { onClean } = {}) {
   rejection.textContent = view.rejection ? "The AWS CLI rejects these files: " + view.rejection : "";
   const items = findings.map((f) => {
     const file = f.path.split("/").pop();
-    return el("li", {},
+    // A row of a profile's section leads to that profile.
+    const attrs = f.profile && onOpen
+      ? { class: "leads", tabindex: "0", title: `Open profile ${f.profile}`, "data-profile": f.profile }
+      : {};
+    const row = el("li", attrs,
       el("span", { class: "sev " + f.severity, text: f.severity }),
       el("span", { class: "mono", title: f.path, text: f.line ? `${file}:${f.line}` : file }),
       el("span", {}, el("span", { text: f.message }), f.fix === "clean" && onClean ? cleanButton(onClean) : null));
+    if (attrs.class) {
+      const open = (event) => { if (event.target.closest("button")) return; onOpen(f.profile); };
+      row.addEventListener("click", open);
+      row.addEventListener("keydown", (event) => { if (event.key === "Enter") open(event); });
+    }
+    return row;
   });
   if (!items.length) items.push(el("li", {}, el("span", { class: "sev", text: "" }), el("span"), el("span", { class: "muted", text: "No problems found: the AWS CLI and the SDKs read these files the same way." })));
   $("#problem-list").replaceChildren(...items);
@@ -35,6 +45,15 @@ function cleanButton(onClean) {
   button.addEventListener("click", () => { button.disabled = true; onClean().finally(() => { button.disabled = false; }); });
   return button;
 }
+
+// Escape closes the panel, as it closes a dialog.
+document.addEventListener("keydown", (event) => {
+  const panel = document.getElementById("problems");
+  if (event.key === "Escape" && panel && !panel.hidden && !document.querySelector("dialog[open]")) {
+    toggleProblems(false);
+    document.getElementById("problems-toggle").focus();
+  }
+});
 
 export function toggleProblems(open) {
   const panel = $("#problems");

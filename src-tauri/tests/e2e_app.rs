@@ -1901,3 +1901,38 @@ async fn the_consoles_key_file_picked_in_the_window_becomes_a_profile_and_is_del
         String::from_utf8_lossy(&aws.stderr)
     );
 }
+
+#[tokio::test]
+async fn a_problem_row_leads_to_its_profile_and_escape_closes_the_panel() {
+    let home = home();
+    // The credentials file has the profile too: the secret in the config file is a leak all the
+    // same (it was not pointed out before when the credentials file had the profile).
+    write_aws(
+        home.path(),
+        "[default]\nregion = us-east-1\n\n[profile leaky]\nregion = eu-west-1\naws_secret_access_key = leaked-in-config\n",
+        "[leaky]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+    );
+    let app = open(home.path(), None).await;
+    app.wait_text("#profiles", "leaky").await;
+    app.open_profile("default").await;
+    app.click("#problems-toggle").await;
+    let row = "#problem-list li[data-profile='leaky']";
+    app.wait_text(row, "keeps its aws_secret_access_key in the config file")
+        .await;
+    app.click(row).await;
+    app.wait_text("#editor-title", "leaky").await;
+    app.screenshot("problem-row-leads").await;
+    app.driver
+        .find(By::Css("body"))
+        .await
+        .unwrap()
+        .send_keys(Key::Escape)
+        .await
+        .unwrap();
+    app.wait_js(
+        "return document.querySelector('#problems').hidden",
+        "Escape to close Problems",
+    )
+    .await;
+    app.close().await;
+}

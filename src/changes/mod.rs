@@ -327,7 +327,6 @@ pub fn apply(
     operation: &Operation,
     force: bool,
 ) -> Result<Applied, ChangeError> {
-    refuse_half_key(operation)?;
     for _attempt in 0..3 {
         let mut files = AwsFiles::load(paths)?;
         let changed_since = |seen: &AwsFiles| {
@@ -404,8 +403,9 @@ pub fn apply_seen(
 }
 
 /// A new profile with only one half of an access key (the id without its secret, or the other
-/// way round) is refused: every AWS tool would fail on it.
-fn refuse_half_key(operation: &Operation) -> Result<(), EditError> {
+/// way round), on which every AWS tool would fail: why. The window refuses it; the command line,
+/// where a script may give the secret in a second step, warns.
+pub fn half_key(operation: &Operation) -> Result<(), EditError> {
     let Operation::Add { changes, .. } = operation else {
         return Ok(());
     };

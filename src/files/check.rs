@@ -192,19 +192,27 @@ pub fn check(files: &AwsFiles) -> Vec<Finding> {
         out.push(finding(Severity::Warning, p));
     }
 
+    // The config file on its own: a secret there is a leak even where the credentials file's
+    // value for the same key is the one the AWS tools use.
+    let config_alone = AwsFiles::from_bytes(&files.file(FileKind::Config).doc.to_bytes(), b"");
+    for (name, settings) in &config_alone.read(Dialect::Cli).profiles {
+        for (key, setting) in settings {
+            if super::model::is_secret_key(key) && setting.origin.file == FileKind::Config {
+                out.push(Finding {
+                    severity: Severity::Warning,
+                    file: FileKind::Config,
+                    line: Some(setting.origin.line),
+                    message: format!("profile '{name}' keeps its {key} in the config file; secrets belong in the credentials file (mode 0600), where 'aws configure' puts them"),
+                    fix: None,
+                });
+            }
+        }
+    }
     for (name, settings) in &cli.profiles {
         for (key, setting) in settings {
             let o = setting.origin;
             let in_credentials_keys = super::edit::CREDENTIAL_KEYS.contains(&key.as_str());
-            if o.file == FileKind::Config && super::model::is_secret_key(key) {
-                out.push(Finding {
-                    severity: Severity::Warning,
-                    file: o.file,
-                    line: Some(o.line),
-                    message: format!("profile '{name}' keeps its {key} in the config file; secrets belong in the credentials file (mode 0600), where 'aws configure' puts them"),
-                    fix: None,
-                });
-            } else if o.file == FileKind::Credentials && !in_credentials_keys {
+            if o.file == FileKind::Credentials && !in_credentials_keys {
                 out.push(Finding {
                     severity: Severity::Warning,
                     file: o.file,
@@ -391,6 +399,23 @@ mod tests {
         std::fs::write(&program, "").unwrap();
         let shown = program.display().to_string();
         (dir, shown)
+    }
+
+    #[test]
+    fn a_secret_in_the_config_file_is_pointed_out_even_when_the_credentials_file_has_the_profile() {
+        let config = b"[profile dev]\nregion = us-east-1\naws_secret_access_key = leaked\n";
+        let credentials =
+            b"[dev]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = kept\n";
+        let files = AwsFiles::from_bytes(config, credentials);
+        let findings = check(&files);
+        let found = findings
+            .iter()
+            .find(|f| {
+                f.message
+                    .contains("keeps its aws_secret_access_key in the config file")
+            })
+            .unwrap_or_else(|| panic!("{findings:?}"));
+        assert_eq!((found.file, found.line), (FileKind::Config, Some(3)));
     }
 
     #[test]

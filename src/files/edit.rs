@@ -133,9 +133,9 @@ impl std::fmt::Display for KeyPath {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EditError {
     #[error(
-        "a new profile needs both halves of an access key, as `aws configure` asks for both: \
-         add its {missing} (the AWS CLI fails with PartialCredentialsError without it), or \
-         leave both empty"
+        "a profile needs both halves of an access key, as `aws configure` asks for both: add \
+         its {missing} (the AWS CLI fails with PartialCredentialsError without it), or leave \
+         both empty"
     )]
     HalfKey { missing: &'static str },
     #[error("cannot use the name {name:?}: {reason}")]

@@ -234,6 +234,7 @@ impl Rack {
         operation: &Operation,
         force: bool,
     ) -> Result<Applied, Error> {
+        changes::half_key(operation).map_err(changes::ChangeError::Edit)?;
         let mut applied = self.writing_recorded(|seen| {
             let mut applied = changes::apply_seen(
                 &self.paths,
@@ -265,6 +266,9 @@ impl Rack {
     /// Adds the warnings of [`Rack::after_save_warnings`] when the edit may have dropped a
     /// secret or wrote the credentials file.
     fn warn_after(&self, operation: &Operation, applied: &mut Applied) {
+        if let Err(half) = changes::half_key(operation) {
+            applied.warnings.push(half.to_string());
+        }
         if operation.may_drop_secret() || applied.saved.contains(&FileKind::Credentials) {
             let warnings = self.after_save_warnings(&applied.saved);
             applied.warnings.extend(warnings);
