@@ -208,6 +208,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// keyrack's own settings (when a key is due for rotation or unused, checking on start, the
+    /// clipboard): shown, or one set with `keyrack settings set NAME VALUE`.
+    Settings {
+        #[command(subcommand)]
+        command: Option<SettingsCommand>,
+    },
     /// Keep profiles' access keys in the OS keychain instead of the credentials file.
     Vault {
         #[command(subcommand)]
@@ -235,6 +241,12 @@ enum Command {
         #[arg(long, conflicts_with_all = ["file_set", "mfa_serial"])]
         sso: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum SettingsCommand {
+    /// Set one: rotate_after_days, unused_after_days, check_on_start, clipboard_seconds.
+    Set { name: String, value: String },
 }
 
 #[derive(Subcommand)]
@@ -454,6 +466,41 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             } else {
                 println!("signed in: {}", print::session_line(&session));
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Settings { command } => {
+            let (mut settings, notes) = rack.settings();
+            for note in &notes {
+                eprintln!("keyrack: warning: {note}");
+            }
+            if let Some(SettingsCommand::Set { name, value }) = command {
+                let number = || {
+                    value.trim().parse::<u32>().map_err(|_| {
+                        Failure(format!(
+                            "{name} takes a whole number of days or seconds, not {value:?}"
+                        ))
+                    })
+                };
+                match name.as_str() {
+                    "rotate_after_days" => settings.rotate_after_days = number()?,
+                    "unused_after_days" => settings.unused_after_days = number()?,
+                    "clipboard_seconds" => settings.clipboard_seconds = number()?,
+                    "check_on_start" => {
+                        settings.check_on_start = match value.trim() {
+                            "true" | "yes" => true,
+                            "false" | "no" => false,
+                            _ => return Err(Failure(format!("check_on_start is true or false, not {value:?}"))),
+                        }
+                    }
+                    _ => {
+                        return Err(Failure(format!(
+                            "there is no setting {name:?}; the settings are rotate_after_days, unused_after_days, check_on_start and clipboard_seconds"
+                        )))
+                    }
+                }
+                rack.save_settings(&settings)?;
+            }
+            println!("{}", print::pretty(&settings));
             Ok(ExitCode::SUCCESS)
         }
         Command::Sso { command } => Ok(sso::run(&rack, command)?),

@@ -81,6 +81,10 @@ fn print_lines(views: &[IdentityView]) {
                     Some(minutes) => format!("{store}, session {minutes} min left"),
                     None => store,
                 };
+                let store = match &view.key_health {
+                    Some(health) => format!("{store}{}", health_words(health)),
+                    None => store,
+                };
                 let named = view
                     .account_name
                     .as_deref()
@@ -112,4 +116,27 @@ fn print_lines(views: &[IdentityView]) {
             (_, None) => println!("{profile:<width$}  failed"),
         }
     }
+}
+
+/// `, key 120 days old (rotate it), last used 3 days ago`, from the engine's key health.
+fn health_words(health: &keyrack::rack::KeyHealth) -> String {
+    if let Some(why) = &health.unknown {
+        return format!(", key age unknown: {why}");
+    }
+    let mut words = String::new();
+    if let Some(age) = health.age_days {
+        words.push_str(&format!(", key {age} days old"));
+        if health.rotate_due {
+            words.push_str(" (rotate it)");
+        }
+    }
+    match (&health.last_used, health.unused_days) {
+        (Some(_), Some(days)) => words.push_str(&format!(", last used {days} days ago")),
+        (None, _) => words.push_str(", never used"),
+        _ => {}
+    }
+    if health.unused {
+        words.push_str(" (unused: deactivate it if nothing needs it)");
+    }
+    words
 }

@@ -7,6 +7,7 @@ fn main() {
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(
         tauri_build::AppManifest::new().commands(&[
             "load",
+            "save_settings",
             "vocabulary",
             "watch_files",
             "check_input",

@@ -13,6 +13,7 @@ pub mod profiles;
 pub mod rack;
 pub mod rotation;
 pub mod secret;
+pub mod settings;
 pub mod sso_profiles;
 pub mod state;
 pub mod vocabulary;

@@ -154,6 +154,7 @@ const HEADLINES: &[Word] = &[
     word("sso_cache_write_failed", "The sign-in could not be kept"),
     word("no_home", "No home folder"),
     word("cancelled", "Cancelled"),
+    word("settings_not_saved", "The settings could not be saved"),
     word("bad_key_file", "Not a key file from the IAM console"),
     word("key_not_saved", "The key file was kept"),
     word("delete_failed", "Could not delete the file"),

@@ -628,7 +628,8 @@ async fn whoami_all_json_gives_one_entry_per_profile_in_file_order_and_exits_1_o
             "checked_at",
             "session_minutes_left",
             "mfa_device",
-            "account_name"
+            "account_name",
+            "key_health"
         ]
     );
     assert_eq!(
@@ -2233,4 +2234,40 @@ fn a_profile_aws_answers_for_is_not_called_working_when_the_aws_cli_cannot_read_
         "{}",
         String::from_utf8_lossy(&aws.stderr)
     );
+}
+
+#[test]
+fn whoami_gives_each_keys_age_and_last_use_against_the_rotation_setting() {
+    let w = World::new();
+    let credentials = format!("[default]\n{}", keys(&w.alice));
+    let out = w.keyrack("", &credentials, &["whoami"]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        said.contains("days old") && !said.contains("(rotate it)"),
+        "{said}"
+    );
+    let set = w.keyrack(
+        "",
+        &credentials,
+        &["settings", "set", "rotate_after_days", "0"],
+    );
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+    let out = w.keyrack("", &credentials, &["whoami", "--json"]);
+    let health = &json_of(&out)[0]["key_health"];
+    assert_eq!(health["access_key_id"], w.alice.access_key_id.as_str());
+    assert_eq!(health["age_days"], 0);
+    assert_eq!(health["rotate_due"], true, "{health}");
+    let out = w.keyrack("", &credentials, &["whoami"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(rotate it)"));
+    let wrong = w.keyrack(
+        "",
+        &credentials,
+        &["settings", "set", "rotate_after_days", "soon"],
+    );
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("whole number"));
 }

@@ -25,11 +25,15 @@ fn keys(c: &Credentials) -> String {
     )
 }
 
-/// The members that do not depend on when the view was made. moto also gives each AssumeRole a
+/// The members that do not depend on when the view was made (a key's last use included). moto also gives each AssumeRole a
 /// fresh role id (the `AROA…` part of an assumed role's user id), so that is left out too.
 fn without_times(mut views: Value) -> Value {
     for view in views.as_array_mut().unwrap() {
         view["checked_at"] = Value::Null;
+        // Each check uses the key, so its last use is the moment it was checked.
+        if view["key_health"].is_object() {
+            view["key_health"]["last_used"] = Value::Null;
+        }
         if view["profile"] == "role" {
             let user_id = view["user_id"].as_str().unwrap_or_default();
             let session = user_id.split_once(':').map(|(_, s)| s.to_string());

@@ -2,6 +2,8 @@
 const { invoke, Channel } = window.__TAURI__.core;
 
 export const load = () => invoke("load");
+/** Keeps keyrack's settings (`{ rotate_after_days, unused_after_days, check_on_start, clipboard_seconds }`). */
+export const saveSettings = (settings) => invoke("save_settings", { settings });
 /** The engine's words and rules (see vocabulary.js). */
 export const vocabulary = () => invoke("vocabulary");
 export const checkInput = (field, value) => invoke("check_input", { field, value });

@@ -11,11 +11,13 @@ import { openRotation, offerInterrupted } from "./rotation.js";
 import { loadVocabulary } from "./vocabulary.js";
 import { askForMfaCode } from "./mfa.js";
 import { listenForDrops, pickAndImport } from "./import.js";
+import { openSettings } from "./settings.js";
 
 const state = {
   view: null,
   selected: null,
   filter: "",
+  attention: false,        // only the profiles that need the person
   identities: new Map(),   // profile -> last identity result
   checking: new Set(),     // profiles being checked now
 };
@@ -262,6 +264,16 @@ async function start() {
   listenForDrops({ state, reload, actions });
   $("#import-key-file").addEventListener("click", () => pickAndImport({ state, reload, actions }));
   $("#ob-import").addEventListener("click", () => pickAndImport({ state, reload, actions }));
+  $("#settings-open").addEventListener("click", () => openSettings(state.view, (settings) => {
+    state.view.settings = settings;
+    render();
+    refreshIdentityCard();
+  }));
+  $("#attention-filter").addEventListener("click", (e) => {
+    state.attention = !state.attention;
+    e.currentTarget.setAttribute("aria-pressed", String(state.attention));
+    render();
+  });
   $("#check-all").addEventListener("click", checkAll);
   $("#new-profile").addEventListener("click", () => actions.newProfile());
   $("#problems-toggle").addEventListener("click", () => toggleProblems());
@@ -302,6 +314,9 @@ async function start() {
   // An AWS tool that needs an MFA code while the window is open asks here, through keyrack.
   await api.listenForMfa(askForMfaCode);
   offerInterrupted({ reload, select, state });
+  if (state.view && state.view.settings.check_on_start && state.view.profiles.length) {
+    checkIdentities(state.view.profiles.map((p) => p.name));
+  }
   document.body.dataset.ready = "true";
 }
 

@@ -273,7 +273,6 @@ async function reveal(button) {
 }
 
 /** How long a copied secret stays on the clipboard (keyrack empties it after that, if unchanged). */
-const CLIPBOARD_SECONDS = 30;
 
 async function copySecret(button) {
   const input = document.getElementById(button.dataset.for);
@@ -287,10 +286,10 @@ async function copySecret(button) {
       const value = typed ?? await api.revealSecret(form.profile, input.dataset.key);
       await writeClipboard(value);
       clearClipboardLater(value);
-      announce(`Copied to the clipboard. keyrack tries to empty it again in ${CLIPBOARD_SECONDS} seconds, and says so if it cannot.`);
+      announce(`Copied to the clipboard. keyrack tries to empty it again in ${ctx.state.view.settings.clipboard_seconds} seconds, and says so if it cannot.`);
       return;
     }
-    announce(`Copied to the clipboard; keyrack empties it again in ${CLIPBOARD_SECONDS} seconds.`);
+    announce(`Copied to the clipboard; keyrack empties it again in ${ctx.state.view.settings.clipboard_seconds} seconds.`);
   } catch (e) {
     announce("Could not copy: " + api.message(e), "error");
   }
@@ -351,6 +350,17 @@ async function addSetting() {
   $("#new-key").focus();
 }
 
+/** The key's age and last use, and what they call for (rotate it, it is unused). */
+function keyHealthLines(health) {
+  if (!health) return [];
+  if (health.unknown) return [el("div", { class: "muted small", text: `Key age unknown: ${health.unknown}` })];
+  const used = health.last_used ? `last used ${health.unused_days} day${health.unused_days === 1 ? "" : "s"} ago` : "never used";
+  const lines = [el("div", { class: "small key-health", text: `Key ${health.access_key_id} is ${health.age_days} day${health.age_days === 1 ? "" : "s"} old, ${used}.` })];
+  if (health.rotate_due) lines.push(el("div", { class: "small attention", text: `Due for rotation: keys older than ${ctx.state.view.settings.rotate_after_days} days should be replaced (Rotate key does it safely).` }));
+  if (health.unused) lines.push(el("div", { class: "small attention", text: `Unused for ${health.unused_days} days: if nothing needs it, make it Inactive or delete it at AWS.` }));
+  return lines;
+}
+
 export function renderIdentity(profile) {
   const card = $("#identity-card");
   const result = ctx.state.identities.get(profile.name);
@@ -408,7 +418,8 @@ export function renderIdentity(profile) {
     card.replaceChildren(el("div", {},
       el("div", {}, el("span", { class: "label", text: "✓ " + principal(result.arn) }), ` in account ${result.account}` + (result.account_name ? ` (${result.account_name})` : "")),
       el("div", { class: "arn", text: result.arn }),
-      el("div", { class: "muted small", text: (session ? `session ${result.session_minutes_left} min left · ` : "") + "checked " + timeAgo(result.checked_at) })),
+      el("div", { class: "muted small", text: (session ? `session ${result.session_minutes_left} min left · ` : "") + "checked " + timeAgo(result.checked_at) }),
+      ...keyHealthLines(result.key_health)),
       ...(forget ? [forget] : []), ...extra, button);
   } else if (result.status === "settings_only") {
     card.className = "identity-card neutral";

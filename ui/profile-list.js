@@ -17,8 +17,12 @@ function identityLine(result, checking) {
       `⚠ ${errorHeadline(result.error.code)}`, el("span", { class: "muted", text: when }));
   }
   if (result.arn) {
+    const health = result.key_health;
+    const badges = [];
+    if (health && health.rotate_due) badges.push(el("span", { class: "badge attention", text: `rotate: ${health.age_days} days old` }));
+    if (health && health.unused) badges.push(el("span", { class: "badge attention", text: `unused ${health.unused_days} days` }));
     return el("div", { class: "who ok", title: result.arn },
-      `✓ ${result.account} · ${principal(result.arn)}`, el("span", { class: "muted", text: when }));
+      `✓ ${result.account} · ${principal(result.arn)}`, el("span", { class: "muted", text: when }), ...badges);
   }
   if (result.status === "settings_only") {
     return el("div", { class: "who neutral", title: result.error ? result.error.message : "" },
@@ -28,7 +32,17 @@ function identityLine(result, checking) {
     `✕ ${errorHeadline(result.error.code)}`, el("span", { class: "muted", text: when }));
 }
 
-function matches(profile, filter, identity) {
+/** Whether a profile needs the person: it fails, the AWS tools cannot read it, or its key is due
+ * for rotation or unused. */
+export function needsAttention(identity) {
+  if (!identity) return false;
+  const health = identity.key_health;
+  return identity.status === "failed" || identity.status === "aws_tools_cannot_read" ||
+    Boolean(health && (health.rotate_due || health.unused));
+}
+
+function matches(profile, filter, identity, attention) {
+  if (attention && !needsAttention(identity)) return false;
   if (!filter) return true;
   const hay = [profile.name, profile.kind, kindLabel(profile.kind), profile.region, profile.access_key_id,
     identity && identity.arn, identity && identity.account].filter(Boolean).join(" ").toLowerCase();
@@ -37,7 +51,7 @@ function matches(profile, filter, identity) {
 
 /** The profiles shown under the current filter. */
 export function visibleProfiles(state) {
-  return state.view.profiles.filter((p) => matches(p, state.filter, state.identities.get(p.name)));
+  return state.view.profiles.filter((p) => matches(p, state.filter, state.identities.get(p.name), state.attention));
 }
 
 const rows = new Map(); // profile name -> { node, signature }

@@ -74,17 +74,34 @@ pub struct View {
     listing: Listing,
     regions: &'static [&'static str],
     output_formats: &'static [&'static str],
+    /// keyrack's own settings, and what in their file was not understood.
+    settings: keyrack::settings::Settings,
+    settings_notes: Vec<String>,
 }
 
 /// The listing, with each keychain profile's key id read from its entry.
 #[tauri::command]
 pub async fn load(app: AppHandle) -> Result<View, Error> {
-    let listing = off_the_window(app, |rack| rack.listing(Dialect::Cli, true)).await?;
+    let (listing, (settings, settings_notes)) = off_the_window(app, |rack| {
+        Ok((rack.listing(Dialect::Cli, true)?, rack.settings()))
+    })
+    .await?;
     Ok(View {
         listing,
         regions: REGIONS,
         output_formats: changes::OUTPUT_FORMATS,
+        settings,
+        settings_notes,
     })
+}
+
+/// Keep keyrack's settings (the settings view's Save).
+#[tauri::command]
+pub async fn save_settings(
+    app: AppHandle,
+    settings: keyrack::settings::Settings,
+) -> Result<(), Error> {
+    off_the_window(app, move |rack| rack.save_settings(&settings)).await
 }
 
 /// The engine's words and rules: step labels, kind labels and capabilities, secret settings,
@@ -154,12 +171,16 @@ pub fn copy_secret(
         Some(typed) => Secret::from(typed),
         None => state.rack.reveal(&profile, &key)?,
     };
-    crate::clipboard::copy_for_a_while(&app, secret).map_err(|message| match message.as_str() {
-        crate::clipboard::UNSUPPORTED => Error::new(
-            crate::clipboard::UNSUPPORTED,
-            "keyrack cannot use this system's clipboard itself",
-        ),
-        _ => Error::new("clipboard", message),
+    let clear_after =
+        std::time::Duration::from_secs(u64::from(state.rack.settings().0.clipboard_seconds));
+    crate::clipboard::copy_for_a_while(&app, secret, clear_after).map_err(|message| {
+        match message.as_str() {
+            crate::clipboard::UNSUPPORTED => Error::new(
+                crate::clipboard::UNSUPPORTED,
+                "keyrack cannot use this system's clipboard itself",
+            ),
+            _ => Error::new("clipboard", message),
+        }
     })
 }
 

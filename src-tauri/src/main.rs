@@ -81,6 +81,7 @@ fn main() {
         })
         .invoke_handler(tauri::generate_handler![
             commands::load,
+            commands::save_settings,
             commands::vocabulary,
             commands::watch_files,
             commands::check_input,

@@ -1936,3 +1936,54 @@ async fn a_problem_row_leads_to_its_profile_and_escape_closes_the_panel() {
     .await;
     app.close().await;
 }
+
+#[tokio::test]
+async fn key_health_shows_at_a_glance_with_the_threshold_from_keyracks_settings() {
+    let moto = MotoServer::start();
+    let (key, secret) = moto_user(&moto, "alice").await;
+    moto.enable_auth().await;
+    let home = home();
+    write_aws(
+        home.path(),
+        "[default]\nregion = us-east-1\n\n[profile settings-only]\nregion = eu-west-1\n",
+        &format!("[default]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"),
+    );
+    let app = open(home.path(), Some(&moto.url)).await;
+    app.wait_text("#profiles", "settings-only").await;
+    // A brand-new key is not due at 90 days; at 0 days (the setting) every key is.
+    app.click("#check-all").await;
+    app.wait_text("#progress-text", "Checked 2 profiles").await;
+    app.open_profile("default").await;
+    app.wait_text("#identity-card", &format!("Key {key} is 0 days old"))
+        .await;
+    assert!(!app.body_text().await.contains("rotate: 0 days old"));
+    app.click("#settings-open").await;
+    app.driver
+        .find(By::Css("#set-rotate"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    app.type_into("#set-rotate", "0").await;
+    app.click("#settings-save").await;
+    app.wait_text("#notice", "Settings saved").await;
+    let ini = fs::read_to_string(home.path().join(".config/keyrack/settings.ini")).unwrap();
+    assert!(ini.contains("rotate_after_days=0"), "{ini}");
+    app.click("#check-all").await;
+    app.wait_text(
+        "#profiles li[data-name='default'] .who",
+        "rotate: 0 days old",
+    )
+    .await;
+    app.wait_text("#identity-card", "Due for rotation").await;
+    // Only what needs the person.
+    app.click("#attention-filter").await;
+    app.wait_js(
+        "return !document.querySelector(\"#profiles li[data-name='settings-only']\") && !!document.querySelector(\"#profiles li[data-name='default']\")",
+        "the filter to keep only the key due for rotation",
+    )
+    .await;
+    app.screenshot("key-health").await;
+    app.close().await;
+}

@@ -6,10 +6,12 @@
 
 mod error;
 mod import;
+mod key_health;
 mod sessions;
 mod sso;
 
 pub use import::{ImportReport, ImportedKey};
+pub use key_health::KeyHealth;
 pub use sso::SsoTarget;
 mod views;
 
@@ -56,6 +58,8 @@ pub struct Rack {
     sso_cache: Option<PathBuf>,
     /// The MFA code given for this run, for the first sign-in that needs one.
     mfa_code: Option<GivenCode>,
+    /// keyrack's own settings file ([`crate::settings`]); `None`: the defaults.
+    settings_file: Option<PathBuf>,
 }
 
 impl Rack {
@@ -76,7 +80,43 @@ impl Rack {
             cli_cache: None,
             sso_cache: None,
             mfa_code: None,
+            settings_file: None,
         }
+    }
+
+    /// This rack, with keyrack's settings in `file`.
+    pub fn with_settings_file(self, file: Option<PathBuf>) -> Rack {
+        Rack {
+            settings_file: file,
+            ..self
+        }
+    }
+
+    /// keyrack's settings as the file says now, and what in it was not understood.
+    pub fn settings(&self) -> (crate::settings::Settings, Vec<String>) {
+        match &self.settings_file {
+            Some(file) => crate::settings::load(file),
+            None => (crate::settings::Settings::default(), Vec::new()),
+        }
+    }
+
+    /// Keep `settings` in the settings file.
+    pub fn save_settings(&self, settings: &crate::settings::Settings) -> Result<(), Error> {
+        let file = self.settings_file.as_deref().ok_or_else(|| {
+            Error::new(
+                "no_home",
+                "keyrack cannot find its config folder (set HOME); nothing was saved",
+            )
+        })?;
+        crate::settings::save(file, settings).map_err(|e| {
+            Error::new(
+                "settings_not_saved",
+                format!(
+                    "could not save {}: {e}; the settings are as before",
+                    file.display()
+                ),
+            )
+        })
     }
 
     /// This rack, assuming a role that needs an MFA code with `code` (`--mfa-code`).
@@ -117,6 +157,9 @@ impl Rack {
             std::env::var(name).ok()
         }))
         .with_sso_cache(identity::sso::token_dir(|name| std::env::var(name).ok()))
+        .with_settings_file(Some(crate::settings::settings_file(|name| {
+            std::env::var(name).ok()
+        })))
     }
 
     pub fn paths(&self) -> &FilePaths {
@@ -585,6 +628,19 @@ impl Rack {
                 }
             }
             views.push(view);
+        }
+        // Each long-term key's age and last use, at once.
+        let users: Vec<String> = views
+            .iter()
+            .filter(|v| v.arn.as_deref().is_some_and(|arn| arn.contains(":user/")))
+            .map(|v| v.profile.clone())
+            .collect();
+        let (settings, _) = self.settings();
+        for (profile, health) in key_health::key_healths(&session, users, &settings).await {
+            if let Some(view) = views.iter_mut().find(|v| v.profile == profile) {
+                view.key_health = Some(health);
+                on_each(view);
+            }
         }
         Ok(views)
     }

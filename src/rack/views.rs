@@ -47,6 +47,8 @@ pub struct IdentityView {
     pub mfa_device: Option<String>,
     /// The account's name, for an IAM Identity Center profile (as its portal lists it).
     pub account_name: Option<String>,
+    /// A long-term key's age and last use, and what they call for.
+    pub key_health: Option<super::KeyHealth>,
 }
 
 impl IdentityView {
@@ -66,6 +68,7 @@ impl IdentityView {
             session_minutes_left: None,
             mfa_device: None,
             account_name: None,
+            key_health: None,
         };
         match &outcome.result {
             Ok(identity) => {

@@ -1,0 +1,108 @@
+//! Key health at a glance: for each profile that signs in with an IAM user's long-term key, how
+//! old the key is and when it was last used, measured against keyrack's settings (a key due for
+//! rotation, a key unused), asked of IAM with the key itself at once for every profile.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use tokio::task::JoinSet;
+
+use crate::aws::{iam, Service};
+use crate::identity::Session;
+use crate::settings::Settings;
+
+/// A profile's access key: its age and last use, and what they call for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KeyHealth {
+    pub access_key_id: String,
+    /// RFC 3339.
+    pub created: Option<String>,
+    pub age_days: Option<i64>,
+    /// RFC 3339; `None` when never used (or IAM could not say).
+    pub last_used: Option<String>,
+    /// Days since its last use (since it was made, when never used).
+    pub unused_days: Option<i64>,
+    /// At least `rotate_after_days` old.
+    pub rotate_due: bool,
+    /// Not used for `unused_after_days` or more.
+    pub unused: bool,
+    /// Why IAM could not be asked (the key may not read its own metadata, or the account
+    /// requires MFA for IAM calls).
+    pub unknown: Option<String>,
+}
+
+/// The health of the long-term keys of `profiles` (those that answered as IAM users), at once.
+pub(super) async fn key_healths(
+    session: &Session,
+    profiles: Vec<String>,
+    settings: &Settings,
+) -> Vec<(String, KeyHealth)> {
+    let mut asked = JoinSet::new();
+    for profile in profiles {
+        let (session, settings) = (session.clone(), settings.clone());
+        asked.spawn(async move {
+            let health = key_health(&session, &profile, &settings).await;
+            health.map(|h| (profile, h))
+        });
+    }
+    let mut healths = Vec::new();
+    while let Some(joined) = asked.join_next().await {
+        if let Ok(Some(health)) = joined {
+            healths.push(health);
+        }
+    }
+    healths
+}
+
+/// `profile`'s key health; `None` when it does not sign in with a long-term key.
+async fn key_health(session: &Session, profile: &str, settings: &Settings) -> Option<KeyHealth> {
+    let credentials = session.credentials(profile).await.ok()?;
+    if credentials.session_token.is_some() || !credentials.access_key_id.starts_with("AKIA") {
+        return None;
+    }
+    let key_id = credentials.access_key_id.clone();
+    let unknown = |why: String| KeyHealth {
+        access_key_id: key_id.clone(),
+        created: None,
+        age_days: None,
+        last_used: None,
+        unused_days: None,
+        rotate_due: false,
+        unused: false,
+        unknown: Some(why),
+    };
+    let (client, endpoint) = match (
+        session.client(profile),
+        session.endpoint(profile, Service::Iam),
+    ) {
+        (Ok(client), Ok(endpoint)) => (client, endpoint),
+        (Err(e), _) | (_, Err(e)) => return Some(unknown(e.to_string())),
+    };
+    let listed = match iam::list_access_keys(&client, &endpoint, &credentials, None).await {
+        Ok(listed) => listed,
+        Err(e) => return Some(unknown(format!("IAM did not list the key ({e})"))),
+    };
+    let Some(key) = listed.iter().find(|k| k.access_key_id == key_id) else {
+        return Some(unknown("IAM did not list the key for its user".into()));
+    };
+    let used = iam::get_access_key_last_used(&client, &endpoint, &credentials, &key_id)
+        .await
+        .ok()
+        .and_then(|u| u.last_used_date);
+    let now = OffsetDateTime::now_utc();
+    let rfc3339 = |t: OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    };
+    let age_days = (now - key.create_date).whole_days().max(0);
+    let unused_days = (now - used.unwrap_or(key.create_date)).whole_days().max(0);
+    Some(KeyHealth {
+        access_key_id: key_id,
+        created: Some(rfc3339(key.create_date)),
+        age_days: Some(age_days),
+        last_used: used.map(rfc3339),
+        unused_days: Some(unused_days),
+        rotate_due: age_days >= i64::from(settings.rotate_after_days),
+        unused: unused_days >= i64::from(settings.unused_after_days),
+        unknown: None,
+    })
+}
