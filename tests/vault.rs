@@ -702,8 +702,7 @@ fn whoami_reads_a_keychain_profiles_key_from_the_keychain_without_running_the_pr
         .unwrap();
     let line = String::from_utf8_lossy(&text.stdout);
     assert!(
-        line.trim_end()
-            .ends_with("(account 123456789012, key in the OS keychain)"),
+        line.contains("(account 123456789012, key in the OS keychain, key 0 days old"),
         "{line}"
     );
     keychain.delete(&profile).unwrap();

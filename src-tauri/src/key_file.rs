@@ -10,7 +10,6 @@ use keyrack::Error;
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::State;
-use tauri_plugin_dialog::DialogExt;
 
 use crate::commands::AppState;
 
@@ -35,14 +34,52 @@ pub fn listen_for_drops(state: State<'_, AppState>, on_drop: Channel<Vec<String>
 #[tauri::command]
 pub async fn pick_key_file(app: tauri::AppHandle) -> Option<String> {
     let (picked, wait) = tokio::sync::oneshot::channel();
+    choose_csv(&app, picked);
+    wait.await.ok().flatten().map(|p| p.display().to_string())
+}
+
+/// The title of the file chooser.
+const CHOOSER_TITLE: &str = "Access key file from the IAM console";
+
+/// GTK's file chooser, on the main thread where GTK lives; its answer goes to `picked`.
+#[cfg(target_os = "linux")]
+fn choose_csv(app: &tauri::AppHandle, picked: tokio::sync::oneshot::Sender<Option<PathBuf>>) {
+    use gtk::prelude::*;
+    let asked = app.run_on_main_thread(move || {
+        let chooser = gtk::FileChooserDialog::with_buttons(
+            Some(CHOOSER_TITLE),
+            None::<&gtk::Window>,
+            gtk::FileChooserAction::Open,
+            &[
+                ("Cancel", gtk::ResponseType::Cancel),
+                ("Open", gtk::ResponseType::Accept),
+            ],
+        );
+        let filter = gtk::FileFilter::new();
+        filter.set_name(Some("Access key file (.csv)"));
+        filter.add_pattern("*.csv");
+        filter.add_pattern("*.CSV");
+        chooser.add_filter(filter);
+        let path = (chooser.run() == gtk::ResponseType::Accept)
+            .then(|| chooser.filename())
+            .flatten();
+        chooser.close();
+        let _ = picked.send(path);
+    });
+    // The window is closing: nothing is picked (the sender is dropped).
+    let _ = asked;
+}
+
+/// The dialog plugin's file chooser (macOS, Windows).
+#[cfg(not(target_os = "linux"))]
+fn choose_csv(app: &tauri::AppHandle, picked: tokio::sync::oneshot::Sender<Option<PathBuf>>) {
     app.dialog()
         .file()
-        .set_title("Access key file from the IAM console")
+        .set_title(CHOOSER_TITLE)
         .add_filter("Access key file (.csv)", &["csv", "CSV"])
         .pick_file(move |path| {
             let _ = picked.send(path.and_then(|p| p.into_path().ok()));
         });
-    wait.await.ok().flatten().map(|p| p.display().to_string())
 }
 
 /// What the file holds, without its secrets: each key's id and IAM user (when it names one).

@@ -57,8 +57,11 @@ fn main() {
     let state = commands::AppState::new(rack);
     let (listener, pending) = (state.mfa_listener.clone(), state.mfa.clone());
     let drops = state.drops.clone();
-    tauri::Builder::default()
-        .plugin(tauri_plugin_dialog::init())
+    let builder = tauri::Builder::default();
+    // The file chooser outside Linux (on Linux it is GTK's own, src/key_file.rs).
+    #[cfg(not(target_os = "linux"))]
+    let builder = builder.plugin(tauri_plugin_dialog::init());
+    builder
         .manage(state)
         .on_window_event(move |_window, event| {
             if let tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) = event {

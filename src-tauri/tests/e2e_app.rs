@@ -1859,14 +1859,32 @@ async fn the_consoles_key_file_picked_in_the_window_becomes_a_profile_and_is_del
         ],
     );
     let chooser = chooser.lines().next().unwrap().to_owned();
-    xdotool(&app.display, &["windowfocus", "--sync", &chooser]);
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    xdotool(
-        &app.display,
-        &["type", "--delay", "20", &csv.display().to_string()],
-    );
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    xdotool(&app.display, &["key", "Return"]);
+    // A chooser still filling in may drop early keys: type again while it is still open.
+    for _ in 0..5 {
+        xdotool(&app.display, &["windowfocus", "--sync", &chooser]);
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        xdotool(&app.display, &["key", "ctrl+l"]);
+        xdotool(
+            &app.display,
+            &["type", "--delay", "20", &csv.display().to_string()],
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        xdotool(&app.display, &["key", "Return"]);
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let open = std::process::Command::new("xdotool")
+            .args([
+                "search",
+                "--onlyvisible",
+                "--name",
+                "Access key file from the IAM console",
+            ])
+            .env("DISPLAY", &app.display)
+            .output()
+            .unwrap();
+        if !open.status.success() {
+            break;
+        }
+    }
 
     app.wait_text("#import-text", &format!("holds the key {key}"))
         .await;
