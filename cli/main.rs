@@ -520,9 +520,11 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 region.as_deref(),
                 !no_check,
             ))?;
-            if delete_csv {
-                rack.delete_key_file(&csv)?;
-            }
+            let deleted = if delete_csv {
+                Some(rack.delete_key_file(&csv))
+            } else {
+                None
+            };
             if json {
                 println!("{}", print::pretty(&report));
             } else {
@@ -538,14 +540,18 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                         ),
                     }
                 }
-                if delete_csv {
-                    println!("deleted {}", csv.display());
-                } else {
-                    println!(
+                match &deleted {
+                    Some(Ok(())) => println!("deleted {}", csv.display()),
+                    Some(Err(_)) => {}
+                    None => println!(
                         "{} still holds the secret in plaintext: delete it (add --delete-csv)",
                         csv.display()
-                    );
+                    ),
                 }
+            }
+            // What was saved is printed first, whatever happens to the file.
+            if let Some(Err(error)) = deleted {
+                return Err(Failure(error.to_string()));
             }
             Ok(ExitCode::SUCCESS)
         }

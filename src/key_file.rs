@@ -10,6 +10,8 @@ use crate::secret::Secret;
 /// One key of the file, with the IAM user's name when the file has it.
 pub struct KeyFileEntry {
     pub user_name: Option<String>,
+    /// The user-credentials file also holds the console password (keyrack does not keep it).
+    pub has_password: bool,
     pub access_key_id: String,
     pub secret_access_key: Secret,
 }
@@ -72,6 +74,7 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<KeyFileEntry>, KeyFileError> 
     let id_at = column(KEY_ID, "Access key ID")?;
     let secret_at = column(SECRET, "Secret access key")?;
     let user_at = header.iter().position(|h| h == USER);
+    let password_at = header.iter().position(|h| h == "password");
     let mut keys = Vec::new();
     for (index, line) in lines {
         let number = index + 1;
@@ -99,8 +102,12 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<KeyFileEntry>, KeyFileError> 
             .and_then(|at| cells.get(at))
             .filter(|v| !v.is_empty())
             .map(|v| (*v).to_owned());
+        let has_password = password_at
+            .and_then(|at| cells.get(at))
+            .is_some_and(|v| !v.is_empty());
         keys.push(KeyFileEntry {
             user_name,
+            has_password,
             access_key_id,
             secret_access_key,
         });

@@ -32,21 +32,54 @@ impl Default for Settings {
 /// Where the settings file is: `$XDG_CONFIG_HOME/keyrack/settings.ini` (else
 /// `~/.config/keyrack/settings.ini`); `%APPDATA%\keyrack\settings.ini` on Windows;
 /// `~/Library/Application Support/keyrack/settings.ini` on macOS.
-pub fn settings_file(env: impl Fn(&str) -> Option<String>) -> PathBuf {
+/// `None` when neither is known as an absolute folder (no HOME): never the current folder.
+pub fn settings_file(env: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
     let absolute = |name: &str| {
         env(name)
             .filter(|d| Path::new(d).is_absolute())
             .map(PathBuf::from)
     };
-    let home = || PathBuf::from(env("HOME").unwrap_or_default());
     let base = if cfg!(windows) {
-        absolute("APPDATA").unwrap_or_else(home)
+        absolute("APPDATA")?
     } else if cfg!(target_os = "macos") {
-        absolute("XDG_CONFIG_HOME").unwrap_or_else(|| home().join("Library/Application Support"))
+        absolute("XDG_CONFIG_HOME")
+            .or_else(|| Some(absolute("HOME")?.join("Library/Application Support")))?
     } else {
-        absolute("XDG_CONFIG_HOME").unwrap_or_else(|| home().join(".config"))
+        absolute("XDG_CONFIG_HOME").or_else(|| Some(absolute("HOME")?.join(".config")))?
     };
-    base.join("keyrack").join("settings.ini")
+    Some(base.join("keyrack").join("settings.ini"))
+}
+
+/// The range each number may take (a clipboard cleared at once would make Copy useless).
+pub const LIMITS: [(&str, u32, u32); 3] = [
+    ("rotate_after_days", 0, 3650),
+    ("unused_after_days", 0, 3650),
+    ("clipboard_seconds", 1, 3600),
+];
+
+impl Settings {
+    /// What is out of range, in words; `Ok` when every number is within [`LIMITS`].
+    pub fn validate(&self) -> Result<(), String> {
+        let values = [
+            self.rotate_after_days,
+            self.unused_after_days,
+            self.clipboard_seconds,
+        ];
+        for ((name, min, max), value) in LIMITS.iter().zip(values) {
+            if !(*min..=*max).contains(&value) {
+                return Err(format!("{name} must be from {min} to {max}, not {value}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn limit(name: &str) -> (u32, u32) {
+    LIMITS
+        .iter()
+        .find(|(n, ..)| *n == name)
+        .map(|(_, min, max)| (*min, *max))
+        .expect("every number has its limits")
 }
 
 /// The settings in `file` (the defaults for what it does not set), and what in it was not
@@ -67,37 +100,31 @@ pub fn load(file: &Path) -> (Settings, Vec<String>) {
             return (settings, notes);
         }
     };
-    let mut number = |section: &str, key: &str, into: &mut u32, max: u32| {
+    let mut number = |section: &str, key: &str, into: &mut u32, name: &str| {
         let Some(text) = ini.get_from(Some(section), key) else {
             return;
         };
+        let (min, max) = limit(name);
         match text.trim().parse::<u32>() {
-            Ok(n) if n <= max => *into = n,
+            Ok(n) if (min..=max).contains(&n) => *into = n,
             _ => notes.push(format!(
-                "[{section}] {key} = {text} in {} is not a whole number from 0 to {max}; keyrack \
-                 uses {}",
+                "[{section}] {key} = {text} in {} is not a whole number from {min} to {max}; \
+                 keyrack uses {}",
                 file.display(),
                 *into
             )),
         }
     };
-    number(
-        "keys",
-        "rotate_after_days",
-        &mut settings.rotate_after_days,
-        3650,
-    );
-    number(
-        "keys",
-        "unused_after_days",
-        &mut settings.unused_after_days,
-        3650,
-    );
+    let days = "rotate_after_days";
+    number("keys", days, &mut settings.rotate_after_days, days);
+    let unused = "unused_after_days";
+    number("keys", unused, &mut settings.unused_after_days, unused);
+    let clipboard = &mut settings.clipboard_seconds;
     number(
         "clipboard",
         "clear_after_seconds",
-        &mut settings.clipboard_seconds,
-        3600,
+        clipboard,
+        "clipboard_seconds",
     );
     if let Some(text) = ini.get_from(Some("app"), "check_on_start") {
         match text.trim() {
@@ -114,6 +141,9 @@ pub fn load(file: &Path) -> (Settings, Vec<String>) {
 
 /// Write `settings` to `file` (its folder made 0700 when missing), whole or not at all.
 pub fn save(file: &Path, settings: &Settings) -> std::io::Result<()> {
+    settings
+        .validate()
+        .map_err(|why| std::io::Error::new(std::io::ErrorKind::InvalidInput, why))?;
     let mut ini = ini::Ini::new();
     ini.with_section(Some("keys"))
         .set("rotate_after_days", settings.rotate_after_days.to_string())
@@ -128,7 +158,13 @@ pub fn save(file: &Path, settings: &Settings) -> std::io::Result<()> {
     ini.write_to(&mut text)?;
     let dir = file.parent().unwrap_or(Path::new("."));
     crate::files::private::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".settings.ini.keyrack-{}.tmp", std::process::id()));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let tmp = dir.join(format!(
+        ".settings.ini.keyrack-{}-{nanos}.tmp",
+        std::process::id()
+    ));
     crate::files::private::write_atomically(file, &tmp, &text)
 }
 
@@ -149,6 +185,14 @@ mod tests {
         };
         save(&file, &mine).unwrap();
         assert_eq!(load(&file), (mine, vec![]));
+        let instant = Settings {
+            clipboard_seconds: 0,
+            ..Settings::default()
+        };
+        assert!(
+            save(&file, &instant).is_err(),
+            "a clipboard cleared at once"
+        );
         std::fs::write(&file, "[keys]\nrotate_after_days = soon\n").unwrap();
         let (settings, notes) = load(&file);
         assert_eq!(settings.rotate_after_days, 90);
@@ -163,12 +207,16 @@ mod tests {
             _ => None,
         };
         if cfg!(all(unix, not(target_os = "macos"))) {
-            assert_eq!(settings_file(env), Path::new("/c/keyrack/settings.ini"));
+            assert_eq!(
+                settings_file(env).unwrap(),
+                Path::new("/c/keyrack/settings.ini")
+            );
             let no_xdg = |name: &str| (name == "HOME").then(|| "/h".to_owned());
             assert_eq!(
-                settings_file(no_xdg),
+                settings_file(no_xdg).unwrap(),
                 Path::new("/h/.config/keyrack/settings.ini")
             );
+            assert_eq!(settings_file(|_| None), None, "never the current folder");
         }
     }
 }

@@ -171,3 +171,56 @@ fn a_key_aws_refuses_or_a_name_already_taken_saves_nothing_and_keeps_the_file() 
     assert!(text(&out.stderr).contains("there is a profile 'work' already"));
     assert_eq!(home.files(), before);
 }
+
+#[test]
+fn a_key_file_is_deleted_only_when_its_key_is_in_the_files_and_it_holds_no_console_password() {
+    let home = Home::new("", "[work]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = the-saved-secret\n");
+    let rack = keyrack::Rack::new(
+        keyrack::files::FilePaths {
+            config: home.config(),
+            credentials: home.credentials(),
+        },
+        keyrack::keychain::Keychain::in_memory(),
+        home.path().join("state"),
+        keyrack::aws::EndpointEnv::from_pairs([("AWS_ENDPOINT_URL", "http://127.0.0.1:9")]),
+        "a test",
+    );
+    let csv = home.path().join("k.csv");
+    // Another secret than the one saved: the file may be the only copy of this one.
+    fs::write(
+        &csv,
+        "Access key ID,Secret access key\nAKIAIOSFODNN7EXAMPLE,another-secret\n",
+    )
+    .unwrap();
+    let error = rack.delete_key_file(&csv).unwrap_err();
+    assert!(
+        error
+            .message
+            .contains("is not in these files with that secret"),
+        "{}",
+        error.message
+    );
+    assert!(csv.exists());
+    // The console password of the user-credentials file is not kept anywhere by keyrack.
+    fs::write(
+        &csv,
+        "User name,Password,Access key ID,Secret access key\nalice,Pa55word!,AKIAIOSFODNN7EXAMPLE,the-saved-secret\n",
+    )
+    .unwrap();
+    let error = rack.delete_key_file(&csv).unwrap_err();
+    assert!(
+        error.message.contains("console password"),
+        "{}",
+        error.message
+    );
+    assert!(!error.message.contains("Pa55word!"));
+    assert!(csv.exists());
+    // The saved key, and nothing else: deleted.
+    fs::write(
+        &csv,
+        "Access key ID,Secret access key\nAKIAIOSFODNN7EXAMPLE,the-saved-secret\n",
+    )
+    .unwrap();
+    rack.delete_key_file(&csv).unwrap();
+    assert!(!csv.exists());
+}

@@ -272,7 +272,8 @@ async function reveal(button) {
   button.setAttribute("aria-pressed", "true");
 }
 
-/** How long a copied secret stays on the clipboard (keyrack empties it after that, if unchanged). */
+/** How long a copied secret stays on the clipboard (keyrack empties it after that, if unchanged), from keyrack's settings. */
+const clipboardSeconds = () => ctx.state.view.settings.clipboard_seconds;
 
 async function copySecret(button) {
   const input = document.getElementById(button.dataset.for);
@@ -286,10 +287,10 @@ async function copySecret(button) {
       const value = typed ?? await api.revealSecret(form.profile, input.dataset.key);
       await writeClipboard(value);
       clearClipboardLater(value);
-      announce(`Copied to the clipboard. keyrack tries to empty it again in ${ctx.state.view.settings.clipboard_seconds} seconds, and says so if it cannot.`);
+      announce(`Copied to the clipboard. keyrack tries to empty it again in ${clipboardSeconds()} seconds, and says so if it cannot.`);
       return;
     }
-    announce(`Copied to the clipboard; keyrack empties it again in ${ctx.state.view.settings.clipboard_seconds} seconds.`);
+    announce(`Copied to the clipboard; keyrack empties it again in ${clipboardSeconds()} seconds.`);
   } catch (e) {
     announce("Could not copy: " + api.message(e), "error");
   }
@@ -304,7 +305,7 @@ function clearClipboardLater(value) {
       // The clipboard cannot be read, so what is on it may be the person's own: it is left, and said.
       announce("keyrack could not check the clipboard, so the copied secret may still be on it: copy something else over it.", "error");
     }
-  }, CLIPBOARD_SECONDS * 1000);
+  }, clipboardSeconds() * 1000);
 }
 
 async function writeClipboard(text) {

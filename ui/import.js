@@ -17,7 +17,12 @@ export async function pickAndImport(ctx) {
 }
 
 /** Import the key file at `path`: the dialog shows its key, asks the profile's name and region. */
+let opening = 0;
+
 export async function importFile(path, ctx) {
+  // Each opening's answers belong to it alone: a save still running when the dialog was closed
+  // and opened for another file shows nothing there.
+  const mine = ++opening;
   let preview;
   try {
     preview = await api.previewKeyFile(path);
@@ -51,11 +56,21 @@ export async function importFile(path, ctx) {
     ok.textContent = "Checking with AWS…";
     try {
       const report = await api.importKeyFile(path, several ? null : name.value.trim(), region.value);
+      if (mine !== opening || !dialog.open) {
+        announce(`Saved profile ${report.imported.map((k) => k.profile).join(", ")} from ${path}; the file still holds the secret in plaintext.`, "warning");
+        await ctx.reload();
+        return;
+      }
       const saved = report.imported.map((k) => `${k.profile} (${k.arn || k.access_key_id})`).join(", ");
       $("#import-form-fields").hidden = true;
       ok.hidden = true;
       $("#import-saved").textContent = `Saved profile ${saved}.`;
       $("#import-after").hidden = false;
+      const password = preview.keys.some((k) => k.has_password);
+      $("#import-delete").hidden = password;
+      $("#import-after-text").textContent = password
+        ? "The .csv file still holds the secret and the console password, which keyrack does not keep: delete it yourself once the password is somewhere safe."
+        : "The .csv file still holds the secret in plaintext. Delete it now? keyrack deletes it only because the key is in your files.";
       $("#import-cancel").textContent = "Keep the file";
       $("#import-delete").onclick = async () => {
         try {
@@ -69,6 +84,7 @@ export async function importFile(path, ctx) {
       await ctx.reload();
       ctx.actions.select(report.imported[0].profile);
     } catch (e) {
+      if (mine !== opening) return;
       $("#import-error").textContent = api.message(e);
       ok.disabled = false;
       ok.textContent = "Check and save";

@@ -21,7 +21,7 @@ export function renderProblems(view, { onClean, onOpen } = {}) {
   const items = findings.map((f) => {
     const file = f.path.split("/").pop();
     // A row of a profile's section leads to that profile.
-    const attrs = f.profile && onOpen
+    const attrs = f.profile && onOpen && view.profiles.some((p) => p.name === f.profile)
       ? { class: "leads", tabindex: "0", title: `Open profile ${f.profile}`, "data-profile": f.profile }
       : {};
     const row = el("li", attrs,

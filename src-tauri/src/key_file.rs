@@ -93,6 +93,8 @@ pub struct KeyFilePreview {
 pub struct PreviewKey {
     pub access_key_id: String,
     pub user_name: Option<String>,
+    /// The file also holds the console password: it is not offered for deletion.
+    pub has_password: bool,
 }
 
 #[tauri::command]
@@ -105,6 +107,7 @@ pub fn preview_key_file(path: String) -> Result<KeyFilePreview, Error> {
             .map(|k| PreviewKey {
                 access_key_id: k.access_key_id,
                 user_name: k.user_name,
+                has_password: k.has_password,
             })
             .collect(),
     })

@@ -66,6 +66,27 @@ impl Rack {
                     ))
                 }
             };
+            if named.contains(&name) {
+                return Err(Error::new(
+                    "bad_key_file",
+                    format!(
+                        "{} holds two keys for '{name}'; import them one at a time with a \
+                         profile name each; nothing was saved",
+                        path.display()
+                    ),
+                ));
+            }
+            crate::changes::check_input("profile", &name)
+                .filter(|advice| advice.level == "error")
+                .map_or(Ok(()), |advice| {
+                    Err(Error::new(
+                        "refused",
+                        format!(
+                            "cannot name a profile '{name}': {}; nothing was saved",
+                            advice.message
+                        ),
+                    ))
+                })?;
             if reading.profiles.contains_key(&name) {
                 return Err(Error::new(
                     "refused",
@@ -160,6 +181,17 @@ impl Rack {
     /// is in these files with the same secret: deleting it never loses a key.
     pub fn delete_key_file(&self, path: &Path) -> Result<(), Error> {
         let keys = key_file::read(path)?;
+        if let Some(user) = keys.iter().find(|k| k.has_password) {
+            return Err(Error::new(
+                "key_not_saved",
+                format!(
+                    "{} was kept: it also holds the console password of {}, which keyrack does not \
+                     keep; delete the file yourself once the password is somewhere safe",
+                    path.display(),
+                    user.user_name.as_deref().unwrap_or("the user")
+                ),
+            ));
+        }
         let files = self.latest()?;
         let reading = files.read(Dialect::Cli);
         let saved = |id: &str, secret: &Secret| {

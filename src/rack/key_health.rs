@@ -1,6 +1,7 @@
 //! Key health at a glance: for each profile that signs in with an IAM user's long-term key, how
 //! old the key is and when it was last used, measured against keyrack's settings (a key due for
-//! rotation, a key unused), asked of IAM with the key itself at once for every profile.
+//! rotation, a key unused), asked of IAM with the key itself at once for every profile. AWS
+//! counts keyrack's own checks as uses: "unused" means no use at all, keyrack's included.
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -53,8 +54,17 @@ pub(super) async fn key_healths(
     healths
 }
 
+/// How long one profile's IAM questions may take before its health is left unknown: Check all
+/// must not wait on a slow IAM.
+const IAM_WAIT: std::time::Duration = std::time::Duration::from_secs(8);
+
 /// `profile`'s key health; `None` when it does not sign in with a long-term key.
 async fn key_health(session: &Session, profile: &str, settings: &Settings) -> Option<KeyHealth> {
+    // Behind an MFA device the key alone may not ask IAM (many accounts deny it, and the denial
+    // is logged): nothing is asked, and no code either, in a check.
+    if crate::rotation::user_keys::behind_mfa(session.reading(), profile) {
+        return None;
+    }
     let credentials = session.credentials(profile).await.ok()?;
     if credentials.session_token.is_some() || !credentials.access_key_id.starts_with("AKIA") {
         return None;
@@ -77,17 +87,27 @@ async fn key_health(session: &Session, profile: &str, settings: &Settings) -> Op
         (Ok(client), Ok(endpoint)) => (client, endpoint),
         (Err(e), _) | (_, Err(e)) => return Some(unknown(e.to_string())),
     };
-    let listed = match iam::list_access_keys(&client, &endpoint, &credentials, None).await {
-        Ok(listed) => listed,
-        Err(e) => return Some(unknown(format!("IAM did not list the key ({e})"))),
+    let listed = iam::list_access_keys(&client, &endpoint, &credentials, None);
+    let listed = match tokio::time::timeout(IAM_WAIT, listed).await {
+        Ok(Ok(listed)) => listed,
+        Ok(Err(e)) => return Some(unknown(format!("IAM did not list the key ({e})"))),
+        Err(_) => return Some(unknown("IAM did not answer in time".into())),
     };
     let Some(key) = listed.iter().find(|k| k.access_key_id == key_id) else {
         return Some(unknown("IAM did not list the key for its user".into()));
     };
-    let used = iam::get_access_key_last_used(&client, &endpoint, &credentials, &key_id)
-        .await
-        .ok()
-        .and_then(|u| u.last_used_date);
+    // A last use IAM would not give is unknown, never "never used": that would call a key in
+    // daily use unused.
+    let used = iam::get_access_key_last_used(&client, &endpoint, &credentials, &key_id);
+    let used = match tokio::time::timeout(IAM_WAIT, used).await {
+        Ok(Ok(used)) => used.last_used_date,
+        Ok(Err(e)) => {
+            return Some(unknown(format!(
+                "IAM did not say when it was last used ({e})"
+            )))
+        }
+        Err(_) => return Some(unknown("IAM did not answer in time".into())),
+    };
     let now = OffsetDateTime::now_utc();
     let rfc3339 = |t: OffsetDateTime| {
         t.format(&time::format_description::well_known::Rfc3339)

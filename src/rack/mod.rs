@@ -108,6 +108,9 @@ impl Rack {
                 "keyrack cannot find its config folder (set HOME); nothing was saved",
             )
         })?;
+        settings
+            .validate()
+            .map_err(|why| Error::new("refused", format!("{why}; nothing was saved")))?;
         crate::settings::save(file, settings).map_err(|e| {
             Error::new(
                 "settings_not_saved",
@@ -157,9 +160,9 @@ impl Rack {
             std::env::var(name).ok()
         }))
         .with_sso_cache(identity::sso::token_dir(|name| std::env::var(name).ok()))
-        .with_settings_file(Some(crate::settings::settings_file(|name| {
+        .with_settings_file(crate::settings::settings_file(|name| {
             std::env::var(name).ok()
-        })))
+        }))
     }
 
     pub fn paths(&self) -> &FilePaths {

@@ -64,6 +64,7 @@ impl Home {
         command
             .args(args)
             .env("HOME", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.dir.path().join(".config"))
             .env_remove("AWS_CONFIG_FILE")
             .env_remove("AWS_SHARED_CREDENTIALS_FILE")
             .env_remove("AWS_PROFILE")
