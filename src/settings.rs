@@ -158,13 +158,7 @@ pub fn save(file: &Path, settings: &Settings) -> std::io::Result<()> {
     ini.write_to(&mut text)?;
     let dir = file.parent().unwrap_or(Path::new("."));
     crate::files::private::create_dir_all(dir)?;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let tmp = dir.join(format!(
-        ".settings.ini.keyrack-{}-{nanos}.tmp",
-        std::process::id()
-    ));
+    let tmp = crate::files::private::temporary_beside(file);
     crate::files::private::write_atomically(file, &tmp, &text)
 }
 

@@ -48,6 +48,14 @@ async fn another_key(moto: &MotoServer, user: &str) -> String {
     moto.set_up_key(user).await.access_key_id
 }
 
+/// moto with signature checks on and one user, alice (IAM and STS allowed): her key and secret.
+async fn alice_at_moto() -> (MotoServer, String, String) {
+    let moto = MotoServer::start();
+    let (key, secret) = moto_user(&moto, "alice").await;
+    moto.enable_auth().await;
+    (moto, key, secret)
+}
+
 /// An IAM user on moto with one access key and permission for IAM and STS.
 async fn moto_user(moto: &MotoServer, name: &str) -> (String, String) {
     let key = moto.set_up_user(name).await;
@@ -160,9 +168,7 @@ async fn check_all_shows_each_profiles_arn_and_a_plain_words_error_for_a_bad_one
 
 #[tokio::test]
 async fn check_all_asks_for_a_roles_mfa_code_in_a_dialog_and_again_after_a_wrong_one() {
-    let moto = MotoServer::start();
-    let (key, secret) = moto_user(&moto, "alice").await;
-    moto.enable_auth().await;
+    let (moto, key, secret) = alice_at_moto().await;
     let sts = support::sts_mfa::MfaSts::start(&moto.url);
     let serial = "arn:aws:iam::123456789012:mfa/alice";
     sts.show(serial, "802468");
@@ -1295,9 +1301,7 @@ struct KeyBehindDevice {
 }
 
 async fn key_behind_device(serial: &str, mfa_required: bool) -> KeyBehindDevice {
-    let moto = MotoServer::start();
-    let (key, secret) = moto_user(&moto, "alice").await;
-    moto.enable_auth().await;
+    let (moto, key, secret) = alice_at_moto().await;
     let sts = support::sts_mfa::MfaSts::start(&moto.url);
     let arn = "arn:aws:iam::123456789012:user/alice";
     sts.user_key(&key, &secret, arn, mfa_required);
@@ -1441,9 +1445,7 @@ async fn an_aws_tool_that_needs_an_mfa_code_gets_it_through_keyracks_prompt_wind
 async fn a_key_behind_an_mfa_device_signs_in_from_its_card_and_is_rotated_with_a_code_for_each_key()
 {
     // alice must use MFA for IAM: her key alone may not list or rotate keys.
-    let moto = MotoServer::start();
-    let (key, secret) = moto_user(&moto, "alice").await;
-    moto.enable_auth().await;
+    let (moto, key, secret) = alice_at_moto().await;
     let sts = support::sts_mfa::MfaSts::start(&moto.url);
     let serial = "arn:aws:iam::123456789012:mfa/alice-card";
     sts.user_key(&key, &secret, "arn:aws:iam::123456789012:user/alice", true);
@@ -1705,9 +1707,7 @@ async fn places(app: &Desktop, selectors: &[&str]) -> Vec<(String, i64, i64, i64
 
 #[tokio::test]
 async fn no_control_moves_while_progress_and_notices_come_and_go() {
-    let moto = MotoServer::start();
-    let (key, secret) = moto_user(&moto, "alice").await;
-    moto.enable_auth().await;
+    let (moto, key, secret) = alice_at_moto().await;
     let home = home();
     write_aws(
         home.path(),
@@ -1758,9 +1758,7 @@ async fn no_control_moves_while_progress_and_notices_come_and_go() {
 
 #[tokio::test]
 async fn check_all_says_when_the_aws_tools_cannot_read_the_files_though_aws_answers() {
-    let moto = MotoServer::start();
-    let (key, secret) = moto_user(&moto, "alice").await;
-    moto.enable_auth().await;
+    let (moto, key, secret) = alice_at_moto().await;
     let home = home();
     // A line without `=`: the AWS CLI refuses the whole file.
     write_aws(
@@ -1831,9 +1829,7 @@ fn xdotool(display: &str, args: &[&str]) -> String {
 
 #[tokio::test]
 async fn the_consoles_key_file_picked_in_the_window_becomes_a_profile_and_is_deleted_on_request() {
-    let moto = MotoServer::start();
-    let (key, secret) = moto_user(&moto, "alice").await;
-    moto.enable_auth().await;
+    let (moto, key, secret) = alice_at_moto().await;
     let home = home();
     write_aws(home.path(), "[default]\nregion = us-east-1\n", "");
     let csv = home.path().join("Downloads/alice_accessKeys.csv");
@@ -1957,9 +1953,7 @@ async fn a_problem_row_leads_to_its_profile_and_escape_closes_the_panel() {
 
 #[tokio::test]
 async fn key_health_shows_at_a_glance_with_the_threshold_from_keyracks_settings() {
-    let moto = MotoServer::start();
-    let (key, secret) = moto_user(&moto, "alice").await;
-    moto.enable_auth().await;
+    let (moto, key, secret) = alice_at_moto().await;
     let home = home();
     write_aws(
         home.path(),

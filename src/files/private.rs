@@ -5,7 +5,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Mode for files keyrack creates: readable by the owner only, as the AWS CLI does.
 pub const FILE_MODE: u32 = 0o600;
@@ -73,7 +73,13 @@ pub fn write_json(file: &Path, value: &impl serde::Serialize) -> io::Result<()> 
     let body = zeroize::Zeroizing::new(
         serde_json::to_vec(value).map_err(|e| io::Error::other(e.to_string()))?,
     );
-    let dir = file.parent().unwrap_or(Path::new("."));
+    create_dir_all(file.parent().unwrap_or(Path::new(".")))?;
+    write_atomically(file, &temporary_beside(file), &body)
+}
+
+/// A temporary file next to `file` that is this writer's own: `.NAME.keyrack-PID-NANOS.tmp`
+/// (two writers at the same moment never share one; leftovers are recognised by the pattern).
+pub fn temporary_beside(file: &Path) -> PathBuf {
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -81,12 +87,10 @@ pub fn write_json(file: &Path, value: &impl serde::Serialize) -> io::Result<()> 
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
-    create_dir_all(dir)?;
-    let tmp = dir.join(format!(
+    file.with_file_name(format!(
         ".{name}.keyrack-{}-{nanos}.tmp",
         std::process::id()
-    ));
-    write_atomically(file, &tmp, &body)
+    ))
 }
 
 /// Whether `name` is one of [`write_json`]'s temporary files (left behind only by a writer that

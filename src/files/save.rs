@@ -83,17 +83,7 @@ pub fn save(path: &Path, bytes: &[u8], expected: Option<&[u8]>) -> Result<(), Sa
         .as_ref()
         .and_then(private::mode_of)
         .unwrap_or(private::FILE_MODE);
-    let file_name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let tmp = dir.join(format!(
-        ".{file_name}.keyrack-{}-{nanos}.tmp",
-        std::process::id()
-    ));
+    let tmp = private::temporary_beside(&target);
     let result = (|| -> Result<(), SaveError> {
         let mut file = private::create_new(&tmp).map_err(io_err)?;
         file.write_all(bytes).map_err(io_err)?;

@@ -948,24 +948,20 @@ fn remove_if_there(file: &Path) -> std::io::Result<usize> {
 
 /// Remove the temporary files keyrack's cache writers left in `dir`: how many.
 fn remove_temporaries(dir: &Path) -> std::io::Result<usize> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(e),
-    };
     let mut removed = 0;
-    for entry in entries {
-        let path = entry?.path();
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        if name.is_some_and(|n| crate::files::private::is_json_temporary(&n)) {
-            removed += remove_if_there(&path)?;
-        }
+    for path in files_in(dir, |name| crate::files::private::is_json_temporary(name))? {
+        removed += remove_if_there(&path)?;
     }
     Ok(removed)
 }
 
 /// The `*.json` files directly in `dir` (none when it does not exist).
 fn json_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    files_in(dir, |name| name.ends_with(".json"))
+}
+
+/// The files directly in `dir` whose names `keep` takes, sorted (none when `dir` is missing).
+fn files_in(dir: &Path, keep: impl Fn(&str) -> bool) -> std::io::Result<Vec<PathBuf>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -974,7 +970,8 @@ fn json_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for entry in entries {
         let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "json") && path.is_file() {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        if name.is_some_and(|n| keep(&n)) && path.is_file() {
             files.push(path);
         }
     }
