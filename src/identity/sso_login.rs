@@ -949,7 +949,7 @@ fn remove_if_there(file: &Path) -> std::io::Result<usize> {
 /// Remove the temporary files keyrack's cache writers left in `dir`: how many.
 fn remove_temporaries(dir: &Path) -> std::io::Result<usize> {
     let mut removed = 0;
-    for path in files_in(dir, |name| crate::files::private::is_json_temporary(name))? {
+    for path in files_in(dir, crate::files::private::is_json_temporary)? {
         removed += remove_if_there(&path)?;
     }
     Ok(removed)
