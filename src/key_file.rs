@@ -120,6 +120,37 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<KeyFileEntry>, KeyFileError> 
     Ok(keys)
 }
 
+/// What a key file holds, without its secrets: what the window shows before importing it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct KeyFilePreview {
+    pub path: String,
+    pub keys: Vec<PreviewKey>,
+}
+
+/// One key of a [`KeyFilePreview`].
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PreviewKey {
+    pub access_key_id: String,
+    pub user_name: Option<String>,
+    /// The file also holds the console password: it is not offered for deletion.
+    pub has_password: bool,
+}
+
+/// The preview of the key file at `path`.
+pub fn preview(path: &Path) -> Result<KeyFilePreview, KeyFileError> {
+    Ok(KeyFilePreview {
+        path: path.display().to_string(),
+        keys: read(path)?
+            .into_iter()
+            .map(|k| PreviewKey {
+                access_key_id: k.access_key_id,
+                user_name: k.user_name,
+                has_password: k.has_password,
+            })
+            .collect(),
+    })
+}
+
 /// The keys of the file at `path`.
 pub fn read(path: &Path) -> Result<Vec<KeyFileEntry>, KeyFileError> {
     let shown = path.display().to_string();

@@ -629,7 +629,8 @@ async fn whoami_all_json_gives_one_entry_per_profile_in_file_order_and_exits_1_o
             "session_minutes_left",
             "mfa_device",
             "account_name",
-            "key_health"
+            "key_health",
+            "needs_attention"
         ]
     );
     assert_eq!(
@@ -2261,6 +2262,7 @@ fn whoami_gives_each_keys_age_and_last_use_against_the_rotation_setting() {
     assert_eq!(health["access_key_id"], w.alice.access_key_id.as_str());
     assert_eq!(health["age_days"], 0);
     assert_eq!(health["rotate_due"], true, "{health}");
+    assert_eq!(json_of(&out)[0]["needs_attention"], true);
     let out = w.keyrack("", &credentials, &["whoami"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("(rotate it)"));
     let wrong = w.keyrack(

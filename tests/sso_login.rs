@@ -716,3 +716,22 @@ fn bench_check_all_of_50_sso_profiles_next_to_the_aws_cli() {
         aws.as_secs_f64() / keyrack.as_secs_f64()
     );
 }
+
+#[test]
+fn a_tool_asking_for_a_legacy_sign_in_is_told_the_command_that_signs_in_at_once() {
+    let w = World::new();
+    let started = Instant::now();
+    let out = finish(w.start(&["credential-process", "--sso", "--profile", "legacy"]));
+    assert!(!out.status.success());
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("run `keyrack sso login --profile legacy` in a terminal"),
+        "{said}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "it did not wait for a code nobody sees"
+    );
+    assert!(w.opened().is_empty());
+    assert_eq!(w.portal.device_authorizations(), 0);
+}

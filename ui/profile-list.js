@@ -32,17 +32,9 @@ function identityLine(result, checking) {
     `✕ ${errorHeadline(result.error.code)}`, el("span", { class: "muted", text: when }));
 }
 
-/** Whether a profile needs the person: it fails, the AWS tools cannot read it, or its key is due
- * for rotation or unused. */
-export function needsAttention(identity) {
-  if (!identity) return false;
-  const health = identity.key_health;
-  return identity.status === "failed" || identity.status === "aws_tools_cannot_read" ||
-    Boolean(health && (health.rotate_due || health.unused));
-}
-
 function matches(profile, filter, identity, attention) {
-  if (attention && !needsAttention(identity)) return false;
+  // The engine says what needs the person (it fails, the AWS tools cannot read it, its key).
+  if (attention && !(identity && identity.needs_attention)) return false;
   if (!filter) return true;
   const hay = [profile.name, profile.kind, kindLabel(profile.kind), profile.region, profile.access_key_id,
     identity && identity.arn, identity && identity.account].filter(Boolean).join(" ").toLowerCase();

@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 
 use keyrack::rack::ImportReport;
 use keyrack::Error;
-use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -83,34 +82,9 @@ fn choose_csv(app: &tauri::AppHandle, picked: tokio::sync::oneshot::Sender<Optio
 }
 
 /// What the file holds, without its secrets: each key's id and IAM user (when it names one).
-#[derive(Serialize)]
-pub struct KeyFilePreview {
-    pub path: String,
-    pub keys: Vec<PreviewKey>,
-}
-
-#[derive(Serialize)]
-pub struct PreviewKey {
-    pub access_key_id: String,
-    pub user_name: Option<String>,
-    /// The file also holds the console password: it is not offered for deletion.
-    pub has_password: bool,
-}
-
 #[tauri::command]
-pub fn preview_key_file(path: String) -> Result<KeyFilePreview, Error> {
-    let keys = keyrack::key_file::read(std::path::Path::new(&path))?;
-    Ok(KeyFilePreview {
-        path,
-        keys: keys
-            .into_iter()
-            .map(|k| PreviewKey {
-                access_key_id: k.access_key_id,
-                user_name: k.user_name,
-                has_password: k.has_password,
-            })
-            .collect(),
-    })
+pub fn preview_key_file(path: String) -> Result<keyrack::key_file::KeyFilePreview, Error> {
+    Ok(keyrack::key_file::preview(std::path::Path::new(&path))?)
 }
 
 /// Save the file's key as profile `profile` (with `region`), after STS says it works.

@@ -595,6 +595,7 @@ impl Rack {
             if let Some(rejection) = &rejection {
                 view.unreadable_by_aws_tools(rejection);
             }
+            view.weigh_attention();
             view.mfa_device = identity::credential_source(&reading.profiles, &outcome.profile)
                 .ok()
                 .and_then(|source| identity::MfaSignIn::of(&source))
@@ -616,9 +617,6 @@ impl Rack {
         let mut views = Vec::with_capacity(outcomes.len());
         for outcome in &outcomes {
             let mut view = view(outcome);
-            if let Some(rejection) = &rejection {
-                view.unreadable_by_aws_tools(rejection);
-            }
             // IAM Identity Center knows the accounts by name: one ListAccounts per sign-in.
             if outcome.result.is_ok()
                 && reading.profiles.get(&outcome.profile).is_some_and(|s| {
@@ -642,6 +640,7 @@ impl Rack {
         for (profile, health) in key_health::key_healths(&session, users, &settings).await {
             if let Some(view) = views.iter_mut().find(|v| v.profile == profile) {
                 view.key_health = Some(health);
+                view.weigh_attention();
                 on_each(view);
             }
         }

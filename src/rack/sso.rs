@@ -150,7 +150,27 @@ impl Rack {
                     endpoint,
                     show,
                 };
-                sso_login::sign_in(&place, &target, &options).await?;
+                // Nobody to approve it here: the one command that does, for this profile.
+                sso_login::sign_in(&place, &target, &options)
+                    .await
+                    .map_err(|error| match error {
+                        sso_login::SsoLoginError::NeedsPerson { .. } => Error::new(
+                            "needs_sso_login",
+                            format!(
+                                "profile '{profile}' needs a sign-in to {} that a person \
+                                 approves, and nobody can be asked from here (no browser \
+                                 opened{}): run `{}` in a terminal, then try again",
+                                target.describe(),
+                                if target.session.is_none() {
+                                    ", and a legacy sign-in takes a code typed on a page"
+                                } else {
+                                    ""
+                                },
+                                target.login_command(profile)
+                            ),
+                        ),
+                        other => Error::from(other),
+                    })?;
                 session.sso_credentials(profile).await
             }
             (served, _) => served,

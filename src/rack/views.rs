@@ -49,6 +49,9 @@ pub struct IdentityView {
     pub account_name: Option<String>,
     /// A long-term key's age and last use, and what they call for.
     pub key_health: Option<super::KeyHealth>,
+    /// It needs the person: it fails, the AWS tools cannot read it, or its key is due for
+    /// rotation or unused (the window's "Needs attention").
+    pub needs_attention: bool,
 }
 
 impl IdentityView {
@@ -69,6 +72,7 @@ impl IdentityView {
             mfa_device: None,
             account_name: None,
             key_health: None,
+            needs_attention: false,
         };
         match &outcome.result {
             Ok(identity) => {
@@ -95,6 +99,15 @@ impl IdentityView {
             self.status,
             IdentityStatus::Failed | IdentityStatus::AwsToolsCannotRead
         )
+    }
+
+    /// Set [`IdentityView::needs_attention`] from what the view holds now.
+    pub(super) fn weigh_attention(&mut self) {
+        let key = self
+            .key_health
+            .as_ref()
+            .is_some_and(|h| h.rotate_due || h.unused);
+        self.needs_attention = self.failed() || key;
     }
 
     /// Mark a profile that answered as one the AWS tools cannot use, because they reject the
