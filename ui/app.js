@@ -1,7 +1,7 @@
 // keyrack's window: loads the files, keeps the list, editor and problems panel in step with the
 // disk, and wires the keyboard shortcuts.
 import * as api from "./api.js";
-import { $, announce } from "./dom.js";
+import { $, announce, refreshTimes } from "./dom.js";
 import { renderList, listKeys, scrollToSelected, visibleProfiles } from "./profile-list.js";
 import { initEditor, show as showEditor, save, isDirty, renderIdentity } from "./editor.js";
 import { confirmDialog, nameDialog } from "./dialogs.js";
@@ -22,11 +22,41 @@ const state = {
   checking: new Set(),     // profiles being checked now
 };
 
+/**
+ * Take the results the engine keeps (with what changed since), unless this window has a newer
+ * one or is checking the profile now. Returns the profiles whose result has just gone stale.
+ */
+function keepChecks(checks) {
+  const becameStale = [];
+  for (const { view, stale } of checks) {
+    if (state.checking.has(view.profile)) continue;
+    const mine = state.identities.get(view.profile);
+    if (mine && mine.checked_at > view.checked_at) continue;
+    if (mine && !mine.stale && stale) becameStale.push(mine);
+    state.identities.set(view.profile, { ...view, stale });
+  }
+  return becameStale;
+}
+
+/**
+ * Check again, unasked, the results that have just gone stale (a key fixed, a rotation, a
+ * setting changed by keyrack or another program): a few at a time, and never one that would
+ * ask for an MFA code nobody expects.
+ */
+function recheck(becameStale) {
+  const names = becameStale.filter((r) => !r.mfa_device).map((r) => r.profile).slice(0, 20);
+  if (names.length) checkIdentities(names);
+}
+
 async function reload() {
   const view = await api.load();
   const first = !state.view;
-  // The same bytes as shown (our own save, seen again by the watcher): nothing to redraw.
-  if (!first && view.revision === state.view.revision) return false;
+  const becameStale = keepChecks(view.checks);
+  // The same bytes as shown (our own save, seen again by the watcher): only results to redraw.
+  if (!first && view.revision === state.view.revision) {
+    if (becameStale.length) { render(); refreshIdentityCard(); recheck(becameStale); }
+    return false;
+  }
   state.view = view;
   for (const name of [...state.identities.keys()]) if (!view.profiles.some((p) => p.name === name)) state.identities.delete(name);
   if (view.first_run && !view.profiles.length) {
@@ -42,6 +72,7 @@ async function reload() {
   const errors = renderProblems(view, { onClean: cleanLeftovers, onOpen: select });
   if (first && errors) toggleProblems(true);
   $("#file-paths").textContent = `${view.config_path} · ${view.credentials_path}`;
+  recheck(becameStale);
   return true;
 }
 
@@ -290,6 +321,8 @@ async function start() {
   $("#profiles").addEventListener("focus", showActive);
   $("#profiles").addEventListener("blur", showActive);
   document.addEventListener("keydown", shortcuts);
+  // "checked 3 min ago" stays true everywhere at once.
+  setInterval(refreshTimes, 20000);
   window.addEventListener("beforeunload", (e) => { if (isDirty()) e.preventDefault(); });
 
   try {

@@ -61,6 +61,20 @@ export function principal(arn) {
 export function timeAgo(ms) {
   const seconds = Math.round((Date.now() - ms) / 1000);
   if (seconds < 45) return "just now";
-  if (seconds < 3600) return Math.round(seconds / 60) + " min ago";
-  return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  if (seconds < 3600) return Math.max(1, Math.round(seconds / 60)) + " min ago";
+  if (seconds < 86400) return Math.round(seconds / 3600) + " h ago";
+  return "on " + new Date(ms).toLocaleDateString([], { day: "numeric", month: "short", year: "numeric" });
+}
+
+/** "checked 3 min ago" (after `prefix`), kept true as time goes by: see refreshTimes. */
+export function when(ms, prefix = "") {
+  return el("span", { class: "when", "data-at": String(ms), "data-prefix": prefix, text: prefix + timeAgo(ms) });
+}
+
+/** Bring every time shown by `when` up to date (every row and card says it the same way). */
+export function refreshTimes() {
+  for (const node of document.querySelectorAll(".when[data-at]")) {
+    const text = node.dataset.prefix + timeAgo(Number(node.dataset.at));
+    if (node.textContent !== text) node.textContent = text;
+  }
 }

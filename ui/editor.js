@@ -3,7 +3,7 @@
 // fetched only when the person presses Show; Copy puts them on the clipboard without the page
 // seeing them, for about 30 seconds.
 import * as api from "./api.js";
-import { $, el, showAdvice, fillSelect, principal, timeAgo, announce } from "./dom.js";
+import { $, el, showAdvice, fillSelect, principal, when, announce } from "./dom.js";
 import { kindLabel, errorHeadline, isSecretKey } from "./vocabulary.js";
 import { confirmDialog } from "./dialogs.js";
 import { askForMfaCode } from "./mfa.js";
@@ -366,7 +366,11 @@ export function renderIdentity(profile) {
   const card = $("#identity-card");
   const result = ctx.state.identities.get(profile.name);
   const checking = ctx.state.checking.has(profile.name);
-  const button = el("button", { type: "button", text: checking ? "Checking…" : "Check", disabled: checking, onclick: () => ctx.actions.checkOne(profile.name) });
+  const button = el("button", { type: "button", id: "check-one", text: checking ? "Checking…" : result && result.stale ? "Check again" : "Check", disabled: checking, onclick: () => ctx.actions.checkOne(profile.name) });
+  // Checked with settings (or a key) that changed since: the result may no longer be true.
+  const stale = result && result.stale && !checking
+    ? el("div", { class: "stale-note", id: "identity-stale", text: "⟳ This profile changed after this check, so it may no longer be who it is. Check it again." })
+    : null;
   // A profile behind an MFA device with no session yet: sign in now, so it and every profile
   // behind the device (and the AWS tools, through keyrack) work until the session ends.
   const signIn = result && result.mfa_device && result.session_minutes_left == null && !checking
@@ -402,7 +406,7 @@ export function renderIdentity(profile) {
       el("div", { class: "label", text: "⚠ " + errorHeadline(result.error.code) }),
       el("div", { class: "arn", text: result.arn }),
       el("div", { text: result.error.message }),
-      el("div", { class: "muted small", text: "checked " + timeAgo(result.checked_at) })), ...extra, button);
+      el("div", { class: "muted small" }, when(result.checked_at, "checked ")), stale), ...extra, button);
   } else if (result.arn) {
     card.className = "identity-card ok";
     // A kept session (a role's, shared with the AWS CLI; a key's MFA session in the keychain) can
@@ -419,20 +423,22 @@ export function renderIdentity(profile) {
     card.replaceChildren(el("div", {},
       el("div", {}, el("span", { class: "label", text: "✓ " + principal(result.arn) }), ` in account ${result.account}` + (result.account_name ? ` (${result.account_name})` : "")),
       el("div", { class: "arn", text: result.arn }),
-      el("div", { class: "muted small", text: (session ? `session ${result.session_minutes_left} min left · ` : "") + "checked " + timeAgo(result.checked_at) }),
-      ...keyHealthLines(result.key_health)),
+      el("div", { class: "muted small" }, session ? `session ${result.session_minutes_left} min left · ` : "", when(result.checked_at, "checked ")),
+      ...keyHealthLines(result.key_health), stale),
       ...(forget ? [forget] : []), ...extra, button);
   } else if (result.status === "settings_only") {
     card.className = "identity-card neutral";
     card.replaceChildren(el("div", {},
       el("div", { class: "label", text: errorHeadline("settings_only") }),
       el("div", { text: result.error ? result.error.message : "" }),
-      el("div", { class: "muted small", text: `checked ${timeAgo(result.checked_at)}` })), button);
+      el("div", { class: "muted small" }, when(result.checked_at, "checked ")), stale), button);
   } else {
     card.className = "identity-card bad";
     card.replaceChildren(el("div", {},
       el("div", { class: "label", text: "✕ " + errorHeadline(result.error.code) }),
       el("div", { text: result.error.message }),
-      el("div", { class: "muted small", text: `${result.error.details.aws_code || result.error.code} · checked ${timeAgo(result.checked_at)}` })), ...extra, button);
+      el("div", { class: "muted small" }, `${result.error.details.aws_code || result.error.code} · `, when(result.checked_at, "checked ")), stale), ...extra, button);
   }
+  // Not current: shown, but not in the colours of a result that holds.
+  card.classList.toggle("stale", Boolean(stale));
 }

@@ -1,20 +1,28 @@
 // The profile list: every profile with its kind, region, default marker and who it is.
-import { $, el, principal, timeAgo } from "./dom.js";
+import { $, el, principal, when as checkedWhen } from "./dom.js";
 import { kindLabel, errorHeadline } from "./vocabulary.js";
 
 const optionId = (name) => "profile-" + encodeURIComponent(name).replace(/%/g, "_");
 
 function identityLine(result, checking) {
+  const line = whoLine(result, checking);
+  if (result && result.stale) line.classList.add("stale");
+  return line;
+}
+
+function whoLine(result, checking) {
   if (!result) {
     return checking
       ? el("div", { class: "who pending", text: "Checking…" })
       : el("div", { class: "who pending", text: "Not checked yet" });
   }
   const session = result.session_minutes_left != null ? ` · session ${result.session_minutes_left} min left` : "";
-  const when = session + " · " + timeAgo(result.checked_at);
+  // A result checked with settings that have changed since no longer says who it is.
+  const when = el("span", { class: "muted" }, session + " · ", checkedWhen(result.checked_at),
+    result.stale ? el("span", { class: "badge stale", text: "changed since", title: "The profile changed after this check: check it again" }) : null);
   if (result.status === "aws_tools_cannot_read") {
     return el("div", { class: "who warn", title: result.error.message },
-      `⚠ ${errorHeadline(result.error.code)}`, el("span", { class: "muted", text: when }));
+      `⚠ ${errorHeadline(result.error.code)}`, when);
   }
   if (result.arn) {
     const health = result.key_health;
@@ -22,14 +30,14 @@ function identityLine(result, checking) {
     if (health && health.rotate_due) badges.push(el("span", { class: "badge attention", text: `rotate: ${health.age_days} days old` }));
     if (health && health.unused) badges.push(el("span", { class: "badge attention", text: `unused ${health.unused_days} days` }));
     return el("div", { class: "who ok", title: result.arn },
-      `✓ ${result.account} · ${principal(result.arn)}`, el("span", { class: "muted", text: when }), ...badges);
+      `✓ ${result.account} · ${principal(result.arn)}`, when, ...badges);
   }
   if (result.status === "settings_only") {
     return el("div", { class: "who neutral", title: result.error ? result.error.message : "" },
-      "Settings only, no credentials", el("span", { class: "muted", text: when }));
+      "Settings only, no credentials", when);
   }
   return el("div", { class: "who bad", title: result.error.message },
-    `✕ ${errorHeadline(result.error.code)}`, el("span", { class: "muted", text: when }));
+    `✕ ${errorHeadline(result.error.code)}`, when);
 }
 
 function matches(profile, filter, identity, attention) {

@@ -77,17 +77,21 @@ pub struct View {
     /// keyrack's own settings, and what in their file was not understood.
     settings: keyrack::settings::Settings,
     settings_notes: Vec<String>,
+    /// Each profile's last check, kept between launches, stale where it changed since.
+    checks: Vec<keyrack::rack::KeptCheck>,
 }
 
 /// The listing, with each keychain profile's key id read from its entry.
 #[tauri::command]
 pub async fn load(app: AppHandle) -> Result<View, Error> {
-    let (listing, (settings, settings_notes)) = off_the_window(app, |rack| {
-        Ok((rack.listing(Dialect::Cli, true)?, rack.settings()))
+    let (listing, (settings, settings_notes), checks) = off_the_window(app, |rack| {
+        let listing = rack.listing(Dialect::Cli, true)?;
+        Ok((listing, rack.settings(), rack.kept_checks()?))
     })
     .await?;
     Ok(View {
         listing,
+        checks,
         regions: REGIONS,
         output_formats: changes::OUTPUT_FORMATS,
         settings,

@@ -1999,3 +1999,54 @@ async fn key_health_shows_at_a_glance_with_the_threshold_from_keyracks_settings(
     app.screenshot("key-health").await;
     app.close().await;
 }
+
+#[tokio::test]
+async fn results_stay_true_a_fixed_secret_is_checked_again_and_results_are_kept_between_launches() {
+    let (moto, key, secret) = alice_at_moto().await;
+    let home = home();
+    write_aws(
+        home.path(),
+        "[profile other]\nregion = eu-west-1\n",
+        &format!(
+            "[typo]\naws_access_key_id = {key}\naws_secret_access_key = {}\n",
+            "x".repeat(40)
+        ),
+    );
+    let app = open(home.path(), Some(&moto.url)).await;
+    app.wait_text("#profiles", "typo").await;
+    app.click("#check-all").await;
+    app.wait_text("#progress-text", "Checked 2 profiles").await;
+    let typo = "#profiles li[data-name='typo'] .who";
+    app.wait_text(typo, "Wrong secret").await;
+
+    // The person fixes the secret: the red result goes, checked again unasked.
+    app.open_profile("typo").await;
+    app.wait_text("#identity-card", "Wrong secret").await;
+    app.type_into("#f-secret", &secret).await;
+    app.click("#save").await;
+    app.wait_text(typo, "user alice").await;
+    app.wait_text("#identity-card", "user alice").await;
+    assert!(!app.body_text().await.contains("Wrong secret"));
+    app.close().await;
+
+    // Another launch shows what was found, without checking again.
+    let app = open(home.path(), Some(&moto.url)).await;
+    app.wait_text(typo, "user alice").await;
+    app.wait_text(typo, "just now").await;
+    assert!(!app.body_text().await.contains("Checked 1 profile"));
+    app.close().await;
+
+    // A change made while keyrack was closed: the kept result is shown as stale until checked.
+    let credentials = read(home.path(), "credentials").replace(&secret, &"y".repeat(40));
+    fs::write(home.path().join(".aws/credentials"), credentials).unwrap();
+    let app = open(home.path(), Some(&moto.url)).await;
+    app.wait_text(typo, "changed since").await;
+    app.open_profile("typo").await;
+    app.wait_text("#identity-stale", "changed after this check")
+        .await;
+    app.screenshot("stale-result").await;
+    app.click("#check-one").await;
+    app.wait_text(typo, "Wrong secret").await;
+    assert!(!app.body_text().await.contains("changed since"));
+    app.close().await;
+}

@@ -6,11 +6,13 @@
 
 mod error;
 mod import;
+mod kept_checks;
 mod key_health;
 mod sessions;
 mod sso;
 
 pub use import::{ImportReport, ImportedKey};
+pub use kept_checks::KeptCheck;
 pub use key_health::KeyHealth;
 pub use sso::SsoTarget;
 mod views;
@@ -644,7 +646,21 @@ impl Rack {
                 on_each(view);
             }
         }
+        let (state_dir, kept) = (self.state_dir.clone(), views.clone());
+        let reading = crate::files::Reading::clone(&reading);
+        let _ = tokio::task::spawn_blocking(move || {
+            kept_checks::record(&state_dir, &files, &reading, &kept)
+        })
+        .await;
         Ok(views)
+    }
+
+    /// The last result of each profile's check, kept between launches, stale where what it was
+    /// checked with changed since.
+    pub fn kept_checks(&self) -> Result<Vec<KeptCheck>, Error> {
+        let files = self.latest()?;
+        let reading = files.read(Dialect::Cli);
+        Ok(kept_checks::kept(&self.state_dir, &files, &reading))
     }
 
     /// The access keys of `profile`'s IAM user: status, age, last use, and the profiles that
@@ -727,7 +743,24 @@ impl Rack {
         prompt: Option<Arc<dyn MfaPrompt>>,
         on_progress: impl FnMut(&Progress) + Send,
     ) -> Result<RotationReport, Error> {
-        Ok(rotation::rotate(&self.rotation_settings(prompt), plan, on_progress).await?)
+        let report = rotation::rotate(&self.rotation_settings(prompt), plan, on_progress).await;
+        // Whatever was checked with the old key no longer says who these profiles are.
+        let changed: Vec<String> = match &report {
+            Ok(report) => report
+                .profiles_updated
+                .iter()
+                .map(|p| p.profile.clone())
+                .collect(),
+            Err(_) => plan.profiles.iter().map(|p| p.profile.clone()).collect(),
+        };
+        let state_dir = self.state_dir.clone();
+        if let Ok(files) = AwsFiles::load(&self.paths) {
+            let _ = tokio::task::spawn_blocking(move || {
+                kept_checks::mark_stale(&state_dir, &files, &changed)
+            })
+            .await;
+        }
+        Ok(report?)
     }
 }
 

@@ -120,10 +120,12 @@ impl Rack {
             ));
         }
         let mut removed = Vec::new();
+        let mut forgotten = Vec::new();
         for (profile, kept) in holders {
             if !profiles.is_empty() && !profiles.contains(&profile) {
                 continue;
             }
+            forgotten.push(profile.clone());
             match kept {
                 Kept::Role(role) => {
                     let Some(dir) = &self.cli_cache else { continue };
@@ -157,6 +159,8 @@ impl Rack {
                 }
             }
         }
+        // A kept check showing the session's minutes no longer says how the profile signs in.
+        super::kept_checks::mark_stale(&self.state_dir, &files, &forgotten);
         Ok(removed)
     }
 

@@ -1,0 +1,237 @@
+//! What the last identity checks of a file set found, kept between launches in keyrack's state
+//! folder (`STATE/checks/SETID.json`, 0600): each profile's view and a salted digest of the
+//! settings it was checked with, so a result is shown as stale once they change. No secret is
+//! kept: a secret enters only the digest.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use sha2::{Digest, Sha256};
+
+use super::IdentityView;
+use crate::files::model::{Reading, Value};
+use crate::files::{lock, private, AwsFiles, FileKind};
+
+/// Format of the file; another version is read as empty (results are only a convenience).
+const VERSION: u32 = 1;
+
+/// A profile's last result, as the window shows it after a launch.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KeptCheck {
+    /// The identity view as it was made (times in it are as they were then, except
+    /// `session_minutes_left`, which counts down to now).
+    pub view: Json,
+    /// The profile's settings (its key, its source profile's, its sso-session's) have changed
+    /// since, or keyrack changed its key elsewhere (a rotation of its keychain entry): the
+    /// result no longer says who it is.
+    pub stale: bool,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Store {
+    version: u32,
+    /// Random, per store: what makes a digest of a secret useless outside it.
+    salt: String,
+    /// The files these results are of, as named when first kept (the file name is their set id).
+    config: PathBuf,
+    credentials: PathBuf,
+    profiles: BTreeMap<String, Entry>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Entry {
+    /// The digest of what the check depended on ([`basis`]).
+    basis: String,
+    /// Marked stale by keyrack (its key changed where the files do not show it).
+    #[serde(default)]
+    marked_stale: bool,
+    view: Json,
+}
+
+fn store_path(state_dir: &Path, set_id: &str) -> PathBuf {
+    state_dir.join("checks").join(format!("{set_id}.json"))
+}
+
+fn load(path: &Path) -> Store {
+    std::fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Store>(&bytes).ok())
+        .filter(|store| store.version == VERSION && !store.salt.is_empty())
+        .unwrap_or_default()
+}
+
+/// Change the store of `files` under its own lock (another keyrack may record at the same
+/// moment); a store that cannot be written is left as it was (results are a convenience, the
+/// check itself succeeded).
+fn update(state_dir: &Path, files: &AwsFiles, change: impl FnOnce(&mut Store)) {
+    let set_id = crate::keychain::places::file_set(files);
+    let Ok(Some(_lock)) = lock::lock_named(
+        state_dir,
+        &format!("checks-{set_id}"),
+        "keyrack keeping check results",
+        Duration::from_secs(5),
+    ) else {
+        return;
+    };
+    let path = store_path(state_dir, &set_id);
+    let mut store = load(&path);
+    if store.salt.is_empty() {
+        let mut salt = [0u8; 16];
+        if getrandom::fill(&mut salt).is_err() {
+            return;
+        }
+        store = Store {
+            version: VERSION,
+            salt: hex(&salt),
+            config: files.path(FileKind::Config).to_path_buf(),
+            credentials: files.path(FileKind::Credentials).to_path_buf(),
+            profiles: BTreeMap::new(),
+        };
+    }
+    change(&mut store);
+    let _ = private::write_json(&path, &store);
+}
+
+/// Keep `views` (checked on `files`, read as `reading`) as each profile's last result.
+pub(super) fn record(
+    state_dir: &Path,
+    files: &AwsFiles,
+    reading: &Reading,
+    views: &[IdentityView],
+) {
+    update(state_dir, files, |store| {
+        for view in views {
+            let Ok(json) = serde_json::to_value(view) else {
+                continue;
+            };
+            let entry = Entry {
+                basis: basis(&store.salt, reading, &view.profile),
+                marked_stale: false,
+                view: json,
+            };
+            store.profiles.insert(view.profile.clone(), entry);
+        }
+    });
+}
+
+/// Mark stale the kept results of `changed` and of every profile that takes its credentials
+/// from one of them: keyrack changed their key where the files may not show it (a keychain
+/// entry).
+pub(super) fn mark_stale(state_dir: &Path, files: &AwsFiles, changed: &[String]) {
+    let reading = files.read(crate::files::Dialect::Cli);
+    update(state_dir, files, |store| {
+        for (name, entry) in store.profiles.iter_mut() {
+            if chain(&reading, name)
+                .iter()
+                .any(|link| changed.iter().any(|c| c == link))
+            {
+                entry.marked_stale = true;
+            }
+        }
+    });
+}
+
+/// The kept result of every profile `reading` has, stale where its settings changed since.
+pub(super) fn kept(state_dir: &Path, files: &AwsFiles, reading: &Reading) -> Vec<KeptCheck> {
+    let set_id = crate::keychain::places::file_set(files);
+    let store = load(&store_path(state_dir, &set_id));
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    reading
+        .profiles
+        .keys()
+        .filter_map(|name| {
+            let entry = store.profiles.get(name)?;
+            let stale = entry.marked_stale || entry.basis != basis(&store.salt, reading, name);
+            let mut view = entry.view.clone();
+            count_down(&mut view, now);
+            Some(KeptCheck { view, stale })
+        })
+        .collect()
+}
+
+/// A kept session's minutes left, counted down from when it was checked to `now`.
+fn count_down(view: &mut Json, now: u64) {
+    let checked_at = view.get("checked_at").and_then(Json::as_u64).unwrap_or(now);
+    let elapsed = (now.saturating_sub(checked_at) / 60_000) as i64;
+    if let Some(left) = view.get_mut("session_minutes_left") {
+        if let Some(minutes) = left.as_i64() {
+            *left = Json::from((minutes - elapsed).max(0));
+        }
+    }
+}
+
+/// The digest of everything `profile`'s identity depends on in the files: its settings, its
+/// source profiles' (to the end of the chain) and its sso-session's, secrets included, salted
+/// with `salt`. Order within a section does not matter; a value does.
+fn basis(salt: &str, reading: &Reading, profile: &str) -> String {
+    let mut hash = Sha256::new();
+    hash.update(salt.as_bytes());
+    for name in chain(reading, profile) {
+        let Some(settings) = reading.profiles.get(name) else {
+            hash.update(b"\0absent\0");
+            break;
+        };
+        hash.update(b"\0profile\0");
+        hash.update(name.as_bytes());
+        digest_section(&mut hash, settings);
+        if let Some(session) = settings.get("sso_session").and_then(|s| s.value.as_text()) {
+            hash.update(b"\0sso-session\0");
+            hash.update(session.as_bytes());
+            if let Some(section) = reading.sso_sessions.get(session) {
+                digest_section(&mut hash, section);
+            }
+        }
+    }
+    hex(&hash.finalize()[..16])
+}
+
+/// `profile` and the source profiles it takes its credentials from, to the end of the chain
+/// (a loop ends it; a missing profile is its last link).
+fn chain<'a>(reading: &'a Reading, profile: &'a str) -> Vec<&'a str> {
+    let mut links: Vec<&str> = Vec::new();
+    let mut next = Some(profile);
+    while let Some(name) = next.take() {
+        if links.contains(&name) {
+            break;
+        }
+        links.push(name);
+        next = reading
+            .profiles
+            .get(name)
+            .and_then(|settings| settings.get("source_profile"))
+            .and_then(|s| s.value.as_text());
+    }
+    links
+}
+
+fn digest_section(hash: &mut Sha256, settings: &crate::files::Settings) {
+    let mut lines: Vec<(&str, String)> = settings
+        .iter()
+        .map(|(key, setting)| {
+            let text = match &setting.value {
+                Value::Nested(map) => map
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}\n"))
+                    .collect::<String>(),
+                other => other.as_text().unwrap_or_default().to_owned(),
+            };
+            (key.as_str(), text)
+        })
+        .collect();
+    lines.sort();
+    for (key, text) in lines {
+        hash.update(key.as_bytes());
+        hash.update([0]);
+        hash.update(text.as_bytes());
+        hash.update([0]);
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
