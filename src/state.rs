@@ -38,3 +38,22 @@ pub fn mfa_prompt_socket(state_dir: &std::path::Path) -> PathBuf {
 pub fn ensure_state_dir(dir: &std::path::Path) -> std::io::Result<()> {
     crate::files::private::ensure_private_dir(dir)
 }
+
+/// Held while a keyrack window is open on a file set (released when dropped or when the process
+/// ends, however it ends).
+pub use crate::files::lock::FileSetLock as WindowLock;
+
+/// Take, now or not at all, the lock that says a keyrack window is open on `paths`' file set
+/// (`STATE/locks/window-SETID.lock`): `None` when another window holds it. With it comes where
+/// that window answers later launches (`STATE/window-SETID`, to which the listener adds its
+/// extension).
+pub fn claim_window(
+    state_dir: &std::path::Path,
+    paths: &crate::files::FilePaths,
+) -> std::io::Result<(Option<WindowLock>, PathBuf)> {
+    let name = format!("window-{}", paths.set_id());
+    let holder = format!("the keyrack window (process {})", std::process::id());
+    let lock =
+        crate::files::lock::lock_named(state_dir, &name, &holder, std::time::Duration::ZERO)?;
+    Ok((lock, state_dir.join(name)))
+}

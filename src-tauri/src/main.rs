@@ -9,6 +9,7 @@ mod key_file;
 mod keychain;
 mod mfa;
 mod mfa_socket;
+mod one_window;
 mod rotation;
 mod sso;
 mod watch;
@@ -53,7 +54,28 @@ fn main() {
             std::process::exit(2);
         }
     }
-    let rack = Rack::from_process_env(FilePaths::from_process_env(), "the keyrack app");
+    let paths = FilePaths::from_process_env();
+    // A second launch on the same files brings the first window to the front instead.
+    let one_window = match one_window::claim(&paths) {
+        Ok(claimed) => claimed,
+        Err(one_window::Elsewhere::Raised) => {
+            println!(
+                "keyrack is already open on {} and {}: its window was brought to the front",
+                paths.config.display(),
+                paths.credentials.display()
+            );
+            return;
+        }
+        Err(one_window::Elsewhere::Silent(why)) => {
+            eprintln!(
+                "keyrack-app: keyrack is already open on {} and {}, but its window did not answer                  ({why}); close it (or end its process), then open keyrack again",
+                paths.config.display(),
+                paths.credentials.display()
+            );
+            std::process::exit(1);
+        }
+    };
+    let rack = Rack::from_process_env(paths, "the keyrack app");
     let state = commands::AppState::new(rack);
     let (listener, pending) = (state.mfa_listener.clone(), state.mfa.clone());
     let drops = state.drops.clone();
@@ -70,6 +92,9 @@ fn main() {
         })
         .setup(move |app| {
             mfa_socket::serve(app.handle().clone(), listener, pending);
+            if let Some(one_window) = one_window {
+                one_window.serve(app.handle().clone());
+            }
             // The main window is made here, not from the config alone, so that the MFA prompt
             // mode opens only its own small window.
             let config = app

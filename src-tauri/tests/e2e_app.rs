@@ -2050,3 +2050,109 @@ async fn results_stay_true_a_fixed_secret_is_checked_again_and_results_are_kept_
     assert!(!app.body_text().await.contains("changed since"));
     app.close().await;
 }
+
+/// Run the app binary itself on `display` with `env` (as a second double-click would), for at
+/// most 20 s.
+fn launch_again(display: &str, env: &[(String, String)], args: &[&str]) -> std::process::Output {
+    let mut command = std::process::Command::new("timeout");
+    command
+        .arg("20")
+        .arg(support::desktop::app_binary())
+        .args(args)
+        .env("DISPLAY", display)
+        .stdin(std::process::Stdio::null());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().expect("run keyrack-app")
+}
+
+fn visible_windows(display: &str) -> usize {
+    let out = std::process::Command::new("xdotool")
+        .args(["search", "--onlyvisible", "--name", "^keyrack$"])
+        .env("DISPLAY", display)
+        .output()
+        .expect("run xdotool");
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+#[tokio::test]
+async fn a_second_launch_on_the_same_files_brings_the_first_window_back_and_help_prints() {
+    let home = home();
+    write_aws(home.path(), "[default]\nregion = us-east-1\n", "");
+    let env = app_env(home.path(), None);
+    let app = Desktop::open(home.path(), env.clone()).await;
+    app.wait_text("#profiles", "default").await;
+    // The person hides it (here: unmapped under the bare X server), then opens keyrack again.
+    let window = xdotool(
+        &app.display,
+        &["search", "--onlyvisible", "--name", "^keyrack$"],
+    );
+    let window = window.lines().next().expect("the window").to_owned();
+    xdotool(&app.display, &["windowunmap", "--sync", &window]);
+    assert_eq!(visible_windows(&app.display), 0);
+
+    let again = launch_again(&app.display, &env, &[]);
+    let said = String::from_utf8_lossy(&again.stdout);
+    assert!(again.status.success(), "{again:?}");
+    assert!(said.contains("already open on"), "{said}");
+    assert!(said.contains("brought to the front"), "{said}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while visible_windows(&app.display) != 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first window did not come back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // --help and --version print and end, opening nothing.
+    for (flag, expect) in [("--help", "Usage:"), ("--version", "keyrack-app ")] {
+        let out = launch_again(&app.display, &env, &[flag]);
+        assert!(out.status.success(), "{flag}: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(expect),
+            "{flag}: {out:?}"
+        );
+    }
+    assert_eq!(visible_windows(&app.display), 1);
+
+    // Other files are another file set: their window opens beside this one.
+    let other = tempfile::tempdir().unwrap();
+    fs::write(
+        other.path().join("config"),
+        "[profile elsewhere]\nregion = eu-west-1\n",
+    )
+    .unwrap();
+    let mut other_env = env.clone();
+    for (k, v) in other_env.iter_mut() {
+        if k == "AWS_CONFIG_FILE" {
+            *v = other.path().join("config").display().to_string();
+        } else if k == "AWS_SHARED_CREDENTIALS_FILE" {
+            *v = other.path().join("credentials").display().to_string();
+        }
+    }
+    let mut second = std::process::Command::new(support::desktop::app_binary());
+    second
+        .env("DISPLAY", &app.display)
+        .stdin(std::process::Stdio::null());
+    for (k, v) in &other_env {
+        second.env(k, v);
+    }
+    let mut second = second.spawn().expect("start a window on other files");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while visible_windows(&app.display) != 2 {
+        assert!(
+            second.try_wait().unwrap().is_none(),
+            "the window on other files ended instead of opening"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no window opened on the other files"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    second.kill().unwrap();
+    second.wait().unwrap();
+    app.close().await;
+}
