@@ -25,6 +25,7 @@ use keyrack::files::{Dialect, FilePaths};
 use keyrack::identity::mfa::MfaCode;
 use keyrack::identity::MfaSessionSettings;
 use keyrack::keychain::command::KeyrackCommand;
+use keyrack::rotation::OtherKeyChange;
 use keyrack::secret::Secret;
 use keyrack::Rack;
 use secret_input::{SecretReader, Source};
@@ -141,9 +142,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// The access keys of a profile's IAM user: status, age, last use, and the profiles that hold each.
+    /// The access keys of a profile's IAM user: status, age, last use, and the profiles that hold
+    /// each. To make room for a rotation (AWS allows two keys), make the user's other key
+    /// Inactive or delete it; never a key a profile here holds.
     Keys {
         profile: String,
+        /// Make this other key of the user Inactive (it can be made Active again in the IAM console).
+        #[arg(long, value_name = "KEY_ID", conflicts_with = "delete")]
+        make_inactive: Option<String>,
+        /// Delete this other key of the user for good (asks first, unless --yes).
+        #[arg(long, value_name = "KEY_ID")]
+        delete: Option<String>,
+        /// Delete without asking.
+        #[arg(long, requires = "delete")]
+        yes: bool,
         /// Print JSON: the user and its keys.
         #[arg(long)]
         json: bool,
@@ -438,7 +450,20 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             all,
             json,
         } => Ok(whoami::run(&rack, &profiles, all, json)?),
-        Command::Keys { profile, json } => Ok(keys::run(&rack, &profile, json)?),
+        Command::Keys {
+            profile,
+            make_inactive,
+            delete,
+            yes,
+            json,
+        } => {
+            let change = match (make_inactive, delete) {
+                (Some(key), _) => Some((key, OtherKeyChange::MakeInactive)),
+                (None, Some(key)) => Some((key, OtherKeyChange::Delete)),
+                (None, None) => None,
+            };
+            Ok(keys::run(&rack, &profile, change, yes, json)?)
+        }
         Command::Sessions { command } => {
             match command {
                 SessionsCommand::List { json } => print::sessions(&rack.sessions()?, json),

@@ -98,11 +98,15 @@ fn failed(error: &Error, profile: &str, choices: &Choices) -> ExitCode {
     if choices.json {
         println!("{}", pretty(&json!({ "error": error })));
     }
-    let how = match error.code {
-        "inactive_key_needs_confirmation" => {
-            let name = quote(profile).unwrap_or_else(|_| profile.to_string());
+    let name = quote(profile).unwrap_or_else(|_| profile.to_string());
+    let other_key = error.details.get("other_key_id").and_then(|k| k.as_str());
+    let how = match (error.code, other_key) {
+        ("inactive_key_needs_confirmation", _) => {
             let keep_old = if choices.keep_old { " --keep-old" } else { "" };
             format!(" (confirm with: keyrack rotate {name} --delete-inactive{keep_old})")
+        }
+        ("other_key_active", Some(key)) => {
+            format!(" (make it Inactive with: keyrack keys {name} --make-inactive {key})")
         }
         _ => String::new(),
     };

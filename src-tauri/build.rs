@@ -24,6 +24,7 @@ fn main() {
             "recovery_plan",
             "rotate_key",
             "interrupted_rotations",
+            "change_other_key",
             "move_to_keychain",
             "restore_from_keychain",
             "clean_leftovers",

@@ -649,6 +649,64 @@ async fn an_inactive_unused_second_key_is_deleted_only_when_confirmed() {
     world.assert_no_secret(&text_of(&out), &[&new, &spare]);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_active_second_key_is_made_inactive_then_deleted_on_request_and_the_rotation_goes_on() {
+    let world = World::new().await;
+    let second = world.stand.new_key(&world.user).await;
+    let refused = world.keyrack(&["rotate", "work", "--yes"]);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    let fix = format!(
+        "(make it Inactive with: keyrack keys work --make-inactive {})",
+        second.access_key_id
+    );
+    assert!(said.contains(&fix), "the refusal names the command: {said}");
+
+    // The key the profiles hold is never switched off from here.
+    let own = world.keyrack(&["keys", "work", "--make-inactive", &world.old.access_key_id]);
+    assert!(!own.status.success());
+    let said = String::from_utf8_lossy(&own.stderr);
+    assert!(
+        said.contains("key_held_here") && said.contains("'ci', 'work'"),
+        "{said}"
+    );
+    let unknown = world.keyrack(&["keys", "work", "--delete", "AKIANOTTHEUSERSKEY00", "--yes"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown_key"));
+
+    let inactive = world.keyrack(&["keys", "work", "--make-inactive", &second.access_key_id]);
+    assert!(inactive.status.success(), "{}", text_of(&inactive));
+    assert!(text_of(&inactive).contains(&format!("made {} Inactive", second.access_key_id)));
+    let keys = world.stand.keys_of(&world.user).await;
+    let status_of = |id: &str| {
+        keys.iter()
+            .find(|k| k.access_key_id == id)
+            .map(|k| k.status)
+    };
+    assert_eq!(
+        status_of(&second.access_key_id),
+        Some(AccessKeyStatus::Inactive)
+    );
+    assert_eq!(
+        status_of(&world.old.access_key_id),
+        Some(AccessKeyStatus::Active)
+    );
+
+    // A deletion is confirmed: without a terminal it needs --yes.
+    let unconfirmed = world.keyrack(&["keys", "work", "--delete", &second.access_key_id]);
+    assert!(!unconfirmed.status.success());
+    assert!(String::from_utf8_lossy(&unconfirmed.stderr).contains("--yes"));
+    assert_eq!(world.stand.keys_of(&world.user).await.len(), 2);
+    let deleted = world.keyrack(&["keys", "work", "--delete", &second.access_key_id, "--yes"]);
+    assert!(deleted.status.success(), "{}", text_of(&deleted));
+    assert_eq!(world.stand.keys_of(&world.user).await.len(), 1);
+    world.assert_files_untouched();
+
+    let out = world.keyrack(&["rotate", "work", "--yes"]);
+    assert!(out.status.success(), "{}", text_of(&out));
+    let new = world.assert_rotated_cleanly("after making room").await;
+    world.assert_no_secret(&text_of(&inactive), &[&new, &second]);
+    world.assert_no_secret(&text_of(&deleted), &[&new, &second]);
+}
+
 // ------------------------------------------------------------------ propagation
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

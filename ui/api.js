@@ -49,6 +49,9 @@ function questions(onMfa) {
 export const rotationPlan = (profile, keepOld, deleteInactive, keepNewOnStop, onMfa) =>
   invoke("rotation_plan", { profile, keepOld, deleteInactive, keepNewOnStop, onMfa: questions(onMfa) });
 export const recoveryPlan = (oldKeyId, onMfa) => invoke("recovery_plan", { oldKeyId, onMfa: questions(onMfa) });
+/** Make another key of the profile's user Inactive or delete it (`change`: "make_inactive" or "delete"). */
+export const changeOtherKey = (profile, keyId, change, onMfa) =>
+  invoke("change_other_key", { profile, keyId, change, onMfa: questions(onMfa) });
 
 /** Runs the plan last shown; `onProgress(event)` gets each step as it starts, waits and ends. */
 export function rotateKey(onProgress, onMfa) {

@@ -67,8 +67,44 @@ function showRefusal(profile, ctx, error, options) {
     buttons(closeButton("Cancel"), confirm);
     return;
   }
+  if (error && error.code === "other_key_active" && error.details.other_key_id) {
+    offerToRetire(profile, ctx, error.details.other_key_id, parts, options);
+    return;
+  }
   $("#rotate-content").replaceChildren(...parts);
   buttons(closeButton());
+}
+
+/**
+ * The user has two keys and the other one is Active: offer to make it Inactive (it can be
+ * switched on again) or to delete it, confirmed here, then go on with the rotation.
+ */
+function offerToRetire(profile, ctx, keyId, parts, options) {
+  const change = async (what, done) => {
+    buttons(closeButton("Cancel"));
+    try {
+      await api.changeOtherKey(profile.name, keyId, what, askForMfaCode);
+      announce(done);
+      openRotation(profile, ctx, { ...options, deleteInactive: false });
+    } catch (error) {
+      $("#rotate-content").replaceChildren(el("div", { class: "result bad", role: "alert" }, el("p", { text: api.message(error) })));
+      buttons(closeButton());
+    }
+  };
+  const inactive = el("button", { type: "button", class: "primary", id: "make-other-inactive", text: `Make ${keyId} Inactive`,
+    onclick: () => change("make_inactive", `Made ${keyId} Inactive: anything that still uses it stops working until it is made Active again in the IAM console.`) });
+  const remove = el("button", { type: "button", class: "danger", id: "delete-other", text: `Delete ${keyId}…`, onclick: () => {
+    $("#rotate-content").replaceChildren(...parts,
+      el("p", { class: "result bad", id: "delete-other-confirm", text: `Delete ${keyId} for good? Whatever still uses it stops working, and it cannot be brought back.` }));
+    const back = el("button", { type: "button", text: "Back", onclick: () => offerToRetire(profile, ctx, keyId, parts, options) });
+    buttons(back, el("button", { type: "button", class: "danger", id: "delete-other-yes", text: `Delete ${keyId}`,
+      onclick: () => change("delete", `Deleted ${keyId}.`) }));
+    // Enter must not delete a key: the safe choice has the focus.
+    back.focus();
+  } });
+  $("#rotate-content").replaceChildren(...parts,
+    el("p", { text: "If nothing uses that key any more, make it Inactive (safe: it can be switched on again), or delete it; then the rotation goes on." }));
+  buttons(closeButton("Cancel"), remove, inactive);
 }
 
 function showPlan(plan, ctx, options) {

@@ -127,6 +127,7 @@ fn main() {
             rotation::recovery_plan,
             rotation::rotate_key,
             rotation::interrupted_rotations,
+            rotation::change_other_key,
             keychain::move_to_keychain,
             keychain::restore_from_keychain,
             sso::sso_login,

@@ -5,7 +5,9 @@
 
 use crate::commands::AppState;
 use crate::mfa::{window_prompt, MfaQuestion};
-use keyrack::rotation::{Journal, Progress, RotateOptions, RotationPlan, RotationReport};
+use keyrack::rotation::{
+    Journal, OtherKeyChange, Progress, RotateOptions, RotationPlan, RotationReport, UserKeys,
+};
 use keyrack::Error;
 use tauri::ipc::Channel;
 use tauri::State;
@@ -67,6 +69,22 @@ pub async fn rotate_key(
         .rotate(&plan, Some(prompt), |progress| {
             let _ = on_progress.send(progress.clone());
         })
+        .await
+}
+
+/// Make another key of `profile`'s user Inactive or delete it, to make room for the rotation.
+#[tauri::command]
+pub async fn change_other_key(
+    state: State<'_, AppState>,
+    profile: String,
+    key_id: String,
+    change: OtherKeyChange,
+    on_mfa: Channel<MfaQuestion>,
+) -> Result<UserKeys, Error> {
+    let prompt = window_prompt(&state, on_mfa);
+    state
+        .rack
+        .change_other_key(&profile, &key_id, change, Some(prompt))
         .await
 }
 

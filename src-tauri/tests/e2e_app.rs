@@ -2156,3 +2156,69 @@ async fn a_second_launch_on_the_same_files_brings_the_first_window_back_and_help
     second.wait().unwrap();
     app.close().await;
 }
+
+#[tokio::test]
+async fn with_two_active_keys_the_other_one_is_made_inactive_from_the_dialog_and_the_rotation_goes_on(
+) {
+    let moto = MotoServer::start();
+    let (key, secret) = moto_user(&moto, "alice").await;
+    let other = another_key(&moto, "alice").await;
+    moto.enable_auth().await;
+    let home = home();
+    let credentials =
+        format!("[default]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n");
+    write_aws(home.path(), "[default]\nregion = us-east-1\n", &credentials);
+    let app = open(home.path(), Some(&moto.url)).await;
+    app.open_profile("default").await;
+    app.click("#rotate").await;
+    app.wait_text("#rotate-content", "Nothing was changed")
+        .await;
+    // Delete asks first; Back leaves the key alone.
+    app.click("#delete-other").await;
+    app.wait_text(
+        "#delete-other-confirm",
+        &format!("Delete {other} for good?"),
+    )
+    .await;
+    app.screenshot("rotate-two-keys-delete").await;
+    app.click("#rotate-buttons button").await;
+    app.click("#make-other-inactive").await;
+    // The other key is Inactive now: the rotation goes on once its deletion is confirmed.
+    app.wait_text("#rotate-content", "Delete it to make room")
+        .await;
+    app.wait_text("#notice", &format!("Made {other} Inactive"))
+        .await;
+    app.click("#rotate-buttons button.primary").await;
+    app.wait_text("#rotate-content", "These profiles hold the key")
+        .await;
+    app.click("#rotate-start").await;
+    app.wait_text("#rotate-result", "Done.").await;
+    app.close().await;
+
+    let after = read(home.path(), "credentials");
+    assert!(!after.contains(&key) && !after.contains(&secret), "{after}");
+    let out = aws_cli(
+        home.path(),
+        &moto.url,
+        &[
+            "iam",
+            "list-access-keys",
+            "--user-name",
+            "alice",
+            "--region",
+            "us-east-1",
+            "--output",
+            "json",
+        ],
+    );
+    let keys: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("list-access-keys JSON");
+    let ids: Vec<&str> = keys["AccessKeyMetadata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["AccessKeyId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 1, "only the new key is left: {ids:?}");
+    assert!(after.contains(ids[0]));
+}

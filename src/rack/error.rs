@@ -151,6 +151,12 @@ impl From<RotationError> for Error {
                 error.with("cause", cause_of(cause))
             }
             RotationError::Stopped(stop) => error.with("stopped", stop),
+            // The window offers to make room with that key.
+            RotationError::OtherKeyActive { other_key_id, .. }
+            | RotationError::InactiveKeyNeedsConfirmation { other_key_id, .. }
+            | RotationError::InactiveKeyInUse { other_key_id, .. } => {
+                error.with("other_key_id", other_key_id)
+            }
             _ => error,
         }
     }

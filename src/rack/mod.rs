@@ -677,6 +677,23 @@ impl Rack {
         Ok(rotation::user_keys::list_user_keys(&session, &files, profile).await?)
     }
 
+    /// Make another key of `profile`'s IAM user Inactive or delete it, to make room for a
+    /// rotation (never a key a profile here holds): the user's keys afterwards.
+    pub async fn change_other_key(
+        &self,
+        profile: &str,
+        key_id: &str,
+        change: rotation::OtherKeyChange,
+        prompt: Option<Arc<dyn MfaPrompt>>,
+    ) -> Result<rotation::UserKeys, Error> {
+        let files = self.latest()?;
+        let session = self.session(&files, prompt);
+        Ok(
+            rotation::user_keys::change_other_key(&session, &files, profile, key_id, change)
+                .await?,
+        )
+    }
+
     // ----- Rotation -----
 
     /// The settings every rotation of this file set runs with; `prompt` asks for the MFA code

@@ -66,9 +66,8 @@ pub enum RotationError {
     #[error(
         "IAM user '{user}' already has two access keys, the most AWS allows, and the other one, \
          {other_key_id}, is Active{usage}. keyrack does not delete a key that may be in use. If \
-         nothing uses it any more, make it Inactive (aws iam update-access-key --user-name {user} \
-         --access-key-id {other_key_id} --status Inactive) and rotate again, confirming that it \
-         may be deleted; if something uses it, rotate that key instead. Nothing was changed"
+         nothing uses it any more, make it Inactive (or delete it) and rotate again, confirming that \
+         it may be deleted; if something uses it, rotate that key instead. Nothing was changed"
     )]
     OtherKeyActive {
         user: String,

@@ -106,7 +106,7 @@ impl fmt::Display for Step {
 }
 
 /// "profile 'a'" or "profiles 'a', 'b'".
-pub(super) fn profile_list(profiles: &[String]) -> String {
+pub(crate) fn profile_list(profiles: &[String]) -> String {
     let quoted: Vec<String> = profiles.iter().map(|p| format!("'{p}'")).collect();
     match quoted.len() {
         0 => "no profile".to_owned(),

@@ -119,6 +119,25 @@ pub enum AccessKeysError {
          Use the profile that holds the user's keys"
     )]
     NotAUser { profile: String, arn: String },
+
+    #[error("IAM user '{user}' has no access key {key_id}; nothing was changed")]
+    UnknownKey { user: String, key_id: String },
+
+    #[error(
+        "the key {key_id} is in {profiles} here, so making it Inactive or deleting it would stop \
+         them working; rotate it instead (or give them another key first). Nothing was changed"
+    )]
+    KeyHeldHere { key_id: String, profiles: String },
+}
+
+/// What to do with another access key of the user, to make room for a rotation (AWS allows two).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OtherKeyChange {
+    /// Switch it off (it can be switched on again in the IAM console).
+    MakeInactive,
+    /// Delete it for good.
+    Delete,
 }
 
 impl AccessKeysError {
@@ -127,6 +146,8 @@ impl AccessKeysError {
         match self {
             AccessKeysError::Identity(e) => e.code(),
             AccessKeysError::NotAUser { .. } => "not_a_user",
+            AccessKeysError::UnknownKey { .. } => "unknown_key",
+            AccessKeysError::KeyHeldHere { .. } => "key_held_here",
         }
     }
 }
@@ -253,30 +274,22 @@ pub async fn list_user_keys(
     files: &AwsFiles,
     profile: &str,
 ) -> Result<UserKeys, AccessKeysError> {
-    let identity = check_identity(session, profile).await?;
-    let user = user_name_from_arn(&identity.arn)
-        .ok_or_else(|| AccessKeysError::NotAUser {
-            profile: profile.to_owned(),
-            arn: identity.arn.clone(),
-        })?
-        .to_owned();
-    // IAM calls: an account that requires MFA for them refuses the key alone.
-    let credentials = session.credentials_with_mfa(profile).await?;
-    let client = session.client(profile)?;
-    let endpoint = session.endpoint(profile, Service::Iam)?;
-    let without_mfa = !behind_mfa(session.reading(), profile);
-    let aws_error = |action: &str, error| IdentityError::Aws {
-        profile: profile.to_owned(),
-        action: action.to_owned(),
-        error: mfa_hint(error, without_mfa),
-    };
-    let listed = iam::list_access_keys(&client, &endpoint, &credentials, Some(&user))
+    let iam_access = IamAccess::of(session, profile).await?;
+    let IamAccess {
+        user,
+        arn,
+        credentials,
+        client,
+        endpoint,
+        ..
+    } = &iam_access;
+    let listed = iam::list_access_keys(client, endpoint, credentials, Some(user))
         .await
-        .map_err(|e| aws_error("ListAccessKeys", e))?;
+        .map_err(|e| iam_access.error("ListAccessKeys", e))?;
 
     let mut uses = Vec::new();
-    for used in last_uses(&client, &endpoint, &credentials, &listed).await {
-        uses.push(used.map_err(|e| aws_error("GetAccessKeyLastUsed", e))?);
+    for used in last_uses(client, endpoint, credentials, &listed).await {
+        uses.push(used.map_err(|e| iam_access.error("GetAccessKeyLastUsed", e))?);
     }
     let now = OffsetDateTime::now_utc();
     let keys = listed
@@ -288,10 +301,105 @@ pub async fn list_user_keys(
         })
         .collect();
     Ok(UserKeys {
-        user,
-        arn: identity.arn,
+        user: user.clone(),
+        arn: arn.clone(),
         keys,
     })
+}
+
+/// Make another key of `profile`'s IAM user Inactive or delete it (signed with the profile's
+/// key, through its MFA session when it has a device), to make room for a rotation: never a key
+/// that a profile here holds (the profile's own included). The user's keys afterwards.
+pub async fn change_other_key(
+    session: &Session,
+    files: &AwsFiles,
+    profile: &str,
+    key_id: &str,
+    change: OtherKeyChange,
+) -> Result<UserKeys, AccessKeysError> {
+    let before = list_user_keys(session, files, profile).await?;
+    let key = before
+        .keys
+        .iter()
+        .find(|k| k.access_key_id == key_id)
+        .ok_or_else(|| AccessKeysError::UnknownKey {
+            user: before.user.clone(),
+            key_id: key_id.to_owned(),
+        })?;
+    if !key.profiles.is_empty() {
+        return Err(AccessKeysError::KeyHeldHere {
+            key_id: key_id.to_owned(),
+            profiles: crate::rotation::progress::profile_list(&key.profiles),
+        });
+    }
+    let access = IamAccess::of(session, profile).await?;
+    let user = Some(access.user.as_str());
+    match change {
+        OtherKeyChange::MakeInactive => iam::update_access_key(
+            &access.client,
+            &access.endpoint,
+            &access.credentials,
+            key_id,
+            AccessKeyStatus::Inactive,
+            user,
+        )
+        .await
+        .map_err(|e| access.error("UpdateAccessKey", e))?,
+        OtherKeyChange::Delete => iam::delete_access_key(
+            &access.client,
+            &access.endpoint,
+            &access.credentials,
+            key_id,
+            user,
+        )
+        .await
+        .map_err(|e| access.error("DeleteAccessKey", e))?,
+    }
+    list_user_keys(session, files, profile).await
+}
+
+/// What IAM calls about a profile's own user are made with: the user, the credentials (an MFA
+/// session where the profile has a device: accounts that require MFA for IAM refuse the key
+/// alone), the client and IAM's endpoint.
+struct IamAccess {
+    profile: String,
+    user: String,
+    arn: String,
+    credentials: Credentials,
+    client: AwsClient,
+    endpoint: Endpoint,
+    without_mfa: bool,
+}
+
+impl IamAccess {
+    async fn of(session: &Session, profile: &str) -> Result<IamAccess, AccessKeysError> {
+        let identity = check_identity(session, profile).await?;
+        let user = user_name_from_arn(&identity.arn)
+            .ok_or_else(|| AccessKeysError::NotAUser {
+                profile: profile.to_owned(),
+                arn: identity.arn.clone(),
+            })?
+            .to_owned();
+        Ok(IamAccess {
+            profile: profile.to_owned(),
+            user,
+            arn: identity.arn,
+            credentials: session.credentials_with_mfa(profile).await?,
+            client: session.client(profile)?,
+            endpoint: session.endpoint(profile, Service::Iam)?,
+            without_mfa: !behind_mfa(session.reading(), profile),
+        })
+    }
+
+    /// IAM refused `action`: said as an identity error of the profile (with the MFA hint when
+    /// it has no device).
+    fn error(&self, action: &str, error: AwsError) -> AccessKeysError {
+        AccessKeysError::Identity(IdentityError::Aws {
+            profile: self.profile.clone(),
+            action: action.to_owned(),
+            error: mfa_hint(error, self.without_mfa),
+        })
+    }
 }
 
 #[cfg(test)]
