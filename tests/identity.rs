@@ -2238,6 +2238,30 @@ fn a_profile_aws_answers_for_is_not_called_working_when_the_aws_cli_cannot_read_
 }
 
 #[test]
+fn profiles_sharing_a_key_ask_iam_about_it_once() {
+    let w = World::new();
+    let proxy = support::clock_proxy::ClockProxy::start(&w.url, 0);
+    let credentials = format!("[a]\n{k}[b]\n{k}[c]\n{k}", k = keys(&w.alice));
+    let out = w.keyrack_via(&proxy.url, "", &credentials, &["whoami", "--all", "--json"]);
+    let views = json_of(&out);
+    for view in views.as_array().unwrap() {
+        assert_eq!(
+            view["key_health"]["access_key_id"],
+            w.alice.access_key_id.as_str(),
+            "{view}"
+        );
+        assert!(view["key_health"]["age_days"].is_number(), "{view}");
+    }
+    assert_eq!(
+        proxy.count("GetCallerIdentity"),
+        3,
+        "each profile is asked who it is"
+    );
+    assert_eq!(proxy.count("ListAccessKeys"), 1, "one key, one question");
+    assert_eq!(proxy.count("GetAccessKeyLastUsed"), 1);
+}
+
+#[test]
 fn whoami_gives_each_keys_age_and_last_use_against_the_rotation_setting() {
     let w = World::new();
     let credentials = format!("[default]\n{}", keys(&w.alice));

@@ -7,7 +7,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::task::JoinSet;
 
-use crate::aws::{iam, Service};
+use crate::aws::{iam, Credentials, Service};
 use crate::identity::Session;
 use crate::settings::Settings;
 
@@ -31,44 +31,65 @@ pub struct KeyHealth {
     pub unknown: Option<String>,
 }
 
-/// The health of the long-term keys of `profiles` (those that answered as IAM users), at once.
+/// The health of the long-term keys of `profiles` (those that answered as IAM users), at once,
+/// and once per key: profiles that share a key share its answer.
 pub(super) async fn key_healths(
     session: &Session,
     profiles: Vec<String>,
     settings: &Settings,
 ) -> Vec<(String, KeyHealth)> {
-    let mut asked = JoinSet::new();
+    let mut sharing: indexmap::IndexMap<String, (Credentials, Vec<String>)> =
+        indexmap::IndexMap::new();
     for profile in profiles {
+        if let Some(credentials) = long_term_key(session, &profile).await {
+            sharing
+                .entry(credentials.access_key_id.clone())
+                .or_insert_with(|| (credentials, Vec::new()))
+                .1
+                .push(profile);
+        }
+    }
+    let mut asked = JoinSet::new();
+    for (_, (credentials, holders)) in sharing {
         let (session, settings) = (session.clone(), settings.clone());
         asked.spawn(async move {
-            let health = key_health(&session, &profile, &settings).await;
-            health.map(|h| (profile, h))
+            let health = key_health(&session, &holders[0], credentials, &settings).await;
+            (holders, health)
         });
     }
     let mut healths = Vec::new();
     while let Some(joined) = asked.join_next().await {
-        if let Ok(Some(health)) = joined {
-            healths.push(health);
+        if let Ok((holders, health)) = joined {
+            healths.extend(holders.into_iter().map(|p| (p, health.clone())));
         }
     }
     healths
+}
+
+/// The long-term key `profile` signs in with; `None` for a session, a role, or a key behind an
+/// MFA device (the key alone may not ask IAM there: many accounts deny it, and the denial is
+/// logged, so nothing is asked, and no code either, in a check).
+async fn long_term_key(session: &Session, profile: &str) -> Option<Credentials> {
+    if crate::rotation::user_keys::behind_mfa(session.reading(), profile) {
+        return None;
+    }
+    let credentials = session.credentials(profile).await.ok()?;
+    (credentials.session_token.is_none() && credentials.access_key_id.starts_with("AKIA"))
+        .then_some(credentials)
 }
 
 /// How long one profile's IAM questions may take before its health is left unknown: Check all
 /// must not wait on a slow IAM.
 const IAM_WAIT: std::time::Duration = std::time::Duration::from_secs(8);
 
-/// `profile`'s key health; `None` when it does not sign in with a long-term key.
-async fn key_health(session: &Session, profile: &str, settings: &Settings) -> Option<KeyHealth> {
-    // Behind an MFA device the key alone may not ask IAM (many accounts deny it, and the denial
-    // is logged): nothing is asked, and no code either, in a check.
-    if crate::rotation::user_keys::behind_mfa(session.reading(), profile) {
-        return None;
-    }
-    let credentials = session.credentials(profile).await.ok()?;
-    if credentials.session_token.is_some() || !credentials.access_key_id.starts_with("AKIA") {
-        return None;
-    }
+/// The health of `credentials`, the long-term key of `profile` (whose settings say how to reach
+/// IAM).
+async fn key_health(
+    session: &Session,
+    profile: &str,
+    credentials: Credentials,
+    settings: &Settings,
+) -> KeyHealth {
     let key_id = credentials.access_key_id.clone();
     let unknown = |why: String| KeyHealth {
         access_key_id: key_id.clone(),
@@ -85,28 +106,24 @@ async fn key_health(session: &Session, profile: &str, settings: &Settings) -> Op
         session.endpoint(profile, Service::Iam),
     ) {
         (Ok(client), Ok(endpoint)) => (client, endpoint),
-        (Err(e), _) | (_, Err(e)) => return Some(unknown(e.to_string())),
+        (Err(e), _) | (_, Err(e)) => return unknown(e.to_string()),
     };
     let listed = iam::list_access_keys(&client, &endpoint, &credentials, None);
     let listed = match tokio::time::timeout(IAM_WAIT, listed).await {
         Ok(Ok(listed)) => listed,
-        Ok(Err(e)) => return Some(unknown(format!("IAM did not list the key ({e})"))),
-        Err(_) => return Some(unknown("IAM did not answer in time".into())),
+        Ok(Err(e)) => return unknown(format!("IAM did not list the key ({e})")),
+        Err(_) => return unknown("IAM did not answer in time".into()),
     };
     let Some(key) = listed.iter().find(|k| k.access_key_id == key_id) else {
-        return Some(unknown("IAM did not list the key for its user".into()));
+        return unknown("IAM did not list the key for its user".into());
     };
     // A last use IAM would not give is unknown, never "never used": that would call a key in
     // daily use unused.
     let used = iam::get_access_key_last_used(&client, &endpoint, &credentials, &key_id);
     let used = match tokio::time::timeout(IAM_WAIT, used).await {
         Ok(Ok(used)) => used.last_used_date,
-        Ok(Err(e)) => {
-            return Some(unknown(format!(
-                "IAM did not say when it was last used ({e})"
-            )))
-        }
-        Err(_) => return Some(unknown("IAM did not answer in time".into())),
+        Ok(Err(e)) => return unknown(format!("IAM did not say when it was last used ({e})")),
+        Err(_) => return unknown("IAM did not answer in time".into()),
     };
     let now = OffsetDateTime::now_utc();
     let rfc3339 = |t: OffsetDateTime| {
@@ -115,7 +132,7 @@ async fn key_health(session: &Session, profile: &str, settings: &Settings) -> Op
     };
     let age_days = (now - key.create_date).whole_days().max(0);
     let unused_days = (now - used.unwrap_or(key.create_date)).whole_days().max(0);
-    Some(KeyHealth {
+    KeyHealth {
         access_key_id: key_id,
         created: Some(rfc3339(key.create_date)),
         age_days: Some(age_days),
@@ -124,5 +141,5 @@ async fn key_health(session: &Session, profile: &str, settings: &Settings) -> Op
         rotate_due: age_days >= i64::from(settings.rotate_after_days),
         unused: unused_days >= i64::from(settings.unused_after_days),
         unknown: None,
-    })
+    }
 }

@@ -14,6 +14,8 @@ pub struct ClockProxy {
     /// `http://127.0.0.1:PORT`, to use as the endpoint URL.
     pub url: String,
     stop: Arc<AtomicBool>,
+    /// The `Action` of each request relayed, in order of arrival.
+    actions: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl ClockProxy {
@@ -28,18 +30,30 @@ impl ClockProxy {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
+        let actions = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = actions.clone();
         std::thread::spawn(move || {
             while !stopped.load(Ordering::Relaxed) {
                 match listener.accept() {
                     Ok((client, _)) => {
-                        let target = target.clone();
-                        std::thread::spawn(move || relay(client, &target, shift_seconds));
+                        let (target, seen) = (target.clone(), seen.clone());
+                        std::thread::spawn(move || relay(client, &target, shift_seconds, &seen));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(10)),
                 }
             }
         });
-        ClockProxy { url, stop }
+        ClockProxy { url, stop, actions }
+    }
+
+    /// How many requests asked for `action` (`ListAccessKeys`...) so far.
+    pub fn count(&self, action: &str) -> usize {
+        self.actions
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|a| *a == action)
+            .count()
     }
 }
 
@@ -51,12 +65,22 @@ impl Drop for ClockProxy {
 
 /// One request to `target` and its answer back, with the answer's `Date` shifted and the
 /// connection closed after it.
-fn relay(client: TcpStream, target: &str, shift_seconds: i64) {
+fn relay(
+    client: TcpStream,
+    target: &str,
+    shift_seconds: i64,
+    actions: &std::sync::Mutex<Vec<String>>,
+) {
     client.set_nonblocking(false).unwrap();
     let mut reader = BufReader::new(client.try_clone().unwrap());
     let (head, length) = read_head(&mut reader, None);
     let mut body = vec![0; length];
     reader.read_exact(&mut body).unwrap();
+    let action = String::from_utf8_lossy(&body)
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("Action=").map(str::to_owned))
+        .unwrap_or_default();
+    actions.lock().unwrap().push(action);
     let mut upstream = TcpStream::connect(target).expect("connect to the server behind the proxy");
     upstream.write_all(&head).unwrap();
     upstream.write_all(&body).unwrap();
