@@ -20,6 +20,7 @@ const state = {
   attention: false,        // only the profiles that need the person
   identities: new Map(),   // profile -> last identity result
   checking: new Set(),     // profiles being checked now
+  skippedFirstRun: false,  // the person chose to start without files
 };
 
 /**
@@ -59,8 +60,15 @@ async function reload() {
   }
   state.view = view;
   for (const name of [...state.identities.keys()]) if (!view.profiles.some((p) => p.name === name)) state.identities.delete(name);
-  if (view.first_run && !view.profiles.length) {
-    showOnboarding(view, reload);
+  if (view.first_run && !view.profiles.length && !state.skippedFirstRun) {
+    showOnboarding(view, async (created) => {
+      state.skippedFirstRun = !created;
+      // Skipped: the same (absent) files, shown now in the window, empty.
+      if (!created) state.view = null;
+      await reload();
+      // The key just typed is proven at once: who AWS says it is, or why not.
+      if (created && state.view.profiles.length) checkIdentities(state.view.profiles.map((p) => p.name));
+    });
     return;
   }
   hideOnboarding();
@@ -136,8 +144,7 @@ async function checkIdentities(names) {
       state.identities.set(result.profile, result);
       fill.style.width = `${Math.round((done / names.length) * 100)}%`;
       text.textContent = `Checked ${done} of ${names.length}`;
-      render();
-      if (result.profile === state.selected) refreshIdentityCard();
+      renderSoon(result.profile === state.selected);
     }, askForMfaCode);
     const count = (status) => names.filter((n) => state.identities.get(n) && state.identities.get(n).status === status).length;
     const [working, failed, settingsOnly, unreadable] = [count("ok"), count("failed"), count("settings_only"), count("aws_tools_cannot_read")];
@@ -154,6 +161,20 @@ async function checkIdentities(names) {
     // The bar goes; the summary stays in its row until the next check.
     setTimeout(() => { if (!state.checking.size) progress.classList.add("idle"); }, 5000);
   }
+}
+
+// Results come faster than frames: the list and the card are redrawn once per frame at most.
+let frame = 0;
+let cardToo = false;
+function renderSoon(card) {
+  cardToo = cardToo || card;
+  if (frame) return;
+  frame = requestAnimationFrame(() => {
+    frame = 0;
+    render();
+    if (cardToo) refreshIdentityCard();
+    cardToo = false;
+  });
 }
 
 function refreshIdentityCard() {

@@ -30,7 +30,7 @@ function whoLine(result, checking) {
     if (health && health.rotate_due) badges.push(el("span", { class: "badge attention", text: `rotate: ${health.age_days} days old` }));
     if (health && health.unused) badges.push(el("span", { class: "badge attention", text: `unused ${health.unused_days} days` }));
     return el("div", { class: "who ok", title: result.arn },
-      `✓ ${result.account} · ${principal(result.arn)}`, when, ...badges);
+      `✓ ${result.account} · ${principal(result.arn)}`, ...badges, when);
   }
   if (result.status === "settings_only") {
     return el("div", { class: "who neutral", title: result.error ? result.error.message : "" },
@@ -54,7 +54,13 @@ export function visibleProfiles(state) {
   return state.view.profiles.filter((p) => matches(p, state.filter, state.identities.get(p.name), state.attention));
 }
 
-const rows = new Map(); // profile name -> { node, signature }
+const rows = new Map(); // profile name -> { node, signature }, for the rows in the DOM
+
+// Only the rows in view (and a margin around them) are in the DOM, each at its place in a list
+// of fixed-height rows: 2,000 profiles cost what 60 do (scripts/bench-app measures it).
+const ROW_HEIGHT = 84; // px, one row and the gap below it (style.css: .profile's height + 4)
+const MARGIN_ROWS = 20;
+let last = null; // { state, onSelect }: what the list showed last, for scrolling
 
 function rowSignature(p, identity, checking, selected) {
   return JSON.stringify([p.kind, p.region, p.access_key_id, p.is_default, identity, checking, selected]);
@@ -71,7 +77,7 @@ function buildRow(p, identity, checking, selected) {
 function fillRow(node, p, identity, checking, selected) {
   node.setAttribute("aria-selected", selected ? "true" : "false");
   node.replaceChildren(
-    el("span", { class: "name", text: p.name }),
+    el("span", { class: "name", text: p.name, title: p.name }),
     p.is_default ? el("span", { class: "badge default", text: "default", title: "Used when no profile is named" }) : el("span"),
     el("div", { class: "meta" },
       el("span", { class: "chip", text: kindLabel(p.kind) }),
@@ -80,15 +86,26 @@ function fillRow(node, p, identity, checking, selected) {
     identityLine(identity, checking));
 }
 
-/** Bring the list up to date, touching only the rows whose content changed. */
+/** Bring the list up to date, touching only the rows in view whose content changed. */
 export function renderList(state, onSelect) {
+  last = { state, onSelect };
   const list = $("#profiles");
+  followScrolling(list);
   const shown = visibleProfiles(state);
-  const wanted = [];
-  for (const p of shown) {
+  const selectedIndex = shown.findIndex((p) => p.name === state.selected);
+  const first = Math.max(0, Math.floor(list.scrollTop / ROW_HEIGHT) - MARGIN_ROWS);
+  const end = Math.min(shown.length, Math.ceil((list.scrollTop + (list.clientHeight || 800)) / ROW_HEIGHT) + MARGIN_ROWS);
+  const indexes = [];
+  for (let i = first; i < end; i++) indexes.push(i);
+  // The selected row stays in the DOM wherever it is: the list's active descendant names it.
+  if (selectedIndex >= 0 && (selectedIndex < first || selectedIndex >= end)) indexes.push(selectedIndex);
+  const wanted = [spacer(shown.length)];
+  const kept = new Set();
+  for (const i of indexes) {
+    const p = shown[i];
     const identity = state.identities.get(p.name);
     const checking = state.checking.has(p.name);
-    const selected = p.name === state.selected;
+    const selected = i === selectedIndex;
     const signature = rowSignature(p, identity, checking, selected);
     let row = rows.get(p.name);
     if (!row) {
@@ -98,15 +115,18 @@ export function renderList(state, onSelect) {
       fillRow(row.node, p, identity, checking, selected);
       row.signature = signature;
     }
+    row.node.style.top = `${i * ROW_HEIGHT + 4}px`;
+    row.node.setAttribute("aria-posinset", String(i + 1));
+    row.node.setAttribute("aria-setsize", String(shown.length));
     row.node.onselect = () => onSelect(p.name, { focusList: true });
     wanted.push(row.node);
+    kept.add(p.name);
   }
-  const present = new Set(state.view.profiles.map((p) => p.name));
-  for (const name of [...rows.keys()]) if (!present.has(name)) rows.delete(name);
+  for (const name of [...rows.keys()]) if (!kept.has(name)) rows.delete(name);
   const current = [...list.children];
   if (current.length !== wanted.length || current.some((node, i) => node !== wanted[i])) list.replaceChildren(...wanted);
-  $("#no-match").hidden = wanted.length > 0 || state.view.profiles.length === 0;
-  $("#profile-count").textContent = state.filter
+  $("#no-match").hidden = shown.length > 0 || state.view.profiles.length === 0;
+  $("#profile-count").textContent = shown.length !== state.view.profiles.length
     ? `(${shown.length} of ${state.view.profiles.length})`
     : `(${state.view.profiles.length})`;
   const selectedNode = state.selected && document.getElementById(optionId(state.selected));
@@ -117,6 +137,25 @@ export function renderList(state, onSelect) {
   } else {
     list.removeAttribute("aria-activedescendant");
   }
+}
+
+/** The list's full height, so that it scrolls as if every row were there. */
+let spacerNode = null;
+function spacer(count) {
+  if (!spacerNode) spacerNode = el("li", { class: "list-spacer", role: "presentation", "aria-hidden": "true" });
+  spacerNode.style.height = `${count * ROW_HEIGHT + 8}px`;
+  return spacerNode;
+}
+
+// Scrolling brings the rows now in view, once per frame.
+let scrollFrame = 0;
+function followScrolling(list) {
+  if (list.dataset.follows) return;
+  list.dataset.follows = "true";
+  list.addEventListener("scroll", () => {
+    if (scrollFrame || !last) return;
+    scrollFrame = requestAnimationFrame(() => { scrollFrame = 0; renderList(last.state, last.onSelect); });
+  });
 }
 
 /** Arrow keys, Home/End move the selection within the list. */
@@ -136,6 +175,11 @@ export function listKeys(event, state, onSelect) {
 }
 
 export function scrollToSelected(state) {
-  const node = state.selected && document.getElementById(optionId(state.selected));
-  if (node) node.scrollIntoView({ block: "nearest" });
+  const list = $("#profiles");
+  const index = visibleProfiles(state).findIndex((p) => p.name === state.selected);
+  if (index < 0) return;
+  const top = index * ROW_HEIGHT;
+  if (top < list.scrollTop) list.scrollTop = top;
+  else if (top + ROW_HEIGHT + 8 > list.scrollTop + list.clientHeight) list.scrollTop = top + ROW_HEIGHT + 8 - list.clientHeight;
+  if (last) renderList(last.state, last.onSelect);
 }

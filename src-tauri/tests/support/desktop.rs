@@ -396,7 +396,13 @@ impl Desktop {
 
     /// Wait until the element `css` exists and its text contains `text`.
     pub async fn wait_text(&self, css: &str, text: &str) -> WebElement {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        self.wait_text_within(css, text, Duration::from_secs(20))
+            .await
+    }
+
+    /// Wait (up to `within`, looking every 25 ms) until the element `css` contains `text`.
+    pub async fn wait_text_within(&self, css: &str, text: &str, within: Duration) -> WebElement {
+        let deadline = Instant::now() + within;
         loop {
             if let Ok(found) = self.driver.find(By::Css(css)).await {
                 if found
@@ -413,7 +419,7 @@ impl Desktop {
                 "timed out waiting for {css:?} to contain {text:?}; page text:\n{}",
                 self.body_text().await
             );
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
 
