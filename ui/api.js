@@ -79,8 +79,10 @@ export const restoreFromKeychain = (profile) => invoke("restore_from_keychain", 
 
 /** A failure from a command, as text. */
 export function message(error) {
-  if (error && typeof error === "object" && "message" in error) return error.message;
-  return String(error);
+  const text = error && typeof error === "object" && "message" in error ? error.message : String(error);
+  // The engine's messages also go after "keyrack: " on the command line, in lower case; here
+  // they stand alone, as sentences.
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /**

@@ -48,6 +48,13 @@ export function announce(text, kind = "") {
   if (text && kind !== "error") announce.timer = setTimeout(() => (box.hidden = true), 6000);
 }
 
+/** An ARN that a narrow window breaks after its `:` and `/`, never inside a word. */
+export function arnText(arn) {
+  const parts = [];
+  for (const piece of String(arn).split(/(?<=[:/])/)) parts.push(piece, document.createElement("wbr"));
+  return parts;
+}
+
 /** "user alice", "role Admin", "root" from an ARN. */
 export function principal(arn) {
   const resource = arn.split(":").slice(5).join(":");

@@ -3,7 +3,7 @@
 // fetched only when the person presses Show; Copy puts them on the clipboard without the page
 // seeing them, for about 30 seconds.
 import * as api from "./api.js";
-import { $, el, showAdvice, fillSelect, principal, when, announce } from "./dom.js";
+import { $, el, showAdvice, fillSelect, principal, when, announce, arnText } from "./dom.js";
 import { kindLabel, errorHeadline, isSecretKey } from "./vocabulary.js";
 import { confirmDialog } from "./dialogs.js";
 import { askForMfaCode } from "./mfa.js";
@@ -71,6 +71,8 @@ export function show(name, { force = false } = {}) {
   }
   $("#editor-changed").hidden = true;
   $("#editor-error").textContent = "";
+  // Another profile starts at its top (its name), not where the last one was scrolled to.
+  if (!form || form.profile !== name) $("#editor").scrollTop = 0;
   form = { profile: name, revision: ctx.state.view.revision, original: new Map(), rows: [], errors: new Set(), revealed: new Set() };
   $("#editor-title").textContent = profile.name;
   $("#editor-kind").textContent = kindLabel(profile.kind) + (profile.is_default ? " · default profile" : "");
@@ -179,7 +181,14 @@ function onInput(event) {
   if (!form || !(input instanceof HTMLInputElement || input instanceof HTMLSelectElement)) return;
   if (input.id === "new-key") { checkNewKey(); return; }
   if (input.id === "new-value") { validateNewValue(); return; }
-  if (isSecretKey(input.dataset.key) && event.type === "input") input.dataset.dirty = "1";
+  // Spaces around a pasted or typed value are never part of it: gone on paste and on leaving.
+  if ((event.inputType === "insertFromPaste" || event.type === "change") && input.value !== input.value.trim()) {
+    input.value = input.value.trim();
+  }
+  if (isSecretKey(input.dataset.key) && event.type === "input") {
+    input.dataset.dirty = "1";
+    secretTyped(input);
+  }
   validate(input);
   input.classList.toggle("dirty", fieldChanged(input));
   updateFoot();
@@ -255,6 +264,21 @@ export async function save({ force = false } = {}) {
   }
 }
 
+/**
+ * A secret being typed can be shown and copied like a saved one; emptied, the field says the
+ * saved one goes when the profile is saved (not that it is still saved).
+ */
+function secretTyped(input) {
+  const row = input.closest(".field");
+  const show = row && row.querySelector(".reveal");
+  if (show) show.disabled = !input.value && input.type === "password";
+  const copy = row && row.querySelector(".copy-secret");
+  if (copy) copy.disabled = !input.value;
+  if (!input.value && form && form.original.has(input.dataset.key) && form.original.get(input.dataset.key) !== undefined) {
+    input.placeholder = "removed when you save";
+  }
+}
+
 async function reveal(button) {
   const input = document.getElementById(button.dataset.for);
   if (input.type === "text") {
@@ -270,6 +294,10 @@ async function reveal(button) {
   input.type = "text";
   button.textContent = "Hide";
   button.setAttribute("aria-pressed", "true");
+  // A shown secret does not stay on screen: it hides again after a while, as the clipboard
+  // forgets a copied one.
+  clearTimeout(button.hideTimer);
+  button.hideTimer = setTimeout(() => { if (input.type === "text" && input.isConnected) reveal(button); }, clipboardSeconds() * 1000);
 }
 
 /** How long a copied secret stays on the clipboard (keyrack empties it after that, if unchanged), from keyrack's settings. */
@@ -404,7 +432,7 @@ export function renderIdentity(profile) {
     card.className = "identity-card warn";
     card.replaceChildren(el("div", {},
       el("div", { class: "label", text: "⚠ " + errorHeadline(result.error.code) }),
-      el("div", { class: "arn", text: result.arn }),
+      el("div", { class: "arn" }, arnText(result.arn)),
       el("div", { text: result.error.message }),
       el("div", { class: "muted small" }, when(result.checked_at, "checked ")), stale), ...extra, button);
   } else if (result.arn) {
@@ -422,7 +450,7 @@ export function renderIdentity(profile) {
     } }) : null;
     card.replaceChildren(el("div", {},
       el("div", {}, el("span", { class: "label", text: "✓ " + principal(result.arn) }), ` in account ${result.account}` + (result.account_name ? ` (${result.account_name})` : "")),
-      el("div", { class: "arn", text: result.arn }),
+      el("div", { class: "arn" }, arnText(result.arn)),
       el("div", { class: "muted small" }, session ? `session ${result.session_minutes_left} min left · ` : "", when(result.checked_at, "checked ")),
       ...keyHealthLines(result.key_health), stale),
       ...(forget ? [forget] : []), ...extra, button);

@@ -4,6 +4,10 @@ import { $, showAdvice, fillSelect } from "./dom.js";
 
 let started = false;
 
+/**
+ * `onDone(created)` runs once the files are made (`created`: true) or the person skipped the
+ * questions (false).
+ */
 export function showOnboarding(view, onDone) {
   $("#onboarding").hidden = false;
   $("#workspace").hidden = true;
@@ -40,11 +44,12 @@ export function showOnboarding(view, onDone) {
       await api.configureDefault(answers);
       $("#ob-secret").value = "";
       hideOnboarding();
-      await onDone();
+      await onDone(true);
     } catch (error) {
       $("#ob-error").textContent = api.message(error);
     }
   });
+  $("#ob-skip").addEventListener("click", () => { hideOnboarding(); onDone(false); });
   $("#ob-key").focus();
 }
 

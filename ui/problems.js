@@ -15,9 +15,7 @@ export function renderProblems(view, { onClean, onOpen } = {}) {
   banner.textContent = view.rejection
     ? `The AWS CLI and SDKs cannot read these files, so every aws command fails: ${view.rejection}. Fix that line (it is listed in Problems); keyrack reads the rest.`
     : "";
-  const rejection = $("#rejection");
-  rejection.hidden = !view.rejection;
-  rejection.textContent = view.rejection ? "The AWS CLI rejects these files: " + view.rejection : "";
+  // The panel lists the rejected line once, as a row; the banner above says what it means.
   const items = findings.map((f) => {
     const file = f.path.split("/").pop();
     // A row of a profile's section leads to that profile.

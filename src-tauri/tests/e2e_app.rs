@@ -67,21 +67,23 @@ async fn moto_user(moto: &MotoServer, name: &str) -> (String, String) {
 
 #[tokio::test]
 async fn first_run_asks_aws_configures_questions_and_creates_files_the_aws_cli_reads() {
+    let (moto, key, secret) = alice_at_moto().await;
     let home = home();
-    let app = open(home.path(), None).await;
+    let app = open(home.path(), Some(&moto.url)).await;
     app.wait_text("#onboarding-title", "Welcome").await;
     app.type_into("#ob-key", "AKIA EXAMPLE").await;
     app.wait_text("#ob-key-advice", "only letters and digits")
         .await;
-    app.type_into("#ob-key", "AKIAIOSFODNN7EXAMPLE").await;
-    app.type_into("#ob-secret", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
-        .await;
+    app.type_into("#ob-key", &key).await;
+    app.type_into("#ob-secret", &secret).await;
     app.select_option("#ob-region", "eu-west-2").await;
     app.select_option("#ob-output", "table").await;
     app.screenshot("first-run-questions").await;
     app.click("#ob-create").await;
     app.wait_text("#profiles", "default").await;
     app.wait_text("#editor-title", "default").await;
+    // The key just typed is checked at once.
+    app.wait_text("#identity-card", "user alice").await;
     app.screenshot("first-run-done").await;
     app.close().await;
 
@@ -100,7 +102,7 @@ async fn first_run_asks_aws_configures_questions_and_creates_files_the_aws_cli_r
     );
     assert_eq!(
         read(home.path(), "credentials"),
-        "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+        format!("[default]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n")
     );
     assert_eq!(
         read(home.path(), "config"),
@@ -110,10 +112,23 @@ async fn first_run_asks_aws_configures_questions_and_creates_files_the_aws_cli_r
     assert_eq!(seen["error"], serde_json::Value::Null);
     assert_eq!(
         seen["profiles"]["default"]["aws_access_key_id"],
-        "AKIAIOSFODNN7EXAMPLE"
+        key.as_str()
     );
     assert_eq!(seen["profiles"]["default"]["region"], "eu-west-2");
     assert_eq!(seen["profiles"]["default"]["output"], "table");
+}
+
+#[tokio::test]
+async fn first_run_can_be_skipped_and_writes_nothing() {
+    let home = home();
+    let app = open(home.path(), None).await;
+    app.wait_text("#onboarding-title", "Welcome").await;
+    app.click("#ob-skip").await;
+    app.wait_text("#profile-count", "(0)").await;
+    app.click("#new-profile").await;
+    app.wait_text("#name-dialog-title", "New profile").await;
+    app.close().await;
+    assert!(!home.path().join(".aws").exists(), "nothing was written");
 }
 
 #[tokio::test]

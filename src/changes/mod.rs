@@ -541,7 +541,18 @@ fn check_setting_value(key: &str, value: &str) -> Option<InputAdvice> {
     }
     match key {
         "aws_access_key_id" => {
-            if !value.chars().all(|c| c.is_ascii_alphanumeric()) {
+            // A secret pasted into the key id's field (40 characters, mixed case, / and +).
+            let secret_like = value.len() == 40
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '/' || c == '+')
+                && value.chars().any(|c| c.is_ascii_lowercase());
+            if secret_like {
+                error(
+                    "This looks like a secret access key (40 characters): it goes in Secret \
+                     access key. The access key ID is the 20 characters starting with AKIA",
+                )
+            } else if !value.chars().all(|c| c.is_ascii_alphanumeric()) {
                 error("An access key ID has only letters and digits (like AKIAIOSFODNN7EXAMPLE)")
             } else if value.len() < 16 || value.len() > 128 {
                 error(format!(
@@ -849,6 +860,15 @@ mod tests {
         assert_eq!(
             check_input("aws_access_key_id", "AKIA IOSF").unwrap().level,
             "error"
+        );
+        let pasted_secret = check_input(
+            "aws_access_key_id",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        )
+        .unwrap();
+        assert!(
+            pasted_secret.message.contains("goes in Secret access key"),
+            "{pasted_secret:?}"
         );
         assert_eq!(check_input("region", "eu-west-1"), None);
         assert_eq!(check_input("region", "eu-wset-1").unwrap().level, "warning");
