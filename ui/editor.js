@@ -250,7 +250,7 @@ export async function save({ force = false } = {}) {
     if (error && (error.code === "changed_on_disk" || error.code === "view_too_old")) {
       const keep = await confirmDialog({
         title: "Changed by another program",
-        text: [error.message, "Save yours over theirs, or discard your changes and look at theirs?"],
+        text: [api.message(error), "Save yours over theirs, or discard your changes and look at theirs?"],
         ok: "Save mine",
         cancel: "Discard mine",
       });
@@ -433,7 +433,7 @@ export function renderIdentity(profile) {
     card.replaceChildren(el("div", {},
       el("div", { class: "label", text: "⚠ " + errorHeadline(result.error.code) }),
       el("div", { class: "arn" }, arnText(result.arn)),
-      el("div", { text: result.error.message }),
+      el("div", { text: api.message(result.error) }),
       el("div", { class: "muted small" }, when(result.checked_at, "checked ")), stale), ...extra, button);
   } else if (result.arn) {
     card.className = "identity-card ok";
@@ -458,13 +458,13 @@ export function renderIdentity(profile) {
     card.className = "identity-card neutral";
     card.replaceChildren(el("div", {},
       el("div", { class: "label", text: errorHeadline("settings_only") }),
-      el("div", { text: result.error ? result.error.message : "" }),
+      el("div", { text: result.error ? api.message(result.error) : "" }),
       el("div", { class: "muted small" }, when(result.checked_at, "checked ")), stale), button);
   } else {
     card.className = "identity-card bad";
     card.replaceChildren(el("div", {},
       el("div", { class: "label", text: "✕ " + errorHeadline(result.error.code) }),
-      el("div", { text: result.error.message }),
+      el("div", { text: api.message(result.error) }),
       el("div", { class: "muted small" }, `${result.error.details.aws_code || result.error.code} · `, when(result.checked_at, "checked ")), stale), ...extra, button);
   }
   // Not current: shown, but not in the colours of a result that holds.

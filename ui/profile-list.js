@@ -1,6 +1,7 @@
 // The profile list: every profile with its kind, region, default marker and who it is.
 import { $, el, principal, when as checkedWhen } from "./dom.js";
 import { kindLabel, errorHeadline } from "./vocabulary.js";
+import { message } from "./api.js";
 
 const optionId = (name) => "profile-" + encodeURIComponent(name).replace(/%/g, "_");
 
@@ -21,7 +22,7 @@ function whoLine(result, checking) {
   const when = el("span", { class: "muted" }, session + " · ", checkedWhen(result.checked_at),
     result.stale ? el("span", { class: "badge stale", text: "changed since", title: "The profile changed after this check: check it again" }) : null);
   if (result.status === "aws_tools_cannot_read") {
-    return el("div", { class: "who warn", title: result.error.message },
+    return el("div", { class: "who warn", title: message(result.error) },
       `⚠ ${errorHeadline(result.error.code)}`, when);
   }
   if (result.arn) {
@@ -33,10 +34,10 @@ function whoLine(result, checking) {
       `✓ ${result.account} · ${principal(result.arn)}`, ...badges, when);
   }
   if (result.status === "settings_only") {
-    return el("div", { class: "who neutral", title: result.error ? result.error.message : "" },
+    return el("div", { class: "who neutral", title: result.error ? message(result.error) : "" },
       "Settings only, no credentials", when);
   }
-  return el("div", { class: "who bad", title: result.error.message },
+  return el("div", { class: "who bad", title: message(result.error) },
     `✕ ${errorHeadline(result.error.code)}`, when);
 }
 

@@ -2237,3 +2237,81 @@ async fn with_two_active_keys_the_other_one_is_made_inactive_from_the_dialog_and
     assert_eq!(ids.len(), 1, "only the new key is left: {ids:?}");
     assert!(after.contains(ids[0]));
 }
+
+#[tokio::test]
+async fn the_editor_helps_with_what_people_paste_type_and_clear() {
+    let home = home();
+    let mut config = String::from("[profile work]\nregion = eu-west-1\n\n[profile long]\n");
+    for i in 0..30 {
+        config.push_str(&format!("setting_{i:02} = value {i}\n"));
+    }
+    let credentials = "[work]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n\
+                       aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n\
+                       aws_session_token = an-old-session-token\n";
+    write_aws(home.path(), &config, credentials);
+    let app = open(home.path(), None).await;
+    app.open_profile("work").await;
+    // A secret pasted into the key id's field is named for what it is.
+    app.type_into("#f-key", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+        .await;
+    app.wait_text("#f-key-advice", "goes in Secret access key")
+        .await;
+    // Spaces around a value are dropped when the field is left, not refused.
+    app.type_into("#f-key", "  AKIAIOSFODNN7EXAMPLE ").await;
+    app.driver
+        .find(By::Css("#f-key"))
+        .await
+        .unwrap()
+        .send_keys(Key::Tab)
+        .await
+        .unwrap();
+    app.wait_js(
+        "return document.querySelector('#f-key').value === 'AKIAIOSFODNN7EXAMPLE'",
+        "the spaces to be trimmed",
+    )
+    .await;
+    app.wait_text("#dirty-note", "No unsaved changes").await;
+    // A secret just typed can be shown before it is saved.
+    app.type_into("#f-secret", "a-new-secret-typed-here").await;
+    app.click("#f-secret + .reveal").await;
+    app.wait_js(
+        "const f = document.querySelector('#f-secret'); return f.type === 'text' && f.value === 'a-new-secret-typed-here'",
+        "the typed secret to be shown",
+    )
+    .await;
+    // Emptying the saved session token says what saving does, and saving removes it.
+    let token = app.driver.find(By::Css("#f-token")).await.unwrap();
+    token.send_keys("x").await.unwrap();
+    token.send_keys(Key::Backspace).await.unwrap();
+    app.wait_js(
+        "return document.querySelector('#f-token').placeholder === 'removed when you save'",
+        "the emptied token to say it goes",
+    )
+    .await;
+    app.screenshot("editor-typed-secret").await;
+    app.click("#save").await;
+    app.wait_text("#notice", "Saved 2 changes to profile work")
+        .await;
+    let after = read(home.path(), "credentials");
+    assert!(!after.contains("aws_session_token"), "{after}");
+    assert!(
+        after.contains("aws_secret_access_key = a-new-secret-typed-here"),
+        "{after}"
+    );
+    // Another profile opens at its top, its name in view.
+    app.open_profile("long").await;
+    app.driver
+        .execute(
+            "document.querySelector('#editor').scrollTop = 10000",
+            vec![],
+        )
+        .await
+        .unwrap();
+    app.open_profile("work").await;
+    app.wait_js(
+        "return document.querySelector('#editor').scrollTop === 0",
+        "the editor to start at the top",
+    )
+    .await;
+    app.close().await;
+}
