@@ -1816,6 +1816,27 @@ async fn a_new_profile_with_a_key_id_and_no_secret_is_refused_in_its_dialog() {
     let app = open(home.path(), None).await;
     app.wait_text("#profiles", "default").await;
     app.click("#new-profile").await;
+    let height = || async {
+        app.driver
+            .execute(
+                "return document.querySelector('#name-dialog').getBoundingClientRect().height",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .json()
+            .as_f64()
+            .unwrap()
+    };
+    let before = height().await;
+    // Advice coming and going while typing does not resize the dialog.
+    app.type_into("#np-key", "AKIA1").await;
+    app.wait_text("#np-key-advice", "20 characters long").await;
+    assert_eq!(
+        height().await,
+        before,
+        "the dialog kept its height with the advice shown"
+    );
     app.type_into("#name-input", "half").await;
     app.type_into("#np-key", "AKIAIOSFODNN7EXAMPLE").await;
     app.click("#name-ok").await;
