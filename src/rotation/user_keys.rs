@@ -274,7 +274,16 @@ pub async fn list_user_keys(
     files: &AwsFiles,
     profile: &str,
 ) -> Result<UserKeys, AccessKeysError> {
-    let iam_access = IamAccess::of(session, profile).await?;
+    let access = IamAccess::of(session, profile).await?;
+    keys_of(session, files, &access).await
+}
+
+/// The keys of `access`'s user, their last use and holders.
+async fn keys_of(
+    session: &Session,
+    files: &AwsFiles,
+    access: &IamAccess,
+) -> Result<UserKeys, AccessKeysError> {
     let IamAccess {
         user,
         arn,
@@ -282,14 +291,14 @@ pub async fn list_user_keys(
         client,
         endpoint,
         ..
-    } = &iam_access;
+    } = access;
     let listed = iam::list_access_keys(client, endpoint, credentials, Some(user))
         .await
-        .map_err(|e| iam_access.error("ListAccessKeys", e))?;
+        .map_err(|e| access.error("ListAccessKeys", e))?;
 
     let mut uses = Vec::new();
     for used in last_uses(client, endpoint, credentials, &listed).await {
-        uses.push(used.map_err(|e| iam_access.error("GetAccessKeyLastUsed", e))?);
+        uses.push(used.map_err(|e| access.error("GetAccessKeyLastUsed", e))?);
     }
     let now = OffsetDateTime::now_utc();
     let keys = listed
@@ -317,7 +326,12 @@ pub async fn change_other_key(
     key_id: &str,
     change: OtherKeyChange,
 ) -> Result<UserKeys, AccessKeysError> {
-    let before = list_user_keys(session, files, profile).await?;
+    // A keychain profile that cannot be read could hold the key: refuse rather than guess.
+    crate::rotation::holders::read_keychain_profiles(files, session.keychain()).map_err(
+        |(profile, error)| AccessKeysError::Identity(IdentityError::Keychain { profile, error }),
+    )?;
+    let access = IamAccess::of(session, profile).await?;
+    let before = keys_of(session, files, &access).await?;
     let key = before
         .keys
         .iter()
@@ -332,7 +346,6 @@ pub async fn change_other_key(
             profiles: crate::rotation::progress::profile_list(&key.profiles),
         });
     }
-    let access = IamAccess::of(session, profile).await?;
     let user = Some(access.user.as_str());
     match change {
         OtherKeyChange::MakeInactive => iam::update_access_key(
@@ -355,7 +368,7 @@ pub async fn change_other_key(
         .await
         .map_err(|e| access.error("DeleteAccessKey", e))?,
     }
-    list_user_keys(session, files, profile).await
+    keys_of(session, files, &access).await
 }
 
 /// What IAM calls about a profile's own user are made with: the user, the credentials (an MFA
