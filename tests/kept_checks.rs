@@ -92,9 +92,14 @@ fn succeeded(out: &Output) -> &Output {
 #[test]
 fn a_check_is_kept_between_launches_and_the_kept_file_holds_no_secret() {
     let world = World::new("[profile plain]\nregion = eu-west-1\n", |alice| {
-        format!("[work]\n{}", keys(alice))
+        format!(
+            "[work]\n{}[session]\n{}aws_session_token = a-session-token-never-kept\n",
+            keys(alice),
+            keys(alice)
+        )
     });
-    succeeded(&world.keyrack(&["whoami", "--all"]));
+    // The session's made-up token fails at AWS; its result is kept all the same.
+    world.keyrack(&["whoami", "--all"]);
 
     let kept = world.kept_of("work");
     assert!(!kept.stale);
@@ -113,8 +118,39 @@ fn a_check_is_kept_between_launches_and_the_kept_file_holds_no_secret() {
     assert_eq!(mode, 0o600);
     support::assert_no_secret_in(
         &fs::read_to_string(&files[0]).unwrap(),
-        &[world.alice.secret_access_key.expose()],
+        &[
+            world.alice.secret_access_key.expose(),
+            "a-session-token-never-kept",
+        ],
     );
+}
+
+#[test]
+fn the_results_of_one_pair_of_files_are_never_shown_for_another() {
+    let world = World::new("", |alice| format!("[work]\n{}", keys(alice)));
+    succeeded(&world.keyrack(&["whoami", "work"]));
+    // Another project's files (AWS_CONFIG_FILE...), same profile name, same state folder.
+    let other = tempfile::tempdir().unwrap();
+    fs::write(other.path().join("config"), "").unwrap();
+    fs::write(
+        other.path().join("credentials"),
+        format!("[work]\n{}", keys(&world.alice)),
+    )
+    .unwrap();
+    let kept = Rack::new(
+        FilePaths {
+            config: other.path().join("config"),
+            credentials: other.path().join("credentials"),
+        },
+        Keychain::platform(),
+        world.state().join("keyrack"),
+        EndpointEnv::from_pairs([("AWS_ENDPOINT_URL", world.moto.url.as_str())]),
+        "the keyrack app",
+    )
+    .kept_checks()
+    .unwrap();
+    assert!(kept.is_empty(), "{kept:?}");
+    assert_eq!(world.kept().len(), 1, "the first pair keeps its own");
 }
 
 #[test]

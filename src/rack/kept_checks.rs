@@ -45,9 +45,10 @@ struct Store {
 struct Entry {
     /// The digest of what the check depended on ([`basis`]).
     basis: String,
-    /// Marked stale by keyrack (its key changed where the files do not show it).
+    /// When keyrack marked it stale (its key changed where the files do not show it), in
+    /// milliseconds since the epoch; a check that started before that does not clear it.
     #[serde(default)]
-    marked_stale: bool,
+    marked_at: Option<u64>,
     view: Json,
 }
 
@@ -95,21 +96,39 @@ fn update(state_dir: &Path, files: &AwsFiles, change: impl FnOnce(&mut Store)) {
     let _ = private::write_json(&path, &store);
 }
 
-/// Keep `views` (checked on `files`, read as `reading`) as each profile's last result.
+/// Milliseconds since the epoch.
+pub(super) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Keep `views` (checked on `files`, read as `reading`, from `started_at`) as each profile's
+/// last result; a profile marked stale after the check started stays marked (the check may have
+/// used the key that changed). Profiles the files no longer have are forgotten.
 pub(super) fn record(
     state_dir: &Path,
     files: &AwsFiles,
     reading: &Reading,
     views: &[IdentityView],
+    started_at: u64,
 ) {
     update(state_dir, files, |store| {
+        store
+            .profiles
+            .retain(|name, _| reading.profiles.contains_key(name));
         for view in views {
             let Ok(json) = serde_json::to_value(view) else {
                 continue;
             };
+            let marked_at = store
+                .profiles
+                .get(&view.profile)
+                .and_then(|entry| entry.marked_at)
+                .filter(|marked| *marked >= started_at);
             let entry = Entry {
                 basis: basis(&store.salt, reading, &view.profile),
-                marked_stale: false,
+                marked_at,
                 view: json,
             };
             store.profiles.insert(view.profile.clone(), entry);
@@ -122,13 +141,14 @@ pub(super) fn record(
 /// entry).
 pub(super) fn mark_stale(state_dir: &Path, files: &AwsFiles, changed: &[String]) {
     let reading = files.read(crate::files::Dialect::Cli);
+    let now = now_ms();
     update(state_dir, files, |store| {
         for (name, entry) in store.profiles.iter_mut() {
             if chain(&reading, name)
                 .iter()
                 .any(|link| changed.iter().any(|c| c == link))
             {
-                entry.marked_stale = true;
+                entry.marked_at = Some(now);
             }
         }
     });
@@ -138,31 +158,35 @@ pub(super) fn mark_stale(state_dir: &Path, files: &AwsFiles, changed: &[String])
 pub(super) fn kept(state_dir: &Path, files: &AwsFiles, reading: &Reading) -> Vec<KeptCheck> {
     let set_id = crate::keychain::places::file_set(files);
     let store = load(&store_path(state_dir, &set_id));
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
+    let now = now_ms();
     reading
         .profiles
         .keys()
         .filter_map(|name| {
             let entry = store.profiles.get(name)?;
-            let stale = entry.marked_stale || entry.basis != basis(&store.salt, reading, name);
             let mut view = entry.view.clone();
-            count_down(&mut view, now);
+            let session_ended = count_down(&mut view, now);
+            let stale = entry.marked_at.is_some()
+                || session_ended
+                || entry.basis != basis(&store.salt, reading, name);
             Some(KeptCheck { view, stale })
         })
         .collect()
 }
 
-/// A kept session's minutes left, counted down from when it was checked to `now`.
-fn count_down(view: &mut Json, now: u64) {
+/// A kept session's minutes left, counted down from when it was checked to `now`: whether the
+/// session has ended since (the result said who it was with a session that is gone).
+fn count_down(view: &mut Json, now: u64) -> bool {
     let checked_at = view.get("checked_at").and_then(Json::as_u64).unwrap_or(now);
     let elapsed = (now.saturating_sub(checked_at) / 60_000) as i64;
-    if let Some(left) = view.get_mut("session_minutes_left") {
-        if let Some(minutes) = left.as_i64() {
-            *left = Json::from((minutes - elapsed).max(0));
-        }
-    }
+    let Some(left) = view.get_mut("session_minutes_left") else {
+        return false;
+    };
+    let Some(minutes) = left.as_i64() else {
+        return false;
+    };
+    *left = Json::from((minutes - elapsed).max(0));
+    minutes - elapsed <= 0
 }
 
 /// The digest of everything `profile`'s identity depends on in the files: its settings, its
@@ -234,4 +258,67 @@ fn digest_section(hash: &mut Sha256, settings: &crate::files::Settings) {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::{CallerIdentity, ProfileIdentity};
+
+    fn files() -> AwsFiles {
+        AwsFiles::from_bytes(
+            b"",
+            b"[work]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s\n",
+        )
+    }
+
+    fn answered(minutes_left: Option<i64>) -> IdentityView {
+        let outcome = ProfileIdentity {
+            profile: "work".into(),
+            result: Ok(CallerIdentity {
+                arn: "arn:aws:iam::123456789012:user/alice".into(),
+                account: "123456789012".into(),
+                user_id: "AIDAEXAMPLE".into(),
+            }),
+        };
+        let mut view = IdentityView::of(&outcome, None, true);
+        view.session_minutes_left = minutes_left;
+        view
+    }
+
+    #[test]
+    fn a_check_that_started_before_a_key_changed_does_not_clear_the_mark() {
+        let state = tempfile::tempdir().unwrap();
+        let files = files();
+        let reading = files.read(crate::files::Dialect::Cli);
+        record(state.path(), &files, &reading, &[answered(None)], now_ms());
+        let started = now_ms();
+        std::thread::sleep(Duration::from_millis(5));
+        // A rotation of the keychain key finishes while the check runs with the old key.
+        mark_stale(state.path(), &files, &["work".to_owned()]);
+        record(state.path(), &files, &reading, &[answered(None)], started);
+        assert!(kept(state.path(), &files, &reading)[0].stale);
+        // A check that started afterwards clears it.
+        record(state.path(), &files, &reading, &[answered(None)], now_ms());
+        assert!(!kept(state.path(), &files, &reading)[0].stale);
+    }
+
+    #[test]
+    fn a_result_had_with_a_session_that_has_ended_is_stale() {
+        let state = tempfile::tempdir().unwrap();
+        let files = files();
+        let reading = files.read(crate::files::Dialect::Cli);
+        let mut ended = answered(Some(5));
+        ended.checked_at -= 6 * 60_000;
+        record(state.path(), &files, &reading, &[ended], now_ms());
+        let kept = kept(state.path(), &files, &reading);
+        assert!(kept[0].stale);
+        assert_eq!(kept[0].view["session_minutes_left"], 0);
+        let mut current = answered(Some(50));
+        current.checked_at -= 6 * 60_000;
+        record(state.path(), &files, &reading, &[current], now_ms());
+        let kept = super::kept(state.path(), &files, &reading);
+        assert!(!kept[0].stale);
+        assert_eq!(kept[0].view["session_minutes_left"], 44);
+    }
 }

@@ -586,6 +586,7 @@ impl Rack {
         prompt: Option<Arc<dyn MfaPrompt>>,
         mut on_each: impl FnMut(&IdentityView) + Send,
     ) -> Result<Vec<IdentityView>, Error> {
+        let started_at = kept_checks::now_ms();
         let files = self.latest()?;
         let session = self.session(&files, prompt);
         let reading = files.read(Dialect::Cli);
@@ -649,7 +650,7 @@ impl Rack {
         let (state_dir, kept) = (self.state_dir.clone(), views.clone());
         let reading = crate::files::Reading::clone(&reading);
         let _ = tokio::task::spawn_blocking(move || {
-            kept_checks::record(&state_dir, &files, &reading, &kept)
+            kept_checks::record(&state_dir, &files, &reading, &kept, started_at)
         })
         .await;
         Ok(views)

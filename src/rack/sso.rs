@@ -106,6 +106,19 @@ impl Rack {
     pub async fn sso_logout(&self) -> Result<SignedOut, Error> {
         let client = self.sso_client(&ProfileEndpointSettings::default())?;
         let place = self.sign_in_place(&client)?;
+        // Who the SSO profiles were is no longer true once signed out.
+        if let Ok(files) = self.latest() {
+            let reading = files.read(crate::files::Dialect::Cli);
+            let sso: Vec<String> = reading
+                .profiles
+                .iter()
+                .filter(|(_, s)| {
+                    crate::files::model::profile_kind(s) == crate::files::model::ProfileKind::Sso
+                })
+                .map(|(name, _)| name.clone())
+                .collect();
+            super::kept_checks::mark_stale(&self.state_dir, &files, &sso);
+        }
         sso_login::sign_out(&place, self.cli_cache.as_deref())
             .await
             .map_err(|e| {
