@@ -52,8 +52,7 @@ pub fn claim_window(
     paths: &crate::files::FilePaths,
 ) -> std::io::Result<(Option<WindowLock>, PathBuf)> {
     let name = format!("window-{}", paths.set_id());
-    let holder = format!("the keyrack window (process {})", std::process::id());
-    let lock =
-        crate::files::lock::lock_named(state_dir, &name, &holder, std::time::Duration::ZERO)?;
+    let holder = "the keyrack window";
+    let lock = crate::files::lock::lock_named(state_dir, &name, holder, std::time::Duration::ZERO)?;
     Ok((lock, state_dir.join(name)))
 }

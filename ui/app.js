@@ -29,14 +29,17 @@ const state = {
  */
 function keepChecks(checks) {
   const becameStale = [];
+  let changed = false;
   for (const { view, stale } of checks) {
     if (state.checking.has(view.profile)) continue;
     const mine = state.identities.get(view.profile);
     if (mine && mine.checked_at > view.checked_at) continue;
+    if (mine && mine.checked_at === view.checked_at && mine.stale === stale) continue;
     if (mine && !mine.stale && stale) becameStale.push(mine);
     state.identities.set(view.profile, { ...view, stale });
+    changed = true;
   }
-  return becameStale;
+  return { becameStale, changed };
 }
 
 /**
@@ -45,17 +48,22 @@ function keepChecks(checks) {
  * ask for an MFA code nobody expects.
  */
 function recheck(becameStale) {
-  const names = becameStale.filter((r) => !r.mfa_device).map((r) => r.profile).slice(0, 20);
-  if (names.length) checkIdentities(names);
+  // Another tool's credential_process may ask the person or open a browser: not unasked.
+  const quiet = (r) => !r.mfa_device && (profileNamed(r.profile) || {}).kind !== "credential_process";
+  const names = becameStale.filter(quiet).map((r) => r.profile).slice(0, 20);
+  // One check at a time: a running one is left to finish, the rest stay marked.
+  if (names.length && !state.checking.size) checkIdentities(names);
 }
+
+const profileNamed = (name) => state.view && state.view.profiles.find((p) => p.name === name);
 
 async function reload() {
   const view = await api.load();
   const first = !state.view;
-  const becameStale = keepChecks(view.checks);
+  const { becameStale, changed } = keepChecks(view.checks);
   // The same bytes as shown (our own save, seen again by the watcher): only results to redraw.
   if (!first && view.revision === state.view.revision) {
-    if (becameStale.length) { render(); refreshIdentityCard(); recheck(becameStale); }
+    if (changed) { render(); refreshIdentityCard(); recheck(becameStale); }
     return false;
   }
   state.view = view;

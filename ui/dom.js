@@ -51,7 +51,10 @@ export function announce(text, kind = "") {
 /** An ARN that a narrow window breaks after its `:` and `/`, never inside a word. */
 export function arnText(arn) {
   const parts = [];
-  for (const piece of String(arn).split(/(?<=[:/])/)) parts.push(piece, document.createElement("wbr"));
+  for (const piece of String(arn).split(/([:/])/)) {
+    parts.push(piece);
+    if (piece === ":" || piece === "/") parts.push(document.createElement("wbr"));
+  }
   return parts;
 }
 

@@ -94,6 +94,9 @@ export function renderList(state, onSelect) {
   followScrolling(list);
   const shown = visibleProfiles(state);
   const selectedIndex = shown.findIndex((p) => p.name === state.selected);
+  // A narrower filter shortens the list: never look below its new end.
+  const lowest = Math.max(0, shown.length * ROW_HEIGHT + 8 - list.clientHeight);
+  if (list.scrollTop > lowest) list.scrollTop = lowest;
   const first = Math.max(0, Math.floor(list.scrollTop / ROW_HEIGHT) - MARGIN_ROWS);
   const end = Math.min(shown.length, Math.ceil((list.scrollTop + (list.clientHeight || 800)) / ROW_HEIGHT) + MARGIN_ROWS);
   const indexes = [];

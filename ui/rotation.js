@@ -103,7 +103,7 @@ function offerToRetire(profile, ctx, keyId, parts, options) {
     back.focus();
   } });
   $("#rotate-content").replaceChildren(...parts,
-    el("p", { text: "If nothing uses that key any more, make it Inactive (safe: it can be switched on again), or delete it; then the rotation goes on." }));
+    el("p", { text: "If nothing uses that key any more, delete it, or make it Inactive first (it can be made Active again in the IAM console) and confirm its deletion to rotate." }));
   buttons(closeButton("Cancel"), remove, inactive);
 }
 

@@ -68,7 +68,8 @@ fn main() {
         }
         Err(one_window::Elsewhere::Silent(why)) => {
             eprintln!(
-                "keyrack-app: keyrack is already open on {} and {}, but its window did not answer                  ({why}); close it (or end its process), then open keyrack again",
+                "keyrack-app: keyrack is already open on {} and {}, but its window did not answer \
+                 ({why}); close it (or end its process), then open keyrack again",
                 paths.config.display(),
                 paths.credentials.display()
             );

@@ -56,6 +56,9 @@ fn raise(place: &Path) -> Elsewhere {
 
 fn ask(place: &Path) -> std::io::Result<()> {
     let mut stream = connect(place)?;
+    // A window that takes the question and never answers must not hang this launch.
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(2)))?;
     stream.write_all(b"show\n")?;
     let mut answer = String::new();
     BufReader::new(stream).read_line(&mut answer)?;
@@ -69,12 +72,16 @@ impl OneWindow {
     /// Answer later launches: each `show` brings the main window to the front.
     pub fn serve(self, app: tauri::AppHandle) {
         use tauri::Manager;
-        let Ok(listener) = listen(&self.place) else {
-            return;
-        };
+        let listener = listen(&self.place);
         std::thread::spawn(move || {
-            // The lock lives as long as the window does.
+            // The lock lives as long as the window does, even when later launches cannot be
+            // answered (they then say the window did not answer, and open none).
             let _window = self;
+            let Ok(listener) = listener else {
+                loop {
+                    std::thread::park();
+                }
+            };
             for stream in incoming(&listener) {
                 let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
                 let mut line = String::new();
@@ -82,12 +89,17 @@ impl OneWindow {
                 if reader.read_line(&mut line).is_err() || line.trim() != "show" {
                     continue;
                 }
-                if let Some(window) = app.get_webview_window("main") {
-                    let _ = window.unminimize();
-                    let _ = window.show();
-                    let _ = window.set_focus();
-                }
-                let _ = (&stream).write_all(b"shown\n");
+                // No window (it is closing): the launch is told so and tries again.
+                let answer: &[u8] = match app.get_webview_window("main") {
+                    Some(window) => {
+                        let _ = window.unminimize();
+                        let _ = window.show();
+                        let _ = window.set_focus();
+                        b"shown\n"
+                    }
+                    None => b"closing\n",
+                };
+                let _ = (&stream).write_all(answer);
             }
         });
     }
@@ -137,6 +149,13 @@ fn listen(place: &Path) -> std::io::Result<Listener> {
     Ok(listener)
 }
 
+/// Each connection; a failed accept (too many open files) is waited out, not spun on.
 fn incoming(listener: &Listener) -> impl Iterator<Item = Stream> + '_ {
-    listener.incoming().flatten()
+    listener.incoming().filter_map(|stream| match stream {
+        Ok(stream) => Some(stream),
+        Err(_) => {
+            std::thread::sleep(Duration::from_millis(200));
+            None
+        }
+    })
 }

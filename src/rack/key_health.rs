@@ -38,10 +38,20 @@ pub(super) async fn key_healths(
     profiles: Vec<String>,
     settings: &Settings,
 ) -> Vec<(String, KeyHealth)> {
+    // Each profile's key, found at once (a keychain entry, a credential_process), then
+    // grouped by key.
+    let mut found = JoinSet::new();
+    for profile in profiles {
+        let session = session.clone();
+        found.spawn(async move {
+            let key = long_term_key(&session, &profile).await;
+            (profile, key)
+        });
+    }
     let mut sharing: indexmap::IndexMap<String, (Credentials, Vec<String>)> =
         indexmap::IndexMap::new();
-    for profile in profiles {
-        if let Some(credentials) = long_term_key(session, &profile).await {
+    while let Some(joined) = found.join_next().await {
+        if let Ok((profile, Some(credentials))) = joined {
             sharing
                 .entry(credentials.access_key_id.clone())
                 .or_insert_with(|| (credentials, Vec::new()))
