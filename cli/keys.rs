@@ -1,6 +1,6 @@
 //! `keyrack keys`: the access keys of a profile's IAM user, their age, last use and holders.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use keyrack::rotation::{OtherKeyChange, UserKeys};
@@ -76,19 +76,15 @@ fn confirmed(key: &str) -> Result<bool, Error> {
             ),
         ));
     }
-    eprint!("Delete the access key {key} for good? Whatever still uses it stops working. [y/N] ");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| {
-            Error::new(
-                "internal",
-                format!("could not read the answer: {e}; nothing was changed"),
-            )
-        })?;
-    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+    crate::confirm::confirmed(&format!(
+        "Delete the access key {key} for good? Whatever still uses it stops working."
+    ))
+    .map_err(|e| {
+        Error::new(
+            "internal",
+            format!("could not read the answer: {e}; nothing was changed"),
+        )
+    })
 }
 
 fn print_keys(user_keys: &UserKeys) {

@@ -4,6 +4,7 @@
 
 mod arguments;
 mod askpass;
+mod confirm;
 mod keys;
 mod print;
 mod rotate;

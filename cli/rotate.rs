@@ -1,7 +1,7 @@
 //! `keyrack rotate`: show the plan, ask, then replace a profile's access key step by step.
 
 use crate::secret_input::terminal_mfa_prompt;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use serde_json::{json, Value as Json};
@@ -80,16 +80,10 @@ pub fn run(rack: &Rack, profile: &str, choices: Choices) -> Result<ExitCode, Str
     }
 }
 
-/// Asks on the terminal; only "y" or "yes" goes ahead.
+/// Asks on the terminal whether to rotate now.
 fn confirmed() -> Result<bool, String> {
-    eprint!("Rotate now? [y/N] ");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| format!("could not read the answer: {e}; nothing was changed"))?;
-    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+    crate::confirm::confirmed("Rotate now?")
+        .map_err(|e| format!("could not read the answer: {e}; nothing was changed"))
 }
 
 /// One line on stderr (and with `--json` an object on stdout); exit status 1. A refusal that a

@@ -57,6 +57,34 @@ async fn alice_at_moto() -> (MotoServer, String, String) {
 }
 
 /// An IAM user on moto with one access key and permission for IAM and STS.
+/// alice's access key ids, as the AWS CLI lists them signed with `profile`'s key.
+fn alices_keys(home: &Path, endpoint: &str, profile: &str) -> Vec<String> {
+    let out = aws_cli(
+        home,
+        endpoint,
+        &[
+            "iam",
+            "list-access-keys",
+            "--user-name",
+            "alice",
+            "--profile",
+            profile,
+            "--region",
+            "us-east-1",
+            "--output",
+            "json",
+        ],
+    );
+    let keys: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("list-access-keys JSON");
+    keys["AccessKeyMetadata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["AccessKeyId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 async fn moto_user(moto: &MotoServer, name: &str) -> (String, String) {
     let key = moto.set_up_user(name).await;
     (
@@ -678,33 +706,10 @@ async fn the_rotate_button_rotates_the_key_of_every_profile_sharing_it() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("user/alice"));
-    let out = aws_cli(
-        home.path(),
-        &moto.url,
-        &[
-            "iam",
-            "list-access-keys",
-            "--user-name",
-            "alice",
-            "--profile",
-            "alice-too",
-            "--region",
-            "us-east-1",
-            "--output",
-            "json",
-        ],
-    );
-    let keys: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("list-access-keys JSON");
-    let ids: Vec<&str> = keys["AccessKeyMetadata"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["AccessKeyId"].as_str().unwrap())
-        .collect();
+    let ids = alices_keys(home.path(), &moto.url, "alice-too");
     assert_eq!(ids.len(), 1, "one key left: {ids:?}");
     assert_ne!(ids[0], old_key);
-    assert!(after.contains(ids[0]));
+    assert!(after.contains(&ids[0]));
 }
 
 #[tokio::test]
@@ -2236,30 +2241,9 @@ async fn with_two_active_keys_the_other_one_is_made_inactive_from_the_dialog_and
 
     let after = read(home.path(), "credentials");
     assert!(!after.contains(&key) && !after.contains(&secret), "{after}");
-    let out = aws_cli(
-        home.path(),
-        &moto.url,
-        &[
-            "iam",
-            "list-access-keys",
-            "--user-name",
-            "alice",
-            "--region",
-            "us-east-1",
-            "--output",
-            "json",
-        ],
-    );
-    let keys: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("list-access-keys JSON");
-    let ids: Vec<&str> = keys["AccessKeyMetadata"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["AccessKeyId"].as_str().unwrap())
-        .collect();
+    let ids = alices_keys(home.path(), &moto.url, "default");
     assert_eq!(ids.len(), 1, "only the new key is left: {ids:?}");
-    assert!(after.contains(ids[0]));
+    assert!(after.contains(&ids[0]));
 }
 
 #[tokio::test]
