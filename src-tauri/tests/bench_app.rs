@@ -55,6 +55,37 @@ fn app_pss(app: &Desktop) -> (u64, String) {
     (members.iter().map(|p| pss_kib(*p)).sum(), detail.join(", "))
 }
 
+/// Milliseconds from the app being asked for (`requested`) to its list of `count` profiles
+/// first rendered (the page's own mark).
+async fn launch_to_list_ms(
+    app: &Desktop,
+    requested: Option<std::time::SystemTime>,
+    count: usize,
+) -> f64 {
+    app.wait_js(
+        &format!(
+            "return document.querySelector('#profile-count').textContent === '({count})' && !!document.querySelector('#profiles li.profile')"
+        ),
+        "the list",
+    )
+    .await;
+    let rendered = app
+        .driver
+        .execute(
+            "return Number(document.body.dataset.listRenderedAt)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let requested_ms = requested
+        .unwrap()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        * 1000.0;
+    rendered.json().as_f64().unwrap() - requested_ms
+}
+
 fn pss_kib(pid: u32) -> u64 {
     let text = fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
     text.lines()
@@ -90,27 +121,7 @@ async fn launch_to_list_and_memory_with_200_profiles() {
     for run in 0..runs {
         let mut requested = None;
         let app = Desktop::launch(home.path(), app_env(home.path(), None), &mut requested).await;
-        app.wait_js(
-            "return document.querySelector('#profile-count').textContent === '(200)' && !!document.querySelector('#profiles li.profile')",
-            "the list of 200",
-        )
-        .await;
-        let rendered = app
-            .driver
-            .execute(
-                "return Number(document.body.dataset.listRenderedAt)",
-                vec![],
-            )
-            .await
-            .unwrap();
-        let rendered_ms = rendered.json().as_f64().unwrap();
-        let requested_ms = requested
-            .unwrap()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs_f64()
-            * 1000.0;
-        launches.push(rendered_ms - requested_ms);
+        launches.push(launch_to_list_ms(&app, requested, 200).await);
         // Let the window settle, then measure the app and its WebKit processes.
         tokio::time::sleep(Duration::from_secs(3)).await;
         let (total, detail) = app_pss(&app);
@@ -178,26 +189,7 @@ async fn two_thousand_profiles_launch_filter_check_all_and_memory() {
     for run in 0..runs {
         let mut requested = None;
         let app = Desktop::launch(home.path(), env.clone(), &mut requested).await;
-        app.wait_js(
-            "return document.querySelector('#profile-count').textContent === '(2000)' && !!document.querySelector('#profiles li.profile')",
-            "the list of 2000",
-        )
-        .await;
-        let rendered = app
-            .driver
-            .execute(
-                "return Number(document.body.dataset.listRenderedAt)",
-                vec![],
-            )
-            .await
-            .unwrap();
-        let requested_ms = requested
-            .unwrap()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs_f64()
-            * 1000.0;
-        launches.push(rendered.json().as_f64().unwrap() - requested_ms);
+        launches.push(launch_to_list_ms(&app, requested, 2000).await);
         // Typing "account-1799" into the filter one key at a time, then "live-1": from the input
         // event to the list painted (two animation frames later).
         let mut typed = Vec::new();
