@@ -975,11 +975,22 @@ async fn the_problems_panel_shows_what_check_finds_with_line_numbers() {
     app.close().await;
 }
 
-#[tokio::test]
-async fn a_refused_rotation_explains_what_to_do_and_changes_nothing() {
+/// alice at moto with two Active keys, the first in profile `default`, and the window's rotate
+/// dialog opened on it.
+struct TwoKeys {
+    moto: MotoServer,
+    home: tempfile::TempDir,
+    key: String,
+    secret: String,
+    /// alice's second key, Active and held by no profile here.
+    other: String,
+    credentials: String,
+    app: Desktop,
+}
+
+async fn rotate_with_two_keys() -> TwoKeys {
     let moto = MotoServer::start();
     let (key, secret) = moto_user(&moto, "alice").await;
-    // alice's second key is Active and held by no profile here: keyrack must not touch it.
     let other = another_key(&moto, "alice").await;
     moto.enable_auth().await;
     let home = home();
@@ -989,6 +1000,27 @@ async fn a_refused_rotation_explains_what_to_do_and_changes_nothing() {
     let app = open(home.path(), Some(&moto.url)).await;
     app.open_profile("default").await;
     app.click("#rotate").await;
+    TwoKeys {
+        moto,
+        home,
+        key,
+        secret,
+        other,
+        credentials,
+        app,
+    }
+}
+
+#[tokio::test]
+async fn a_refused_rotation_explains_what_to_do_and_changes_nothing() {
+    let TwoKeys {
+        moto: _moto,
+        home,
+        other,
+        credentials,
+        app,
+        ..
+    } = rotate_with_two_keys().await;
     app.wait_text("#rotate-content", &other).await;
     let refusal = app
         .wait_text("#rotate-content", "Nothing was changed")
@@ -2204,17 +2236,15 @@ async fn a_second_launch_on_the_same_files_brings_the_first_window_back_and_help
 #[tokio::test]
 async fn with_two_active_keys_the_other_one_is_made_inactive_from_the_dialog_and_the_rotation_goes_on(
 ) {
-    let moto = MotoServer::start();
-    let (key, secret) = moto_user(&moto, "alice").await;
-    let other = another_key(&moto, "alice").await;
-    moto.enable_auth().await;
-    let home = home();
-    let credentials =
-        format!("[default]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n");
-    write_aws(home.path(), "[default]\nregion = us-east-1\n", &credentials);
-    let app = open(home.path(), Some(&moto.url)).await;
-    app.open_profile("default").await;
-    app.click("#rotate").await;
+    let TwoKeys {
+        moto,
+        home,
+        key,
+        secret,
+        other,
+        app,
+        credentials: _,
+    } = rotate_with_two_keys().await;
     app.wait_text("#rotate-content", "Nothing was changed")
         .await;
     // Delete asks first; Back leaves the key alone.
