@@ -57,8 +57,9 @@ function recheck(becameStale) {
 
 const profileNamed = (name) => state.view && state.view.profiles.find((p) => p.name === name);
 
-async function reload() {
-  const view = await api.load();
+/** Show the files as they are now (`given`: a view just loaded, at start-up). */
+async function reload(given) {
+  const view = given && given.profiles ? given : await api.load();
   const first = !state.view;
   const { becameStale, changed } = keepChecks(view.checks);
   // The same bytes as shown (our own save, seen again by the watcher): only results to redraw.
@@ -354,6 +355,9 @@ async function start() {
   setInterval(refreshTimes, 20000);
   window.addEventListener("beforeunload", (e) => { if (isDirty()) e.preventDefault(); });
 
+  // The files are read while the engine's words arrive: the list needs both.
+  const files = api.load();
+  files.catch(() => {}); // its failure is said below, once the words are there
   try {
     await loadVocabulary();
   } catch (error) {
@@ -362,7 +366,7 @@ async function start() {
     return;
   }
   try {
-    await reload();
+    await reload(await files);
   } catch (error) {
     announce("Could not read the AWS files: " + api.message(error), "error");
   }
