@@ -2353,3 +2353,70 @@ async fn the_editor_helps_with_what_people_paste_type_and_clear() {
     .await;
     app.close().await;
 }
+
+#[tokio::test]
+async fn in_a_window_of_800_by_500_problems_leave_the_editor_its_height() {
+    let home = home();
+    write_aws(
+        home.path(),
+        "[default]\nregion = us-east-1\n\n[profile leaky]\nregion = eu-west-1\naws_secret_access_key = leaked-in-config\n",
+        "",
+    );
+    let app = open(home.path(), None).await;
+    app.wait_text("#profiles", "leaky").await;
+    let window = xdotool(
+        &app.display,
+        &["search", "--onlyvisible", "--name", "^keyrack$"],
+    );
+    let window = window.lines().next().expect("the window").to_owned();
+    xdotool(
+        &app.display,
+        &["windowsize", "--sync", &window, "800", "500"],
+    );
+    app.wait_js(
+        "return window.innerHeight === 500",
+        "the window to be 800x500",
+    )
+    .await;
+    let editor_height = || async {
+        app.driver
+            .execute(
+                "return document.querySelector('#editor').getBoundingClientRect().height",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .json()
+            .as_f64()
+            .unwrap()
+    };
+    // The top bar keeps its buttons on one line and the filter room to type.
+    let sizes = app
+        .driver
+        .execute(
+            "const r = (s) => document.querySelector(s).getBoundingClientRect(); return [r('#filter').width, r('#check-all').height, r('#new-profile').height]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let sizes: Vec<f64> = serde_json::from_value(sizes.json().clone()).unwrap();
+    assert!(sizes[0] >= 120.0, "the filter is {} px wide", sizes[0]);
+    assert!(
+        sizes[1] < 40.0 && sizes[2] < 40.0,
+        "a button wraps: {sizes:?}"
+    );
+    // The files have an error: Problems opened by itself.
+    app.wait_text("#problem-list", "leaky").await;
+    let open = editor_height().await;
+    app.screenshot("problems-800x500").await;
+    app.click("#problems-close").await;
+    app.wait_js(
+        "return document.querySelector('#problems').hidden",
+        "Problems to close",
+    )
+    .await;
+    let closed = editor_height().await;
+    assert_eq!(open, closed, "Problems took the editor's height");
+    assert!(closed > 350.0, "the editor is {closed} px tall at 800x500");
+    app.close().await;
+}
