@@ -2143,6 +2143,12 @@ fn launch_again(display: &str, env: &[(String, String)], args: &[&str]) -> std::
     command.output().expect("run keyrack-app")
 }
 
+/// The X window id of the visible keyrack window on `display`.
+fn main_window(display: &str) -> String {
+    let found = xdotool(display, &["search", "--onlyvisible", "--name", "^keyrack$"]);
+    found.lines().next().expect("the keyrack window").to_owned()
+}
+
 fn visible_windows(display: &str) -> usize {
     let out = std::process::Command::new("xdotool")
         .args(["search", "--onlyvisible", "--name", "^keyrack$"])
@@ -2160,11 +2166,7 @@ async fn a_second_launch_on_the_same_files_brings_the_first_window_back_and_help
     let app = Desktop::open(home.path(), env.clone()).await;
     app.wait_text("#profiles", "default").await;
     // The person hides it (here: unmapped under the bare X server), then opens keyrack again.
-    let window = xdotool(
-        &app.display,
-        &["search", "--onlyvisible", "--name", "^keyrack$"],
-    );
-    let window = window.lines().next().expect("the window").to_owned();
+    let window = main_window(&app.display);
     xdotool(&app.display, &["windowunmap", "--sync", &window]);
     assert_eq!(visible_windows(&app.display), 0);
 
@@ -2364,11 +2366,7 @@ async fn in_a_window_of_800_by_500_problems_leave_the_editor_its_height() {
     );
     let app = open(home.path(), None).await;
     app.wait_text("#profiles", "leaky").await;
-    let window = xdotool(
-        &app.display,
-        &["search", "--onlyvisible", "--name", "^keyrack$"],
-    );
-    let window = window.lines().next().expect("the window").to_owned();
+    let window = main_window(&app.display);
     xdotool(
         &app.display,
         &["windowsize", "--sync", &window, "800", "500"],
