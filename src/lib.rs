@@ -6,6 +6,7 @@ pub mod browser;
 pub mod changes;
 pub mod files;
 pub mod hardening;
+pub mod hex;
 pub mod identity;
 pub mod key_file;
 pub mod keychain;

@@ -40,11 +40,7 @@ impl FilePaths {
             hash.update(real_path(path).as_os_str().as_encoded_bytes());
             hash.update([0]);
         }
-        hash.finalize()
-            .iter()
-            .take(6)
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::hex::hex(&hash.finalize()[..6])
     }
 }
 

@@ -62,7 +62,7 @@ pub fn cache_key(role: &RoleSettings) -> String {
         .collect();
     let text = format!("{{{}}}", body.join(", "));
     let digest = Sha1::digest(text.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::hex::hex(&digest);
     // botocore also replaces ':', '/' and the path separator by '_'; a hex digest has none.
     hex
 }
@@ -231,7 +231,7 @@ pub fn sso_cache_key(account_id: &str, role_name: &str, session: Result<&str, &s
         .map(|(k, v)| format!("{}:{v}", python_string(k)))
         .collect();
     let digest = Sha1::digest(format!("{{{}}}", body.join(",")).as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::hex(&digest)
 }
 
 /// Keep an SSO role's credentials in `dir` under `key` as botocore keeps them (`ProviderType`

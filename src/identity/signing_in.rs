@@ -96,7 +96,7 @@ fn check_device(profile: &str, serial: &str) -> Result<(), IdentityError> {
 /// The name of the sign-in lock of MFA device `serial` (its serial is an ARN: not a file name).
 fn device_lock_name(serial: &str) -> String {
     let digest = Sha256::digest(serial.as_bytes());
-    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::hex::hex(&digest[..8]);
     format!("mfa-device-{hex}")
 }
 

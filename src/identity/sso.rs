@@ -56,7 +56,7 @@ impl SsoSignIn {
     /// The first 16 hex digits of the token file's name.
     fn lock_digest(&self) -> String {
         let digest = Sha1::digest(self.cache_name().as_bytes());
-        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+        crate::hex::hex(&digest[..8])
     }
 
     /// What the AWS CLI names the token file after: the session's name, else the start URL.
@@ -327,7 +327,7 @@ pub fn token_dir(env: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
 /// The file the AWS CLI keeps `settings`' sign-in token in, under `dir`.
 pub fn token_file(dir: &Path, sign_in: &SsoSignIn) -> PathBuf {
     let digest = Sha1::digest(sign_in.cache_name().as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::hex::hex(&digest);
     dir.join(format!("{hex}.json"))
 }
 

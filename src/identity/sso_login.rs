@@ -210,7 +210,7 @@ pub fn registration_file(dir: &Path, sign_in: &SsoSignIn, scopes: Option<&[Strin
     );
     let text = ascii_escaped(&text);
     let digest = sha1::Sha1::digest(text.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::hex::hex(&digest);
     dir.join(format!("{hex}.json"))
 }
 

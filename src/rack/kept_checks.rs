@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use super::IdentityView;
 use crate::files::model::{Reading, Value};
 use crate::files::{lock, private, AwsFiles, FileKind};
+use crate::hex::hex;
 
 /// Format of the file; another version is read as empty (results are only a convenience).
 const VERSION: u32 = 1;
@@ -254,10 +255,6 @@ fn digest_section(hash: &mut Sha256, settings: &crate::files::Settings) {
         hash.update(text.as_bytes());
         hash.update([0]);
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
