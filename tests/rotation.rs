@@ -707,6 +707,44 @@ async fn an_active_second_key_is_made_inactive_then_deleted_on_request_and_the_r
     world.assert_no_secret(&text_of(&deleted), &[&new, &second]);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_another_program_put_into_a_profile_after_the_window_looked_is_not_retired() {
+    let world = World::new().await;
+    let second = world.stand.new_key(&world.user).await;
+    let rack = keyrack::Rack::new(
+        world.paths(),
+        keyrack::keychain::Keychain::platform(),
+        world.state_dir().join("keyrack"),
+        EndpointEnv::from_pairs([("AWS_ENDPOINT_URL", world.stand.url.as_str())]),
+        "the keyrack app",
+    );
+    // The window shows the files; then an editor gives profile `spare` the second key.
+    rack.listing(Dialect::Cli, false).unwrap();
+    let credentials = format!(
+        "{}\n[spare]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        world.credentials,
+        second.access_key_id,
+        second.secret_access_key.expose()
+    );
+    fs::write(world.paths().credentials, &credentials).unwrap();
+    let refused = rack
+        .change_other_key(
+            "work",
+            &second.access_key_id,
+            keyrack::rotation::OtherKeyChange::Delete,
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, "key_held_here", "{refused}");
+    assert!(refused.message.contains("'spare'"), "{refused}");
+    assert_eq!(
+        world.stand.keys_of(&world.user).await.len(),
+        2,
+        "nothing deleted"
+    );
+}
+
 // ------------------------------------------------------------------ propagation
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

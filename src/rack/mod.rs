@@ -687,7 +687,9 @@ impl Rack {
         change: rotation::OtherKeyChange,
         prompt: Option<Arc<dyn MfaPrompt>>,
     ) -> Result<rotation::UserKeys, Error> {
-        let files = self.latest()?;
+        // Which profiles hold the key is read from the disk now, not from the version shown:
+        // another program may have put that key into a profile since.
+        let files = AwsFiles::load(&self.paths)?;
         let session = self.session(&files, prompt);
         Ok(
             rotation::user_keys::change_other_key(&session, &files, profile, key_id, change)
