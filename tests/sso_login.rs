@@ -217,8 +217,23 @@ fn sha1_hex(text: &str) -> String {
         .collect()
 }
 
+/// What `child` printed once it ended; a child still running after two minutes is killed and
+/// the test fails with what it had said, instead of hanging the suite.
 fn finish(child: Child) -> Output {
-    child.wait_with_output().unwrap()
+    let pid = child.id();
+    let (sender, ended) = std::sync::mpsc::channel();
+    std::thread::spawn(move || sender.send(child.wait_with_output().unwrap()));
+    match ended.recv_timeout(Duration::from_secs(120)) {
+        Ok(out) => out,
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            let out = ended.recv().unwrap();
+            panic!(
+                "keyrack (pid {pid}) was still running after 120 s and was killed; it had said: {}",
+                text(&out.stderr)
+            );
+        }
+    }
 }
 
 fn text(bytes: &[u8]) -> String {

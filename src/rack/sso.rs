@@ -142,17 +142,28 @@ impl Rack {
         sign_in: Option<(bool, &ShowPrompt)>,
     ) -> Result<ProcessCredentials, Error> {
         let session = self.session(&self.latest()?, None);
+        // The token kept before asking: when the answer is "sign in", that token (or none) was
+        // refused or had ended. Read after the answer, it could be another keyrack's fresh
+        // sign-in, which this one would then refuse and sign in again on a page nobody opens.
+        let kept_before = match sign_in {
+            Some(_) => self
+                .sign_in_of(&SsoTarget::Profile(profile.to_owned()))
+                .ok()
+                .and_then(|(target, _)| {
+                    self.sso_cache
+                        .as_deref()
+                        .and_then(|dir| cached_token(dir, &target))
+                })
+                .map(|token| token.access_token),
+            None => None,
+        };
         let served = session.sso_credentials(profile).await;
         let served = match (served, sign_in) {
             (Err(IdentityError::NeedsSsoLogin { .. }), Some((open_browser, show))) => {
                 let (target, endpoint) =
                     self.sign_in_of(&SsoTarget::Profile(profile.to_owned()))?;
                 // The token that was refused (or ended) is no sign-in to reuse.
-                let refused = self
-                    .sso_cache
-                    .as_deref()
-                    .and_then(|dir| cached_token(dir, &target))
-                    .map(|token| token.access_token);
+                let refused = kept_before;
                 let client = self.sso_client(&endpoint)?;
                 let place = self.sign_in_place(&client)?;
                 let options = SignInOptions {
