@@ -7,6 +7,7 @@ mod askpass;
 mod confirm;
 mod keys;
 mod print;
+mod replace;
 mod rotate;
 mod secret_input;
 mod sso;
@@ -178,6 +179,33 @@ enum Command {
         /// writing the old key back), keep the new key for the next run instead of deleting it.
         #[arg(long)]
         keep_new_on_stop: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace a profile's access key whose secret is lost or wrong with a key made in the IAM
+    /// console: it is proven to work and to be the same user's, written to every profile that
+    /// held the old key, then the old key is made Inactive and deleted, signed with the new one.
+    Replace {
+        profile: String,
+        /// The new key's .csv as the console downloads it (Access key ID,Secret access key).
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["key_id", "secret"])]
+        csv: Option<PathBuf>,
+        /// The new key's id (its secret is asked for without echo, or read from stdin with
+        /// `--secret -`).
+        #[arg(long, value_name = "AKIA...", required_unless_present = "csv")]
+        key_id: Option<String>,
+        /// `-`: read the new key's secret from standard input.
+        #[arg(long, value_name = "-", allow_hyphen_values = true)]
+        secret: Option<String>,
+        /// Replace without showing the plan and asking first.
+        #[arg(long)]
+        yes: bool,
+        /// Keep the old key, Inactive, instead of deleting it.
+        #[arg(long)]
+        keep_old: bool,
+        /// Delete the .csv afterwards (it holds the secret in plaintext), once the key is saved.
+        #[arg(long, requires = "csv")]
+        delete_csv: bool,
         #[arg(long)]
         json: bool,
     },
@@ -597,6 +625,28 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 keep_old,
                 delete_inactive,
                 keep_new_on_stop,
+                json,
+            },
+        )?),
+        Command::Replace {
+            profile,
+            csv,
+            key_id,
+            secret,
+            yes,
+            keep_old,
+            delete_csv,
+            json,
+        } => Ok(replace::run(
+            &rack,
+            &profile,
+            replace::Choices {
+                csv,
+                key_id,
+                secret,
+                yes,
+                keep_old,
+                delete_csv,
                 json,
             },
         )?),

@@ -72,7 +72,7 @@ pub fn run(rack: &Rack, profile: &str, choices: Choices) -> Result<ExitCode, Str
             if json {
                 println!("{}", pretty(&json!(report)));
             } else {
-                say(&summary(&report));
+                say(&summary(&report, "Rotated"));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -89,14 +89,19 @@ fn confirmed() -> Result<bool, String> {
 /// One line on stderr (and with `--json` an object on stdout); exit status 1. A refusal that a
 /// confirmation lifts says how to give it on the command line.
 fn failed(error: &Error, profile: &str, choices: &Choices) -> ExitCode {
-    if choices.json {
+    print_failure(error, profile, choices.json, choices.keep_old)
+}
+
+/// `error` on stderr (and as JSON on stdout with `json`), with the command that lifts it.
+pub(crate) fn print_failure(error: &Error, profile: &str, json: bool, keep_old: bool) -> ExitCode {
+    if json {
         println!("{}", pretty(&json!({ "error": error })));
     }
     let name = quote(profile).unwrap_or_else(|_| profile.to_string());
     let other_key = error.details.get("other_key_id").and_then(|k| k.as_str());
     let how = match (error.code, other_key) {
         ("inactive_key_needs_confirmation", _) => {
-            let keep_old = if choices.keep_old { " --keep-old" } else { "" };
+            let keep_old = if keep_old { " --keep-old" } else { "" };
             format!(" (confirm with: keyrack rotate {name} --delete-inactive{keep_old})")
         }
         ("other_key_active", Some(key)) => {
@@ -108,16 +113,28 @@ fn failed(error: &Error, profile: &str, choices: &Choices) -> ExitCode {
     ExitCode::FAILURE
 }
 
-fn pretty(value: &Json) -> String {
+pub(crate) fn pretty(value: &Json) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
 }
 
-fn plan_lines(plan: &RotationPlan, paths: &FilePaths) -> Vec<String> {
-    let mut lines = vec![format!(
-        "Rotating the access key {} of profile '{}' (IAM user {}, {})",
-        plan.old_key_id, plan.profile, plan.user, plan.arn
-    )];
-    if let Some(interrupted) = &plan.interrupted {
+pub(crate) fn plan_lines(plan: &RotationPlan, paths: &FilePaths) -> Vec<String> {
+    let mut lines = vec![match &plan.course {
+        Course::Replace { new_key_id } => format!(
+            "Replacing the access key {} of profile '{}' with {new_key_id}, which works and is \
+             IAM user {}'s ({}), like the old key",
+            plan.old_key_id, plan.profile, plan.user, plan.arn
+        ),
+        _ => format!(
+            "Rotating the access key {} of profile '{}' (IAM user {}, {})",
+            plan.old_key_id, plan.profile, plan.user, plan.arn
+        ),
+    }];
+    if let (Some(interrupted), Course::Replace { .. }) = (&plan.interrupted, &plan.course) {
+        lines.push(format!(
+            "A replacement started {} was interrupted: this run finishes it.",
+            interrupted.started_at
+        ));
+    } else if let Some(interrupted) = &plan.interrupted {
         let when = &interrupted.started_at;
         lines.push(match &plan.course {
             Course::FinishInterrupted { new_key_id } => format!(
@@ -179,7 +196,7 @@ fn file_path(kind: FileKind, paths: &FilePaths) -> String {
     }
 }
 
-fn summary(report: &RotationReport) -> String {
+pub(crate) fn summary(report: &RotationReport, verb: &str) -> String {
     let old = match report.old_key {
         OldKeyFate::Deleted => "deleted",
         OldKeyFate::Inactive => "kept, Inactive",
@@ -196,7 +213,7 @@ fn summary(report: &RotationReport) -> String {
         format!(" (now in '{}')", names.join("', '"))
     };
     format!(
-        "Rotated: profile '{}' uses the new key {}{holders}; the old key {} is {old}.",
-        report.profile, report.new_key_id, report.old_key_id
+        "{}: profile '{}' uses the new key {}{holders}; the old key {} is {old}.",
+        verb, report.profile, report.new_key_id, report.old_key_id
     )
 }

@@ -10,6 +10,8 @@
 
 #[path = "rotation/proxy.rs"]
 mod proxy;
+#[path = "rotation/replace.rs"]
+mod replace;
 use keyrack_test_support as support;
 
 use std::fs;
@@ -990,6 +992,10 @@ async fn assert_recovers(world: &World, context: &str) {
     }
     let key = world.assert_rotated_cleanly(context).await;
     world.assert_no_secret(&format!("{second:?}"), &[&key]);
+    // The retired key's secret is gone from backups too, even when the run that deleted the
+    // key never saw that secret in the files (an earlier run had written the new key).
+    let old = world.old.secret_access_key.expose().to_owned();
+    assert_nowhere_on_disk(world, &[old], context);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -816,6 +816,7 @@ async fn an_interrupted_rotation_is_offered_for_completion_when_the_app_opens() 
         updated_at: now,
         step: keyrack::rotation::JournalStep::Started,
         keep_old: false,
+        replacement: false,
     };
     let dir = home.path().join(".local/state/keyrack/rotations");
     fs::create_dir_all(&dir).unwrap();

@@ -294,6 +294,37 @@ pub fn remove_copies_of(
     Ok(removed)
 }
 
+/// The secrets that the leftovers of `paths` pair with the access key `key_id` (a key that left
+/// the files, such as a key retired by a run that did not see its secret, because another run
+/// had already written its successor), for [`remove_copies_of`].
+pub fn secrets_paired_with(paths: &FilePaths, key_id: &str) -> Result<Vec<Secret>, LeftoverError> {
+    let mut secrets: Vec<Secret> = Vec::new();
+    for leftover in find(paths)? {
+        let Ok(bytes) = fs::read(&leftover.path) else {
+            continue;
+        };
+        let doc = Document::parse(&bytes);
+        let syntax = cli_reading::parse(&doc);
+        for block in 0..syntax.blocks.len() {
+            let value = |key: &str| {
+                syntax
+                    .block_options(block)
+                    .find(|o| o.key == key)
+                    .map(|o| o.joined_value())
+            };
+            if value("aws_access_key_id").as_deref().map(str::trim) != Some(key_id) {
+                continue;
+            }
+            if let Some(secret) = value("aws_secret_access_key").filter(|s| !s.trim().is_empty()) {
+                if !secrets.iter().any(|known| known.expose() == secret.trim()) {
+                    secrets.push(Secret::new(secret.trim().to_owned()));
+                }
+            }
+        }
+    }
+    Ok(secrets)
+}
+
 fn folder_of(file: &Path) -> PathBuf {
     match file.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),

@@ -177,6 +177,30 @@ impl Rack {
         })
     }
 
+    /// The one access key of the console's key file at `path`, to replace a profile's key with.
+    pub fn key_of_file(&self, path: &Path) -> Result<Credentials, Error> {
+        let mut keys = key_file::read(path)?;
+        match keys.len() {
+            1 => {
+                let key = keys.remove(0);
+                Ok(Credentials::new(
+                    key.access_key_id,
+                    key.secret_access_key,
+                    None,
+                ))
+            }
+            n => Err(Error::new(
+                "bad_key_file",
+                format!(
+                    "{} holds {n} access keys; a profile's key is replaced by one: download the \
+                     new key's own .csv (Create access key, then Download .csv file); nothing was \
+                     written",
+                    path.display()
+                ),
+            )),
+        }
+    }
+
     /// Delete the key file at `path` (it holds secrets in plaintext), only when every key of it
     /// is in these files with the same secret: deleting it never loses a key.
     pub fn delete_key_file(&self, path: &Path) -> Result<(), Error> {
@@ -195,11 +219,15 @@ impl Rack {
         let files = self.latest()?;
         let reading = files.read(Dialect::Cli);
         let saved = |id: &str, secret: &Secret| {
-            reading.profiles.values().any(|settings| {
+            let in_files = reading.profiles.values().any(|settings| {
                 let text = |k: &str| settings.get(k).and_then(|s| s.value.as_text());
                 text("aws_access_key_id").map(str::trim) == Some(id)
                     && text("aws_secret_access_key").map(str::trim) == Some(secret.expose())
-            })
+            });
+            // A key that replaced one in the keychain is kept there.
+            in_files
+                || crate::rotation::holders::keychain_credentials(&files, &self.keychain, id)
+                    .is_some_and(|key| key.secret_access_key.expose() == secret.expose())
         };
         if let Some(missing) = keys
             .iter()

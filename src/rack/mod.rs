@@ -25,7 +25,7 @@ pub use views::{
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::aws::EndpointEnv;
+use crate::aws::{Credentials, EndpointEnv};
 use crate::changes::{self, Applied, ConfigureAnswers, Operation, Seen};
 use crate::files::check::{self, Finding};
 use crate::files::leftovers::{self, Cleaning};
@@ -764,8 +764,46 @@ impl Rack {
         on_progress: impl FnMut(&Progress) + Send,
     ) -> Result<RotationReport, Error> {
         let report = rotation::rotate(&self.rotation_settings(prompt), plan, on_progress).await;
-        // Whatever was checked with the old key no longer says who these profiles are.
-        let changed: Vec<String> = match &report {
+        self.after_key_change(plan, &report).await;
+        Ok(report?)
+    }
+
+    /// What replacing `profile`'s key (its secret lost or wrong) with `new`, a key made in the
+    /// IAM console, will do: `new` is proven to work and to be the same user's first. Changes
+    /// nothing.
+    pub async fn replacement_plan(
+        &self,
+        profile: &str,
+        new: &Credentials,
+        options: RotateOptions,
+        prompt: Option<Arc<dyn MfaPrompt>>,
+    ) -> Result<RotationPlan, Error> {
+        let settings = self.rotation_settings(prompt);
+        Ok(rotation::plan_replacement(&settings, profile, new, options).await?)
+    }
+
+    /// Run the replacement `plan` with `new` (the key its plan was made with).
+    pub async fn replace(
+        &self,
+        plan: &RotationPlan,
+        new: &Credentials,
+        prompt: Option<Arc<dyn MfaPrompt>>,
+        on_progress: impl FnMut(&Progress) + Send,
+    ) -> Result<RotationReport, Error> {
+        let settings = self.rotation_settings(prompt);
+        let report = rotation::replace(&settings, plan, new, on_progress).await;
+        self.after_key_change(plan, &report).await;
+        Ok(report?)
+    }
+
+    /// After a rotation or replacement, whatever was checked with the old key no longer says who
+    /// its profiles are.
+    async fn after_key_change(
+        &self,
+        plan: &RotationPlan,
+        report: &Result<RotationReport, RotationError>,
+    ) {
+        let changed: Vec<String> = match report {
             Ok(report) => report
                 .profiles_updated
                 .iter()
@@ -780,7 +818,6 @@ impl Rack {
             })
             .await;
         }
-        Ok(report?)
     }
 }
 

@@ -185,6 +185,16 @@ impl AwsAccess {
         super::user_keys::last_uses(&self.client, &self.iam, &signer, keys).await
     }
 
+    /// GetAccessKeyLastUsed of `key_id`: it names the key's user (in the signer's account).
+    pub(super) async fn last_use(
+        &self,
+        signer: &Credentials,
+        key_id: &str,
+    ) -> Result<AccessKeyLastUsed, AwsError> {
+        let signer = self.signer(signer).await?;
+        iam::get_access_key_last_used(&self.client, &self.iam, &signer, key_id).await
+    }
+
     pub(super) async fn create(
         &self,
         key: &Credentials,

@@ -133,6 +133,56 @@ pub enum RotationError {
     #[error("{detail} since the rotation was planned; nothing was changed: plan it again")]
     PlanOutdated { detail: String },
 
+    #[error(
+        "the new key {new_key_id} is not a long-term access key (those start with AKIA and have \
+         no session token); give the key the IAM console created. Nothing was written"
+    )]
+    NewKeyNotLongTerm { new_key_id: String },
+
+    #[error(
+        "profile '{profile}' holds the key {key_id} already; a replacement is another key: create \
+         one on the user's Security credentials page in the IAM console. Nothing was written"
+    )]
+    NewKeyHeldAlready { profile: String, key_id: String },
+
+    #[error(
+        "the new key {new_key_id} does not work: {error}. Check that both values were copied \
+         whole (or pick the key's .csv), and that the key is Active. Nothing was written"
+    )]
+    NewKeyDoesNotWork { new_key_id: String, error: AwsError },
+
+    #[error(
+        "the new key {new_key_id} belongs to {new_arn}, and the key {old_key_id} of profile \
+         '{profile}' is not one of that user's keys{owner}. Create the new key on the Security \
+         credentials page of the user that holds {old_key_id}. Nothing was written"
+    )]
+    NotTheSameUser {
+        profile: String,
+        new_key_id: String,
+        new_arn: String,
+        old_key_id: String,
+        /// ": it belongs to user 'x'", ": IAM of that account does not know it (another account's
+        /// key, or deleted already)" or nothing.
+        owner: String,
+    },
+
+    #[error(
+        "the new key {new_key_id} is Inactive: make it Active on the user's Security credentials \
+         page in the IAM console, then try again. Nothing was written"
+    )]
+    NewKeyInactive { new_key_id: String },
+
+    #[error(
+        "an interrupted rotation or replacement of the key {old_key_id} (new key {new_key_id}) \
+         is not finished; finish it first (keyrack rotate {profile}, or Finish in the window), \
+         then replace the key if it is still needed. Nothing was written"
+    )]
+    OtherInterrupted {
+        profile: String,
+        old_key_id: String,
+        new_key_id: String,
+    },
+
     #[error("{0}")]
     Stopped(Box<StoppedRotation>),
 }
@@ -159,6 +209,12 @@ impl RotationError {
             RotationError::OtherFiles { .. } => "journal_of_other_files",
             RotationError::Busy => "rotation_busy",
             RotationError::PlanOutdated { .. } => "plan_outdated",
+            RotationError::NewKeyNotLongTerm { .. } => "new_key_not_long_term",
+            RotationError::NewKeyHeldAlready { .. } => "new_key_held_already",
+            RotationError::NewKeyDoesNotWork { .. } => "new_key_does_not_work",
+            RotationError::NotTheSameUser { .. } => "not_the_same_user",
+            RotationError::NewKeyInactive { .. } => "new_key_inactive",
+            RotationError::OtherInterrupted { .. } => "other_interrupted",
             RotationError::Stopped(_) => "stopped",
         }
     }

@@ -45,6 +45,39 @@ const SETTLE: Duration = Duration::from_millis(500);
 pub async fn rotate(
     settings: &RotationSettings,
     plan: &RotationPlan,
+    on_progress: impl FnMut(&Progress) + Send,
+) -> Result<RotationReport, RotationError> {
+    run_plan(settings, plan, None, on_progress).await
+}
+
+/// Runs a replacement `plan` (from [`super::plan_replacement`]) with `new`, the key the user made
+/// in the console, as [`rotate`] runs a rotation from the moment its new key exists, except that
+/// the new key is never given up: the old key's secret does not work, so when a step fails the
+/// new key is kept (in the files it reached and in keyrack's state folder) and running the
+/// replacement again finishes it.
+pub async fn replace(
+    settings: &RotationSettings,
+    plan: &RotationPlan,
+    new: &Credentials,
+    on_progress: impl FnMut(&Progress) + Send,
+) -> Result<RotationReport, RotationError> {
+    match &plan.course {
+        Course::Replace { new_key_id } if *new_key_id == new.access_key_id => {
+            run_plan(settings, plan, Some(new), on_progress).await
+        }
+        _ => Err(RotationError::PlanOutdated {
+            detail: format!(
+                "the plan is not the replacement of the key {} by {}",
+                plan.old_key_id, new.access_key_id
+            ),
+        }),
+    }
+}
+
+async fn run_plan(
+    settings: &RotationSettings,
+    plan: &RotationPlan,
+    replacement: Option<&Credentials>,
     mut on_progress: impl FnMut(&Progress) + Send,
 ) -> Result<RotationReport, RotationError> {
     let _lock = journal::lock(&settings.journal_dir())?.ok_or(RotationError::Busy)?;
@@ -52,7 +85,9 @@ pub async fn rotate(
     let reading = files.read(Dialect::Cli);
     let held = profile_key(&reading, &settings.keychain, &plan.profile)?;
     let expected = match &plan.course {
-        Course::FinishInterrupted { new_key_id } => vec![&plan.old_key_id, new_key_id],
+        Course::FinishInterrupted { new_key_id } | Course::Replace { new_key_id } => {
+            vec![&plan.old_key_id, new_key_id]
+        }
         Course::New | Course::RestartInterrupted => vec![&plan.old_key_id],
     };
     if !expected.contains(&&held.access_key_id) {
@@ -110,9 +145,15 @@ pub async fn rotate(
         updated: Vec::new(),
         on_progress: &mut on_progress,
     };
-    match &plan.course {
-        Course::New | Course::RestartInterrupted => run.rotate_anew().await,
-        Course::FinishInterrupted { new_key_id } => run.finish_interrupted(new_key_id).await,
+    match (&plan.course, replacement) {
+        (Course::Replace { .. }, Some(new)) => run.replace_with(new.clone()).await,
+        (Course::New | Course::RestartInterrupted, None) => run.rotate_anew().await,
+        (Course::FinishInterrupted { new_key_id }, None) => {
+            run.finish_interrupted(new_key_id).await
+        }
+        _ => Err(RotationError::PlanOutdated {
+            detail: "the plan and the way it was run differ".into(),
+        }),
     }
 }
 
@@ -169,19 +210,7 @@ impl Run<'_> {
             &user,
             &self.plan.arn,
             &self.plan.profile,
-            self.plan
-                .profiles
-                .iter()
-                .map(|s| JournalProfile {
-                    profile: s.profile.clone(),
-                    file: if s.keychain.is_some() {
-                        "keychain"
-                    } else {
-                        s.file.name()
-                    }
-                    .to_owned(),
-                })
-                .collect(),
+            self.journal_profiles(),
             &self.settings.paths.real(),
             self.plan.old_key == OldKeyFate::Inactive,
         );
@@ -225,6 +254,73 @@ impl Run<'_> {
         }
         self.done(step, format!("created {}", new.access_key_id));
         self.finish(new).await
+    }
+
+    /// A replacement: the journal first (marked as a replacement), and the new key kept in the
+    /// state folder, then as the end of a rotation. The old key's secret (if any is in the files)
+    /// is not used: AWS refuses it.
+    async fn replace_with(&mut self, new: Credentials) -> Result<RotationReport, RotationError> {
+        let journal = match self.journal.take() {
+            Some(journal) => journal,
+            None => {
+                let mut journal = Journal::begin(
+                    &self.plan.old_key_id,
+                    &self.plan.user,
+                    &self.plan.arn,
+                    &self.plan.profile,
+                    self.journal_profiles(),
+                    &self.settings.paths.real(),
+                    self.plan.old_key == OldKeyFate::Inactive,
+                );
+                journal.replacement = true;
+                journal.new_key_id = Some(new.access_key_id.clone());
+                journal.step = JournalStep::KeyCreated;
+                journal
+            }
+        };
+        self.journal = Some(journal);
+        if let Some(journal) = &mut self.journal {
+            journal.save(&self.settings.journal_dir())?;
+        }
+        self.new = Some(new.clone());
+        self.new_status = KeyStatus::Active;
+        let new_key_dir = self.settings.new_key_dir();
+        if let Err(e) = new_key::keep(&new_key_dir, &self.plan.old_key_id, &new) {
+            // Nothing was written yet: the journal goes, the user still has the key's .csv.
+            self.close_journal();
+            return Err(RotationError::Journal(journal::JournalError::Io {
+                dir: new_key_dir,
+                source: e,
+            }));
+        }
+        self.finish(new).await
+    }
+
+    /// Whether the new key is the user's own (a replacement): it is never given up.
+    fn new_key_is_the_users(&self) -> bool {
+        matches!(self.plan.course, Course::Replace { .. })
+            || self.journal.as_ref().is_some_and(|j| j.replacement)
+            || self
+                .plan
+                .interrupted
+                .as_ref()
+                .is_some_and(|j| j.replacement)
+    }
+
+    fn journal_profiles(&self) -> Vec<JournalProfile> {
+        self.plan
+            .profiles
+            .iter()
+            .map(|s| JournalProfile {
+                profile: s.profile.clone(),
+                file: if s.keychain.is_some() {
+                    "keychain"
+                } else {
+                    s.file.name()
+                }
+                .to_owned(),
+            })
+            .collect()
     }
 
     async fn finish_interrupted(
@@ -501,7 +597,7 @@ impl Run<'_> {
     /// old key is Active; the new one is given up, or kept for the next run when the user chose
     /// so ([`super::RotateOptions::keep_new_on_stop`]).
     async fn stop_before_retiring(&mut self, step: Step, reason: String) -> RotationError {
-        if !self.plan.options.keep_new_on_stop {
+        if !self.plan.options.keep_new_on_stop && !self.new_key_is_the_users() {
             return self.give_up_new_key(step, reason).await;
         }
         // The files may hold an old key this or an earlier run made Inactive: it works again.
@@ -600,6 +696,13 @@ impl Run<'_> {
     /// old key back wherever the new one went, then delete the new key with the old one, so that
     /// the old key keeps working and no useless key is left. Returns the error to report.
     async fn give_up_new_key(&mut self, failed: Step, reason: String) -> RotationError {
+        // The user made it because the old key does not work: it is kept for the next run.
+        if self.new_key_is_the_users() {
+            let reason = format!(
+                "{reason}; the old key does not work, so the new key is kept where it was written"
+            );
+            return self.keep_new_and_stop(failed, reason).await;
+        }
         let (Some(old), Some(new)) = (self.old.clone(), self.new.clone()) else {
             return self.stop(failed, reason).await;
         };
@@ -821,14 +924,14 @@ impl Run<'_> {
     /// kept Inactive stays in the backups, for the person who wants it back (`keyrack check`
     /// lists such a backup, `keyrack clean` removes it). Best effort.
     fn clean_leftovers(&mut self) {
-        let mut gone = Vec::new();
+        let mut deleted = Vec::new();
         if self.old_status == KeyStatus::Deleted {
-            gone.extend(self.old.as_ref().map(|k| &k.secret_access_key));
+            deleted.push((&self.plan.old_key_id, self.old.as_ref()));
         }
         if self.new_status == KeyStatus::Deleted {
-            gone.extend(self.new.as_ref().map(|k| &k.secret_access_key));
+            deleted.extend(self.new.as_ref().map(|k| (&k.access_key_id, Some(k))));
         }
-        if gone.is_empty() {
+        if deleted.is_empty() {
             return;
         }
         let paths = &self.settings.paths;
@@ -838,6 +941,14 @@ impl Run<'_> {
             "keyrack rotating a key",
             DEFAULT_WAIT,
         ) {
+            // The secrets this run knows, and those the backups pair with a deleted key's id:
+            // a run that finishes an earlier one never saw the old key's secret in the files.
+            let mut gone: Vec<crate::secret::Secret> = Vec::new();
+            for (key_id, known) in deleted {
+                gone.extend(known.map(|k| k.secret_access_key.clone()));
+                gone.extend(leftovers::secrets_paired_with(paths, key_id).unwrap_or_default());
+            }
+            let gone: Vec<&crate::secret::Secret> = gone.iter().collect();
             let _ = leftovers::remove_copies_of(paths, &gone);
         }
     }

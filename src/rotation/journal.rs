@@ -35,6 +35,10 @@ pub struct Journal {
     pub updated_at: String,
     pub step: JournalStep,
     pub keep_old: bool,
+    /// A replacement (`keyrack replace`): the new key was made in the console, the old key's
+    /// secret does not work, so the new key is never given up, only kept for the next run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replacement: bool,
 }
 
 /// A profile section named in the journal: the profile and its file (`config`/`credentials`).
@@ -44,8 +48,8 @@ pub struct JournalProfile {
     pub file: String,
 }
 
-/// The last step a rotation finished.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The last step a rotation finished, in the order they come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JournalStep {
     /// The journal is written; CreateAccessKey may have been sent.
@@ -98,6 +102,7 @@ impl Journal {
             updated_at: now,
             step: JournalStep::Started,
             keep_old,
+            replacement: false,
         }
     }
 

@@ -10,6 +10,7 @@ mod new_key;
 mod plan;
 mod progress;
 mod propagation;
+pub mod replace;
 pub mod user_keys;
 
 use std::path::PathBuf;
@@ -22,7 +23,7 @@ use crate::keychain::Keychain;
 // The surface the CLI and the desktop app use: `plan_rotation`, show the plan, `rotate`; at
 // start-up `interrupted_rotations`, then `plan_recovery` and `rotate` to finish each one.
 pub use error::{KeyRole, KeyState, RotationError, StoppedRotation};
-pub use execute::rotate;
+pub use execute::{replace, rotate};
 pub use journal::{
     interrupted_rotations, InterruptedRotation, Journal, JournalError, JournalProfile, JournalStep,
 };
@@ -31,6 +32,7 @@ pub use plan::{
     ProfileSection, RotateOptions, RotationPlan,
 };
 pub use progress::{Progress, RotationReport, Step};
+pub use replace::plan_replacement;
 pub use user_keys::{KeyInfo, KeyStatus, OtherKeyChange, UserKeys};
 
 /// Where a rotation finds the files, AWS and its journal, and how long it waits for a new key.

@@ -88,6 +88,9 @@ pub enum Course {
     /// An interrupted rotation's new key never reached the files: its leftovers are deleted,
     /// then a new rotation runs.
     RestartInterrupted,
+    /// A replacement (`keyrack replace`): a key the user made in the console, already proven to
+    /// be the same user's, takes the place of a key whose secret is lost or wrong.
+    Replace { new_key_id: String },
 }
 
 /// Everything a rotation will do, shown before the user confirms. Holds no secret.
@@ -123,7 +126,7 @@ pub struct PlannedStep {
 
 /// The steps `plan` will run, in order, in words; `wait` is how long the new key is given to
 /// start working.
-fn planned_steps(plan: &RotationPlan, wait: Duration) -> Vec<PlannedStep> {
+pub(super) fn planned_steps(plan: &RotationPlan, wait: Duration) -> Vec<PlannedStep> {
     let step = |step: &'static str, label: String| PlannedStep { step, label };
     let mut steps: Vec<PlannedStep> = plan
         .delete_first
@@ -145,8 +148,11 @@ fn planned_steps(plan: &RotationPlan, wait: Duration) -> Vec<PlannedStep> {
             )
         })
         .collect();
-    if !matches!(plan.course, Course::FinishInterrupted { .. }) {
-        steps.push(step("create_key", "Create a new access key".into()));
+    match &plan.course {
+        Course::New | Course::RestartInterrupted => {
+            steps.push(step("create_key", "Create a new access key".into()))
+        }
+        Course::Replace { .. } | Course::FinishInterrupted { .. } => {}
     }
     if !plan.profiles.is_empty() {
         steps.push(step(
@@ -345,7 +351,10 @@ pub async fn plan_recovery(
 
 /// An interrupted rotation is finished only on the files it ran on: elsewhere, keys that work in
 /// its files would look unused (and be deleted) or be changed under them.
-fn same_files(settings: &RotationSettings, journal: &Journal) -> Result<(), RotationError> {
+pub(super) fn same_files(
+    settings: &RotationSettings,
+    journal: &Journal,
+) -> Result<(), RotationError> {
     let recorded = FilePaths {
         config: journal.config_file.clone(),
         credentials: journal.credentials_file.clone(),
@@ -430,7 +439,7 @@ pub(super) fn profile_key(
 /// The user's keys with their age, last use (asked for all keys at once; a failure only leaves
 /// it out) and the profiles holding each (a keychain that cannot be read counts all its
 /// profiles, as everywhere in a rotation).
-async fn describe_keys(
+pub(super) async fn describe_keys(
     aws: &AwsAccess,
     signer: &Credentials,
     files: &AwsFiles,
@@ -559,7 +568,9 @@ fn plan_after_interruption(
     let started = journal.started();
     let (leftovers, remaining): (Vec<KeyInfo>, Vec<KeyInfo>) =
         plan.keys.iter().cloned().partition(|k| {
-            k.access_key_id != plan.old_key_id
+            // A replacement's new key was made by the user, not left by keyrack.
+            !journal.replacement
+                && k.access_key_id != plan.old_key_id
                 && k.profiles.is_empty()
                 && (journal.new_key_id.as_ref() == Some(&k.access_key_id)
                     || created_during(k.created_at, started))

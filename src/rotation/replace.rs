@@ -1,0 +1,144 @@
+//! Replacing a key whose secret is lost or wrong with one the user made in the IAM console:
+//! proven to work and to be the same user's before anything is written.
+
+use crate::aws::Credentials;
+use crate::files::{AwsFiles, Dialect};
+use crate::identity::IdentityError;
+use crate::rotation::holders::read_keychain_profiles;
+use crate::rotation::user_keys::{user_name_from_arn, KeyStatus};
+
+use super::access::AwsAccess;
+use super::error::RotationError;
+use super::journal;
+use super::key_files::sections_holding;
+use super::plan::{
+    describe_keys, planned_steps, profile_key, same_files, Course, OldKeyFate, RotateOptions,
+    RotationPlan,
+};
+use super::propagation::until_accepted;
+use super::RotationSettings;
+
+/// Works out the replacement of `profile`'s key by `new` (made in the console): `new` must be a
+/// long-term key that AWS accepts (given IAM's time to spread a key made a moment ago), and the
+/// profile's key must be among its user's keys (ListAccessKeys, signed with `new`). Then every
+/// profile holding the old key gets `new`, and the old key is retired, signed with `new`, as in
+/// a rotation. Changes nothing; `new`'s secret is not kept in the plan.
+pub async fn plan_replacement(
+    settings: &RotationSettings,
+    profile: &str,
+    new: &Credentials,
+    options: RotateOptions,
+) -> Result<RotationPlan, RotationError> {
+    if journal::lock(&settings.journal_dir())?.is_none() {
+        return Err(RotationError::Busy);
+    }
+    let new_key_id = new.access_key_id.clone();
+    if new.session_token.is_some() || !new_key_id.starts_with("AKIA") {
+        return Err(RotationError::NewKeyNotLongTerm { new_key_id });
+    }
+    let files = AwsFiles::load(&settings.paths)?;
+    let reading = files.read(Dialect::Cli);
+    let held = profile_key(&reading, &settings.keychain, profile)?;
+    read_keychain_profiles(&files, &settings.keychain).map_err(|(profile, error)| {
+        RotationError::Credentials(IdentityError::Keychain { profile, error })
+    })?;
+    // A rerun after an interruption: the profile may hold the new key already.
+    let interrupted = journal::find(&settings.journal_dir(), &held.access_key_id)?;
+    let old_key_id = match &interrupted {
+        Some(journal) => {
+            same_files(settings, journal)?;
+            let resumable =
+                journal.replacement && journal.new_key_id.as_deref() == Some(&new_key_id);
+            if !resumable {
+                return Err(RotationError::OtherInterrupted {
+                    profile: journal.profile.clone(),
+                    old_key_id: journal.old_key_id.clone(),
+                    new_key_id: journal
+                        .new_key_id
+                        .clone()
+                        .unwrap_or_else(|| "not known".into()),
+                });
+            }
+            journal.old_key_id.clone()
+        }
+        None if held.access_key_id == new_key_id => {
+            return Err(RotationError::NewKeyHeldAlready {
+                profile: profile.to_owned(),
+                key_id: new_key_id,
+            })
+        }
+        None => held.access_key_id.clone(),
+    };
+
+    let aws =
+        AwsAccess::for_profile(reading, settings, profile).map_err(RotationError::Credentials)?;
+    // A key made in the console a moment ago may take a few seconds to work everywhere.
+    let identity = until_accepted(&settings.propagation, || aws.who(new), |_, _, _| {})
+        .await
+        .map_err(|failure| RotationError::NewKeyDoesNotWork {
+            new_key_id: new_key_id.clone(),
+            error: failure.into_error(),
+        })?;
+    let user = user_name_from_arn(&identity.arn)
+        .ok_or_else(|| RotationError::NotAUser {
+            profile: profile.to_owned(),
+            arn: identity.arn.clone(),
+        })?
+        .to_owned();
+    let listed = aws
+        .list(new, &user)
+        .await
+        .map_err(|error| RotationError::Aws {
+            action: "ListAccessKeys",
+            error,
+        })?;
+    let is_listed = |id: &str| listed.iter().any(|k| k.access_key_id == id);
+    // Once the old key is deleted, a rerun knows it only from the journal.
+    let old_key_gone = interrupted
+        .as_ref()
+        .is_some_and(|j| j.step >= journal::JournalStep::OldKeyDeactivated);
+    if !is_listed(&old_key_id) && !old_key_gone {
+        let owner = match aws.last_use(new, &old_key_id).await {
+            Ok(used) => format!(": it belongs to user '{}'", used.user_name),
+            Err(_) => ": IAM does not know it in that account (it is another account's key, or \
+                        was deleted already)"
+                .to_owned(),
+        };
+        return Err(RotationError::NotTheSameUser {
+            profile: profile.to_owned(),
+            new_key_id,
+            new_arn: identity.arn,
+            old_key_id,
+            owner,
+        });
+    }
+    if listed
+        .iter()
+        .any(|k| k.access_key_id == new_key_id && KeyStatus::from(k.status) != KeyStatus::Active)
+    {
+        return Err(RotationError::NewKeyInactive { new_key_id });
+    }
+    let keys = describe_keys(&aws, new, &files, &settings.keychain, listed).await;
+    let keep_old = options.keep_old || interrupted.as_ref().is_some_and(|j| j.keep_old);
+    let mut plan = RotationPlan {
+        profile: profile.to_owned(),
+        user,
+        arn: identity.arn,
+        account: identity.account,
+        profiles: sections_holding(&files, &settings.keychain, &old_key_id),
+        old_key_id,
+        keys,
+        delete_first: Vec::new(),
+        old_key: if keep_old {
+            OldKeyFate::Inactive
+        } else {
+            OldKeyFate::Deleted
+        },
+        course: Course::Replace { new_key_id },
+        interrupted,
+        options,
+        steps: Vec::new(),
+    };
+    plan.steps = planned_steps(&plan, settings.propagation.timeout);
+    Ok(plan)
+}
