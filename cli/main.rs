@@ -191,8 +191,8 @@ enum Command {
         #[arg(long, value_name = "FILE", conflicts_with_all = ["key_id", "secret"])]
         csv: Option<PathBuf>,
         /// The new key's id (its secret is asked for without echo, or read from stdin with
-        /// `--secret -`).
-        #[arg(long, value_name = "AKIA...", required_unless_present = "csv")]
+        /// `--secret -`). Without it or --csv: where and how to make the new key.
+        #[arg(long, value_name = "AKIA...")]
         key_id: Option<String>,
         /// `-`: read the new key's secret from standard input.
         #[arg(long, value_name = "-", allow_hyphen_values = true)]

@@ -36,6 +36,28 @@ pub fn run(rack: &Rack, profile: &str, choices: Choices) -> Result<ExitCode, Str
             println!("{line}");
         }
     };
+    if choices.csv.is_none() && choices.key_id.is_none() {
+        let guide = rack.replacement_guide(profile).map_err(|e| e.to_string())?;
+        if json {
+            println!("{}", pretty(&json!(guide)));
+            return Ok(ExitCode::SUCCESS);
+        }
+        say(&format!(
+            "To replace the key {} of profile '{}' (held by '{}'), make a new key in the IAM \
+             console ({}):",
+            guide.old_key_id,
+            guide.profile,
+            guide.holders.join("', '"),
+            guide.console_url
+        ));
+        for (number, step) in guide.steps.iter().enumerate() {
+            say(&format!("  {}. {step}", number + 1));
+        }
+        say(&format!(
+            "Then: keyrack replace {profile} --csv FILE (or --key-id AKIA... to type the secret)"
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
     let new = match new_key(rack, profile, &choices) {
         Ok(new) => new,
         Err(error) => return Ok(print_failure(&error, profile, json, choices.keep_old)),

@@ -6,6 +6,7 @@ pub mod credentials;
 pub mod endpoint;
 pub mod error;
 pub mod iam;
+pub mod key_id;
 pub mod region;
 pub mod sso;
 pub mod sso_oidc;

@@ -782,6 +782,14 @@ impl Rack {
         Ok(rotation::plan_replacement(&settings, profile, new, options).await?)
     }
 
+    /// Where and how to make the key that replaces `profile`'s (reads the files only).
+    pub fn replacement_guide(&self, profile: &str) -> Result<rotation::ReplacementGuide, Error> {
+        Ok(rotation::replacement_guide(
+            &self.rotation_settings(None),
+            profile,
+        )?)
+    }
+
     /// Run the replacement `plan` with `new` (the key its plan was made with).
     pub async fn replace(
         &self,

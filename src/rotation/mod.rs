@@ -32,7 +32,7 @@ pub use plan::{
     ProfileSection, RotateOptions, RotationPlan,
 };
 pub use progress::{Progress, RotationReport, Step};
-pub use replace::plan_replacement;
+pub use replace::{plan_replacement, replacement_guide, ReplacementGuide};
 pub use user_keys::{KeyInfo, KeyStatus, OtherKeyChange, UserKeys};
 
 /// Where a rotation finds the files, AWS and its journal, and how long it waits for a new key.

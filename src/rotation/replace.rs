@@ -142,3 +142,75 @@ pub async fn plan_replacement(
     plan.steps = planned_steps(&plan, settings.propagation.timeout);
     Ok(plan)
 }
+
+/// Where and how to make the key that replaces `profile`'s, in words for the window and the
+/// command line. Holds no secret.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ReplacementGuide {
+    pub profile: String,
+    pub old_key_id: String,
+    /// The account the key id names (keys made since 2019), when it names one.
+    pub account: Option<String>,
+    /// The IAM console's list of users, in the profile's partition.
+    pub console_url: String,
+    /// Every profile that holds the old key: each gets the new one.
+    pub holders: Vec<String>,
+    /// What to do in the console, in order.
+    pub steps: Vec<String>,
+}
+
+/// The guide to making `profile`'s replacement key in the IAM console. Reads the files only.
+pub fn replacement_guide(
+    settings: &RotationSettings,
+    profile: &str,
+) -> Result<ReplacementGuide, RotationError> {
+    let files = AwsFiles::load(&settings.paths)?;
+    let reading = files.read(Dialect::Cli);
+    let key = profile_key(&reading, &settings.keychain, profile)?;
+    let old = key.access_key_id;
+    let account = crate::aws::key_id::account_in_key_id(&old);
+    let region = reading
+        .profiles
+        .get(profile)
+        .and_then(|s| s.get("region"))
+        .and_then(|s| s.value.as_text())
+        .unwrap_or_default();
+    let console = if region.starts_with("cn-") {
+        "https://console.amazonaws.cn"
+    } else if region.starts_with("us-gov-") {
+        "https://console.amazonaws-us-gov.com"
+    } else {
+        "https://console.aws.amazon.com"
+    };
+    let holders =
+        super::key_files::profile_names(&sections_holding(&files, &settings.keychain, &old));
+    let sign_in = match &account {
+        Some(account) => {
+            format!("Sign in to the AWS console in account {account} (the key id says so)")
+        }
+        None => "Sign in to the AWS console in the account of the key".to_owned(),
+    };
+    let steps = vec![
+        format!(
+            "{sign_in} and open IAM, Users: pick the user whose Security credentials tab lists the \
+             access key {old}."
+        ),
+        format!(
+            "Under Access keys, choose Create access key. If the console says the user has two \
+             keys already, make {old} Inactive there first (Actions, Deactivate): its secret is \
+             the lost one, and keyrack deletes it once the new key works."
+        ),
+        "The console shows the new secret only once: choose Download .csv file.".to_owned(),
+        "Give keyrack that file (pick it, or drop it on the window), or paste the key id and \
+         secret. keyrack proves the key is the same user's before it writes anything."
+            .to_owned(),
+    ];
+    Ok(ReplacementGuide {
+        profile: profile.to_owned(),
+        old_key_id: old,
+        account,
+        console_url: format!("{console}/iam/home#/users"),
+        holders,
+        steps,
+    })
+}

@@ -400,3 +400,24 @@ async fn an_interrupted_replacement_is_finished_by_the_rotation_too_and_never_gi
         .assert_replaced_cleanly(&new, "finished as a rotation")
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_new_key_the_command_says_where_to_make_one() {
+    let world = World::new().await.with_lost_secret();
+    let out = world.keyrack(&["replace", "work"]);
+    assert!(out.status.success(), "{}", text_of(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        format!(
+            "To replace the key {} of profile 'work' (held by 'ci', 'work')",
+            world.old.access_key_id
+        ),
+        "https://console.aws.amazon.com/iam/home#/users".to_owned(),
+        format!("make {} Inactive there first", world.old.access_key_id),
+        "Download .csv file".to_owned(),
+        "keyrack replace work --csv FILE".to_owned(),
+    ] {
+        assert!(said.contains(&expected), "missing {expected:?} in:\n{said}");
+    }
+    world.assert_nothing_written("a guide").await;
+}
