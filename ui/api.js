@@ -60,6 +60,21 @@ export function rotateKey(onProgress, onMfa) {
   return invoke("rotate_key", { onProgress: channel, onMfa: questions(onMfa) });
 }
 
+/** Where and how to make the key that replaces the profile's (its secret is lost). */
+export const replacementGuide = (profile) => invoke("replacement_guide", { profile });
+/**
+ * A replacement's plan: `newKey` is `{ from: "csv", path }` or `{ from: "typed", key_id, secret }`;
+ * the shell proves it is the same user's key and keeps plan and key for `replaceKey`.
+ */
+export const replacementPlan = (profile, newKey, keepOld, onMfa) =>
+  invoke("replacement_plan", { profile, newKey, keepOld, onMfa: questions(onMfa) });
+/** Runs the replacement last shown, like `rotateKey`. */
+export function replaceKey(onProgress, onMfa) {
+  const channel = new Channel();
+  channel.onmessage = onProgress;
+  return invoke("replace_key", { onProgress: channel, onMfa: questions(onMfa) });
+}
+
 /** `onMfa(question)` gets each MFA code an AWS tool (through keyrack) asks this window for. */
 export const listenForMfa = (onMfa) => invoke("listen_for_mfa", { onMfa: questions(onMfa) });
 

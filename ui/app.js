@@ -7,7 +7,7 @@ import { initEditor, show as showEditor, save, isDirty, renderIdentity } from ".
 import { confirmDialog, nameDialog } from "./dialogs.js";
 import { renderProblems, toggleProblems } from "./problems.js";
 import { showOnboarding, hideOnboarding } from "./onboarding.js";
-import { openRotation, offerInterrupted } from "./rotation.js";
+import { openRotation, openReplacement, offerInterrupted } from "./rotation.js";
 import { loadVocabulary } from "./vocabulary.js";
 import { askForMfaCode } from "./mfa.js";
 import { listenForDrops, pickAndImport } from "./import.js";
@@ -293,6 +293,11 @@ const actions = {
   rotate() {
     const p = selectedProfile();
     if (p && p.key_actions.rotate) openRotation(p, { reload, select, state });
+  },
+  /** Replace the selected profile's key (its secret is lost) with one made in the console. */
+  replace() {
+    const p = selectedProfile();
+    if (p && p.key_actions.rotate) openReplacement(p, { reload, select, state });
   },
 };
 

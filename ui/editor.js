@@ -461,6 +461,10 @@ export function renderIdentity(profile) {
       el("div", { text: result.error ? api.message(result.error) : "" }),
       el("div", { class: "muted small" }, when(result.checked_at, "checked ")), stale), button);
   } else {
+    // A secret AWS refuses: the key cannot sign its own rotation, a key from the console can.
+    if (result.error.code === "wrong_secret" && profile.key_actions.rotate) {
+      extra.push(el("button", { type: "button", id: "replace-key", text: "Replace key…", "aria-label": "Replace with a key from the IAM console", onclick: () => ctx.actions.replace() }));
+    }
     card.className = "identity-card bad";
     card.replaceChildren(el("div", {},
       el("div", { class: "label", text: "✕ " + errorHeadline(result.error.code) }),

@@ -3,6 +3,7 @@
 // the file, which holds the secret in plaintext.
 import * as api from "./api.js";
 import { $, el, announce } from "./dom.js";
+import { replacementTakes } from "./rotation.js";
 
 /** Ask for the file with the system's file chooser, then import it. */
 export async function pickAndImport(ctx) {
@@ -98,6 +99,8 @@ export async function importFile(path, ctx) {
 export function listenForDrops(ctx) {
   api.listenForDrops((paths) => {
     const csv = paths.find((p) => p.toLowerCase().endsWith(".csv"));
+    // The replacement of a lost key waits for its new key's file.
+    if (csv && replacementTakes(csv)) return;
     if (csv) importFile(csv, ctx);
     else announce("Drop the .csv file the IAM console downloads when it shows a new access key.", "warning");
   });

@@ -71,6 +71,14 @@ function showRefusal(profile, ctx, error, options) {
     offerToRetire(profile, ctx, error.details.other_key_id, parts, options);
     return;
   }
+  // A key whose secret AWS refuses cannot sign its own rotation: a key from the console can.
+  const cause = error && error.details && error.details.cause;
+  if (error && error.code === "key_does_not_work" && cause && cause.code === "wrong_secret") {
+    $("#rotate-content").replaceChildren(...parts);
+    buttons(closeButton(), el("button", { type: "button", class: "primary", id: "replace-key", text: "Replace with a key from the console…",
+      onclick: () => openReplacement(profile, ctx) }));
+    return;
+  }
   $("#rotate-content").replaceChildren(...parts);
   buttons(closeButton());
 }
@@ -143,10 +151,16 @@ function showPlan(plan, ctx, options) {
     }
     run(plan, ctx);
   } });
-  buttons(closeButton("Cancel"), start);
+  // Some people would rather make the key in the IAM console themselves.
+  const instead = finishing ? null : el("button", { type: "button", id: "replace-instead", text: "Use a console key instead…",
+    onclick: () => openReplacement({ name: plan.profile }, ctx) });
+  buttons(closeButton("Cancel"), ...(instead ? [instead] : []), start);
 }
 
-async function run(plan, ctx) {
+/** How `run` runs a plan: a rotation, or a replacement (with the .csv its key came from). */
+const ROTATION = { invoke: api.rotateKey, working: "Rotating…", verb: "Rotated" };
+
+async function run(plan, ctx, how = ROTATION) {
   const items = new Map();
   const list = el("ol", { class: "steps", "aria-label": "Rotation steps" });
   const addItem = (name, text) => {
@@ -158,12 +172,12 @@ async function run(plan, ctx) {
   // The steps the engine planned, in its words; a step it adds while running (after a
   // failure) is shown when it starts.
   for (const planned of plan.steps) if (!items.has(planned.step)) addItem(planned.step, planned.label);
-  const status = el("p", { role: "status", text: "Rotating…" });
+  const status = el("p", { role: "status", text: how.working });
   $("#rotate-content").replaceChildren(list, status);
   buttons();
   busy = true;
   try {
-    const report = await api.rotateKey((progress) => {
+    const report = await how.invoke((progress) => {
       const name = progress.step.step;
       const item = items.get(name) || addItem(name, stepLabel(name));
       const detail = item.querySelector(".detail");
@@ -176,7 +190,8 @@ async function run(plan, ctx) {
     $("#rotate-content").append(el("div", { class: "result ok", role: "alert", id: "rotate-result" },
       el("p", {}, "Done. The new key ", el("strong", { class: "mono", text: report.new_key_id }), ` is in ${report.profiles_updated.map((p) => p.profile).join(", ")} and works.`),
       el("p", { text: report.old_key === "deleted" ? `The old key ${report.old_key_id} is deleted.` : `The old key ${report.old_key_id} is kept, Inactive.` })));
-    announce(`Rotated the key of ${plan.profile}: the new key is ${report.new_key_id}.`);
+    announce(`${how.verb} the key of ${plan.profile}: the new key is ${report.new_key_id}.`);
+    if (how.csv) offerToDeleteCsv(how.csv);
   } catch (error) {
     for (const item of items.values()) if (item.className === "running") item.className = "failed";
     status.textContent = "";
@@ -217,4 +232,123 @@ export async function offerInterrupted(ctx) {
     el("span", { text: `A key rotation of profile ${journal.profile} (key ${journal.old_key_id}) was interrupted. Your files hold a working key; finishing it leaves one Active key. ` }),
     finish);
   box.hidden = false;
+}
+
+// ------------------------------------------------------------------ replacing a lost key
+
+/** While the replacement asks for its key, a .csv dropped on the window goes to it. */
+let takeFile = null;
+
+/** Gives a dropped file to the replacement when it waits for one; whether it took it. */
+export function replacementTakes(path) {
+  if (!takeFile || !dialog().open) return false;
+  takeFile(path);
+  return true;
+}
+
+/**
+ * Replace `profile`'s key with one the person makes in the IAM console: where to make it (the
+ * engine's guide), the key by its .csv (picked or dropped) or pasted, proven by the engine to be
+ * the same user's before anything is written, then run like a rotation.
+ */
+export async function openReplacement(profile, ctx) {
+  open(`Replace the access key of ${profile.name}`);
+  $("#rotate-content").replaceChildren(el("p", { text: "Reading the files…" }));
+  buttons(closeButton("Cancel"));
+  let guide;
+  try {
+    guide = await api.replacementGuide(profile.name);
+  } catch (error) {
+    showRefusal(profile, ctx, error, {});
+    return;
+  }
+  let path = null;
+  const fileLine = el("p", { id: "replace-file", class: "muted", text: "No file yet: pick it, or drop it on this window." });
+  const keyId = el("input", { id: "replace-key-id", class: "mono", autocomplete: "off", spellcheck: "false", placeholder: "AKIA…" });
+  const secret = el("input", { id: "replace-secret", type: "password", autocomplete: "off", spellcheck: "false" });
+  const keepOld = el("input", { type: "checkbox", id: "replace-keep-old" });
+  const error = el("p", { id: "replace-error", class: "error", role: "alert" });
+  const useFile = (picked) => {
+    path = picked;
+    keyId.value = "";
+    secret.value = "";
+    fileLine.textContent = `The new key's file: ${picked}`;
+    error.textContent = "";
+  };
+  takeFile = useFile;
+  const typed = () => { if (keyId.value || secret.value) { path = null; fileLine.textContent = "Using the pasted key."; } };
+  keyId.addEventListener("input", typed);
+  secret.addEventListener("input", typed);
+  const pick = el("button", { type: "button", id: "replace-pick", text: "Pick the .csv…", onclick: async () => {
+    try {
+      const picked = await api.pickKeyFile();
+      if (picked) useFile(picked);
+    } catch (e) { error.textContent = api.message(e); }
+  } });
+  $("#rotate-content").replaceChildren(
+    el("p", {}, "AWS refuses the secret of the key ", el("strong", { class: "mono", text: guide.old_key_id }),
+      `, so keyrack cannot sign with it. Make a new key for the same IAM user in the console: keyrack then writes it to ${guide.holders.join(", ")} and deletes the old key.`),
+    el("ol", { class: "guide" }, guide.steps.map((step) => el("li", { text: step }))),
+    el("p", {}, "The IAM console: ", el("span", { class: "mono", id: "replace-console", text: guide.console_url })),
+    el("div", { class: "field" }, pick, fileLine),
+    el("p", { class: "muted", text: "Or paste both values of the new key:" }),
+    el("div", { class: "field" }, el("label", { for: "replace-key-id", text: "Access key ID" }), keyId),
+    el("div", { class: "field" }, el("label", { for: "replace-secret", text: "Secret access key" }), secret),
+    el("label", { class: "checkbox", for: "replace-keep-old" }, keepOld, el("span", { text: "Keep the old key (Inactive) instead of deleting it" })),
+    error);
+  const check = el("button", { type: "button", class: "primary", id: "replace-check", text: "Check the new key", onclick: async () => {
+    const newKey = path ? { from: "csv", path } : { from: "typed", key_id: keyId.value.trim(), secret: secret.value.trim() };
+    if (!path && (!newKey.key_id || !newKey.secret)) {
+      error.textContent = "Pick the key's .csv, or paste both its access key ID and its secret.";
+      return;
+    }
+    check.disabled = true;
+    check.textContent = "Asking AWS…";
+    error.textContent = "";
+    try {
+      const plan = await api.replacementPlan(profile.name, newKey, keepOld.checked, askForMfaCode);
+      secret.value = "";
+      takeFile = null;
+      showReplacementPlan(plan, ctx, path);
+    } catch (e) {
+      error.textContent = api.message(e);
+      check.disabled = false;
+      check.textContent = "Check the new key";
+    }
+  } });
+  dialog().addEventListener("close", () => { takeFile = null; secret.value = ""; }, { once: true });
+  buttons(closeButton("Cancel"), check);
+  pick.focus();
+}
+
+function showReplacementPlan(plan, ctx, csv) {
+  const newKeyId = plan.course.new_key_id;
+  $("#rotate-content").replaceChildren(el("div", { class: "plan" },
+    el("p", { class: "result ok", id: "replace-proven" }, "The new key ", el("strong", { class: "mono", text: newKeyId }),
+      " works and is IAM user ", el("strong", { text: plan.user }), `'s in account ${plan.account}, like the old key `,
+      el("span", { class: "mono", text: plan.old_key_id }), "."),
+    plan.interrupted ? el("p", { class: "result", text: "An earlier replacement with this key was interrupted; this finishes it." }) : null,
+    el("p", { text: "These profiles get the new key (one safe save per file, comments kept):" }),
+    el("ul", {}, plan.profiles.map((h) => el("li", { text: h.keychain ? `${h.profile} — in the keychain` : `${h.profile} — ${h.file} file, line ${h.line}` }))),
+    el("p", { text: "The user's keys now:" }),
+    keysTable(plan),
+    el("p", { text: plan.old_key === "deleted"
+      ? `Then keyrack proves the new key works, makes ${plan.old_key_id} Inactive and deletes it, signed with the new key.`
+      : `Then keyrack proves the new key works and makes ${plan.old_key_id} Inactive, signed with the new key; it stays, Inactive.` })));
+  const start = el("button", { type: "button", class: "primary", id: "replace-start", text: "Replace now",
+    onclick: () => run(plan, ctx, { invoke: api.replaceKey, working: "Replacing…", verb: "Replaced", csv }) });
+  buttons(closeButton("Cancel"), start);
+}
+
+/** The console's .csv holds the secret in plaintext: offer to delete it once the key is saved. */
+function offerToDeleteCsv(path) {
+  const said = el("p", { id: "replace-csv-text", text: `${path} still holds the secret in plaintext. keyrack can delete it now: the key is in your profiles.` });
+  const remove = el("button", { type: "button", class: "danger", id: "replace-delete-csv", text: "Delete the .csv", onclick: async () => {
+    try {
+      await api.deleteKeyFile(path);
+      said.textContent = `Deleted ${path}.`;
+      remove.remove();
+    } catch (e) { said.textContent = api.message(e); }
+  } });
+  $("#rotate-content").append(el("div", { class: "result" }, said, remove));
 }

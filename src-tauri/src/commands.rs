@@ -22,6 +22,9 @@ pub struct AppState {
     pub rack: Arc<Rack>,
     /// The rotation plan the window shows; `rotate_key` runs exactly this one.
     pub rotation_plan: Mutex<Option<keyrack::rotation::RotationPlan>>,
+    /// The replacement the window shows, with the new key the person gave (kept in memory
+    /// only); `replace_key` runs exactly this one.
+    pub replacement: Mutex<Option<(keyrack::rotation::RotationPlan, keyrack::aws::Credentials)>>,
     /// The populate preview the window shows; `sso_populate` writes exactly this one.
     pub populate_plan: Mutex<Option<keyrack::sso_profiles::PopulatePlan>>,
     /// Ends the IAM Identity Center sign-in the window waits for.
@@ -41,6 +44,7 @@ impl AppState {
         AppState {
             rack: Arc::new(rack),
             rotation_plan: Mutex::default(),
+            replacement: Mutex::default(),
             populate_plan: Mutex::default(),
             sso_cancel: Arc::default(),
             drops: Arc::default(),

@@ -5,9 +5,12 @@
 
 use crate::commands::AppState;
 use crate::mfa::{window_prompt, MfaQuestion};
+use keyrack::aws::Credentials;
 use keyrack::rotation::{
-    Journal, OtherKeyChange, Progress, RotateOptions, RotationPlan, RotationReport, UserKeys,
+    Journal, OtherKeyChange, Progress, ReplacementGuide, RotateOptions, RotationPlan,
+    RotationReport, UserKeys,
 };
+use keyrack::secret::Secret;
 use keyrack::Error;
 use tauri::ipc::Channel;
 use tauri::State;
@@ -85,6 +88,72 @@ pub async fn change_other_key(
     state
         .rack
         .change_other_key(&profile, &key_id, change, Some(prompt))
+        .await
+}
+
+/// Where and how to make the key that replaces `profile`'s in the IAM console.
+#[tauri::command]
+pub async fn replacement_guide(
+    app: tauri::AppHandle,
+    profile: String,
+) -> Result<ReplacementGuide, Error> {
+    crate::commands::off_the_window(app, move |rack| rack.replacement_guide(&profile)).await
+}
+
+/// Where the new key of a replacement comes from: the console's .csv, or the two values pasted.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "from")]
+pub enum NewKey {
+    Csv { path: String },
+    Typed { key_id: String, secret: Secret },
+}
+
+/// Work out the replacement of `profile`'s key by the key given (proven to work and to be the
+/// same user's; changes nothing) and remember it, with the key, as the one the person sees.
+#[tauri::command]
+pub async fn replacement_plan(
+    state: State<'_, AppState>,
+    profile: String,
+    new_key: NewKey,
+    keep_old: bool,
+    on_mfa: Channel<MfaQuestion>,
+) -> Result<RotationPlan, Error> {
+    let new = match new_key {
+        NewKey::Csv { path } => state.rack.key_of_file(std::path::Path::new(&path))?,
+        NewKey::Typed { key_id, secret } => Credentials::new(key_id.trim(), secret, None),
+    };
+    let options = RotateOptions {
+        keep_old,
+        ..RotateOptions::default()
+    };
+    let prompt = window_prompt(&state, on_mfa);
+    let plan = state
+        .rack
+        .replacement_plan(&profile, &new, options, Some(prompt))
+        .await?;
+    *state.replacement.lock().expect("replacement lock") = Some((plan.clone(), new));
+    Ok(plan)
+}
+
+/// Run the replacement last shown; each progress event goes through `on_progress`.
+#[tauri::command]
+pub async fn replace_key(
+    state: State<'_, AppState>,
+    on_progress: Channel<Progress>,
+    on_mfa: Channel<MfaQuestion>,
+) -> Result<RotationReport, Error> {
+    let (plan, new) = state
+        .replacement
+        .lock()
+        .expect("replacement lock")
+        .take()
+        .ok_or_else(|| Error::new("no_plan", "open the replacement again: its plan is gone"))?;
+    let prompt = window_prompt(&state, on_mfa);
+    state
+        .rack
+        .replace(&plan, &new, Some(prompt), |progress| {
+            let _ = on_progress.send(progress.clone());
+        })
         .await
 }
 

@@ -1901,23 +1901,9 @@ fn xdotool(display: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-#[tokio::test]
-async fn the_consoles_key_file_picked_in_the_window_becomes_a_profile_and_is_deleted_on_request() {
-    let (moto, key, secret) = alice_at_moto().await;
-    let home = home();
-    write_aws(home.path(), "[default]\nregion = us-east-1\n", "");
-    let csv = home.path().join("Downloads/alice_accessKeys.csv");
-    fs::create_dir_all(csv.parent().unwrap()).unwrap();
-    fs::write(
-        &csv,
-        format!("Access key ID,Secret access key\r\n{key},{secret}\r\n"),
-    )
-    .unwrap();
-    let app = open(home.path(), Some(&moto.url)).await;
-    app.wait_text("#profiles", "default").await;
-
-    // The system's file chooser, as a person uses it: type the path, press Enter.
-    app.click("#import-key-file").await;
+/// The system's file chooser keyrack opened for a .csv, as a person uses it: type the path,
+/// press Enter.
+async fn choose_in_file_chooser(app: &Desktop, csv: &Path) {
     let chooser = xdotool(
         &app.display,
         &[
@@ -1955,6 +1941,25 @@ async fn the_consoles_key_file_picked_in_the_window_becomes_a_profile_and_is_del
             break;
         }
     }
+}
+
+#[tokio::test]
+async fn the_consoles_key_file_picked_in_the_window_becomes_a_profile_and_is_deleted_on_request() {
+    let (moto, key, secret) = alice_at_moto().await;
+    let home = home();
+    write_aws(home.path(), "[default]\nregion = us-east-1\n", "");
+    let csv = home.path().join("Downloads/alice_accessKeys.csv");
+    fs::create_dir_all(csv.parent().unwrap()).unwrap();
+    fs::write(
+        &csv,
+        format!("Access key ID,Secret access key\r\n{key},{secret}\r\n"),
+    )
+    .unwrap();
+    let app = open(home.path(), Some(&moto.url)).await;
+    app.wait_text("#profiles", "default").await;
+
+    app.click("#import-key-file").await;
+    choose_in_file_chooser(&app, &csv).await;
 
     app.wait_text("#import-text", &format!("holds the key {key}"))
         .await;
@@ -2418,4 +2423,107 @@ async fn in_a_window_of_800_by_500_problems_leave_the_editor_its_height() {
     assert_eq!(open, closed, "Problems took the editor's height");
     assert!(closed > 350.0, "the editor is {closed} px tall at 800x500");
     app.close().await;
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_replaced_by_the_consoles_key_file_in_every_profile_and_the_old_key_goes()
+{
+    let moto = MotoServer::start();
+    let (old_key, _) = moto_user(&moto, "alice").await;
+    // The key alice makes in the IAM console, and the .csv the console downloads.
+    let new = moto.set_up_key("alice").await;
+    moto.enable_auth().await;
+    let home = home();
+    let wrong = "wrongWrongWrongWrongWrongWrongWrong00000";
+    let credentials = format!(
+        "# alice's key, twice\n[default]\naws_access_key_id = {old_key}\naws_secret_access_key = {wrong}\n\n\
+         [alice-too]\naws_access_key_id = {old_key}\naws_secret_access_key = {wrong}\n"
+    );
+    write_aws(home.path(), "[default]\nregion = eu-west-1\n", &credentials);
+    let csv = home.path().join("Downloads/alice_accessKeys.csv");
+    fs::create_dir_all(csv.parent().unwrap()).unwrap();
+    fs::write(
+        &csv,
+        format!(
+            "Access key ID,Secret access key\r\n{},{}\r\n",
+            new.access_key_id,
+            new.secret_access_key.expose()
+        ),
+    )
+    .unwrap();
+    let app = open(home.path(), Some(&moto.url)).await;
+    app.open_profile("default").await;
+    app.click("#check-one").await;
+    app.wait_text("#identity-card", "Wrong secret").await;
+    app.click("#replace-key").await;
+    app.wait_text(
+        "#rotate-content",
+        &format!("AWS refuses the secret of the key {old_key}"),
+    )
+    .await;
+    app.wait_text("#rotate-content", "Download .csv file").await;
+    app.wait_text(
+        "#replace-console",
+        "https://console.aws.amazon.com/iam/home#/users",
+    )
+    .await;
+    app.screenshot("replace-guide").await;
+    app.click("#replace-pick").await;
+    choose_in_file_chooser(&app, &csv).await;
+    app.wait_text("#replace-file", "alice_accessKeys.csv").await;
+    app.click("#replace-check").await;
+    app.wait_text(
+        "#replace-proven",
+        &format!(
+            "The new key {} works and is IAM user alice's",
+            new.access_key_id
+        ),
+    )
+    .await;
+    app.wait_text("#rotate-content", "alice-too").await;
+    app.screenshot("replace-plan").await;
+    assert_eq!(
+        read(home.path(), "credentials"),
+        credentials,
+        "nothing written before Replace now"
+    );
+    app.click("#replace-start").await;
+    app.wait_text("#rotate-result", "Done.").await;
+    app.wait_text("#rotate-result", "is deleted").await;
+    assert!(csv.exists(), "kept until the person says");
+    app.click("#replace-delete-csv").await;
+    app.wait_text("#replace-csv-text", "Deleted").await;
+    app.screenshot("replace-done").await;
+    assert!(!csv.exists());
+    app.close().await;
+
+    let after = read(home.path(), "credentials");
+    assert_eq!(
+        after,
+        credentials
+            .replace(&old_key, &new.access_key_id)
+            .replace(wrong, new.secret_access_key.expose()),
+        "only the key lines changed"
+    );
+    for profile in ["default", "alice-too"] {
+        let out = aws_cli(
+            home.path(),
+            &moto.url,
+            &[
+                "sts",
+                "get-caller-identity",
+                "--profile",
+                profile,
+                "--region",
+                "us-east-1",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "the AWS CLI works with {profile}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let ids = alices_keys(home.path(), &moto.url, "alice-too");
+    assert_eq!(ids, [new.access_key_id.as_str()], "the old key is gone");
 }

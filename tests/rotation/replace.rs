@@ -413,6 +413,8 @@ async fn without_a_new_key_the_command_says_where_to_make_one() {
             world.old.access_key_id
         ),
         "https://console.aws.amazon.com/iam/home#/users".to_owned(),
+        // moto makes key ids as AWS does since 2019: they name the account.
+        format!("in account {ACCOUNT} (the key id says so)"),
         format!("make {} Inactive there first", world.old.access_key_id),
         "Download .csv file".to_owned(),
         "keyrack replace work --csv FILE".to_owned(),
