@@ -206,6 +206,10 @@ enum Command {
         /// Delete the .csv afterwards (it holds the secret in plaintext), once the key is saved.
         #[arg(long, requires = "csv")]
         delete_csv: bool,
+        /// You deleted the old key in the console (to make room for the new one): the new key
+        /// must be of the account the old key id names.
+        #[arg(long)]
+        old_key_deleted: bool,
         #[arg(long)]
         json: bool,
     },
@@ -636,6 +640,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             yes,
             keep_old,
             delete_csv,
+            old_key_deleted,
             json,
         } => Ok(replace::run(
             &rack,
@@ -647,6 +652,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 yes,
                 keep_old,
                 delete_csv,
+                old_key_deleted,
                 json,
             },
         )?),

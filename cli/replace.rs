@@ -21,6 +21,7 @@ pub struct Choices {
     pub yes: bool,
     pub keep_old: bool,
     pub delete_csv: bool,
+    pub old_key_deleted: bool,
     pub json: bool,
 }
 
@@ -37,7 +38,11 @@ pub fn run(rack: &Rack, profile: &str, choices: Choices) -> Result<ExitCode, Str
         }
     };
     if choices.csv.is_none() && choices.key_id.is_none() {
-        let guide = rack.replacement_guide(profile).map_err(|e| e.to_string())?;
+        let runtime = tokio::runtime::Runtime::new()
+            .map_err(|e| format!("could not start the async runtime: {e}"))?;
+        let guide = runtime
+            .block_on(rack.replacement_guide(profile))
+            .map_err(|e| e.to_string())?;
         if json {
             println!("{}", pretty(&json!(guide)));
             return Ok(ExitCode::SUCCESS);
@@ -52,6 +57,12 @@ pub fn run(rack: &Rack, profile: &str, choices: Choices) -> Result<ExitCode, Str
         ));
         for (number, step) in guide.steps.iter().enumerate() {
             say(&format!("  {}. {step}", number + 1));
+        }
+        if let Some(seen) = guide.seen_from.as_ref().filter(|s| s.keys.len() >= 2) {
+            say(&format!(
+                "To make room: keyrack keys {} --delete {}",
+                seen.profile, guide.old_key_id
+            ));
         }
         say(&format!(
             "Then: keyrack replace {profile} --csv FILE (or --key-id AKIA... to type the secret)"
@@ -73,6 +84,7 @@ pub fn run(rack: &Rack, profile: &str, choices: Choices) -> Result<ExitCode, Str
     }
     let options = RotateOptions {
         keep_old: choices.keep_old,
+        old_key_deleted: choices.old_key_deleted,
         ..RotateOptions::default()
     };
     let runtime = tokio::runtime::Runtime::new()

@@ -38,6 +38,7 @@ pub fn run(rack: &Rack, profile: &str, choices: Choices) -> Result<ExitCode, Str
         keep_old: choices.keep_old,
         delete_inactive: choices.delete_inactive,
         keep_new_on_stop: choices.keep_new_on_stop,
+        old_key_deleted: false,
     };
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| format!("could not start the async runtime: {e}"))?;

@@ -66,8 +66,8 @@ export const replacementGuide = (profile) => invoke("replacement_guide", { profi
  * A replacement's plan: `newKey` is `{ from: "csv", path }` or `{ from: "typed", key_id, secret }`;
  * the shell proves it is the same user's key and keeps plan and key for `replaceKey`.
  */
-export const replacementPlan = (profile, newKey, keepOld, onMfa) =>
-  invoke("replacement_plan", { profile, newKey, keepOld, onMfa: questions(onMfa) });
+export const replacementPlan = (profile, newKey, keepOld, oldKeyDeleted, onMfa) =>
+  invoke("replacement_plan", { profile, newKey, keepOld, oldKeyDeleted, onMfa: questions(onMfa) });
 /** Runs the replacement last shown, like `rotateKey`. */
 export function replaceKey(onProgress, onMfa) {
   const channel = new Channel();

@@ -267,6 +267,7 @@ export async function openReplacement(profile, ctx) {
   const keyId = el("input", { id: "replace-key-id", class: "mono", autocomplete: "off", spellcheck: "false", placeholder: "AKIA…" });
   const secret = el("input", { id: "replace-secret", type: "password", autocomplete: "off", spellcheck: "false" });
   const keepOld = el("input", { type: "checkbox", id: "replace-keep-old" });
+  const deletedThere = el("input", { type: "checkbox", id: "replace-old-deleted" });
   const error = el("p", { id: "replace-error", class: "error", role: "alert" });
   const useFile = (picked) => {
     path = picked;
@@ -290,11 +291,13 @@ export async function openReplacement(profile, ctx) {
       `, so keyrack cannot sign with it. Make a new key for the same IAM user in the console: keyrack then writes it to ${guide.holders.join(", ")} and deletes the old key.`),
     el("ol", { class: "guide" }, guide.steps.map((step) => el("li", { text: step }))),
     el("p", {}, "The IAM console: ", el("span", { class: "mono", id: "replace-console", text: guide.console_url })),
+    ...makeRoom(guide, profile, ctx),
     el("div", { class: "field" }, pick, fileLine),
     el("p", { class: "muted", text: "Or paste both values of the new key:" }),
     el("div", { class: "field" }, el("label", { for: "replace-key-id", text: "Access key ID" }), keyId),
     el("div", { class: "field" }, el("label", { for: "replace-secret", text: "Secret access key" }), secret),
     el("label", { class: "checkbox", for: "replace-keep-old" }, keepOld, el("span", { text: "Keep the old key (Inactive) instead of deleting it" })),
+    el("label", { class: "checkbox", for: "replace-old-deleted" }, deletedThere, el("span", { text: `I deleted ${guide.old_key_id} in the console to make room` })),
     error);
   const check = el("button", { type: "button", class: "primary", id: "replace-check", text: "Check the new key", onclick: async () => {
     const newKey = path ? { from: "csv", path } : { from: "typed", key_id: keyId.value.trim(), secret: secret.value.trim() };
@@ -306,7 +309,7 @@ export async function openReplacement(profile, ctx) {
     check.textContent = "Asking AWS…";
     error.textContent = "";
     try {
-      const plan = await api.replacementPlan(profile.name, newKey, keepOld.checked, askForMfaCode);
+      const plan = await api.replacementPlan(profile.name, newKey, keepOld.checked, deletedThere.checked, askForMfaCode);
       secret.value = "";
       takeFile = null;
       showReplacementPlan(plan, ctx, path);
@@ -319,6 +322,36 @@ export async function openReplacement(profile, ctx) {
   dialog().addEventListener("close", () => { takeFile = null; secret.value = ""; }, { once: true });
   buttons(closeButton("Cancel"), check);
   pick.focus();
+}
+
+/**
+ * The user has two keys (the most AWS allows, Inactive ones count) and another profile here
+ * holds a working one: offer to delete the lost key first, confirmed, signed with that key.
+ */
+function makeRoom(guide, profile, ctx) {
+  const seen = guide.seen_from;
+  if (!seen || seen.keys.length < 2) return [];
+  const old = guide.old_key_id;
+  const area = el("div", { class: "result plan", id: "replace-room" });
+  const offer = () => {
+    const remove = el("button", { type: "button", class: "danger", id: "replace-delete-old", text: `Delete ${old}…`, onclick: () => {
+      const back = el("button", { type: "button", text: "Back", onclick: offer });
+      area.replaceChildren(el("p", { id: "replace-delete-old-confirm", text: `Delete ${old} for good? Its secret is lost, so nothing here can use it; it cannot be brought back.` }),
+        back, el("button", { type: "button", class: "danger", id: "replace-delete-old-yes", text: `Delete ${old}`, onclick: async () => {
+          try {
+            await api.changeOtherKey(seen.profile, old, "delete", askForMfaCode);
+            announce(`Deleted ${old}: the console can make the new key now.`);
+            openReplacement(profile, ctx);
+          } catch (e) { area.replaceChildren(el("p", { class: "error", role: "alert", text: api.message(e) })); }
+        } }));
+      back.focus();
+    } });
+    area.replaceChildren(
+      el("p", { text: `IAM user ${seen.user} has two access keys, the most AWS allows (Inactive keys count). keyrack can delete ${old} now, signed with the key of profile ${seen.profile}:` }),
+      keysTable({ keys: seen.keys, old_key_id: old }), remove);
+  };
+  offer();
+  return [area];
 }
 
 function showReplacementPlan(plan, ctx, csv) {

@@ -30,6 +30,7 @@ pub async fn rotation_plan(
         keep_old,
         delete_inactive,
         keep_new_on_stop,
+        old_key_deleted: false,
     };
     let prompt = window_prompt(&state, on_mfa);
     let plan = state
@@ -94,10 +95,10 @@ pub async fn change_other_key(
 /// Where and how to make the key that replaces `profile`'s in the IAM console.
 #[tauri::command]
 pub async fn replacement_guide(
-    app: tauri::AppHandle,
+    state: State<'_, AppState>,
     profile: String,
 ) -> Result<ReplacementGuide, Error> {
-    crate::commands::off_the_window(app, move |rack| rack.replacement_guide(&profile)).await
+    state.rack.replacement_guide(&profile).await
 }
 
 /// Where the new key of a replacement comes from: the console's .csv, or the two values pasted.
@@ -116,6 +117,7 @@ pub async fn replacement_plan(
     profile: String,
     new_key: NewKey,
     keep_old: bool,
+    old_key_deleted: bool,
     on_mfa: Channel<MfaQuestion>,
 ) -> Result<RotationPlan, Error> {
     let new = match new_key {
@@ -124,6 +126,7 @@ pub async fn replacement_plan(
     };
     let options = RotateOptions {
         keep_old,
+        old_key_deleted,
         ..RotateOptions::default()
     };
     let prompt = window_prompt(&state, on_mfa);

@@ -2527,3 +2527,92 @@ async fn a_wrong_secret_is_replaced_by_the_consoles_key_file_in_every_profile_an
     let ids = alices_keys(home.path(), &moto.url, "alice-too");
     assert_eq!(ids, [new.access_key_id.as_str()], "the old key is gone");
 }
+
+#[tokio::test]
+async fn at_two_keys_the_lost_key_is_deleted_from_the_dialog_then_replaced() {
+    let moto = MotoServer::start();
+    let (old_key, _) = moto_user(&moto, "alice").await;
+    let spare = moto.set_up_key("alice").await;
+    moto.enable_auth().await;
+    let home = home();
+    let wrong = "wrongWrongWrongWrongWrongWrongWrong00000";
+    let credentials = format!(
+        "[default]\naws_access_key_id = {old_key}\naws_secret_access_key = {wrong}\n\n\
+         [spare]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        spare.access_key_id,
+        spare.secret_access_key.expose()
+    );
+    write_aws(home.path(), "[default]\nregion = eu-west-1\n", &credentials);
+    let app = open(home.path(), Some(&moto.url)).await;
+    app.open_profile("default").await;
+    app.click("#check-one").await;
+    app.wait_text("#identity-card", "Wrong secret").await;
+    app.click("#replace-key").await;
+    app.wait_text("#replace-room", "IAM user alice has two access keys")
+        .await;
+    app.wait_text("#replace-room", &spare.access_key_id).await;
+    app.screenshot("replace-two-keys").await;
+    app.click("#replace-delete-old").await;
+    app.wait_text("#replace-delete-old-confirm", "Delete").await;
+    app.click("#replace-delete-old-yes").await;
+    app.wait_text("#notice", "the console can make the new key now")
+        .await;
+    let ids = alices_keys(home.path(), &moto.url, "spare");
+    assert_eq!(
+        ids,
+        [spare.access_key_id.as_str()],
+        "the lost key is deleted"
+    );
+
+    // The console makes the new key (here: the AWS CLI, signed with the spare key).
+    let made = aws_cli(
+        home.path(),
+        &moto.url,
+        &[
+            "iam",
+            "create-access-key",
+            "--user-name",
+            "alice",
+            "--profile",
+            "spare",
+            "--region",
+            "us-east-1",
+            "--output",
+            "json",
+        ],
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let made: serde_json::Value = serde_json::from_slice(&made.stdout).unwrap();
+    let (new_key, new_secret) = (
+        made["AccessKey"]["AccessKeyId"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        made["AccessKey"]["SecretAccessKey"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    );
+    app.type_into("#replace-key-id", &new_key).await;
+    app.type_into("#replace-secret", &new_secret).await;
+    app.click("#replace-check").await;
+    app.wait_text("#replace-proven", &format!("The new key {new_key} works"))
+        .await;
+    app.click("#replace-start").await;
+    app.wait_text("#rotate-result", "Done.").await;
+    app.close().await;
+    let after = read(home.path(), "credentials");
+    assert!(
+        after.contains(&new_key) && !after.contains(wrong) && !after.contains(&old_key),
+        "{after}"
+    );
+    let mut ids = alices_keys(home.path(), &moto.url, "default");
+    ids.sort();
+    let mut expected = vec![new_key.clone(), spare.access_key_id.clone()];
+    expected.sort();
+    assert_eq!(ids, expected);
+}

@@ -691,10 +691,26 @@ impl Rack {
         // another program may have put that key into a profile since.
         let files = AwsFiles::load(&self.paths)?;
         let session = self.session(&files, prompt);
-        Ok(
-            rotation::user_keys::change_other_key(&session, &files, profile, key_id, change)
-                .await?,
-        )
+        let keys = rotation::user_keys::change_other_key(&session, &files, profile, key_id, change)
+            .await?;
+        // A lost key that profiles here still hold went to make room for its replacement: note
+        // whose it was, for the replacement to prove the new key is the same user's.
+        if change == rotation::OtherKeyChange::Delete
+            && !rotation::holders_of(&files, &self.keychain, key_id).is_empty()
+        {
+            let dir = self.rotation_settings(None).lost_key_dir();
+            rotation::lost_keys::note(&dir, key_id, &keys.arn).map_err(|e| {
+                Error::new(
+                    "state_write_failed",
+                    format!(
+                        "deleted the key {key_id}, but could not note whose it was in {}: {e}; \
+                         replace it with --old-key-deleted",
+                        dir.display()
+                    ),
+                )
+            })?;
+        }
+        Ok(keys)
     }
 
     // ----- Rotation -----
@@ -782,12 +798,12 @@ impl Rack {
         Ok(rotation::plan_replacement(&settings, profile, new, options).await?)
     }
 
-    /// Where and how to make the key that replaces `profile`'s (reads the files only).
-    pub fn replacement_guide(&self, profile: &str) -> Result<rotation::ReplacementGuide, Error> {
-        Ok(rotation::replacement_guide(
-            &self.rotation_settings(None),
-            profile,
-        )?)
+    /// Where and how to make the key that replaces `profile`'s (changes nothing).
+    pub async fn replacement_guide(
+        &self,
+        profile: &str,
+    ) -> Result<rotation::ReplacementGuide, Error> {
+        Ok(rotation::replacement_guide(&self.rotation_settings(None), profile).await?)
     }
 
     /// Run the replacement `plan` with `new` (the key its plan was made with).

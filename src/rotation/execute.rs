@@ -915,6 +915,9 @@ impl Run<'_> {
         }
         if self.journal.is_none() {
             let _ = new_key::forget(&self.settings.new_key_dir(), &self.plan.old_key_id);
+            if self.old_status == KeyStatus::Deleted {
+                super::lost_keys::forget(&self.settings.lost_key_dir(), &self.plan.old_key_id);
+            }
             self.clean_leftovers();
         }
     }

@@ -6,6 +6,7 @@ mod execute;
 pub mod holders;
 mod journal;
 mod key_files;
+pub mod lost_keys;
 mod new_key;
 mod plan;
 mod progress;
@@ -32,7 +33,16 @@ pub use plan::{
     ProfileSection, RotateOptions, RotationPlan,
 };
 pub use progress::{Progress, RotationReport, Step};
-pub use replace::{plan_replacement, replacement_guide, ReplacementGuide};
+pub use replace::{plan_replacement, replacement_guide, KeysSeenFrom, ReplacementGuide};
+/// The profiles of `files` that hold the access key `key_id` (keychain entries included).
+pub fn holders_of(
+    files: &crate::files::AwsFiles,
+    keychain: &Keychain,
+    key_id: &str,
+) -> Vec<String> {
+    key_files::profile_names(&key_files::sections_holding(files, keychain, key_id))
+}
+
 pub use user_keys::{KeyInfo, KeyStatus, OtherKeyChange, UserKeys};
 
 /// Where a rotation finds the files, AWS and its journal, and how long it waits for a new key.
@@ -85,6 +95,11 @@ impl RotationSettings {
     /// Where the new key of a rotation under way is kept until it closes: `STATE/new-keys`.
     fn new_key_dir(&self) -> PathBuf {
         self.state_dir.join("new-keys")
+    }
+
+    /// Where keyrack notes whose the lost keys it deleted were ([`lost_keys`]).
+    pub fn lost_key_dir(&self) -> PathBuf {
+        self.state_dir.join("lost-keys")
     }
 }
 

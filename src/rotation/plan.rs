@@ -36,6 +36,10 @@ pub struct RotateOptions {
     /// writing the old key back into the files), keep the new key (Active, kept safely) so that
     /// the next run finishes with it, instead of giving it up.
     pub keep_new_on_stop: bool,
+    /// A replacement whose old key the user deleted in the console (it counted against the
+    /// two-key limit): the new key must then be of the account the old key id names.
+    #[serde(default)]
+    pub old_key_deleted: bool,
 }
 
 /// A profile section that holds a key: the profile, its file and the line of the key id; or, for

@@ -11,12 +11,14 @@ use super::access::AwsAccess;
 use super::error::RotationError;
 use super::journal;
 use super::key_files::sections_holding;
+use super::lost_keys;
 use super::plan::{
     describe_keys, planned_steps, profile_key, same_files, Course, OldKeyFate, RotateOptions,
     RotationPlan,
 };
 use super::propagation::until_accepted;
 use super::RotationSettings;
+use crate::aws::key_id::account_in_key_id;
 
 /// Works out the replacement of `profile`'s key by `new` (made in the console): `new` must be a
 /// long-term key that AWS accepts (given IAM's time to spread a key made a moment ago), and the
@@ -97,20 +99,34 @@ pub async fn plan_replacement(
     let old_key_gone = interrupted
         .as_ref()
         .is_some_and(|j| j.step >= journal::JournalStep::OldKeyDeactivated);
-    if !is_listed(&old_key_id) && !old_key_gone {
+    // keyrack deleted it itself to make room (and noted whose it was), or the user says they
+    // deleted it in the console and the key id names the new key's account.
+    let deleted_for_room = lost_keys::noted(&settings.lost_key_dir(), &old_key_id)
+        .is_some_and(|lost| lost.arn == identity.arn);
+    let same_account = account_in_key_id(&old_key_id).as_deref() == Some(identity.account.as_str());
+    if !is_listed(&old_key_id) && !old_key_gone && !deleted_for_room {
         let owner = match aws.last_use(new, &old_key_id).await {
-            Ok(used) => format!(": it belongs to user '{}'", used.user_name),
-            Err(_) => ": IAM does not know it in that account (it is another account's key, or \
-                        was deleted already)"
-                .to_owned(),
+            Ok(used) => Some(format!(": it belongs to user '{}'", used.user_name)),
+            Err(_) if options.old_key_deleted && same_account => None,
+            Err(_) if same_account => Some(format!(
+                ": IAM does not know it. If you deleted {old_key_id} in the console to make \
+                 room, say so (--old-key-deleted, or the box in the window)"
+            )),
+            Err(_) => Some(
+                ": IAM does not know it in that account (it is another account's key, or was \
+                 deleted already)"
+                    .to_owned(),
+            ),
         };
-        return Err(RotationError::NotTheSameUser {
-            profile: profile.to_owned(),
-            new_key_id,
-            new_arn: identity.arn,
-            old_key_id,
-            owner,
-        });
+        if let Some(owner) = owner {
+            return Err(RotationError::NotTheSameUser {
+                profile: profile.to_owned(),
+                new_key_id,
+                new_arn: identity.arn,
+                old_key_id,
+                owner,
+            });
+        }
     }
     if listed
         .iter()
@@ -155,12 +171,28 @@ pub struct ReplacementGuide {
     pub console_url: String,
     /// Every profile that holds the old key: each gets the new one.
     pub holders: Vec<String>,
+    /// The user's keys, when another profile here holds a working key of the same user.
+    pub seen_from: Option<KeysSeenFrom>,
     /// What to do in the console, in order.
     pub steps: Vec<String>,
 }
 
-/// The guide to making `profile`'s replacement key in the IAM console. Reads the files only.
-pub fn replacement_guide(
+/// The old key's user and keys, as another profile here (with a working key of that user)
+/// lists them: it can make room by retiring the lost key first.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct KeysSeenFrom {
+    pub profile: String,
+    pub user: String,
+    pub keys: Vec<super::KeyInfo>,
+}
+
+/// How many other keys of the files are asked whether they are the same user's.
+const OTHER_KEYS_ASKED: usize = 8;
+
+/// The guide to making `profile`'s replacement key in the IAM console. Reads the files, and asks
+/// AWS about the other keys here (a few) to find one of the same user, which can list the user's
+/// keys and, at two, retire the lost one first.
+pub async fn replacement_guide(
     settings: &RotationSettings,
     profile: &str,
 ) -> Result<ReplacementGuide, RotationError> {
@@ -184,22 +216,38 @@ pub fn replacement_guide(
     };
     let holders =
         super::key_files::profile_names(&sections_holding(&files, &settings.keychain, &old));
+    let seen_from = same_user_elsewhere(settings, &files, &reading, &holders, &old).await;
     let sign_in = match &account {
         Some(account) => {
             format!("Sign in to the AWS console in account {account} (the key id says so)")
         }
         None => "Sign in to the AWS console in the account of the key".to_owned(),
     };
-    let steps = vec![
-        format!(
-            "{sign_in} and open IAM, Users: pick the user whose Security credentials tab lists the \
-             access key {old}."
+    let find_user = match &seen_from {
+        Some(seen) => format!("open IAM, Users, {}, Security credentials", seen.user),
+        None => format!(
+            "open IAM, Users: pick the user whose Security credentials tab lists the access key \
+             {old}"
         ),
-        format!(
+    };
+    let two_keys = match &seen_from {
+        Some(seen) if seen.keys.len() >= 2 => format!(
+            "IAM user {} has two access keys already, the most AWS allows (Inactive keys \
+             count), so the console refuses a third: delete {old} first (its secret is the lost \
+             one, so nothing can use it); keyrack can do it here, signed with the key of \
+             profile '{}'. Then choose Create access key.",
+            seen.user, seen.profile
+        ),
+        _ => format!(
             "Under Access keys, choose Create access key. If the console says the user has two \
-             keys already, make {old} Inactive there first (Actions, Deactivate): its secret is \
-             the lost one, and keyrack deletes it once the new key works."
+             keys already (Inactive keys count), delete {old} there first (Actions, Deactivate, \
+             then Delete): its secret is the lost one, so nothing can use it. Then tell keyrack \
+             you deleted it."
         ),
+    };
+    let steps = vec![
+        format!("{sign_in} and {find_user}."),
+        two_keys,
         "The console shows the new secret only once: choose Download .csv file.".to_owned(),
         "Give keyrack that file (pick it, or drop it on the window), or paste the key id and \
          secret. keyrack proves the key is the same user's before it writes anything."
@@ -211,6 +259,51 @@ pub fn replacement_guide(
         account,
         console_url: format!("{console}/iam/home#/users"),
         holders,
+        seen_from,
         steps,
     })
+}
+
+/// The first other key here (of at most [`OTHER_KEYS_ASKED`]) that works and whose user has
+/// `old` among its keys: that user's keys, as that profile lists them. Failures only skip a key.
+async fn same_user_elsewhere(
+    settings: &RotationSettings,
+    files: &AwsFiles,
+    reading: &std::sync::Arc<crate::files::Reading>,
+    holders: &[String],
+    old: &str,
+) -> Option<KeysSeenFrom> {
+    let mut asked: Vec<String> = Vec::new();
+    for name in reading.profiles.keys() {
+        if holders.contains(name) || asked.len() >= OTHER_KEYS_ASKED {
+            continue;
+        }
+        let Ok(key) = profile_key(reading, &settings.keychain, name) else {
+            continue;
+        };
+        if key.access_key_id == old || asked.contains(&key.access_key_id) {
+            continue;
+        }
+        asked.push(key.access_key_id.clone());
+        let Ok(aws) = AwsAccess::for_profile(reading.clone(), settings, name) else {
+            continue;
+        };
+        let Ok(identity) = aws.who(&key).await else {
+            continue;
+        };
+        let Some(user) = user_name_from_arn(&identity.arn) else {
+            continue;
+        };
+        let Ok(listed) = aws.list(&key, user).await else {
+            continue;
+        };
+        if listed.iter().any(|k| k.access_key_id == old) {
+            return Some(KeysSeenFrom {
+                profile: name.clone(),
+                user: user.to_owned(),
+                keys: describe_keys(&aws, &key, files, &settings.keychain, listed).await,
+            });
+        }
+    }
+    None
 }

@@ -317,8 +317,10 @@ async fn keys_of(
 }
 
 /// Make another key of `profile`'s IAM user Inactive or delete it (signed with the profile's
-/// key, through its MFA session when it has a device), to make room for a rotation: never a key
-/// that a profile here holds (the profile's own included). The user's keys afterwards.
+/// key, through its MFA session when it has a device), to make room for a rotation or a
+/// replacement: never a key that works in a profile here (the profile's own included); a key
+/// whose secret AWS refuses in every profile holding it is lost and may go. The user's keys
+/// afterwards.
 pub async fn change_other_key(
     session: &Session,
     files: &AwsFiles,
@@ -340,7 +342,9 @@ pub async fn change_other_key(
             user: before.user.clone(),
             key_id: key_id.to_owned(),
         })?;
-    if !key.profiles.is_empty() {
+    // A key whose secret AWS refuses in every profile that holds it (the lost key of a
+    // replacement) keeps nothing working: it may make room for the key that replaces it.
+    if !key.profiles.is_empty() && !refused_everywhere(session, &key.profiles).await {
         return Err(AccessKeysError::KeyHeldHere {
             key_id: key_id.to_owned(),
             profiles: crate::rotation::progress::profile_list(&key.profiles),
@@ -369,6 +373,24 @@ pub async fn change_other_key(
         .map_err(|e| access.error("DeleteAccessKey", e))?,
     }
     keys_of(session, files, &access).await
+}
+
+/// Whether AWS refuses the secret of every one of `profiles` (GetCallerIdentity: a wrong secret,
+/// not a network failure or a clock that is off).
+async fn refused_everywhere(session: &Session, profiles: &[String]) -> bool {
+    for profile in profiles {
+        let answer = crate::identity::check_identity(session, profile).await;
+        if !matches!(
+            answer,
+            Err(IdentityError::Aws {
+                error: AwsError::WrongSecret { .. },
+                ..
+            })
+        ) {
+            return false;
+        }
+    }
+    true
 }
 
 /// What IAM calls about a profile's own user are made with: the user, the credentials (an MFA

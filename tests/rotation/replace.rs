@@ -415,11 +415,180 @@ async fn without_a_new_key_the_command_says_where_to_make_one() {
         "https://console.aws.amazon.com/iam/home#/users".to_owned(),
         // moto makes key ids as AWS does since 2019: they name the account.
         format!("in account {ACCOUNT} (the key id says so)"),
-        format!("make {} Inactive there first", world.old.access_key_id),
+        format!(
+            "keys already (Inactive keys count), delete {} there first",
+            world.old.access_key_id
+        ),
         "Download .csv file".to_owned(),
         "keyrack replace work --csv FILE".to_owned(),
     ] {
         assert!(said.contains(&expected), "missing {expected:?} in:\n{said}");
     }
     world.assert_nothing_written("a guide").await;
+}
+
+impl World {
+    /// This world with the user's second key, which works, held by profile `spare`.
+    async fn with_spare_key(mut self) -> (World, Credentials) {
+        let spare = self.stand.new_key(&self.user).await;
+        self.credentials.push_str(&format!(
+            "\n[spare]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            spare.access_key_id,
+            spare.secret_access_key.expose()
+        ));
+        fs::write(self.dir.path().join("credentials"), &self.credentials).unwrap();
+        (self, spare)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_two_keys_the_lost_one_is_retired_with_the_users_other_key_then_replaced() {
+    let (world, spare) = World::new().await.with_lost_secret().with_spare_key().await;
+    let old = world.old.access_key_id.clone();
+    // The guide finds the user through the other key, and says how to make room.
+    let out = world.keyrack(&["replace", "work"]);
+    assert!(out.status.success(), "{}", text_of(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        format!("open IAM, Users, {}, Security credentials", world.user),
+        format!(
+            "IAM user {} has two access keys already, the most AWS allows (Inactive keys \
+             count), so the console refuses a third: delete {old} first",
+            world.user
+        ),
+        format!("To make room: keyrack keys spare --delete {old}"),
+    ] {
+        assert!(said.contains(&expected), "missing {expected:?} in:\n{said}");
+    }
+    // As AWS, moto counts an Inactive key against the two.
+    let made_inactive = world.keyrack(&["keys", "spare", "--make-inactive", &old]);
+    assert!(
+        made_inactive.status.success(),
+        "{}",
+        text_of(&made_inactive)
+    );
+    let third = iam::create_access_key(
+        &world.stand.client,
+        &endpoint(&world.stand.url, Service::Iam),
+        &world.stand.admin,
+        Some(&world.user),
+    )
+    .await;
+    assert!(third.is_err(), "a third key next to an Inactive one");
+    // The lost key may go although profiles hold it: AWS refuses its secret in all of them.
+    let out = world.keyrack(&["keys", "spare", "--delete", &old, "--yes"]);
+    assert!(out.status.success(), "{}", text_of(&out));
+    let keys = world.stand.keys_of(&world.user).await;
+    assert!(keys.iter().all(|k| k.access_key_id != old), "{keys:?}");
+    // Now the console makes a new key; keyrack noted whose the deleted key was, so the
+    // replacement still proves the new key is the same user's.
+    let (new, csv) = world.console_key().await;
+    let csv_arg = csv.display().to_string();
+    let out = world.keyrack(&["replace", "work", "--csv", &csv_arg, "--yes"]);
+    assert!(out.status.success(), "{}", text_of(&out));
+    let mut ids: Vec<String> = world
+        .stand
+        .keys_of(&world.user)
+        .await
+        .into_iter()
+        .map(|k| k.access_key_id)
+        .collect();
+    ids.sort();
+    let mut expected = vec![new.access_key_id.clone(), spare.access_key_id.clone()];
+    expected.sort();
+    assert_eq!(ids, expected, "the lost key is gone, the spare key stays");
+    let noted = world.state_dir().join("keyrack/lost-keys");
+    assert!(
+        fs::read_dir(&noted).map_or(true, |mut d| d.next().is_none()),
+        "the note goes with the replacement"
+    );
+    assert_eq!(world.key_of("work"), new);
+    assert_eq!(world.key_of("ci"), new);
+    assert_eq!(world.key_of("spare"), spare);
+    world.assert_no_secret(&text_of(&out), &[&new, &spare]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_that_still_works_in_one_profile_here_is_never_retired_from_another() {
+    let (world, _spare) = World::new().await.with_spare_key().await;
+    // Only `work` lost the secret; `ci` still holds the right one.
+    let lost = world
+        .credentials
+        .replace(world.old.secret_access_key.expose(), WRONG_SECRET);
+    fs::write(world.dir.path().join("credentials"), &lost).unwrap();
+    let old = world.old.access_key_id.clone();
+    let out = world.keyrack(&["keys", "spare", "--make-inactive", &old]);
+    assert!(!out.status.success(), "{}", text_of(&out));
+    assert!(
+        text_of(&out).contains(&format!("the key {old} is in profiles 'ci', 'work' here")),
+        "{}",
+        text_of(&out)
+    );
+    let keys = world.stand.keys_of(&world.user).await;
+    assert!(keys.iter().all(|k| k.status == AccessKeyStatus::Active));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_key_deleted_in_the_console_is_replaced_once_the_person_says_so() {
+    let world = World::new().await.with_lost_secret();
+    let old = world.old.access_key_id.clone();
+    world
+        .stand
+        .admin_call(
+            "DeleteAccessKey",
+            &[
+                ("UserName", world.user.as_str()),
+                ("AccessKeyId", old.as_str()),
+            ],
+        )
+        .await;
+    let (new, csv) = world.console_key().await;
+    let csv_arg = csv.display().to_string();
+    // Nobody can prove whose a deleted key was: keyrack asks.
+    let out = world.keyrack(&["replace", "work", "--csv", &csv_arg, "--yes"]);
+    assert!(!out.status.success());
+    assert!(
+        text_of(&out).contains(&format!(
+            "If you deleted {old} in the console to make room, say so (--old-key-deleted"
+        )),
+        "{}",
+        text_of(&out)
+    );
+    world.assert_files_untouched();
+    // Said: the key id names the new key's account, so it goes ahead.
+    let out = world.keyrack(&[
+        "replace",
+        "work",
+        "--csv",
+        &csv_arg,
+        "--yes",
+        "--old-key-deleted",
+    ]);
+    assert!(out.status.success(), "{}", text_of(&out));
+    world
+        .assert_replaced_cleanly(&new, "old key deleted in the console")
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saying_the_old_key_was_deleted_does_not_pass_another_users_key() {
+    let world = World::new().await.with_lost_secret();
+    let someone_else = World::new().await;
+    let (_, csv) = someone_else.console_key().await;
+    let csv_arg = csv.display().to_string();
+    let out = world.keyrack(&[
+        "replace",
+        "work",
+        "--csv",
+        &csv_arg,
+        "--yes",
+        "--old-key-deleted",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text_of(&out).contains(&format!("it belongs to user '{}'", world.user)),
+        "{}",
+        text_of(&out)
+    );
+    world.assert_nothing_written("another user's key").await;
 }
