@@ -935,3 +935,97 @@ fn rotating_in_one_file_set_also_updates_a_legacy_entry_that_another_file_set_re
         .ends_with(":user/alice"));
     keychain.delete(&profile).unwrap();
 }
+
+#[test]
+fn replacing_a_lost_key_writes_the_console_key_into_its_keychain_entry_and_every_file_profile() {
+    let keychain = keychain();
+    let moved = fresh_account(&keychain, "replace-lost");
+    let moto = MotoServer::start();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (old, new) = runtime.block_on(async {
+        let old = moto.set_up_user("alice").await;
+        // The key alice makes in the IAM console.
+        let new = moto.set_up_key("alice").await;
+        moto.enable_auth().await;
+        (old, new)
+    });
+    let wrong = "wrongWrongWrongWrongWrongWrongWrong00000";
+    let config =
+        format!("[profile {moved}]\nregion = us-east-1\n[profile plain]\nregion = us-east-1\n");
+    let credentials: String = [moved.as_str(), "plain"]
+        .iter()
+        .map(|p| credentials_section(p, &old.access_key_id, wrong, None))
+        .collect();
+    let home = Home::new(&config, &credentials);
+    succeeded(&home.keyrack(&["vault", "move", &moved]));
+    let mut child = home
+        .command(
+            Path::new(env!("CARGO_BIN_EXE_keyrack")),
+            &[
+                "replace",
+                &moved,
+                "--key-id",
+                &new.access_key_id,
+                "--secret",
+                "-",
+                "--yes",
+            ],
+        )
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("XDG_STATE_HOME", home.dir.path().join("state"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    write!(
+        child.stdin.take().unwrap(),
+        "{}",
+        new.secret_access_key.expose()
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "replace failed:\n{printed}");
+    assert!(
+        !printed.contains(new.secret_access_key.expose()) && !printed.contains(wrong),
+        "a secret was printed"
+    );
+    assert_eq!(
+        keychain.get(&home.account(&moved)).unwrap().credentials,
+        new,
+        "the keychain entry holds the console key"
+    );
+    let (_, credentials_after) = home.files();
+    assert!(credentials_after.contains(&credentials_section(
+        "plain",
+        &new.access_key_id,
+        new.secret_access_key.expose(),
+        None
+    )));
+    for profile in [moved.as_str(), "plain"] {
+        assert!(aws_caller_arn(&home, &moto, profile)
+            .unwrap_or_else(|e| panic!("{profile}: {e}"))
+            .ends_with(":user/alice"));
+    }
+    let client = AwsClient::new(ClientSettings::default()).unwrap();
+    let keys = runtime
+        .block_on(iam::list_access_keys(
+            &client,
+            &moto.endpoint(Service::Iam),
+            &new,
+            Some("alice"),
+        ))
+        .unwrap();
+    let ids: Vec<&str> = keys.iter().map(|k| k.access_key_id.as_str()).collect();
+    assert_eq!(ids, [new.access_key_id.as_str()], "the lost key is deleted");
+    keychain.delete(&home.account(&moved)).unwrap();
+}
