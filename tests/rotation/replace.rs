@@ -592,3 +592,76 @@ async fn saying_the_old_key_was_deleted_does_not_pass_another_users_key() {
     );
     world.assert_nothing_written("another user's key").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replacement_killed_after_any_request_reached_aws_is_finished_by_the_next_run() {
+    let total = requests_of_a_replacement().await;
+    for k in 1..=total {
+        let world = World::new().await.with_lost_secret();
+        let new = world.stand.new_key(&world.user).await;
+        let proxy = Proxy::start(&world.stand.url, Fault::HoldAfter(k)).await;
+        let settings = world.settings(&proxy.url);
+        let given = new.clone();
+        let mut run = tokio::spawn(async move {
+            let plan =
+                plan_replacement(&settings, "work", &given, RotateOptions::default()).await?;
+            replace(&settings, &plan, &given, |_| {}).await
+        });
+        tokio::select! {
+            _ = proxy.held() => {
+                run.abort();
+                let _ = (&mut run).await;
+            }
+            finished = &mut run => panic!("request {k} was never sent: {finished:?}"),
+        }
+        let context = format!("killed after request {k} ({})", proxy.actions()[k - 1]);
+        // Wherever it stopped, the new key is in the files or kept, never only in AWS.
+        let kept = support::files_holding(&world.state_dir(), &[new.secret_access_key.expose()]);
+        let in_files = world.key_of("work") == new;
+        let started = !interrupted_rotations(&world.journal_dir())
+            .unwrap()
+            .is_empty();
+        assert!(!started || in_files || !kept.is_empty(), "{context}");
+        assert_replacement_recovers(&world, &new, false, &context).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_the_new_secret_is_asked_without_echo_and_the_plan_confirmed() {
+    use std::io::Write;
+    let world = World::new().await.with_lost_secret();
+    let new = world.stand.new_key(&world.user).await;
+    let command = format!(
+        "'{}' replace work --key-id {}",
+        env!("CARGO_BIN_EXE_keyrack"),
+        new.access_key_id
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .envs(world.env())
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run script");
+    let mut typing = child.stdin.take().unwrap();
+    // Typed once the prompt has turned echo off, as a person would.
+    std::thread::sleep(Duration::from_millis(1500));
+    writeln!(typing, "{}", new.secret_access_key.expose()).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    writeln!(typing, "y").unwrap();
+    drop(typing);
+    let out = child.wait_with_output().unwrap();
+    let shown = text_of(&out);
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains(&format!(
+            "aws_secret_access_key for the new key {} (not shown as you type)",
+            new.access_key_id
+        )) && shown.contains("Replace now? [y/N]"),
+        "{shown}"
+    );
+    world.assert_no_secret(&shown, &[&new]);
+    world.assert_replaced_cleanly(&new, "on a terminal").await;
+}
