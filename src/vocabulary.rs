@@ -231,7 +231,7 @@ const HEADLINES: &[Word] = &[
     word("not_the_same_user", "Another user's key"),
     word("new_key_inactive", "New key is Inactive"),
     word("other_interrupted", "Unfinished rotation"),
-    word("state_write_failed", "keyrack's state not saved"),
+    word("state_write_failed", "State not saved"),
     word("rotation_busy", "Another rotation is running"),
     word("stopped", "Rotation stopped"),
     word("no_plan", "Plan gone"),
