@@ -58,7 +58,7 @@ pub fn run(rack: &Rack, profile: &str, choices: Choices) -> Result<ExitCode, Str
         for (number, step) in guide.steps.iter().enumerate() {
             say(&format!("  {}. {step}", number + 1));
         }
-        if let Some(seen) = guide.seen_from.as_ref().filter(|s| s.keys.len() >= 2) {
+        if let Some(seen) = guide.seen_from.as_ref().filter(|_| guide.can_make_room) {
             say(&format!(
                 "To make room: keyrack keys {} --delete {}",
                 seen.profile, guide.old_key_id
@@ -75,12 +75,15 @@ pub fn run(rack: &Rack, profile: &str, choices: Choices) -> Result<ExitCode, Str
     };
     let asks = !choices.yes;
     if asks && (!std::io::stdin().is_terminal() || choices.secret.is_some()) {
-        return Err(
-            "replacing a key needs a confirmation and there is no terminal to ask on (the secret \
-             came from standard input); add --yes to replace it without asking (nothing was \
-             written)"
-                .into(),
-        );
+        let why = if choices.secret.is_some() {
+            "standard input holds the secret"
+        } else {
+            "standard input is not a terminal"
+        };
+        return Err(format!(
+            "replacing a key needs a confirmation and there is nothing to ask on ({why}); add \
+             --yes to replace it without asking (nothing was written)"
+        ));
     }
     let options = RotateOptions {
         keep_old: choices.keep_old,

@@ -130,6 +130,13 @@ pub(crate) fn plan_lines(plan: &RotationPlan, paths: &FilePaths) -> Vec<String> 
             plan.old_key_id, plan.profile, plan.user, plan.arn
         ),
     }];
+    if plan.old_key_unproven {
+        lines.push(format!(
+            "IAM no longer shows the key {}: only your word says it was {}'s. Replace it only if \
+             it was.",
+            plan.old_key_id, plan.user
+        ));
+    }
     if let (Some(interrupted), Course::Replace { .. }) = (&plan.interrupted, &plan.course) {
         lines.push(format!(
             "A replacement started {} was interrupted: this run finishes it.",

@@ -1027,5 +1027,12 @@ fn replacing_a_lost_key_writes_the_console_key_into_its_keychain_entry_and_every
         .unwrap();
     let ids: Vec<&str> = keys.iter().map(|k| k.access_key_id.as_str()).collect();
     assert_eq!(ids, [new.access_key_id.as_str()], "the lost key is deleted");
+    // Neither the kept copy of the new key nor a backup of the wrong secret is left.
+    let left = support::files_holding(home.dir.path(), &[new.secret_access_key.expose(), wrong]);
+    let left: Vec<_> = left
+        .iter()
+        .filter(|p| !p.ends_with("credentials"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
     keychain.delete(&home.account(&moved)).unwrap();
 }

@@ -229,7 +229,9 @@ export async function offerInterrupted(ctx) {
     }
   } });
   box.replaceChildren(
-    el("span", { text: `A key rotation of profile ${journal.profile} (key ${journal.old_key_id}) was interrupted. Your files hold a working key; finishing it leaves one Active key. ` }),
+    el("span", { text: journal.replacement
+      ? `Replacing the lost key ${journal.old_key_id} of profile ${journal.profile} was interrupted. keyrack kept the new key ${journal.new_key_id}; finishing writes it wherever it is missing and retires the old key. `
+      : `A key rotation of profile ${journal.profile} (key ${journal.old_key_id}) was interrupted. Your files hold a working key; finishing it leaves one Active key. ` }),
     finish);
   box.hidden = false;
 }
@@ -287,8 +289,11 @@ export async function openReplacement(profile, ctx) {
     } catch (e) { error.textContent = api.message(e); }
   } });
   $("#rotate-content").replaceChildren(
-    el("p", {}, "AWS refuses the secret of the key ", el("strong", { class: "mono", text: guide.old_key_id }),
-      `, so keyrack cannot sign with it. Make a new key for the same IAM user in the console: keyrack then writes it to ${guide.holders.join(", ")} and deletes the old key.`),
+    guide.secret_refused
+      ? el("p", {}, "AWS refuses the secret of the key ", el("strong", { class: "mono", text: guide.old_key_id }),
+        `, so keyrack cannot sign with it. Make a new key for the same IAM user in the console: keyrack then writes it to ${guide.holders.join(", ")} and deletes the old key.`)
+      : el("p", {}, "Make a new key for the IAM user of ", el("strong", { class: "mono", text: guide.old_key_id }),
+        ` in the console: keyrack then writes it to ${guide.holders.join(", ")} and retires the old key.`),
     el("ol", { class: "guide" }, guide.steps.map((step) => el("li", { text: step }))),
     el("p", {}, "The IAM console: ", el("span", { class: "mono", id: "replace-console", text: guide.console_url })),
     ...makeRoom(guide, profile, ctx),
@@ -330,13 +335,15 @@ export async function openReplacement(profile, ctx) {
  */
 function makeRoom(guide, profile, ctx) {
   const seen = guide.seen_from;
-  if (!seen || seen.keys.length < 2) return [];
+  if (!guide.can_make_room) return [];
   const old = guide.old_key_id;
+  const lost = seen.keys.find((k) => k.access_key_id === old);
+  const lastUse = lost && lost.last_used ? ` AWS says it was last used on ${day(lost.last_used)}${lost.last_used_service ? " (" + lost.last_used_service + ")" : ""}: if something elsewhere holds its right secret, that stops working.` : "";
   const area = el("div", { class: "result plan", id: "replace-room" });
   const offer = () => {
     const remove = el("button", { type: "button", class: "danger", id: "replace-delete-old", text: `Delete ${old}…`, onclick: () => {
       const back = el("button", { type: "button", text: "Back", onclick: offer });
-      area.replaceChildren(el("p", { id: "replace-delete-old-confirm", text: `Delete ${old} for good? Its secret is lost, so nothing here can use it; it cannot be brought back.` }),
+      area.replaceChildren(el("p", { id: "replace-delete-old-confirm", text: `Delete ${old} for good? No profile here can use it (AWS refuses its secret), and it cannot be brought back.${lastUse}` }),
         back, el("button", { type: "button", class: "danger", id: "replace-delete-old-yes", text: `Delete ${old}`, onclick: async () => {
           try {
             await api.changeOtherKey(seen.profile, old, "delete", askForMfaCode);
@@ -361,6 +368,7 @@ function showReplacementPlan(plan, ctx, csv) {
       " works and is IAM user ", el("strong", { text: plan.user }), `'s in account ${plan.account}, like the old key `,
       el("span", { class: "mono", text: plan.old_key_id }), "."),
     plan.interrupted ? el("p", { class: "result", text: "An earlier replacement with this key was interrupted; this finishes it." }) : null,
+    plan.old_key_unproven ? el("p", { class: "result bad", id: "replace-unproven", text: `IAM no longer shows the key ${plan.old_key_id}: only your word says it was ${plan.user}'s. Replace it only if it was.` }) : null,
     el("p", { text: "These profiles get the new key (one safe save per file, comments kept):" }),
     el("ul", {}, plan.profiles.map((h) => el("li", { text: h.keychain ? `${h.profile} — in the keychain` : `${h.profile} — ${h.file} file, line ${h.line}` }))),
     el("p", { text: "The user's keys now:" }),

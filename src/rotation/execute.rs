@@ -260,51 +260,60 @@ impl Run<'_> {
     /// state folder, then as the end of a rotation. The old key's secret (if any is in the files)
     /// is not used: AWS refuses it.
     async fn replace_with(&mut self, new: Credentials) -> Result<RotationReport, RotationError> {
-        let journal = match self.journal.take() {
-            Some(journal) => journal,
-            None => {
-                let mut journal = Journal::begin(
-                    &self.plan.old_key_id,
-                    &self.plan.user,
-                    &self.plan.arn,
-                    &self.plan.profile,
-                    self.journal_profiles(),
-                    &self.settings.paths.real(),
-                    self.plan.old_key == OldKeyFate::Inactive,
-                );
-                journal.replacement = true;
-                journal.new_key_id = Some(new.access_key_id.clone());
-                journal.step = JournalStep::KeyCreated;
-                journal
-            }
-        };
+        // The key is kept first, then the journal that points at it: a run killed in between
+        // leaves no journal promising a key that is nowhere.
+        let new_key_dir = self.settings.new_key_dir();
+        if let Err(source) = new_key::keep(&new_key_dir, &self.plan.old_key_id, &new) {
+            // Nothing of this run is written: the person still has the key's .csv.
+            return Err(RotationError::Journal(journal::JournalError::Io {
+                dir: new_key_dir,
+                source,
+            }));
+        }
+        let began = self.journal.is_none();
+        let mut journal = self.journal.take().unwrap_or_else(|| {
+            let mut journal = Journal::begin(
+                &self.plan.old_key_id,
+                &self.plan.user,
+                &self.plan.arn,
+                &self.plan.profile,
+                self.journal_profiles(),
+                &self.settings.paths.real(),
+                self.plan.old_key == OldKeyFate::Inactive,
+            );
+            journal.replacement = true;
+            journal.new_key_id = Some(new.access_key_id.clone());
+            journal.step = JournalStep::KeyCreated;
+            journal
+        });
+        let saved = journal.save(&self.settings.journal_dir());
         self.journal = Some(journal);
-        if let Some(journal) = &mut self.journal {
-            journal.save(&self.settings.journal_dir())?;
+        if let Err(error) = saved {
+            if began {
+                // Begun by this run and nothing written: no journal, no kept copy.
+                self.journal = None;
+                let _ = new_key::forget(&new_key_dir, &self.plan.old_key_id);
+                return Err(error.into());
+            }
+            // An earlier run's journal stays as it was; the files may hold the new key already.
         }
         self.new = Some(new.clone());
         self.new_status = KeyStatus::Active;
-        let new_key_dir = self.settings.new_key_dir();
-        if let Err(e) = new_key::keep(&new_key_dir, &self.plan.old_key_id, &new) {
-            // Nothing was written yet: the journal goes, the user still has the key's .csv.
-            self.close_journal();
-            return Err(RotationError::Journal(journal::JournalError::Io {
-                dir: new_key_dir,
-                source: e,
-            }));
-        }
         self.finish(new).await
     }
 
     /// Whether the new key is the user's own (a replacement): it is never given up.
     fn new_key_is_the_users(&self) -> bool {
-        matches!(self.plan.course, Course::Replace { .. })
-            || self.journal.as_ref().is_some_and(|j| j.replacement)
-            || self
+        match &self.plan.course {
+            Course::Replace { .. } => true,
+            // Finishing an interrupted replacement; a restarted run makes a key of its own.
+            Course::FinishInterrupted { .. } => self
                 .plan
                 .interrupted
                 .as_ref()
-                .is_some_and(|j| j.replacement)
+                .is_some_and(|j| j.replacement),
+            Course::New | Course::RestartInterrupted => false,
+        }
     }
 
     fn journal_profiles(&self) -> Vec<JournalProfile> {
@@ -928,7 +937,9 @@ impl Run<'_> {
     /// lists such a backup, `keyrack clean` removes it). Best effort.
     fn clean_leftovers(&mut self) {
         let mut deleted = Vec::new();
-        if self.old_status == KeyStatus::Deleted {
+        // A replaced key's secret was lost or wrong: nobody wants it back from a backup, even
+        // when the key is kept Inactive.
+        if self.old_status == KeyStatus::Deleted || self.new_key_is_the_users() {
             deleted.push((&self.plan.old_key_id, self.old.as_ref()));
         }
         if self.new_status == KeyStatus::Deleted {

@@ -114,6 +114,10 @@ pub struct RotationPlan {
     pub delete_first: Vec<KeyToDelete>,
     pub old_key: OldKeyFate,
     pub course: Course,
+    /// A replacement whose old key IAM no longer shows: only the person's word (they deleted it
+    /// in the console) says it was this user's key.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub old_key_unproven: bool,
     /// The journal of the interrupted rotation of this key, if there is one.
     pub interrupted: Option<Journal>,
     pub options: RotateOptions,
@@ -289,6 +293,7 @@ pub async fn plan_rotation(
             OldKeyFate::Deleted
         },
         course: Course::New,
+        old_key_unproven: false,
         interrupted: None,
         options,
         steps: Vec::new(),
@@ -623,6 +628,7 @@ mod tests {
             delete_first: Vec::new(),
             old_key: OldKeyFate::Deleted,
             course: Course::New,
+            old_key_unproven: false,
             interrupted: None,
             options: RotateOptions {
                 delete_inactive,

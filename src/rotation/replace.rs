@@ -99,33 +99,50 @@ pub async fn plan_replacement(
     let old_key_gone = interrupted
         .as_ref()
         .is_some_and(|j| j.step >= journal::JournalStep::OldKeyDeactivated);
-    // keyrack deleted it itself to make room (and noted whose it was), or the user says they
-    // deleted it in the console and the key id names the new key's account.
+    // keyrack deleted it itself to make room (and noted whose it was), or the person says they
+    // deleted it in the console: then only their word says it was this user's key, and the plan
+    // says so.
     let deleted_for_room = lost_keys::noted(&settings.lost_key_dir(), &old_key_id)
         .is_some_and(|lost| lost.arn == identity.arn);
-    let same_account = account_in_key_id(&old_key_id).as_deref() == Some(identity.account.as_str());
+    let mut old_key_unproven = false;
     if !is_listed(&old_key_id) && !old_key_gone && !deleted_for_room {
-        let owner = match aws.last_use(new, &old_key_id).await {
-            Ok(used) => Some(format!(": it belongs to user '{}'", used.user_name)),
-            Err(_) if options.old_key_deleted && same_account => None,
-            Err(_) if same_account => Some(format!(
-                ": IAM does not know it. If you deleted {old_key_id} in the console to make \
-                 room, say so (--old-key-deleted, or the box in the window)"
-            )),
-            Err(_) => Some(
-                ": IAM does not know it in that account (it is another account's key, or was \
-                 deleted already)"
-                    .to_owned(),
-            ),
+        let other_account =
+            account_in_key_id(&old_key_id).is_some_and(|account| account != identity.account);
+        let refusal = |owner: String| RotationError::NotTheSameUser {
+            profile: profile.to_owned(),
+            new_key_id: new_key_id.clone(),
+            new_arn: identity.arn.clone(),
+            old_key_id: old_key_id.clone(),
+            owner,
         };
-        if let Some(owner) = owner {
-            return Err(RotationError::NotTheSameUser {
-                profile: profile.to_owned(),
-                new_key_id,
-                new_arn: identity.arn,
-                old_key_id,
-                owner,
-            });
+        match aws.last_use(new, &old_key_id).await {
+            Ok(used) => {
+                return Err(refusal(format!(
+                    ": it belongs to user '{}'",
+                    used.user_name
+                )))
+            }
+            Err(error) if !is_hidden(&error) => {
+                return Err(RotationError::Aws {
+                    action: "GetAccessKeyLastUsed",
+                    error,
+                })
+            }
+            Err(_) if other_account => {
+                return Err(refusal(format!(
+                    ": its key id names account {}, not {}",
+                    account_in_key_id(&old_key_id).unwrap_or_default(),
+                    identity.account
+                )))
+            }
+            Err(_) if !options.old_key_deleted => {
+                return Err(refusal(format!(
+                    ": IAM does not show it (another user's key, or deleted already). If you \
+                     deleted {old_key_id} in the console to make room, say so \
+                     (--old-key-deleted, or the box in the window)"
+                )))
+            }
+            Err(_) => old_key_unproven = true,
         }
     }
     if listed
@@ -151,12 +168,19 @@ pub async fn plan_replacement(
             OldKeyFate::Deleted
         },
         course: Course::Replace { new_key_id },
+        old_key_unproven,
         interrupted,
         options,
         steps: Vec::new(),
     };
     plan.steps = planned_steps(&plan, settings.propagation.timeout);
     Ok(plan)
+}
+
+/// IAM's answer about a key this key may not see: deleted, or another user's out of reach.
+fn is_hidden(error: &crate::aws::AwsError) -> bool {
+    matches!(error, crate::aws::AwsError::Service { code, .. }
+        if code == "NoSuchEntity" || code == "AccessDenied" || code == "AccessDeniedException")
 }
 
 /// Where and how to make the key that replaces `profile`'s, in words for the window and the
@@ -171,8 +195,13 @@ pub struct ReplacementGuide {
     pub console_url: String,
     /// Every profile that holds the old key: each gets the new one.
     pub holders: Vec<String>,
+    /// AWS refuses the secret the files hold (else the person just prefers the console).
+    pub secret_refused: bool,
     /// The user's keys, when another profile here holds a working key of the same user.
     pub seen_from: Option<KeysSeenFrom>,
+    /// The user has two keys (the most AWS allows; Inactive ones count), the secret is refused
+    /// here, and `seen_from` can delete the lost key first.
+    pub can_make_room: bool,
     /// What to do in the console, in order.
     pub steps: Vec<String>,
 }
@@ -199,7 +228,7 @@ pub async fn replacement_guide(
     let files = AwsFiles::load(&settings.paths)?;
     let reading = files.read(Dialect::Cli);
     let key = profile_key(&reading, &settings.keychain, profile)?;
-    let old = key.access_key_id;
+    let old = key.access_key_id.clone();
     let account = crate::aws::key_id::account_in_key_id(&old);
     let region = reading
         .profiles
@@ -216,7 +245,15 @@ pub async fn replacement_guide(
     };
     let holders =
         super::key_files::profile_names(&sections_holding(&files, &settings.keychain, &old));
+    let secret_refused = match AwsAccess::for_profile(reading.clone(), settings, profile) {
+        Ok(aws) => matches!(
+            aws.who(&key).await,
+            Err(crate::aws::AwsError::WrongSecret { .. })
+        ),
+        Err(_) => false,
+    };
     let seen_from = same_user_elsewhere(settings, &files, &reading, &holders, &old).await;
+    let can_make_room = secret_refused && seen_from.as_ref().is_some_and(|s| s.keys.len() >= 2);
     let sign_in = match &account {
         Some(account) => {
             format!("Sign in to the AWS console in account {account} (the key id says so)")
@@ -231,19 +268,24 @@ pub async fn replacement_guide(
         ),
     };
     let two_keys = match &seen_from {
-        Some(seen) if seen.keys.len() >= 2 => format!(
+        Some(seen) if can_make_room => format!(
             "IAM user {} has two access keys already, the most AWS allows (Inactive keys \
-             count), so the console refuses a third: delete {old} first (its secret is the lost \
-             one, so nothing can use it); keyrack can do it here, signed with the key of \
+             count), so the console refuses a third: delete {old} first (no profile here can \
+             use it: AWS refuses its secret); keyrack can do it here, signed with the key of \
              profile '{}'. Then choose Create access key.",
             seen.user, seen.profile
         ),
-        _ => format!(
+        _ if secret_refused => format!(
             "Under Access keys, choose Create access key. If the console says the user has two \
              keys already (Inactive keys count), delete {old} there first (Actions, Deactivate, \
-             then Delete): its secret is the lost one, so nothing can use it. Then tell keyrack \
-             you deleted it."
+             then Delete; no profile here can use it, but check its last use: something \
+             elsewhere may hold the right secret). Then tell keyrack you deleted it."
         ),
+        _ => "Under Access keys, choose Create access key. If the console says the user has two \
+              keys already (Inactive keys count), one must go before another can be made; this \
+              key still works, so not this one: the other, if nothing uses it (Rotate key in \
+              keyrack offers the same and needs no console)."
+            .to_owned(),
     };
     let steps = vec![
         format!("{sign_in} and {find_user}."),
@@ -259,7 +301,9 @@ pub async fn replacement_guide(
         account,
         console_url: format!("{console}/iam/home#/users"),
         holders,
+        secret_refused,
         seen_from,
+        can_make_room,
         steps,
     })
 }

@@ -182,6 +182,8 @@ async fn the_new_key_can_come_as_its_id_and_a_secret_on_standard_input() {
         .expect("kept, as asked");
     assert_eq!(old.status, AccessKeyStatus::Inactive);
     world.assert_no_secret(&text_of(&out), &[&new]);
+    // Kept Inactive, but its wrong secret is of use to nobody: no backup keeps it.
+    assert_nowhere_on_disk(&world, &[WRONG_SECRET.to_owned()], "after --keep-old");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -565,6 +567,14 @@ async fn a_lost_key_deleted_in_the_console_is_replaced_once_the_person_says_so()
         "--old-key-deleted",
     ]);
     assert!(out.status.success(), "{}", text_of(&out));
+    assert!(
+        text_of(&out).contains(&format!(
+            "IAM no longer shows the key {old}: only your word says it was {}'s",
+            world.user
+        )),
+        "{}",
+        text_of(&out)
+    );
     world
         .assert_replaced_cleanly(&new, "old key deleted in the console")
         .await;
@@ -664,4 +674,22 @@ async fn on_a_terminal_the_new_secret_is_asked_without_echo_and_the_plan_confirm
     );
     world.assert_no_secret(&shown, &[&new]);
     world.assert_replaced_cleanly(&new, "on a terminal").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_whose_secret_works_gets_no_offer_to_delete_it_and_no_lost_key_wording() {
+    let (world, _spare) = World::new().await.with_spare_key().await;
+    let out = world.keyrack(&["replace", "work", "--json"]);
+    assert!(out.status.success(), "{}", text_of(&out));
+    let guide = stdout_json(&out);
+    assert_eq!(guide["secret_refused"], false, "{guide}");
+    assert_eq!(guide["can_make_room"], false, "{guide}");
+    assert_eq!(guide["seen_from"]["profile"], "spare", "{guide}");
+    let steps = guide["steps"].to_string();
+    assert!(
+        steps.contains("this key still works, so not this one"),
+        "{steps}"
+    );
+    let old = &world.old.access_key_id;
+    assert!(!steps.contains(&format!("delete {old}")), "{steps}");
 }
