@@ -187,31 +187,8 @@ enum Command {
     /// held the old key, then the old key is made Inactive and deleted, signed with the new one.
     Replace {
         profile: String,
-        /// The new key's .csv as the console downloads it (Access key ID,Secret access key).
-        #[arg(long, value_name = "FILE", conflicts_with_all = ["key_id", "secret"])]
-        csv: Option<PathBuf>,
-        /// The new key's id (its secret is asked for without echo, or read from stdin with
-        /// `--secret -`). Without it or --csv: where and how to make the new key.
-        #[arg(long, value_name = "AKIA...")]
-        key_id: Option<String>,
-        /// `-`: read the new key's secret from standard input.
-        #[arg(long, value_name = "-", allow_hyphen_values = true)]
-        secret: Option<String>,
-        /// Replace without showing the plan and asking first.
-        #[arg(long)]
-        yes: bool,
-        /// Keep the old key, Inactive, instead of deleting it.
-        #[arg(long)]
-        keep_old: bool,
-        /// Delete the .csv afterwards (it holds the secret in plaintext), once the key is saved.
-        #[arg(long, requires = "csv")]
-        delete_csv: bool,
-        /// You deleted the old key in the console (to make room for the new one): the new key
-        /// must be of the account the old key id names.
-        #[arg(long)]
-        old_key_deleted: bool,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        choices: replace::Choices,
     },
     /// The sessions kept for the profiles of these files (roles' where the AWS CLI caches its
     /// own, ~/.aws/cli/cache; keys' MFA sessions in the keychain), and forgetting them.
@@ -632,30 +609,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 json,
             },
         )?),
-        Command::Replace {
-            profile,
-            csv,
-            key_id,
-            secret,
-            yes,
-            keep_old,
-            delete_csv,
-            old_key_deleted,
-            json,
-        } => Ok(replace::run(
-            &rack,
-            &profile,
-            replace::Choices {
-                csv,
-                key_id,
-                secret,
-                yes,
-                keep_old,
-                delete_csv,
-                old_key_deleted,
-                json,
-            },
-        )?),
+        Command::Replace { profile, choices } => Ok(replace::run(&rack, &profile, choices)?),
         Command::CredentialProcess { .. } => {
             unreachable!("answered above, before the files are read")
         }

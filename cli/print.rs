@@ -243,3 +243,15 @@ pub fn credential_process(
         }
     }
 }
+
+/// How a command that can print JSON says its human lines: on stdout, or on stderr with
+/// `--json`, whose final object is then the only thing on stdout.
+pub fn say_to(json: bool) -> impl Fn(&str) + Copy + Send {
+    move |line: &str| {
+        if json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    }
+}

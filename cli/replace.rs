@@ -14,14 +14,32 @@ use crate::rotate::{plan_lines, pretty, print_failure, summary};
 use crate::secret_input::{terminal_mfa_prompt, SecretReader, Source};
 
 /// What the user asked on the command line.
+#[derive(clap::Args)]
 pub struct Choices {
+    /// The new key's .csv as the console downloads it (Access key ID,Secret access key).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["key_id", "secret"])]
     pub csv: Option<PathBuf>,
+    /// The new key's id (its secret is asked for without echo, or read from stdin with
+    /// `--secret -`). Without it or --csv: where and how to make the new key.
+    #[arg(long, value_name = "AKIA...")]
     pub key_id: Option<String>,
+    /// `-`: read the new key's secret from standard input.
+    #[arg(long, value_name = "-", allow_hyphen_values = true)]
     pub secret: Option<String>,
+    /// Replace without showing the plan and asking first.
+    #[arg(long)]
     pub yes: bool,
+    /// Keep the old key, Inactive, instead of deleting it.
+    #[arg(long)]
     pub keep_old: bool,
+    /// Delete the .csv afterwards (it holds the secret in plaintext), once the key is saved.
+    #[arg(long, requires = "csv")]
     pub delete_csv: bool,
+    /// You deleted the old key in the console (to make room for the new one); the plan then
+    /// says that only your word ties it to the new key's user.
+    #[arg(long)]
     pub old_key_deleted: bool,
+    #[arg(long)]
     pub json: bool,
 }
 
@@ -30,13 +48,7 @@ pub struct Choices {
 /// (unless `--yes`), then runs it step by step. Never prints a secret.
 pub fn run(rack: &Rack, profile: &str, choices: Choices) -> Result<ExitCode, String> {
     let json = choices.json;
-    let say = move |line: &str| {
-        if json {
-            eprintln!("{line}");
-        } else {
-            println!("{line}");
-        }
-    };
+    let say = crate::print::say_to(json);
     if choices.csv.is_none() && choices.key_id.is_none() {
         let runtime = tokio::runtime::Runtime::new()
             .map_err(|e| format!("could not start the async runtime: {e}"))?;

@@ -43,13 +43,7 @@ pub fn run(rack: &Rack, profile: &str, choices: Choices) -> Result<ExitCode, Str
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| format!("could not start the async runtime: {e}"))?;
     let json = choices.json;
-    let say = move |line: &str| {
-        if json {
-            eprintln!("{line}");
-        } else {
-            println!("{line}");
-        }
-    };
+    let say = crate::print::say_to(json);
 
     let plan =
         match runtime.block_on(rack.rotation_plan(profile, options, Some(terminal_mfa_prompt()))) {
