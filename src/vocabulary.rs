@@ -232,6 +232,7 @@ const HEADLINES: &[Word] = &[
     word("new_key_inactive", "New key is Inactive"),
     word("other_interrupted", "Unfinished rotation"),
     word("state_write_failed", "State not saved"),
+    word("new_key_not_kept", "New key not kept"),
     word("rotation_busy", "Another rotation is running"),
     word("stopped", "Rotation stopped"),
     word("no_plan", "Plan gone"),

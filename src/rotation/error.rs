@@ -183,6 +183,17 @@ pub enum RotationError {
         new_key_id: String,
     },
 
+    #[error(
+        "could not keep the new key safely in {} ({detail}), where keyrack holds it until every \
+         profile has it; make room on the disk or fix that folder, then try again. Nothing was \
+         written",
+        .dir.display()
+    )]
+    NewKeyNotKept {
+        dir: std::path::PathBuf,
+        detail: String,
+    },
+
     #[error("{0}")]
     Stopped(Box<StoppedRotation>),
 }
@@ -215,6 +226,7 @@ impl RotationError {
             RotationError::NotTheSameUser { .. } => "not_the_same_user",
             RotationError::NewKeyInactive { .. } => "new_key_inactive",
             RotationError::OtherInterrupted { .. } => "other_interrupted",
+            RotationError::NewKeyNotKept { .. } => "new_key_not_kept",
             RotationError::Stopped(_) => "stopped",
         }
     }

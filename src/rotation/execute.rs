@@ -263,12 +263,12 @@ impl Run<'_> {
         // The key is kept first, then the journal that points at it: a run killed in between
         // leaves no journal promising a key that is nowhere.
         let new_key_dir = self.settings.new_key_dir();
-        if let Err(source) = new_key::keep(&new_key_dir, &self.plan.old_key_id, &new) {
+        if let Err(error) = new_key::keep(&new_key_dir, &self.plan.old_key_id, &new) {
             // Nothing of this run is written: the person still has the key's .csv.
-            return Err(RotationError::Journal(journal::JournalError::Io {
+            return Err(RotationError::NewKeyNotKept {
                 dir: new_key_dir,
-                source,
-            }));
+                detail: error.to_string(),
+            });
         }
         let began = self.journal.is_none();
         let mut journal = self.journal.take().unwrap_or_else(|| {

@@ -229,7 +229,7 @@ pub async fn replacement_guide(
     let reading = files.read(Dialect::Cli);
     let key = profile_key(&reading, &settings.keychain, profile)?;
     let old = key.access_key_id.clone();
-    let account = crate::aws::key_id::account_in_key_id(&old);
+    let account = account_in_key_id(&old);
     let region = reading
         .profiles
         .get(profile)
@@ -319,7 +319,10 @@ async fn same_user_elsewhere(
 ) -> Option<KeysSeenFrom> {
     let mut asked: Vec<String> = Vec::new();
     for name in reading.profiles.keys() {
-        if holders.contains(name) || asked.len() >= OTHER_KEYS_ASKED {
+        if asked.len() >= OTHER_KEYS_ASKED {
+            break;
+        }
+        if holders.contains(name) {
             continue;
         }
         let Ok(key) = profile_key(reading, &settings.keychain, name) else {

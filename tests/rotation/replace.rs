@@ -693,3 +693,26 @@ async fn a_key_whose_secret_works_gets_no_offer_to_delete_it_and_no_lost_key_wor
     let old = &world.old.access_key_id;
     assert!(!steps.contains(&format!("delete {old}")), "{steps}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_folder_that_cannot_keep_the_new_key_says_so_and_nothing_is_written() {
+    let world = World::new().await.with_lost_secret();
+    let new = world.stand.new_key(&world.user).await;
+    // Where the new key would be kept is a file, not a folder.
+    fs::create_dir_all(world.state_dir().join("keyrack")).unwrap();
+    fs::write(world.state_dir().join("keyrack/new-keys"), "").unwrap();
+    let error = world.replace_via(&world.stand.url, &new).await.unwrap_err();
+    assert_eq!(error.code(), "new_key_not_kept", "{error}");
+    let said = error.to_string();
+    assert!(
+        said.contains("new-keys") && said.contains("Nothing was written"),
+        "{said}"
+    );
+    world
+        .assert_nothing_written("no place to keep the new key")
+        .await;
+    assert!(interrupted_rotations(&world.journal_dir())
+        .unwrap()
+        .is_empty());
+    world.assert_no_secret(&format!("{error} {error:?}"), &[&new]);
+}
