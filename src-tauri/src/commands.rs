@@ -37,12 +37,25 @@ pub struct AppState {
     pub mfa: Arc<crate::mfa::Pending>,
     /// Where questions from a `keyrack credential-process` go (the page's channel).
     pub mfa_listener: crate::mfa_socket::Listener,
+    /// The first view, read while GTK and WebKit start (see [`AppState::new`]); the page's
+    /// first `load` takes it.
+    first_view: Mutex<Option<std::thread::JoinHandle<Result<String, Error>>>>,
 }
 
 impl AppState {
+    /// The window's state over `rack`. The files are read and their view prepared at once, on a
+    /// thread of its own: starting GTK and WebKit takes longer than that, so the page finds its
+    /// list ready instead of waiting for it.
     pub fn new(rack: Rack) -> Self {
+        let rack = Arc::new(rack);
+        let reading = rack.clone();
+        let first_view = std::thread::Builder::new()
+            .name("first-view".into())
+            .spawn(move || view_json(&reading))
+            .ok();
         AppState {
-            rack: Arc::new(rack),
+            first_view: Mutex::new(first_view),
+            rack,
             rotation_plan: Mutex::default(),
             replacement: Mutex::default(),
             populate_plan: Mutex::default(),
@@ -85,21 +98,51 @@ pub struct View {
     checks: Vec<keyrack::rack::KeptCheck>,
 }
 
-/// The listing, with each keychain profile's key id read from its entry.
+/// The files as they are now, with each keychain profile's key id read from its entry: the
+/// view prepared at start-up if the files have not changed since it was read, else a new one.
 #[tauri::command]
-pub async fn load(app: AppHandle) -> Result<View, Error> {
-    let (listing, (settings, settings_notes), checks) = off_the_window(app, |rack| {
-        let listing = rack.listing(Dialect::Cli, true)?;
-        Ok((listing, rack.settings(), rack.kept_checks()?))
-    })
-    .await?;
-    Ok(View {
+pub async fn load(app: AppHandle) -> Result<tauri::ipc::Response, Error> {
+    let prepared = app
+        .state::<AppState>()
+        .first_view
+        .lock()
+        .expect("first view lock")
+        .take();
+    let json = off_the_window(app, move |rack| prepared_or_new(prepared, rack)).await?;
+    Ok(tauri::ipc::Response::new(json))
+}
+
+/// The view `prepared` read, if it was read without fault and the files are still what it
+/// read; otherwise the files' view now.
+fn prepared_or_new(
+    prepared: Option<std::thread::JoinHandle<Result<String, Error>>>,
+    rack: &Rack,
+) -> Result<String, Error> {
+    if let Some(Ok(Ok(json))) = prepared.map(|reading| reading.join()) {
+        if !rack.changed_since_shown() {
+            return Ok(json);
+        }
+    }
+    view_json(rack)
+}
+
+/// The [`View`] of the files as they are now, as the JSON the page receives.
+fn view_json(rack: &Rack) -> Result<String, Error> {
+    let listing = rack.listing(Dialect::Cli, true)?;
+    let (settings, settings_notes) = rack.settings();
+    let view = View {
         listing,
-        checks,
+        checks: rack.kept_checks()?,
         regions: REGIONS,
         output_formats: changes::OUTPUT_FORMATS,
         settings,
         settings_notes,
+    };
+    serde_json::to_string(&view).map_err(|e| {
+        Error::new(
+            "internal",
+            format!("could not hand the files to the window ({e}); close it and open it again"),
+        )
     })
 }
 
@@ -245,4 +288,85 @@ pub async fn check_identities(
         })
         .await?;
     Ok(views.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keyrack::aws::endpoint::EndpointEnv;
+    use keyrack::files::FilePaths;
+    use keyrack::keychain::Keychain;
+
+    fn rack_over(dir: &std::path::Path) -> Arc<Rack> {
+        let paths = FilePaths {
+            config: dir.join("config"),
+            credentials: dir.join("credentials"),
+        };
+        Arc::new(Rack::new(
+            paths,
+            Keychain::in_memory(),
+            dir.join("state"),
+            EndpointEnv::from_pairs([("AWS_DEFAULT_REGION", "us-east-1")]),
+            "a test",
+        ))
+    }
+
+    fn prepared(rack: &Arc<Rack>) -> Option<std::thread::JoinHandle<Result<String, Error>>> {
+        let reading = rack.clone();
+        Some(std::thread::spawn(move || view_json(&reading)))
+    }
+
+    fn names(json: &str) -> Vec<String> {
+        let view: serde_json::Value = serde_json::from_str(json).unwrap();
+        view["profiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_view_read_at_start_up_is_the_first_one_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config"),
+            "[profile dev]\nregion = eu-west-1\n",
+        )
+        .unwrap();
+        let rack = rack_over(dir.path());
+        let reading = prepared(&rack);
+        let json = prepared_or_new(reading, &rack).unwrap();
+        assert_eq!(names(&json), ["dev"]);
+    }
+
+    #[test]
+    fn files_changed_while_the_window_started_are_shown_as_they_are_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        std::fs::write(&config, "[profile dev]\nregion = eu-west-1\n").unwrap();
+        let rack = rack_over(dir.path());
+        let reading = prepared(&rack);
+        let read_then = reading.unwrap().join().unwrap().unwrap();
+        assert_eq!(names(&read_then), ["dev"]);
+        // An editor saves before the page asks for the files.
+        std::fs::write(
+            &config,
+            "[profile dev]\nregion = eu-west-1\n[profile prod]\n",
+        )
+        .unwrap();
+        let finished = std::thread::spawn(move || Ok(read_then));
+        let json = prepared_or_new(Some(finished), &rack).unwrap();
+        assert_eq!(names(&json), ["dev", "prod"]);
+    }
+
+    #[test]
+    fn a_start_up_read_that_failed_is_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config"), "[profile dev]\n").unwrap();
+        let rack = rack_over(dir.path());
+        let failed = std::thread::spawn(|| Err(Error::new("internal", "the disk said no")));
+        let json = prepared_or_new(Some(failed), &rack).unwrap();
+        assert_eq!(names(&json), ["dev"]);
+    }
 }

@@ -85,6 +85,11 @@ pub struct MotoServer {
 }
 
 impl MotoServer {
+    /// The server's process (a benchmark reads how busy it was).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn start() -> MotoServer {
         let program = super::venv_bin("moto_server");
         let port = free_port();
