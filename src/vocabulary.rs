@@ -28,6 +28,10 @@ pub struct Vocabulary {
     pub secret_keys: &'static [&'static str],
     /// A short headline for every error code ([`crate::Error::code`]).
     pub headlines: &'static [Word],
+    /// Why a kept result is out of date ([`crate::rack::StaleCause`]): the badge in the list.
+    pub stale_badges: &'static [Word],
+    /// The same causes, as the note on the profile's result says them.
+    pub stale_notes: &'static [Word],
 }
 
 impl Vocabulary {
@@ -38,6 +42,8 @@ impl Vocabulary {
             key_statuses: KEY_STATUSES,
             secret_keys: SECRET_KEYS,
             headlines: HEADLINES,
+            stale_badges: STALE_BADGES,
+            stale_notes: STALE_NOTES,
         }
     }
 
@@ -59,6 +65,37 @@ impl Default for Vocabulary {
 const fn word(name: &'static str, label: &'static str) -> Word {
     Word { name, label }
 }
+
+const STALE_BADGES: &[Word] = &[
+    word("settings_changed", "changed since"),
+    word("key_changed", "key changed"),
+    word("session_ended", "session ended"),
+    word("session_forgotten", "session forgotten"),
+    word("signed_out", "signed out"),
+];
+
+const STALE_NOTES: &[Word] = &[
+    word(
+        "settings_changed",
+        "This profile's settings or key changed after this check, so it may no longer be who it is. Check it again.",
+    ),
+    word(
+        "key_changed",
+        "Its key was changed by keyrack after this check (a rotation or a replacement): the result is the old key's. Check it again.",
+    ),
+    word(
+        "session_ended",
+        "The session this check signed in with has ended, so the profile may not sign in as shown now. Check it again.",
+    ),
+    word(
+        "session_forgotten",
+        "The session this check signed in with was forgotten since. Check it again (an MFA device asks for a code).",
+    ),
+    word(
+        "signed_out",
+        "You signed out of IAM Identity Center after this check. Sign in, then check it again.",
+    ),
+];
 
 const STEPS: &[Word] = &[
     word("delete_unused_key", "Delete the unused key to make room"),
@@ -418,5 +455,26 @@ mod tests {
             );
         }
         assert_eq!(KINDS.len(), 7);
+    }
+
+    #[test]
+    fn every_stale_cause_has_a_badge_and_a_note_that_starts_with_a_capital() {
+        let words = Vocabulary::new();
+        for cause in crate::rack::StaleCause::ALL {
+            let name = cause.name();
+            assert_eq!(
+                serde_json::to_value(cause).unwrap(),
+                serde_json::json!(name),
+                "the name the window receives"
+            );
+            assert!(words.stale_badges.iter().any(|w| w.name == name), "{name}");
+            let note = words.stale_notes.iter().find(|w| w.name == name);
+            assert!(
+                note.is_some_and(|w| w.label.chars().next().is_some_and(char::is_uppercase)),
+                "{name}: {note:?}"
+            );
+        }
+        assert_eq!(words.stale_badges.len(), crate::rack::StaleCause::ALL.len());
+        assert_eq!(words.stale_notes.len(), crate::rack::StaleCause::ALL.len());
     }
 }

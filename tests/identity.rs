@@ -215,6 +215,24 @@ impl World {
         out
     }
 
+    /// Why the kept result of `profile` (checked on the files written last) is out of date, if
+    /// it is.
+    fn stale_because(&self, profile: &str) -> Option<keyrack::rack::StaleCause> {
+        let rack = keyrack::Rack::new(
+            keyrack::files::FilePaths {
+                config: self.path("config"),
+                credentials: self.path("credentials"),
+            },
+            keyrack::keychain::Keychain::in_memory(),
+            self.dir.path().join(".local/state/keyrack"),
+            EndpointEnv::from_pairs([("AWS_ENDPOINT_URL", self.url.as_str())]),
+            "a test",
+        );
+        let kept = rack.kept_checks().unwrap();
+        let check = kept.iter().find(|k| k.view["profile"] == profile);
+        check.expect("a kept result").stale_because
+    }
+
     fn write_files(&self, config: &str, credentials: &str) -> (PathBuf, PathBuf) {
         let config_path = self.path("config");
         let credentials_path = self.path("credentials");
@@ -1044,8 +1062,14 @@ async fn an_mfa_role_signs_in_with_the_code_given_and_the_aws_cli_reuses_that_se
     let left = listed[0]["minutes_left"].as_i64().unwrap();
     assert!((25..=30).contains(&left), "{listed}");
     fs::write(w.dir.path().join(".aws/cli/cache/someone-elses.json"), "{}").unwrap();
+    assert_eq!(w.stale_because("admin"), None);
     let forgot = w.keyrack(&config, &credentials, &["sessions", "forget"]);
     assert!(forgot.status.success());
+    assert_eq!(
+        w.stale_because("admin"),
+        Some(keyrack::rack::StaleCause::SessionForgotten),
+        "the kept result is of the session forgotten"
+    );
     assert_eq!(
         w.cached_sessions(),
         ["someone-elses.json"],

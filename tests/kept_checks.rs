@@ -12,7 +12,7 @@ use std::process::Output;
 use keyrack::aws::{Credentials, EndpointEnv};
 use keyrack::files::FilePaths;
 use keyrack::keychain::Keychain;
-use keyrack::rack::KeptCheck;
+use keyrack::rack::{KeptCheck, StaleCause};
 use keyrack::Rack;
 use support::home::Home;
 use support::moto::MotoServer;
@@ -174,6 +174,7 @@ fn fixing_a_wrong_secret_makes_the_red_result_stale_and_a_new_check_makes_it_tru
     world.write_credentials(&format!("[work]\n{}", keys(&world.alice)));
     let kept = world.kept_of("work");
     assert!(kept.stale, "the failure was of the old secret");
+    assert_eq!(kept.stale_because, Some(StaleCause::SettingsChanged));
     assert_eq!(
         kept.view["status"], "failed",
         "shown as it was, marked stale"
@@ -243,4 +244,13 @@ fn rotating_a_key_in_the_keychain_makes_every_result_of_it_stale() {
     assert!(world.kept_of("work").stale);
     assert!(world.kept_of("admin").stale, "assumed with the rotated key");
     assert!(!world.kept_of("other").stale);
+    // keyrack did it: the person is not told they changed the profile.
+    assert_eq!(
+        world.kept_of("work").stale_because,
+        Some(StaleCause::KeyChanged)
+    );
+    assert_eq!(
+        world.kept_of("admin").stale_because,
+        Some(StaleCause::KeyChanged)
+    );
 }

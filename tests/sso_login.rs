@@ -127,6 +127,23 @@ impl World {
         command
     }
 
+    /// Why the kept result of `profile` is out of date, if it is (`None` when it is current).
+    fn stale_because(&self, profile: &str) -> Option<keyrack::rack::StaleCause> {
+        let rack = keyrack::Rack::new(
+            keyrack::files::FilePaths {
+                config: self.path(".aws/config"),
+                credentials: self.path(".aws/credentials"),
+            },
+            keyrack::keychain::Keychain::in_memory(),
+            self.path("state").join("keyrack"),
+            keyrack::aws::EndpointEnv::from_pairs([("AWS_ENDPOINT_URL", stand().url.as_str())]),
+            "a test",
+        );
+        let kept = rack.kept_checks().unwrap();
+        let check = kept.iter().find(|k| k.view["profile"] == profile);
+        check.expect("a kept result").stale_because
+    }
+
     fn keyrack(&self, args: &[&str]) -> Command {
         let mut command = self.command(Path::new(env!("CARGO_BIN_EXE_keyrack")));
         command.args(args);
@@ -598,6 +615,7 @@ fn logout_ends_the_sign_in_at_the_portal_and_removes_what_the_aws_cli_removes() 
     // keyrack caches the role's credentials where the AWS CLI does (ProviderType sso).
     let whoami = w.keyrack(&["whoami", "dev"]).output().unwrap();
     assert!(whoami.status.success(), "{}", text(&whoami.stdout));
+    assert_eq!(w.stale_because("dev"), None);
     let role_cache = w.path(".aws/cli/cache");
     assert_eq!(fs::read_dir(&role_cache).unwrap().count(), 1);
     // What a writer killed mid-write would leave beside the tokens.
@@ -607,6 +625,11 @@ fn logout_ends_the_sign_in_at_the_portal_and_removes_what_the_aws_cli_removes() 
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("1 sign-in(s) ended at IAM Identity Center"));
     assert_eq!(w.portal.logouts(), 1);
+    assert_eq!(
+        w.stale_because("dev"),
+        Some(keyrack::rack::StaleCause::SignedOut),
+        "the kept result is of a sign-in that has ended"
+    );
     assert!(!stopped.exists(), "a half-written token is not left behind");
     assert_eq!(fs::read_dir(&role_cache).unwrap().count(), 0);
     let left = w.cached();

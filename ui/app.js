@@ -30,13 +30,13 @@ const state = {
 function keepChecks(checks) {
   const becameStale = [];
   let changed = false;
-  for (const { view, stale } of checks) {
+  for (const { view, stale, stale_because } of checks) {
     if (state.checking.has(view.profile)) continue;
     const mine = state.identities.get(view.profile);
     if (mine && mine.checked_at > view.checked_at) continue;
     if (mine && mine.checked_at === view.checked_at && mine.stale === stale) continue;
     if (mine && !mine.stale && stale) becameStale.push(mine);
-    state.identities.set(view.profile, { ...view, stale });
+    state.identities.set(view.profile, { ...view, stale, stale_because });
     changed = true;
   }
   return { becameStale, changed };

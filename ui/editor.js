@@ -4,7 +4,7 @@
 // seeing them, for about 30 seconds.
 import * as api from "./api.js";
 import { $, el, showAdvice, fillSelect, principal, when, announce, arnText } from "./dom.js";
-import { kindLabel, errorHeadline, isSecretKey } from "./vocabulary.js";
+import { kindLabel, errorHeadline, isSecretKey, staleNote } from "./vocabulary.js";
 import { confirmDialog } from "./dialogs.js";
 import { askForMfaCode } from "./mfa.js";
 import * as sso from "./sso.js";
@@ -395,9 +395,10 @@ export function renderIdentity(profile) {
   const result = ctx.state.identities.get(profile.name);
   const checking = ctx.state.checking.has(profile.name);
   const button = el("button", { type: "button", id: "check-one", text: checking ? "Checking…" : result && result.stale ? "Check again" : "Check", disabled: checking, onclick: () => ctx.actions.checkOne(profile.name) });
-  // Checked with settings (or a key) that changed since: the result may no longer be true.
+  // Checked with settings, a key or a session that changed since: the result may no longer be
+  // true, and the note says which (the engine's words).
   const stale = result && result.stale && !checking
-    ? el("div", { class: "stale-note", id: "identity-stale", text: "⟳ This profile changed after this check, so it may no longer be who it is. Check it again." })
+    ? el("div", { class: "stale-note", id: "identity-stale", text: "⟳ " + staleNote(result.stale_because) })
     : null;
   // A profile behind an MFA device with no session yet: sign in now, so it and every profile
   // behind the device (and the AWS tools, through keyrack) work until the session ends.

@@ -1,6 +1,6 @@
 // The profile list: every profile with its kind, region, default marker and who it is.
 import { $, el, principal, when as checkedWhen } from "./dom.js";
-import { kindLabel, errorHeadline } from "./vocabulary.js";
+import { kindLabel, errorHeadline, staleBadge, staleNote } from "./vocabulary.js";
 import { message } from "./api.js";
 
 const optionId = (name) => "profile-" + encodeURIComponent(name).replace(/%/g, "_");
@@ -20,7 +20,7 @@ function whoLine(result, checking) {
   const session = result.session_minutes_left != null ? ` · session ${result.session_minutes_left} min left` : "";
   // A result checked with settings that have changed since no longer says who it is.
   const when = el("span", { class: "muted" }, session + " · ", checkedWhen(result.checked_at),
-    result.stale ? el("span", { class: "badge stale", text: "changed since", title: "The profile changed after this check: check it again" }) : null);
+    result.stale ? el("span", { class: "badge stale", text: staleBadge(result.stale_because), title: staleNote(result.stale_because) }) : null);
   if (result.status === "aws_tools_cannot_read") {
     return el("div", { class: "who warn", title: message(result.error) },
       `⚠ ${errorHeadline(result.error.code)}`, when);

@@ -1,6 +1,6 @@
 // The engine's words and rules (keyrack::vocabulary), fetched once at start: the page keeps no
-// copy of them. What a step, a kind, a key status and an error code are called, and which
-// settings are secrets.
+// copy of them. What a step, a kind, a key status, an error code and a stale result's cause are
+// called, and which settings are secrets.
 import * as api from "./api.js";
 
 let words = null;
@@ -9,7 +9,7 @@ let words = null;
 export async function loadVocabulary() {
   words = await api.vocabulary();
   words.labels = {};
-  for (const group of ["steps", "kinds", "key_statuses", "headlines"]) {
+  for (const group of ["steps", "kinds", "key_statuses", "headlines", "stale_badges", "stale_notes"]) {
     words.labels[group] = Object.fromEntries(words[group].map((w) => [w.name, w.label]));
   }
 }
@@ -21,6 +21,10 @@ export const stepLabel = (step) => label("steps", step, step);
 export const statusLabel = (status) => label("key_statuses", status, status);
 /** The headline of an error code; the code itself only if the engine has none (a test forbids that). */
 export const errorHeadline = (code) => label("headlines", code, code || "Failed");
+
+/** Why a kept result is out of date (`stale_because`), as the list's badge and as the result's note. */
+export const staleBadge = (cause) => label("stale_badges", cause, label("stale_badges", "settings_changed", "out of date"));
+export const staleNote = (cause) => label("stale_notes", cause, label("stale_notes", "settings_changed", "Check it again."));
 
 /** Whether `key` (or, in `parent.sub`, its sub-key) names a secret, case ignored, as the engine decides. */
 export function isSecretKey(key) {

@@ -264,6 +264,17 @@ async fn check_all_asks_for_a_roles_mfa_code_in_a_dialog_and_again_after_a_wrong
             .count(),
         0
     );
+    // The next launch shows the kept result marked for what happened to it, not as a change
+    // the person made to the profile.
+    app.close().await;
+    let app = open(home.path(), Some(&sts.url)).await;
+    let admin = "#profiles li[data-name='admin'] .who";
+    app.wait_text(admin, "session forgotten").await;
+    app.open_profile("admin").await;
+    app.wait_text("#identity-stale", "was forgotten since")
+        .await;
+    app.screenshot("stale-session-forgotten").await;
+    assert!(!app.body_text().await.contains("changed after this check"));
     sts.show(serial, "135791");
     app.click("#check-all").await;
     app.wait_text("#mfa-text", serial).await;

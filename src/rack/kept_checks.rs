@@ -26,9 +26,50 @@ pub struct KeptCheck {
     /// `session_minutes_left`, which counts down to now).
     pub view: Json,
     /// The profile's settings (its key, its source profile's, its sso-session's) have changed
-    /// since, or keyrack changed its key elsewhere (a rotation of its keychain entry): the
-    /// result no longer says who it is.
+    /// since, or keyrack changed its key elsewhere (a rotation of its keychain entry), or the
+    /// session it was had with is gone: the result no longer says who it is.
     pub stale: bool,
+    /// Why, when it is stale: what the window says on the result.
+    pub stale_because: Option<StaleCause>,
+}
+
+/// Why a kept result no longer says who a profile is. Each has a badge and a note in
+/// [`crate::vocabulary`]: the window never blames a change the person did not make.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaleCause {
+    /// Its settings (or its source profile's, or its sso-session's) changed in the files.
+    SettingsChanged,
+    /// keyrack changed its key where the files do not show it (a rotation or a replacement of
+    /// a keychain-held key).
+    KeyChanged,
+    /// The session it was checked with (a role's, an MFA device's) has ended.
+    SessionEnded,
+    /// The session it was checked with was forgotten (`keyrack sessions --forget`, the window).
+    SessionForgotten,
+    /// The IAM Identity Center sign-in it was checked with was signed out.
+    SignedOut,
+}
+
+impl StaleCause {
+    pub const ALL: [StaleCause; 5] = [
+        StaleCause::SettingsChanged,
+        StaleCause::KeyChanged,
+        StaleCause::SessionEnded,
+        StaleCause::SessionForgotten,
+        StaleCause::SignedOut,
+    ];
+
+    /// Its name in the window's vocabulary (as serialized).
+    pub fn name(self) -> &'static str {
+        match self {
+            StaleCause::SettingsChanged => "settings_changed",
+            StaleCause::KeyChanged => "key_changed",
+            StaleCause::SessionEnded => "session_ended",
+            StaleCause::SessionForgotten => "session_forgotten",
+            StaleCause::SignedOut => "signed_out",
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -50,6 +91,10 @@ struct Entry {
     /// milliseconds since the epoch; a check that started before that does not clear it.
     #[serde(default)]
     marked_at: Option<u64>,
+    /// Why it was marked (a mark kept by an older keyrack has none: its settings are blamed,
+    /// the widest cause).
+    #[serde(default)]
+    marked_because: Option<StaleCause>,
     view: Json,
 }
 
@@ -122,14 +167,17 @@ pub(super) fn record(
             let Ok(json) = serde_json::to_value(view) else {
                 continue;
             };
-            let marked_at = store
+            let (marked_at, marked_because) = store
                 .profiles
                 .get(&view.profile)
-                .and_then(|entry| entry.marked_at)
-                .filter(|marked| *marked >= started_at);
+                .filter(|entry| entry.marked_at.is_some_and(|marked| marked >= started_at))
+                .map_or((None, None), |entry| {
+                    (entry.marked_at, entry.marked_because)
+                });
             let entry = Entry {
                 basis: basis(&store.salt, reading, &view.profile),
                 marked_at,
+                marked_because,
                 view: json,
             };
             store.profiles.insert(view.profile.clone(), entry);
@@ -137,10 +185,15 @@ pub(super) fn record(
     });
 }
 
-/// Mark stale the kept results of `changed` and of every profile that takes its credentials
-/// from one of them: keyrack changed their key where the files may not show it (a keychain
-/// entry).
-pub(super) fn mark_stale(state_dir: &Path, files: &AwsFiles, changed: &[String]) {
+/// Mark stale, `because` of what, the kept results of `changed` and of every profile that
+/// takes its credentials from one of them: what they were checked with changed where the files
+/// do not show it (a keychain entry, a session).
+pub(super) fn mark_stale(
+    state_dir: &Path,
+    files: &AwsFiles,
+    changed: &[String],
+    because: StaleCause,
+) {
     let reading = files.read(crate::files::Dialect::Cli);
     let now = now_ms();
     update(state_dir, files, |store| {
@@ -150,6 +203,7 @@ pub(super) fn mark_stale(state_dir: &Path, files: &AwsFiles, changed: &[String])
                 .any(|link| changed.iter().any(|c| c == link))
             {
                 entry.marked_at = Some(now);
+                entry.marked_because = Some(because);
             }
         }
     });
@@ -167,10 +221,30 @@ pub(super) fn kept(state_dir: &Path, files: &AwsFiles, reading: &Reading) -> Vec
             let entry = store.profiles.get(name)?;
             let mut view = entry.view.clone();
             let session_ended = count_down(&mut view, now);
-            let stale = entry.marked_at.is_some()
-                || session_ended
-                || entry.basis != basis(&store.salt, reading, name);
-            Some(KeptCheck { view, stale })
+            // What keyrack itself did is the surest cause, then time, then the files.
+            let stale_because = if entry.marked_at.is_some() {
+                Some(entry.marked_because.unwrap_or(StaleCause::SettingsChanged))
+            } else if session_ended {
+                Some(StaleCause::SessionEnded)
+            } else if entry.basis != basis(&store.salt, reading, name) {
+                Some(StaleCause::SettingsChanged)
+            } else {
+                None
+            };
+            // A session that is gone has no minutes left to show.
+            if matches!(
+                stale_because,
+                Some(StaleCause::SessionForgotten | StaleCause::SignedOut)
+            ) {
+                if let Some(left) = view.get_mut("session_minutes_left") {
+                    *left = Json::Null;
+                }
+            }
+            Some(KeptCheck {
+                view,
+                stale: stale_because.is_some(),
+                stale_because,
+            })
         })
         .collect()
 }
@@ -292,9 +366,16 @@ mod tests {
         let started = now_ms();
         std::thread::sleep(Duration::from_millis(5));
         // A rotation of the keychain key finishes while the check runs with the old key.
-        mark_stale(state.path(), &files, &["work".to_owned()]);
+        mark_stale(
+            state.path(),
+            &files,
+            &["work".to_owned()],
+            StaleCause::KeyChanged,
+        );
         record(state.path(), &files, &reading, &[answered(None)], started);
-        assert!(kept(state.path(), &files, &reading)[0].stale);
+        let marked = &kept(state.path(), &files, &reading)[0];
+        assert!(marked.stale);
+        assert_eq!(marked.stale_because, Some(StaleCause::KeyChanged));
         // A check that started afterwards clears it.
         record(state.path(), &files, &reading, &[answered(None)], now_ms());
         assert!(!kept(state.path(), &files, &reading)[0].stale);
@@ -310,6 +391,7 @@ mod tests {
         record(state.path(), &files, &reading, &[ended], now_ms());
         let kept = kept(state.path(), &files, &reading);
         assert!(kept[0].stale);
+        assert_eq!(kept[0].stale_because, Some(StaleCause::SessionEnded));
         assert_eq!(kept[0].view["session_minutes_left"], 0);
         let mut current = answered(Some(50));
         current.checked_at -= 6 * 60_000;
@@ -317,5 +399,67 @@ mod tests {
         let kept = super::kept(state.path(), &files, &reading);
         assert!(!kept[0].stale);
         assert_eq!(kept[0].view["session_minutes_left"], 44);
+    }
+
+    #[test]
+    fn a_changed_setting_is_blamed_only_when_nothing_keyrack_did_explains_it() {
+        let state = tempfile::tempdir().unwrap();
+        let files = files();
+        let reading = files.read(crate::files::Dialect::Cli);
+        record(state.path(), &files, &reading, &[answered(None)], now_ms());
+        assert_eq!(kept(state.path(), &files, &reading)[0].stale_because, None);
+        let edited = AwsFiles::from_bytes(
+            b"",
+            b"[work]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = t\n",
+        );
+        let edited_reading = edited.read(crate::files::Dialect::Cli);
+        assert_eq!(
+            kept(state.path(), &edited, &edited_reading)[0].stale_because,
+            Some(StaleCause::SettingsChanged)
+        );
+        mark_stale(
+            state.path(),
+            &files,
+            &["work".to_owned()],
+            StaleCause::SessionForgotten,
+        );
+        assert_eq!(
+            kept(state.path(), &edited, &edited_reading)[0].stale_because,
+            Some(StaleCause::SessionForgotten)
+        );
+    }
+
+    #[test]
+    fn a_forgotten_session_shows_no_minutes_left() {
+        let state = tempfile::tempdir().unwrap();
+        let files = files();
+        let reading = files.read(crate::files::Dialect::Cli);
+        record(
+            state.path(),
+            &files,
+            &reading,
+            &[answered(Some(30))],
+            now_ms(),
+        );
+        assert_eq!(
+            kept(state.path(), &files, &reading)[0].view["session_minutes_left"],
+            30
+        );
+        let forgotten = ["work".to_owned()];
+        mark_stale(
+            state.path(),
+            &files,
+            &forgotten,
+            StaleCause::SessionForgotten,
+        );
+        let kept = kept(state.path(), &files, &reading);
+        assert_eq!(kept[0].view["session_minutes_left"], Json::Null);
+    }
+
+    #[test]
+    fn a_mark_kept_by_an_older_keyrack_is_still_read() {
+        let entry: Entry =
+            serde_json::from_str(r#"{"basis":"b","marked_at":1,"view":{}}"#).unwrap();
+        assert_eq!(entry.marked_because, None);
     }
 }

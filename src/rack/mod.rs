@@ -12,7 +12,7 @@ mod sessions;
 mod sso;
 
 pub use import::{ImportReport, ImportedKey};
-pub use kept_checks::KeptCheck;
+pub use kept_checks::{KeptCheck, StaleCause};
 pub use key_health::KeyHealth;
 pub use sso::SsoTarget;
 mod views;
@@ -838,7 +838,12 @@ impl Rack {
         let state_dir = self.state_dir.clone();
         if let Ok(files) = AwsFiles::load(&self.paths) {
             let _ = tokio::task::spawn_blocking(move || {
-                kept_checks::mark_stale(&state_dir, &files, &changed)
+                kept_checks::mark_stale(
+                    &state_dir,
+                    &files,
+                    &changed,
+                    kept_checks::StaleCause::KeyChanged,
+                )
             })
             .await;
         }

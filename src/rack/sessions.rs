@@ -160,7 +160,12 @@ impl Rack {
             }
         }
         // A kept check showing the session's minutes no longer says how the profile signs in.
-        super::kept_checks::mark_stale(&self.state_dir, &files, &forgotten);
+        super::kept_checks::mark_stale(
+            &self.state_dir,
+            &files,
+            &forgotten,
+            super::kept_checks::StaleCause::SessionForgotten,
+        );
         Ok(removed)
     }
 

@@ -117,7 +117,12 @@ impl Rack {
                 })
                 .map(|(name, _)| name.clone())
                 .collect();
-            super::kept_checks::mark_stale(&self.state_dir, &files, &sso);
+            super::kept_checks::mark_stale(
+                &self.state_dir,
+                &files,
+                &sso,
+                super::kept_checks::StaleCause::SignedOut,
+            );
         }
         sso_login::sign_out(&place, self.cli_cache.as_deref())
             .await
