@@ -218,19 +218,12 @@ impl World {
     /// Why the kept result of `profile` (checked on the files written last) is out of date, if
     /// it is.
     fn stale_because(&self, profile: &str) -> Option<keyrack::rack::StaleCause> {
-        let rack = keyrack::Rack::new(
-            keyrack::files::FilePaths {
-                config: self.path("config"),
-                credentials: self.path("credentials"),
-            },
-            keyrack::keychain::Keychain::in_memory(),
-            self.dir.path().join(".local/state/keyrack"),
-            EndpointEnv::from_pairs([("AWS_ENDPOINT_URL", self.url.as_str())]),
-            "a test",
-        );
-        let kept = rack.kept_checks().unwrap();
-        let check = kept.iter().find(|k| k.view["profile"] == profile);
-        check.expect("a kept result").stale_because
+        let paths = keyrack::files::FilePaths {
+            config: self.path("config"),
+            credentials: self.path("credentials"),
+        };
+        let state = self.dir.path().join(".local/state/keyrack");
+        support::kept_stale_because(paths, &state, profile)
     }
 
     fn write_files(&self, config: &str, credentials: &str) -> (PathBuf, PathBuf) {

@@ -127,21 +127,13 @@ impl World {
         command
     }
 
-    /// Why the kept result of `profile` is out of date, if it is (`None` when it is current).
+    /// Why the kept result of `profile` is out of date (`None` when it is current).
     fn stale_because(&self, profile: &str) -> Option<keyrack::rack::StaleCause> {
-        let rack = keyrack::Rack::new(
-            keyrack::files::FilePaths {
-                config: self.path(".aws/config"),
-                credentials: self.path(".aws/credentials"),
-            },
-            keyrack::keychain::Keychain::in_memory(),
-            self.path("state").join("keyrack"),
-            keyrack::aws::EndpointEnv::from_pairs([("AWS_ENDPOINT_URL", stand().url.as_str())]),
-            "a test",
-        );
-        let kept = rack.kept_checks().unwrap();
-        let check = kept.iter().find(|k| k.view["profile"] == profile);
-        check.expect("a kept result").stale_because
+        let paths = keyrack::files::FilePaths {
+            config: self.path(".aws/config"),
+            credentials: self.path(".aws/credentials"),
+        };
+        support::kept_stale_because(paths, &self.path("state").join("keyrack"), profile)
     }
 
     fn keyrack(&self, args: &[&str]) -> Command {

@@ -319,3 +319,22 @@ pub fn read_until(stdout: &mut std::process::ChildStdout, shown: &mut Vec<u8>, t
         shown.extend_from_slice(&buf[..n]);
     }
 }
+
+/// Why the kept check of `profile` (of the files `paths` names, kept in `state_dir`) is out of
+/// date, if it is; panics when nothing is kept for it.
+pub fn kept_stale_because(
+    paths: keyrack::files::FilePaths,
+    state_dir: &Path,
+    profile: &str,
+) -> Option<keyrack::rack::StaleCause> {
+    let rack = keyrack::Rack::new(
+        paths,
+        keyrack::keychain::Keychain::in_memory(),
+        state_dir.to_path_buf(),
+        keyrack::aws::EndpointEnv::from_pairs([("AWS_DEFAULT_REGION", "us-east-1")]),
+        "a test",
+    );
+    let kept = rack.kept_checks().unwrap();
+    let check = kept.iter().find(|k| k.view["profile"] == profile);
+    check.expect("a kept result").stale_because
+}
