@@ -2276,6 +2276,23 @@ fn profiles_sharing_a_key_ask_iam_about_it_once() {
     );
     assert_eq!(proxy.count("ListAccessKeys"), 1, "one key, one question");
     assert_eq!(proxy.count("GetAccessKeyLastUsed"), 1);
+
+    // A check again the same day asks who each profile is, and takes the key's age and last
+    // use from what IAM said last.
+    let again =
+        json_of(&w.keyrack_via(&proxy.url, "", &credentials, &["whoami", "--all", "--json"]));
+    let health = |views: &Value| -> Vec<Value> {
+        views
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["key_health"].clone())
+            .collect()
+    };
+    assert_eq!(health(&again), health(&views), "the same answer of IAM");
+    assert_eq!(proxy.count("GetCallerIdentity"), 6);
+    assert_eq!(proxy.count("ListAccessKeys"), 1, "IAM is not asked again");
+    assert_eq!(proxy.count("GetAccessKeyLastUsed"), 1);
 }
 
 #[test]

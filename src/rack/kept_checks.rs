@@ -249,6 +249,34 @@ pub(super) fn kept(state_dir: &Path, files: &AwsFiles, reading: &Reading) -> Vec
         .collect()
 }
 
+/// What IAM said last of each access key (by key id) in the kept results of `files`: the
+/// newest answer where profiles share a key.
+pub(super) fn kept_key_healths(
+    state_dir: &Path,
+    files: &AwsFiles,
+) -> std::collections::HashMap<String, super::KeyHealth> {
+    let set_id = crate::keychain::places::file_set(files);
+    let store = load(&store_path(state_dir, &set_id));
+    let mut healths: std::collections::HashMap<String, super::KeyHealth> =
+        std::collections::HashMap::new();
+    for entry in store.profiles.values() {
+        let Some(health) = entry
+            .view
+            .get("key_health")
+            .and_then(|h| serde_json::from_value::<super::KeyHealth>(h.clone()).ok())
+        else {
+            continue;
+        };
+        let newer = healths
+            .get(&health.access_key_id)
+            .is_none_or(|known| known.asked_at < health.asked_at);
+        if newer {
+            healths.insert(health.access_key_id.clone(), health);
+        }
+    }
+    healths
+}
+
 /// A kept session's minutes left, counted down from when it was checked to `now`: whether the
 /// session has ended since (the result said who it was with a session that is gone).
 fn count_down(view: &mut Json, now: u64) -> bool {

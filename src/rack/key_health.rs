@@ -2,8 +2,12 @@
 //! old the key is and when it was last used, measured against keyrack's settings (a key due for
 //! rotation, a key unused), asked of IAM with the key itself at once for every profile. AWS
 //! counts keyrack's own checks as uses: "unused" means no use at all, keyrack's included.
+//! What IAM said of a key is kept with the check results and used again for [`KEPT_FOR`]: a
+//! key's age and last use move in days, against thresholds of months.
 
-use serde::Serialize;
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::task::JoinSet;
 
@@ -11,8 +15,12 @@ use crate::aws::{iam, Credentials, Service};
 use crate::identity::Session;
 use crate::settings::Settings;
 
+/// How long what IAM said of a key is used again instead of asking IAM (twice a key's checks
+/// a day at most, instead of at every Check all).
+pub const KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
+
 /// A profile's access key: its age and last use, and what they call for.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyHealth {
     pub access_key_id: String,
     /// RFC 3339.
@@ -29,14 +37,76 @@ pub struct KeyHealth {
     /// Why IAM could not be asked (the key may not read its own metadata, or the account
     /// requires MFA for IAM calls).
     pub unknown: Option<String>,
+    /// When IAM said this, in milliseconds since the epoch (`None`: never asked).
+    #[serde(default)]
+    pub asked_at: Option<u64>,
+}
+
+impl KeyHealth {
+    /// What IAM said of `key_id` (made at `created`, last used at `used`) when `asked_at`,
+    /// measured against `settings` now.
+    fn from_answer(
+        key_id: String,
+        created: OffsetDateTime,
+        used: Option<OffsetDateTime>,
+        settings: &Settings,
+        asked_at: u64,
+    ) -> KeyHealth {
+        let now = OffsetDateTime::now_utc();
+        let rfc3339 = |t: OffsetDateTime| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+        };
+        let age_days = (now - created).whole_days().max(0);
+        let unused_days = (now - used.unwrap_or(created)).whole_days().max(0);
+        KeyHealth {
+            access_key_id: key_id,
+            created: Some(rfc3339(created)),
+            age_days: Some(age_days),
+            last_used: used.map(rfc3339),
+            unused_days: Some(unused_days),
+            rotate_due: age_days >= i64::from(settings.rotate_after_days),
+            unused: unused_days >= i64::from(settings.unused_after_days),
+            unknown: None,
+            asked_at: Some(asked_at),
+        }
+    }
+
+    /// This answer again, measured against `settings` now, if IAM gave it (not an unknown) less
+    /// than [`KEPT_FOR`] before `now_ms`.
+    pub(super) fn kept_answer(&self, settings: &Settings, now_ms: u64) -> Option<KeyHealth> {
+        let asked_at = self.asked_at?;
+        if self.unknown.is_some()
+            || now_ms.saturating_sub(asked_at) >= KEPT_FOR.as_millis() as u64
+            || asked_at > now_ms
+        {
+            return None;
+        }
+        let parse =
+            |t: &str| OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok();
+        let created = parse(self.created.as_deref()?)?;
+        let used = match self.last_used.as_deref() {
+            Some(text) => Some(parse(text)?),
+            None => None,
+        };
+        Some(KeyHealth::from_answer(
+            self.access_key_id.clone(),
+            created,
+            used,
+            settings,
+            asked_at,
+        ))
+    }
 }
 
 /// The health of the long-term keys of `profiles` (those that answered as IAM users), at once,
-/// and once per key: profiles that share a key share its answer.
+/// and once per key: profiles that share a key share its answer. IAM is not asked about a key
+/// whose answer in `kept` (by key id) is recent enough ([`KeyHealth::kept_answer`]).
 pub(super) async fn key_healths(
     session: &Session,
     profiles: Vec<String>,
     settings: &Settings,
+    kept: &HashMap<String, KeyHealth>,
 ) -> Vec<(String, KeyHealth)> {
     // Each profile's key, found at once (a keychain entry, a credential_process), then
     // grouped by key.
@@ -59,15 +129,21 @@ pub(super) async fn key_healths(
                 .push(profile);
         }
     }
+    let mut healths = Vec::new();
+    let now = super::kept_checks::now_ms();
     let mut asked = JoinSet::new();
-    for (_, (credentials, holders)) in sharing {
+    for (key_id, (credentials, holders)) in sharing {
+        let known = kept.get(&key_id);
+        if let Some(health) = known.and_then(|h| h.kept_answer(settings, now)) {
+            healths.extend(holders.into_iter().map(|p| (p, health.clone())));
+            continue;
+        }
         let (session, settings) = (session.clone(), settings.clone());
         asked.spawn(async move {
             let health = key_health(&session, &holders[0], credentials, &settings).await;
             (holders, health)
         });
     }
-    let mut healths = Vec::new();
     while let Some(joined) = asked.join_next().await {
         if let Ok((holders, health)) = joined {
             healths.extend(holders.into_iter().map(|p| (p, health.clone())));
@@ -110,6 +186,7 @@ async fn key_health(
         rotate_due: false,
         unused: false,
         unknown: Some(why),
+        asked_at: None,
     };
     let (client, endpoint) = match (
         session.client(profile),
@@ -135,21 +212,72 @@ async fn key_health(
         Ok(Err(e)) => return unknown(format!("IAM did not say when it was last used ({e})")),
         Err(_) => return unknown("IAM did not answer in time".into()),
     };
-    let now = OffsetDateTime::now_utc();
-    let rfc3339 = |t: OffsetDateTime| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
-    };
-    let age_days = (now - key.create_date).whole_days().max(0);
-    let unused_days = (now - used.unwrap_or(key.create_date)).whole_days().max(0);
-    KeyHealth {
-        access_key_id: key_id,
-        created: Some(rfc3339(key.create_date)),
-        age_days: Some(age_days),
-        last_used: used.map(rfc3339),
-        unused_days: Some(unused_days),
-        rotate_due: age_days >= i64::from(settings.rotate_after_days),
-        unused: unused_days >= i64::from(settings.unused_after_days),
-        unknown: None,
+    KeyHealth::from_answer(
+        key_id,
+        key.create_date,
+        used,
+        settings,
+        super::kept_checks::now_ms(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asked_at(ms: u64) -> KeyHealth {
+        let created = OffsetDateTime::now_utc() - time::Duration::days(100);
+        let used = OffsetDateTime::now_utc() - time::Duration::days(3);
+        KeyHealth::from_answer(
+            "AKIAEXAMPLE".into(),
+            created,
+            Some(used),
+            &Settings::default(),
+            ms,
+        )
+    }
+
+    #[test]
+    fn a_recent_answer_is_used_again_against_the_settings_of_now() {
+        let now = crate::rack::kept_checks::now_ms();
+        let kept = asked_at(now - 3_600_000);
+        assert!(kept.rotate_due, "100 days against the default 90");
+        let stricter = Settings {
+            rotate_after_days: 365,
+            unused_after_days: 2,
+            ..Settings::default()
+        };
+        let again = kept.kept_answer(&stricter, now).expect("an hour old");
+        assert_eq!(again.age_days, Some(100));
+        assert_eq!(again.unused_days, Some(3));
+        assert!(!again.rotate_due);
+        assert!(again.unused);
+        assert_eq!(
+            again.asked_at, kept.asked_at,
+            "still the answer of that hour"
+        );
+    }
+
+    #[test]
+    fn an_old_an_unknown_or_a_future_answer_is_asked_again() {
+        let now = crate::rack::kept_checks::now_ms();
+        let settings = Settings::default();
+        let half_a_day = KEPT_FOR.as_millis() as u64;
+        assert!(asked_at(now - half_a_day)
+            .kept_answer(&settings, now)
+            .is_none());
+        assert!(asked_at(now - half_a_day + 60_000)
+            .kept_answer(&settings, now)
+            .is_some());
+        assert!(
+            asked_at(now + 60_000).kept_answer(&settings, now).is_none(),
+            "a clock set back"
+        );
+        let mut unknown = asked_at(now);
+        unknown.unknown = Some("IAM did not answer in time".into());
+        assert!(unknown.kept_answer(&settings, now).is_none());
+        let mut never = asked_at(now);
+        never.asked_at = None;
+        assert!(never.kept_answer(&settings, now).is_none());
     }
 }

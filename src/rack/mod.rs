@@ -640,7 +640,14 @@ impl Rack {
             .map(|v| v.profile.clone())
             .collect();
         let (settings, _) = self.settings();
-        for (profile, health) in key_health::key_healths(&session, users, &settings).await {
+        let (state_dir, kept_files) = (self.state_dir.clone(), files.clone());
+        let kept_answers = tokio::task::spawn_blocking(move || {
+            kept_checks::kept_key_healths(&state_dir, &kept_files)
+        })
+        .await
+        .unwrap_or_default();
+        let healths = key_health::key_healths(&session, users, &settings, &kept_answers).await;
+        for (profile, health) in healths {
             if let Some(view) = views.iter_mut().find(|v| v.profile == profile) {
                 view.key_health = Some(health);
                 view.weigh_attention();
