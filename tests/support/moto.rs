@@ -92,10 +92,12 @@ impl MotoServer {
 
     pub fn start() -> MotoServer {
         let program = super::venv_bin("moto_server");
-        let port = free_port();
         let log = tempfile::NamedTempFile::new().expect("temp file for the moto log");
+        // Port 0: moto takes a free port itself and says which. A port picked here and freed
+        // for moto could be taken meanwhile by another test's server (tauri-driver, another
+        // moto), and the set-up would then talk to that one.
         let child = Command::new(&program)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-H", "127.0.0.1", "-p", "0"])
             // Setup requests pass unchecked; `enable_auth` turns checking on after them.
             .env("INITIAL_NO_AUTH_ACTION_COUNT", "1000")
             .env("MOTO_ACCOUNT_ID", ACCOUNT)
@@ -106,10 +108,11 @@ impl MotoServer {
             .unwrap_or_else(|e| panic!("could not start {}: {e}", program.display()));
         let mut server = MotoServer {
             child,
-            url: format!("http://127.0.0.1:{port}"),
+            url: String::new(),
             log,
         };
-        server.wait_until_listening(port);
+        let port = server.wait_until_listening();
+        server.url = format!("http://127.0.0.1:{port}");
         server
     }
 
@@ -144,9 +147,23 @@ impl MotoServer {
         set_up_user(&self.url, user).await
     }
 
-    fn wait_until_listening(&mut self, port: u16) {
+    /// The port moto says it listens on (werkzeug's ` * Running on http://127.0.0.1:PORT`),
+    /// once it accepts connections there.
+    fn wait_until_listening(&mut self) -> u16 {
         let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        loop {
+            let said = self.log_text();
+            let port = said
+                .split("Running on http://127.0.0.1:")
+                .nth(1)
+                // Only a whole line: a port half written is another port.
+                .and_then(|rest| rest.split_once('\n'))
+                .and_then(|(digits, _)| digits.trim().parse::<u16>().ok());
+            if let Some(port) = port {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return port;
+                }
+            }
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!(
                     "moto_server exited ({status}) before answering:\n{}",
