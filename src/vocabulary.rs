@@ -72,6 +72,7 @@ const STALE_BADGES: &[Word] = &[
     word("session_ended", "session ended"),
     word("session_forgotten", "session forgotten"),
     word("signed_out", "signed out"),
+    word("changed_by_keyrack", "check again"),
 ];
 
 const STALE_NOTES: &[Word] = &[
@@ -94,6 +95,10 @@ const STALE_NOTES: &[Word] = &[
     word(
         "signed_out",
         "You signed out of IAM Identity Center after this check. Sign in, then check it again.",
+    ),
+    word(
+        "changed_by_keyrack",
+        "After this check keyrack changed, or began to change, what this profile signs in with (a key, a session). Check it again.",
     ),
 ];
 

@@ -34,7 +34,7 @@ function keepChecks(checks) {
     if (state.checking.has(view.profile)) continue;
     const mine = state.identities.get(view.profile);
     if (mine && mine.checked_at > view.checked_at) continue;
-    if (mine && mine.checked_at === view.checked_at && mine.stale === stale) continue;
+    if (mine && mine.checked_at === view.checked_at && mine.stale === stale && mine.stale_because === stale_because) continue;
     if (mine && !mine.stale && stale) becameStale.push(mine);
     state.identities.set(view.profile, { ...view, stale, stale_because });
     changed = true;

@@ -18,7 +18,8 @@ function whoLine(result, checking) {
       : el("div", { class: "who pending", text: "Not checked yet" });
   }
   const session = result.session_minutes_left != null ? ` · session ${result.session_minutes_left} min left` : "";
-  // A result checked with settings that have changed since no longer says who it is.
+  // A result checked with settings, a key or a session that changed since no longer says who
+  // it is; the badge says which.
   const when = el("span", { class: "muted" }, session + " · ", checkedWhen(result.checked_at),
     result.stale ? el("span", { class: "badge stale", text: staleBadge(result.stale_because), title: staleNote(result.stale_because) }) : null);
   if (result.status === "aws_tools_cannot_read") {

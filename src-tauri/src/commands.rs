@@ -6,7 +6,6 @@
 use keyrack::changes::{self, Applied, ConfigureAnswers, InputAdvice, Operation};
 use keyrack::files::check::REGIONS;
 use keyrack::files::Dialect;
-use keyrack::profiles::Listing;
 use keyrack::rack::IdentityView;
 use keyrack::secret::Secret;
 use keyrack::vocabulary::Vocabulary;
@@ -37,24 +36,24 @@ pub struct AppState {
     pub mfa: Arc<crate::mfa::Pending>,
     /// Where questions from a `keyrack credential-process` go (the page's channel).
     pub mfa_listener: crate::mfa_socket::Listener,
-    /// The first view, read while GTK and WebKit start (see [`AppState::new`]); the page's
+    /// The first listing, read while GTK and WebKit start (see [`AppState::new`]); the page's
     /// first `load` takes it.
-    first_view: Mutex<Option<std::thread::JoinHandle<Result<String, Error>>>>,
+    first_listing: Mutex<Option<Prepared>>,
 }
 
 impl AppState {
-    /// The window's state over `rack`. The files are read and their view prepared at once, on a
-    /// thread of its own: starting GTK and WebKit takes longer than that, so the page finds its
-    /// list ready instead of waiting for it.
+    /// The window's state over `rack`. The files are read and listed at once, on a thread of
+    /// its own: starting GTK and WebKit takes longer than that, so the page finds its list
+    /// ready instead of waiting for it.
     pub fn new(rack: Rack) -> Self {
         let rack = Arc::new(rack);
         let reading = rack.clone();
-        let first_view = std::thread::Builder::new()
-            .name("first-view".into())
-            .spawn(move || view_json(&reading))
+        let first_listing = std::thread::Builder::new()
+            .name("first-listing".into())
+            .spawn(move || listing_json(&reading))
             .ok();
         AppState {
-            first_view: Mutex::new(first_view),
+            first_listing: Mutex::new(first_listing),
             rack,
             rotation_plan: Mutex::default(),
             replacement: Mutex::default(),
@@ -84,11 +83,13 @@ pub async fn off_the_window<T: Send + 'static>(
         })?
 }
 
-/// The files as shown, with the words and rules the page takes from the engine.
+/// A listing being read on a thread of its own, as the JSON the page receives.
+type Prepared = std::thread::JoinHandle<Result<String, Error>>;
+
+/// What the page receives beside the listing: the words and rules it takes from the engine,
+/// keyrack's settings, and the kept checks.
 #[derive(Serialize)]
-pub struct View {
-    #[serde(flatten)]
-    listing: Listing,
+struct BesideTheListing {
     regions: &'static [&'static str],
     output_formats: &'static [&'static str],
     /// keyrack's own settings, and what in their file was not understood.
@@ -98,47 +99,53 @@ pub struct View {
     checks: Vec<keyrack::rack::KeptCheck>,
 }
 
-/// The files as they are now, with each keychain profile's key id read from its entry: the
-/// view prepared at start-up if the files have not changed since it was read, else a new one.
+/// The files as they are now, with each keychain profile's key id read from its entry, and what
+/// goes beside them: the listing prepared at start-up if the files have not changed since it
+/// was read (the rest is read now: the kept checks may change without the files).
 #[tauri::command]
 pub async fn load(app: AppHandle) -> Result<tauri::ipc::Response, Error> {
     let prepared = app
         .state::<AppState>()
-        .first_view
+        .first_listing
         .lock()
-        .expect("first view lock")
+        .expect("first listing lock")
         .take();
-    let json = off_the_window(app, move |rack| prepared_or_new(prepared, rack)).await?;
+    let json = off_the_window(app, move |rack| view_json(prepared, rack)).await?;
     Ok(tauri::ipc::Response::new(json))
 }
 
-/// The view `prepared` read, if it was read without fault and the files are still what it
-/// read; otherwise the files' view now.
-fn prepared_or_new(
-    prepared: Option<std::thread::JoinHandle<Result<String, Error>>>,
-    rack: &Rack,
-) -> Result<String, Error> {
-    if let Some(Ok(Ok(json))) = prepared.map(|reading| reading.join()) {
-        if !rack.changed_since_shown() {
-            return Ok(json);
-        }
-    }
-    view_json(rack)
-}
-
-/// The [`View`] of the files as they are now, as the JSON the page receives.
-fn view_json(rack: &Rack) -> Result<String, Error> {
-    let listing = rack.listing(Dialect::Cli, true)?;
+/// The page's view: the listing `prepared` read, if it was read without fault and the files are
+/// still what it read (else the listing now), with what goes beside it read now.
+fn view_json(prepared: Option<Prepared>, rack: &Rack) -> Result<String, Error> {
+    let listing = match prepared.map(|reading| reading.join()) {
+        Some(Ok(Ok(json))) if !rack.changed_since_shown() => json,
+        _ => listing_json(rack)?,
+    };
     let (settings, settings_notes) = rack.settings();
-    let view = View {
-        listing,
-        checks: rack.kept_checks()?,
+    let beside = to_json(&BesideTheListing {
         regions: REGIONS,
         output_formats: changes::OUTPUT_FORMATS,
         settings,
         settings_notes,
-    };
-    serde_json::to_string(&view).map_err(|e| {
+        checks: rack.kept_checks()?,
+    })?;
+    // Two JSON objects with no key in common, made one (what `#[serde(flatten)]` would make).
+    match (listing.strip_suffix('}'), beside.strip_prefix('{')) {
+        (Some(head), Some(tail)) if head != "{" && tail != "}" => Ok(format!("{head},{tail}")),
+        _ => Err(Error::new(
+            "internal",
+            "could not hand the files to the window; close it and open it again",
+        )),
+    }
+}
+
+/// The listing of the files as they are now, as JSON.
+fn listing_json(rack: &Rack) -> Result<String, Error> {
+    to_json(&rack.listing(Dialect::Cli, true)?)
+}
+
+fn to_json(value: &impl Serialize) -> Result<String, Error> {
+    serde_json::to_string(value).map_err(|e| {
         Error::new(
             "internal",
             format!("could not hand the files to the window ({e}); close it and open it again"),
@@ -311,13 +318,17 @@ mod tests {
         ))
     }
 
-    fn prepared(rack: &Arc<Rack>) -> Option<std::thread::JoinHandle<Result<String, Error>>> {
+    fn prepared(rack: &Arc<Rack>) -> Option<Prepared> {
         let reading = rack.clone();
-        Some(std::thread::spawn(move || view_json(&reading)))
+        Some(std::thread::spawn(move || listing_json(&reading)))
     }
 
     fn names(json: &str) -> Vec<String> {
         let view: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert!(
+            view["checks"].is_array() && view["settings"].is_object(),
+            "{view}"
+        );
         view["profiles"]
             .as_array()
             .unwrap()
@@ -327,7 +338,7 @@ mod tests {
     }
 
     #[test]
-    fn the_view_read_at_start_up_is_the_first_one_shown() {
+    fn the_listing_read_at_start_up_is_the_first_one_shown() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("config"),
@@ -335,9 +346,11 @@ mod tests {
         )
         .unwrap();
         let rack = rack_over(dir.path());
-        let reading = prepared(&rack);
-        let json = prepared_or_new(reading, &rack).unwrap();
-        assert_eq!(names(&json), ["dev"]);
+        assert_eq!(names(&view_json(prepared(&rack), &rack).unwrap()), ["dev"]);
+        // What the start-up thread read is what the page gets, not a second reading.
+        let read_then = std::thread::spawn(|| Ok(r#"{"profiles":[{"name":"as read"}]}"#.into()));
+        let json = view_json(Some(read_then), &rack).unwrap();
+        assert_eq!(names(&json), ["as read"]);
     }
 
     #[test]
@@ -346,9 +359,7 @@ mod tests {
         let config = dir.path().join("config");
         std::fs::write(&config, "[profile dev]\nregion = eu-west-1\n").unwrap();
         let rack = rack_over(dir.path());
-        let reading = prepared(&rack);
-        let read_then = reading.unwrap().join().unwrap().unwrap();
-        assert_eq!(names(&read_then), ["dev"]);
+        let read_then = prepared(&rack).unwrap().join().unwrap().unwrap();
         // An editor saves before the page asks for the files.
         std::fs::write(
             &config,
@@ -356,7 +367,7 @@ mod tests {
         )
         .unwrap();
         let finished = std::thread::spawn(move || Ok(read_then));
-        let json = prepared_or_new(Some(finished), &rack).unwrap();
+        let json = view_json(Some(finished), &rack).unwrap();
         assert_eq!(names(&json), ["dev", "prod"]);
     }
 
@@ -366,7 +377,7 @@ mod tests {
         std::fs::write(dir.path().join("config"), "[profile dev]\n").unwrap();
         let rack = rack_over(dir.path());
         let failed = std::thread::spawn(|| Err(Error::new("internal", "the disk said no")));
-        let json = prepared_or_new(Some(failed), &rack).unwrap();
+        let json = view_json(Some(failed), &rack).unwrap();
         assert_eq!(names(&json), ["dev"]);
     }
 }

@@ -49,15 +49,19 @@ pub enum StaleCause {
     SessionForgotten,
     /// The IAM Identity Center sign-in it was checked with was signed out.
     SignedOut,
+    /// keyrack changed, or may have changed, what it was checked with (a rotation that did not
+    /// finish; a mark kept by an older keyrack, which kept no cause).
+    ChangedByKeyrack,
 }
 
 impl StaleCause {
-    pub const ALL: [StaleCause; 5] = [
+    pub const ALL: [StaleCause; 6] = [
         StaleCause::SettingsChanged,
         StaleCause::KeyChanged,
         StaleCause::SessionEnded,
         StaleCause::SessionForgotten,
         StaleCause::SignedOut,
+        StaleCause::ChangedByKeyrack,
     ];
 
     /// Its name in the window's vocabulary (as serialized).
@@ -68,6 +72,7 @@ impl StaleCause {
             StaleCause::SessionEnded => "session_ended",
             StaleCause::SessionForgotten => "session_forgotten",
             StaleCause::SignedOut => "signed_out",
+            StaleCause::ChangedByKeyrack => "changed_by_keyrack",
         }
     }
 }
@@ -87,15 +92,23 @@ struct Store {
 struct Entry {
     /// The digest of what the check depended on ([`basis`]).
     basis: String,
-    /// When keyrack marked it stale (its key changed where the files do not show it), in
-    /// milliseconds since the epoch; a check that started before that does not clear it.
+    /// When keyrack marked it stale (what it was checked with changed where the files do not
+    /// show it: a keychain key, a session, a sign-in), in milliseconds since the epoch; a check
+    /// that started before that does not clear it.
     #[serde(default)]
     marked_at: Option<u64>,
-    /// Why it was marked (a mark kept by an older keyrack has none: its settings are blamed,
-    /// the widest cause).
-    #[serde(default)]
+    /// Why it was marked. A mark kept by an older keyrack has none, and one a newer keyrack
+    /// names is not known here: either reads as [`StaleCause::ChangedByKeyrack`], and the
+    /// store stays readable.
+    #[serde(default, deserialize_with = "known_cause")]
     marked_because: Option<StaleCause>,
     view: Json,
+}
+
+/// A cause this keyrack knows, or none.
+fn known_cause<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<StaleCause>, D::Error> {
+    let value = Option::<Json>::deserialize(d)?;
+    Ok(value.and_then(|v| serde_json::from_value(v).ok()))
 }
 
 fn store_path(state_dir: &Path, set_id: &str) -> PathBuf {
@@ -223,7 +236,7 @@ pub(super) fn kept(state_dir: &Path, files: &AwsFiles, reading: &Reading) -> Vec
             let session_ended = count_down(&mut view, now);
             // What keyrack itself did is the surest cause, then time, then the files.
             let stale_because = if entry.marked_at.is_some() {
-                Some(entry.marked_because.unwrap_or(StaleCause::SettingsChanged))
+                Some(entry.marked_because.unwrap_or(StaleCause::ChangedByKeyrack))
             } else if session_ended {
                 Some(StaleCause::SessionEnded)
             } else if entry.basis != basis(&store.salt, reading, name) {
@@ -485,9 +498,24 @@ mod tests {
     }
 
     #[test]
-    fn a_mark_kept_by_an_older_keyrack_is_still_read() {
-        let entry: Entry =
-            serde_json::from_str(r#"{"basis":"b","marked_at":1,"view":{}}"#).unwrap();
-        assert_eq!(entry.marked_because, None);
+    fn a_mark_kept_by_an_older_or_a_newer_keyrack_is_read_without_blaming_the_person() {
+        let state = tempfile::tempdir().unwrap();
+        let files = files();
+        let reading = files.read(crate::files::Dialect::Cli);
+        record(state.path(), &files, &reading, &[answered(None)], now_ms());
+        let path = store_path(state.path(), &crate::keychain::places::file_set(&files));
+        let written: Json = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        for mark in [
+            serde_json::json!({ "marked_at": 1 }),
+            serde_json::json!({ "marked_at": 1, "marked_because": "a_cause_of_tomorrow" }),
+        ] {
+            let mut store = written.clone();
+            let entry = store["profiles"]["work"].as_object_mut().unwrap();
+            entry.extend(mark.as_object().unwrap().clone());
+            std::fs::write(&path, serde_json::to_vec(&store).unwrap()).unwrap();
+            let kept = kept(state.path(), &files, &reading);
+            assert_eq!(kept.len(), 1, "the store is still read");
+            assert_eq!(kept[0].stale_because, Some(StaleCause::ChangedByKeyrack));
+        }
     }
 }

@@ -15,8 +15,8 @@ use crate::aws::{iam, Credentials, Service};
 use crate::identity::Session;
 use crate::settings::Settings;
 
-/// How long what IAM said of a key is used again instead of asking IAM (twice a key's checks
-/// a day at most, instead of at every Check all).
+/// How long what IAM said of a key is used again instead of asking IAM (an answer IAM did
+/// not give is asked again at the next check).
 pub const KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
 
 /// A profile's access key: its age and last use, and what they call for.

@@ -834,23 +834,26 @@ impl Rack {
         plan: &RotationPlan,
         report: &Result<RotationReport, RotationError>,
     ) {
-        let changed: Vec<String> = match report {
-            Ok(report) => report
-                .profiles_updated
-                .iter()
-                .map(|p| p.profile.clone())
-                .collect(),
-            Err(_) => plan.profiles.iter().map(|p| p.profile.clone()).collect(),
+        // A run that failed may have changed the key or not: the results are marked, without
+        // saying it did.
+        let (changed, because): (Vec<String>, _) = match report {
+            Ok(report) => (
+                report
+                    .profiles_updated
+                    .iter()
+                    .map(|p| p.profile.clone())
+                    .collect(),
+                kept_checks::StaleCause::KeyChanged,
+            ),
+            Err(_) => (
+                plan.profiles.iter().map(|p| p.profile.clone()).collect(),
+                kept_checks::StaleCause::ChangedByKeyrack,
+            ),
         };
         let state_dir = self.state_dir.clone();
         if let Ok(files) = AwsFiles::load(&self.paths) {
             let _ = tokio::task::spawn_blocking(move || {
-                kept_checks::mark_stale(
-                    &state_dir,
-                    &files,
-                    &changed,
-                    kept_checks::StaleCause::KeyChanged,
-                )
+                kept_checks::mark_stale(&state_dir, &files, &changed, because)
             })
             .await;
         }

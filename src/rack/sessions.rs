@@ -125,14 +125,16 @@ impl Rack {
             if !profiles.is_empty() && !profiles.contains(&profile) {
                 continue;
             }
-            forgotten.push(profile.clone());
             match kept {
                 Kept::Role(role) => {
                     let Some(dir) = &self.cli_cache else { continue };
                     // Removed whether or not it can be read: it is this role's file either way.
                     let file = cli_cache::session_file(dir, &role);
                     match std::fs::remove_file(&file) {
-                        Ok(()) => removed.push(file.display().to_string()),
+                        Ok(()) => {
+                            removed.push(file.display().to_string());
+                            forgotten.push(profile.clone());
+                        }
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                         Err(e) => {
                             return Err(Error::new(
@@ -155,11 +157,12 @@ impl Rack {
                             "the MFA session of {} (profile {profile}) from the keychain",
                             mfa.serial
                         ));
+                        forgotten.push(profile.clone());
                     }
                 }
             }
         }
-        // A kept check showing the session's minutes no longer says how the profile signs in.
+        // A kept check had with a session now removed no longer says how the profile signs in.
         super::kept_checks::mark_stale(
             &self.state_dir,
             &files,

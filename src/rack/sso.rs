@@ -106,6 +106,17 @@ impl Rack {
     pub async fn sso_logout(&self) -> Result<SignedOut, Error> {
         let client = self.sso_client(&ProfileEndpointSettings::default())?;
         let place = self.sign_in_place(&client)?;
+        let signed_out = sso_login::sign_out(&place, self.cli_cache.as_deref())
+            .await
+            .map_err(|e| {
+                Error::new(
+                    "sso_cache_write_failed",
+                    format!(
+                        "could not remove a sign-in from {}: {e}; run the command again",
+                        place.token_dir.display()
+                    ),
+                )
+            })?;
         // Who the SSO profiles were is no longer true once signed out.
         if let Ok(files) = self.latest() {
             let reading = files.read(crate::files::Dialect::Cli);
@@ -124,17 +135,7 @@ impl Rack {
                 super::kept_checks::StaleCause::SignedOut,
             );
         }
-        sso_login::sign_out(&place, self.cli_cache.as_deref())
-            .await
-            .map_err(|e| {
-                Error::new(
-                    "sso_cache_write_failed",
-                    format!(
-                        "could not remove a sign-in from {}: {e}; run the command again",
-                        place.token_dir.display()
-                    ),
-                )
-            })
+        Ok(signed_out)
     }
 
     /// What `credential-process --sso --profile P` prints: the role credentials of SSO profile

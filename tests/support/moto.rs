@@ -147,22 +147,12 @@ impl MotoServer {
         set_up_user(&self.url, user).await
     }
 
-    /// The port moto says it listens on (werkzeug's ` * Running on http://127.0.0.1:PORT`),
-    /// once it accepts connections there.
+    /// The port moto says it listens on ([`listening_port`]).
     fn wait_until_listening(&mut self) -> u16 {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let said = self.log_text();
-            let port = said
-                .split("Running on http://127.0.0.1:")
-                .nth(1)
-                // Only a whole line: a port half written is another port.
-                .and_then(|rest| rest.split_once('\n'))
-                .and_then(|(digits, _)| digits.trim().parse::<u16>().ok());
-            if let Some(port) = port {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return port;
-                }
+            if let Some(port) = listening_port(self.log.path()) {
+                return port;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!(
@@ -208,6 +198,21 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The port a moto_server started with `-p 0` says in its log `log` that it runs on
+/// (werkzeug's ` * Running on http://127.0.0.1:PORT`), once it accepts connections there.
+fn listening_port(log: &std::path::Path) -> Option<u16> {
+    let said = std::fs::read_to_string(log).unwrap_or_default();
+    let port = said
+        .split("Running on http://127.0.0.1:")
+        .nth(1)
+        // Only a whole line: a port half written is another port.
+        .and_then(|rest| rest.split_once('\n'))
+        .and_then(|(digits, _)| digits.trim().parse::<u16>().ok())?;
+    TcpStream::connect(("127.0.0.1", port))
+        .is_ok()
+        .then_some(port)
+}
+
 /// Turn signature and permission checks on for every later request to the moto at `url`.
 pub async fn enable_auth_at(url: &str) {
     let answer = reqwest::Client::new()
@@ -230,34 +235,41 @@ pub async fn enable_auth_at(url: &str) {
 pub struct ProcessWideMoto {
     pub url: String,
     _shell: std::sync::Mutex<Child>,
+    /// Where moto says which port it took.
+    _log: tempfile::NamedTempFile,
 }
 
 impl ProcessWideMoto {
     /// Start it (checks off until `enable_auth_at`) and wait until it listens.
     pub fn start() -> ProcessWideMoto {
-        let port = free_port();
+        let log = tempfile::NamedTempFile::new().expect("temp file for the moto log");
+        // Port 0, as MotoServer::start: moto takes a free port itself and says which.
         let shell = Command::new("sh")
             .args(["-c", r#""$0" "$@" & moto=$!; cat >/dev/null; kill $moto"#])
             .arg(super::venv_bin("moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-H", "127.0.0.1", "-p", "0"])
             .env("INITIAL_NO_AUTH_ACTION_COUNT", "1000")
             .env("MOTO_ACCOUNT_ID", ACCOUNT)
             .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(log.reopen().expect("log handle"))
+            .stderr(log.reopen().expect("log handle"))
             .spawn()
             .expect("start moto_server");
         let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        let port = loop {
+            if let Some(port) = listening_port(log.path()) {
+                break port;
+            }
             assert!(
                 Instant::now() < deadline,
                 "moto_server did not listen within 30 s"
             );
             std::thread::sleep(Duration::from_millis(50));
-        }
+        };
         ProcessWideMoto {
             url: format!("http://127.0.0.1:{port}"),
             _shell: std::sync::Mutex::new(shell),
+            _log: log,
         }
     }
 }
