@@ -23,8 +23,9 @@ export const statusLabel = (status) => label("key_statuses", status, status);
 export const errorHeadline = (code) => label("headlines", code, code || "Failed");
 
 /** Why a kept result is out of date (`stale_because`), as the list's badge and as the result's note. */
-export const staleBadge = (cause) => label("stale_badges", cause, label("stale_badges", "settings_changed", "out of date"));
-export const staleNote = (cause) => label("stale_notes", cause, label("stale_notes", "settings_changed", "Check it again."));
+// A cause the engine did not name blames nothing: the result is only said to be out of date.
+export const staleBadge = (cause) => label("stale_badges", cause, "out of date");
+export const staleNote = (cause) => label("stale_notes", cause, "This result may be out of date. Check it again.");
 
 /** Whether `key` (or, in `parent.sub`, its sub-key) names a secret, case ignored, as the engine decides. */
 export function isSecretKey(key) {
