@@ -3,7 +3,7 @@
 import * as api from "./api.js";
 import { $, announce, refreshTimes } from "./dom.js";
 import { renderList, listKeys, scrollToSelected, visibleProfiles } from "./profile-list.js";
-import { initEditor, show as showEditor, save, isDirty, renderIdentity } from "./editor.js";
+import { initEditor, show as showEditor, save, isDirty, keepsEdits, renderIdentity } from "./editor.js";
 import { confirmDialog, nameDialog } from "./dialogs.js";
 import { renderProblems, toggleProblems } from "./problems.js";
 import { showOnboarding, hideOnboarding } from "./onboarding.js";
@@ -81,7 +81,8 @@ async function reload(given) {
     return;
   }
   hideOnboarding();
-  if (!view.profiles.some((p) => p.name === state.selected)) {
+  // A profile that left the files stays selected while the editor holds the person's changes to it.
+  if (!view.profiles.some((p) => p.name === state.selected) && !keepsEdits(state.selected)) {
     state.selected = (view.profiles.find((p) => p.is_default) || view.profiles[0] || {}).name || null;
   }
   render();

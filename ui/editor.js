@@ -40,7 +40,9 @@ export function initEditor(context) {
 }
 
 export const isDirty = () => !!form && changes().length > 0;
-export const editedProfile = () => form && form.profile;
+
+/** Whether the editor holds unsaved changes to profile `name` (kept while the files change). */
+export const keepsEdits = (name) => !!form && form.profile === name && isDirty();
 
 function profileNamed(name) {
   return ctx.state.view.profiles.find((p) => p.name === name);
@@ -57,18 +59,23 @@ function whereText(s) {
 /** Show `name` in the editor. Unsaved edits of the profile shown are kept unless `force`. */
 export function show(name, { force = false } = {}) {
   const profile = name && profileNamed(name);
+  if (!force && keepsEdits(name)) {
+    // The files changed on disk while the person edits: keep the edits, say so. Even when the
+    // profile left the files (a program that empties a file before writing it, a rename away
+    // and back): the edits are the person's, and only they let them go.
+    const box = $("#editor-changed");
+    box.textContent = profile
+      ? "The files changed on disk while you were editing. Your unsaved changes are kept; " +
+        "Save applies them to the new version (keyrack asks first if another program changed the same settings)."
+      : `Profile ${name} is no longer in the files: another program removed or renamed it, or is rewriting the file. ` +
+        "Your unsaved changes are kept; Save writes them to the files (keyrack asks first), Discard lets them go.";
+    box.hidden = false;
+    if (profile) renderIdentity(profile);
+    return;
+  }
   $("#editor-empty").hidden = !!profile;
   $("#editor-form").hidden = !profile;
   if (!profile) { form = null; return; }
-  if (!force && form && form.profile === name && isDirty()) {
-    // The files changed on disk while the person edits: keep the edits, say so.
-    const box = $("#editor-changed");
-    box.textContent = "The files changed on disk while you were editing. Your unsaved changes are kept; " +
-      "Save applies them to the new version (keyrack asks first if another program changed the same settings).";
-    box.hidden = false;
-    renderIdentity(profile);
-    return;
-  }
   $("#editor-changed").hidden = true;
   $("#editor-error").textContent = "";
   // Another profile starts at its top (its name), not where the last one was scrolled to.

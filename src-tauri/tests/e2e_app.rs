@@ -893,6 +893,43 @@ async fn an_interrupted_rotation_is_offered_for_completion_when_the_app_opens() 
 }
 
 #[tokio::test]
+async fn an_unsaved_edit_outlives_its_profile_leaving_the_files_for_a_moment() {
+    let home = home();
+    write_aws(home.path(), "[default]\nregion = us-east-1\n", "");
+    let app = open(home.path(), None).await;
+    app.open_profile("default").await;
+    app.select_option("#f-region", "us-west-2").await;
+    app.wait_text("#dirty-note", "1 unsaved change").await;
+    // A program that writes the file by emptying it first, or renames the profile away and back:
+    // for a moment the profile is not in the files. The person's edit stays, and says why.
+    let config = home.path().join(".aws/config");
+    fs::write(&config, "").unwrap();
+    app.wait_text("#editor-changed", "no longer in the files")
+        .await;
+    app.wait_text("#dirty-note", "1 unsaved change").await;
+    app.screenshot("edit-kept-profile-gone").await;
+    fs::write(&config, "[default]\nregion = ap-south-1\n").unwrap();
+    app.wait_text("#editor-changed", "changed on disk").await;
+    app.wait_js(
+        "return document.querySelector('#f-region').value === 'us-west-2'",
+        "the person's region still in the editor",
+    )
+    .await;
+    app.wait_text("#dirty-note", "1 unsaved change").await;
+    app.click("#save").await;
+    app.wait_text("#confirm-title", "Changed by another program")
+        .await;
+    app.click("#confirm-ok").await; // "Save mine"
+    app.wait_text("#notice", "Saved 1 change").await;
+    assert_eq!(app.console_errors().await, Vec::<String>::new());
+    app.close().await;
+    assert_eq!(
+        read(home.path(), "config"),
+        "[default]\nregion = us-west-2\n"
+    );
+}
+
+#[tokio::test]
 async fn seventeen_outside_changes_during_one_edit_make_keyrack_ask_instead_of_guessing() {
     let home = home();
     write_aws(home.path(), "[default]\nregion = us-east-1\n", "");
