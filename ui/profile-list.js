@@ -19,9 +19,12 @@ function whoLine(result, checking) {
   }
   const session = result.session_minutes_left != null ? ` · session ${result.session_minutes_left} min left` : "";
   // A result checked with settings, a key or a session that changed since no longer says who
-  // it is; the badge says which.
-  const when = el("span", { class: "muted" }, session + " · ", checkedWhen(result.checked_at),
-    result.stale ? el("span", { class: "badge stale", text: staleBadge(result.stale_because), title: staleNote(result.stale_because) }) : null);
+  // it is; the badge says which, in the place of when it was checked (a row has room for one of
+  // them; the editor's card says both).
+  const when = el("span", { class: "muted" }, session + " · ",
+    result.stale
+      ? el("span", { class: "badge stale", text: staleBadge(result.stale_because), title: staleNote(result.stale_because) })
+      : checkedWhen(result.checked_at));
   if (result.status === "aws_tools_cannot_read") {
     return el("div", { class: "who warn", title: message(result.error) },
       `⚠ ${errorHeadline(result.error.code)}`, when);

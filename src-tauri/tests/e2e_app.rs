@@ -270,6 +270,13 @@ async fn check_all_asks_for_a_roles_mfa_code_in_a_dialog_and_again_after_a_wrong
     let app = open(home.path(), Some(&sts.url)).await;
     let admin = "#profiles li[data-name='admin'] .who";
     app.wait_text(admin, "session forgotten").await;
+    app.wait_js(
+        "const badge = document.querySelector(\"#profiles li[data-name='admin'] .badge.stale\");
+         const row = badge.closest('li').getBoundingClientRect();
+         return badge.getBoundingClientRect().right <= row.right - 8;",
+        "the whole stale badge inside the row, not cut off at its edge",
+    )
+    .await;
     app.open_profile("admin").await;
     app.wait_text("#identity-stale", "was forgotten since")
         .await;
