@@ -2,6 +2,12 @@
 const { invoke, Channel } = window.__TAURI__.core;
 
 export const load = () => invoke("load");
+/** The files as first read for the page (asked for by first-load.js before the modules ran); once. */
+export function firstLoad() {
+  const asked = window.__keyrackFirstLoad;
+  window.__keyrackFirstLoad = null;
+  return asked || load();
+}
 /** Keeps keyrack's settings (`{ rotate_after_days, unused_after_days, check_on_start, clipboard_seconds }`). */
 export const saveSettings = (settings) => invoke("save_settings", { settings });
 /** The engine's words and rules (see vocabulary.js). */

@@ -363,8 +363,8 @@ async function start() {
   setInterval(refreshTimes, 20000);
   window.addEventListener("beforeunload", (e) => { if (isDirty()) e.preventDefault(); });
 
-  // The files are read while the engine's words arrive: the list needs both.
-  const files = api.load();
+  // The files (asked for as the page began) are read while the engine's words arrive: the list needs both.
+  const files = api.firstLoad();
   files.catch(() => {}); // its failure is said below, once the words are there
   try {
     await loadVocabulary();
