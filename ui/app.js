@@ -3,7 +3,7 @@
 import * as api from "./api.js";
 import { $, announce, refreshTimes } from "./dom.js";
 import { renderList, listKeys, scrollToSelected, visibleProfiles } from "./profile-list.js";
-import { initEditor, show as showEditor, save, isDirty, keepsEdits, renderIdentity } from "./editor.js";
+import { initEditor, show as showEditor, save, isDirty, keepsEdits, forgetEdits, renderIdentity } from "./editor.js";
 import { confirmDialog, nameDialog } from "./dialogs.js";
 import { renderProblems, toggleProblems } from "./problems.js";
 import { showOnboarding, hideOnboarding } from "./onboarding.js";
@@ -228,6 +228,7 @@ const actions = {
     if (!result) return;
     if (!$("#notice").classList.contains("warning")) announce(`Renamed profile ${p.name} to ${result.name}.`);
     state.identities.delete(p.name);
+    forgetEdits(); // keyrack moved the profile itself: its old name is not one to keep edits of
     await reload();
     select(result.name);
   },
@@ -249,6 +250,7 @@ const actions = {
       await api.applyChange(state.view.revision, { action: "delete", profile: p.name });
       announce(`Deleted profile ${p.name}.`);
       state.identities.delete(p.name);
+      forgetEdits(); // the person chose to delete it, unsaved changes and all
       await reload();
       $("#profiles").focus();
     } catch (error) {

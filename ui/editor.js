@@ -18,6 +18,8 @@ const FIXED = {
 };
 
 let ctx;            // { state, reload, actions }
+/** The buttons that act on the profile shown (not on the form). */
+const PROFILE_ACTIONS = "#copy-profile, #rename-profile, #delete-profile, #rotate, #vault-move, #identity-card button";
 let form = null;    // { profile, revision, original: Map, rows: [...], errors: Set }
 
 export function initEditor(context) {
@@ -26,7 +28,7 @@ export function initEditor(context) {
   f.addEventListener("submit", (e) => { e.preventDefault(); save(); });
   f.addEventListener("input", onInput);
   f.addEventListener("change", onInput);
-  $("#discard").addEventListener("click", () => { if (form) show(form.profile, { force: true }); });
+  $("#discard").addEventListener("click", discard);
   for (const button of document.querySelectorAll("#editor-form .reveal")) button.addEventListener("click", () => reveal(button));
   for (const button of document.querySelectorAll("#editor-form .copy-secret")) button.addEventListener("click", () => copySecret(button));
   $("#add-setting").addEventListener("click", addSetting);
@@ -43,6 +45,19 @@ export const isDirty = () => !!form && changes().length > 0;
 
 /** Whether the editor holds unsaved changes to profile `name` (kept while the files change). */
 export const keepsEdits = (name) => !!form && form.profile === name && isDirty();
+
+/** Let the unsaved changes go: keyrack itself is deleting or renaming the profile. */
+export function forgetEdits() { form = null; }
+
+/** Discard the unsaved changes; of a profile no longer in the files, show the default one. */
+function discard() {
+  if (!form) return;
+  if (profileNamed(form.profile)) { show(form.profile, { force: true }); return; }
+  form = null;
+  const profiles = ctx.state.view.profiles;
+  const next = (profiles.find((p) => p.is_default) || profiles[0] || {}).name || null;
+  ctx.actions.select(next);
+}
 
 function profileNamed(name) {
   return ctx.state.view.profiles.find((p) => p.name === name);
@@ -68,9 +83,13 @@ export function show(name, { force = false } = {}) {
       ? "The files changed on disk while you were editing. Your unsaved changes are kept; " +
         "Save applies them to the new version (keyrack asks first if another program changed the same settings)."
       : `Profile ${name} is no longer in the files: another program removed or renamed it, or is rewriting the file. ` +
-        "Your unsaved changes are kept; Save writes them to the files (keyrack asks first), Discard lets them go.";
+        "Your unsaved changes are kept here, and can be saved if it comes back; Discard lets them go.";
     box.hidden = false;
+    // Nothing acts on a profile that is not there (its key, its name, its check).
+    form.gone = !profile;
+    for (const button of document.querySelectorAll(PROFILE_ACTIONS)) button.disabled = form.gone;
     if (profile) renderIdentity(profile);
+    updateFoot();
     return;
   }
   $("#editor-empty").hidden = !!profile;
@@ -78,6 +97,7 @@ export function show(name, { force = false } = {}) {
   if (!profile) { form = null; return; }
   $("#editor-changed").hidden = true;
   $("#editor-error").textContent = "";
+  for (const button of document.querySelectorAll(PROFILE_ACTIONS)) button.disabled = false;
   // Another profile starts at its top (its name), not where the last one was scrolled to.
   if (!form || form.profile !== name) $("#editor").scrollTop = 0;
   form = { profile: name, revision: ctx.state.view.revision, original: new Map(), rows: [], errors: new Set(), revealed: new Set() };
@@ -230,7 +250,7 @@ function updateFoot() {
   if (!form) return;
   const n = changes().length;
   const errors = form.errors.size;
-  $("#save").disabled = n === 0 || errors > 0;
+  $("#save").disabled = n === 0 || errors > 0 || !!form.gone;
   $("#discard").disabled = n === 0;
   $("#dirty-note").textContent = errors
     ? `${errors} field${errors > 1 ? "s" : ""} to fix before saving`

@@ -914,6 +914,13 @@ async fn an_unsaved_edit_outlives_its_profile_leaving_the_files_for_a_moment() {
     app.wait_text("#editor-changed", "no longer in the files")
         .await;
     app.wait_text("#dirty-note", "1 unsaved change").await;
+    // Nothing acts on a profile that is not there: no save (it would make a stub of it), no
+    // delete, no rotation.
+    app.wait_js(
+        "return ['#save', '#delete-profile', '#copy-profile', '#rename-profile'].every((s) => document.querySelector(s).disabled)",
+        "Save and the profile's actions disabled while it is gone",
+    )
+    .await;
     app.screenshot("edit-kept-profile-gone").await;
     fs::write(&config, "[default]\nregion = ap-south-1\n").unwrap();
     app.wait_text("#editor-changed", "changed on disk").await;
@@ -934,6 +941,31 @@ async fn an_unsaved_edit_outlives_its_profile_leaving_the_files_for_a_moment() {
         read(home.path(), "config"),
         "[default]\nregion = us-west-2\n"
     );
+}
+
+#[tokio::test]
+async fn deleting_the_profile_being_edited_lets_its_unsaved_changes_go_with_it() {
+    let home = home();
+    write_aws(
+        home.path(),
+        "[default]\nregion = us-east-1\n\n[profile dev]\nregion = eu-west-1\n",
+        "",
+    );
+    let app = open(home.path(), None).await;
+    app.open_profile("dev").await;
+    app.select_option("#f-region", "us-west-2").await;
+    app.wait_text("#dirty-note", "1 unsaved change").await;
+    app.click("#delete-profile").await;
+    app.wait_text("#confirm-title", "Delete profile dev?").await;
+    app.click("#confirm-ok").await;
+    app.wait_text("#notice", "Deleted profile dev").await;
+    // keyrack deleted it at the person's word: not kept as if another program had removed it.
+    app.wait_text("#editor-title", "default").await;
+    app.wait_text("#dirty-note", "No unsaved changes").await;
+    assert!(!app.body_text().await.contains("no longer in the files"));
+    assert_eq!(app.console_errors().await, Vec::<String>::new());
+    app.close().await;
+    assert!(!read(home.path(), "config").contains("dev"));
 }
 
 #[tokio::test]
