@@ -169,15 +169,17 @@ pub fn vocabulary() -> Vocabulary {
     Vocabulary::new()
 }
 
-/// Send a notice through `on_change` whenever either file changes on disk.
+/// Send a notice through `on_change` whenever either file changes on disk, and at once if they
+/// changed since the page last read them (before the watch began: the page reads them first).
 #[tauri::command]
 pub fn watch_files(state: State<'_, AppState>, on_change: Channel<u64>) {
-    let first = state
-        .watcher
-        .lock()
-        .expect("watcher lock")
-        .replace(on_change)
-        .is_none();
+    let mut watcher = state.watcher.lock().expect("watcher lock");
+    let first = watcher.is_none();
+    if state.rack.changed_since_shown() {
+        let _ = on_change.send(0);
+    }
+    *watcher = Some(on_change);
+    drop(watcher);
     if first {
         let target = state.watcher.clone();
         let rack = state.rack.clone();
