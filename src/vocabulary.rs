@@ -324,7 +324,7 @@ mod tests {
     }
 
     fn every_code_in_the_source() -> Vec<(String, String)> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = keyrack_test_support::repo_root();
         let mut found = Vec::new();
         codes_in(&root.join("src"), &mut found);
         codes_in(&root.join("src-tauri/src"), &mut found);
@@ -345,7 +345,7 @@ mod tests {
 
     #[test]
     fn every_error_code_the_page_acts_on_is_one_the_engine_has() {
-        let ui = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui");
+        let ui = keyrack_test_support::repo_root().join("ui");
         let vocabulary = Vocabulary::new();
         let mut named = Vec::new();
         for entry in std::fs::read_dir(&ui).unwrap() {

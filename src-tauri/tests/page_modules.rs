@@ -3,10 +3,10 @@
 //! level after another (part of the launch time `scripts/bench-app` measures).
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::PathBuf;
 
-fn ui() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../ui"))
+fn ui() -> PathBuf {
+    keyrack_test_support::repo_root().join("ui")
 }
 
 /// The modules `file` imports (`import ... from "./name.js"`), by file name.

@@ -36,12 +36,16 @@ pub fn venv_bin(name: &str) -> PathBuf {
 }
 
 /// The repository root (these helpers also serve src-tauri's tests, whose package sits below it).
+/// Found from the package cargo runs the test in now: a test binary that another clone built
+/// into the shared target folder, and that cargo reuses, holds that clone's path (gone since).
 pub fn repo_root() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     manifest
         .ancestors()
         .find(|dir| dir.join("tests/tools/botocore_read.py").is_file())
-        .unwrap_or(manifest)
+        .unwrap_or(&manifest)
         .to_path_buf()
 }
 
