@@ -121,7 +121,19 @@ function showActive() {
   if (current) current.classList.toggle("active-descendant", document.activeElement === list);
 }
 
-function select(name, { focusList = false } = {}) {
+/** Show profile `name`; unsaved changes to another one are let go only when the person says so. */
+async function select(name, { focusList = false } = {}) {
+  const edited = state.selected;
+  if (name !== edited && keepsEdits(edited)) {
+    const discard = await confirmDialog({
+      title: `Unsaved changes to ${edited}`,
+      text: `Opening profile ${name} discards them. Keep editing to save them first.`,
+      ok: "Discard and open",
+      cancel: "Keep editing",
+    });
+    if (!discard) { if (focusList) $("#profiles").focus(); return; }
+    forgetEdits();
+  }
   state.selected = name;
   render();
   showEditor(name);

@@ -944,6 +944,44 @@ async fn an_unsaved_edit_outlives_its_profile_leaving_the_files_for_a_moment() {
 }
 
 #[tokio::test]
+async fn opening_another_profile_asks_before_unsaved_changes_go() {
+    let home = home();
+    write_aws(
+        home.path(),
+        "[default]\nregion = us-east-1\n\n[profile dev]\nregion = eu-west-1\n",
+        "",
+    );
+    let app = open(home.path(), None).await;
+    app.open_profile("default").await;
+    app.select_option("#f-region", "us-west-2").await;
+    app.wait_text("#dirty-note", "1 unsaved change").await;
+    app.open_profile_row("dev").await;
+    app.wait_text("#confirm-title", "Unsaved changes to default")
+        .await;
+    app.click("#confirm-cancel").await; // "Keep editing"
+    app.wait_text("#editor-title", "default").await;
+    app.wait_text("#dirty-note", "1 unsaved change").await;
+    app.wait_js(
+        "return document.querySelector('#f-region').value === 'us-west-2'",
+        "the person's region still in the editor",
+    )
+    .await;
+    app.open_profile_row("dev").await;
+    app.wait_text("#confirm-title", "Unsaved changes to default")
+        .await;
+    app.click("#confirm-ok").await; // "Discard and open"
+    app.wait_text("#editor-title", "dev").await;
+    app.wait_text("#dirty-note", "No unsaved changes").await;
+    assert_eq!(app.console_errors().await, Vec::<String>::new());
+    app.close().await;
+    assert_eq!(
+        read(home.path(), "config"),
+        "[default]\nregion = us-east-1\n\n[profile dev]\nregion = eu-west-1\n",
+        "nothing was written"
+    );
+}
+
+#[tokio::test]
 async fn deleting_the_profile_being_edited_lets_its_unsaved_changes_go_with_it() {
     let home = home();
     write_aws(

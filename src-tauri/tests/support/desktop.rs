@@ -472,6 +472,12 @@ impl Desktop {
 
     /// Click the profile named `name` in the list.
     pub async fn open_profile(&self, name: &str) {
+        self.open_profile_row(name).await;
+        self.wait_text("#editor-title", name).await;
+    }
+
+    /// Click the row of profile `name` in the list, without waiting for the editor to show it.
+    pub async fn open_profile_row(&self, name: &str) {
         self.driver
             .find(By::Css(format!("#profiles li[data-name='{name}']")))
             .await
@@ -479,7 +485,6 @@ impl Desktop {
             .click()
             .await
             .expect("click the profile");
-        self.wait_text("#editor-title", name).await;
     }
 
     /// Save a screenshot as `<target>/e2e-screenshots/<name>.png` and return its path.
