@@ -57,6 +57,9 @@ function recheck(becameStale) {
 
 const profileNamed = (name) => state.view && state.view.profiles.find((p) => p.name === name);
 
+/** The profile shown when none is chosen: the default one, else the first. */
+const firstChoice = (view) => (view.profiles.find((p) => p.is_default) || view.profiles[0] || {}).name || null;
+
 /** Show the files as they are now (`given`: a view just loaded, at start-up). */
 async function reload(given) {
   const view = given && given.profiles ? given : await api.load();
@@ -83,7 +86,7 @@ async function reload(given) {
   hideOnboarding();
   // A profile that left the files stays selected while the editor holds the person's changes to it.
   if (!view.profiles.some((p) => p.name === state.selected) && !keepsEdits(state.selected)) {
-    state.selected = (view.profiles.find((p) => p.is_default) || view.profiles[0] || {}).name || null;
+    state.selected = firstChoice(view);
   }
   render();
   showEditor(state.selected);
@@ -206,6 +209,8 @@ function refreshIdentityCard() {
 
 const actions = {
   select,
+  /** Show the profile shown when none is chosen (after the edits of a vanished one are discarded). */
+  selectFirstChoice: () => select(firstChoice(state.view)),
   checkOne: (name) => checkIdentities([name]),
   /** Check every IAM Identity Center profile again (after signing in or out). */
   checkSso: () => checkIdentities(state.view.profiles.filter((p) => p.kind === "sso").map((p) => p.name)),

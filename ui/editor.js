@@ -54,9 +54,7 @@ function discard() {
   if (!form) return;
   if (profileNamed(form.profile)) { show(form.profile, { force: true }); return; }
   form = null;
-  const profiles = ctx.state.view.profiles;
-  const next = (profiles.find((p) => p.is_default) || profiles[0] || {}).name || null;
-  ctx.actions.select(next);
+  ctx.actions.selectFirstChoice();
 }
 
 function profileNamed(name) {

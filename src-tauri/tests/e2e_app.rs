@@ -982,6 +982,36 @@ async fn opening_another_profile_asks_before_unsaved_changes_go() {
 }
 
 #[tokio::test]
+async fn discarding_the_kept_edits_of_a_profile_gone_from_the_files_shows_the_default_one() {
+    let home = home();
+    write_aws(
+        home.path(),
+        "[default]\nregion = us-east-1\n\n[profile dev]\nregion = eu-west-1\n",
+        "",
+    );
+    let app = open(home.path(), None).await;
+    app.open_profile("dev").await;
+    app.select_option("#f-region", "us-west-2").await;
+    app.wait_text("#dirty-note", "1 unsaved change").await;
+    fs::write(
+        home.path().join(".aws/config"),
+        "[default]\nregion = us-east-1\n",
+    )
+    .unwrap();
+    app.wait_text("#editor-changed", "no longer in the files")
+        .await;
+    app.click("#discard").await;
+    app.wait_text("#editor-title", "default").await;
+    app.wait_text("#dirty-note", "No unsaved changes").await;
+    assert_eq!(app.console_errors().await, Vec::<String>::new());
+    app.close().await;
+    assert_eq!(
+        read(home.path(), "config"),
+        "[default]\nregion = us-east-1\n"
+    );
+}
+
+#[tokio::test]
 async fn deleting_the_profile_being_edited_lets_its_unsaved_changes_go_with_it() {
     let home = home();
     write_aws(
